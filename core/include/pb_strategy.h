@@ -1,0 +1,158 @@
+/* The three kinds of interchangeable strategy: callback-data pools,
+ * deferred work queues and cancel/complete handoffs. A strategy is one
+ * file with one `static const struct pb_*_ops` filled with designated
+ * initialisers, listed in its kind's registry table (core/<kind>/registry.c).
+ * Workloads pick them by name at run time.
+ *
+ * "cpu" everywhere is a processor index of the placement plan, 0 <=
+ * cpu < ncpus, not an OS CPU number. */
+#ifndef PB_STRATEGY_H
+#define PB_STRATEGY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PB_CACHE_LINE 64
+
+/* Where per-CPU memory goes: the workloads bind it to the CPU's NUMA node
+ * (hwloc); the core only calls through this hook. NULL hooks mean plain
+ * aligned_alloc / free. */
+struct pb_mem_hooks {
+    void *(*alloc_on_cpu_node)(void *arg, unsigned cpu, size_t size); /* cache-line aligned, zeroed */
+    void (*free)(void *arg, void *ptr, size_t size);
+    void *arg;
+    /* NUMA node of each planned cpu (NULL: all on node 0). */
+    const unsigned *node_of_cpu;
+};
+
+void *pb_mem_alloc(const struct pb_mem_hooks *hooks, unsigned cpu, size_t size);
+void pb_mem_free(const struct pb_mem_hooks *hooks, void *ptr, size_t size);
+
+/* ---- pools ------------------------------------------------------------- */
+
+struct pb_pool_config {
+    size_t object_size;            /* bytes per block; blocks are cache-line aligned */
+    size_t capacity;               /* most blocks out at once; 0 = unlimited */
+    unsigned ncpus;
+    struct pb_mem_hooks mem;
+};
+
+struct pb_pool;
+
+/* The model keeps a block's generation word (read by stale handles, CD5)
+ * at offset 64 or beyond; a pool may write only the first 16 bytes of a
+ * block while it holds it free (its link and tag). */
+#define PB_POOL_FREE_BYTES 16
+
+struct pb_pool_ops {
+    const char *name;
+    const char *description;
+    /* Type-stable: a block put back stays mapped and is only ever handed
+     * out again as a block of this pool, until fini (so a stale handle's
+     * generation can always be read). */
+    bool type_stable;
+    int (*init)(struct pb_pool **pool, const struct pb_pool_config *cfg);  /* 0 or -errno */
+    void (*fini)(struct pb_pool *pool);
+    /* NULL when exhausted (capacity reached or memory refused). */
+    void *(*get)(struct pb_pool *pool, unsigned cpu);
+    /* cpu is the caller's: it may differ from the cpu that got the block. */
+    void (*put)(struct pb_pool *pool, unsigned cpu, void *block);
+};
+
+/* ---- deferred work queues ---------------------------------------------- */
+
+/* Intrusive link: the queue owns `next` while the item is queued. */
+struct pb_work {
+    struct pb_work *_Atomic next;
+};
+
+typedef enum {
+    PB_IDLE_SPIN = 0,              /* poll; never sleep */
+    PB_IDLE_SPIN_PARK,             /* poll a while, then sleep (futex) */
+    PB_IDLE_PARK,                  /* sleep at once when empty */
+} pb_idle_policy;
+
+struct pb_queue_config {
+    unsigned nqueues;              /* per-CPU strategies: one per planned cpu */
+    size_t capacity;               /* per queue, for bounded strategies; 0 = default */
+    pb_idle_policy idle;
+    unsigned spin_iterations;      /* for PB_IDLE_SPIN_PARK; 0 = default */
+    struct pb_mem_hooks mem;
+};
+
+struct pb_queue;
+
+struct pb_queue_ops {
+    const char *name;
+    const char *description;
+    bool fifo_per_producer;        /* promise checked by the stress harness */
+    int (*init)(struct pb_queue **q, const struct pb_queue_config *cfg);
+    void (*fini)(struct pb_queue *q);
+    /* 0, or -EAGAIN when a bounded queue is full (the item is not taken). */
+    int (*enqueue)(struct pb_queue *q, unsigned qi, struct pb_work *w);
+    /* The next item for the worker of queue qi. With wait, blocks per the
+     * idle policy until an item comes or the queue is shut down (then NULL
+     * once empty); without wait, NULL when empty. */
+    struct pb_work *(*dequeue)(struct pb_queue *q, unsigned qi, bool wait);
+    /* Wakes every waiter; later dequeues still return what is left. */
+    void (*shutdown)(struct pb_queue *q);
+};
+
+/* ---- cancel/complete handoffs ------------------------------------------ */
+
+typedef void (*pb_cancel_routine)(void *op);
+
+/* Per-operation cancel state, inside the callback data. Each handoff
+ * strategy gives these words its own meaning (see its file's table). */
+struct pb_cancel_cell {
+    _Atomic uintptr_t word;
+    _Atomic uint32_t aux;
+    uint32_t pad;
+};
+
+typedef enum {
+    PB_ARM_SET = 0,                /* routine set; no cancel seen */
+    PB_ARM_CANCELLED,              /* cancel seen; setter took the routine back: setter completes */
+    PB_ARM_CANCELLER_TOOK,         /* cancel seen; canceller took it: its callback completes */
+} pb_arm_result;
+
+struct pb_handoff;
+
+struct pb_handoff_ops {
+    const char *name;
+    const char *description;
+    bool broken;                   /* deliberately wrong; only for proving the checker */
+    int (*init)(struct pb_handoff **h);
+    void (*fini)(struct pb_handoff *h);
+    /* A fresh operation: no routine, cancel bit clear. Not concurrent. */
+    void (*reset)(struct pb_handoff *h, struct pb_cancel_cell *c);
+    /* FltSetCancelCompletion's core (CAN8): set the routine, then test the
+     * cancel bit. */
+    pb_arm_result (*arm)(struct pb_handoff *h, struct pb_cancel_cell *c, pb_cancel_routine r);
+    /* FltClearCancelCompletion's core (CAN3): true when this call removed
+     * the routine (the caller owns completion). */
+    bool (*disarm)(struct pb_handoff *h, struct pb_cancel_cell *c);
+    /* IoCancelIrp's core (CAN4): set the cancel bit, take the routine.
+     * Returns the routine taken, or NULL. *was_set: the bit was set before. */
+    pb_cancel_routine (*cancel)(struct pb_handoff *h, struct pb_cancel_cell *c, bool *was_set);
+    bool (*is_cancelled)(struct pb_handoff *h, const struct pb_cancel_cell *c);
+    bool (*is_armed)(struct pb_handoff *h, const struct pb_cancel_cell *c);
+};
+
+/* ---- registries -------------------------------------------------------- */
+
+extern const struct pb_pool_ops *const pb_pools[];        /* NULL-terminated */
+extern const struct pb_queue_ops *const pb_queues[];
+extern const struct pb_handoff_ops *const pb_handoffs[];
+
+const struct pb_pool_ops *pb_pool_find(const char *name);
+const struct pb_queue_ops *pb_queue_find(const char *name);
+const struct pb_handoff_ops *pb_handoff_find(const char *name);
+
+/* Per-thread count of model locks held (handoff locks), for CAN2 checks and
+ * the op-lock / global-lock strategies' `held` asserts. */
+extern _Thread_local unsigned pb_locks_held;
+
+#endif

@@ -1,0 +1,21 @@
+/* The pool strategies, by name. Adding one: its file, plus one line here. */
+#include <string.h>
+
+#include "pb_strategy.h"
+
+extern const struct pb_pool_ops pb_pool_malloc;
+extern const struct pb_pool_ops pb_pool_locked_list;
+
+const struct pb_pool_ops *const pb_pools[] = {
+    &pb_pool_malloc,
+    &pb_pool_locked_list,
+    NULL,
+};
+
+const struct pb_pool_ops *pb_pool_find(const char *name)
+{
+    for (size_t i = 0; name && pb_pools[i]; i++)
+        if (strcmp(pb_pools[i]->name, name) == 0)
+            return pb_pools[i];
+    return NULL;
+}
