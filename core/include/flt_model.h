@@ -23,6 +23,9 @@ struct flt_model_config {
     size_t queue_capacity;         /* per queue for bounded queues; 0 = default */
     pb_idle_policy idle;
     struct pb_mem_hooks mem;
+    /* Planned cpu of each worker (nworkers entries, each < ncpus); NULL:
+     * worker i on cpu i % ncpus. Worker i serves queue i. */
+    const unsigned *worker_cpu;
     /* Called first in each worker thread (e.g. to bind it), with its index. */
     void (*on_worker_start)(void *arg, unsigned worker);
     void *hook_arg;
@@ -49,6 +52,10 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
  * everything. Operations still in flight are reported by the invariants
  * first; call flt_model_check() before this. */
 void flt_model_destroy(struct flt_model *model);
+
+/* Runs, in the calling thread at PASSIVE_LEVEL, every work item queued so
+ * far (for models without workers: deterministic tests). Returns how many. */
+size_t flt_model_drain_work(struct flt_model *model);
 
 const char *flt_model_pool_name(const struct flt_model *model);
 const char *flt_model_queue_name(const struct flt_model *model);

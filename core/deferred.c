@@ -1,0 +1,140 @@
+/* Deferred I/O work items (SPEC DQ1-DQ4) on the queue strategy, and the
+ * worker's side: run each item once, at PASSIVE_LEVEL.
+ *
+ * An instance counts its queued-but-not-run items in per-cpu shards, so a
+ * teardown can wait for them (DQ4) without a shared counter on the hot
+ * path. A queued item holds a reference on its callback data, so the data
+ * cannot be recycled under the routine even if a cancel completed it. */
+#include <errno.h>
+
+#include "internal.h"
+
+_Thread_local struct flt_cbd *pb_running_cbd;
+_Thread_local uint64_t pb_running_t_dequeue;
+
+int64_t flt_shard_sum(const struct pb_shard *s, unsigned n)
+{
+    int64_t sum = 0;
+    for (unsigned i = 0; i < n; i++)
+        sum += atomic_load_explicit(&s[i].v, memory_order_acquire);
+    return sum;
+}
+
+struct flt_deferred_io_workitem *flt_allocate_deferred_io_work_item(void)
+{
+    struct flt_model *m = flt_current_model();
+    if (!m)
+        return NULL;
+    struct flt_thread *t = flt_thread_ctx(m);
+    struct flt_deferred_io_workitem *item = m->pool_ops->get(m->item_pool, t->cpu);
+    if (!item)
+        return NULL;     /* DQ1: allocation may fail */
+    item->model = m;
+    item->cbd = NULL;
+    item->instance = NULL;
+    item->routine = NULL;
+    item->context = NULL;
+    atomic_store_explicit(&item->queued, 0, memory_order_relaxed);
+    return item;
+}
+
+void flt_free_deferred_io_work_item(struct flt_deferred_io_workitem *item)
+{
+    if (!item)
+        return;
+    struct flt_model *m = item->model;
+    if (atomic_load_explicit(&item->queued, memory_order_acquire)) {
+        flt_verifier_report_model(m, "DQ1", "flt_free_deferred_io_work_item", NULL,
+                                  "the work item is still queued; not freed");
+        return;
+    }
+    m->pool_ops->put(m->item_pool, flt_thread_ctx(m)->cpu, item);
+}
+
+NTSTATUS flt_queue_deferred_io_work_item(struct flt_deferred_io_workitem *item,
+                                         struct flt_callback_data *data,
+                                         WORK_QUEUE_TYPE queue_type,
+                                         flt_deferred_io_workitem_routine routine, void *context)
+{
+    static const char name[] = "flt_queue_deferred_io_work_item";
+    if (!item || !data || !routine) {
+        flt_verifier_report("DQ2", name, data, "work item, data and routine must not be NULL");
+        return STATUS_INVALID_PARAMETER;
+    }
+    struct flt_cbd *cbd = cbd_of(data);
+    struct flt_model *m = cbd_model(cbd);
+    if (!flt_irql_at_most(m, DISPATCH_LEVEL, name, data))
+        return STATUS_INVALID_PARAMETER;
+    if (queue_type != CriticalWorkQueue && queue_type != DelayedWorkQueue)
+        return STATUS_INVALID_PARAMETER;   /* HyperCriticalWorkQueue is reserved (DQ2) */
+    if (!FLT_IS_IRP_OPERATION(data) || cbd_is_paging(cbd))
+        return STATUS_FLT_NOT_SAFE_TO_POST_OPERATION;
+    uint64_t s = atomic_load_explicit(&cbd->state, memory_order_acquire);
+    if (!(s & ST_LIVE) || (s & ST_COMPLETED) || cbd->level < 0) {
+        flt_verifier_report_model(m, "DQ2", name, data,
+                                  "the operation is not being processed by a filter; refused");
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (atomic_load_explicit(&item->queued, memory_order_acquire)) {
+        flt_verifier_report_model(m, "DQ2", name, data, "the work item is already queued; refused");
+        return STATUS_INVALID_PARAMETER;
+    }
+    struct flt_instance *inst = cbd->volume->inst[cbd->level];
+    struct flt_thread *t = flt_thread_ctx(m);
+    struct pb_shard *mine = &inst->workitems[t->cpu];
+    /* seq_cst: count ourselves in, then look at `deleting`; the teardown
+     * sets `deleting`, then sums the counts. One of us sees the other. */
+    atomic_fetch_add_explicit(&mine->v, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&inst->deleting, memory_order_seq_cst)) {
+        atomic_fetch_sub_explicit(&mine->v, 1, memory_order_release);
+        return STATUS_FLT_DELETING_OBJECT;
+    }
+    cbd_pin(cbd);
+    item->model = m;
+    item->cbd = cbd;
+    item->instance = inst;
+    item->routine = routine;
+    item->context = context;
+    atomic_store_explicit(&item->queued, 1, memory_order_relaxed);
+    if (cbd->postop_active)
+        cbd->post_queued++;
+    /* The queue's enqueue is a release: the worker sees all of the above. */
+    int rc = m->queue_ops->enqueue(m->queue, t->route % m->nqueues, &item->link);
+    if (rc != 0) {
+        /* A bounded queue is full: a clear status, nothing lost. */
+        atomic_store_explicit(&item->queued, 0, memory_order_relaxed);
+        if (cbd->postop_active)
+            cbd->post_queued--;
+        cbd_unpin(cbd);
+        atomic_fetch_sub_explicit(&mine->v, 1, memory_order_release);
+        return rc == -EAGAIN ? STATUS_INSUFFICIENT_RESOURCES : STATUS_UNSUCCESSFUL;
+    }
+    t->c.workitems_queued++;
+    return STATUS_SUCCESS;
+}
+
+void flt_run_workitem(struct flt_model *m, struct flt_deferred_io_workitem *item)
+{
+    /* Read everything first: the routine usually frees the item. */
+    struct flt_cbd *cbd = item->cbd;
+    struct flt_instance *inst = item->instance;
+    flt_deferred_io_workitem_routine routine = item->routine;
+    void *ctx = item->context;
+    struct flt_thread *t = flt_thread_ctx(m);
+    /* t_dequeue goes into the data only if this thread completes it (a
+     * winning canceller may be completing it right now). */
+    pb_running_cbd = cbd;
+    pb_running_t_dequeue = m->now();
+    atomic_store_explicit(&item->queued, 0, memory_order_release);
+    routine(item, &cbd->pub, ctx);       /* DQ3: once, at PASSIVE_LEVEL */
+    pb_running_cbd = NULL;
+    if (PB_UNLIKELY(pb_irql != PASSIVE_LEVEL)) {
+        flt_verifier_report_model(m, "IRQL1", "work item routine", NULL,
+                                  "returned at IRQL %u; lowered to PASSIVE_LEVEL", pb_irql);
+        pb_irql = PASSIVE_LEVEL;
+    }
+    t->c.workitems_run++;
+    cbd_unpin(cbd);
+    /* release: the teardown that sees this count drop sees the run done. */
+    atomic_fetch_sub_explicit(&inst->workitems[t->cpu].v, 1, memory_order_release);
+}
