@@ -138,7 +138,7 @@ static flt_cancel_result cancel_pinned(struct flt_cbd *cbd, struct flt_thread *t
     bool was_set;
     pb_cancel_routine r = m->ho_ops->cancel(m->ho, &cbd->cell, &was_set);
     if (r) {
-        t->c.cancel_won++;
+        PB_COUNT(t, cancel_won);
         call_taken_routine(cbd, r);
         return FLT_CANCEL_WON;
     }
@@ -147,7 +147,7 @@ static flt_cancel_result cancel_pinned(struct flt_cbd *cbd, struct flt_thread *t
      * worker. */
     uint32_t n = atomic_fetch_add_explicit(&cbd->cancel_not_taken, 1, memory_order_acq_rel);
     if (n & NOT_TAKEN_CLOSED)
-        t->c.cancel_lost++;
+        PB_COUNT(t, cancel_lost);
     return FLT_CANCEL_NOT_TAKEN;
 }
 
@@ -160,16 +160,16 @@ flt_cancel_result io_cancel_irp_ex(flt_op_handle h)
     struct flt_cbd *cbd = cbd_of(h.data);
     struct flt_model *m = cbd_model(cbd);
     struct flt_thread *t = flt_thread_ctx(m);
-    t->c.cancel_attempted++;
+    PB_COUNT(t, cancel_attempted);
     /* CAN10 / CD5: a stale or completed handle changes nothing. The pin
      * keeps the data from being recycled while we act on it. */
     if (!cbd_try_pin(cbd, h.generation)) {
-        t->c.cancel_late++;
+        PB_COUNT(t, cancel_late);
         return FLT_CANCEL_LATE;
     }
     flt_cancel_result res;
     if (!FLT_IS_IRP_OPERATION(h.data) || cbd_is_paging(cbd)) {
-        t->c.cancel_not_cancelable++;
+        PB_COUNT(t, cancel_not_cancelable);
         res = FLT_CANCEL_NOT_CANCELABLE;
     } else {
         res = cancel_pinned(cbd, t);
@@ -209,9 +209,9 @@ bool flt_cancel_io(struct flt_callback_data *data)
         return false;
     }
     struct flt_thread *t = flt_thread_ctx(m);
-    t->c.cancel_attempted++;
+    PB_COUNT(t, cancel_attempted);
     if (!cbd_try_pin(cbd, ST_GEN(s))) {
-        t->c.cancel_late++;
+        PB_COUNT(t, cancel_late);
         return false;
     }
     bool won = cancel_pinned(cbd, t) == FLT_CANCEL_WON;

@@ -109,7 +109,7 @@ NTSTATUS flt_queue_deferred_io_work_item(struct flt_deferred_io_workitem *item,
         atomic_fetch_sub_explicit(&mine->v, 1, memory_order_release);
         return rc == -EAGAIN ? STATUS_INSUFFICIENT_RESOURCES : STATUS_UNSUCCESSFUL;
     }
-    t->c.workitems_queued++;
+    PB_COUNT(t, workitems_queued);
     return STATUS_SUCCESS;
 }
 
@@ -133,7 +133,7 @@ void flt_run_workitem(struct flt_model *m, struct flt_deferred_io_workitem *item
                                   "returned at IRQL %u; lowered to PASSIVE_LEVEL", pb_irql);
         pb_irql = PASSIVE_LEVEL;
     }
-    t->c.workitems_run++;
+    PB_COUNT(t, workitems_run);
     cbd_unpin(cbd);
     /* release: the teardown that sees this count drop sees the run done. */
     atomic_fetch_sub_explicit(&inst->workitems[t->cpu].v, 1, memory_order_release);

@@ -51,7 +51,7 @@ static void cbd_release(struct flt_cbd *cbd)
      * release: the next owner of the block sees our last writes. */
     atomic_store_explicit(&cbd->state, (uint64_t)ST_GEN(s) << 32, memory_order_release);
     m->pool_ops->put(m->pool, t->cpu, cbd);
-    t->c.pool_put++;
+    PB_COUNT(t, pool_put);
 }
 
 void cbd_unpin(struct flt_cbd *cbd)
@@ -68,10 +68,10 @@ struct flt_cbd *cbd_alloc(struct flt_volume *vol, struct flt_thread *t, unsigned
     struct flt_model *m = vol->model;
     struct flt_cbd *cbd = m->pool_ops->get(m->pool, t->cpu);
     if (!cbd) {
-        t->c.pool_exhausted++;
+        PB_COUNT(t, pool_exhausted);
         return NULL;
     }
-    t->c.pool_get++;
+    PB_COUNT(t, pool_get);
     uint32_t gen;
     if (m->pool_ops->type_stable) {
         /* The block's last generation is still there: the next one differs
@@ -178,7 +178,7 @@ static NTSTATUS finalize(struct flt_cbd *cbd)
         /* PEND6: a routine left set could be called after completion. */
         flt_verifier_report_model(m, "PEND6", "completion", &cbd->pub,
                                   "a cancel routine is still set at completion; cleared");
-        t->c.routine_left_set++;
+        PB_COUNT(t, routine_left_set);
         m->ho_ops->disarm(m->ho, &cbd->cell);
     }
     NTSTATUS status = cbd->pub.io_status.status;
@@ -193,7 +193,7 @@ static NTSTATUS finalize(struct flt_cbd *cbd)
     if (PB_UNLIKELY(old & ST_COMPLETED)) {
         /* Cannot happen by construction; refuse rather than complete twice. */
         flt_verifier_report_model(m, "PEND4", "completion", &cbd->pub, "completed twice; refused");
-        t->c.double_complete_refused++;
+        PB_COUNT(t, double_complete_refused);
         return status;
     }
     /* Attempts that found no routine: the setter caught them (early) or
@@ -203,9 +203,9 @@ static NTSTATUS finalize(struct flt_cbd *cbd)
                                           memory_order_acq_rel);
     if (n) {
         if (cbd->caught_by_set)
-            t->c.cancel_early += n;
+            PB_COUNT_ADD(t, cancel_early, n);
         else
-            t->c.cancel_lost += n;
+            PB_COUNT_ADD(t, cancel_lost, n);
     }
     if (cbd->allocated_by_filter) {
         /* Filter-initiated I/O: the filter keeps its reference and frees. */
@@ -216,11 +216,11 @@ static NTSTATUS finalize(struct flt_cbd *cbd)
         return status;
     }
     if (status == STATUS_CANCELLED)
-        t->c.completed_cancelled++;
+        PB_COUNT(t, completed_cancelled);
     else if (NT_ERROR(status))
-        t->c.failed++;
+        PB_COUNT(t, failed);
     else
-        t->c.completed++;
+        PB_COUNT(t, completed);
     if (cbd->on_complete)
         cbd->on_complete(&cbd->pub, cbd->on_complete_ctx);
     cbd_unpin(cbd);                 /* the operation's own reference */
@@ -432,7 +432,7 @@ static void end_preop_not_pended(struct flt_cbd *cbd, const char *ret)
         struct flt_model *m = cbd_model(cbd);
         flt_verifier_report_model(m, "PEND4", "flt_complete_pended_preop", &cbd->pub,
                                   "completed, but its pre-op returned %s, not PENDING; ignored", ret);
-        flt_thread_ctx(m)->c.double_complete_refused++;
+        PB_COUNT(flt_thread_ctx(m), double_complete_refused);
     }
 }
 
@@ -551,7 +551,7 @@ NTSTATUS flt_dispatch_pre(struct flt_cbd *cbd, int level)
                                           "PENDING with a completion context; ignored");
             if (m->checks)
                 check_status_kept(cbd, "pre-operation callback");
-            flt_thread_ctx(m)->c.pended++;
+            PB_COUNT(flt_thread_ctx(m), pended);
             cbd->pend_level = (int8_t)level;
             {
                 uint64_t s = atomic_load_explicit(&cbd->state, memory_order_relaxed);
@@ -582,7 +582,7 @@ static NTSTATUS resume(struct flt_cbd *cbd)
     struct flt_model *m = cbd_model(cbd);
     atomic_fetch_and_explicit(&cbd->state, ~(ST_PENDED | ST_RESUME_REQ | ST_RESUME_CLAIM),
                               memory_order_acq_rel);
-    flt_thread_ctx(m)->c.resumed++;
+    PB_COUNT(flt_thread_ctx(m), resumed);
     int level = cbd->pend_level;
     struct flt_instance *inst = cbd->volume->inst[level];
     switch (cbd->resume_status) {
@@ -643,7 +643,7 @@ NTSTATUS flt_complete_pended_preop(struct flt_callback_data *data,
                                       (s & (ST_COMPLETED | ST_RESUME_CLAIM))
                                           ? "the operation was already completed; refused"
                                           : "the operation is not pended; refused");
-            flt_thread_ctx(m)->c.double_complete_refused++;
+            PB_COUNT(flt_thread_ctx(m), double_complete_refused);
             return STATUS_INVALID_PARAMETER;
         }
     } while (!atomic_compare_exchange_weak_explicit(&cbd->state, &s, s | ST_RESUME_CLAIM,
@@ -683,17 +683,17 @@ NTSTATUS flt_issue(struct flt_volume *vol, const struct flt_op_desc *desc, flt_o
     }
     struct flt_model *m = vol->model;
     struct flt_thread *t = flt_thread_ctx(m);
-    t->c.issued++;
+    PB_COUNT(t, issued);
     if (!one_type_bit(desc->operation_type)) {
         flt_verifier_report_model(m, "CD1", "flt_issue", NULL,
                                   "operation type %#x: exactly one of IRP, FAST_IO, FS_FILTER",
                                   (unsigned)desc->operation_type);
-        t->c.failed++;
+        PB_COUNT(t, failed);
         return STATUS_INVALID_PARAMETER;
     }
     struct flt_cbd *cbd = cbd_alloc(vol, t, handle ? 2 : 1);
     if (!cbd) {
-        t->c.failed++;
+        PB_COUNT(t, failed);
         return STATUS_INSUFFICIENT_RESOURCES;    /* CD3: nothing in flight touched */
     }
     cbd_init_op(cbd, vol, desc->operation_type, desc->major_function);

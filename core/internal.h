@@ -108,8 +108,23 @@ static inline struct flt_cbd *cbd_of(const struct flt_callback_data *d)
 
 /* ---- threads -------------------------------------------------------------- */
 
+/* A thread's live counters: written only by their thread (single writer,
+ * so a relaxed load + store, no locked RMW), read by anyone at any time
+ * (progress lines, end of run) without a data race. */
+struct pb_live_counters {
+#define PB_LIVE_FIELD_(name, unit, doc) _Atomic uint64_t name;
+    PB_COUNTERS(PB_LIVE_FIELD_)
+#undef PB_LIVE_FIELD_
+};
+
+#define PB_COUNT_ADD(t, name, n)                                                       \
+    atomic_store_explicit(&(t)->c.name,                                                \
+                          atomic_load_explicit(&(t)->c.name, memory_order_relaxed) + (n), \
+                          memory_order_relaxed)
+#define PB_COUNT(t, name) PB_COUNT_ADD(t, name, 1)
+
 struct flt_thread {
-    struct pb_counters c;                     /* written only by this thread */
+    struct pb_live_counters c;                /* written only by this thread */
     struct flt_model *model;
     struct flt_thread *next;                  /* in model->threads */
     unsigned cpu;

@@ -403,7 +403,7 @@ void flt_model_counters(struct flt_model *m, struct pb_counters *out)
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&m->lock);
     for (struct flt_thread *t = m->threads; t; t = t->next) {
-#define PB_SUM_(name, unit, doc) out->name += t->c.name;
+#define PB_SUM_(name, unit, doc) out->name += atomic_load_explicit(&t->c.name, memory_order_relaxed);
         PB_COUNTERS(PB_SUM_)
 #undef PB_SUM_
     }

@@ -75,7 +75,7 @@ static void vreport(struct flt_model *model, const char *rule, const char *routi
     /* relaxed: a tally read after the threads are quiet. */
     atomic_fetch_add_explicit(&model->violations[i], 1, memory_order_relaxed);
     struct flt_thread *t = flt_thread_ctx(model);
-    t->c.verifier_violations++;
+    PB_COUNT(t, verifier_violations);
 
     struct flt_violation v = { .rule = rules[i], .routine = routine };
     if (data) {
