@@ -549,8 +549,8 @@ NTSTATUS flt_dispatch_pre(struct flt_cbd *cbd, int level)
             if (ctx)
                 flt_verifier_report_model(m, "PRE4", "pre-operation callback", &cbd->pub,
                                           "PENDING with a completion context; ignored");
-            if (m->checks)
-                check_status_kept(cbd, "pre-operation callback");
+            /* No PRE8 check here: a completer may already own the data
+             * (PEND3). resume() checks it against the pre-op's snapshot. */
             PB_COUNT(flt_thread_ctx(m), pended);
             cbd->pend_level = (int8_t)level;
             {

@@ -5,9 +5,23 @@
 #include "pb_strategy.h"
 
 extern const struct pb_queue_ops pb_queue_global_mutex;
+extern const struct pb_queue_ops pb_queue_global_spin;
+extern const struct pb_queue_ops pb_queue_percpu_mutex;
+extern const struct pb_queue_ops pb_queue_percpu_mpsc;
+extern const struct pb_queue_ops pb_queue_percpu_ring;
+extern const struct pb_queue_ops pb_queue_percpu_steal;
+extern const struct pb_queue_ops pb_queue_ck_ring;
+extern const struct pb_queue_ops pb_queue_urcu_wfcq;
 
 const struct pb_queue_ops *const pb_queues[] = {
     &pb_queue_global_mutex,
+    &pb_queue_global_spin,
+    &pb_queue_percpu_mutex,
+    &pb_queue_percpu_mpsc,
+    &pb_queue_percpu_ring,
+    &pb_queue_percpu_steal,
+    &pb_queue_ck_ring,
+    &pb_queue_urcu_wfcq,
     NULL,
 };
 

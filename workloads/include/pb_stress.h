@@ -1,0 +1,56 @@
+/* The stress harness: randomized pend / cancel / complete traffic through
+ * the model on one choice of strategies, for a bounded time, with checks
+ * that do not trust the model's own counters:
+ *   - every issued operation completes exactly once (a per-operation count
+ *     kept by the requester), and none is lost (bounded drain at the end);
+ *   - FIFO order per producer, where the queue promises it;
+ *   - the model's invariants: conservation of counts, no callback data
+ *     leaked, pended = resumed, no cancel routine left set, no verifier
+ *     violation.
+ * It stops at the first violation and says which, with the seed. */
+#ifndef PB_STRESS_H
+#define PB_STRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flt_model.h"
+#include "pb_counters.h"
+
+struct pb_stress_config {
+    const char *pool, *queue, *handoff;       /* NULL: the model's defaults */
+    unsigned requesters;                      /* 0 = 2 */
+    unsigned workers;                         /* 0 = 2 */
+    unsigned cancellers;                      /* 0 = 1 */
+    unsigned inflight;                        /* per requester; 0 = 16 */
+    double duration_s;                        /* 0 = 1.0 */
+    /* Run past duration_s until this many operations completed (so a slow
+     * or loaded machine still gets a meaningful run); a run that cannot get
+     * there within max(20 s, 10 x duration) fails as stalled. 0 = 1000. */
+    uint64_t min_ops;
+    uint64_t seed;
+    pb_idle_policy idle;
+    unsigned cancel_permille;                 /* ops aimed at by a cancel; 0 = 300 */
+    bool no_cancel;                           /* overrides cancel_permille */
+    size_t pool_capacity;                     /* 0 = unlimited */
+};
+
+struct pb_stress_result {
+    bool ok;
+    char why[256];                            /* the first violation, in words */
+    double seconds;
+    uint64_t issued;                          /* by the harness's own tally */
+    uint64_t completed_once;
+    uint64_t completed_twice;                 /* on_complete ran again for one op */
+    uint64_t lost;                            /* never completed within the drain */
+    uint64_t fifo_violations;
+    uint64_t fifo_checked;                    /* dequeues whose order was checked */
+    struct pb_counters counters;              /* the model's */
+    struct flt_invariants invariants;
+};
+
+/* Runs one stress run. Returns 0 when it ran (see res->ok for the verdict),
+ * -1 when the configuration is impossible (res->why says why). */
+int pb_stress_run(const struct pb_stress_config *cfg, struct pb_stress_result *res);
+
+#endif
