@@ -1,0 +1,719 @@
+// gbench.cc: the C++ side of gbench.h, a C API over Google Benchmark 1.7.x.
+//
+// Everything Google Benchmark would turn into an abort (its BM_CHECKs:
+// arity mismatches, MinTime with Iterations, PauseTiming twice, a function
+// that returns before its loop ended, ...) is checked here first and turned
+// into a "gbench:" line on stderr plus a no-op, or, while running, into a
+// failed run (SkipWithError) with that message.
+#include "gbench.h"
+
+#include <benchmark/benchmark.h>
+
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+void gb_error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void gb_error(const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  std::fprintf(stderr, "gbench: %s\n", buf);
+}
+
+}  // namespace
+
+struct gb_benchmark {
+  benchmark::internal::Benchmark* bm = nullptr;
+  gb_fn fn = nullptr;
+  void* arg = nullptr;
+  std::string name;
+  // Batch size for gb_keep_running_batch: 0 = adaptive.
+  benchmark::IterationCount batch = 0;
+  bool uniform = false;
+  // Mirror of benchmark::internal::Benchmark::ArgsCnt(): -1 = not fixed yet.
+  int arity = -1;
+  bool has_values = false;  // any Arg/Args/Range added
+  bool has_min_time = false;
+  bool has_warmup = false;
+  bool has_iterations = false;
+};
+
+struct gb_state {
+  benchmark::State* st;
+  const gb_benchmark* b;
+  bool started;  // a gb_keep_running*() call returned true
+  bool done;     // a gb_keep_running*() call returned false
+  bool paused;   // gb_pause_timing() without gb_resume_timing()
+  bool warned;   // one misuse message per state is enough
+};
+
+namespace {
+
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::vector<std::unique_ptr<gb_benchmark>>& registry() {
+  static std::vector<std::unique_ptr<gb_benchmark>> r;
+  return r;
+}
+
+const char* bname(const gb_benchmark* b) { return b->name.c_str(); }
+
+void state_misuse(gb_state* s, const char* what) {
+  if (s->warned) return;
+  s->warned = true;
+  gb_error("%s: %s (ignored; reported once per run and thread)",
+           bname(s->b), what);
+}
+
+benchmark::IterationCount cap_of(const gb_benchmark* b) {
+  return b->batch > 0 ? b->batch
+                      : static_cast<benchmark::IterationCount>(
+                            GB_BATCH_ADAPTIVE_MAX);
+}
+
+void run_c_benchmark(const gb_benchmark* b, benchmark::State& st) {
+  gb_state s{&st, b, false, false, false, false};
+  b->fn(&s);
+  if (s.done) return;
+  // Google Benchmark CHECK-fails (aborts) if the function returns before
+  // KeepRunning() returned false, unless an error was reported. Report one,
+  // then finish the loop so the start/stop barriers of threaded runs match.
+  if (!st.error_occurred()) {
+    gb_error("%s: the benchmark function returned before "
+             "gb_keep_running()/gb_keep_running_batch() returned false",
+             bname(b));
+    st.SkipWithError(
+        "gbench: benchmark function returned before its loop ended");
+  }
+  while (st.KeepRunning()) {
+  }
+}
+
+gb_benchmark* register_impl(const char* name, gb_fn fn, void* arg) {
+  if (name == nullptr || name[0] == '\0') {
+    gb_error("gb_register: %s benchmark name", name ? "empty" : "NULL");
+    return nullptr;
+  }
+  if (fn == nullptr) {
+    gb_error("gb_register(\"%s\"): NULL function", name);
+    return nullptr;
+  }
+  try {
+    std::unique_ptr<gb_benchmark> b(new gb_benchmark);
+    b->fn = fn;
+    b->arg = arg;
+    b->name = name;
+    const gb_benchmark* raw = b.get();
+    b->bm = benchmark::RegisterBenchmark(
+        name, [raw](benchmark::State& st) { run_c_benchmark(raw, st); });
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    registry().push_back(std::move(b));
+    return registry().back().get();
+  } catch (const std::exception& e) {
+    gb_error("gb_register(\"%s\"): %s", name, e.what());
+    return nullptr;
+  }
+}
+
+// Checks that adding instances with n arguments keeps the arity uniform.
+bool arity_ok(gb_benchmark* b, const char* fn, int n) {
+  if (b->arity == -1 || b->arity == n) return true;
+  gb_error("%s(%s): %d argument(s) per instance, but the benchmark already "
+           "has %d",
+           fn, bname(b), n, b->arity);
+  return false;
+}
+
+void added_values(gb_benchmark* b, int n) {
+  b->arity = n;
+  b->has_values = true;
+}
+
+template <class F>
+gb_benchmark* guarded(gb_benchmark* b, const char* fn, F&& f) {
+  if (b == nullptr) return nullptr;  // chain after a failed gb_register
+  try {
+    f();
+  } catch (const std::exception& e) {
+    gb_error("%s(%s): %s", fn, bname(b), e.what());
+  }
+  return b;
+}
+
+bool range_ok(gb_benchmark* b, const char* fn, int64_t lo, int64_t hi) {
+  if (lo < 0 || hi < lo) {
+    gb_error("%s(%s): needs 0 <= lo <= hi, got lo=%" PRId64 " hi=%" PRId64,
+             fn, bname(b), lo, hi);
+    return false;
+  }
+  return true;
+}
+
+bool iterations_conflict(gb_benchmark* b, const char* fn) {
+  if (b->has_iterations) {
+    gb_error("%s(%s): not with gb_set_iterations()", fn, bname(b));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---------------------------------------------------------------------------
+// Inside the benchmark function
+
+bool gb_keep_running_batch(gb_state* s, uint64_t* n) {
+  uint64_t dummy;
+  if (n == nullptr) n = &dummy;
+  *n = 0;
+  if (s == nullptr) {
+    gb_error("gb_keep_running_batch: NULL state");
+    return false;
+  }
+  if (s->done) {
+    state_misuse(s, "gb_keep_running_batch() called again after it "
+                    "returned false");
+    return false;
+  }
+  benchmark::State& st = *s->st;
+  if (n == &dummy && !st.error_occurred()) {
+    gb_error("%s: gb_keep_running_batch: NULL n", bname(s->b));
+    st.SkipWithError("gbench: gb_keep_running_batch called with NULL n");
+  }
+  if (s->paused) {  // FinishKeepRunning would stop a stopped timer: abort
+    if (!st.error_occurred()) st.ResumeTiming();
+    s->paused = false;
+  }
+  benchmark::IterationCount want;
+  if (s->b->uniform) {
+    want = s->b->batch;
+  } else {
+    // iterations() is 0 before the loop, else what was handed out so far.
+    benchmark::IterationCount left = st.max_iterations - st.iterations();
+    want = left < cap_of(s->b) ? left : cap_of(s->b);
+    if (want < 1) want = 1;  // the run is over: this call returns false
+  }
+  if (st.KeepRunningBatch(want)) {
+    s->started = true;
+    *n = static_cast<uint64_t>(want);
+    return true;
+  }
+  s->done = true;
+  return false;
+}
+
+bool gb_keep_running(gb_state* s) {
+  if (s == nullptr) {
+    gb_error("gb_keep_running: NULL state");
+    return false;
+  }
+  if (s->done) {
+    state_misuse(s, "gb_keep_running() called again after it returned false");
+    return false;
+  }
+  benchmark::State& st = *s->st;
+  if (s->paused) {
+    if (!st.error_occurred()) st.ResumeTiming();
+    s->paused = false;
+  }
+  if (st.KeepRunning()) {
+    s->started = true;
+    return true;
+  }
+  s->done = true;
+  return false;
+}
+
+uint64_t gb_max_batch(const gb_state* s) {
+  if (s == nullptr) return 0;
+  if (s->b->uniform) return static_cast<uint64_t>(s->b->batch);
+  benchmark::IterationCount c = cap_of(s->b);
+  benchmark::IterationCount m = s->st->max_iterations;
+  return static_cast<uint64_t>(m < c ? m : c);
+}
+
+uint64_t gb_max_iterations(const gb_state* s) {
+  return s ? static_cast<uint64_t>(s->st->max_iterations) : 0;
+}
+
+uint64_t gb_iterations(const gb_state* s) {
+  return s ? static_cast<uint64_t>(s->st->iterations()) : 0;
+}
+
+size_t gb_range_count(const gb_state* s) {
+  if (s == nullptr || !s->b->has_values) return 0;
+  return static_cast<size_t>(s->b->arity);
+}
+
+int64_t gb_range(const gb_state* s, size_t i) {
+  if (s == nullptr) {
+    gb_error("gb_range: NULL state");
+    return 0;
+  }
+  size_t count = gb_range_count(s);
+  if (i >= count) {
+    gb_error("%s: gb_range(%zu): the instance has %zu argument(s)",
+             bname(s->b), i, count);
+    return 0;
+  }
+  return s->st->range(i);
+}
+
+int gb_thread_index(const gb_state* s) { return s ? s->st->thread_index() : 0; }
+
+int gb_threads(const gb_state* s) { return s ? s->st->threads() : 1; }
+
+void* gb_user_arg(const gb_state* s) { return s ? s->b->arg : nullptr; }
+
+void gb_pause_timing(gb_state* s) {
+  if (s == nullptr) return;
+  if (!s->started || s->done) {
+    state_misuse(s, "gb_pause_timing() outside the gb_keep_running loop");
+    return;
+  }
+  if (s->st->error_occurred()) return;
+  if (s->paused) {
+    state_misuse(s, "gb_pause_timing() while already paused");
+    return;
+  }
+  s->st->PauseTiming();
+  s->paused = true;
+}
+
+void gb_resume_timing(gb_state* s) {
+  if (s == nullptr) return;
+  if (!s->started || s->done) {
+    state_misuse(s, "gb_resume_timing() outside the gb_keep_running loop");
+    return;
+  }
+  if (s->st->error_occurred()) return;
+  if (!s->paused) {
+    state_misuse(s, "gb_resume_timing() while not paused");
+    return;
+  }
+  s->st->ResumeTiming();
+  s->paused = false;
+}
+
+void gb_set_items_processed(gb_state* s, int64_t items) {
+  if (s) s->st->SetItemsProcessed(items);
+}
+
+void gb_set_bytes_processed(gb_state* s, int64_t bytes) {
+  if (s) s->st->SetBytesProcessed(bytes);
+}
+
+void gb_set_label(gb_state* s, const char* label) {
+  if (s == nullptr) return;
+  try {
+    s->st->SetLabel(label ? label : "");
+  } catch (const std::exception& e) {
+    gb_error("%s: gb_set_label: %s", bname(s->b), e.what());
+  }
+}
+
+void gb_skip_with_error(gb_state* s, const char* msg) {
+  if (s == nullptr) return;
+  if (s->st->error_occurred()) return;  // the first message is the one kept
+  s->st->SkipWithError(msg && msg[0] ? msg : "(no message)");
+  s->paused = false;  // SkipWithError stopped the timer if it ran
+}
+
+bool gb_error_occurred(const gb_state* s) {
+  return s ? s->st->error_occurred() : false;
+}
+
+static bool counter_flags(const gb_state* s, const char* fn, const char* name,
+                          unsigned flags, benchmark::Counter::Flags* out,
+                          benchmark::Counter::OneK* onek) {
+  const unsigned known = GB_COUNTER_RATE | GB_COUNTER_AVG_THREADS |
+                         GB_COUNTER_ITERATION_INVARIANT |
+                         GB_COUNTER_AVG_ITERATIONS | GB_COUNTER_INVERT |
+                         GB_COUNTER_BASE_1024;
+  if (name == nullptr || name[0] == '\0') {
+    gb_error("%s: %s: %s counter name", bname(s->b), fn,
+             name ? "empty" : "NULL");
+    return false;
+  }
+  if (flags & ~known) {
+    gb_error("%s: %s(\"%s\"): unknown flag bits 0x%x", bname(s->b), fn, name,
+             flags & ~known);
+    return false;
+  }
+  int f = benchmark::Counter::kDefaults;
+  if (flags & GB_COUNTER_RATE) f |= benchmark::Counter::kIsRate;
+  if (flags & GB_COUNTER_AVG_THREADS) f |= benchmark::Counter::kAvgThreads;
+  if (flags & GB_COUNTER_ITERATION_INVARIANT)
+    f |= benchmark::Counter::kIsIterationInvariant;
+  if (flags & GB_COUNTER_AVG_ITERATIONS)
+    f |= benchmark::Counter::kAvgIterations;
+  if (flags & GB_COUNTER_INVERT) f |= benchmark::Counter::kInvert;
+  *out = static_cast<benchmark::Counter::Flags>(f);
+  *onek = (flags & GB_COUNTER_BASE_1024) ? benchmark::Counter::kIs1024
+                                         : benchmark::Counter::kIs1000;
+  return true;
+}
+
+void gb_counter_set(gb_state* s, const char* name, double value,
+                    unsigned flags) {
+  if (s == nullptr) return;
+  benchmark::Counter::Flags f;
+  benchmark::Counter::OneK k;
+  if (!counter_flags(s, "gb_counter_set", name, flags, &f, &k)) return;
+  try {
+    s->st->counters[name] = benchmark::Counter(value, f, k);
+  } catch (const std::exception& e) {
+    gb_error("%s: gb_counter_set: %s", bname(s->b), e.what());
+  }
+}
+
+void gb_counter_add(gb_state* s, const char* name, double delta,
+                    unsigned flags) {
+  if (s == nullptr) return;
+  benchmark::Counter::Flags f;
+  benchmark::Counter::OneK k;
+  if (!counter_flags(s, "gb_counter_add", name, flags, &f, &k)) return;
+  try {
+    benchmark::Counter& c = s->st->counters[name];
+    c = benchmark::Counter(c.value + delta, f, k);
+  } catch (const std::exception& e) {
+    gb_error("%s: gb_counter_add: %s", bname(s->b), e.what());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Registration
+
+gb_benchmark* gb_register(const char* name, gb_fn fn) {
+  return register_impl(name, fn, nullptr);
+}
+
+gb_benchmark* gb_register_with_arg(const char* name, gb_fn fn, void* arg) {
+  return register_impl(name, fn, arg);
+}
+
+gb_benchmark* gb_arg(gb_benchmark* b, int64_t v) {
+  return guarded(b, "gb_arg", [&] {
+    if (!arity_ok(b, "gb_arg", 1)) return;
+    b->bm->Arg(v);
+    added_values(b, 1);
+  });
+}
+
+gb_benchmark* gb_args(gb_benchmark* b, const int64_t* v, size_t n) {
+  return guarded(b, "gb_args", [&] {
+    if (v == nullptr || n == 0 || n > 64) {
+      gb_error("gb_args(%s): needs 1..64 values, got %zu%s", bname(b), n,
+               v ? "" : " (NULL array)");
+      return;
+    }
+    if (!arity_ok(b, "gb_args", static_cast<int>(n))) return;
+    b->bm->Args(std::vector<int64_t>(v, v + n));
+    added_values(b, static_cast<int>(n));
+  });
+}
+
+gb_benchmark* gb_add_range(gb_benchmark* b, int64_t lo, int64_t hi) {
+  return guarded(b, "gb_add_range", [&] {
+    if (!range_ok(b, "gb_add_range", lo, hi)) return;
+    if (!arity_ok(b, "gb_add_range", 1)) return;
+    b->bm->Range(lo, hi);
+    added_values(b, 1);
+  });
+}
+
+gb_benchmark* gb_dense_range(gb_benchmark* b, int64_t lo, int64_t hi,
+                             int step) {
+  return guarded(b, "gb_dense_range", [&] {
+    if (!range_ok(b, "gb_dense_range", lo, hi)) return;
+    if (step < 1) {
+      gb_error("gb_dense_range(%s): step must be >= 1, got %d", bname(b),
+               step);
+      return;
+    }
+    if (!arity_ok(b, "gb_dense_range", 1)) return;
+    b->bm->DenseRange(lo, hi, step);
+    added_values(b, 1);
+  });
+}
+
+gb_benchmark* gb_ranges(gb_benchmark* b, const int64_t* lo, const int64_t* hi,
+                        size_t n) {
+  return guarded(b, "gb_ranges", [&] {
+    if (lo == nullptr || hi == nullptr || n == 0 || n > 64) {
+      gb_error("gb_ranges(%s): needs 1..64 ranges, got %zu%s", bname(b), n,
+               (lo && hi) ? "" : " (NULL array)");
+      return;
+    }
+    for (size_t i = 0; i < n; i++)
+      if (!range_ok(b, "gb_ranges", lo[i], hi[i])) return;
+    if (!arity_ok(b, "gb_ranges", static_cast<int>(n))) return;
+    std::vector<std::pair<int64_t, int64_t>> r;
+    for (size_t i = 0; i < n; i++) r.emplace_back(lo[i], hi[i]);
+    b->bm->Ranges(r);
+    added_values(b, static_cast<int>(n));
+  });
+}
+
+gb_benchmark* gb_range_multiplier(gb_benchmark* b, int mult) {
+  return guarded(b, "gb_range_multiplier", [&] {
+    if (mult < 2) {
+      gb_error("gb_range_multiplier(%s): needs >= 2, got %d", bname(b), mult);
+      return;
+    }
+    b->bm->RangeMultiplier(mult);
+  });
+}
+
+gb_benchmark* gb_set_arg_names(gb_benchmark* b, const char* const* names,
+                               size_t n) {
+  return guarded(b, "gb_set_arg_names", [&] {
+    if (names == nullptr || n == 0 || n > 64) {
+      gb_error("gb_set_arg_names(%s): needs 1..64 names, got %zu%s", bname(b),
+               n, names ? "" : " (NULL array)");
+      return;
+    }
+    std::vector<std::string> v;
+    for (size_t i = 0; i < n; i++) {
+      if (names[i] == nullptr) {
+        gb_error("gb_set_arg_names(%s): name %zu is NULL", bname(b), i);
+        return;
+      }
+      v.emplace_back(names[i]);
+    }
+    if (!arity_ok(b, "gb_set_arg_names", static_cast<int>(n))) return;
+    b->bm->ArgNames(v);
+    b->arity = static_cast<int>(n);
+  });
+}
+
+gb_benchmark* gb_set_threads(gb_benchmark* b, int n) {
+  return guarded(b, "gb_set_threads", [&] {
+    if (n < 1) {
+      gb_error("gb_set_threads(%s): needs >= 1, got %d", bname(b), n);
+      return;
+    }
+    b->bm->Threads(n);
+  });
+}
+
+gb_benchmark* gb_thread_range(gb_benchmark* b, int lo, int hi) {
+  return guarded(b, "gb_thread_range", [&] {
+    if (lo < 1 || hi < lo) {
+      gb_error("gb_thread_range(%s): needs 1 <= lo <= hi, got %d, %d",
+               bname(b), lo, hi);
+      return;
+    }
+    b->bm->ThreadRange(lo, hi);
+  });
+}
+
+gb_benchmark* gb_dense_thread_range(gb_benchmark* b, int lo, int hi,
+                                    int stride) {
+  return guarded(b, "gb_dense_thread_range", [&] {
+    if (lo < 1 || hi < lo || stride < 1) {
+      gb_error("gb_dense_thread_range(%s): needs 1 <= lo <= hi and "
+               "stride >= 1, got %d, %d, %d",
+               bname(b), lo, hi, stride);
+      return;
+    }
+    b->bm->DenseThreadRange(lo, hi, stride);
+  });
+}
+
+gb_benchmark* gb_thread_per_cpu(gb_benchmark* b) {
+  return guarded(b, "gb_thread_per_cpu", [&] { b->bm->ThreadPerCpu(); });
+}
+
+gb_benchmark* gb_min_time(gb_benchmark* b, double seconds) {
+  return guarded(b, "gb_min_time", [&] {
+    if (!(seconds > 0.0) || seconds > 1e9) {  // also rejects NaN
+      gb_error("gb_min_time(%s): needs 0 < seconds, got %g", bname(b),
+               seconds);
+      return;
+    }
+    if (iterations_conflict(b, "gb_min_time")) return;
+    b->bm->MinTime(seconds);
+    b->has_min_time = true;
+  });
+}
+
+gb_benchmark* gb_min_warmup_time(gb_benchmark* b, double seconds) {
+  return guarded(b, "gb_min_warmup_time", [&] {
+    if (!(seconds >= 0.0) || seconds > 1e9) {
+      gb_error("gb_min_warmup_time(%s): needs 0 <= seconds, got %g", bname(b),
+               seconds);
+      return;
+    }
+    if (iterations_conflict(b, "gb_min_warmup_time")) return;
+    b->bm->MinWarmUpTime(seconds);
+    b->has_warmup = seconds > 0.0;
+  });
+}
+
+gb_benchmark* gb_set_iterations(gb_benchmark* b, uint64_t n) {
+  return guarded(b, "gb_set_iterations", [&] {
+    if (n < 1 || n > static_cast<uint64_t>(
+                         std::numeric_limits<benchmark::IterationCount>::max())) {
+      gb_error("gb_set_iterations(%s): needs >= 1, got %" PRIu64, bname(b), n);
+      return;
+    }
+    if (b->has_min_time || b->has_warmup) {
+      gb_error("gb_set_iterations(%s): not with gb_min_time() or "
+               "gb_min_warmup_time()",
+               bname(b));
+      return;
+    }
+    b->bm->Iterations(static_cast<benchmark::IterationCount>(n));
+    b->has_iterations = true;
+  });
+}
+
+gb_benchmark* gb_repetitions(gb_benchmark* b, int n) {
+  return guarded(b, "gb_repetitions", [&] {
+    if (n < 1) {
+      gb_error("gb_repetitions(%s): needs >= 1, got %d", bname(b), n);
+      return;
+    }
+    b->bm->Repetitions(n);
+  });
+}
+
+gb_benchmark* gb_report_aggregates_only(gb_benchmark* b, bool only) {
+  return guarded(b, "gb_report_aggregates_only",
+                 [&] { b->bm->ReportAggregatesOnly(only); });
+}
+
+gb_benchmark* gb_use_real_time(gb_benchmark* b) {
+  return guarded(b, "gb_use_real_time", [&] { b->bm->UseRealTime(); });
+}
+
+gb_benchmark* gb_measure_process_cpu_time(gb_benchmark* b) {
+  return guarded(b, "gb_measure_process_cpu_time",
+                 [&] { b->bm->MeasureProcessCPUTime(); });
+}
+
+gb_benchmark* gb_time_unit(gb_benchmark* b, gb_unit unit) {
+  // C may pass any int here; in C++ a gb_unit outside 0..3 may not even be
+  // loaded (UBSan: -fsanitize=enum), so read its bytes as an int.
+  static_assert(sizeof(gb_unit) == sizeof(int), "gb_unit is int-sized");
+  int u;
+  std::memcpy(&u, &unit, sizeof u);
+  return guarded(b, "gb_time_unit", [&] {
+    switch (u) {
+      case GB_NS: b->bm->Unit(benchmark::kNanosecond); return;
+      case GB_US: b->bm->Unit(benchmark::kMicrosecond); return;
+      case GB_MS: b->bm->Unit(benchmark::kMillisecond); return;
+      case GB_S: b->bm->Unit(benchmark::kSecond); return;
+    }
+    gb_error("gb_time_unit(%s): unknown unit %d", bname(b), u);
+  });
+}
+
+static bool batch_ok(gb_benchmark* b, const char* fn, uint64_t n,
+                     uint64_t min) {
+  if (n < min || n > (uint64_t{1} << 40)) {
+    gb_error("%s(%s): needs %" PRIu64 " <= n <= 2^40, got %" PRIu64, fn,
+             bname(b), min, n);
+    return false;
+  }
+  return true;
+}
+
+gb_benchmark* gb_set_batch(gb_benchmark* b, uint64_t n) {
+  return guarded(b, "gb_set_batch", [&] {
+    if (!batch_ok(b, "gb_set_batch", n, 0)) return;
+    b->batch = static_cast<benchmark::IterationCount>(n);
+    b->uniform = false;
+  });
+}
+
+gb_benchmark* gb_set_batch_uniform(gb_benchmark* b, uint64_t n) {
+  return guarded(b, "gb_set_batch_uniform", [&] {
+    if (!batch_ok(b, "gb_set_batch_uniform", n, 1)) return;
+    b->batch = static_cast<benchmark::IterationCount>(n);
+    b->uniform = true;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Running
+
+void gb_add_custom_context(const char* key, const char* value) {
+  if (key == nullptr || key[0] == '\0' || value == nullptr) {
+    gb_error("gb_add_custom_context: %s", key == nullptr || key[0] == '\0'
+                                              ? "NULL or empty key"
+                                              : "NULL value");
+    return;
+  }
+  try {
+    benchmark::AddCustomContext(key, value);
+  } catch (const std::exception& e) {
+    gb_error("gb_add_custom_context(\"%s\"): %s", key, e.what());
+  }
+}
+
+void gb_initialize(int* argc, char** argv) {
+  static char prog[] = "gbench";
+  static char* fallback[] = {prog, nullptr};
+  if (argc == nullptr || argv == nullptr || *argc < 1) {
+    int one = 1;
+    benchmark::Initialize(&one, fallback);
+    if (argc != nullptr && *argc < 0) *argc = 0;
+    return;
+  }
+  benchmark::Initialize(argc, argv);
+}
+
+bool gb_report_unrecognized(int argc, char** argv) {
+  if (argv == nullptr || argc < 2) return false;
+  return benchmark::ReportUnrecognizedArguments(argc, argv);
+}
+
+size_t gb_run_benchmarks(const char* filter) {
+  try {
+    if (filter == nullptr) return benchmark::RunSpecifiedBenchmarks();
+    return benchmark::RunSpecifiedBenchmarks(std::string(filter));
+  } catch (const std::exception& e) {
+    gb_error("gb_run_benchmarks: %s", e.what());
+    return 0;
+  }
+}
+
+void gb_shutdown(void) { benchmark::Shutdown(); }
+
+int gb_main(int argc, char** argv) {
+  gb_initialize(&argc, argv);
+  if (gb_report_unrecognized(argc, argv)) {
+    std::fprintf(stderr,
+                 "%s: Google Benchmark's flags look like "
+                 "--benchmark_filter=REGEX; see --help\n",
+                 argv[0]);
+    gb_shutdown();
+    return 2;
+  }
+  gb_run_benchmarks(nullptr);
+  gb_shutdown();
+  return 0;
+}
+
+}  // extern "C"
