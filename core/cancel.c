@@ -8,6 +8,8 @@
  * attempt (won, lost, early, late, not_cancelable). */
 #include "internal.h"
 
+_Thread_local struct flt_cbd *pb_in_canceled_callback;
+
 /* The filter's routine is stored in the cell as an opaque value and cast
  * back to its own type before the call. */
 static pb_cancel_routine as_cell_routine(flt_complete_canceled_callback cb)
@@ -22,8 +24,12 @@ static void call_taken_routine(struct flt_cbd *cbd, pb_cancel_routine r)
         return;
     }
     flt_complete_canceled_callback cb = (flt_complete_canceled_callback)(void (*)(void))r;
-    /* CAN2: no lock of the model is held here. */
+    /* CAN2: no lock of the model is held here. CAN9 is checked in
+     * flt_complete_pended_preop while this is set. */
+    struct flt_cbd *outer = pb_in_canceled_callback;
+    pb_in_canceled_callback = cbd;
     cb(&cbd->pub);
+    pb_in_canceled_callback = outer;
 }
 
 /* An operation a filter may act on: allocated, not completed. */

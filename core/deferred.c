@@ -133,8 +133,12 @@ void flt_run_workitem(struct flt_model *m, struct flt_deferred_io_workitem *item
                                   "returned at IRQL %u; lowered to PASSIVE_LEVEL", pb_irql);
         pb_irql = PASSIVE_LEVEL;
     }
-    PB_COUNT(t, workitems_run);
     cbd_unpin(cbd);
     /* release: the teardown that sees this count drop sees the run done. */
     atomic_fetch_sub_explicit(&inst->workitems[t->cpu].v, 1, memory_order_release);
+    /* Counted last, with release: flt_model_quiesce() that sees it also
+     * sees the reference dropped (and the block back in the pool). */
+    atomic_store_explicit(&t->c.workitems_run,
+                          atomic_load_explicit(&t->c.workitems_run, memory_order_relaxed) + 1,
+                          memory_order_release);
 }

@@ -634,6 +634,33 @@ NTSTATUS flt_complete_pended_preop(struct flt_callback_data *data,
                                   preop_name(status), max);
         return STATUS_INVALID_PARAMETER;
     }
+    if (pb_in_canceled_callback == cbd) {
+        /* CAN9: the canceled callback completes the operation as cancelled. */
+        if (status != FLT_PREOP_COMPLETE) {
+            flt_verifier_report_model(m, "CAN9", routine, data,
+                                      "a canceled callback resumed the operation with %s; "
+                                      "it must complete it (FLT_PREOP_COMPLETE)", preop_name(status));
+            return STATUS_INVALID_PARAMETER;
+        }
+        if (data->io_status.status != STATUS_CANCELLED || data->io_status.information != 0) {
+            flt_verifier_report_model(m, "CAN9", routine, data,
+                                      "a canceled callback completed with status %#x, information %llu; "
+                                      "completed as STATUS_CANCELLED, 0",
+                                      (unsigned)data->io_status.status,
+                                      (unsigned long long)data->io_status.information);
+            data->io_status.status = STATUS_CANCELLED;
+            data->io_status.information = 0;
+        }
+    }
+    if (PB_UNLIKELY(m->ho_ops->is_armed(m->ho, &cbd->cell))) {
+        /* PEND6: whoever completes must own the operation, i.e. have taken
+         * the routine (clear, or the canceller). Refused: nothing changes,
+         * and the operation stays cancellable. */
+        flt_verifier_report_model(m, "PEND6", routine, data,
+                                  "a cancel routine is still set; clear it first (refused)");
+        PB_COUNT(flt_thread_ctx(m), routine_left_set);
+        return STATUS_INVALID_PARAMETER;
+    }
     /* Claim the right to resume: only one completer per pend (PEND4). */
     uint64_t s = atomic_load_explicit(&cbd->state, memory_order_acquire);
     do {

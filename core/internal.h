@@ -143,6 +143,8 @@ extern _Thread_local KIRQL pb_irql;
  * was dequeued. */
 extern _Thread_local struct flt_cbd *pb_running_cbd;
 extern _Thread_local uint64_t pb_running_t_dequeue;
+/* The callback data whose canceled callback this thread is running (CAN9). */
+extern _Thread_local struct flt_cbd *pb_in_canceled_callback;
 
 /* ---- per-cpu sharded counters (no shared line on the hot path) ------------ */
 

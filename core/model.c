@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -403,11 +404,34 @@ void flt_model_counters(struct flt_model *m, struct pb_counters *out)
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&m->lock);
     for (struct flt_thread *t = m->threads; t; t = t->next) {
-#define PB_SUM_(name, unit, doc) out->name += atomic_load_explicit(&t->c.name, memory_order_relaxed);
+    /* acquire: pairs with the release of workitems_run (quiesce). */
+#define PB_SUM_(name, unit, doc) out->name += atomic_load_explicit(&t->c.name, memory_order_acquire);
         PB_COUNTERS(PB_SUM_)
 #undef PB_SUM_
     }
     pthread_mutex_unlock(&m->lock);
+}
+
+bool flt_model_quiesce(struct flt_model *m, unsigned timeout_ms)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct pb_counters c;
+        flt_model_counters(m, &c);
+        if (c.workitems_run == c.workitems_queued)
+            return true;
+        if (m->nworkers == 0) {
+            flt_model_drain_work(m);
+            continue;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+            (long)timeout_ms)
+            return false;
+        struct timespec pause = { 0, 200000 };
+        nanosleep(&pause, NULL);
+    }
 }
 
 int64_t flt_model_outstanding(struct flt_model *m)

@@ -547,6 +547,8 @@ int pb_stress_run(const struct pb_stress_config *in, struct pb_stress_result *re
     res->fifo_checked = atomic_load(&s->fifo_checked);
     if (busy)
         fail(s, "%llu operations never completed (lost)", (unsigned long long)busy);
+    else if (!flt_model_quiesce(m, 3000))
+        fail(s, "work items still queued 3 s after every operation completed");
     flt_model_counters(m, &res->counters);
     flt_model_check(m, false, &res->invariants);
     if (!busy && !res->invariants.ok)

@@ -267,6 +267,7 @@ int main(int argc, char **argv)
         pb_cpu_relax();
     double secs = pb_tsc_to_ns(pb_tsc_now() - t0) / 1e9;
 
+    flt_model_quiesce(m, 5000);
     struct pb_counters cs;
     flt_model_counters(m, &cs);
     struct flt_invariants inv;

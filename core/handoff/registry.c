@@ -5,9 +5,17 @@
 #include "pb_strategy.h"
 
 extern const struct pb_handoff_ops pb_handoff_xchg;
+extern const struct pb_handoff_ops pb_handoff_cas;
+extern const struct pb_handoff_ops pb_handoff_op_lock;
+extern const struct pb_handoff_ops pb_handoff_global_lock;
+extern const struct pb_handoff_ops pb_handoff_broken;
 
 const struct pb_handoff_ops *const pb_handoffs[] = {
     &pb_handoff_xchg,
+    &pb_handoff_cas,
+    &pb_handoff_op_lock,
+    &pb_handoff_global_lock,
+    &pb_handoff_broken,
     NULL,
 };
 

@@ -93,6 +93,11 @@ void flt_thread_route_to(unsigned queue_index);
 
 /* Sum of every thread's counters so far. Exact once the threads are quiet. */
 void flt_model_counters(struct flt_model *model, struct pb_counters *out);
+/* Waits until every work item queued so far has run and dropped its
+ * reference (a cancelled operation completes while its work item may still
+ * be queued). Call after the requesters stopped, before flt_model_check.
+ * False when that did not happen within timeout_ms. */
+bool flt_model_quiesce(struct flt_model *model, unsigned timeout_ms);
 /* Callback data currently out of the pool (gets minus puts). */
 int64_t flt_model_outstanding(struct flt_model *model);
 

@@ -5,10 +5,16 @@
 
 extern const struct pb_pool_ops pb_pool_malloc;
 extern const struct pb_pool_ops pb_pool_locked_list;
+extern const struct pb_pool_ops pb_pool_jemalloc;
+extern const struct pb_pool_ops pb_pool_lifo;
+extern const struct pb_pool_ops pb_pool_magazine;
 
 const struct pb_pool_ops *const pb_pools[] = {
     &pb_pool_malloc,
     &pb_pool_locked_list,
+    &pb_pool_jemalloc,
+    &pb_pool_lifo,
+    &pb_pool_magazine,
     NULL,
 };
 

@@ -1,0 +1,145 @@
+/* handoff `global-lock`: one cancel spinlock for every operation, held
+ * around every arm, disarm and cancel, as the legacy
+ * IoAcquireCancelSpinLock / IoReleaseCancelSpinLock pair. Every cancel
+ * and completion in the process serialises on one line: that is what this
+ * strategy shows.
+ *
+ * Handoff: lock = one spinlock in struct pb_handoff, on its own line.
+ * Cell: word = the routine (0 = none); aux bit 0 = the cancel bit, as
+ * Irp->Cancel. Both are written only with the lock held; they are atomics
+ * so that is_cancelled and is_armed may read them without the lock.
+ *
+ * State transitions (S = arm, X = disarm, C = cancel), each one critical
+ * section:
+ *
+ *   word  cancel | S                   | X              | C
+ *   ------------------------------------------------------------------------
+ *   0     0      | ->(r,0): SET        | false          | ->(0,1): NULL
+ *   r     0      | (not allowed)       | ->(0,0): true  | ->(0,1): r
+ *   0     1      | stays: CANCELLED    | false          | stays: NULL, was_set
+ *   r     1      | unreachable (C takes r as it sets the bit; S does not
+ *                | set r once the bit is set)
+ *
+ * S's set-and-test is one critical section, so arm never returns
+ * PB_ARM_CANCELLER_TOOK.
+ *
+ * Concurrency: arm, disarm, cancel and the queries may run concurrently
+ * from any threads on any cells; reset only while no other call is on the
+ * cell. The lock is released before cancel returns, so the canceller
+ * calls the routine with no model lock held (CAN2); pb_locks_held counts
+ * it while held. init/fini with no call in flight. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_strategy.h"
+
+#define CANCEL_BIT 1u
+
+struct pb_handoff {
+    _Alignas(PB_CACHE_LINE) _Atomic unsigned lock;
+    char pad[PB_CACHE_LINE - sizeof(unsigned)];
+};
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void cancel_lock(struct pb_handoff *h)
+{
+    /* acquire: every cell as the last holder left it. */
+    while (atomic_exchange_explicit(&h->lock, 1, memory_order_acquire))
+        while (atomic_load_explicit(&h->lock, memory_order_relaxed))
+            cpu_relax();
+    pb_locks_held++;
+}
+
+static void cancel_unlock(struct pb_handoff *h)
+{
+    pb_locks_held--;
+    atomic_store_explicit(&h->lock, 0, memory_order_release);
+}
+
+static int gl_init(struct pb_handoff **h)
+{
+    struct pb_handoff *g = aligned_alloc(PB_CACHE_LINE, sizeof *g);
+    if (!g)
+        return -ENOMEM;
+    memset(g, 0, sizeof *g);
+    atomic_init(&g->lock, 0);
+    *h = g;
+    return 0;
+}
+
+static void gl_fini(struct pb_handoff *h) { free(h); }
+
+static void gl_reset(struct pb_handoff *h, struct pb_cancel_cell *c)
+{
+    /* relaxed: a fresh operation is published to other threads later, by
+     * the release that hands its handle or work item over. */
+    atomic_store_explicit(&c->word, 0, memory_order_relaxed);
+    atomic_store_explicit(&c->aux, 0, memory_order_relaxed);
+}
+
+/* Inside the lock, loads are relaxed (the lock orders them) and stores
+ * release (for the lock-free queries). */
+
+static pb_arm_result gl_arm(struct pb_handoff *h, struct pb_cancel_cell *c, pb_cancel_routine r)
+{
+    pb_arm_result res = PB_ARM_SET;
+    cancel_lock(h);
+    if (atomic_load_explicit(&c->aux, memory_order_relaxed) & CANCEL_BIT)
+        res = PB_ARM_CANCELLED;        /* set, saw the bit, took it back */
+    else
+        atomic_store_explicit(&c->word, (uintptr_t)r, memory_order_release);
+    cancel_unlock(h);
+    return res;
+}
+
+static bool gl_disarm(struct pb_handoff *h, struct pb_cancel_cell *c)
+{
+    cancel_lock(h);
+    bool took = atomic_load_explicit(&c->word, memory_order_relaxed) != 0;
+    if (took)
+        atomic_store_explicit(&c->word, 0, memory_order_release);
+    cancel_unlock(h);
+    return took;
+}
+
+static pb_cancel_routine gl_cancel(struct pb_handoff *h, struct pb_cancel_cell *c, bool *was_set)
+{
+    cancel_lock(h);
+    uint32_t bits = atomic_load_explicit(&c->aux, memory_order_relaxed);
+    atomic_store_explicit(&c->aux, bits | CANCEL_BIT, memory_order_release);
+    uintptr_t r = atomic_load_explicit(&c->word, memory_order_relaxed);
+    atomic_store_explicit(&c->word, 0, memory_order_release);
+    cancel_unlock(h);   /* before the caller calls r (CAN2) */
+    *was_set = (bits & CANCEL_BIT) != 0;
+    return (pb_cancel_routine)r;
+}
+
+static bool gl_is_cancelled(struct pb_handoff *h, const struct pb_cancel_cell *c)
+{
+    return (atomic_load_explicit(&c->aux, memory_order_acquire) & CANCEL_BIT) != 0;
+}
+
+static bool gl_is_armed(struct pb_handoff *h, const struct pb_cancel_cell *c)
+{
+    return atomic_load_explicit(&c->word, memory_order_acquire) != 0;
+}
+
+const struct pb_handoff_ops pb_handoff_global_lock = {
+    .name = "global-lock",
+    .description = "one cancel spinlock for everything (IoAcquireCancelSpinLock)",
+    .init = gl_init,
+    .fini = gl_fini,
+    .reset = gl_reset,
+    .arm = gl_arm,
+    .disarm = gl_disarm,
+    .cancel = gl_cancel,
+    .is_cancelled = gl_is_cancelled,
+    .is_armed = gl_is_armed,
+};

@@ -1,0 +1,580 @@
+/* pool `magazine`: per-CPU magazines over a shared depot, as Bonwick and
+ * Adams' magazine allocator (USENIX 2001), with NUMA-local slabs and
+ * batched remote frees.
+ *
+ * Per cpu: two magazines of MAG_ROUNDS blocks, `loaded` and `prev`. get pops
+ * from loaded, else swaps in prev when it holds blocks; put pushes on
+ * loaded, else swaps in prev when it is empty. Only when both are empty
+ * (get) or both full (put) does the cpu go to the depot, which exchanges
+ * a whole magazine: at most one depot visit per MAG_ROUNDS calls.
+ *
+ * Home: every slab is SLAB_BYTES-aligned and owned by the cpu that carved
+ * it (its home); a block's home is read from its slab header through an
+ * address mask. A put on another cpu (a remote free) goes into that cpu's
+ * batch for the home, and a full batch is pushed whole onto the home's
+ * inbox (one CAS on a remote line per MAG_ROUNDS frees). The home takes its
+ * inbox when its magazines run dry, before the depot: blocks return to the
+ * node they were allocated on.
+ *
+ * Concurrency contract:
+ *   - get and put from any thread with any cpu index (cpu >= ncpus is
+ *     folded to cpu % ncpus).
+ *   - Per-cpu state (loaded, prev, remote batches, slab cursor) is guarded
+ *     by the cpu's spinlock. The placement plan gives each cpu index one
+ *     thread at a time, so the lock is uncontended and its line, like
+ *     everything else on the fast path, is written only by that cpu: the
+ *     fast path writes no line another cpu writes. The lock is there so
+ *     that two threads sharing a cpu index (e.g. a requester and a worker
+ *     planned on the same cpu) stay correct; they then contend on it.
+ *   - The inbox, the only per-cpu word other cpus write, has its own line:
+ *     a lock-free stack that anyone pushes and anyone takes whole with an
+ *     exchange (no pop of single entries, so no ABA).
+ *   - The depot (full magazines per home, empty magazines, the list of
+ *     memory extents) is guarded by one mutex, taken only on slow paths.
+ *   - Lock order: a cpu lock, then the depot lock. A thread never holds
+ *     two cpu locks.
+ *   - init and fini with no call in flight.
+ *
+ * Depot policy: a cpu takes back only the magazines it deposited, and
+ * otherwise creates blocks on its own node, until the capacity stops it;
+ * only then does it take other cpus' magazines. With no capacity set,
+ * blocks cached by a cpu that stopped getting are not reused elsewhere:
+ * memory traded for locality.
+ *
+ * Capacity: at most cfg->capacity blocks are ever created (0 =
+ * unlimited). When a get finds nothing in its magazines, its inbox or the
+ * depot, and no block may be created, it sweeps every cpu (taking each
+ * cpu's lock in turn, its own released first) for blocks cached in
+ * magazines, remote batches and inboxes, and tries the depot again; only
+ * then does it return NULL. So a NULL means every block was out (or the
+ * rest were in flight in another call), and no put block is ever lost.
+ * The sweep is slow and meant for exhaustion only. If a magazine cannot be
+ * allocated to hold a put block, the block goes on a loose list in the
+ * depot (linked through its first 8 bytes, within PB_POOL_FREE_BYTES).
+ *
+ * Type-stable: slabs and magazines are freed only at fini. Memory comes
+ * from pb_mem_alloc(&cfg->mem, cpu, ...), so a cpu's slabs are on its node;
+ * each region of slabs is over-allocated by one slab to align them, and
+ * the slack is cut into magazines. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_strategy.h"
+
+#define MAG_ROUNDS 30              /* blocks per magazine: 256-byte magazines */
+#define SLAB_MIN_BYTES (16 * 1024) /* at least this, and >= 16 blocks per slab */
+#define SLAB_MIN_BLOCKS 16
+#define REGION_MAX_SLABS 16        /* regions double from 1 slab up to this */
+#define MAG_CHUNK 16               /* magazines per allocation when the depot has none */
+#define SPINS_BEFORE_YIELD 256
+
+struct mag {
+    _Alignas(PB_CACHE_LINE) struct mag *next;  /* in a depot or inbox list */
+    unsigned n;
+    void *b[MAG_ROUNDS];
+};
+
+/* Head of each block of memory from pb_mem_alloc (a region of slabs or a
+ * chunk of magazines), for fini. */
+struct extent {
+    struct extent *next;
+    size_t bytes;
+};
+
+struct slab_header {
+    unsigned home;
+};
+
+struct pcpu {
+    /* Written by the threads using this cpu index (and a sweep). */
+    _Alignas(PB_CACHE_LINE) _Atomic unsigned lock;
+    struct mag *loaded;
+    struct mag *prev;
+    struct mag **remote;           /* [ncpus] batch per home cpu, NULL = none */
+    char *next_slab;               /* carving cursor in the current region */
+    unsigned slabs_left;
+    unsigned region_slabs;         /* slabs in the next region */
+    /* Written by other cpus: its own line. */
+    _Alignas(PB_CACHE_LINE) struct mag *_Atomic inbox;
+};
+
+struct free_block { struct free_block *next; };
+
+struct pb_pool {
+    size_t bsize;                  /* block size, whole lines */
+    size_t slab_bytes;             /* power of two; slabs are aligned to it */
+    size_t blocks_per_slab;
+    size_t capacity;
+    unsigned ncpus;
+    struct pb_mem_hooks mem;
+    struct pcpu **cpu;
+    _Alignas(PB_CACHE_LINE) _Atomic size_t created;
+    _Alignas(PB_CACHE_LINE) pthread_mutex_t depot_lock;
+    struct mag **full;             /* [ncpus] non-empty magazines by depositor */
+    struct mag *empty;
+    struct free_block *loose;
+    struct extent *extents;
+};
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void pc_lock(struct pcpu *pc)
+{
+    unsigned spins = 0;
+    /* acquire: the cpu's magazines as the last holder left them. */
+    while (atomic_exchange_explicit(&pc->lock, 1, memory_order_acquire)) {
+        while (atomic_load_explicit(&pc->lock, memory_order_relaxed)) {
+            if (++spins % SPINS_BEFORE_YIELD == 0)
+                sched_yield(); /* the holder may be preempted: two threads on one cpu index */
+            else
+                cpu_relax();
+        }
+    }
+}
+
+static void pc_unlock(struct pcpu *pc)
+{
+    atomic_store_explicit(&pc->lock, 0, memory_order_release);
+}
+
+static unsigned home_of(const struct pb_pool *p, const void *block)
+{
+    const struct slab_header *s =
+        (const struct slab_header *)((uintptr_t)block & ~(uintptr_t)(p->slab_bytes - 1));
+    return s->home;
+}
+
+/* ---- depot (callers hold depot_lock) ------------------------------------ */
+
+static void depot_add_mags(struct pb_pool *p, char *lo, char *hi)
+{
+    uintptr_t a = ((uintptr_t)lo + PB_CACHE_LINE - 1) & ~(uintptr_t)(PB_CACHE_LINE - 1);
+    for (; a + sizeof(struct mag) <= (uintptr_t)hi; a += sizeof(struct mag)) {
+        struct mag *m = (struct mag *)a;
+        m->n = 0;
+        m->next = p->empty;
+        p->empty = m;
+    }
+}
+
+static void depot_put_full(struct pb_pool *p, unsigned cpu, struct mag *m)
+{
+    m->next = p->full[cpu];
+    p->full[cpu] = m;
+}
+
+static void depot_put_empty(struct pb_pool *p, struct mag *m)
+{
+    m->next = p->empty;
+    p->empty = m;
+}
+
+static void depot_put_loose(struct pb_pool *p, void *block)
+{
+    struct free_block *f = block;
+    f->next = p->loose;
+    p->loose = f;
+}
+
+/* A non-empty magazine from `from`'s list, or with `any` from any list. */
+static struct mag *depot_take_full(struct pb_pool *p, unsigned from, bool any)
+{
+    for (unsigned i = 0; i < p->ncpus; i++) {
+        unsigned d = (from + i) % p->ncpus;
+        struct mag *m = p->full[d];
+        if (m) {
+            p->full[d] = m->next;
+            return m;
+        }
+        if (!any)
+            break;
+    }
+    return NULL;
+}
+
+/* An empty magazine; allocates a chunk of them (on cpu's node, outside the
+ * depot lock) when the depot has none. NULL when memory is refused. */
+static struct mag *take_empty(struct pb_pool *p, unsigned cpu)
+{
+    pthread_mutex_lock(&p->depot_lock);
+    struct mag *m = p->empty;
+    if (m)
+        p->empty = m->next;
+    pthread_mutex_unlock(&p->depot_lock);
+    if (m)
+        return m;
+    size_t bytes = PB_CACHE_LINE + MAG_CHUNK * sizeof(struct mag);
+    struct extent *e = pb_mem_alloc(&p->mem, cpu, bytes);
+    if (!e)
+        return NULL;
+    e->bytes = bytes;
+    pthread_mutex_lock(&p->depot_lock);
+    e->next = p->extents;
+    p->extents = e;
+    depot_add_mags(p, (char *)e + PB_CACHE_LINE, (char *)e + bytes);
+    m = p->empty;
+    p->empty = m->next;
+    pthread_mutex_unlock(&p->depot_lock);
+    return m;
+}
+
+/* Installs a non-empty magazine as loaded (called with the cpu lock and the
+ * depot lock held, loaded and prev both empty or NULL), Bonwick's way: the
+ * empty prev goes to the depot, the empty loaded becomes prev. */
+static void install_loaded(struct pb_pool *p, struct pcpu *pc, struct mag *m)
+{
+    if (pc->prev)
+        depot_put_empty(p, pc->prev);
+    pc->prev = pc->loaded;
+    pc->loaded = m;
+}
+
+/* ---- growing ------------------------------------------------------------- */
+
+/* A fresh slab of cpu's, NULL when memory is refused. Cpu lock held. */
+static char *carve_slab(struct pb_pool *p, unsigned cpu, struct pcpu *pc)
+{
+    if (!pc->slabs_left) {
+        unsigned k = pc->region_slabs;
+        /* One slab extra: the extent header plus alignment slack before the
+         * first aligned slab and the rest after the last are < 1 slab. */
+        size_t bytes = (k + 1) * p->slab_bytes;
+        char *base = pb_mem_alloc(&p->mem, cpu, bytes);
+        if (!base)
+            return NULL;
+        uintptr_t first = ((uintptr_t)base + PB_CACHE_LINE + p->slab_bytes - 1) &
+                          ~(uintptr_t)(p->slab_bytes - 1);
+        struct extent *e = (struct extent *)base;
+        e->bytes = bytes;
+        pthread_mutex_lock(&p->depot_lock);
+        e->next = p->extents;
+        p->extents = e;
+        depot_add_mags(p, base + PB_CACHE_LINE, (char *)first);
+        depot_add_mags(p, (char *)first + k * p->slab_bytes, base + bytes);
+        pthread_mutex_unlock(&p->depot_lock);
+        pc->next_slab = (char *)first;
+        pc->slabs_left = k;
+        if (pc->region_slabs < REGION_MAX_SLABS)
+            pc->region_slabs *= 2;
+    }
+    char *slab = pc->next_slab;
+    pc->next_slab += p->slab_bytes;
+    pc->slabs_left--;
+    ((struct slab_header *)slab)->home = cpu;
+    return slab;
+}
+
+/* Creates up to a slab of blocks within the capacity: the first magazine
+ * becomes loaded, the others go to the depot. False when no block may or
+ * can be created. Cpu lock held; loaded and prev empty or NULL. */
+static bool grow(struct pb_pool *p, unsigned cpu, struct pcpu *pc)
+{
+    size_t n = p->blocks_per_slab;
+    /* relaxed: the count only bounds how many blocks exist; slow path. */
+    size_t created = atomic_load_explicit(&p->created, memory_order_relaxed);
+    do {
+        n = p->blocks_per_slab;
+        if (p->capacity) {
+            if (created >= p->capacity)
+                return false;
+            if (n > p->capacity - created)
+                n = p->capacity - created;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(&p->created, &created, created + n,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    char *slab = carve_slab(p, cpu, pc);
+    if (!slab) {
+        atomic_fetch_sub_explicit(&p->created, n, memory_order_relaxed);
+        return false;
+    }
+    char *blocks = slab + PB_CACHE_LINE;
+    size_t i = 0;
+    bool installed = false;
+    while (i < n) {
+        struct mag *m = take_empty(p, cpu);
+        pthread_mutex_lock(&p->depot_lock);
+        if (!m) {
+            for (; i < n; i++)
+                depot_put_loose(p, blocks + i * p->bsize);
+        } else {
+            for (; i < n && m->n < MAG_ROUNDS; i++)
+                m->b[m->n++] = blocks + i * p->bsize;
+            if (!installed)
+                install_loaded(p, pc, m);
+            else
+                depot_put_full(p, cpu, m);
+            installed = true;
+        }
+        pthread_mutex_unlock(&p->depot_lock);
+    }
+    return true;
+}
+
+/* ---- sweep (exhaustion only) --------------------------------------------- */
+
+static void sweep_mag(struct pb_pool *p, unsigned owner, struct mag **slot)
+{
+    struct mag *m = *slot;
+    if (m && m->n) {
+        depot_put_full(p, owner, m);
+        *slot = NULL;
+    }
+}
+
+/* Moves every cached block of every cpu to the depot. Called with no cpu
+ * lock held. */
+static void sweep(struct pb_pool *p)
+{
+    for (unsigned d = 0; d < p->ncpus; d++) {
+        struct pcpu *pc = p->cpu[d];
+        pc_lock(pc);
+        /* acquire: the magazines the remote cpus filled before pushing. */
+        struct mag *in = atomic_exchange_explicit(&pc->inbox, NULL, memory_order_acquire);
+        pthread_mutex_lock(&p->depot_lock);
+        while (in) {
+            struct mag *next = in->next;
+            depot_put_full(p, d, in);
+            in = next;
+        }
+        sweep_mag(p, d, &pc->loaded);
+        sweep_mag(p, d, &pc->prev);
+        for (unsigned h = 0; h < p->ncpus; h++)
+            sweep_mag(p, h, &pc->remote[h]);
+        pthread_mutex_unlock(&p->depot_lock);
+        pc_unlock(pc);
+    }
+}
+
+/* ---- get ------------------------------------------------------------------ */
+
+/* loaded and prev are both empty (or NULL): refill loaded, or return a
+ * block directly, or NULL when exhausted. Cpu lock held (dropped and taken
+ * again around a sweep). */
+static void *get_slow(struct pb_pool *p, unsigned cpu, struct pcpu *pc)
+{
+    bool swept = false;
+    for (;;) {
+        if (pc->loaded && pc->loaded->n)
+            return pc->loaded->b[--pc->loaded->n];
+        if (pc->prev && pc->prev->n) {
+            struct mag *t = pc->loaded;
+            pc->loaded = pc->prev;
+            pc->prev = t;
+            continue;
+        }
+        /* 1. Our own blocks, sent home in batches. acquire: the batches'
+         * contents as their senders filled them. */
+        struct mag *in = atomic_exchange_explicit(&pc->inbox, NULL, memory_order_acquire);
+        /* 2. The depot: our deposits first; after a sweep, anything. */
+        pthread_mutex_lock(&p->depot_lock);
+        if (in) {
+            for (struct mag *m = in->next, *next; m; m = next) {
+                next = m->next;
+                depot_put_full(p, cpu, m);
+            }
+            install_loaded(p, pc, in);
+            pthread_mutex_unlock(&p->depot_lock);
+            continue;
+        }
+        struct mag *m = depot_take_full(p, cpu, swept);
+        if (m) {
+            install_loaded(p, pc, m);
+            pthread_mutex_unlock(&p->depot_lock);
+            continue;
+        }
+        struct free_block *f = p->loose;
+        if (f) {
+            p->loose = f->next;
+            pthread_mutex_unlock(&p->depot_lock);
+            return f;
+        }
+        pthread_mutex_unlock(&p->depot_lock);
+        /* 3. New blocks, on our node. */
+        if (grow(p, cpu, pc))
+            continue;
+        /* 4. Exhausted: gather what other cpus cache, once. */
+        if (swept)
+            return NULL;
+        pc_unlock(pc);
+        sweep(p);
+        pc_lock(pc);
+        swept = true;
+    }
+}
+
+static void *mag_get(struct pb_pool *pool, unsigned cpu)
+{
+    if (cpu >= pool->ncpus)
+        cpu %= pool->ncpus;
+    struct pcpu *pc = pool->cpu[cpu];
+    void *b;
+    pc_lock(pc);
+    struct mag *m = pc->loaded;
+    if (m && m->n) {
+        b = m->b[--m->n];
+    } else if (pc->prev && pc->prev->n) {
+        pc->loaded = pc->prev;
+        pc->prev = m;
+        b = pc->loaded->b[--pc->loaded->n];
+    } else {
+        b = get_slow(pool, cpu, pc);
+    }
+    pc_unlock(pc);
+    return b;
+}
+
+/* ---- put ------------------------------------------------------------------ */
+
+/* A local block with loaded full (or NULL). Cpu lock held. */
+static void put_slow(struct pb_pool *p, unsigned cpu, struct pcpu *pc, void *block)
+{
+    if (pc->prev && pc->prev->n == 0) {
+        struct mag *t = pc->loaded;
+        pc->loaded = pc->prev;
+        pc->prev = t;
+        pc->loaded->b[pc->loaded->n++] = block;
+        return;
+    }
+    /* Both hold blocks: the full loaded becomes prev, the old prev goes to
+     * the depot, and an empty magazine is loaded. */
+    struct mag *empty = take_empty(p, cpu);
+    pthread_mutex_lock(&p->depot_lock);
+    if (pc->loaded) {
+        if (pc->prev)
+            depot_put_full(p, cpu, pc->prev);
+        pc->prev = pc->loaded;
+        pc->loaded = NULL;
+    }
+    if (empty) {
+        pc->loaded = empty;
+        empty->b[empty->n++] = block;
+    } else {
+        depot_put_loose(p, block);
+    }
+    pthread_mutex_unlock(&p->depot_lock);
+}
+
+/* A block of another home: into this cpu's batch for it; a full batch goes
+ * to the home's inbox. Cpu lock held. */
+static void put_remote(struct pb_pool *p, unsigned cpu, struct pcpu *pc, unsigned home, void *block)
+{
+    struct mag *m = pc->remote[home];
+    if (!m) {
+        m = take_empty(p, cpu);
+        if (!m) {
+            pthread_mutex_lock(&p->depot_lock);
+            depot_put_loose(p, block);
+            pthread_mutex_unlock(&p->depot_lock);
+            return;
+        }
+        pc->remote[home] = m;
+    }
+    m->b[m->n++] = block;
+    if (m->n < MAG_ROUNDS)
+        return;
+    pc->remote[home] = NULL;
+    struct pcpu *hc = p->cpu[home];
+    struct mag *old = atomic_load_explicit(&hc->inbox, memory_order_relaxed);
+    do
+        m->next = old;
+    /* release: the batch's contents and link to the home's exchange. */
+    while (!atomic_compare_exchange_weak_explicit(&hc->inbox, &old, m, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
+static void mag_put(struct pb_pool *pool, unsigned cpu, void *block)
+{
+    if (cpu >= pool->ncpus)
+        cpu %= pool->ncpus;
+    struct pcpu *pc = pool->cpu[cpu];
+    unsigned home = home_of(pool, block);
+    pc_lock(pc);
+    struct mag *m = pc->loaded;
+    if (home != cpu)
+        put_remote(pool, cpu, pc, home, block);
+    else if (m && m->n < MAG_ROUNDS)
+        m->b[m->n++] = block;
+    else
+        put_slow(pool, cpu, pc, block);
+    pc_unlock(pc);
+}
+
+/* ---- init / fini ---------------------------------------------------------- */
+
+static void mag_fini(struct pb_pool *p)
+{
+    if (p->cpu) {
+        for (unsigned c = 0; c < p->ncpus; c++) {
+            if (!p->cpu[c])
+                continue;
+            pb_mem_free(&p->mem, p->cpu[c]->remote, p->ncpus * sizeof(struct mag *));
+            pb_mem_free(&p->mem, p->cpu[c], sizeof(struct pcpu));
+        }
+    }
+    for (struct extent *e = p->extents, *next; e; e = next) {
+        next = e->next;
+        pb_mem_free(&p->mem, e, e->bytes);
+    }
+    pthread_mutex_destroy(&p->depot_lock);
+    free(p->full);
+    free(p->cpu);
+    free(p);
+}
+
+static int mag_init(struct pb_pool **pool, const struct pb_pool_config *cfg)
+{
+    struct pb_pool *p = aligned_alloc(PB_CACHE_LINE, sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->depot_lock, NULL);
+    atomic_init(&p->created, 0);
+    size_t size = cfg->object_size ? cfg->object_size : 1;
+    p->bsize = (size + PB_CACHE_LINE - 1) & ~(size_t)(PB_CACHE_LINE - 1);
+    p->slab_bytes = SLAB_MIN_BYTES;
+    while (p->slab_bytes < PB_CACHE_LINE + SLAB_MIN_BLOCKS * p->bsize)
+        p->slab_bytes *= 2;
+    p->blocks_per_slab = (p->slab_bytes - PB_CACHE_LINE) / p->bsize;
+    p->capacity = cfg->capacity;
+    p->ncpus = cfg->ncpus ? cfg->ncpus : 1;
+    p->mem = cfg->mem;
+    p->cpu = calloc(p->ncpus, sizeof *p->cpu);
+    p->full = calloc(p->ncpus, sizeof *p->full);
+    if (!p->cpu || !p->full)
+        goto fail;
+    for (unsigned c = 0; c < p->ncpus; c++) {
+        struct pcpu *pc = pb_mem_alloc(&p->mem, c, sizeof *pc);
+        if (!pc)
+            goto fail;
+        p->cpu[c] = pc;
+        pc->remote = pb_mem_alloc(&p->mem, c, p->ncpus * sizeof(struct mag *));
+        if (!pc->remote)
+            goto fail;
+        atomic_init(&pc->lock, 0);
+        atomic_init(&pc->inbox, NULL);
+        pc->region_slabs = 1;
+    }
+    *pool = p;
+    return 0;
+fail:
+    mag_fini(p);
+    return -ENOMEM;
+}
+
+const struct pb_pool_ops pb_pool_magazine = {
+    .name = "magazine",
+    .description = "per-CPU magazines with a depot, NUMA-local slabs, batched remote frees",
+    .type_stable = true,
+    .init = mag_init,
+    .fini = mag_fini,
+    .get = mag_get,
+    .put = mag_put,
+};
