@@ -84,6 +84,10 @@ struct pb_plan {
     unsigned *worker_of_requester;       /* [nrequesters]: the worker its work goes to by default */
     unsigned nreal_cpus;                 /* CPUs of this machine the plan may use */
     bool folded;                         /* planned processors > real CPUs: several share one */
+    /* Added with the implementation (pb_plan_make fills them): */
+    unsigned npus;                       /* processors of the planned topology */
+    unsigned *os_cpu_of_pu;              /* [npus]: the real CPU each processor maps onto */
+    unsigned *real_cpus;                 /* [nreal_cpus]: this process's CPUs, ascending */
 };
 
 /* Plans the threads. 0, or -1 with a message: a policy that cannot be met

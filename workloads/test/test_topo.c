@@ -1,0 +1,659 @@
+/* Topology and placement: synthetic and XML topologies (memory-only nodes,
+ * asymmetric packages), every policy on each, the errors a person sees,
+ * the JSON plan, binding and NUMA memory on the real machine. Fixtures
+ * live in workloads/test/data (tests run from the repository root;
+ * PB_TOPO_TEST_DATA overrides the folder). */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pb_topo.h"
+
+static const char *data_path(const char *name)
+{
+    static char buf[4096];
+    const char *dir = getenv("PB_TOPO_TEST_DATA");
+    snprintf(buf, sizeof buf, "%s/%s", dir && *dir ? dir : "workloads/test/data", name);
+    return buf;
+}
+
+static struct pb_topo *load(pb_topo_source src, const char *arg)
+{
+    char err[512];
+    struct pb_topo *t = NULL;
+    int rc = pb_topo_load(&t, src, arg, err, sizeof err);
+    cr_assert_eq(rc, 0, "loading %s: %s", arg ? arg : "machine", err);
+    cr_assert_not_null(t);
+    return t;
+}
+
+static struct pb_topo *load_xml(const char *name)
+{
+    return load(PB_TOPO_XML, data_path(name));
+}
+
+static cpu_set_t affinity(void)
+{
+    cpu_set_t cs;
+    CPU_ZERO(&cs);
+    cr_assert_eq(sched_getaffinity(0, sizeof cs, &cs), 0);
+    return cs;
+}
+
+/* ---- loading -------------------------------------------------------------------- */
+
+Test(topo, synthetic_two_packages_four_nodes)
+{
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:4 pu:2");
+    cr_expect(pb_topo_simulated(t));
+    cr_expect_str_eq(pb_topo_description(t), "pack:2 numa:2 core:4 pu:2");
+    /* 2 packages x 2 nodes x 4 cores x 2 PUs */
+    cr_assert_eq(pb_topo_npus(t), 32);
+    cr_assert_eq(pb_topo_nnodes(t), 4);
+    for (unsigned i = 0; i < 32; i++) {
+        const struct pb_pu_info *p = pb_topo_pu(t, i);
+        cr_assert_not_null(p);
+        cr_expect_eq(p->index, i);
+        cr_expect_eq(p->numa_node, (int)(i / 8), "pu %u on node %d", i, p->numa_node);
+        cr_expect_eq(p->package, i / 16, "pu %u in package %u", i, p->package);
+        cr_expect_eq(p->core, i / 2, "pu %u on core %u", i, p->core);
+    }
+    for (unsigned n = 0; n < 4; n++) {
+        const struct pb_node_info *nd = pb_topo_node(t, n);
+        cr_assert_not_null(nd);
+        cr_expect_eq(nd->index, n);
+        cr_expect_eq(nd->npus, 8);
+        cr_expect_gt(nd->memory_bytes, 0);
+    }
+    cr_expect_null(pb_topo_pu(t, 32));
+    cr_expect_null(pb_topo_node(t, 4));
+    pb_topo_free(t);
+}
+
+Test(topo, machine_is_this_process_cpus)
+{
+    struct pb_topo *t = load(PB_TOPO_MACHINE, NULL);
+    cpu_set_t cs = affinity();
+    cr_expect_not(pb_topo_simulated(t));
+    cr_expect_str_eq(pb_topo_description(t), "machine");
+    cr_expect_eq(pb_topo_npus(t), (unsigned)CPU_COUNT(&cs));
+    cr_expect_geq(pb_topo_nnodes(t), 1);
+    for (unsigned i = 0; i < pb_topo_npus(t); i++) {
+        const struct pb_pu_info *p = pb_topo_pu(t, i);
+        cr_expect(CPU_ISSET(p->os_index, &cs), "pu %u is CPU %u, outside the affinity", i, p->os_index);
+        cr_expect_geq(p->numa_node, 0);
+    }
+    pb_topo_free(t);
+}
+
+Test(topo, xml_memory_only_node)
+{
+    struct pb_topo *t = load_xml("memonly-2node.xml");
+    cr_expect(pb_topo_simulated(t));
+    cr_assert_eq(pb_topo_npus(t), 2);
+    cr_assert_eq(pb_topo_nnodes(t), 2);
+    cr_expect_eq(pb_topo_node(t, 0)->npus, 2);
+    cr_expect_eq(pb_topo_node(t, 1)->npus, 0, "node 1 is memory-only");
+    cr_expect_eq(pb_topo_node(t, 1)->os_index, 1);
+    cr_expect_eq(pb_topo_node(t, 1)->memory_bytes, 4ull << 30);
+    for (unsigned i = 0; i < 2; i++)
+        cr_expect_eq(pb_topo_pu(t, i)->numa_node, 0);
+    pb_topo_free(t);
+}
+
+Test(topo, xml_asymmetric_packages)
+{
+    struct pb_topo *t = load_xml("asymmetric.xml");
+    cr_assert_eq(pb_topo_npus(t), 8);
+    cr_assert_eq(pb_topo_nnodes(t), 2);
+    /* package 0: four single-PU cores; package 1: two cores of two PUs */
+    unsigned cores_of[2][8] = {{0}}, pus_of[2] = {0};
+    for (unsigned i = 0; i < 8; i++) {
+        const struct pb_pu_info *p = pb_topo_pu(t, i);
+        cr_assert_lt(p->package, 2);
+        cr_expect_eq(p->numa_node, (int)p->package);
+        cr_assert_lt(p->core, 8);
+        cores_of[p->package][p->core] = 1;
+        pus_of[p->package]++;
+    }
+    unsigned ncores[2] = {0};
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned c = 0; c < 8; c++)
+            ncores[k] += cores_of[k][c];
+    cr_expect_eq(ncores[0], 4);
+    cr_expect_eq(ncores[1], 2);
+    cr_expect_eq(pus_of[0], 4);
+    cr_expect_eq(pus_of[1], 4);
+    pb_topo_free(t);
+}
+
+Test(topo, xml_memory_only_nodes_beside_and_above_packages)
+{
+    /* CXL-like: a memory-only node under the Machine (logical 2). */
+    struct pb_topo *t = load_xml("cxl-3node.xml");
+    cr_assert_eq(pb_topo_nnodes(t), 3);
+    cr_expect_eq(pb_topo_node(t, 0)->npus, 4);
+    cr_expect_eq(pb_topo_node(t, 1)->npus, 4);
+    cr_expect_eq(pb_topo_node(t, 2)->npus, 0);
+    pb_topo_free(t);
+    /* HBM-like: a second, memory-only node of package 0 (logical 1). */
+    t = load_xml("hbm-3node.xml");
+    cr_assert_eq(pb_topo_nnodes(t), 3);
+    cr_expect_eq(pb_topo_node(t, 0)->npus, 2);
+    cr_expect_eq(pb_topo_node(t, 1)->npus, 0);
+    cr_expect_eq(pb_topo_node(t, 2)->npus, 2);
+    pb_topo_free(t);
+}
+
+Test(topo, bad_synthetic_description_is_a_clear_error)
+{
+    char err[512] = "";
+    struct pb_topo *t = (struct pb_topo *)1;
+    cr_assert_eq(pb_topo_load(&t, PB_TOPO_SYNTHETIC, "pack:2 bogus:x", err, sizeof err), -1);
+    cr_expect_null(t);
+    cr_expect(strstr(err, "synthetic") && strstr(err, "pack:2 bogus:x"), "message: %s", err);
+    cr_assert_eq(pb_topo_load(&t, PB_TOPO_SYNTHETIC, "", err, sizeof err), -1);
+    cr_expect(strstr(err, "synthetic"), "message: %s", err);
+}
+
+Test(topo, missing_or_broken_xml_is_a_clear_error)
+{
+    char err[512] = "";
+    struct pb_topo *t = NULL;
+    cr_assert_eq(pb_topo_load(&t, PB_TOPO_XML, "/nonexistent/topo.xml", err, sizeof err), -1);
+    cr_expect_null(t);
+    cr_expect(strstr(err, "/nonexistent/topo.xml") && strstr(err, "No such file"), "message: %s", err);
+
+    char path[] = "/tmp/pb-topo-broken-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char junk[] = "<?xml version=\"1.0\"?>\n<topology><object type=\"Machine\"";
+    cr_assert_eq(write(fd, junk, sizeof junk - 1), (ssize_t)(sizeof junk - 1));
+    close(fd);
+    cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
+    cr_expect_null(t);
+    cr_expect(strstr(err, path) != NULL, "message: %s", err);
+    unlink(path);
+}
+
+Test(topo, print_names_nodes_and_memory_only)
+{
+    struct pb_topo *t = load_xml("memonly-2node.xml");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    pb_topo_print(t, f);
+    fclose(f);
+    cr_expect(strstr(buf, "2 NUMA nodes") && strstr(buf, "memory-only"), "%s", buf);
+    free(buf);
+    pb_topo_free(t);
+}
+
+/* ---- planning -------------------------------------------------------------------- */
+
+static const pb_placement all_policies[] = {
+    PB_PLACE_COMPACT, PB_PLACE_SCATTER, PB_PLACE_SAME_NODE, PB_PLACE_CROSS_NODE,
+};
+static const unsigned counts[][3] = {
+    {1, 1, 0}, {2, 2, 1}, {4, 2, 2}, {5, 3, 1}, {3, 5, 0}, {16, 16, 4}, {40, 7, 3},
+};
+
+static unsigned nodes_with_pus(const struct pb_topo *t)
+{
+    unsigned k = 0;
+    for (unsigned n = 0; n < pb_topo_nnodes(t); n++)
+        k += pb_topo_node(t, n)->npus > 0;
+    return k;
+}
+
+/* Everything a plan promises, whatever the policy. */
+static void check_plan(const struct pb_topo *t, const struct pb_plan *p, const char *what)
+{
+    cpu_set_t cs = affinity();
+    unsigned npus = pb_topo_npus(t);
+    cr_assert_eq(p->nthreads, p->nrequesters + p->nworkers + p->ncancellers, "%s", what);
+    cr_assert_not_null(p->threads);
+    cr_expect_eq(p->npus, npus, "%s", what);
+    cr_expect_eq(p->nreal_cpus, (unsigned)CPU_COUNT(&cs), "%s", what);
+    bool planned[4096] = {false};
+    cr_assert_leq(npus, 4096, "%s: too many processors for this check", what);
+    unsigned distinct = 0;
+    for (unsigned ti = 0; ti < p->nthreads; ti++) {
+        const struct pb_thread_plan *tp = &p->threads[ti];
+        pb_role want_role = ti < p->nrequesters ? PB_ROLE_REQUESTER
+                            : ti < p->nrequesters + p->nworkers ? PB_ROLE_WORKER
+                                                                : PB_ROLE_CANCELLER;
+        cr_expect_eq(tp->role, want_role, "%s: thread %u", what, ti);
+        cr_expect_eq(pb_plan_thread(p, tp->role, tp->index), tp, "%s: thread %u", what, ti);
+        cr_assert_lt(tp->pu, npus, "%s: thread %u on pu %u of %u", what, ti, tp->pu, npus);
+        const struct pb_pu_info *pu = pb_topo_pu(t, tp->pu);
+        cr_expect_eq(tp->numa_node, pu->numa_node, "%s: thread %u", what, ti);
+        cr_assert_geq(tp->numa_node, 0, "%s", what);
+        cr_expect_gt(pb_topo_node(t, (unsigned)tp->numa_node)->npus, 0,
+                     "%s: thread %u on memory-only node %d", what, ti, tp->numa_node);
+        cr_expect(CPU_ISSET(tp->os_cpu, &cs), "%s: thread %u on CPU %u outside the affinity", what,
+                  ti, tp->os_cpu);
+        cr_expect_eq(tp->os_cpu, p->os_cpu_of_pu[tp->pu], "%s", what);
+        if (!pb_topo_simulated(t))
+            cr_expect_eq(tp->os_cpu, pu->os_index, "%s: on the machine a pu runs on itself", what);
+        if (!planned[tp->pu]) {
+            planned[tp->pu] = true;
+            distinct++;
+        }
+    }
+    cr_expect_null(pb_plan_thread(p, PB_ROLE_REQUESTER, p->nrequesters), "%s", what);
+    cr_expect_null(pb_plan_thread(p, PB_ROLE_WORKER, p->nworkers), "%s", what);
+    cr_expect_null(pb_plan_thread(p, PB_ROLE_CANCELLER, p->ncancellers), "%s", what);
+    for (unsigned u = 0; u < npus; u++)
+        cr_expect(CPU_ISSET(p->os_cpu_of_pu[u], &cs), "%s: pu %u maps outside the affinity", what, u);
+    /* Folded exactly when planned processors outnumber the real CPUs. */
+    cr_expect_eq(p->folded, distinct > p->nreal_cpus, "%s: %u planned pus, %u real cpus, folded %d",
+                 what, distinct, p->nreal_cpus, p->folded);
+    /* With room for everyone, compact and scatter never double up. */
+    if ((p->placement == PB_PLACE_COMPACT || p->placement == PB_PLACE_SCATTER) &&
+        p->nthreads <= npus)
+        cr_expect_eq(distinct, p->nthreads, "%s", what);
+
+    for (unsigned i = 0; i < p->nrequesters; i++) {
+        unsigned w = p->worker_of_requester[i];
+        cr_assert_lt(w, p->nworkers, "%s", what);
+        const struct pb_thread_plan *r = pb_plan_thread(p, PB_ROLE_REQUESTER, i);
+        const struct pb_thread_plan *wt = pb_plan_thread(p, PB_ROLE_WORKER, w);
+        if (p->placement == PB_PLACE_SAME_NODE)
+            cr_expect_eq(r->numa_node, wt->numa_node, "%s: requester %u node %d, worker %u node %d",
+                         what, i, r->numa_node, w, wt->numa_node);
+        if (p->placement == PB_PLACE_CROSS_NODE)
+            cr_expect_neq(r->numa_node, wt->numa_node, "%s: requester %u and worker %u on node %d",
+                          what, i, w, r->numa_node);
+    }
+}
+
+static void every_policy(const struct pb_topo *t)
+{
+    for (size_t pi = 0; pi < sizeof all_policies / sizeof all_policies[0]; pi++)
+        for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
+            char what[256], err[512];
+            snprintf(what, sizeof what, "%s, %s, %u/%u/%u", pb_topo_description(t),
+                     pb_placement_name(all_policies[pi]), counts[ci][0], counts[ci][1], counts[ci][2]);
+            struct pb_plan p;
+            int rc = pb_plan_make(t, all_policies[pi], counts[ci][0], counts[ci][1], counts[ci][2],
+                                  &p, err, sizeof err);
+            if (all_policies[pi] == PB_PLACE_CROSS_NODE && nodes_with_pus(t) < 2) {
+                cr_expect_eq(rc, -1, "%s: cross-node on one node must fail", what);
+                cr_expect(strstr(err, "Simulate it") && strstr(err, "--topology"), "%s: %s", what, err);
+                cr_expect_null(p.threads, "%s", what);
+                continue;
+            }
+            cr_assert_eq(rc, 0, "%s: %s", what, err);
+            check_plan(t, &p, what);
+            pb_plan_free(&p);
+            cr_expect_null(p.threads);
+        }
+}
+
+Test(topo_plan, every_policy_synthetic)
+{
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:4 pu:2");
+    every_policy(t);
+    pb_topo_free(t);
+}
+
+Test(topo_plan, every_policy_machine)
+{
+    struct pb_topo *t = load(PB_TOPO_MACHINE, NULL);
+    every_policy(t);
+    pb_topo_free(t);
+}
+
+Test(topo_plan, every_policy_xml)
+{
+    const char *files[] = {"memonly-2node.xml", "asymmetric.xml", "cxl-3node.xml", "hbm-3node.xml"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct pb_topo *t = load_xml(files[i]);
+        every_policy(t);
+        pb_topo_free(t);
+    }
+}
+
+Test(topo_plan, compact_fills_in_order)
+{
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:4 pu:2");
+    struct pb_plan p;
+    char err[256];
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_COMPACT, 3, 3, 1, &p, err, sizeof err), 0, "%s", err);
+    for (unsigned ti = 0; ti < p.nthreads; ti++)
+        cr_expect_eq(p.threads[ti].pu, ti);
+    pb_plan_free(&p);
+    pb_topo_free(t);
+}
+
+Test(topo_plan, scatter_spreads_packages_then_nodes_then_cores)
+{
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:4 pu:2");
+    struct pb_plan p;
+    char err[256];
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_SCATTER, 8, 8, 0, &p, err, sizeof err), 0, "%s", err);
+    /* first two: both packages; first four: all four nodes; first sixteen: sixteen cores */
+    cr_expect_neq(pb_topo_pu(t, p.threads[0].pu)->package, pb_topo_pu(t, p.threads[1].pu)->package);
+    bool node_seen[4] = {false}, core_seen[16] = {false};
+    for (unsigned ti = 0; ti < 4; ti++)
+        node_seen[p.threads[ti].numa_node] = true;
+    for (unsigned n = 0; n < 4; n++)
+        cr_expect(node_seen[n], "node %u unused by the first four threads", n);
+    for (unsigned ti = 0; ti < 16; ti++) {
+        unsigned c = pb_topo_pu(t, p.threads[ti].pu)->core;
+        cr_assert_lt(c, 16);
+        cr_expect_not(core_seen[c], "core %u used twice among the first sixteen threads", c);
+        core_seen[c] = true;
+    }
+    pb_plan_free(&p);
+
+    /* Asymmetric: every PU once, first two on different packages. */
+    t = (pb_topo_free(t), load_xml("asymmetric.xml"));
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_SCATTER, 4, 4, 0, &p, err, sizeof err), 0, "%s", err);
+    cr_expect_neq(pb_topo_pu(t, p.threads[0].pu)->package, pb_topo_pu(t, p.threads[1].pu)->package);
+    pb_plan_free(&p);
+    pb_topo_free(t);
+}
+
+Test(topo_plan, node_policies_use_every_node_with_processors)
+{
+    struct pb_topo *t = load_xml("cxl-3node.xml");
+    struct pb_plan p;
+    char err[256];
+    for (int pass = 0; pass < 2; pass++) {
+        pb_placement pl = pass ? PB_PLACE_CROSS_NODE : PB_PLACE_SAME_NODE;
+        cr_assert_eq(pb_plan_make(t, pl, 4, 4, 2, &p, err, sizeof err), 0, "%s", err);
+        unsigned per_node[3] = {0};
+        for (unsigned ti = 0; ti < p.nthreads; ti++)
+            per_node[p.threads[ti].numa_node]++;
+        cr_expect_gt(per_node[0], 0);
+        cr_expect_gt(per_node[1], 0);
+        cr_expect_eq(per_node[2], 0, "the memory-only node got threads");
+        /* a requester and its worker on different PUs (nodes have four) */
+        for (unsigned i = 0; i < p.nrequesters; i++)
+            cr_expect_neq(pb_plan_thread(&p, PB_ROLE_REQUESTER, i)->pu,
+                          pb_plan_thread(&p, PB_ROLE_WORKER, p.worker_of_requester[i])->pu);
+        pb_plan_free(&p);
+    }
+    pb_topo_free(t);
+}
+
+Test(topo_plan, simulated_topology_folds_onto_real_cpus)
+{
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:4 pu:2");
+    cpu_set_t cs = affinity();
+    unsigned nreal = (unsigned)CPU_COUNT(&cs);
+    struct pb_plan p;
+    char err[256];
+    /* Two planned PUs far apart (0 and 16): each on a real CPU of its own. */
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_SCATTER, 1, 1, 0, &p, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(p.folded, nreal < 2);
+    if (nreal >= 2)
+        cr_expect_neq(p.threads[0].os_cpu, p.threads[1].os_cpu);
+    pb_plan_free(&p);
+    /* Sixteen planned PUs: folded whenever this machine has fewer CPUs. */
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_COMPACT, 8, 8, 0, &p, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(p.folded, nreal < 16);
+    pb_plan_free(&p);
+    pb_topo_free(t);
+}
+
+Test(topo_plan, errors_name_the_problem)
+{
+    struct pb_topo *t = load(PB_TOPO_MACHINE, NULL);
+    struct pb_plan p;
+    char err[512];
+    cr_expect_eq(pb_plan_make(t, PB_PLACE_COMPACT, 0, 1, 0, &p, err, sizeof err), -1);
+    cr_expect(strstr(err, "requester"), "%s", err);
+    cr_expect_eq(pb_plan_make(t, PB_PLACE_COMPACT, 1, 0, 0, &p, err, sizeof err), -1);
+    cr_expect(strstr(err, "worker"), "%s", err);
+    cr_expect_eq(pb_plan_make(t, (pb_placement)42, 1, 1, 0, &p, err, sizeof err), -1);
+    cr_expect(strstr(err, "placement"), "%s", err);
+    cr_expect_eq(pb_plan_make(t, PB_PLACE_COMPACT, 1u << 30, 1, 0, &p, err, sizeof err), -1);
+    cr_expect(strstr(err, "too many"), "%s", err);
+    if (nodes_with_pus(t) < 2) {
+        cr_expect_eq(pb_plan_make(t, PB_PLACE_CROSS_NODE, 1, 1, 0, &p, err, sizeof err), -1);
+        cr_expect(strstr(err, "cross-node needs two NUMA nodes") && strstr(err, "Simulate it: --topology"),
+                  "%s", err);
+    }
+    pb_topo_free(t);
+
+    t = load_xml("memonly-2node.xml");      /* two nodes, but only one with processors */
+    cr_expect_eq(pb_plan_make(t, PB_PLACE_CROSS_NODE, 2, 2, 0, &p, err, sizeof err), -1);
+    cr_expect(strstr(err, "Simulate it"), "%s", err);
+    pb_topo_free(t);
+
+    pb_placement pl = PB_PLACE_SCATTER;
+    const char *names[] = {"compact", "scatter", "same-node", "cross-node"};
+    for (int i = 0; i < 4; i++) {
+        cr_expect_eq(pb_placement_parse(names[i], &pl), 0);
+        cr_expect_eq((int)pl, i);
+        cr_expect_str_eq(pb_placement_name(pl), names[i]);
+    }
+    cr_expect_eq(pb_placement_parse("diagonal", &pl), -1);
+    cr_expect_eq(pb_placement_parse("", &pl), -1);
+    cr_expect_eq(pb_placement_parse(NULL, &pl), -1);
+    cr_expect_str_eq(pb_role_name(PB_ROLE_REQUESTER), "requester");
+    cr_expect_str_eq(pb_role_name(PB_ROLE_WORKER), "worker");
+    cr_expect_str_eq(pb_role_name(PB_ROLE_CANCELLER), "canceller");
+}
+
+/* ---- printing -------------------------------------------------------------------- */
+
+static char *plan_text(const struct pb_plan *p, const struct pb_topo *t, bool json, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    cr_assert_not_null(f);
+    if (json)
+        pb_plan_print_json(p, t, f);
+    else
+        pb_plan_print(p, t, f);
+    fclose(f);
+    return buf;
+}
+
+static void check_json(const struct pb_topo *t, pb_placement pl, unsigned r, unsigned w, unsigned c)
+{
+    struct pb_plan p;
+    char err[512];
+    cr_assert_eq(pb_plan_make(t, pl, r, w, c, &p, err, sizeof err), 0, "%s", err);
+    size_t len;
+    char *buf = plan_text(&p, t, true, &len);
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, 0, &jerr);
+    cr_assert_not_null(root, "JSON does not parse: %s (line %d)\n%s", jerr.text, jerr.line, buf);
+    json_t *topo = json_object_get(root, "topology");
+    cr_assert(json_is_object(topo));
+    cr_expect_str_eq(json_string_value(json_object_get(topo, "description")), pb_topo_description(t));
+    cr_expect_eq(json_is_true(json_object_get(topo, "simulated")), pb_topo_simulated(t));
+    cr_expect_eq(json_integer_value(json_object_get(topo, "npus")), pb_topo_npus(t));
+    cr_expect_eq(json_integer_value(json_object_get(topo, "nnodes")), pb_topo_nnodes(t));
+    cr_expect_eq(json_array_size(json_object_get(topo, "nodes")), pb_topo_nnodes(t));
+    cr_expect_str_eq(json_string_value(json_object_get(root, "placement")), pb_placement_name(pl));
+    cr_expect(json_is_boolean(json_object_get(root, "folded")));
+    cr_expect_eq(json_is_true(json_object_get(root, "folded")), p.folded);
+    json_t *threads = json_object_get(root, "threads");
+    cr_assert(json_is_array(threads));
+    cr_assert_eq(json_array_size(threads), p.nthreads);
+    for (unsigned ti = 0; ti < p.nthreads; ti++) {
+        json_t *th = json_array_get(threads, ti);
+        const struct pb_thread_plan *tp = &p.threads[ti];
+        cr_expect_str_eq(json_string_value(json_object_get(th, "role")), pb_role_name(tp->role));
+        cr_expect(json_is_integer(json_object_get(th, "index")));
+        cr_expect(json_is_integer(json_object_get(th, "pu")));
+        cr_expect(json_is_integer(json_object_get(th, "numa_node")));
+        cr_expect(json_is_integer(json_object_get(th, "os_cpu")));
+        cr_expect_eq(json_integer_value(json_object_get(th, "index")), tp->index);
+        cr_expect_eq(json_integer_value(json_object_get(th, "pu")), tp->pu);
+        cr_expect_eq(json_integer_value(json_object_get(th, "numa_node")), tp->numa_node);
+        cr_expect_eq(json_integer_value(json_object_get(th, "os_cpu")), tp->os_cpu);
+    }
+    json_decref(root);
+    free(buf);
+    pb_plan_free(&p);
+}
+
+Test(topo_print, json_parses_with_every_field)
+{
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:4 pu:2");
+    check_json(t, PB_PLACE_SCATTER, 4, 4, 2);
+    check_json(t, PB_PLACE_CROSS_NODE, 3, 2, 1);
+    pb_topo_free(t);
+    t = load(PB_TOPO_MACHINE, NULL);
+    check_json(t, PB_PLACE_COMPACT, 2, 2, 1);
+    pb_topo_free(t);
+    t = load_xml("cxl-3node.xml");
+    check_json(t, PB_PLACE_SAME_NODE, 5, 3, 2);
+    pb_topo_free(t);
+}
+
+Test(topo_print, json_escapes_the_description)
+{
+    /* An XML path with a quote and a backslash in it. */
+    char dir[] = "/tmp/pb-topo-json-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/we\"ird\\name.xml", dir);
+    FILE *in = fopen(data_path("asymmetric.xml"), "rb"), *out = fopen(path, "wb");
+    cr_assert(in && out);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+        fwrite(chunk, 1, n, out);
+    fclose(in);
+    fclose(out);
+    struct pb_topo *t = load(PB_TOPO_XML, path);
+    check_json(t, PB_PLACE_SCATTER, 2, 2, 0);
+    pb_topo_free(t);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(topo_print, text_table_and_folding_line)
+{
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:4 pu:2");
+    cpu_set_t cs = affinity();
+    struct pb_plan p;
+    char err[256];
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_SCATTER, 8, 8, 1, &p, err, sizeof err), 0, "%s", err);
+    size_t len;
+    char *buf = plan_text(&p, t, false, &len);
+    cr_expect(strstr(buf, "role") && strstr(buf, "os_cpu") && strstr(buf, "requester") &&
+                  strstr(buf, "worker") && strstr(buf, "canceller"),
+              "%s", buf);
+    if (CPU_COUNT(&cs) < 16)
+        cr_expect(strstr(buf, "Folded:"), "%s", buf);
+    free(buf);
+    pb_plan_free(&p);
+    pb_topo_free(t);
+}
+
+/* ---- the real machine: binding and memory ------------------------------------------ */
+
+Test(topo_bind, bind_self_runs_on_the_planned_cpu)
+{
+    struct pb_topo *t = load(PB_TOPO_MACHINE, NULL);
+    struct pb_plan p;
+    char err[256];
+    unsigned n = pb_topo_npus(t);
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_COMPACT, n, 1, 0, &p, err, sizeof err), 0, "%s", err);
+    for (unsigned i = 0; i < n; i++) {
+        const struct pb_thread_plan *tp = pb_plan_thread(&p, PB_ROLE_REQUESTER, i);
+        cr_assert_eq(pb_plan_bind_self(tp), 0, "binding to CPU %u", tp->os_cpu);
+        cr_expect_eq((unsigned)sched_getcpu(), tp->os_cpu);
+    }
+    pb_plan_free(&p);
+    pb_topo_free(t);
+
+    /* A simulated plan binds to the real CPUs its processors map onto. */
+    t = load(PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:4 pu:2");
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_SCATTER, 4, 4, 0, &p, err, sizeof err), 0, "%s", err);
+    const struct pb_thread_plan *tp = pb_plan_thread(&p, PB_ROLE_WORKER, 3);
+    cr_assert_eq(pb_plan_bind_self(tp), 0);
+    cr_expect_eq((unsigned)sched_getcpu(), tp->os_cpu);
+    pb_plan_free(&p);
+    pb_topo_free(t);
+    cr_expect_eq(pb_plan_bind_self(NULL), -1);
+}
+
+static void check_alloc(const struct pb_plan *p, unsigned pu, size_t size)
+{
+    unsigned char *m = pb_numa_alloc_for_pu(p, pu, size);
+    cr_assert_not_null(m, "pu %u, %zu bytes", pu, size);
+    cr_expect_eq((uintptr_t)m % 64, 0, "not cache-line aligned");
+    for (size_t i = 0; i < size; i++)
+        if (m[i] != 0) {
+            cr_expect_fail("byte %zu of %zu not zeroed", i, size);
+            break;
+        }
+    memset(m, 0xa5, size);
+    pb_numa_free(m, size);
+}
+
+Test(topo_bind, numa_alloc_is_aligned_and_zeroed)
+{
+    struct pb_topo *t = load(PB_TOPO_MACHINE, NULL);
+    struct pb_plan p;
+    char err[256];
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_COMPACT, 1, 1, 0, &p, err, sizeof err), 0, "%s", err);
+    const size_t sizes[] = {1, 64, 100, 4096, 3 * 4096 + 5, 1 << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        for (unsigned pu = 0; pu < p.npus; pu++)
+            check_alloc(&p, pu, sizes[i]);
+    check_alloc(&p, p.npus + 7, 128);       /* no such processor: plain memory */
+    check_alloc(NULL, 0, 128);
+    pb_numa_free(NULL, 64);
+    pb_plan_free(&p);
+    pb_topo_free(t);
+
+    t = load_xml("cxl-3node.xml");
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_SAME_NODE, 2, 2, 0, &p, err, sizeof err), 0, "%s", err);
+    for (unsigned pu = 0; pu < p.npus; pu++)
+        check_alloc(&p, pu, 256);
+    pb_plan_free(&p);
+    pb_topo_free(t);
+}
+
+/* Several threads reach the lazily loaded real-machine topology at once. */
+struct racer { const struct pb_plan *plan; unsigned index; int bound; };
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    const struct pb_thread_plan *tp = pb_plan_thread(r->plan, PB_ROLE_WORKER, r->index);
+    r->bound = pb_plan_bind_self(tp) == 0 && (unsigned)sched_getcpu() == tp->os_cpu;
+    for (int i = 0; i < 8; i++) {
+        void *m = pb_numa_alloc_for_pu(r->plan, tp->pu, 4096);
+        if (m)
+            pb_numa_free(m, 4096);
+    }
+    return NULL;
+}
+
+Test(topo_bind, first_use_from_many_threads)
+{
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:4 pu:2");
+    struct pb_plan p;
+    char err[256];
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_SCATTER, 1, 4, 0, &p, err, sizeof err), 0, "%s", err);
+    pthread_t th[4];
+    struct racer rs[4];
+    for (unsigned i = 0; i < 4; i++) {
+        rs[i] = (struct racer){.plan = &p, .index = i};
+        cr_assert_eq(pthread_create(&th[i], NULL, race, &rs[i]), 0);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_expect(rs[i].bound, "worker %u not on its planned CPU", i);
+    }
+    pb_plan_free(&p);
+    pb_topo_free(t);
+}
