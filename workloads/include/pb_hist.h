@@ -23,8 +23,17 @@ struct pb_hist {
 };
 
 void pb_hist_init(struct pb_hist *h);
-/* Bin of a value (values past the top go to the last bin; max stays exact). */
-unsigned pb_hist_bin(uint64_t v);
+/* Bin of a value (values past the top go to the last bin; max stays exact).
+ * Values below 2^(SUB+1) have a bin each; above, a bin spans 2^-SUB of its
+ * power of two. Inline: it is on every completion's path. */
+static inline unsigned pb_hist_bin(uint64_t v)
+{
+    if (v >> PB_HIST_MAX_POW)
+        return PB_HIST_BINS - 1;
+    unsigned b = 63u - (unsigned)__builtin_clzll(v | (UINT64_C(1) << PB_HIST_SUB_BITS));
+    unsigned shift = b - PB_HIST_SUB_BITS;
+    return (shift << PB_HIST_SUB_BITS) + (unsigned)(v >> shift);
+}
 /* Lowest and highest value a bin holds. */
 uint64_t pb_hist_bin_lo(unsigned bin);
 uint64_t pb_hist_bin_hi(unsigned bin);
