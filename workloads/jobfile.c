@@ -1,0 +1,404 @@
+/* Job files (pb_scenario.h), read with inih, in the INI style fio users
+ * know:
+ *
+ *     [global]
+ *     duration = 1s
+ *     queue = percpu-mpsc
+ *
+ *     [mpsc]
+ *
+ *     [ring]
+ *     queue = percpu-ring
+ *
+ * Semantics, in order of precedence (later wins):
+ *   1. `base` (the defaults plus command-line options given before the
+ *      file);
+ *   2. a built-in named by "scenario=" (in the job, else in [global]):
+ *      its options applied on top of base;
+ *   3. the [global] keys that came before the job's section, in file
+ *      order. As in fio, a [global] section after some jobs changes only
+ *      the jobs that come after it; several [global] sections add up;
+ *   4. the job's own keys, in order. "scenario=" inside a job restarts the
+ *      job from 1-3 with that built-in (the job's earlier keys are
+ *      dropped); in [global] it restarts [global] the same way.
+ * A job's name is its section's name unless the job sets "name"; [global]
+ * may not set it (every job would share it). Job names must be unique.
+ *
+ * Errors name the file and the line: "FILE:LINE: key 'K': ...", "FILE:LINE:
+ * syntax error ...", "FILE: cannot open: ...", "FILE: no jobs ...", and
+ * after loading, each job's checks: "FILE: job 'x': ...".
+ *
+ * Line numbers: inih calls our reader once per line and the handler right
+ * after the line it read, so the reader's count is the handler's line.
+ * The reader also sees section headers itself, which lets an empty
+ * section still be a job and a duplicate section be caught at its line. */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_scenario.h"
+
+#define SEC_NONE (-2)       /* before the first section header */
+#define SEC_GLOBAL (-1)
+
+struct global_key {
+    char key[32];
+    char value[INI_MAX_LINE];
+    unsigned line;
+};
+
+struct job_info {
+    char section[PB_NAME_MAX];
+    unsigned line;
+};
+
+struct loader {
+    const char *path;
+    FILE *f;
+    unsigned line;
+    const struct pb_scenario *base;
+
+    /* [global] as it stands so far, and how to rebuild it on top of
+     * another built-in: the keys given since its last "scenario=". */
+    struct pb_scenario global;
+    struct global_key *gkeys;
+    size_t ngkeys, gcap;
+    bool seen_global;
+
+    struct pb_scenario *jobs;
+    struct job_info *info;
+    size_t njobs, cap;
+
+    int cur;                /* SEC_NONE, SEC_GLOBAL or a job index */
+    bool section_has_key;   /* inih's "previous name": indented lines continue it */
+    bool continuation;      /* this line is one */
+
+    bool failed;
+    unsigned fail_line;
+    char msg[512];
+};
+
+__attribute__((format(printf, 3, 4)))
+static void failf(struct loader *L, unsigned line, const char *fmt, ...)
+{
+    if (L->failed)
+        return;
+    L->failed = true;
+    L->fail_line = line;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(L->msg, sizeof L->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* inih's find_chars_or_comment, to see section headers as it does. */
+static const char *find_chars_or_comment(const char *s, const char *chars)
+{
+    bool was_space = false;
+    while (*s && (!chars || !strchr(chars, *s)) && !(was_space && strchr(";", *s))) {
+        was_space = isspace((unsigned char)*s);
+        s++;
+    }
+    return s;
+}
+
+static void open_section(struct loader *L, const char *name, size_t len)
+{
+    char section[INI_MAX_LINE];
+    memcpy(section, name, len);
+    section[len] = '\0';
+    L->section_has_key = false;
+    if (strcmp(section, "global") == 0) {
+        L->cur = SEC_GLOBAL;
+        L->seen_global = true;
+        return;
+    }
+    if (len == 0 || len >= PB_NAME_MAX || isspace((unsigned char)section[0]) ||
+        isspace((unsigned char)section[len - 1])) {
+        failf(L, L->line,
+              "%s:%u: section [%s]: a job's name must be 1 to %d characters, without spaces "
+              "around it",
+              L->path, L->line, section, PB_NAME_MAX - 1);
+        return;
+    }
+    for (size_t i = 0; i < L->njobs; i++) {
+        if (strcmp(L->info[i].section, section) == 0) {
+            failf(L, L->line, "%s:%u: duplicate job section [%s] (first at line %u)", L->path,
+                  L->line, section, L->info[i].line);
+            return;
+        }
+    }
+    if (L->njobs == L->cap) {
+        size_t cap = L->cap ? 2 * L->cap : 8;
+        struct pb_scenario *jobs = realloc(L->jobs, cap * sizeof *jobs);
+        if (jobs)
+            L->jobs = jobs;
+        struct job_info *info = realloc(L->info, cap * sizeof *info);
+        if (info)
+            L->info = info;
+        if (!jobs || !info) {
+            failf(L, L->line, "%s:%u: out of memory", L->path, L->line);
+            return;
+        }
+        L->cap = cap;
+    }
+    struct pb_scenario *s = &L->jobs[L->njobs];
+    *s = L->global;
+    memcpy(s->name, section, len + 1);                  /* len < PB_NAME_MAX, checked */
+    memcpy(L->info[L->njobs].section, section, len + 1);
+    L->info[L->njobs].line = L->line;
+    L->cur = (int)L->njobs++;
+}
+
+/* Mirrors inih's reading of one line (BOM, comments, continuation,
+ * section headers) just enough to know where sections start. */
+static void classify(struct loader *L, const char *line)
+{
+    const char *start = line;
+    if (L->line == 1 && (unsigned char)start[0] == 0xEF && (unsigned char)start[1] == 0xBB &&
+        (unsigned char)start[2] == 0xBF)
+        start += 3;
+    const char *p = start;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!*p || *p == ';' || *p == '#')
+        return;
+    if (L->section_has_key && p > line) {
+        L->continuation = true;
+        return;
+    }
+    if (*p == '[') {
+        const char *end = find_chars_or_comment(p + 1, "]");
+        if (*end == ']')
+            open_section(L, p + 1, (size_t)(end - (p + 1)));
+        return;             /* no ']': inih reports the syntax error */
+    }
+    L->section_has_key = true;
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+    struct loader *L = stream;
+    if (L->failed || !fgets(str, num, L->f))
+        return NULL;
+    L->line++;
+    L->continuation = false;
+    size_t n = strlen(str);
+    if (n == (size_t)num - 1 && str[n - 1] != '\n') {
+        int c = fgetc(L->f);
+        if (c != EOF && c != '\n') {
+            while ((c = fgetc(L->f)) != EOF && c != '\n')
+                ;
+            failf(L, L->line, "%s:%u: line too long (at most %d characters)", L->path, L->line,
+                  num - 2);
+            str[0] = '\0';
+            return str;
+        }
+    }
+    classify(L, str);
+    return str;
+}
+
+static int add_global_key(struct loader *L, const char *key, const char *value)
+{
+    if (L->ngkeys == L->gcap) {
+        size_t cap = L->gcap ? 2 * L->gcap : 16;
+        struct global_key *k = realloc(L->gkeys, cap * sizeof *k);
+        if (!k)
+            return -1;
+        L->gkeys = k;
+        L->gcap = cap;
+    }
+    struct global_key *k = &L->gkeys[L->ngkeys++];
+    snprintf(k->key, sizeof k->key, "%s", key);
+    snprintf(k->value, sizeof k->value, "%s", value);
+    k->line = L->line;
+    return 0;
+}
+
+/* base + built-in, the start of a job or of [global] that says "scenario=". */
+static int start_from_builtin(struct loader *L, struct pb_scenario *out, const char *key,
+                              const char *value)
+{
+    const struct pb_builtin *b = pb_builtin_find(value);
+    char why[384];
+    if (!b) {
+        struct pb_scenario probe;
+        pb_scenario_set(&probe, key, value, why, sizeof why);   /* fails: names the built-ins */
+        failf(L, L->line, "%s:%u: %s", L->path, L->line, why);
+        return -1;
+    }
+    *out = *L->base;
+    snprintf(out->name, sizeof out->name, "%s", b->name);
+    snprintf(out->description, sizeof out->description, "%s", b->description);
+    if (pb_scenario_apply_options(out, b->options, why, sizeof why) != 0) {
+        failf(L, L->line, "%s:%u: key '%s': built-in '%s' does not apply: %s", L->path, L->line,
+              key, b->name, why);
+        return -1;
+    }
+    return 0;
+}
+
+static int on_key(void *user, const char *section, const char *key, const char *value)
+{
+    struct loader *L = user;
+    char why[384];
+    if (L->failed)
+        return 0;
+    if (L->continuation) {
+        failf(L, L->line,
+              "%s:%u: key '%s': an indented line continues it; continuation lines are not "
+              "supported (remove the indentation or join the lines)",
+              L->path, L->line, key);
+        return 0;
+    }
+    if (L->cur == SEC_NONE) {
+        failf(L, L->line,
+              "%s:%u: key '%s': outside any section (put it under [global] or a [job])", L->path,
+              L->line, key);
+        return 0;
+    }
+    const char *expect = L->cur == SEC_GLOBAL ? "global" : L->info[L->cur].section;
+    if (strcmp(section, expect) != 0) {
+        /* Only a header read differently by inih than by us; say where. */
+        failf(L, L->line, "%s:%u: syntax error (section header not understood)", L->path,
+              L->line);
+        return 0;
+    }
+    bool is_scenario = strcmp(key, "scenario") == 0;
+
+    if (L->cur == SEC_GLOBAL) {
+        if (strcmp(key, "name") == 0) {
+            failf(L, L->line,
+                  "%s:%u: key 'name': not allowed in [global] (a job's name is its section's, "
+                  "or its own name key)",
+                  L->path, L->line);
+            return 0;
+        }
+        if (is_scenario) {
+            if (start_from_builtin(L, &L->global, key, value) != 0)
+                return 0;
+            L->ngkeys = 0;
+            return 1;
+        }
+        if (pb_scenario_set(&L->global, key, value, why, sizeof why) != 0) {
+            failf(L, L->line, "%s:%u: %s", L->path, L->line, why);
+            return 0;
+        }
+        if (add_global_key(L, key, value) != 0) {
+            failf(L, L->line, "%s:%u: out of memory", L->path, L->line);
+            return 0;
+        }
+        return 1;
+    }
+
+    struct pb_scenario *s = &L->jobs[L->cur];
+    if (is_scenario) {
+        struct pb_scenario t;
+        if (start_from_builtin(L, &t, key, value) != 0)
+            return 0;
+        for (size_t i = 0; i < L->ngkeys; i++) {
+            const struct global_key *g = &L->gkeys[i];
+            if (pb_scenario_set(&t, g->key, g->value, why, sizeof why) != 0) {
+                failf(L, g->line, "%s:%u: %s", L->path, g->line, why);
+                return 0;
+            }
+        }
+        snprintf(t.name, sizeof t.name, "%s", L->info[L->cur].section);
+        *s = t;
+        return 1;
+    }
+    if (pb_scenario_set(s, key, value, why, sizeof why) != 0) {
+        failf(L, L->line, "%s:%u: %s", L->path, L->line, why);
+        return 0;
+    }
+    return 1;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_scenario **jobs,
+                    char *err, size_t errlen)
+{
+    *jobs = NULL;
+    struct pb_scenario defaults;
+    if (!base) {
+        pb_scenario_defaults(&defaults);
+        base = &defaults;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+
+    struct loader *L = calloc(1, sizeof *L);
+    if (!L) {
+        fclose(f);
+        return fail(err, errlen, "%s: out of memory", path);
+    }
+    L->path = path;
+    L->f = f;
+    L->base = base;
+    L->global = *base;
+    L->cur = SEC_NONE;
+
+    int rc = ini_parse_stream(read_line, L, on_key, L);
+    int read_errno = ferror(f) ? errno : 0;
+    fclose(f);
+
+    int result = -1;
+    if (read_errno) {
+        fail(err, errlen, "%s: cannot read: %s", path, strerror(read_errno));
+    } else if (rc < 0) {
+        fail(err, errlen, "%s: out of memory", path);
+    } else if (rc > 0 && (!L->failed || (unsigned)rc < L->fail_line)) {
+        fail(err, errlen, "%s:%d: syntax error (expected [section], key = value, or a ; or # comment)",
+             path, rc);
+    } else if (L->failed) {
+        fail(err, errlen, "%s", L->msg);
+    } else if (L->njobs == 0) {
+        fail(err, errlen, "%s: no jobs (%s)", path,
+             L->seen_global ? "only [global]" : "no [section] in the file");
+    } else {
+        result = (int)L->njobs;
+        for (size_t i = 0; i < L->njobs && result >= 0; i++) {
+            for (size_t j = 0; j < i; j++) {
+                if (strcmp(L->jobs[i].name, L->jobs[j].name) == 0) {
+                    fail(err, errlen,
+                         "%s: jobs [%s] (line %u) and [%s] (line %u) are both named '%s'", path,
+                         L->info[j].section, L->info[j].line, L->info[i].section,
+                         L->info[i].line, L->jobs[i].name);
+                    result = -1;
+                    break;
+                }
+            }
+            char why[384];
+            if (result >= 0 && pb_scenario_validate(&L->jobs[i], why, sizeof why) != 0) {
+                fail(err, errlen, "%s: job '%s': %s", path, L->info[i].section, why);
+                result = -1;
+            }
+        }
+    }
+    if (result >= 0) {
+        *jobs = L->jobs;
+        L->jobs = NULL;
+    }
+    free(L->jobs);
+    free(L->info);
+    free(L->gkeys);
+    free(L);
+    return result;
+}
