@@ -1,0 +1,24 @@
+/* Shared by the result writer and reader (not a public header). */
+#ifndef PB_RESULT_INTERNAL_H
+#define PB_RESULT_INTERNAL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The fields of struct pb_op_mix, as "mix" keys in params (the names the
+ * mix option takes). */
+#define PB_RESULT_MIX_FIELDS(X) \
+    X(read) X(write) X(create) X(cleanup) X(close) X(query) X(fastio) X(paging) X(fsfilter)
+
+/* The shortest text that reads back as exactly v (as the scenario parser
+ * formats its own numbers). */
+static inline void pb_result_format_double(double v, char *buf, size_t size)
+{
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+#endif

@@ -1,0 +1,646 @@
+/* The result document, read back and checked (pb_result.h, SCHEMA.md).
+ *
+ * What the measurement rests on is required and type-checked, with the
+ * path of the offending value in the message ("x.json: runs[0].ops.issued:
+ * expected a non-negative integer"). What can be derived again is not read:
+ * percentiles, means' ratios and "ratios" come back from the bins and the
+ * floors. Fields a later version may add are ignored; counters and params a
+ * file lacks keep zero (a new counter keeps schema_version: SCHEMA.md). */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pb_result.h"
+#include "result_internal.h"
+
+struct rd {
+    const char *name;          /* the file, for messages */
+    char *err;
+    size_t errlen;
+    bool failed;
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void fail_at(struct rd *rd, const char *path, const char *fmt, ...)
+{
+    if (rd->failed)
+        return;                /* the first problem is the one to report */
+    rd->failed = true;
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (path && *path)
+        snprintf(rd->err, rd->errlen, "%s: %s: %s", rd->name, path, what);
+    else
+        snprintf(rd->err, rd->errlen, "%s: %s", rd->name, what);
+}
+
+/* path + "." + key (or key alone at the top). */
+static void join(char *out, size_t size, const char *path, const char *key)
+{
+    int n = path && *path ? snprintf(out, size, "%s.%s", path, key)
+                          : snprintf(out, size, "%s", key);
+    if (n < 0 || (size_t)n >= size)
+        out[size - 1] = '\0';     /* cut: still names where it is */
+}
+
+#define PATH_MAX_ 192
+
+/* obj[key]; NULL (and a "missing" failure when required) when absent. */
+static json_t *member(struct rd *rd, json_t *obj, const char *path, const char *key,
+                      bool required)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v && required) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "missing");
+    }
+    return v;
+}
+
+static json_t *get_object(struct rd *rd, json_t *obj, const char *path, const char *key,
+                          bool required)
+{
+    json_t *v = member(rd, obj, path, key, required);
+    if (v && !json_is_object(v)) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "expected an object");
+        return NULL;
+    }
+    return v;
+}
+
+static json_t *get_array(struct rd *rd, json_t *obj, const char *path, const char *key,
+                         bool required)
+{
+    json_t *v = member(rd, obj, path, key, required);
+    if (v && !json_is_array(v)) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "expected an array");
+        return NULL;
+    }
+    return v;
+}
+
+static bool get_u64(struct rd *rd, json_t *obj, const char *path, const char *key, bool required,
+                    uint64_t *out)
+{
+    json_t *v = member(rd, obj, path, key, required);
+    if (!v)
+        return false;
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "expected a non-negative integer");
+        return false;
+    }
+    *out = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+static bool get_i64(struct rd *rd, json_t *obj, const char *path, const char *key, bool required,
+                    int64_t *out)
+{
+    json_t *v = member(rd, obj, path, key, required);
+    if (!v)
+        return false;
+    if (!json_is_integer(v)) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "expected an integer");
+        return false;
+    }
+    *out = (int64_t)json_integer_value(v);
+    return true;
+}
+
+static bool get_uint(struct rd *rd, json_t *obj, const char *path, const char *key, bool required,
+                     unsigned *out)
+{
+    uint64_t v = 0;
+    if (!get_u64(rd, obj, path, key, required, &v))
+        return false;
+    if (v > UINT_MAX) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "%" PRIu64 " is too large", v);
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
+/* A number (integer or real); null stands for a value that was not finite. */
+static bool get_real(struct rd *rd, json_t *obj, const char *path, const char *key, bool required,
+                     double *out)
+{
+    json_t *v = member(rd, obj, path, key, required);
+    if (!v)
+        return false;
+    if (json_is_null(v)) {
+        *out = NAN;
+        return true;
+    }
+    if (!json_is_number(v)) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "expected a number");
+        return false;
+    }
+    *out = json_number_value(v);
+    return true;
+}
+
+static bool get_bool(struct rd *rd, json_t *obj, const char *path, const char *key, bool required,
+                     bool *out)
+{
+    json_t *v = member(rd, obj, path, key, required);
+    if (!v)
+        return false;
+    if (!json_is_boolean(v)) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "expected true or false");
+        return false;
+    }
+    *out = json_is_true(v);
+    return true;
+}
+
+/* A string into a fixed buffer (cut to fit: these are labels). */
+static const char *get_str(struct rd *rd, json_t *obj, const char *path, const char *key,
+                           bool required, char *dst, size_t size)
+{
+    json_t *v = member(rd, obj, path, key, required);
+    if (!v)
+        return NULL;
+    if (!json_is_string(v)) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "expected a string");
+        return NULL;
+    }
+    if (dst)
+        snprintf(dst, size, "%s", json_string_value(v));
+    return json_string_value(v);
+}
+
+/* ---- histograms ------------------------------------------------------------ */
+
+static void read_hist(struct rd *rd, json_t *parent, const char *path, const char *key,
+                      struct pb_hist *h)
+{
+    pb_hist_init(h);
+    char p[PATH_MAX_];
+    join(p, sizeof p, path, key);
+    json_t *o = get_object(rd, parent, path, key, true);
+    if (!o)
+        return;
+    uint64_t count = 0, min = 0, max = 0;
+    double mean = 0;
+    get_u64(rd, o, p, "count", true, &count);
+    get_u64(rd, o, p, "min", true, &min);
+    get_u64(rd, o, p, "max", true, &max);
+    get_real(rd, o, p, "mean", true, &mean);
+    json_t *bins = get_array(rd, o, p, "bins", true);
+    if (rd->failed)
+        return;
+
+    char pb[PATH_MAX_];
+    join(pb, sizeof pb, p, "bins");
+    uint64_t held = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(bins, i, t) {
+        json_t *lo = json_array_get(t, 0), *hi = json_array_get(t, 1), *n = json_array_get(t, 2);
+        if (!json_is_array(t) || json_array_size(t) != 3 || !json_is_integer(lo) ||
+            !json_is_integer(hi) || !json_is_integer(n) || json_integer_value(lo) < 0 ||
+            json_integer_value(hi) < json_integer_value(lo) || json_integer_value(n) < 0) {
+            fail_at(rd, pb, "expected [lo, hi, count] triples");
+            return;
+        }
+        uint64_t vlo = (uint64_t)json_integer_value(lo);
+        unsigned bin = pb_hist_bin(vlo);
+        if (pb_hist_bin_lo(bin) != vlo) {
+            fail_at(rd, pb,
+                    "[%" PRIu64 ", ...] does not start a bin of this pendbench's histograms "
+                    "(written with another bin layout?)",
+                    vlo);
+            return;
+        }
+        h->bins[bin] += (uint64_t)json_integer_value(n);
+        held += (uint64_t)json_integer_value(n);
+    }
+    if (held != count) {
+        fail_at(rd, pb, "the bins hold %" PRIu64 " values but count is %" PRIu64, held, count);
+        return;
+    }
+    if (count && min > max) {
+        fail_at(rd, p, "min %" PRIu64 " is above max %" PRIu64, min, max);
+        return;
+    }
+    h->count = count;
+    if (count) {
+        h->min = min;
+        h->max = max;
+        h->sum = isfinite(mean) ? mean * (double)count : 0.0;
+    }
+}
+
+/* ---- params -> struct pb_scenario ------------------------------------------ */
+
+int pb_result_param_text(const struct json_t *value, char *buf, size_t size)
+{
+    if (!buf || size == 0)
+        return -1;
+    buf[0] = '\0';
+    /* json_t's accessors take non-const pointers; nothing here writes. */
+    json_t *v = (json_t *)value;
+    int n;
+    if (json_is_string(v)) {
+        n = snprintf(buf, size, "%s", json_string_value(v));
+    } else if (json_is_integer(v)) {
+        n = snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+    } else if (json_is_real(v)) {
+        if (json_real_value(v) < 0)
+            return -1;
+        pb_result_format_double(json_real_value(v), buf, size);
+        n = (int)strlen(buf);
+    } else if (json_is_boolean(v)) {
+        n = snprintf(buf, size, "%s", json_is_true(v) ? "on" : "off");
+    } else if (json_is_array(v) || json_is_object(v)) {
+        /* "a,b,c" or "k=v,k=v": the list syntax of the options. */
+        size_t used = 0;
+        bool first = true;
+        char item[128];
+        if (json_is_array(v)) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(v, i, e) {
+                if (json_is_array(e) || json_is_object(e) ||
+                    pb_result_param_text(e, item, sizeof item) != 0)
+                    return -1;
+                n = snprintf(buf + used, size - used, "%s%s", first ? "" : ",", item);
+                if (n < 0 || (size_t)n >= size - used)
+                    return -1;
+                used += (size_t)n;
+                first = false;
+            }
+        } else {
+            const char *k;
+            json_t *e;
+            json_object_foreach(v, k, e) {
+                if (json_is_array(e) || json_is_object(e) ||
+                    pb_result_param_text(e, item, sizeof item) != 0)
+                    return -1;
+                n = snprintf(buf + used, size - used, "%s%s=%s", first ? "" : ",", k, item);
+                if (n < 0 || (size_t)n >= size - used)
+                    return -1;
+                used += (size_t)n;
+                first = false;
+            }
+        }
+        return 0;
+    } else {
+        return -1;             /* null: a value that was not finite */
+    }
+    return n >= 0 && (size_t)n < size ? 0 : -1;
+}
+
+/* Rebuilds the scenario the way a job file would: the defaults, then every
+ * option params names, through pb_scenario_set (so the reader and the
+ * option parser cannot drift apart). *complete stays true only if every
+ * option was accepted: a value this build refuses (a strategy it lacks, a
+ * name from a newer pendbench) keeps the default, and params keeps the
+ * file's value. Only a params that is not an object fails the read. */
+static void read_params(json_t *p, struct pb_scenario *s, bool *complete)
+{
+    char text[512], why[256];
+    pb_scenario_defaults(s);
+    for (const struct pb_option_doc *o = pb_scenario_options; o->name; o++) {
+        /* Not scenario options of a run: "scenario" resets everything,
+         * name and description are the run's own fields. */
+        if (!strcmp(o->name, "scenario") || !strcmp(o->name, "name") ||
+            !strcmp(o->name, "description"))
+            continue;
+        json_t *v = json_object_get(p, o->name);
+        if (!v)
+            continue;
+        if (pb_result_param_text(v, text, sizeof text) != 0 ||
+            pb_scenario_set(s, o->name, text, why, sizeof why) != 0)
+            *complete = false;
+    }
+}
+
+/* ---- one run --------------------------------------------------------------- */
+
+static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_run *run)
+{
+    struct pb_run_result *r = &run->r;
+    char path[PATH_MAX_], p[PATH_MAX_];
+    snprintf(path, sizeof path, "runs[%u]", index);
+    if (!json_is_object(o)) {
+        fail_at(rd, path, "expected an object");
+        return;
+    }
+    struct pb_scenario *s = &r->scenario;
+
+    json_t *params = get_object(rd, o, path, "params", true);
+    if (params) {
+        json_incref(params);
+        run->params = params;
+        run->scenario_complete = true;
+        read_params(params, s, &run->scenario_complete);
+    }
+    get_str(rd, o, path, "scenario", true, s->name, sizeof s->name);
+    get_str(rd, o, path, "description", false, s->description, sizeof s->description);
+    get_uint(rd, o, path, "repetition", true, &r->repetition);
+    get_bool(rd, o, path, "partial", true, &r->partial);
+    json_t *st = get_object(rd, o, path, "strategies", true);
+    if (st) {
+        join(p, sizeof p, path, "strategies");
+        get_str(rd, st, p, "pool", true, s->pool, sizeof s->pool);
+        get_str(rd, st, p, "queue", true, s->queue, sizeof s->queue);
+        get_str(rd, st, p, "handoff", true, s->handoff, sizeof s->handoff);
+    }
+    get_real(rd, o, path, "seconds", true, &r->seconds);
+    json_t *ops = get_object(rd, o, path, "ops", true);
+    if (ops) {
+        join(p, sizeof p, path, "ops");
+        get_u64(rd, ops, p, "issued", true, &r->issued);
+        get_u64(rd, ops, p, "completed", true, &r->completed);
+        get_u64(rd, ops, p, "completed_cancelled", true, &r->completed_cancelled);
+        get_u64(rd, ops, p, "failed", true, &r->failed);
+    }
+    get_real(rd, o, path, "throughput_ops_s", true, &r->throughput_ops_s);
+    json_t *lat = get_object(rd, o, path, "latency_ns", true);
+    if (lat) {
+        join(p, sizeof p, path, "latency_ns");
+        read_hist(rd, lat, p, "total", &r->total);
+        read_hist(rd, lat, p, "queue_wait", &r->queue_wait);
+        read_hist(rd, lat, p, "service", &r->service);
+    }
+    if (rd->failed)
+        return;
+
+    json_t *pairs = get_array(rd, o, path, "node_pairs", true);
+    if (pairs && json_array_size(pairs) > 0) {
+        size_t n = json_array_size(pairs);
+        r->pairs = calloc(n, sizeof *r->pairs);
+        if (!r->pairs) {
+            fail_at(rd, path, "out of memory");
+            return;
+        }
+        for (size_t i = 0; i < n && !rd->failed; i++) {
+            json_t *np = json_array_get(pairs, i);
+            char idx[48];
+            snprintf(idx, sizeof idx, "node_pairs[%zu]", i);
+            join(p, sizeof p, path, idx);
+            if (!json_is_object(np)) {
+                fail_at(rd, p, "expected an object");
+                break;
+            }
+            int64_t a = 0, b = 0;
+            get_i64(rd, np, p, "requester_node", true, &a);
+            get_i64(rd, np, p, "worker_node", true, &b);
+            r->pairs[i].requester_node = (int)a;
+            r->pairs[i].worker_node = (int)b;
+            read_hist(rd, np, p, "latency_ns", &r->pairs[i].total);
+            r->npairs = (unsigned)(i + 1);
+        }
+    }
+
+    json_t *c = get_object(rd, o, path, "cancel", true);
+    if (c) {
+        join(p, sizeof p, path, "cancel");
+        get_u64(rd, c, p, "attempted", true, &r->cancel.attempted);
+        get_u64(rd, c, p, "won", true, &r->cancel.won);
+        get_u64(rd, c, p, "lost", true, &r->cancel.lost);
+        get_u64(rd, c, p, "early", true, &r->cancel.early);
+        get_u64(rd, c, p, "late", true, &r->cancel.late);
+        get_u64(rd, c, p, "not_cancelable", true, &r->cancel.not_cancelable);
+        get_real(rd, c, p, "success_rate", true, &r->cancel.success_rate);
+    }
+
+    json_t *inv = get_object(rd, o, path, "invariants", true);
+    if (inv) {
+        struct flt_invariants *v = &r->invariants;
+        join(p, sizeof p, path, "invariants");
+        get_bool(rd, inv, p, "ok", true, &v->ok);
+        get_u64(rd, inv, p, "issued", true, &v->issued);
+        get_u64(rd, inv, p, "completed", true, &v->completed);
+        get_u64(rd, inv, p, "completed_cancelled", true, &v->completed_cancelled);
+        get_u64(rd, inv, p, "failed", true, &v->failed);
+        get_i64(rd, inv, p, "in_flight", true, &v->in_flight);
+        get_i64(rd, inv, p, "outstanding_data", true, &v->outstanding_data);
+        get_u64(rd, inv, p, "double_complete_refused", true, &v->double_complete_refused);
+        get_u64(rd, inv, p, "routine_left_set", true, &v->routine_left_set);
+        get_u64(rd, inv, p, "verifier_violations", true, &v->verifier_violations);
+        get_str(rd, inv, p, "why", false, v->why, sizeof v->why);
+    }
+
+    json_t *fair = get_object(rd, o, path, "fairness", true);
+    if (fair) {
+        join(p, sizeof p, path, "fairness");
+        get_u64(rd, fair, p, "per_requester_min", true, &r->per_requester_min);
+        get_u64(rd, fair, p, "per_requester_max", true, &r->per_requester_max);
+        get_real(rd, fair, p, "jain_index", true, &r->jain_index);
+    }
+
+    json_t *fl = get_object(rd, o, path, "floors", true);
+    if (fl) {
+        join(p, sizeof p, path, "floors");
+        get_real(rd, fl, p, "c2c_round_trip_ns", true, &r->c2c_round_trip_ns);
+        get_real(rd, fl, p, "timestamp_overhead_ns", true, &r->timestamp_overhead_ns);
+        get_real(rd, fl, p, "futex_wake_ns", true, &r->futex_wake_ns);
+        json_t *cpus = get_array(rd, fl, p, "c2c_os_cpus", false);
+        if (cpus) {
+            json_t *a = json_array_get(cpus, 0), *b = json_array_get(cpus, 1);
+            if (json_array_size(cpus) != 2 || !json_is_integer(a) || !json_is_integer(b)) {
+                char pc[PATH_MAX_];
+                join(pc, sizeof pc, p, "c2c_os_cpus");
+                fail_at(rd, pc, "expected [cpu, cpu]");
+            } else {
+                r->c2c_os_cpu_a = (int)json_integer_value(a);
+                r->c2c_os_cpu_b = (int)json_integer_value(b);
+            }
+        }
+    }
+
+    json_t *cn = get_object(rd, o, path, "counters", true);
+    if (cn) {
+        join(p, sizeof p, path, "counters");
+#define COUNTER_(name, unit, doc) get_u64(rd, cn, p, #name, false, &r->counters.name);
+        PB_COUNTERS(COUNTER_)
+#undef COUNTER_
+    }
+}
+
+/* ---- the document ------------------------------------------------------------ */
+
+static void read_context(struct rd *rd, json_t *o, struct pb_context *c)
+{
+    const char *p = "context";
+#define STR_(f) get_str(rd, o, p, #f, false, c->f, sizeof c->f);
+    STR_(date) STR_(host) STR_(cpu_model) STR_(kernel) STR_(compiler) STR_(cflags)
+    STR_(git_commit) STR_(topology) STR_(placement) STR_(command)
+#undef STR_
+    get_uint(rd, o, p, "ncpus_online", false, &c->ncpus_online);
+    get_bool(rd, o, p, "partial", false, &c->partial);
+    json_t *cal = get_object(rd, o, p, "calibration", false);
+    if (cal) {
+        const char *pc = "context.calibration";
+        get_real(rd, cal, pc, "c2c_round_trip_ns", false, &c->c2c_round_trip_ns);
+        get_real(rd, cal, pc, "timestamp_overhead_ns", false, &c->timestamp_overhead_ns);
+        get_real(rd, cal, pc, "futex_wake_ns", false, &c->futex_wake_ns);
+        get_real(rd, cal, pc, "tsc_ticks_per_ns", false, &c->tsc_ticks_per_ns);
+    }
+}
+
+static int read_root(struct rd *rd, json_t *root, struct pb_result_doc *out)
+{
+    json_t *ver = json_is_object(root) ? json_object_get(root, "schema_version") : NULL;
+    json_t *gen = json_is_object(root) ? json_object_get(root, "generator") : NULL;
+    if (!json_is_integer(ver) || !json_is_string(gen)) {
+        fail_at(rd, NULL, "not a pendbench result (no schema_version/generator)");
+        return -1;
+    }
+    if (strcmp(json_string_value(gen), PB_RESULT_GENERATOR) != 0) {
+        fail_at(rd, NULL, "not a pendbench result (generator '%s')", json_string_value(gen));
+        return -1;
+    }
+    json_int_t v = json_integer_value(ver);
+    if (v > PB_RESULT_SCHEMA_VERSION) {
+        fail_at(rd, NULL, "schema_version %lld is newer than this pendbench reads (%d)",
+                (long long)v, PB_RESULT_SCHEMA_VERSION);
+        return -1;
+    }
+    if (v < 1) {
+        fail_at(rd, NULL, "schema_version %lld is not one this pendbench reads (1 to %d)",
+                (long long)v, PB_RESULT_SCHEMA_VERSION);
+        return -1;
+    }
+    out->schema_version = (unsigned)v;
+
+    json_t *ctx = get_object(rd, root, "", "context", true);
+    if (ctx)
+        read_context(rd, ctx, &out->ctx);
+    json_t *runs = get_array(rd, root, "", "runs", true);
+    if (rd->failed)
+        return -1;
+    size_t n = json_array_size(runs);
+    if (n > UINT_MAX) {
+        fail_at(rd, "runs", "too many runs");
+        return -1;
+    }
+    if (n) {
+        out->runs = calloc(n, sizeof *out->runs);
+        if (!out->runs) {
+            fail_at(rd, NULL, "out of memory for %zu runs", n);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < n && !rd->failed; i++) {
+        out->nruns = (unsigned)(i + 1);        /* so a failure frees what was read */
+        read_run(rd, json_array_get(runs, i), (unsigned)i, &out->runs[i]);
+    }
+    return rd->failed ? -1 : 0;
+}
+
+static int finish(struct rd *rd, json_t *root, json_error_t *jerr, struct pb_result_doc *out)
+{
+    if (!root) {
+        /* Compiler style, "x.json:3:5: not JSON: ...", so editors jump there. */
+        if (jerr->line > 0)
+            snprintf(rd->err, rd->errlen, "%s:%d:%d: not JSON: %s", rd->name, jerr->line,
+                     jerr->column, jerr->text);
+        else
+            snprintf(rd->err, rd->errlen, "%s: not JSON: %s", rd->name, jerr->text);
+        return -1;
+    }
+    int rc = read_root(rd, root, out);
+    json_decref(root);
+    if (rc != 0)
+        pb_result_doc_free(out);
+    return rc;
+}
+
+/* Decoding: any JSON value (a bare number is valid JSON, just not ours);
+ * a key given twice is a damaged file, not a choice to make silently. */
+#define DECODE_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+
+int pb_result_read(const char *path, struct pb_result_doc *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    struct rd rd = {.name = path, .err = err, .errlen = errlen};
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(EISDIR));
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadf(f, DECODE_FLAGS, &jerr);
+    int read_error = ferror(f);
+    fclose(f);
+    if (!root && read_error) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
+        return -1;
+    }
+    return finish(&rd, root, &jerr, out);
+}
+
+int pb_result_read_string(const char *text, const char *name, struct pb_result_doc *out,
+                          char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    struct rd rd = {.name = name ? name : "result", .err = err, .errlen = errlen};
+    json_error_t jerr;
+    json_t *root = json_loads(text ? text : "", DECODE_FLAGS, &jerr);
+    return finish(&rd, root, &jerr, out);
+}
+
+void pb_result_doc_free(struct pb_result_doc *doc)
+{
+    if (!doc)
+        return;
+    for (unsigned i = 0; doc->runs && i < doc->nruns; i++) {
+        json_decref(doc->runs[i].params);
+        free(doc->runs[i].r.pairs);
+    }
+    free(doc->runs);
+    memset(doc, 0, sizeof *doc);
+}
+
+const struct pb_result_run *pb_result_find(const struct pb_result_doc *doc, const char *scenario,
+                                           const char *pool, const char *queue,
+                                           const char *handoff, int repetition)
+{
+    for (unsigned i = 0; doc && i < doc->nruns; i++) {
+        const struct pb_scenario *s = &doc->runs[i].r.scenario;
+        if ((!scenario || strcmp(s->name, scenario) == 0) && (!pool || strcmp(s->pool, pool) == 0) &&
+            (!queue || strcmp(s->queue, queue) == 0) &&
+            (!handoff || strcmp(s->handoff, handoff) == 0) &&
+            (repetition < 0 || doc->runs[i].r.repetition == (unsigned)repetition))
+            return &doc->runs[i];
+    }
+    return NULL;
+}
