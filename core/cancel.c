@@ -203,10 +203,18 @@ bool flt_cancel_io(struct flt_callback_data *data)
     if (!FLT_IS_IRP_OPERATION(data))
         return false;
     uint64_t s = atomic_load_explicit(&cbd->state, memory_order_acquire);
-    if (!cbd->allocated_by_filter || !(s & ST_STARTED) || (s & ST_COMPLETED)) {
+    if (!cbd->allocated_by_filter || !(s & ST_STARTED)) {
         flt_verifier_report_model(m, "CAN5", routine, data,
-                                  "not I/O in flight that the filter started with "
+                                  "not I/O that the filter started with "
                                   "flt_perform_asynchronous_io; refused");
+        return false;
+    }
+    struct flt_thread *t = flt_thread_ctx(m);
+    if (s & ST_COMPLETED) {
+        /* Completed meanwhile: the initiator cannot avoid that race, so it
+         * is a late cancel (CAN10), not a violation. */
+        PB_COUNT(t, cancel_attempted);
+        PB_COUNT(t, cancel_late);
         return false;
     }
     if (cbd->in_cbdq && cbd->cbdq && cbd->cbdq->instance == cbd->initiator) {
@@ -214,7 +222,6 @@ bool flt_cancel_io(struct flt_callback_data *data)
                                   "the operation is in the filter's own queue; refused");
         return false;
     }
-    struct flt_thread *t = flt_thread_ctx(m);
     PB_COUNT(t, cancel_attempted);
     if (!cbd_try_pin(cbd, ST_GEN(s))) {
         PB_COUNT(t, cancel_late);

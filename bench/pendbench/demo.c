@@ -1,8 +1,8 @@
-/* pendbench: for now, a demonstration of the Filter Manager model: a few
+/* `pendbench demo`: a demonstration of the Filter Manager model written
+ * directly against the flt_* API, as a minifilter author would: a few
  * thousand operations pended by a minifilter, posted to deferred work
  * queues, completed by workers or cancelled by a canceller thread, through
- * a two-filter stack; then the counters and the invariants. The full suite
- * (workloads, scenarios, reports) builds on this. */
+ * a two-filter stack; then the counters and the invariants. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,6 +15,7 @@
 #include "flt_kernel.h"
 #include "flt_model.h"
 #include "pb_tsc.h"
+#include "commands.h"
 
 struct demo {
     struct flt_volume *vol;
@@ -142,7 +143,7 @@ static void *canceller(void *arg)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: pendbench [--ops N] [--cancel-every K] [--service-ns NS]\n"
+            "usage: pendbench demo [--ops N] [--cancel-every K] [--service-ns NS]\n"
             "                 [--pool NAME] [--queue NAME] [--handoff NAME]\n"
             "\n"
             "Demonstrates the Filter Manager model: N operations (default 20000) are\n"
@@ -164,7 +165,7 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
     return true;
 }
 
-int main(int argc, char **argv)
+int pb_cmd_demo(int argc, char **argv)
 {
     unsigned long long ops = 20000, cancel_every = 4, service_ns = 200;
     struct flt_model_config cfg = { .ncpus = 2, .nworkers = 2, .idle = PB_IDLE_SPIN_PARK,
@@ -185,19 +186,19 @@ int main(int argc, char **argv)
         switch (c) {
         case 'n':
             if (!parse_uint(optarg, 100000000, &ops) || ops == 0) {
-                fprintf(stderr, "pendbench: --ops wants a whole number from 1 to 100000000, not '%s'\n", optarg);
+                fprintf(stderr, "pendbench demo: --ops wants a whole number from 1 to 100000000, not '%s'\n", optarg);
                 return 2;
             }
             break;
         case 'c':
             if (!parse_uint(optarg, 1000000, &cancel_every)) {
-                fprintf(stderr, "pendbench: --cancel-every wants a whole number (0 = no cancels), not '%s'\n", optarg);
+                fprintf(stderr, "pendbench demo: --cancel-every wants a whole number (0 = no cancels), not '%s'\n", optarg);
                 return 2;
             }
             break;
         case 's':
             if (!parse_uint(optarg, 1000000000, &service_ns)) {
-                fprintf(stderr, "pendbench: --service-ns wants nanoseconds up to 1e9, not '%s'\n", optarg);
+                fprintf(stderr, "pendbench demo: --service-ns wants nanoseconds up to 1e9, not '%s'\n", optarg);
                 return 2;
             }
             break;
@@ -207,15 +208,15 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         default:
             if (optopt)
-                fprintf(stderr, "pendbench: option '-%c' is unknown or needs a value\n", optopt);
+                fprintf(stderr, "pendbench demo: option '-%c' is unknown or needs a value\n", optopt);
             else
-                fprintf(stderr, "pendbench: unknown option '%s'\n", argv[optind - 1]);
+                fprintf(stderr, "pendbench demo: unknown option '%s'\n", argv[optind - 1]);
             usage(stderr);
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "pendbench: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "pendbench demo: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
     }
@@ -225,7 +226,7 @@ int main(int argc, char **argv)
     const char *err;
     NTSTATUS st = flt_model_create(&cfg, &m, &err);
     if (st != STATUS_SUCCESS) {
-        fprintf(stderr, "pendbench: cannot build the model: %s\n", err);
+        fprintf(stderr, "pendbench demo: cannot build the model: %s\n", err);
         return 2;
     }
     struct flt_fs_config fs = { .service_ns = 0 };
@@ -254,7 +255,7 @@ int main(int argc, char **argv)
     demo.service_ns = service_ns;
     demo.slots = calloc(demo.ops, sizeof *demo.slots);
     if (!demo.slots) {
-        fprintf(stderr, "pendbench: out of memory\n");
+        fprintf(stderr, "pendbench demo: out of memory\n");
         return 2;
     }
     uint64_t t0 = pb_tsc_now();

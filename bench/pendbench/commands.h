@@ -1,0 +1,65 @@
+/* The verbs of the pendbench command, and what they share. */
+#ifndef PB_COMMANDS_H
+#define PB_COMMANDS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "pb_run.h"
+#include "pb_scenario.h"
+#include "pb_topo.h"
+
+int pb_cmd_suite(int argc, char **argv);     /* no verb: the default suite */
+int pb_cmd_run(int argc, char **argv);
+int pb_cmd_sweep(int argc, char **argv);
+int pb_cmd_stress(int argc, char **argv);
+int pb_cmd_topo(int argc, char **argv);
+int pb_cmd_list(int argc, char **argv);
+int pb_cmd_demo(int argc, char **argv);
+
+/* Exit statuses: 0 ok, 1 a run's invariants (or stress) failed, 2 bad
+ * input or a run that could not start. */
+#define PB_EXIT_OK 0
+#define PB_EXIT_FAILED 1
+#define PB_EXIT_USAGE 2
+
+/* Set by SIGINT: runs stop and keep what they measured (marked partial). */
+extern volatile sig_atomic_t pb_interrupted;
+void pb_install_sigint(void);
+
+/* "--key value" or "--key=value" at argv[*i]: fills key (without the
+ * dashes) and value, advancing *i. need_value: a value is required.
+ * Returns 0, or -1 after printing an error. */
+int pb_next_option(int argc, char **argv, int *i, const char *verb, char *key, size_t keylen,
+                   const char **value);
+
+/* Topology options shared by run, sweep, topo: "topology", "topology-xml".
+ * Returns 1 when key was one of them (and loaded it), 0 when not, -1 on
+ * error (printed). */
+int pb_topology_option(const char *key, const char *value, struct pb_topo **topo);
+
+/* Live progress on stderr when it is a terminal. */
+struct pb_progress {
+    bool enabled;
+    const char *label;
+    unsigned index, total;
+};
+void pb_progress_cb(void *arg, double elapsed_s, double ops_per_s, uint64_t p99_ns);
+void pb_progress_clear(struct pb_progress *p);
+
+/* The summary table of finished runs; baseline_of[i]: the index of run i's
+ * baseline, or -1. */
+void pb_print_table(FILE *out, const struct pb_run_result *runs, unsigned n, const int *baseline_of);
+
+/* Writes the result file (atomically) and, for the default suite, the
+ * results/<timestamp>/ folder with results/latest pointing at it. Returns
+ * 0 or -1 (printed); the runs are never lost: on failure the JSON goes to
+ * stdout. */
+int pb_save_results(const char *json_path, bool suite_dir, const struct pb_run_result *runs,
+                    unsigned n, const struct pb_topo *topo, char *written, size_t written_size);
+
+/* Formats ns for people: "812 ns", "3.1 us", "4.20 ms". */
+const char *pb_fmt_ns(double ns, char *buf, size_t size);
+
+#endif

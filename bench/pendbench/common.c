@@ -1,0 +1,224 @@
+/* What the verbs share: option scanning, topology options, the progress
+ * line, the summary table, saving results. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "pb_result.h"
+#include "pb_tsc.h"
+
+volatile sig_atomic_t pb_interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (pb_interrupted) {
+        /* Second Ctrl-C: the default action. */
+        signal(SIGINT, SIG_DFL);
+        raise(SIGINT);
+    }
+    pb_interrupted = 1;
+}
+
+void pb_install_sigint(void)
+{
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int pb_next_option(int argc, char **argv, int *i, const char *verb, char *key, size_t keylen,
+                   const char **value)
+{
+    const char *a = argv[*i];
+    if (strncmp(a, "--", 2) != 0 || a[2] == 0) {
+        fprintf(stderr, "pendbench %s: expected an option, got '%s'\n", verb, a);
+        return -1;
+    }
+    const char *eq = strchr(a + 2, '=');
+    size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+    if (n + 1 > keylen) {
+        fprintf(stderr, "pendbench %s: option '%s' is too long\n", verb, a);
+        return -1;
+    }
+    memcpy(key, a + 2, n);
+    key[n] = 0;
+    if (eq) {
+        *value = eq + 1;
+    } else if (*i + 1 < argc) {
+        *value = argv[++*i];
+    } else {
+        *value = NULL;
+    }
+    (*i)++;
+    return 0;
+}
+
+int pb_topology_option(const char *key, const char *value, struct pb_topo **topo)
+{
+    bool xml = strcmp(key, "topology-xml") == 0;
+    if (!xml && strcmp(key, "topology") != 0)
+        return 0;
+    if (!value) {
+        fprintf(stderr, "pendbench: --%s needs a value\n", key);
+        return -1;
+    }
+    char err[256];
+    if (*topo) {
+        pb_topo_free(*topo);
+        *topo = NULL;
+    }
+    if (pb_topo_load(topo, xml ? PB_TOPO_XML : PB_TOPO_SYNTHETIC, value, err, sizeof err) != 0) {
+        fprintf(stderr, "pendbench: --%s: %s\n", key, err);
+        return -1;
+    }
+    return 1;
+}
+
+const char *pb_fmt_ns(double ns, char *buf, size_t size)
+{
+    if (ns < 1000)
+        snprintf(buf, size, "%.0f ns", ns);
+    else if (ns < 1e6)
+        snprintf(buf, size, "%.2f us", ns / 1e3);
+    else if (ns < 1e9)
+        snprintf(buf, size, "%.2f ms", ns / 1e6);
+    else
+        snprintf(buf, size, "%.2f s", ns / 1e9);
+    return buf;
+}
+
+void pb_progress_cb(void *arg, double elapsed_s, double ops_per_s, uint64_t p99_ns)
+{
+    struct pb_progress *p = arg;
+    if (!p || !p->enabled)
+        return;
+    char b[32];
+    fprintf(stderr, "\r\033[K[%u/%u] %-40.40s %5.1fs %10.0f ops/s  p99 %s", p->index, p->total,
+            p->label ? p->label : "", elapsed_s, ops_per_s,
+            p99_ns ? pb_fmt_ns((double)p99_ns, b, sizeof b) : "-");
+    fflush(stderr);
+}
+
+void pb_progress_clear(struct pb_progress *p)
+{
+    if (p && p->enabled) {
+        fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+    }
+}
+
+void pb_print_table(FILE *out, const struct pb_run_result *runs, unsigned n, const int *baseline_of)
+{
+    fprintf(out, "%-13s %-34s %12s %9s %9s %9s %7s %9s %8s %s\n", "scenario",
+            "pool / queue / handoff", "ops/s", "p50", "p99", "p99.9", "cancel", "vs base",
+            "p50/c2c", "ok");
+    for (unsigned i = 0; i < n; i++) {
+        const struct pb_run_result *r = &runs[i];
+        char strat[64], a[16], b[16], c[16], cancel[16], base[16], c2c[16];
+        snprintf(strat, sizeof strat, "%s / %s / %s", r->scenario.pool, r->scenario.queue,
+                 r->scenario.handoff);
+        double p50 = (double)pb_hist_percentile(&r->total, 50);
+        pb_fmt_ns(p50, a, sizeof a);
+        pb_fmt_ns((double)pb_hist_percentile(&r->total, 99), b, sizeof b);
+        pb_fmt_ns((double)pb_hist_percentile(&r->total, 99.9), c, sizeof c);
+        if (r->cancel.attempted)
+            snprintf(cancel, sizeof cancel, "%.1f%%", 100 * r->cancel.success_rate);
+        else
+            snprintf(cancel, sizeof cancel, "-");
+        int bi = baseline_of ? baseline_of[i] : -1;
+        if (bi >= 0 && bi != (int)i && runs[bi].throughput_ops_s > 0)
+            snprintf(base, sizeof base, "%.2fx", r->throughput_ops_s / runs[bi].throughput_ops_s);
+        else
+            snprintf(base, sizeof base, bi == (int)i ? "base" : "-");
+        if (r->c2c_round_trip_ns > 0)
+            snprintf(c2c, sizeof c2c, "%.1fx", p50 / r->c2c_round_trip_ns);
+        else
+            snprintf(c2c, sizeof c2c, "-");
+        fprintf(out, "%-13.13s %-34.34s %12.0f %9s %9s %9s %7s %9s %8s %s%s\n",
+                r->scenario.name, strat, r->throughput_ops_s, a, b, c, cancel, base, c2c,
+                r->invariants.ok ? "ok" : "FAILED", r->partial ? " (partial)" : "");
+    }
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return (mkdir(tmp, 0777) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+int pb_save_results(const char *json_path, bool suite_dir, const struct pb_run_result *runs,
+                    unsigned n, const struct pb_topo *topo, char *written, size_t written_size)
+{
+    struct pb_context ctx;
+    pb_context_collect(&ctx, topo ? pb_topo_description(topo) : "machine");
+    for (unsigned i = 0; i < n; i++) {
+        if (runs[i].c2c_round_trip_ns > 0 && ctx.c2c_round_trip_ns == 0)
+            ctx.c2c_round_trip_ns = runs[i].c2c_round_trip_ns;
+        if (runs[i].timestamp_overhead_ns > 0 && ctx.timestamp_overhead_ns == 0)
+            ctx.timestamp_overhead_ns = runs[i].timestamp_overhead_ns;
+        if (runs[i].futex_wake_ns > 0 && ctx.futex_wake_ns == 0)
+            ctx.futex_wake_ns = runs[i].futex_wake_ns;
+        if (runs[i].partial)
+            ctx.partial = true;
+    }
+    ctx.tsc_ticks_per_ns = pb_tsc_ticks_per_ns();
+    char path[512], dir[256] = "";
+    if (suite_dir) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        snprintf(dir, sizeof dir, "results/%s", stamp);
+        if (mkdir_p(dir) != 0) {
+            fprintf(stderr, "pendbench: cannot create %s: %s; the results follow on stdout\n", dir,
+                    strerror(errno));
+            char e[256];
+            pb_result_write_stream(stdout, &ctx, runs, n, e, sizeof e);
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/result.json", dir);
+    } else {
+        snprintf(path, sizeof path, "%s", json_path);
+    }
+    char err[256];
+    if (strcmp(path, "-") == 0)
+        return pb_result_write_stream(stdout, &ctx, runs, n, err, sizeof err);
+    if (pb_result_write(path, &ctx, runs, n, err, sizeof err) != 0) {
+        fprintf(stderr, "pendbench: %s; the results follow on stdout\n", err);
+        pb_result_write_stream(stdout, &ctx, runs, n, err, sizeof err);
+        return -1;
+    }
+    if (written)
+        snprintf(written, written_size, "%s", path);
+    if (suite_dir) {
+        /* results/latest -> <timestamp>, replaced atomically. */
+        const char *base = strrchr(dir, '/') + 1;
+        char tmp[300];
+        snprintf(tmp, sizeof tmp, "results/.latest.%d", (int)getpid());
+        unlink(tmp);
+        if (symlink(base, tmp) != 0 || rename(tmp, "results/latest") != 0) {
+            fprintf(stderr, "pendbench: could not point results/latest at %s: %s\n", dir,
+                    strerror(errno));
+            unlink(tmp);
+        }
+    }
+    return 0;
+}

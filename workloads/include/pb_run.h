@@ -1,0 +1,69 @@
+/* One run of a scenario: the threads, the model, the measurement. */
+#ifndef PB_RUN_H
+#define PB_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flt_model.h"
+#include "pb_calibrate.h"
+#include "pb_counters.h"
+#include "pb_hist.h"
+#include "pb_scenario.h"
+#include "pb_topo.h"
+
+struct pb_node_pair {
+    int requester_node, worker_node;
+    struct pb_hist total;      /* pend-to-completion latency of ops on this pair */
+};
+
+struct pb_cancel_outcomes {
+    uint64_t attempted, won, lost, early, late, not_cancelable;
+    double success_rate;       /* won / attempted (0 when none) */
+};
+
+struct pb_run_result {
+    struct pb_scenario scenario;
+    unsigned repetition;
+    bool partial;              /* stopped early (interrupted): what was measured */
+    double seconds;            /* the measured window */
+    uint64_t issued, completed, completed_cancelled, failed;   /* in the window */
+    double throughput_ops_s;   /* completions of every kind per second */
+    struct pb_hist total, queue_wait, service;   /* ns; queue_wait/service: ops a worker completed */
+    unsigned npairs;
+    struct pb_node_pair *pairs;                  /* malloc'd; pb_run_result_free */
+    struct pb_cancel_outcomes cancel;            /* in the window */
+    struct pb_counters counters;                 /* the model's, whole run (warm-up included) */
+    struct flt_invariants invariants;
+    /* Fairness over the requesters' completed operations in the window. */
+    uint64_t per_requester_min, per_requester_max;
+    double jain_index;
+    /* The floors of this run, between the CPUs it used. */
+    double c2c_round_trip_ns;  /* 0 when not measured (one CPU) */
+    double timestamp_overhead_ns;        /* one pb_tsc_now() */
+    double instrumentation_ns_per_op;    /* 3 timestamps + 3 histogram records */
+    double futex_wake_ns;
+    int c2c_os_cpu_a, c2c_os_cpu_b;
+    char error[240];           /* why the run failed, when pb_run returns -1 */
+};
+
+struct pb_run_env {
+    const struct pb_topo *topo;          /* NULL: this machine */
+    volatile sig_atomic_t *stop;         /* set (e.g. by SIGINT): stop, keep what was measured */
+    /* Called about every 200 ms from the thread that called pb_run. */
+    void (*progress)(void *arg, double elapsed_s, double ops_per_s, uint64_t p99_ns);
+    void *progress_arg;
+    bool skip_floors;                    /* do not measure c2c / futex (tests, sweeps) */
+};
+
+/* Runs the scenario. 0: ran (check invariants.ok; partial when stopped);
+ * -1: could not run (out->error says why: a placement that cannot be met,
+ * a strategy that is not available in this build, ...). */
+int pb_run(const struct pb_scenario *s, const struct pb_run_env *env, struct pb_run_result *out);
+void pb_run_result_free(struct pb_run_result *r);
+
+/* Jain's fairness index of n values: (sum x)^2 / (n * sum x^2); 1 = fair. */
+double pb_jain_index(const uint64_t *x, unsigned n);
+
+#endif

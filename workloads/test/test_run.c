@@ -1,0 +1,179 @@
+/* The run engine: every built-in scenario runs with its invariants intact
+ * and its measurements consistent. Verdicts are counts and relations
+ * between measured quantities, never absolute times. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pb_run.h"
+#include "pb_scenario.h"
+#include "pb_topo.h"
+
+/* A fixed number of operations, not a time window: a loaded machine makes
+ * the run slower, never emptier (a stall shows up as the test timeout). */
+static void short_run(struct pb_scenario *s)
+{
+    s->duration_s = 0;
+    s->ops = 3000;
+    s->warmup_s = 0.02;
+}
+
+static void check_consistent(const struct pb_run_result *r, const char *what)
+{
+    cr_expect(r->invariants.ok, "%s: %s", what, r->invariants.why);
+    uint64_t done = r->completed + r->completed_cancelled + r->failed;
+    cr_expect_gt(done, 0, "%s: nothing completed", what);
+    cr_expect_leq(r->total.count, done, "%s: more latencies than completions", what);
+    cr_expect_leq(pb_hist_percentile(&r->total, 50), pb_hist_percentile(&r->total, 99), "%s", what);
+    cr_expect_leq(pb_hist_percentile(&r->total, 99), r->total.max, "%s", what);
+    cr_expect_eq(r->cancel.attempted, r->cancel.won + r->cancel.lost + r->cancel.early +
+                                          r->cancel.late + r->cancel.not_cancelable,
+                 "%s: cancel outcomes do not add up", what);
+    cr_expect_leq(r->queue_wait.count, r->total.count, "%s", what);
+    cr_expect(r->jain_index > 0 && r->jain_index <= 1.0 + 1e-9, "%s: jain %f", what, r->jain_index);
+    cr_expect_eq(r->counters.pool_get, r->counters.pool_put, "%s: callback data leaked", what);
+}
+
+struct bname { char name[32]; };
+
+ParameterizedTestParameters(run, every_builtin)
+{
+    static struct bname names[32];
+    size_t n = 0;
+    for (const struct pb_builtin *b = pb_builtins; b->name && n < 32; b++)
+        snprintf(names[n++].name, sizeof names[0].name, "%s", b->name);
+    return cr_make_param_array(struct bname, names, n);
+}
+
+ParameterizedTest(struct bname *p, run, every_builtin, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    cr_assert_eq(pb_scenario_builtin(&s, p->name, err, sizeof err), 0, "%s", err);
+    short_run(&s);
+    struct pb_topo *topo = NULL;
+    if (strcmp(p->name, "cross-node") == 0)
+        cr_assert_eq(pb_topo_load(&topo, PB_TOPO_SYNTHETIC, "pack:1 numa:2 core:2 pu:1", err,
+                                  sizeof err), 0, "%s", err);
+    struct pb_run_env env = { .topo = topo, .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s: %s", p->name, r.error);
+    check_consistent(&r, p->name);
+    if (s.cancel_fraction > 0)
+        cr_expect_gt(r.cancel.attempted, 0, "%s: no cancel was attempted", p->name);
+    if (strcmp(p->name, "cross-node") == 0) {
+        cr_expect_gt(r.npairs, 0);
+        for (unsigned i = 0; i < r.npairs; i++)
+            cr_expect_neq(r.pairs[i].requester_node, r.pairs[i].worker_node,
+                          "cross-node: an op ran on its requester's node");
+    }
+    pb_run_result_free(&r);
+    pb_topo_free(topo);
+}
+
+Test(run, same_node_pairs_share_a_node, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_builtin(&s, "steady", err, sizeof err);
+    short_run(&s);
+    pb_scenario_set(&s, "placement", "same-node", err, sizeof err);
+    pb_scenario_set(&s, "requesters", "2", err, sizeof err);
+    pb_scenario_set(&s, "workers", "2", err, sizeof err);
+    struct pb_topo *topo;
+    cr_assert_eq(pb_topo_load(&topo, PB_TOPO_SYNTHETIC, "pack:2 numa:2 core:2 pu:1", err, sizeof err), 0);
+    struct pb_run_env env = { .topo = topo, .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    check_consistent(&r, "same-node");
+    cr_expect_gt(r.npairs, 0);
+    for (unsigned i = 0; i < r.npairs; i++)
+        cr_expect_eq(r.pairs[i].requester_node, r.pairs[i].worker_node);
+    pb_run_result_free(&r);
+    pb_topo_free(topo);
+}
+
+Test(run, impossible_placement_is_a_clear_error)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_builtin(&s, "cross-node", err, sizeof err);
+    short_run(&s);
+    struct pb_topo *topo;
+    cr_assert_eq(pb_topo_load(&topo, PB_TOPO_SYNTHETIC, "pack:1 core:2 pu:1", err, sizeof err), 0);
+    struct pb_run_env env = { .topo = topo, .skip_floors = true };
+    struct pb_run_result r;
+    cr_expect_eq(pb_run(&s, &env, &r), -1);
+    cr_expect(strstr(r.error, "cross-node") != NULL, "%s", r.error);
+    cr_expect(strstr(r.error, "Simulate") != NULL || strstr(r.error, "--topology") != NULL, "%s", r.error);
+    pb_topo_free(topo);
+}
+
+Test(run, pool_exhaustion_is_counted_not_lost_CD3, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_builtin(&s, "steady", err, sizeof err);
+    short_run(&s);
+    pb_scenario_set(&s, "pool-capacity", "2", err, sizeof err);
+    pb_scenario_set(&s, "inflight", "8", err, sizeof err);
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    cr_expect(r.invariants.ok, "%s", r.invariants.why);
+    cr_expect_gt(r.counters.pool_exhausted, 0, "8 in flight, 2 blocks: some refused");
+    cr_expect_gt(r.failed, 0, "refusals count as failed");
+    pb_run_result_free(&r);
+}
+
+/* Open loop measures from the intended issue time: when the system cannot
+ * keep up (service 200 us per op, arrivals every 20 us), the queue grows
+ * and so does latency; a closed-loop view would hide it. The relation is
+ * structural (10x overload), not a timing threshold. */
+Test(run, open_loop_latency_includes_the_backlog, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    short_run(&s);
+    cr_assert_eq(pb_scenario_set(&s, "rate", "50000", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "service", "fixed:200000", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-fraction", "0", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "inflight", "64", err, sizeof err), 0, "%s", err);
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    cr_expect(r.invariants.ok, "%s", r.invariants.why);
+    uint64_t svc_p50 = pb_hist_percentile(&r.service, 50);
+    uint64_t total_p99 = pb_hist_percentile(&r.total, 99);
+    cr_expect_gt(svc_p50, 0);
+    cr_expect_gt(total_p99, 5 * svc_p50,
+                 "backlog not visible: p99 total %llu ns vs service p50 %llu ns",
+                 (unsigned long long)total_p99, (unsigned long long)svc_p50);
+    pb_run_result_free(&r);
+}
+
+Test(run, stop_flag_gives_a_partial_result, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_builtin(&s, "steady", err, sizeof err);
+    s.duration_s = 30;                 /* far longer than the test: the flag ends it */
+    s.warmup_s = 0;
+    static volatile sig_atomic_t stop = 1;
+    struct pb_run_env env = { .stop = &stop, .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    cr_expect(r.partial);
+    cr_expect(r.invariants.ok, "%s", r.invariants.why);
+    pb_run_result_free(&r);
+}
+
+Test(run, jain_index)
+{
+    uint64_t fair[] = { 5, 5, 5, 5 }, unfair[] = { 10, 0, 0, 0 };
+    cr_expect_float_eq(pb_jain_index(fair, 4), 1.0, 1e-12);
+    cr_expect_float_eq(pb_jain_index(unfair, 4), 0.25, 1e-12);
+}
