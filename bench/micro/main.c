@@ -1,0 +1,149 @@
+/* pendbench-micro: the microbenchmarks (Google Benchmark, through
+ * bench/gbench). Every Google Benchmark flag works unchanged; one flag is
+ * ours:
+ *
+ *   --summary   after the run, print the ratios the project tracks
+ *               (magazine vs jemalloc, per-CPU queues vs the baselines, xchg
+ *               vs an atomic exchange, global-lock vs xchg, the c2c round
+ *               trip), computed from this run's results. They are read back
+ *               from Google Benchmark's JSON output: the --benchmark_out file
+ *               when one is given (it must then be JSON, the default), else
+ *               a temporary file removed at exit.
+ *
+ * Exit status: 0 after a run, 2 for an unknown flag (as gb_main), 1 when the
+ * summary cannot read the results. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "micro.h"
+
+static char tmp_path[64];
+
+static void remove_tmp(void)
+{
+    if (tmp_path[0])
+        unlink(tmp_path);
+}
+
+static const char *flag_value(const char *arg, const char *flag)
+{
+    size_t n = strlen(flag);
+    return strncmp(arg, flag, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
+}
+
+static void usage_extra(void)
+{
+    printf("pendbench-micro: microbenchmarks of pendbench's strategies and floors.\n"
+           "Names: kind/strategy/operation[/direct|/ops][/threads:N]; list them with\n"
+           "--benchmark_list_tests=true, pick with --benchmark_filter=REGEX.\n"
+           "Own flag:\n"
+           "  --summary   print the tracked ratios of this run after it (see README)\n"
+           "Google Benchmark's flags:\n");
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    bool summary = false;
+    const char *out = getenv("BENCHMARK_OUT");          /* Google Benchmark's defaults */
+    const char *out_format = getenv("BENCHMARK_OUT_FORMAT");
+    const char *console_format = getenv("BENCHMARK_FORMAT");
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--summary") == 0)
+            summary = true;
+        else if (strcmp(argv[i], "--help") == 0)
+            usage_extra();
+        else if ((v = flag_value(argv[i], "--benchmark_out")))
+            out = v;
+        else if ((v = flag_value(argv[i], "--benchmark_out_format")))
+            out_format = v;
+        else if ((v = flag_value(argv[i], "--benchmark_format")))
+            console_format = v;
+    }
+    if (out && !out[0])
+        out = NULL;
+    if (summary && out && out_format && out_format[0] && strcmp(out_format, "json") != 0) {
+        fprintf(stderr, "%s: --summary reads the results as JSON: use --benchmark_out_format=json "
+                        "with --benchmark_out (or no --benchmark_out)\n", argv[0]);
+        return 2;
+    }
+
+    /* argv plus, for --summary without an output file, our own. */
+    char **args = calloc((size_t)argc + 3, sizeof *args);
+    if (!args) {
+        fprintf(stderr, "%s: out of memory\n", argv[0]);
+        return 1;
+    }
+    int nargs = argc;
+    memcpy(args, argv, (size_t)argc * sizeof *args);
+    static char out_flag[96];
+    static char out_format_flag[] = "--benchmark_out_format=json";
+    if (summary && !out) {
+        const char *dir = getenv("TMPDIR");
+        snprintf(tmp_path, sizeof tmp_path, "%s/pendbench-micro-XXXXXX.json",
+                 dir && dir[0] && strlen(dir) < 32 ? dir : "/tmp");
+        int fd = mkstemps(tmp_path, 5);
+        if (fd < 0) {
+            perror("pendbench-micro: mkstemps");
+            tmp_path[0] = '\0';
+            free(args);
+            return 1;
+        }
+        close(fd);
+        atexit(remove_tmp); /* also on --help, whose exit() comes from Google Benchmark */
+        snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", tmp_path);
+        args[nargs++] = out_flag;
+        args[nargs++] = out_format_flag;
+        out = tmp_path;
+    }
+    args[nargs] = NULL;
+
+    micro_affinity_init();
+    micro_register_floors();
+    micro_register_pools();
+    micro_register_queues();
+    micro_register_handoffs();
+    micro_register_direct_pool();
+    micro_register_direct_queue();
+    micro_register_direct_handoff();
+    char buf[32];
+    snprintf(buf, sizeof buf, "%u", micro_cpus_allowed());
+    gb_add_custom_context("pendbench_cpus_allowed", buf);
+    snprintf(buf, sizeof buf, "%u", (unsigned)MICRO_OBJECT_SIZE);
+    gb_add_custom_context("pendbench_object_size", buf);
+
+    gb_initialize(&nargs, args);
+    /* What is left is ours, or unknown. */
+    int kept = 1;
+    for (int i = 1; i < nargs; i++)
+        if (strcmp(args[i], "--summary") != 0)
+            args[kept++] = args[i];
+    nargs = kept;
+    args[nargs] = NULL;
+    if (gb_report_unrecognized(nargs, args)) {
+        fprintf(stderr, "%s: Google Benchmark's flags look like --benchmark_filter=REGEX; "
+                        "ours is --summary; see --help\n", argv[0]);
+        gb_shutdown();
+        micro_ctx_free_all();
+        free(args);
+        return 2;
+    }
+    size_t ran = gb_run_benchmarks(NULL);
+    gb_shutdown();
+    micro_ctx_free_all();
+    free(args);
+
+    int rc = 0;
+    if (summary && ran > 0) { /* none ran: Google Benchmark has said why */
+        /* Keep a machine-readable console output clean. */
+        bool console = !console_format || !console_format[0] ||
+                       strcmp(console_format, "console") == 0;
+        fflush(stdout);
+        if (micro_summary(out, console ? stdout : stderr) != 0)
+            rc = 1;
+    }
+    return rc;
+}

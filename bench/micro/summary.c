@@ -1,0 +1,185 @@
+/* pendbench-micro --summary: the ratios the project tracks, from this run's
+ * results as Google Benchmark wrote them (JSON, read with jansson). A ratio
+ * is printed with its target and "met" / "NOT met"; nothing is asserted:
+ * these are reports, and a shared or small machine may miss a target that
+ * a quiet one meets. With --benchmark_repetitions, a benchmark's value is
+ * the mean of its repetitions. A benchmark that was filtered out or failed
+ * gives "n/a". */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "micro.h"
+
+static json_t *benchmarks;
+
+/* Mean of counter key over the successful repetitions of benchmark name;
+ * NAN when there is none. */
+static double value(const char *name, const char *key)
+{
+    double sum = 0;
+    unsigned n = 0;
+    size_t i;
+    json_t *b;
+    json_array_foreach(benchmarks, i, b) {
+        const char *bn = json_string_value(json_object_get(b, "name"));
+        const char *type = json_string_value(json_object_get(b, "run_type"));
+        if (!bn || strcmp(bn, name) != 0 || (type && strcmp(type, "iteration") != 0))
+            continue;
+        if (json_is_true(json_object_get(b, "error_occurred")))
+            continue;
+        json_t *v = json_object_get(b, key);
+        if (!json_is_number(v))
+            continue;
+        sum += json_number_value(v);
+        n++;
+    }
+    return n ? sum / n : NAN;
+}
+
+static bool failed(const char *name)
+{
+    size_t i;
+    json_t *b;
+    json_array_foreach(benchmarks, i, b) {
+        const char *bn = json_string_value(json_object_get(b, "name"));
+        if (bn && strcmp(bn, name) == 0 && json_is_true(json_object_get(b, "error_occurred")))
+            return true;
+    }
+    return false;
+}
+
+enum want { AT_LEAST, AT_MOST, INFO };
+
+/* One row: ratio = num / den of the named values, against target. */
+static void row(FILE *out, const char *what, const char *num_name, const char *den_name,
+                const char *key, enum want want, double target, const char *unit)
+{
+    double num = value(num_name, key), den = value(den_name, key);
+    char measured[32], tgt[32], detail[96];
+    const char *verdict;
+    if (isnan(num) || isnan(den) || den == 0) {
+        snprintf(measured, sizeof measured, "n/a");
+        verdict = "n/a";
+        snprintf(detail, sizeof detail, "%s %s",
+                 isnan(num) ? num_name : den_name,
+                 failed(isnan(num) ? num_name : den_name) ? "failed" : "not run");
+    } else {
+        double r = num / den;
+        snprintf(measured, sizeof measured, "%.2fx", r);
+        verdict = want == INFO ? "(info)"
+                  : (want == AT_LEAST ? r >= target : r <= target) ? "met"
+                                                                   : "NOT met";
+        snprintf(detail, sizeof detail, "%.4g vs %.4g %s", num, den, unit);
+    }
+    if (want == INFO)
+        snprintf(tgt, sizeof tgt, "-");
+    else
+        snprintf(tgt, sizeof tgt, "%s %.1fx", want == AT_LEAST ? ">=" : "<=", target);
+    fprintf(out, "  %-52s %9s  %-8s %-8s %s\n", what, measured, tgt, verdict, detail);
+}
+
+int micro_summary(const char *path, FILE *out)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && sb.st_size == 0) {
+        fprintf(out, "pendbench-micro: --summary: no results were written (listing only?)\n");
+        return 0;
+    }
+    json_error_t err;
+    json_t *root = json_load_file(path, 0, &err);
+    if (!root) {
+        fprintf(stderr, "pendbench-micro: --summary: cannot read %s: %s (line %d)\n", path,
+                err.text, err.line);
+        return -1;
+    }
+    benchmarks = json_object_get(root, "benchmarks");
+    if (!json_is_array(benchmarks)) {
+        fprintf(stderr, "pendbench-micro: --summary: %s has no \"benchmarks\" array\n", path);
+        json_decref(root);
+        return -1;
+    }
+    char a[160], b[160], what[160];
+
+    fprintf(out, "\npendbench-micro summary (this run; ratios > 1 favour the first named)\n");
+    double c2c = value("floor/c2c_round_trip/threads:2", "round_trip_ns");
+    if (isnan(c2c))
+        fprintf(out, "  c2c round trip: n/a (floor/c2c_round_trip not run)\n");
+    else
+        fprintf(out, "  c2c round trip: %.1f ns (floor/c2c_round_trip/threads:2)\n", c2c);
+    fprintf(out, "  %-52s %9s  %-8s %-8s %s\n", "ratio", "measured", "target", "verdict",
+            "values");
+
+    /* Pools: time per get+put, faster = larger ratio. */
+    row(out, "magazine get+put vs jemalloc mallocx+sdallocx", "baseline/jemalloc/mallocx_sdallocx",
+        "pool/magazine/get_put", "ns_per_op", AT_LEAST, 1.5, "ns");
+    row(out, "magazine get+put vs pool jemalloc get+put", "pool/jemalloc/get_put",
+        "pool/magazine/get_put", "ns_per_op", AT_LEAST, 1.5, "ns");
+    row(out, "magazine vs jemalloc, remote free (2 threads)",
+        "pool/jemalloc/get_put_remote/threads:2", "pool/magazine/get_put_remote/threads:2",
+        "ns_per_op", INFO, 0, "ns");
+
+    /* Queues: items per second with two producers into one queue index
+     * and one consumer (mpsc/threads:3), larger = better. */
+    static const struct {
+        const char *name;
+        double target;
+    } baselines[] = { { "global-mutex", 1.5 }, { "ck-ring", 1.0 }, { "urcu-wfcq", 1.0 } };
+    for (size_t i = 0; pb_queues[i]; i++) {
+        const char *q = pb_queues[i]->name;
+        if (strncmp(q, "percpu-", 7) != 0)
+            continue;
+        for (size_t k = 0; k < sizeof baselines / sizeof baselines[0]; k++) {
+            snprintf(a, sizeof a, "queue/%s/mpsc/threads:3", q);
+            snprintf(b, sizeof b, "queue/%s/mpsc/threads:3", baselines[k].name);
+            snprintf(what, sizeof what, "%s vs %s, mpsc items/s", q, baselines[k].name);
+            row(out, what, a, b, "ops_per_s", AT_LEAST, baselines[k].target, "/s");
+        }
+    }
+
+    /* Handoffs. */
+    row(out, "xchg arm+disarm vs one atomic exchange", "handoff/xchg/arm_disarm",
+        "floor/atomic_xchg", "ns_per_op", AT_MOST, 2.0, "ns");
+    row(out, "xchg arm+disarm (direct) vs one atomic exchange", "handoff/xchg/arm_disarm/direct",
+        "floor/atomic_xchg", "ns_per_op", AT_MOST, 2.0, "ns");
+    row(out, "global-lock vs xchg, arm+disarm on 2 CPUs (slower)",
+        "handoff/global-lock/arm_disarm/threads:2", "handoff/xchg/arm_disarm/threads:2",
+        "ns_per_op", AT_LEAST, 10.0, "ns");
+    row(out, "global-lock vs xchg, cancel_vs_clear round (slower)",
+        "handoff/global-lock/cancel_vs_clear/threads:2", "handoff/xchg/cancel_vs_clear/threads:2",
+        "ns_per_op", INFO, 0, "ns");
+
+    /* The cost of the ops table. */
+    row(out, "ops table vs direct: pool magazine get+put", "pool/magazine/get_put/ops",
+        "pool/magazine/get_put/direct", "ns_per_op", INFO, 0, "ns");
+    row(out, "ops table vs direct: queue percpu-mpsc enq+deq", "queue/percpu-mpsc/enq_deq/ops",
+        "queue/percpu-mpsc/enq_deq/direct", "ns_per_op", INFO, 0, "ns");
+    row(out, "ops table vs direct: handoff xchg arm+disarm", "handoff/xchg/arm_disarm/ops",
+        "handoff/xchg/arm_disarm/direct", "ns_per_op", INFO, 0, "ns");
+
+    /* Exactly one owner per cancel-vs-clear round (CAN7). */
+    fprintf(out, "  cancel_vs_clear ownership (double_owner and no_owner must be 0):\n");
+    for (size_t i = 0; pb_handoffs[i]; i++) {
+        const struct pb_handoff_ops *h = pb_handoffs[i];
+        snprintf(a, sizeof a, "handoff/%s/cancel_vs_clear/threads:2", h->name);
+        double d = value(a, "double_owner"), none = value(a, "no_owner");
+        if (isnan(d)) {
+            fprintf(out, "    %-12s n/a (%s)\n", h->name, failed(a) ? "failed" : "not run");
+            continue;
+        }
+        double round = value(a, "ns_per_op");
+        fprintf(out,
+                "    %-12s double_owner %.0f  no_owner %.0f  arm_won %.3f  cancel_won %.3f  "
+                "%.1f ns/round (%.2f c2c)%s\n",
+                h->name, d, none, value(a, "arm_won"), value(a, "cancel_won"), round,
+                isnan(c2c) || c2c == 0 ? NAN : round / c2c,
+                h->broken ? "  [broken on purpose: double owners expected]"
+                : (d != 0 || none != 0) ? "  <-- VIOLATION"
+                                        : "");
+    }
+    json_decref(root);
+    benchmarks = NULL;
+    return 0;
+}
