@@ -28,8 +28,8 @@
 #include "pb_rng.h"
 #include "pb_run.h"
 #include "pb_tsc.h"
+#include "cancel_ring.h"
 
-#define RING_SIZE 1024u
 #define OPEN_LOOP_SLOTS 1024u
 
 /* ---- recorders --------------------------------------------------------------- */
@@ -70,24 +70,13 @@ struct op_slot {
     _Atomic int async_refs;
 };
 
-struct cancel_order {
-    flt_op_handle handle;
-    uint64_t fire_at;
-};
-
-struct ring {
-    _Atomic uint32_t head __attribute__((aligned(64)));
-    _Atomic uint32_t tail __attribute__((aligned(64)));
-    struct cancel_order slot[RING_SIZE];
-};
-
 struct requester {
     struct run *run;
     unsigned index;
     const struct pb_thread_plan *tp;
     struct op_slot *slots;
     unsigned nslots;
-    struct ring *ring;                       /* to its canceller; NULL when none */
+    struct pb_cancel_ring *ring;             /* its cancel orders; NULL when none */
     unsigned *route_targets;                 /* workers this requester routes to */
     unsigned nroute, route_next;
     uint64_t issued_in_window;
@@ -503,31 +492,6 @@ static void fsf_post(struct fs_filter_callback_data *d, NTSTATUS st, void *ctx)
 
 /* ---- requesters ------------------------------------------------------------------ */
 
-static bool ring_push(struct ring *r, struct cancel_order o)
-{
-    uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    if (tail - atomic_load_explicit(&r->head, memory_order_acquire) >= RING_SIZE)
-        return false;
-    r->slot[tail % RING_SIZE] = o;
-    atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
-    return true;
-}
-
-static bool ring_peek(struct ring *r, struct cancel_order *o)
-{
-    uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (head == atomic_load_explicit(&r->tail, memory_order_acquire))
-        return false;
-    *o = r->slot[head % RING_SIZE];
-    return true;
-}
-
-static void ring_drop(struct ring *r)
-{
-    atomic_store_explicit(&r->head, atomic_load_explicit(&r->head, memory_order_relaxed) + 1,
-                          memory_order_release);
-}
-
 enum op_kind { OP_READ, OP_WRITE, OP_CREATE, OP_CLEANUP, OP_CLOSE, OP_QUERY, OP_FASTIO,
                OP_PAGING, OP_FSFILTER, OP_KINDS };
 
@@ -648,7 +612,7 @@ static void issue(struct requester *rq, struct op_slot *slot, struct pb_rng *rng
         else if (sc->cancel_when == PB_CANCEL_RACE)
             fire = pb_tsc_now() + run->race_delay_ticks / 2 +
                    pb_rng_below(rng, run->race_delay_ticks + 1);
-        if (!ring_push(rq->ring, (struct cancel_order){ h, fire }))
+        if (!pb_cancel_ring_push(rq->ring, (struct pb_cancel_order){ h, fire }))
             flt_release_handle(h);
     }
 }
@@ -661,10 +625,10 @@ static void fire_own_cancels(struct requester *rq)
 {
     if (!rq->ring || rq->run->ncancellers)
         return;
-    struct cancel_order o;
+    struct pb_cancel_order o;
     uint64_t now = pb_tsc_now();
-    while (ring_peek(rq->ring, &o) && (o.fire_at <= now || stopping(rq->run))) {
-        ring_drop(rq->ring);
+    while (pb_cancel_ring_peek(rq->ring, &o) && (o.fire_at <= now || stopping(rq->run))) {
+        pb_cancel_ring_drop(rq->ring);
         io_cancel_irp_ex(o.handle);
         flt_release_handle(o.handle);
     }
@@ -712,9 +676,7 @@ static void *requester_main(void *p)
             struct op_slot *s = free_slot(rq, &cursor);
             if (!s) {
                 /* Yield only when no cancel of ours is pending soon. */
-                if (++idle > 64 && !(rq->ring && !run->ncancellers &&
-                                     atomic_load_explicit(&rq->ring->head, memory_order_relaxed) !=
-                                         atomic_load_explicit(&rq->ring->tail, memory_order_relaxed)))
+                if (++idle > 64 && !(rq->ring && !run->ncancellers && !pb_cancel_ring_empty(rq->ring)))
                     sched_yield();
                 else
                     pb_cpu_relax();
@@ -769,16 +731,16 @@ static void *canceller_main(void *p)
         bool any = false, pending = false;
         uint64_t now = pb_tsc_now(), next = UINT64_MAX;
         for (unsigned r = c->index; r < nreq; r += ncan) {
-            struct ring *ring = run->req[r].ring;
-            struct cancel_order o;
-            if (!ring_peek(ring, &o))
+            struct pb_cancel_ring *ring = run->req[r].ring;
+            struct pb_cancel_order o;
+            if (!pb_cancel_ring_peek(ring, &o))
                 continue;
             pending = true;
             if (!stopping(run) && now < o.fire_at) {
                 next = o.fire_at < next ? o.fire_at : next;
                 continue;
             }
-            ring_drop(ring);
+            pb_cancel_ring_drop(ring);
             io_cancel_irp_ex(o.handle);
             flt_release_handle(o.handle);
             any = true;

@@ -24,6 +24,7 @@
 #include "pb_rng.h"
 #include "pb_stress.h"
 #include "pb_tsc.h"
+#include "cancel_ring.h"
 
 #define PLAN_PEND            0x1u     /* top filter pends it */
 #define PLAN_WITH_CALLBACK   0x2u     /* worker resumes SUCCESS_WITH_CALLBACK */
@@ -34,20 +35,6 @@
 #define TAG_SEQ_MASK  ((1ull << TAG_REQ_SHIFT) - 1)
 #define SLOT_DONE     (1ull << 63)
 
-#define RING_SIZE 256u
-
-struct cancel_order {
-    flt_op_handle handle;
-    uint64_t fire_at;                 /* TSC */
-};
-
-struct ring {
-    _Atomic uint32_t head;            /* written by the canceller */
-    char pad0[60];
-    _Atomic uint32_t tail;            /* written by the requester */
-    char pad1[60];
-    struct cancel_order slot[RING_SIZE];
-};
 
 struct op_slot {
     _Atomic uint64_t tag;             /* requester<<40 | seq, SLOT_DONE when completed */
@@ -59,7 +46,7 @@ struct requester {
     struct stress *s;
     unsigned index;
     struct op_slot *slots;
-    struct ring *ring;
+    struct pb_cancel_ring *ring;
     pthread_t thread;
     uint64_t issued;
     uint64_t refused;                 /* flt_issue failed before issuing (pool) */
@@ -226,37 +213,6 @@ static void on_complete(struct flt_callback_data *data, void *ctx)
     atomic_store_explicit(&slot->busy, 0, memory_order_release);
 }
 
-static bool ring_push(struct ring *r, struct cancel_order o)
-{
-    uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-    if (tail - head >= RING_SIZE)
-        return false;
-    r->slot[tail % RING_SIZE] = o;
-    /* release: the order is written before the canceller sees it. */
-    atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
-    return true;
-}
-
-static bool ring_pop(struct ring *r, struct cancel_order *o)
-{
-    uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (head == atomic_load_explicit(&r->tail, memory_order_acquire))
-        return false;
-    *o = r->slot[head % RING_SIZE];
-    atomic_store_explicit(&r->head, head + 1, memory_order_release);
-    return true;
-}
-
-static bool ring_peek(struct ring *r, struct cancel_order *o)
-{
-    uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (head == atomic_load_explicit(&r->tail, memory_order_acquire))
-        return false;
-    *o = r->slot[head % RING_SIZE];
-    return true;
-}
-
 static void issue_one(struct requester *rq, struct op_slot *slot, struct pb_rng *rng)
 {
     struct stress *s = rq->s;
@@ -305,8 +261,8 @@ static void issue_one(struct requester *rq, struct op_slot *slot, struct pb_rng 
         return;
     }
     if (target) {
-        struct cancel_order o = { h, pb_tsc_now() + pb_ns_to_tsc(delay_ns) };
-        if (!ring_push(rq->ring, o))
+        struct pb_cancel_order o = { h, pb_tsc_now() + pb_ns_to_tsc(delay_ns) };
+        if (!pb_cancel_ring_push(rq->ring, o))
             flt_release_handle(h);
     }
 }
@@ -358,13 +314,13 @@ static void *canceller_main(void *p)
         bool stopping = atomic_load_explicit(&s->stop, memory_order_acquire);
         bool any = false;
         for (unsigned r = c->index; r < nreq; r += ncan) {
-            struct ring *ring = s->req[r].ring;
-            struct cancel_order o;
-            if (!ring_peek(ring, &o))
+            struct pb_cancel_ring *ring = s->req[r].ring;
+            struct pb_cancel_order o;
+            if (!pb_cancel_ring_peek(ring, &o))
                 continue;
             if (!stopping && pb_tsc_now() < o.fire_at)
                 continue;
-            ring_pop(ring, &o);
+            pb_cancel_ring_drop(ring);
             io_cancel_irp_ex(o.handle);
             flt_release_handle(o.handle);
             any = true;
@@ -375,8 +331,8 @@ static void *canceller_main(void *p)
                  * caller joins them before setting `drained`. */
                 bool empty = true;
                 for (unsigned r = c->index; r < nreq; r += ncan) {
-                    struct cancel_order o;
-                    if (ring_peek(s->req[r].ring, &o))
+                    struct pb_cancel_order o;
+                    if (pb_cancel_ring_peek(s->req[r].ring, &o))
                         empty = false;
                 }
                 if (empty && atomic_load_explicit(&s->req_done, memory_order_acquire))

@@ -117,7 +117,7 @@ void pb_progress_clear(struct pb_progress *p)
 
 void pb_print_table(FILE *out, const struct pb_run_result *runs, unsigned n, const int *baseline_of)
 {
-    fprintf(out, "%-13s %-34s %12s %9s %9s %9s %7s %9s %8s %s\n", "scenario",
+    fprintf(out, "%-13s %-38s %11s %9s %9s %9s %7s %8s %8s %s\n", "scenario",
             "pool / queue / handoff", "ops/s", "p50", "p99", "p99.9", "cancel", "vs base",
             "p50/c2c", "ok");
     for (unsigned i = 0; i < n; i++) {
@@ -142,7 +142,7 @@ void pb_print_table(FILE *out, const struct pb_run_result *runs, unsigned n, con
             snprintf(c2c, sizeof c2c, "%.1fx", p50 / r->c2c_round_trip_ns);
         else
             snprintf(c2c, sizeof c2c, "-");
-        fprintf(out, "%-13.13s %-34.34s %12.0f %9s %9s %9s %7s %9s %8s %s%s\n",
+        fprintf(out, "%-13.13s %-38.38s %11.0f %9s %9s %9s %7s %8s %8s %s%s\n",
                 r->scenario.name, strat, r->throughput_ops_s, a, b, c, cancel, base, c2c,
                 r->invariants.ok ? "ok" : "FAILED", r->partial ? " (partial)" : "");
     }
