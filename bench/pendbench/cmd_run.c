@@ -233,7 +233,10 @@ int pb_cmd_run(int argc, char **argv)
         }
         jobs[0] = base;
     }
-    int st = run_all("run", jobs, (unsigned)njobs, NULL, topo, NULL, json, false, quiet, repeat);
+    /* Several jobs: the first is the baseline of the 'vs base' column. */
+    int *first = njobs > 1 ? calloc((size_t)njobs, sizeof *first) : NULL;
+    int st = run_all("run", jobs, (unsigned)njobs, first, topo, NULL, json, false, quiet, repeat);
+    free(first);
     free(jobs);
     pb_topo_free(topo);
     return st;
