@@ -120,6 +120,7 @@ struct run {
     struct pb_tick_scale scale;
     uint64_t race_delay_ticks;               /* cancel-when race: expected completion */
     _Atomic bool measuring;
+    _Atomic unsigned ready;                  /* threads bound and attached */
     _Atomic bool stop;
     _Atomic bool requesters_done;
     unsigned ncancellers;                    /* threads started (0 when nothing is cancelled) */
@@ -666,6 +667,7 @@ static void *requester_main(void *p)
     pb_plan_bind_self(rq->tp);
     flt_thread_attach(run->model, rq->tp->pu);
     tls_rec = &rq->rec;
+    atomic_fetch_add_explicit(&run->ready, 1, memory_order_release);
     struct pb_rng rng;
     pb_rng_seed(&rng, sc->seed, rq->index + 1);     /* same seed, same decisions */
     unsigned cursor = 0;
@@ -724,6 +726,7 @@ static void *canceller_main(void *p)
     pb_plan_bind_self(c->tp);
     flt_thread_attach(run->model, c->tp->pu);
     tls_rec = &c->rec;
+    atomic_fetch_add_explicit(&run->ready, 1, memory_order_release);
     unsigned nreq = run->sc->requesters, ncan = run->ncancellers;
     const uint64_t soon = pb_ns_to_tsc(50000);
     for (;;) {
@@ -767,6 +770,7 @@ static void on_worker_start(void *arg, unsigned w)
     struct run *run = arg;
     pb_plan_bind_self(pb_plan_thread(&run->plan, PB_ROLE_WORKER, w));
     tls_rec = &run->worker_rec[w];
+    atomic_fetch_add_explicit(&run->ready, 1, memory_order_release);
 }
 
 static void *mem_alloc(void *arg, unsigned cpu, size_t size)
@@ -1104,7 +1108,15 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
         pthread_create(&run->req[i].thread, NULL, requester_main, &run->req[i]);
     for (unsigned c = 0; c < ncancellers; c++)
         pthread_create(&run->can[c].thread, NULL, canceller_main, &run->can[c]);
+    /* The warm-up starts when every thread is bound and attached: the
+     * first binding loads the machine's topology, which can take longer
+     * than a short warm-up on a loaded machine. */
+    unsigned nthreads = sc->requesters + sc->workers + ncancellers;
     double t0 = mono_s();
+    while (atomic_load_explicit(&run->ready, memory_order_acquire) < nthreads &&
+           mono_s() - t0 < 30 && !(env->stop && *env->stop))
+        nap_ms(1);
+    t0 = mono_s();
     while (mono_s() - t0 < sc->warmup_s && !(env->stop && *env->stop))
         nap_ms(5);
     flt_model_counters(run->model, &c0);
