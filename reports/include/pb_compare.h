@@ -1,0 +1,155 @@
+/* Comparing two result documents (`pendbench compare`): runs are matched
+ * by scenario, strategies and workload; each metric gets a change, a
+ * significance test and a verdict (improved, regressed, no significant
+ * change). The statistics, and why they were chosen, are described at the
+ * top of reports/stats.c and reports/compare.c; `pendbench compare --help`
+ * says it for users. */
+#ifndef PB_COMPARE_H
+#define PB_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pb_hist.h"
+#include "pb_result.h"
+
+/* ---- statistics (reports/stats.c) ----------------------------------------- */
+
+/* Two-sided Mann-Whitney U test of samples a and b (ties get mid-ranks).
+ * Exact permutation p-value (ties included) when na + nb <= PB_MWU_EXACT_MAX,
+ * otherwise the normal approximation with tie and continuity corrections
+ * (scipy.stats.mannwhitneyu's asymptotic method). *u_out (may be NULL): U
+ * of sample a. Returns 1 when either sample is empty. */
+#define PB_MWU_EXACT_MAX 50
+double pb_mann_whitney_p(const double *a, unsigned na, const double *b, unsigned nb,
+                         double *u_out);
+/* The smallest two-sided p-value samples of these sizes can give:
+ * 2 / C(na + nb, na). Above alpha, the test cannot find anything. */
+double pb_mann_whitney_min_p(unsigned na, unsigned nb);
+/* The fewest repetitions per side (equal sizes) that can reach alpha. */
+unsigned pb_mann_whitney_min_n(double alpha);
+
+/* Distribution-free confidence interval of the p-th percentile (0 < p < 100)
+ * of the values a histogram holds, by order statistics: the ranks
+ * N*q -/+ z*sqrt(N*q*(1-q)) (normal approximation to the binomial; the +1
+ * of the upper rank is the usual correction), read off the cumulative
+ * histogram outward (lower bound: the low edge of the rank's bin, upper:
+ * the high edge), so the bin width is inside the interval. A rank below 1
+ * gives lo = 0 (unbounded below: latencies are not negative), a rank above
+ * N gives hi = INFINITY. -1 when the histogram is empty. */
+int pb_hist_percentile_ci(const struct pb_hist *h, double p, double confidence, double *lo,
+                          double *hi);
+
+/* Two-sided test of two proportions k1/n1 and k2/n2 (pooled z test). 1
+ * when either n is 0 or both proportions are 0 or 1. */
+double pb_two_proportion_p(uint64_t k1, uint64_t n1, uint64_t k2, uint64_t n2);
+
+/* Upper quantile of the standard normal: z with P(Z > z) = q (0 < q < 1). */
+double pb_normal_quantile_upper(double q);
+
+/* ---- the comparison (reports/compare.c) ------------------------------------- */
+
+enum pb_metric {
+    PB_METRIC_THROUGHPUT = 0,  /* ops/s, median of the repetitions; higher is better */
+    PB_METRIC_P50,             /* ns, total latency, merged histogram; lower is better */
+    PB_METRIC_P99,
+    PB_METRIC_P999,
+    PB_METRIC_CANCEL,          /* cancel success rate, won / attempted summed; higher is better */
+    PB_METRIC_COUNT
+};
+#define PB_METRIC_ALL ((1u << PB_METRIC_COUNT) - 1u)
+
+/* "throughput", "p50", "p99", "p999", "cancel". */
+const char *pb_metric_name(enum pb_metric m);
+/* Accepts the names above and "p99.9", "tput", "cancel-rate". 0 or -1. */
+int pb_metric_parse(const char *name, enum pb_metric *m);
+
+enum pb_verdict {
+    PB_VERDICT_NA = 0,         /* no data on a side (no cancels, empty histogram) */
+    PB_VERDICT_UNCHANGED,      /* no significant change (or within the threshold) */
+    PB_VERDICT_IMPROVED,
+    PB_VERDICT_REGRESSED,
+};
+const char *pb_verdict_name(enum pb_verdict v);   /* "n/a", "unchanged", "improved", "regressed" */
+
+struct pb_compare_opts {
+    double threshold_pct;      /* a change must exceed this (percent; cancel: points); >= 0 */
+    double alpha;              /* significance level, 0 < alpha < 1 */
+    unsigned metrics;          /* bit set of 1u << enum pb_metric */
+};
+void pb_compare_opts_default(struct pb_compare_opts *o);   /* 5 %, 0.05, all */
+
+#define PB_COMPARE_MAX_REPS 64 /* per side and group: more are ignored (with a warning) */
+
+struct pb_compare_metric {
+    enum pb_metric metric;
+    bool available;            /* both sides have data */
+    double base, new_value;    /* ops/s, ns, or a rate 0..1 */
+    double change;             /* percent of base (cancel: percentage points); +/-INFINITY from 0 */
+    unsigned n_base, n_new;    /* per-repetition figures (U test samples) */
+    double base_values[PB_COMPARE_MAX_REPS], new_values[PB_COMPARE_MAX_REPS];
+    /* (1) Mann-Whitney U on the repetitions */
+    bool utest;                /* run: enough repetitions to reach alpha */
+    double utest_p;
+    /* (2) pooled: latency: percentile CIs of the merged histograms;
+     *     cancel: two-proportion test on the summed counts */
+    bool pooled;
+    double base_ci_lo, base_ci_hi, new_ci_lo, new_ci_hi;   /* latency */
+    bool ci_disjoint;
+    double proportion_p;       /* cancel */
+    bool tested;               /* at least one test ran */
+    bool significant;          /* every test that ran found a difference */
+    enum pb_verdict verdict;
+    char note[128];            /* the test in words: "U p=0.008, CIs disjoint" */
+};
+
+struct pb_compare_row {
+    char scenario[PB_NAME_MAX], pool[PB_NAME_MAX], queue[PB_NAME_MAX], handoff[PB_NAME_MAX];
+    char workload[160];        /* the params that tell it from a sibling with the same name and
+                                * strategies ("requesters=4, workers=4"); usually empty */
+    unsigned reps_base, reps_new;
+    unsigned nmetrics;
+    struct pb_compare_metric metrics[PB_METRIC_COUNT];
+    enum pb_verdict verdict;   /* the worst of its metrics */
+    unsigned nwarnings;
+    char warnings[4][200];     /* partial, invariants failed, workload differs, ... */
+};
+
+struct pb_comparison {
+    struct pb_compare_opts opts;
+    unsigned nrows;
+    struct pb_compare_row *rows;
+    unsigned nonly_base, nonly_new;
+    char (*only_base)[200], (*only_new)[200];   /* "steady magazine / percpu-mpsc / xchg (5 repetitions)" */
+    unsigned regressed, improved, unchanged, not_available;   /* metrics */
+    unsigned nwarnings;
+    char warnings[4][240];     /* document-wide: different hosts, partial session */
+};
+
+/* Compares base against new_doc. 0, or -1 with a message in err (no runs in
+ * common, out of memory); *out is then empty (safe to free). */
+int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc *new_doc,
+                    const struct pb_compare_opts *opts, struct pb_comparison *out, char *err,
+                    size_t errlen);
+void pb_comparison_free(struct pb_comparison *c);
+
+/* The table for a person, then the one-line summary. Names: the files (or
+ * "history:last"). */
+void pb_compare_print(FILE *out, const struct pb_comparison *c, const char *base_name,
+                      const struct pb_context *base_ctx, const char *new_name,
+                      const struct pb_context *new_ctx);
+/* The same as one JSON document (jansson). 0 or -1. */
+int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *base_name,
+                          const struct pb_context *base_ctx, const char *new_name,
+                          const struct pb_context *new_ctx);
+
+/* The whole of `pendbench compare ARGS` (argv[0] is "compare"): reads the
+ * files (or the history), compares, prints to out, messages to err.
+ * Returns 0 (nothing regressed beyond the threshold), 1 (something did),
+ * 2 (bad input or usage). bench/pendbench/cmd_compare.c is this with
+ * stdout and stderr; it lives here so the tests can drive it. */
+int pb_compare_main(int argc, char **argv, FILE *out, FILE *err);
+
+#endif
