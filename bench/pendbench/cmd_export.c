@@ -1,0 +1,145 @@
+/* pendbench export: a result file in Google Benchmark's JSON (for its
+ * compare.py) or as CSV (for spreadsheets). pb_export.h describes both. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "pb_export.h"
+#include "pb_result.h"
+
+static void export_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: pendbench export --format gbench|csv RESULT.json [-o FILE]\n"
+            "\n"
+            "Writes a result file in another tool's format (default: to stdout).\n"
+            "\n"
+            "  gbench  Google Benchmark's JSON, for its compare tool:\n"
+            "            /usr/share/benchmark/compare.py benchmarks OLD.gbench.json NEW.gbench.json\n"
+            "          Each run gives four benchmarks named\n"
+            "            SCENARIO/POOL/QUEUE/HANDOFF/threads:RxW/FIGURE\n"
+            "          (R requesters, W workers); FIGURE is p50, p99, p999 (latency, ns) or\n"
+            "          ns_per_op (1e9 / throughput). real_time = cpu_time = that figure.\n"
+            "          Repetitions (run --repeat N) are Google Benchmark repetitions, so\n"
+            "          compare.py runs its U test over them; aggregates follow (ns_per_op:\n"
+            "          mean, median, stddev; latency: 'merged', from the merged histograms).\n"
+            "          Strategies within one file (a sweep) compare with its filters mode:\n"
+            "            compare.py filters SWEEP.gbench.json global-mutex percpu-mpsc\n"
+            "  csv     one row per run and repetition under a header row (RFC 4180).\n"
+            "\n"
+            "  -o, --output FILE   write there (replaced atomically) instead of stdout\n");
+}
+
+/* Writes to path.tmp.<pid> and renames it over path: a failed export never
+ * leaves a half-written file behind. */
+static int export_to_file(const char *path, enum pb_export_format format,
+                          const struct pb_result_doc *doc)
+{
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= sizeof tmp) {
+        fprintf(stderr, "pendbench export: %s: name too long\n", path);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "wx");
+    if (!f) {
+        fprintf(stderr, "pendbench export: cannot create %s: %s\n", tmp, strerror(errno));
+        return -1;
+    }
+    char err[4400];
+    int rc = pb_export_doc(f, format, doc, err, sizeof err);
+    if (fclose(f) != 0 && rc == 0) {
+        snprintf(err, sizeof err, "%s", strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        snprintf(err, sizeof err, "cannot rename %s to it: %s", tmp, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+        fprintf(stderr, "pendbench export: %s: %s\n", path, err);
+    }
+    return rc;
+}
+
+int pb_cmd_export(int argc, char **argv)
+{
+    const char *input = NULL, *output = NULL, *format_name = NULL;
+    char key[64];
+    const char *value;
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            export_usage(stdout);
+            return PB_EXIT_OK;
+        }
+        if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (input) {
+                fprintf(stderr, "pendbench export: one result file at a time ('%s', '%s')\n",
+                        input, a);
+                goto usage_err;
+            }
+            input = argv[i++];
+            continue;
+        }
+        if (strcmp(a, "-o") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "pendbench export: -o needs a file name\n");
+                goto usage_err;
+            }
+            output = argv[i + 1];
+            i += 2;
+            continue;
+        }
+        if (pb_next_option(argc, argv, &i, "export", key, sizeof key, &value) != 0)
+            goto usage_err;
+        if (strcmp(key, "format") == 0) {
+            format_name = value;
+        } else if (strcmp(key, "output") == 0) {
+            if (!value) {
+                fprintf(stderr, "pendbench export: --output needs a file name\n");
+                goto usage_err;
+            }
+            output = value;
+        } else {
+            fprintf(stderr, "pendbench export: unknown option '--%s'\n", key);
+            goto usage_err;
+        }
+    }
+    enum pb_export_format format;
+    if (!format_name) {
+        fprintf(stderr, "pendbench export: --format gbench|csv is required\n");
+        goto usage_err;
+    }
+    if (pb_export_format_parse(format_name, &format) != 0) {
+        fprintf(stderr, "pendbench export: --format: '%s' is not gbench or csv\n", format_name);
+        goto usage_err;
+    }
+    if (!input) {
+        fprintf(stderr, "pendbench export: which result file? (RESULT.json)\n");
+        goto usage_err;
+    }
+    struct pb_result_doc doc;
+    char err[512];
+    if (pb_result_read(input, &doc, err, sizeof err) != 0) {
+        fprintf(stderr, "pendbench export: %s\n", err);
+        pb_result_doc_free(&doc);
+        return PB_EXIT_USAGE;
+    }
+    int rc;
+    if (output && strcmp(output, "-") != 0) {
+        rc = export_to_file(output, format, &doc);
+    } else {
+        rc = pb_export_doc(stdout, format, &doc, err, sizeof err);
+        if (rc != 0)
+            fprintf(stderr, "pendbench export: stdout: %s\n", err);
+    }
+    pb_result_doc_free(&doc);
+    return rc == 0 ? PB_EXIT_OK : PB_EXIT_FAILED;
+usage_err:
+    fprintf(stderr, "(see `pendbench export --help`)\n");
+    return PB_EXIT_USAGE;
+}

@@ -1,0 +1,419 @@
+/* Result documents as Google Benchmark JSON and as CSV (pb_export.h says
+ * what each holds and why). The gbench layout follows what
+ * /usr/share/benchmark/gbench/report.py reads: benchmarks are grouped by
+ * "name" (repetitions share it: that is what the U test runs over), need
+ * "time_unit", "real_time" and "cpu_time", and are ordered by
+ * family_index, per_family_instance_index, aggregates last, then
+ * repetition_index (util.sort_benchmark_results). */
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_export.h"
+
+int pb_export_format_parse(const char *name, enum pb_export_format *out)
+{
+    if (name && strcmp(name, "gbench") == 0) {
+        *out = PB_EXPORT_GBENCH;
+        return 0;
+    }
+    if (name && strcmp(name, "csv") == 0) {
+        *out = PB_EXPORT_CSV;
+        return 0;
+    }
+    return -1;
+}
+
+static int write_error(FILE *out, char *err, size_t errlen)
+{
+    if (fflush(out) != 0 || ferror(out)) {
+        snprintf(err, errlen, "write error");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- gbench -------------------------------------------------------------------- */
+
+/* A JSON builder that remembers running out of memory instead of checking
+ * every call: the document is checked once at the end. */
+struct jb {
+    bool oom;
+};
+
+static void put(struct jb *b, json_t *obj, const char *key, json_t *value)
+{
+    if (!value || !obj || json_object_set_new(obj, key, value) != 0)
+        b->oom = true;
+}
+
+static json_t *jreal(double v)
+{
+    return json_real(isfinite(v) ? v : 0.0);
+}
+
+static json_t *ju64(uint64_t v)
+{
+    return json_integer(v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v);
+}
+
+/* jansson refuses strings that are not UTF-8: such bytes become '?'. */
+static json_t *jstr(const char *s)
+{
+    json_t *v = json_string(s ? s : "");
+    if (v || !s)
+        return v;
+    size_t n = strlen(s);
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
+enum { FIG_P50, FIG_P99, FIG_P999, FIG_NS_PER_OP, NFIGURES };
+static const struct {
+    const char *name;
+    double percentile;                /* 0: not a latency figure */
+} figures[NFIGURES] = {
+    [FIG_P50] = { "p50", 50 },
+    [FIG_P99] = { "p99", 99 },
+    [FIG_P999] = { "p999", 99.9 },
+    [FIG_NS_PER_OP] = { "ns_per_op", 0 },
+};
+
+static double figure_value(const struct pb_run_result *r, int fig)
+{
+    if (figures[fig].percentile > 0)
+        return (double)pb_hist_percentile(&r->total, figures[fig].percentile);
+    return r->throughput_ops_s > 0 ? 1e9 / r->throughput_ops_s : 0;
+}
+
+static bool same_identity(const struct pb_run_result *a, const struct pb_run_result *b)
+{
+    return strcmp(a->scenario.name, b->scenario.name) == 0 &&
+           strcmp(a->scenario.pool, b->scenario.pool) == 0 &&
+           strcmp(a->scenario.queue, b->scenario.queue) == 0 &&
+           strcmp(a->scenario.handoff, b->scenario.handoff) == 0 &&
+           a->scenario.requesters == b->scenario.requesters &&
+           a->scenario.workers == b->scenario.workers;
+}
+
+static void run_name(char *buf, size_t size, const struct pb_run_result *r, int fig)
+{
+    snprintf(buf, size, "%s/%s/%s/%s/threads:%ux%u/%s", r->scenario.name, r->scenario.pool,
+             r->scenario.queue, r->scenario.handoff, r->scenario.requesters, r->scenario.workers,
+             figures[fig].name);
+}
+
+/* The run's figures as Google Benchmark user counters (extra numbers). */
+static void put_counters(struct jb *b, json_t *o, const struct pb_run_result *r)
+{
+    put(b, o, "ops_per_s", jreal(r->throughput_ops_s));
+    put(b, o, "seconds", jreal(r->seconds));
+    put(b, o, "issued", ju64(r->issued));
+    put(b, o, "completed", ju64(r->completed));
+    put(b, o, "completed_cancelled", ju64(r->completed_cancelled));
+    put(b, o, "failed", ju64(r->failed));
+    put(b, o, "total_p50_ns", ju64(pb_hist_percentile(&r->total, 50)));
+    put(b, o, "total_p99_ns", ju64(pb_hist_percentile(&r->total, 99)));
+    put(b, o, "total_p999_ns", ju64(pb_hist_percentile(&r->total, 99.9)));
+    put(b, o, "queue_wait_p50_ns", ju64(pb_hist_percentile(&r->queue_wait, 50)));
+    put(b, o, "service_p50_ns", ju64(pb_hist_percentile(&r->service, 50)));
+    put(b, o, "cancel_attempted", ju64(r->cancel.attempted));
+    put(b, o, "cancel_success_rate", jreal(r->cancel.success_rate));
+    put(b, o, "c2c_round_trip_ns", jreal(r->c2c_round_trip_ns));
+    put(b, o, "invariants_ok", json_integer(r->invariants.ok ? 1 : 0));
+    put(b, o, "partial", json_integer(r->partial ? 1 : 0));
+}
+
+/* repetition: the run's index among its group's (a suite may run one
+ * configuration in two groups, both as its repetition 0); -1: aggregate. */
+static json_t *entry_head(struct jb *b, const char *name, const char *base, unsigned family,
+                          unsigned instance, int repetition, unsigned reps,
+                          const struct pb_run_result *r)
+{
+    bool aggregate = repetition < 0;
+    json_t *o = json_object();
+    put(b, o, "name", jstr(name));
+    put(b, o, "family_index", json_integer(family));
+    put(b, o, "per_family_instance_index", json_integer(instance));
+    put(b, o, "run_name", jstr(base));
+    put(b, o, "run_type", json_string(aggregate ? "aggregate" : "iteration"));
+    put(b, o, "repetitions", json_integer(reps));
+    if (!aggregate)
+        put(b, o, "repetition_index", json_integer(repetition));
+    put(b, o, "threads", json_integer(r->scenario.requesters));
+    return o;
+}
+
+static void put_times(struct jb *b, json_t *o, uint64_t iterations, double ns)
+{
+    put(b, o, "iterations", ju64(iterations));
+    put(b, o, "real_time", jreal(ns));
+    put(b, o, "cpu_time", jreal(ns));
+    put(b, o, "time_unit", json_string("ns"));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Appends the aggregates of one figure over a group's repetitions. */
+static void add_aggregates(struct jb *b, json_t *list, const struct pb_run_result *const *runs,
+                           const unsigned *members, unsigned nm, int fig, unsigned family)
+{
+    char base[PB_NAME_MAX * 4 + 96], name[sizeof base + 16];
+    const struct pb_run_result *first = runs[members[0]];
+    run_name(base, sizeof base, first, fig);
+    if (figures[fig].percentile > 0) {
+        struct pb_hist *merged = malloc(sizeof *merged);
+        if (!merged) {
+            b->oom = true;
+            return;
+        }
+        pb_hist_init(merged);
+        for (unsigned k = 0; k < nm; k++)
+            pb_hist_merge(merged, &runs[members[k]]->total);
+        snprintf(name, sizeof name, "%s_merged", base);
+        json_t *o = entry_head(b, name, base, family, (unsigned)fig, -1, nm, first);
+        put(b, o, "aggregate_name", json_string("merged"));
+        put(b, o, "aggregate_unit", json_string("time"));
+        put_times(b, o, merged->count, (double)pb_hist_percentile(merged, figures[fig].percentile));
+        if (json_array_append_new(list, o) != 0)
+            b->oom = true;
+        free(merged);
+        return;
+    }
+    double *v = malloc(nm * sizeof *v);
+    if (!v) {
+        b->oom = true;
+        return;
+    }
+    double sum = 0;
+    for (unsigned k = 0; k < nm; k++)
+        sum += v[k] = figure_value(runs[members[k]], fig);
+    double mean = sum / nm, ss = 0;
+    for (unsigned k = 0; k < nm; k++)
+        ss += (v[k] - mean) * (v[k] - mean);
+    qsort(v, nm, sizeof *v, cmp_double);
+    double median = nm % 2 ? v[nm / 2] : (v[nm / 2 - 1] + v[nm / 2]) / 2;
+    /* Sample standard deviation, as Google Benchmark computes it. */
+    double stddev = nm > 1 ? sqrt(ss / (nm - 1)) : 0;
+    free(v);
+    static const char *const names[] = { "mean", "median", "stddev" };
+    double values[] = { mean, median, stddev };
+    for (int a = 0; a < 3; a++) {
+        snprintf(name, sizeof name, "%s_%s", base, names[a]);
+        json_t *o = entry_head(b, name, base, family, (unsigned)fig, -1, nm, first);
+        put(b, o, "aggregate_name", json_string(names[a]));
+        put(b, o, "aggregate_unit", json_string("time"));
+        put_times(b, o, nm, values[a]);
+        if (json_array_append_new(list, o) != 0)
+            b->oom = true;
+    }
+}
+
+static json_t *gbench_context(struct jb *b, const struct pb_context *ctx)
+{
+    json_t *c = json_object();
+    put(b, c, "date", jstr(ctx ? ctx->date : ""));
+    put(b, c, "host_name", jstr(ctx ? ctx->host : ""));
+    put(b, c, "executable", json_string("pendbench"));
+    put(b, c, "num_cpus", json_integer(ctx ? ctx->ncpus_online : 0));
+    /* The TSC's rate: on current x86 the nominal frequency. */
+    put(b, c, "mhz_per_cpu",
+        json_integer(ctx && ctx->tsc_ticks_per_ns > 0 ? (json_int_t)llround(ctx->tsc_ticks_per_ns * 1000)
+                                                      : 0));
+    put(b, c, "cpu_scaling_enabled", json_false());
+    put(b, c, "caches", json_array());
+    put(b, c, "load_avg", json_array());
+    put(b, c, "library_build_type", json_string("release"));
+    /* pendbench's own context; Google Benchmark's tools ignore unknown keys. */
+    if (ctx) {
+        put(b, c, "pendbench_git_commit", jstr(ctx->git_commit));
+        put(b, c, "pendbench_cpu_model", jstr(ctx->cpu_model));
+        put(b, c, "pendbench_kernel", jstr(ctx->kernel));
+        put(b, c, "pendbench_compiler", jstr(ctx->compiler));
+        put(b, c, "pendbench_topology", jstr(ctx->topology));
+        put(b, c, "pendbench_c2c_round_trip_ns", jreal(ctx->c2c_round_trip_ns));
+        put(b, c, "pendbench_partial", json_boolean(ctx->partial));
+    }
+    return c;
+}
+
+static int export_gbench(FILE *out, const struct pb_context *ctx,
+                         const struct pb_run_result *const *runs, unsigned n, char *err,
+                         size_t errlen)
+{
+    struct jb b = { false };
+    json_t *doc = json_object();
+    put(&b, doc, "context", gbench_context(&b, ctx));
+    json_t *list = json_array();
+    put(&b, doc, "benchmarks", list);
+    /* Groups of repetitions, in the order their first run ran. */
+    bool *taken = calloc(n ? n : 1, sizeof *taken);
+    unsigned *members = calloc(n ? n : 1, sizeof *members);
+    if (!taken || !members)
+        b.oom = true;
+    unsigned family = 0;
+    for (unsigned i = 0; i < n && !b.oom; i++) {
+        if (taken[i])
+            continue;
+        unsigned nm = 0;
+        for (unsigned j = i; j < n; j++)
+            if (!taken[j] && same_identity(runs[i], runs[j])) {
+                taken[j] = true;
+                members[nm++] = j;
+            }
+        for (int fig = 0; fig < NFIGURES; fig++) {
+            char name[PB_NAME_MAX * 4 + 96];
+            run_name(name, sizeof name, runs[i], fig);
+            for (unsigned k = 0; k < nm; k++) {
+                const struct pb_run_result *r = runs[members[k]];
+                json_t *o = entry_head(&b, name, name, family, (unsigned)fig, (int)k, nm, r);
+                uint64_t iterations = figures[fig].percentile > 0
+                                          ? r->total.count
+                                          : r->completed + r->completed_cancelled + r->failed;
+                put_times(&b, o, iterations, figure_value(r, fig));
+                if (r->partial || !r->invariants.ok)
+                    put(&b, o, "label",
+                        json_string(r->partial && !r->invariants.ok ? "partial, invariants FAILED"
+                                    : r->partial                    ? "partial"
+                                                                    : "invariants FAILED"));
+                put_counters(&b, o, r);
+                if (json_array_append_new(list, o) != 0)
+                    b.oom = true;
+            }
+            if (nm >= 2)
+                add_aggregates(&b, list, runs, members, nm, fig, family);
+        }
+        family++;
+    }
+    free(taken);
+    free(members);
+    int rc = 0;
+    if (b.oom || !doc) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    } else if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 ||
+               fputc('\n', out) == EOF) {
+        snprintf(err, errlen, "write error");
+        rc = -1;
+    }
+    json_decref(doc);
+    return rc ? rc : write_error(out, err, errlen);
+}
+
+/* ---- CSV ------------------------------------------------------------------------ */
+
+void pb_export_csv_field(FILE *out, const char *text)
+{
+    if (!text)
+        text = "";
+    if (!strpbrk(text, ",\"\r\n")) {
+        fputs(text, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void csv_u64(FILE *out, uint64_t v)
+{
+    fprintf(out, ",%" PRIu64, v);
+}
+
+/* Reals with 10 significant digits, as the result file; not finite: empty. */
+static void csv_real(FILE *out, double v)
+{
+    if (isfinite(v))
+        fprintf(out, ",%.10g", v);
+    else
+        fputc(',', out);
+}
+
+static int export_csv(FILE *out, const struct pb_run_result *const *runs, unsigned n, char *err,
+                      size_t errlen)
+{
+    fputs(PB_EXPORT_CSV_HEADER "\r\n", out);
+    for (unsigned i = 0; i < n; i++) {
+        const struct pb_run_result *r = runs[i];
+        const struct pb_scenario *s = &r->scenario;
+        const char *text[] = { s->name, s->pool, s->queue, s->handoff };
+        for (int k = 0; k < 4; k++) {
+            if (k)
+                fputc(',', out);
+            pb_export_csv_field(out, text[k]);
+        }
+        fprintf(out, ",%u,%s,%u,%u,%u", r->repetition, r->partial ? "true" : "false",
+                s->requesters, s->workers, s->cancellers);
+        csv_real(out, r->seconds);
+        csv_u64(out, r->issued);
+        csv_u64(out, r->completed);
+        csv_u64(out, r->completed_cancelled);
+        csv_u64(out, r->failed);
+        csv_real(out, r->throughput_ops_s);
+        csv_u64(out, pb_hist_percentile(&r->total, 50));
+        csv_u64(out, pb_hist_percentile(&r->total, 90));
+        csv_u64(out, pb_hist_percentile(&r->total, 99));
+        csv_u64(out, pb_hist_percentile(&r->total, 99.9));
+        csv_u64(out, r->total.count ? r->total.max : 0);
+        csv_u64(out, pb_hist_percentile(&r->queue_wait, 50));
+        csv_u64(out, pb_hist_percentile(&r->queue_wait, 99));
+        csv_u64(out, pb_hist_percentile(&r->service, 50));
+        csv_u64(out, pb_hist_percentile(&r->service, 99));
+        csv_u64(out, r->cancel.attempted);
+        csv_u64(out, r->cancel.won);
+        csv_u64(out, r->cancel.lost);
+        csv_u64(out, r->cancel.early);
+        csv_u64(out, r->cancel.late);
+        csv_u64(out, r->cancel.not_cancelable);
+        csv_real(out, r->cancel.success_rate);
+        csv_real(out, r->c2c_round_trip_ns);
+        fprintf(out, ",%s\r\n", r->invariants.ok ? "true" : "false");
+    }
+    return write_error(out, err, errlen);
+}
+
+/* ---- entry points ---------------------------------------------------------------- */
+
+int pb_export_runs(FILE *out, enum pb_export_format format, const struct pb_context *ctx,
+                   const struct pb_run_result *const *runs, unsigned n, char *err, size_t errlen)
+{
+    if (format == PB_EXPORT_GBENCH)
+        return export_gbench(out, ctx, runs, n, err, errlen);
+    if (format == PB_EXPORT_CSV)
+        return export_csv(out, runs, n, err, errlen);
+    snprintf(err, errlen, "unknown export format %d", (int)format);
+    return -1;
+}
+
+int pb_export_doc(FILE *out, enum pb_export_format format, const struct pb_result_doc *doc,
+                  char *err, size_t errlen)
+{
+    const struct pb_run_result **runs = calloc(doc->nruns ? doc->nruns : 1, sizeof *runs);
+    if (!runs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (unsigned i = 0; i < doc->nruns; i++)
+        runs[i] = &doc->runs[i].r;
+    int rc = pb_export_runs(out, format, &doc->ctx, runs, doc->nruns, err, errlen);
+    free(runs);
+    return rc;
+}

@@ -1,0 +1,90 @@
+/* Figures out of pendbench in other forms: result documents in other
+ * tools' formats, and the run history (pb_history.h) as a trend.
+ *
+ * gbench: Google Benchmark's JSON output, so that its compare tool
+ *   (/usr/share/benchmark/compare.py, Debian libbenchmark-tools) compares
+ *   pendbench runs, with its Mann-Whitney U test over the repetitions.
+ *   Each run (a scenario and strategy set at one thread count) becomes
+ *   four benchmarks, one per figure, so compare.py's time columns mean
+ *   something:
+ *     <scenario>/<pool>/<queue>/<handoff>/threads:<R>x<W>/<figure>
+ *   R requesters, W workers; figure p50, p99 or p999 (pend-to-completion
+ *   latency, ns) or ns_per_op (1e9 / throughput). real_time and cpu_time
+ *   carry the same value (pendbench measures no CPU time per operation).
+ *   Each repetition is one "iteration" entry with the same name, as
+ *   --benchmark_repetitions gives; with two or more repetitions, aggregates
+ *   follow: ns_per_op gets mean, median and stddev; the latency figures get
+ *   "merged", the percentile of the repetitions' merged histograms
+ *   (percentiles are never averaged). Every entry also carries the run's
+ *   figures as counters (ops_per_s, cancel_success_rate, ...).
+ *
+ * csv: one row per run (repetition) under a header row, for spreadsheets;
+ *   RFC 4180: CRLF line ends, fields with a comma, quote or line break
+ *   quoted, quotes doubled. The columns are PB_EXPORT_CSV_HEADER. */
+#ifndef PB_EXPORT_H
+#define PB_EXPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "pb_result.h"
+
+enum pb_export_format { PB_EXPORT_GBENCH, PB_EXPORT_CSV };
+
+#define PB_EXPORT_CSV_HEADER                                                                   \
+    "scenario,pool,queue,handoff,repetition,partial,requesters,workers,cancellers,seconds,"    \
+    "issued,completed,completed_cancelled,failed,throughput_ops_s,total_p50_ns,total_p90_ns,"  \
+    "total_p99_ns,total_p999_ns,total_max_ns,queue_wait_p50_ns,queue_wait_p99_ns,"             \
+    "service_p50_ns,service_p99_ns,cancel_attempted,won,lost,early,late,not_cancelable,"       \
+    "cancel_success_rate,c2c_round_trip_ns,invariants_ok"
+
+/* "gbench" or "csv". 0, or -1 for any other name. */
+int pb_export_format_parse(const char *name, enum pb_export_format *out);
+
+/* Writes runs[0..n) (in that order; ctx may be NULL) in the format to out,
+ * and flushes. 0, or -1 with a message (a write error). */
+int pb_export_runs(FILE *out, enum pb_export_format format, const struct pb_context *ctx,
+                   const struct pb_run_result *const *runs, unsigned n, char *err, size_t errlen);
+
+/* The same for a document read with pb_result_read. */
+int pb_export_doc(FILE *out, enum pb_export_format format, const struct pb_result_doc *doc,
+                  char *err, size_t errlen);
+
+/* One CSV field, quoted when RFC 4180 asks for it (comma, quote, CR, LF). */
+void pb_export_csv_field(FILE *out, const char *text);
+
+/* ---- the history's trend (its SQL lives with the rest in history.c) ------- */
+
+/* The figure a trend follows, per invocation: throughput (ops/s, the
+ * median over the invocation's repetitions), a pend-to-completion latency
+ * percentile (ns, of the repetitions' merged histograms: percentiles are
+ * never averaged), or the cancel success rate (median over repetitions). */
+enum pb_trend_metric {
+    PB_TREND_THROUGHPUT, PB_TREND_P50, PB_TREND_P90, PB_TREND_P99, PB_TREND_P999, PB_TREND_CANCEL
+};
+
+struct pb_trend_query {
+    const char *scenario;            /* NULL: every scenario */
+    const char *strategies;          /* "POOL/QUEUE/HANDOFF"; a part that is empty or '*'
+                                      * matches any; NULL: every strategy set */
+    enum pb_trend_metric metric;
+    unsigned limit;                  /* the most recent N invocations of each block; 0: all */
+    bool json;                       /* a JSON document instead of the text tables */
+};
+
+/* "throughput", "p50", "p90", "p99", "p999" or "cancel". 0, or -1. */
+int pb_trend_metric_parse(const char *name, enum pb_trend_metric *out);
+
+/* Writes the trend of the metric across the recorded invocations of the
+ * history database at db_path: one block per scenario, strategy set and
+ * thread count, oldest first, each row with the date, commit, host, the
+ * value and its change against the previous row, and a sparkline per
+ * block. Opens the database without changing it. Returns the number of
+ * blocks (0: nothing matched), -2 when there is no database at db_path
+ * ("no history yet at ..."), or -1 with a message (damaged, locked, newer
+ * layout, malformed --strategies). */
+int pb_export_trend(FILE *out, const char *db_path, const struct pb_trend_query *q, char *err,
+                    size_t errlen);
+
+#endif

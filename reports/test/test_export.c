@@ -1,0 +1,412 @@
+/* Exports (pb_export.h): CSV header, rows and RFC 4180 quoting; the Google
+ * Benchmark JSON's structure (names, repetitions, aggregates, what
+ * compare.py reads); and compare.py itself accepting two exports and
+ * running its U test over the repetitions (skipped without
+ * /usr/bin/python3, scipy or /usr/share/benchmark/compare.py). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pb_export.h"
+#include "pb_result.h"
+
+#define REPS 3
+#define NRUNS (2 * REPS)             /* two strategy sets, three repetitions each */
+
+static char dir[64];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void make_dir(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/pb-export-test.XXXXXX");
+    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+}
+
+static void remove_dir(void)
+{
+    if (dir[0])
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(export, .init = make_dir, .fini = remove_dir);
+
+static void set(struct pb_scenario *s, const char *key, const char *value)
+{
+    char err[256];
+    cr_assert_eq(pb_scenario_set(s, key, value, err, sizeof err), 0, "%s=%s: %s", key, value, err);
+}
+
+/* Runs with distinct, known figures: run k's latencies are (200 + 10k + i) * scale,
+ * its throughput (1e6 + 1e4 k) / scale. */
+static struct pb_run_result *make_runs(double scale)
+{
+    struct pb_run_result *runs = calloc(NRUNS, sizeof *runs);
+    cr_assert_not_null(runs);
+    for (unsigned k = 0; k < NRUNS; k++) {
+        struct pb_run_result *r = &runs[k];
+        pb_scenario_defaults(&r->scenario);
+        set(&r->scenario, "name", "steady");
+        set(&r->scenario, "queue", k < REPS ? "percpu-mpsc" : "percpu-ring");
+        set(&r->scenario, "requesters", "2");
+        set(&r->scenario, "workers", "3");
+        r->repetition = k % REPS;
+        r->seconds = 1.0;
+        r->issued = r->completed = 1000 + k;
+        r->throughput_ops_s = (1e6 + 1e4 * k) / scale;
+        pb_hist_init(&r->total);
+        pb_hist_init(&r->queue_wait);
+        pb_hist_init(&r->service);
+        for (unsigned i = 0; i < 1000; i++) {
+            pb_hist_record(&r->total, (uint64_t)((200 + 10 * k + i) * scale));
+            pb_hist_record(&r->queue_wait, 100 + i);
+            pb_hist_record(&r->service, 50 + i / 2);
+        }
+        r->cancel = (struct pb_cancel_outcomes){ .attempted = 10, .won = 4, .lost = 3, .early = 1,
+                                                 .late = 1, .not_cancelable = 1,
+                                                 .success_rate = 0.4 };
+        r->invariants.ok = k != 1;
+        r->partial = k == 2;
+        r->c2c_round_trip_ns = 80.5;
+    }
+    return runs;
+}
+
+static void free_runs(struct pb_run_result *runs)
+{
+    free(runs);
+}
+
+static void make_ctx(struct pb_context *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->date, sizeof c->date, "2024-05-01T12:00:00Z");
+    snprintf(c->host, sizeof c->host, "testhost");
+    snprintf(c->git_commit, sizeof c->git_commit, "abc1234");
+    c->ncpus_online = 8;
+    c->tsc_ticks_per_ns = 2.5;
+}
+
+/* Exports into a string (free it). */
+static char *export_text(enum pb_export_format f, const struct pb_context *ctx,
+                         const struct pb_run_result *runs, unsigned n)
+{
+    const struct pb_run_result *ptr[NRUNS];
+    for (unsigned i = 0; i < n; i++)
+        ptr[i] = &runs[i];
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&buf, &size);
+    cr_assert_not_null(m);
+    char err[256] = "";
+    cr_assert_eq(pb_export_runs(m, f, ctx, ptr, n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(fclose(m), 0);
+    return buf;
+}
+
+/* ---- CSV ---------------------------------------------------------------------- */
+
+Test(export, format_names)
+{
+    enum pb_export_format f;
+    cr_expect_eq(pb_export_format_parse("gbench", &f), 0);
+    cr_expect_eq(f, PB_EXPORT_GBENCH);
+    cr_expect_eq(pb_export_format_parse("csv", &f), 0);
+    cr_expect_eq(f, PB_EXPORT_CSV);
+    cr_expect_eq(pb_export_format_parse("xml", &f), -1);
+    cr_expect_eq(pb_export_format_parse(NULL, &f), -1);
+}
+
+Test(export, csv_header_and_rows)
+{
+    struct pb_run_result *runs = make_runs(1);
+    char *text = export_text(PB_EXPORT_CSV, NULL, runs, NRUNS);
+    /* Header, then one CRLF-terminated row per run. */
+    cr_assert(strncmp(text, PB_EXPORT_CSV_HEADER "\r\n", strlen(PB_EXPORT_CSV_HEADER) + 2) == 0,
+              "header: %.200s", text);
+    unsigned lines = 0, header_fields = 1;
+    for (const char *p = PB_EXPORT_CSV_HEADER; *p; p++)
+        header_fields += *p == ',';
+    cr_expect_eq(header_fields, 33);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t len = strlen(line);
+        cr_assert(len > 0 && line[len - 1] == '\r', "line %u does not end in CRLF", lines);
+        unsigned fields = 1;
+        for (char *p = line; *p; p++)
+            fields += *p == ',';
+        cr_expect_eq(fields, header_fields, "line %u: %u fields", lines, fields);
+        if (lines == 1) {
+            /* The first run: totals 200..1199, so p50 is the bin of 699. */
+            char want[256];
+            snprintf(want, sizeof want,
+                     "steady,magazine,percpu-mpsc,xchg,0,false,2,3,%u,1,1000,1000,0,0,1000000,%llu,",
+                     runs[0].scenario.cancellers,
+                     (unsigned long long)pb_hist_percentile(&runs[0].total, 50));
+            cr_expect(strncmp(line, want, strlen(want)) == 0, "row 1: %s\nwant: %s", line, want);
+            cr_expect(strstr(line, ",10,4,3,1,1,1,0.4,80.5,true\r") != NULL, "row 1 tail: %s", line);
+        }
+        if (lines == 2)
+            cr_expect(strstr(line, ",false\r") != NULL, "row 2: invariants failed: %s", line);
+        if (lines == 3)
+            cr_expect(strstr(line, "xchg,2,true,") != NULL, "row 3: partial: %s", line);
+        lines++;
+    }
+    cr_expect_eq(lines, 1 + NRUNS);
+    free(text);
+    free_runs(runs);
+}
+
+Test(export, csv_quoting)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        { "plain", "plain" },
+        { "", "" },
+        { "a,b", "\"a,b\"" },
+        { "say \"hi\"", "\"say \"\"hi\"\"\"" },
+        { "two\nlines", "\"two\nlines\"" },
+        { "cr\r", "\"cr\r\"" },
+        { "µs ok", "µs ok" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *m = open_memstream(&buf, &size);
+        pb_export_csv_field(m, cases[i].in);
+        fclose(m);
+        cr_expect_str_eq(buf, cases[i].out, "field %zu", i);
+        free(buf);
+    }
+    /* A scenario name that needs quoting, in a row. */
+    struct pb_run_result *runs = make_runs(1);
+    snprintf(runs[0].scenario.name, sizeof runs[0].scenario.name, "odd, \"name\"");
+    char *text = export_text(PB_EXPORT_CSV, NULL, runs, 1);
+    cr_expect(strstr(text, "\r\n\"odd, \"\"name\"\"\",magazine,") != NULL, "%s", text);
+    free(text);
+    free_runs(runs);
+}
+
+/* ---- Google Benchmark JSON ------------------------------------------------------- */
+
+static json_t *gbench_doc(double scale)
+{
+    struct pb_context ctx;
+    make_ctx(&ctx);
+    struct pb_run_result *runs = make_runs(scale);
+    char *text = export_text(PB_EXPORT_GBENCH, &ctx, runs, NRUNS);
+    json_error_t e;
+    json_t *doc = json_loads(text, 0, &e);
+    cr_assert_not_null(doc, "not JSON: %s (line %d)", e.text, e.line);
+    free(text);
+    free_runs(runs);
+    return doc;
+}
+
+Test(export, gbench_structure)
+{
+    json_t *doc = gbench_doc(1);
+    json_t *c = json_object_get(doc, "context");
+    cr_assert(json_is_object(c));
+    cr_expect_str_eq(json_string_value(json_object_get(c, "date")), "2024-05-01T12:00:00Z");
+    cr_expect_str_eq(json_string_value(json_object_get(c, "host_name")), "testhost");
+    cr_expect_str_eq(json_string_value(json_object_get(c, "executable")), "pendbench");
+    cr_expect_eq(json_integer_value(json_object_get(c, "num_cpus")), 8);
+    cr_expect_eq(json_integer_value(json_object_get(c, "mhz_per_cpu")), 2500);
+    cr_expect(json_is_false(json_object_get(c, "cpu_scaling_enabled")));
+    cr_expect(json_is_array(json_object_get(c, "caches")));
+    cr_expect(json_is_array(json_object_get(c, "load_avg")));
+    cr_expect_str_eq(json_string_value(json_object_get(c, "library_build_type")), "release");
+
+    json_t *b = json_object_get(doc, "benchmarks");
+    cr_assert(json_is_array(b));
+    /* Per strategy set: 4 figures x 3 repetitions, then the aggregates:
+     * 'merged' for each latency figure, mean/median/stddev for ns_per_op. */
+    cr_assert_eq(json_array_size(b), 2 * (4 * REPS + 3 + 3));
+    const char *first = "steady/magazine/percpu-mpsc/xchg/threads:2x3/";
+    size_t i;
+    json_t *e;
+    unsigned iterations = 0, aggregates = 0;
+    json_array_foreach(b, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *type = json_string_value(json_object_get(e, "run_type"));
+        cr_assert_not_null(name);
+        cr_assert_not_null(type);
+        /* What compare.py needs of every entry. */
+        cr_expect_str_eq(json_string_value(json_object_get(e, "time_unit")), "ns", "%s", name);
+        cr_expect(json_is_number(json_object_get(e, "real_time")), "%s", name);
+        cr_expect(json_is_number(json_object_get(e, "cpu_time")), "%s", name);
+        cr_expect_eq(json_number_value(json_object_get(e, "real_time")),
+                     json_number_value(json_object_get(e, "cpu_time")));
+        cr_expect(json_is_integer(json_object_get(e, "iterations")), "%s", name);
+        cr_expect_eq(json_integer_value(json_object_get(e, "repetitions")), REPS);
+        cr_expect_eq(json_integer_value(json_object_get(e, "threads")), 2);
+        cr_expect_eq(json_integer_value(json_object_get(e, "family_index")), i < 18 ? 0 : 1);
+        if (strcmp(type, "iteration") == 0) {
+            iterations++;
+            cr_expect(json_is_integer(json_object_get(e, "repetition_index")));
+            cr_expect_str_eq(json_string_value(json_object_get(e, "run_name")), name);
+            cr_expect(json_is_number(json_object_get(e, "ops_per_s")), "counter");
+            cr_expect(json_is_number(json_object_get(e, "cancel_success_rate")), "counter");
+        } else {
+            cr_expect_str_eq(type, "aggregate");
+            aggregates++;
+            cr_expect(json_is_string(json_object_get(e, "aggregate_name")), "%s", name);
+            cr_expect_null(json_object_get(e, "repetition_index"));
+        }
+    }
+    cr_expect_eq(iterations, 2 * 4 * REPS);
+    cr_expect_eq(aggregates, 2 * 6);
+
+    /* The order compare.py sorts into: a figure's repetitions, then its aggregates. */
+    char want[128];
+    snprintf(want, sizeof want, "%sp50", first);
+    for (i = 0; i < REPS; i++) {
+        e = json_array_get(b, i);
+        cr_expect_str_eq(json_string_value(json_object_get(e, "name")), want);
+        cr_expect_eq(json_integer_value(json_object_get(e, "repetition_index")), (json_int_t)i);
+    }
+    e = json_array_get(b, REPS);
+    snprintf(want, sizeof want, "%sp50_merged", first);
+    cr_expect_str_eq(json_string_value(json_object_get(e, "name")), want);
+    cr_expect_str_eq(json_string_value(json_object_get(e, "aggregate_name")), "merged");
+
+    /* Values: p50 of the run; merged p50 of the three runs' merged
+     * histograms; ns_per_op = 1e9 / throughput, with its mean. */
+    struct pb_run_result *runs = make_runs(1);
+    cr_expect_eq(json_number_value(json_object_get(json_array_get(b, 0), "real_time")),
+                 (double)pb_hist_percentile(&runs[0].total, 50));
+    struct pb_hist *m = malloc(sizeof *m);
+    pb_hist_init(m);
+    for (unsigned k = 0; k < REPS; k++)
+        pb_hist_merge(m, &runs[k].total);
+    cr_expect_eq(json_number_value(json_object_get(e, "real_time")),
+                 (double)pb_hist_percentile(m, 50));
+    cr_expect_eq(json_integer_value(json_object_get(e, "iterations")), (json_int_t)m->count);
+    free(m);
+    json_t *npo = json_array_get(b, 3 * (REPS + 1));
+    snprintf(want, sizeof want, "%sns_per_op", first);
+    cr_expect_str_eq(json_string_value(json_object_get(npo, "name")), want);
+    cr_expect(fabs(json_number_value(json_object_get(npo, "real_time")) - 1000.0) < 1e-6);
+    json_t *mean = json_array_get(b, 3 * (REPS + 1) + REPS);
+    snprintf(want, sizeof want, "%sns_per_op_mean", first);
+    cr_expect_str_eq(json_string_value(json_object_get(mean, "name")), want);
+    double expect_mean = (1e9 / 1e6 + 1e9 / 1.01e6 + 1e9 / 1.02e6) / 3;
+    cr_expect(fabs(json_number_value(json_object_get(mean, "real_time")) - expect_mean) < 1e-6);
+
+    /* Partial and failed runs say so in the label. */
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(b, 1), "label")),
+                     "invariants FAILED");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(b, 2), "label")), "partial");
+    cr_expect_null(json_object_get(json_array_get(b, 0), "label"));
+    free_runs(runs);
+    json_decref(doc);
+}
+
+/* A single repetition: no aggregates (as Google Benchmark). */
+Test(export, gbench_one_repetition)
+{
+    struct pb_run_result *runs = make_runs(1);
+    char *text = export_text(PB_EXPORT_GBENCH, NULL, runs, 1);
+    json_t *doc = json_loads(text, 0, NULL);
+    cr_assert_not_null(doc);
+    cr_expect_eq(json_array_size(json_object_get(doc, "benchmarks")), 4);
+    cr_expect(json_is_object(json_object_get(doc, "context")));
+    json_decref(doc);
+    free(text);
+    free_runs(runs);
+}
+
+/* A document read back exports as the runs it was written from. */
+Test(export, doc_matches_runs)
+{
+    struct pb_context ctx;
+    make_ctx(&ctx);
+    struct pb_run_result *runs = make_runs(1);
+    char path[128];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    char err[512] = "";
+    cr_assert_eq(pb_result_write(path, &ctx, runs, NRUNS, err, sizeof err), 0, "%s", err);
+    struct pb_result_doc doc;
+    cr_assert_eq(pb_result_read(path, &doc, err, sizeof err), 0, "%s", err);
+    for (int f = PB_EXPORT_GBENCH; f <= PB_EXPORT_CSV; f++) {
+        char *want = export_text((enum pb_export_format)f, &ctx, runs, NRUNS);
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *m = open_memstream(&buf, &size);
+        cr_assert_eq(pb_export_doc(m, (enum pb_export_format)f, &doc, err, sizeof err), 0, "%s", err);
+        fclose(m);
+        cr_expect_str_eq(buf, want, "format %d", f);
+        free(buf);
+        free(want);
+    }
+    pb_result_doc_free(&doc);
+    free_runs(runs);
+}
+
+/* ---- compare.py ------------------------------------------------------------------- */
+
+#define PYTHON "/usr/bin/python3"
+#define COMPARE "/usr/share/benchmark/compare.py"
+
+static void write_gbench(const char *path, double scale)
+{
+    struct pb_context ctx;
+    make_ctx(&ctx);
+    struct pb_run_result *runs = make_runs(scale);
+    char *text = export_text(PB_EXPORT_GBENCH, &ctx, runs, NRUNS);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+    free(text);
+    free_runs(runs);
+}
+
+Test(export, compare_py_accepts_exports, .timeout = 120)
+{
+    if (access(PYTHON, X_OK) != 0 || access(COMPARE, R_OK) != 0)
+        cr_skip_test("no " PYTHON " or " COMPARE " (Debian libbenchmark-tools)");
+    if (system(PYTHON " -c 'import scipy.stats, numpy' >/dev/null 2>&1") != 0)
+        cr_skip_test(PYTHON " has no scipy/numpy (python3-scipy)");
+    char a[128], b[128], cmd[512];
+    snprintf(a, sizeof a, "%s/old.gbench.json", dir);
+    snprintf(b, sizeof b, "%s/new.gbench.json", dir);
+    write_gbench(a, 1.0);
+    write_gbench(b, 1.5);          /* 50% slower, every figure */
+    snprintf(cmd, sizeof cmd, PYTHON " " COMPARE " --no-color benchmarks %s %s 2>&1", a, b);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    char out[65536];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "compare.py failed:\n%s", out);
+    cr_expect(strstr(out, "Comparing") != NULL, "%s", out);
+    /* Both strategy sets, every figure, the U test over the repetitions and the aggregates. */
+    static const char *const want[] = {
+        "steady/magazine/percpu-mpsc/xchg/threads:2x3/p50 ",
+        "steady/magazine/percpu-ring/xchg/threads:2x3/p99 ",
+        "steady/magazine/percpu-mpsc/xchg/threads:2x3/p999_pvalue",
+        "steady/magazine/percpu-ring/xchg/threads:2x3/ns_per_op_pvalue",
+        "U Test, Repetitions: 3 vs 3",
+        "steady/magazine/percpu-mpsc/xchg/threads:2x3/p99_merged",
+        "steady/magazine/percpu-ring/xchg/threads:2x3/ns_per_op_median",
+        "OVERALL_GEOMEAN",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect(strstr(out, want[i]) != NULL, "missing '%s' in:\n%s", want[i], out);
+    /* ns_per_op (1e9 / throughput) is exactly 1.5x: compare.py's change +0.5000. */
+    cr_expect(strstr(out, "+0.5000") != NULL, "no +0.5000 change in:\n%s", out);
+}
