@@ -1,0 +1,1462 @@
+/* The HTML report (pb_html.h): one page, inline CSS, inline SVG charts
+ * drawn by gnuplot, no script and nothing fetched from the network.
+ *
+ * The page is built in memory (the charts decide whether the page needs a
+ * "charts need gnuplot" note at its top), then written in one go: to a
+ * stream, or atomically to a file. Every string that comes from a result
+ * file is HTML-escaped on its way into the page, and reduced to a safe set
+ * of characters on its way into a gnuplot script (it is also drawn
+ * "noenhanced", so '_' and '^' stay themselves). */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pb_html.h"
+
+#define MAX_FILES 8                 /* columns of the comparison */
+#define MAX_LINES_PER_SPECTRUM 14   /* beyond that a spectrum is unreadable: split */
+#define MAX_HEATMAPS 12
+#define MAX_COMPARE_CHARTS 24
+#define CHANGE_NOTEWORTHY 5.0       /* % change that gets a colour in the comparison */
+#define CHART_W 1100                /* px: wide charts (the page is 1320 px) */
+#define LABEL_MAX 320               /* a run label: scenario, strategies, threads, repetition */
+
+static const char *const colors[] = { "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                      "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#8c8c8c" };
+#define NCOLORS (sizeof colors / sizeof colors[0])
+
+/* ---- small formatting helpers -------------------------------------------------- */
+
+void pb_html_escape(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+#define esc pb_html_escape
+
+static const char *fmt_ns(double ns, char *buf, size_t size)
+{
+    if (!(ns == ns))
+        snprintf(buf, size, "-");
+    else if (ns < 1000)
+        snprintf(buf, size, "%.0f ns", ns);
+    else if (ns < 1e6)
+        snprintf(buf, size, "%.2f \xc2\xb5s", ns / 1e3);
+    else if (ns < 1e9)
+        snprintf(buf, size, "%.2f ms", ns / 1e6);
+    else
+        snprintf(buf, size, "%.2f s", ns / 1e9);
+    return buf;
+}
+
+/* 2116661.3 -> "2,116,661" */
+static const char *fmt_count(double v, char *buf, size_t size)
+{
+    char raw[48];
+    snprintf(raw, sizeof raw, "%.0f", v);
+    size_t n = strlen(raw), o = 0;
+    size_t digits = n - (raw[0] == '-');
+    for (size_t i = 0; i < n && o + 2 < size; i++) {
+        buf[o++] = raw[i];
+        size_t left = n - 1 - i;
+        if (raw[i] != '-' && left > 0 && left % 3 == 0 && digits > 3)
+            buf[o++] = ',';
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+/* A string for a gnuplot script, double-quoted: control characters,
+ * quotes and backslashes replaced (the script has no way to need them). */
+static void gp_quote(FILE *g, const char *s)
+{
+    fputc('"', g);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            fputc(' ', g);
+        else if (c == '"' || c == '\\')
+            fputc('\'', g);
+        else
+            fputc(c, g);
+    }
+    fputc('"', g);
+}
+
+/* The same for a string gnuplot takes as a format (explicit tic labels). */
+static void gp_quote_fmt(FILE *g, const char *s)
+{
+    char buf[LABEL_MAX * 2];
+    size_t o = 0;
+    for (; s && *s && o + 3 < sizeof buf; s++) {
+        if (*s == '%')
+            buf[o++] = '%';
+        buf[o++] = *s;
+    }
+    buf[o] = 0;
+    gp_quote(g, buf);
+}
+
+static const char *run_strategies(const struct pb_run_result *r, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s/%s", r->scenario.pool, r->scenario.queue, r->scenario.handoff);
+    return buf;
+}
+
+static const char *threads_label(unsigned requesters, unsigned workers, char *buf, size_t size)
+{
+    if (requesters == workers)
+        snprintf(buf, size, "%u thread%s", requesters, requesters == 1 ? "" : "s");
+    else
+        snprintf(buf, size, "%u req / %u wrk", requesters, workers);
+    return buf;
+}
+
+/* What varies inside one document decides what a run's label needs. */
+struct doc_shape {
+    bool threads_vary, reps;
+};
+
+static struct doc_shape shape_of(const struct pb_result_doc *d)
+{
+    struct doc_shape s = { false, false };
+    for (unsigned i = 0; i < d->nruns; i++) {
+        const struct pb_run_result *r = &d->runs[i].r;
+        if (r->repetition > 0)
+            s.reps = true;
+        if (r->scenario.requesters != d->runs[0].r.scenario.requesters ||
+            r->scenario.workers != d->runs[0].r.scenario.workers)
+            s.threads_vary = true;
+    }
+    return s;
+}
+
+/* "steady magazine/percpu-mpsc/xchg", with the thread count and the
+ * repetition when the document has several. */
+static const char *run_label(const struct pb_run_result *r, struct doc_shape sh, char *buf,
+                             size_t size)
+{
+    char strat[3 * PB_NAME_MAX + 4], th[48] = "", rep[24] = "";
+    if (sh.threads_vary) {
+        th[0] = ' ';
+        threads_label(r->scenario.requesters, r->scenario.workers, th + 1, sizeof th - 1);
+    }
+    if (sh.reps)
+        snprintf(rep, sizeof rep, " #%u", r->repetition);
+    snprintf(buf, size, "%s %s%s%s", r->scenario.name, run_strategies(r, strat, sizeof strat), th,
+             rep);
+    return buf;
+}
+
+static bool same_run(const struct pb_run_result *a, const struct pb_run_result *b)
+{
+    return strcmp(a->scenario.name, b->scenario.name) == 0 &&
+           strcmp(a->scenario.pool, b->scenario.pool) == 0 &&
+           strcmp(a->scenario.queue, b->scenario.queue) == 0 &&
+           strcmp(a->scenario.handoff, b->scenario.handoff) == 0 &&
+           a->scenario.requesters == b->scenario.requesters &&
+           a->scenario.workers == b->scenario.workers && a->repetition == b->repetition;
+}
+
+static double pct(const struct pb_hist *h, double p)
+{
+    return h->count ? (double)pb_hist_percentile(h, p) : NAN;
+}
+
+/* ---- charts -------------------------------------------------------------------- */
+
+struct render {
+    FILE *out;                 /* the page body (in memory) */
+    const struct pb_html_options *opt;
+    struct pb_html_stats *st;
+    unsigned next_chart;
+};
+
+/* A gnuplot script under construction. */
+struct script {
+    char *text;
+    size_t len;
+    FILE *f;
+};
+
+static int script_open(struct script *s, int width, int height)
+{
+    s->text = NULL;
+    s->len = 0;
+    s->f = open_memstream(&s->text, &s->len);
+    if (!s->f)
+        return -1;
+    fprintf(s->f,
+            "set terminal svg size %d,%d dynamic enhanced font 'sans,10' background '#ffffff'\n"
+            "set encoding utf8\n"
+            "set border lc rgb '#555555'\n"
+            "set grid lc rgb '#dddddd' lw 1\n"
+            "set key noenhanced\n"
+            "set datafile missing '-'\n"
+            "set tics nomirror\n"
+            "set border 3\n",
+            width, height);
+    return 0;
+}
+
+/* Runs the script and puts the chart (or a note that it is missing) in
+ * the page. */
+static void chart_emit(struct render *R, struct script *s, const char *title, int width,
+                       const char *caption)
+{
+    FILE *o = R->out;
+    if (s->f)
+        fclose(s->f);
+    s->f = NULL;
+    char *svg = NULL;
+    char err[256] = "";
+    int rc = -2;
+    if (R->opt && R->opt->no_charts) {
+        snprintf(err, sizeof err, "charts were turned off");
+    } else if (R->st->gnuplot_missing) {
+        snprintf(err, sizeof err, "%s", R->st->note);
+    } else if (!s->text) {
+        snprintf(err, sizeof err, "out of memory");
+        rc = -1;
+    } else {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "c%u-", R->next_chart);
+        rc = pb_gnuplot_svg(R->opt ? R->opt->gnuplot : NULL, s->text, s->len,
+                            R->opt ? R->opt->chart_timeout_s : 0, prefix, title, &svg, err,
+                            sizeof err);
+        if (rc == -2) {
+            R->st->gnuplot_missing = true;
+            snprintf(R->st->note, sizeof R->st->note, "%s", err);
+        }
+    }
+    free(s->text);
+    s->text = NULL;
+    fprintf(o, "<figure class=\"chart\" style=\"max-width:%dpx\">\n", width);
+    if (svg) {
+        R->next_chart++;
+        R->st->charts++;
+        fputs(svg, o);
+        free(svg);
+    } else {
+        if (!(R->opt && R->opt->no_charts) && !R->st->gnuplot_missing) {
+            R->st->charts_failed++;
+            if (!R->st->note[0])
+                snprintf(R->st->note, sizeof R->st->note, "%s", err);
+        }
+        fprintf(o, "<div class=\"nochart\">Chart &ldquo;");
+        esc(o, title);
+        fprintf(o, "&rdquo; is not drawn: ");
+        esc(o, err);
+        fprintf(o, "%s</div>", rc == -2 ? " (charts need gnuplot: the gnuplot-nox package)" : "");
+    }
+    if (caption) {
+        fprintf(o, "\n<figcaption>");
+        esc(o, caption);
+        fprintf(o, "</figcaption>");
+    }
+    fprintf(o, "\n</figure>\n");
+}
+
+/* Points of a percentile spectrum, HdrHistogram style: percentiles at
+ * ten steps per halving of the remaining tail, x = 1/(1-p), up to the
+ * last whole operation; then the maximum at x = count. y in seconds. */
+static void spectrum_points(FILE *g, const struct pb_hist *h)
+{
+    fprintf(g, "1 %.6g\n", (double)h->min / 1e9);
+    for (unsigned k = 1;; k++) {
+        double tail = pow(0.5, k / 10.0);
+        if (tail * (double)h->count < 1.0)
+            break;
+        double p = 100.0 * (1.0 - tail);
+        fprintf(g, "%.6g %.6g\n", 1.0 / tail, (double)pb_hist_percentile(h, p) / 1e9);
+    }
+    fprintf(g, "%.6g %.6g\n", (double)h->count, (double)h->max / 1e9);
+}
+
+static void spectrum_axes(FILE *g, double xmax)
+{
+    double top = 10;
+    while (top < xmax)
+        top *= 10;
+    fprintf(g,
+            "set logscale x\nset logscale y\nset xrange [1:%g]\n"
+            "set xtics (\"0%%%%\" 1, \"50%%%%\" 2, \"90%%%%\" 10, \"99%%%%\" 100, \"99.9%%%%\" 1e3, "
+            "\"99.99%%%%\" 1e4, \"99.999%%%%\" 1e5, \"99.9999%%%%\" 1e6, \"99.99999%%%%\" 1e7, "
+            "\"99.999999%%%%\" 1e8, \"99.9999999%%%%\" 1e9)\n"
+            "unset mxtics\n"
+            "set format y '%%.0s %%cs'\n"
+            "set xlabel 'percentile (log scale of 1/(1-p): each step right is one more nine)'\n"
+            "set ylabel 'latency, pend to completion'\n"
+            "set key outside right top vertical Left reverse spacing 1.1 font ',9'\n",
+            top);
+}
+
+/* One spectrum chart: a line per histogram. dashes[i]: a dash type per
+ * line (NULL: solid, colours cycle, dashes after the palette runs out). */
+static void spectrum_chart(struct render *R, const char *title, const struct pb_hist *const *h,
+                           const char *const *labels, const unsigned *color_of,
+                           const unsigned *dash_of, unsigned n, int width, int height,
+                           const char *caption)
+{
+    struct script s;
+    if (script_open(&s, width, height) != 0)
+        return;
+    FILE *g = s.f;
+    double xmax = 10;
+    for (unsigned i = 0; i < n; i++) {
+        fprintf(g, "$d%u << EOD\n", i);
+        if (h[i]->count)
+            spectrum_points(g, h[i]);
+        else
+            fprintf(g, "1 -\n");
+        fprintf(g, "EOD\n");
+        if ((double)h[i]->count > xmax)
+            xmax = (double)h[i]->count;
+    }
+    spectrum_axes(g, xmax);
+    if (width < 800)
+        fprintf(g, "set key inside top left vertical Left reverse opaque box lc rgb '#cccccc'\n");
+    fprintf(g, "set title ");
+    gp_quote(g, title);
+    fprintf(g, " noenhanced\nplot ");
+    for (unsigned i = 0; i < n; i++) {
+        unsigned c = color_of ? color_of[i] : i;
+        unsigned dt = dash_of ? dash_of[i] + 1 : c / NCOLORS + 1;
+        fprintf(g, "%s$d%u using 1:2 with lines lw 1.6 lc rgb '%s' dt %u title ", i ? ", \\\n  " : "",
+                i, colors[c % NCOLORS], dt);
+        gp_quote(g, labels[i]);
+    }
+    if (!n)
+        fprintf(g, "1/0 notitle");
+    fprintf(g, "\n");
+    chart_emit(R, &s, title, width, caption);
+}
+
+/* The spectra of one document: a chart per scenario that has several
+ * runs (strategies compared on equal terms), then one for the scenarios
+ * that have a single run; charts with too many lines are split. */
+static void spectra_in_parts(struct render *R, const struct pb_result_doc *d, const unsigned *idx,
+                             unsigned m, const char *what, bool one_scenario)
+{
+    /* Labels say only what differs between the lines of a chart. */
+    struct doc_shape sh = { false, false };
+    for (unsigned j = 0; j < m; j++) {
+        const struct pb_run_result *r = &d->runs[idx[j]].r;
+        sh.reps |= r->repetition > 0;
+        sh.threads_vary |= r->scenario.requesters != d->runs[idx[0]].r.scenario.requesters ||
+                           r->scenario.workers != d->runs[idx[0]].r.scenario.workers;
+    }
+    const struct pb_hist *h[MAX_LINES_PER_SPECTRUM];
+    char lab[MAX_LINES_PER_SPECTRUM][LABEL_MAX];
+    const char *labp[MAX_LINES_PER_SPECTRUM];
+    unsigned parts = (m + MAX_LINES_PER_SPECTRUM - 1) / MAX_LINES_PER_SPECTRUM;
+    for (unsigned part = 0; part < parts; part++) {
+        unsigned k = 0;
+        for (unsigned j = part * MAX_LINES_PER_SPECTRUM; j < m && k < MAX_LINES_PER_SPECTRUM; j++) {
+            const struct pb_run_result *r = &d->runs[idx[j]].r;
+            h[k] = &r->total;
+            labp[k] = run_label(r, sh, lab[k], sizeof lab[k]);
+            if (one_scenario && strlen(labp[k]) > strlen(r->scenario.name))
+                labp[k] += strlen(r->scenario.name) + 1;
+            k++;
+        }
+        char title[256];
+        if (parts > 1)
+            snprintf(title, sizeof title, "Latency spectrum: %s (part %u of %u)", what, part + 1,
+                     parts);
+        else
+            snprintf(title, sizeof title, "Latency spectrum: %s", what);
+        spectrum_chart(R, title, h, labp, NULL, NULL, k, 1100, 460, NULL);
+    }
+}
+
+static void doc_spectra(struct render *R, const struct pb_result_doc *d)
+{
+    unsigned n = d->nruns;
+    bool *done = calloc(n ? n : 1, sizeof *done);
+    unsigned *idx = calloc(n ? n : 1, sizeof *idx);
+    if (!done || !idx)
+        goto out;
+    bool any_group = false;
+    for (unsigned i = 0; i < n; i++) {
+        if (done[i])
+            continue;
+        const char *name = d->runs[i].r.scenario.name;
+        unsigned m = 0;
+        for (unsigned j = i; j < n; j++)
+            if (!done[j] && strcmp(d->runs[j].r.scenario.name, name) == 0)
+                idx[m++] = j;
+        if (m < 2)
+            continue;
+        for (unsigned k = 0; k < m; k++)
+            done[idx[k]] = true;
+        any_group = true;
+        spectra_in_parts(R, d, idx, m, name, true);
+    }
+    unsigned m = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (!done[i])
+            idx[m++] = i;
+    if (m)
+        spectra_in_parts(R, d, idx, m, any_group ? "scenarios with one run each" : "all runs",
+                         false);
+out:
+    free(done);
+    free(idx);
+}
+
+/* Horizontal bars, one row per listed run, top down, labelled on the
+ * left (long labels stay readable): the axes of such a chart. */
+static void bar_rows_axes(FILE *g, const struct pb_result_doc *d, const unsigned *runs,
+                          unsigned m, struct doc_shape sh)
+{
+    fprintf(g, "set yrange [%u.5:-0.5]\nset ytics nomirror scale 0 font ',9' (", m ? m - 1 : 0);
+    for (unsigned k = 0; k < m; k++) {
+        char lab[LABEL_MAX];
+        if (k)
+            fputc(',', g);
+        gp_quote_fmt(g, run_label(&d->runs[runs[k]].r, sh, lab, sizeof lab));
+        fprintf(g, " %u", k);
+    }
+    fprintf(g, ")\nset grid xtics noytics\nset style fill solid 0.85 border rgb '#444444'\n"
+               "set border 3\n");
+}
+
+/* Throughput: a bar per run key (scenario and strategies), grouped by
+ * thread count when the document has several. */
+static void doc_throughput(struct render *R, const struct pb_result_doc *d, const char *title)
+{
+    unsigned n = d->nruns;
+    if (!n)
+        return;
+    /* Thread settings, sorted. */
+    unsigned (*th)[2] = calloc(n, sizeof *th);
+    int *key_of = calloc(n, sizeof *key_of);
+    unsigned *keys = calloc(n, sizeof *keys);
+    if (!th || !key_of || !keys)
+        goto out;
+    unsigned nth = 0, nkeys = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const struct pb_scenario *s = &d->runs[i].r.scenario;
+        unsigned k;
+        for (k = 0; k < nth; k++)
+            if (th[k][0] == s->requesters && th[k][1] == s->workers)
+                break;
+        if (k == nth) {
+            unsigned at = nth++;
+            while (at > 0 && (th[at - 1][0] > s->requesters ||
+                              (th[at - 1][0] == s->requesters && th[at - 1][1] > s->workers))) {
+                th[at][0] = th[at - 1][0];
+                th[at][1] = th[at - 1][1];
+                at--;
+            }
+            th[at][0] = s->requesters;
+            th[at][1] = s->workers;
+        }
+        /* Key: scenario + strategies + repetition, thread count aside. */
+        const struct pb_run_result *r = &d->runs[i].r;
+        key_of[i] = -1;
+        for (k = 0; k < nkeys; k++) {
+            const struct pb_run_result *o = &d->runs[keys[k]].r;
+            if (strcmp(o->scenario.name, r->scenario.name) == 0 &&
+                strcmp(o->scenario.pool, r->scenario.pool) == 0 &&
+                strcmp(o->scenario.queue, r->scenario.queue) == 0 &&
+                strcmp(o->scenario.handoff, r->scenario.handoff) == 0 &&
+                o->repetition == r->repetition) {
+                key_of[i] = (int)k;
+                break;
+            }
+        }
+        if (key_of[i] < 0) {
+            keys[nkeys] = i;
+            key_of[i] = (int)nkeys++;
+        }
+    }
+    /* Grouped by thread count only when some strategy set ran with
+     * several; otherwise a bar per run, its thread count in its label. */
+    bool grouped = nkeys < n;
+    struct doc_shape sh = shape_of(d);
+    if (grouped) {
+        sh.threads_vary = false;         /* the groups say it */
+    } else {
+        nth = 1;
+        for (unsigned i = 0; i < n; i++)
+            keys[i] = i;
+    }
+    double vmax = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (d->runs[i].r.throughput_ops_s > vmax)
+            vmax = d->runs[i].r.throughput_ops_s;
+    double scale = vmax >= 1e6 ? 1e6 : vmax >= 1e3 ? 1e3 : 1;
+    const char *unit = scale == 1e6 ? "million ops/s" : scale == 1e3 ? "thousand ops/s" : "ops/s";
+    int row_h = nth > 1 ? 12 * (int)nth + 10 : 24;
+    int height = 150 + (int)nkeys * row_h;
+    height = height > 4000 ? 4000 : height;
+    struct script s;
+    if (script_open(&s, CHART_W, height) != 0)
+        goto out;
+    FILE *g = s.f;
+    /* Row k, thread column t: a bar from 0 to the value, rows top down. */
+    fprintf(g, "$d << EOD\n");
+    for (unsigned k = 0; k < nkeys; k++) {
+        fprintf(g, "%u", k);
+        for (unsigned t = 0; t < nth; t++) {
+            double v = grouped ? NAN : d->runs[keys[k]].r.throughput_ops_s / scale;
+            for (unsigned i = 0; grouped && i < n; i++) {
+                const struct pb_scenario *sc = &d->runs[i].r.scenario;
+                if (key_of[i] == (int)k && sc->requesters == th[t][0] && sc->workers == th[t][1]) {
+                    v = d->runs[i].r.throughput_ops_s / scale;
+                    break;
+                }
+            }
+            if (v == v)
+                fprintf(g, " %.6g", v);
+            else
+                fprintf(g, " -");
+        }
+        fprintf(g, "\n");
+    }
+    fprintf(g, "EOD\n");
+    bar_rows_axes(g, d, keys, nkeys, sh);
+    fprintf(g, "set xrange [0:*]\nset offsets 0, graph 0.08, 0, 0\n"
+               "set xlabel '%s (higher is better)'\n", unit);
+    if (nth > 1)
+        fprintf(g, "set key outside top center horizontal\n");
+    else
+        fprintf(g, "set key off\n");
+    fprintf(g, "set title ");
+    gp_quote(g, title);
+    fprintf(g, " noenhanced\nplot ");
+    double bw = 0.8 / nth;
+    for (unsigned t = 0; t < nth; t++) {
+        char lab[48];
+        double off = ((double)t - (nth - 1) / 2.0) * bw;
+        fprintf(g, "%s$d using ($%u/2):($1%+.4f):(0):%u:($1%+.4f):($1%+.4f) with boxxyerror "
+                   "lc rgb '%s' title ", t ? ", " : "", t + 2, off, t + 2, off - bw / 2 * 0.9,
+                off + bw / 2 * 0.9, colors[t % NCOLORS]);
+        gp_quote(g, threads_label(th[t][0], th[t][1], lab, sizeof lab));
+        fprintf(g, ", $d using %u:($1%+.4f):(sprintf(' %%.3g', $%u)) with labels left "
+                   "font ',8' notitle", t + 2, off, t + 2);
+    }
+    fprintf(g, "\n");
+    chart_emit(R, &s, title, CHART_W, NULL);
+out:
+    free(th);
+    free(key_of);
+    free(keys);
+}
+
+/* Cancel outcomes, stacked, as shares of the attempts, for runs that
+ * cancelled. */
+static void doc_cancels(struct render *R, const struct pb_result_doc *d)
+{
+    unsigned *rows = calloc(d->nruns ? d->nruns : 1, sizeof *rows);
+    if (!rows)
+        return;
+    unsigned m = 0;
+    for (unsigned i = 0; i < d->nruns; i++)
+        if (d->runs[i].r.cancel.attempted)
+            rows[m++] = i;
+    struct script s;
+    if (!m || script_open(&s, CHART_W, 170 + (int)m * 26) != 0) {
+        free(rows);
+        return;
+    }
+    FILE *g = s.f;
+    /* Cumulative shares: column 2 + c is where category c ends. */
+    fprintf(g, "$d << EOD\n");
+    for (unsigned k = 0; k < m; k++) {
+        const struct pb_cancel_outcomes *c = &d->runs[rows[k]].r.cancel;
+        double sum = (double)(c->won + c->lost + c->early + c->late + c->not_cancelable);
+        if (sum <= 0)
+            sum = 1;
+        double v[5] = { (double)c->won, (double)c->lost, (double)c->early, (double)c->late,
+                        (double)c->not_cancelable };
+        double cum = 0;
+        fprintf(g, "%u 0", k);
+        for (int j = 0; j < 5; j++) {
+            cum += 100.0 * v[j] / sum;
+            fprintf(g, " %.4f", cum);
+        }
+        fprintf(g, "\n");
+    }
+    fprintf(g, "EOD\n");
+    bar_rows_axes(g, d, rows, m, shape_of(d));
+    fprintf(g, "set xrange [0:100]\nset xlabel 'share of cancel attempts (%%)'\n"
+               "set key outside top center horizontal maxrows 1\nset title 'Cancel outcomes'\n"
+               "plot ");
+    static const char *const cat[5][2] = {
+        { "#59a14f", "won" }, { "#f28e2b", "lost" }, { "#4e79a7", "early" },
+        { "#b07aa1", "late" },
+        { "#bab0ac", "not cancelable" },
+    };
+    for (int j = 0; j < 5; j++)
+        fprintf(g, "%s$d using (($%d+$%d)/2):1:%d:%d:($1-0.35):($1+0.35) with boxxyerror "
+                   "lc rgb '%s' title '%s'", j ? ", " : "", j + 2, j + 3, j + 2, j + 3, cat[j][0],
+                cat[j][1]);
+    fprintf(g, "\n");
+    free(rows);
+    chart_emit(R, &s, "Cancel outcomes", CHART_W,
+               "Every attempt lands in one category: won (the cancel completed the operation), "
+               "lost (the worker got there first), early (before the cancel routine was set), "
+               "late (after completion), not cancelable. The cancel success rate is the green "
+               "share.");
+}
+
+/* Queue wait against service: p50 and p99 of each, per run. */
+static void doc_queue_service(struct render *R, const struct pb_result_doc *d)
+{
+    unsigned *rows = calloc(d->nruns ? d->nruns : 1, sizeof *rows);
+    if (!rows)
+        return;
+    unsigned m = 0;
+    for (unsigned i = 0; i < d->nruns; i++)
+        if (d->runs[i].r.queue_wait.count || d->runs[i].r.service.count)
+            rows[m++] = i;
+    struct script s;
+    if (!m || script_open(&s, CHART_W, 170 + (int)m * 58) != 0) {
+        free(rows);
+        return;
+    }
+    FILE *g = s.f;
+    fprintf(g, "$d << EOD\n");
+    double lo = INFINITY;
+    for (unsigned k = 0; k < m; k++) {
+        const struct pb_run_result *r = &d->runs[rows[k]].r;
+        double v[4] = { pct(&r->queue_wait, 50), pct(&r->queue_wait, 99), pct(&r->service, 50),
+                        pct(&r->service, 99) };
+        fprintf(g, "%u", k);
+        for (int j = 0; j < 4; j++) {
+            if (v[j] == v[j] && v[j] > 0) {
+                fprintf(g, " %.6g", v[j] / 1e9);
+                if (v[j] < lo)
+                    lo = v[j];
+            } else {
+                fprintf(g, " -");
+            }
+        }
+        fprintf(g, "\n");
+    }
+    fprintf(g, "EOD\n");
+    /* Bars on a log scale need a base: the decade under the smallest value. */
+    double base_ns = 1;
+    if (lo < INFINITY)
+        base_ns = pow(10, floor(log10(lo)));
+    if (base_ns >= lo)
+        base_ns /= 10;
+    bar_rows_axes(g, d, rows, m, shape_of(d));
+    fprintf(g, "set logscale x\nset xrange [%.3g:*]\nset format x '%%.0s %%cs'\n"
+               "set xlabel 'latency (log scale)'\nset key outside top center horizontal\n"
+               "set title 'Queue wait against service'\nplot ",
+            base_ns / 1e9);
+    static const char *const what[4][2] = {
+        { "#a0cbe8", "queue wait p50" }, { "#4e79a7", "queue wait p99" },
+        { "#ffbe7d", "service p50" }, { "#f28e2b", "service p99" },
+    };
+    for (int j = 0; j < 4; j++) {
+        double off = (j - 1.5) * 0.2;
+        fprintf(g, "%s$d using %d:($1%+.2f):(%.3g):%d:($1%+.3f):($1%+.3f) with boxxyerror "
+                   "lc rgb '%s' title '%s'", j ? ", " : "", j + 2, off, base_ns / 1e9, j + 2,
+                off - 0.09, off + 0.09, what[j][0], what[j][1]);
+    }
+    fprintf(g, "\n");
+    free(rows);
+    chart_emit(R, &s, "Queue wait against service", CHART_W,
+               "Queue wait: issue to a worker taking the item. Service: taking it to completion. "
+               "Operations a worker completed.");
+}
+
+/* Node-pair heatmaps for the runs that spanned several nodes. */
+static unsigned doc_heatmaps(struct render *R, const struct pb_result_doc *d)
+{
+    unsigned drawn = 0;
+    struct doc_shape sh = shape_of(d);
+    for (unsigned i = 0; i < d->nruns && drawn < MAX_HEATMAPS; i++) {
+        const struct pb_run_result *r = &d->runs[i].r;
+        if (r->npairs < 2)
+            continue;
+        int nr = 0, nw = 0;
+        for (unsigned k = 0; k < r->npairs; k++) {
+            if (r->pairs[k].requester_node + 1 > nr)
+                nr = r->pairs[k].requester_node + 1;
+            if (r->pairs[k].worker_node + 1 > nw)
+                nw = r->pairs[k].worker_node + 1;
+        }
+        if (nr <= 0 || nw <= 0 || nr > 64 || nw > 64)
+            continue;
+        int width = 200 + 110 * nw, height = 140 + 90 * nr;
+        width = width < 480 ? 480 : width;
+        height = height < 380 ? 380 : height;
+        struct script s;
+        if (script_open(&s, width, height) != 0)
+            return drawn;
+        FILE *g = s.f;
+        fprintf(g, "$m << EOD\n");
+        for (int rn = 0; rn < nr; rn++)
+            for (int wn = 0; wn < nw; wn++) {
+                double v = NAN;
+                for (unsigned k = 0; k < r->npairs; k++)
+                    if (r->pairs[k].requester_node == rn && r->pairs[k].worker_node == wn &&
+                        r->pairs[k].total.count)
+                        v = pct(&r->pairs[k].total, 50) / 1e3;
+                if (v == v)
+                    fprintf(g, "%d %d %.6g\n", wn, rn, v);
+                else
+                    fprintf(g, "%d %d NaN\n", wn, rn);
+            }
+        fprintf(g, "EOD\n$l << EOD\n");
+        for (unsigned k = 0; k < r->npairs; k++) {
+            const struct pb_node_pair *p = &r->pairs[k];
+            if (p->requester_node < 0 || p->worker_node < 0)
+                continue;
+            char a[32], b[32], c[40];
+            fmt_ns(pct(&p->total, 50), a, sizeof a);
+            fmt_ns(pct(&p->total, 99), b, sizeof b);
+            fprintf(g, "%d %d \"p50 %s\" \"p99 %s\" \"%s ops\"\n", p->worker_node,
+                    p->requester_node, a, b, fmt_count((double)p->total.count, c, sizeof c));
+        }
+        fprintf(g, "EOD\n");
+        char lab[LABEL_MAX], title[LABEL_MAX + 16];
+        snprintf(title, sizeof title, "Node pairs: %s", run_label(r, sh, lab, sizeof lab));
+        fprintf(g,
+                "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset cbrange [0:*]\n"
+                "set xtics 1 nomirror\nset ytics 1 nomirror\nset border 15\nunset grid\n"
+                "set xlabel 'worker node'\nset ylabel 'requester node'\n"
+                "set cblabel 'p50 (\xc2\xb5s)'\n"
+                "set palette defined (0 '#fff5d6', 0.5 '#f7a35c', 1 '#c0392b')\n"
+                "set style textbox opaque fillcolor rgb '#ffffff' noborder margins 1,1\n"
+                "set title ",
+                nw - 1, nr - 1);
+        gp_quote(g, title);
+        fprintf(g, " noenhanced\nplot $m using 1:2:($1-0.5):($1+0.5):($2-0.5):($2+0.5):3 "
+                   "with boxxyerror fs solid 1.0 noborder fc palette notitle, "
+                   "$l using 1:($2-0.18):3 with labels boxed font ',10' notitle, "
+                   "$l using 1:2:4 with labels boxed font ',9' notitle, "
+                   "$l using 1:($2+0.18):5 with labels boxed font ',9' notitle\n");
+        chart_emit(R, &s, title, width, NULL);
+        drawn++;
+    }
+    return drawn;
+}
+
+/* ---- tables -------------------------------------------------------------------- */
+
+static void summary_table(FILE *o, const struct pb_result_doc *d)
+{
+    fprintf(o, "<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>#</th>"
+               "<th>scenario</th><th>pool / queue / handoff</th><th>threads<br><small>req / wrk "
+               "/ cancel</small></th><th class=\"num\">ops/s</th><th class=\"num\">p50</th>"
+               "<th class=\"num\">p99</th><th class=\"num\">p99.9</th><th class=\"num\">max</th>"
+               "<th class=\"num\">cancel success</th><th class=\"num\">p50 / c2c</th>"
+               "<th>invariants</th><th>partial</th></tr></thead>\n<tbody>\n");
+    for (unsigned i = 0; i < d->nruns; i++) {
+        const struct pb_run_result *r = &d->runs[i].r;
+        char a[32], b[32], c[32], e[32], t[40];
+        double p50 = pct(&r->total, 50);
+        fprintf(o, "<tr%s><td class=\"num\">%u</td><td title=\"", r->invariants.ok ? "" :
+                " class=\"failed\"", i + 1);
+        esc(o, r->scenario.description);
+        fprintf(o, "\" class=\"nw\">");
+        esc(o, r->scenario.name);
+        if (r->repetition)
+            fprintf(o, " <small>#%u</small>", r->repetition);
+        fprintf(o, "</td><td class=\"nw\">");
+        esc(o, r->scenario.pool);
+        fprintf(o, " / ");
+        esc(o, r->scenario.queue);
+        fprintf(o, " / ");
+        esc(o, r->scenario.handoff);
+        fprintf(o, "</td><td>%u / %u / %u</td>", r->scenario.requesters, r->scenario.workers,
+                r->scenario.cancellers);
+        fprintf(o, "<td class=\"num\">%s</td>", fmt_count(r->throughput_ops_s, t, sizeof t));
+        fprintf(o, "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+                   "<td class=\"num\">%s</td>",
+                fmt_ns(p50, a, sizeof a), fmt_ns(pct(&r->total, 99), b, sizeof b),
+                fmt_ns(pct(&r->total, 99.9), c, sizeof c),
+                fmt_ns(r->total.count ? (double)r->total.max : NAN, e, sizeof e));
+        if (r->cancel.attempted)
+            fprintf(o, "<td class=\"num\">%.1f%%</td>", 100.0 * r->cancel.success_rate);
+        else
+            fprintf(o, "<td class=\"num\">-</td>");
+        if (r->c2c_round_trip_ns > 0 && p50 == p50)
+            fprintf(o, "<td class=\"num\">%.1f&times;</td>", p50 / r->c2c_round_trip_ns);
+        else
+            fprintf(o, "<td class=\"num\">-</td>");
+        if (r->invariants.ok) {
+            fprintf(o, "<td class=\"good\">ok</td>");
+        } else {
+            fprintf(o, "<td class=\"bad\">FAILED: ");
+            esc(o, r->invariants.why);
+            fprintf(o, "</td>");
+        }
+        fprintf(o, "<td>%s</td></tr>\n", r->partial ? "<span class=\"bad\">partial</span>" : "");
+    }
+    fprintf(o, "</tbody></table></div>\n");
+}
+
+static void cancel_table(FILE *o, const struct pb_result_doc *d)
+{
+    struct doc_shape sh = shape_of(d);
+    fprintf(o, "<details><summary>Cancel outcomes as counts</summary><div class=\"scroll\"><table>"
+               "<thead><tr><th>run</th><th class=\"num\">attempted</th><th class=\"num\">won</th>"
+               "<th class=\"num\">lost</th><th class=\"num\">early</th><th class=\"num\">late</th>"
+               "<th class=\"num\">not cancelable</th><th class=\"num\">success</th></tr></thead>"
+               "<tbody>\n");
+    for (unsigned i = 0; i < d->nruns; i++) {
+        const struct pb_run_result *r = &d->runs[i].r;
+        const struct pb_cancel_outcomes *c = &r->cancel;
+        if (!c->attempted)
+            continue;
+        char lab[LABEL_MAX], v[6][40];
+        fprintf(o, "<tr><td>");
+        esc(o, run_label(r, sh, lab, sizeof lab));
+        fprintf(o, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s"
+                   "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s"
+                   "</td><td class=\"num\">%.1f%%</td></tr>\n",
+                fmt_count((double)c->attempted, v[0], 40), fmt_count((double)c->won, v[1], 40),
+                fmt_count((double)c->lost, v[2], 40), fmt_count((double)c->early, v[3], 40),
+                fmt_count((double)c->late, v[4], 40), fmt_count((double)c->not_cancelable, v[5], 40),
+                100.0 * c->success_rate);
+    }
+    fprintf(o, "</tbody></table></div></details>\n");
+}
+
+static void queue_service_table(FILE *o, const struct pb_result_doc *d)
+{
+    struct doc_shape sh = shape_of(d);
+    fprintf(o, "<details><summary>Queue wait and service as numbers</summary><div class=\"scroll\">"
+               "<table><thead><tr><th>run</th><th class=\"num\">queue wait p50</th>"
+               "<th class=\"num\">queue wait p99</th><th class=\"num\">service p50</th>"
+               "<th class=\"num\">service p99</th><th class=\"num\">total p50</th>"
+               "<th class=\"num\">total p99</th></tr></thead><tbody>\n");
+    for (unsigned i = 0; i < d->nruns; i++) {
+        const struct pb_run_result *r = &d->runs[i].r;
+        char lab[LABEL_MAX], v[6][32];
+        fprintf(o, "<tr><td>");
+        esc(o, run_label(r, sh, lab, sizeof lab));
+        fprintf(o, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s"
+                   "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s"
+                   "</td></tr>\n",
+                fmt_ns(pct(&r->queue_wait, 50), v[0], 32), fmt_ns(pct(&r->queue_wait, 99), v[1], 32),
+                fmt_ns(pct(&r->service, 50), v[2], 32), fmt_ns(pct(&r->service, 99), v[3], 32),
+                fmt_ns(pct(&r->total, 50), v[4], 32), fmt_ns(pct(&r->total, 99), v[5], 32));
+    }
+    fprintf(o, "</tbody></table></div></details>\n");
+}
+
+static void node_pair_table(FILE *o, const struct pb_result_doc *d)
+{
+    struct doc_shape sh = shape_of(d);
+    fprintf(o, "<details><summary>Node pairs as numbers</summary><div class=\"scroll\"><table>"
+               "<thead><tr><th>run</th><th class=\"num\">requester node</th>"
+               "<th class=\"num\">worker node</th><th class=\"num\">ops</th>"
+               "<th class=\"num\">p50</th><th class=\"num\">p99</th></tr></thead><tbody>\n");
+    for (unsigned i = 0; i < d->nruns; i++) {
+        const struct pb_run_result *r = &d->runs[i].r;
+        if (r->npairs < 2)
+            continue;
+        for (unsigned k = 0; k < r->npairs; k++) {
+            const struct pb_node_pair *p = &r->pairs[k];
+            char lab[LABEL_MAX], a[32], b[32], c[40];
+            fprintf(o, "<tr><td>");
+            esc(o, run_label(r, sh, lab, sizeof lab));
+            fprintf(o, "</td><td class=\"num\">%d</td><td class=\"num\">%d</td>"
+                       "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+                       "</tr>\n",
+                    p->requester_node, p->worker_node, fmt_count((double)p->total.count, c, 40),
+                    fmt_ns(pct(&p->total, 50), a, 32), fmt_ns(pct(&p->total, 99), b, 32));
+        }
+    }
+    fprintf(o, "</tbody></table></div></details>\n");
+}
+
+/* The context of every document, side by side. */
+static void context_table(FILE *o, const struct pb_html_input *in, unsigned n)
+{
+    fprintf(o, "<div class=\"scroll\"><table class=\"context\">\n");
+    if (n > 1) {
+        fprintf(o, "<thead><tr><th></th>");
+        for (unsigned f = 0; f < n; f++) {
+            fprintf(o, "<th>%c: ", 'A' + f);
+            esc(o, in[f].name);
+            fprintf(o, "</th>");
+        }
+        fprintf(o, "</tr></thead>\n");
+    }
+    fprintf(o, "<tbody>\n");
+    enum { S_DATE, S_HOST, S_CPU, S_NCPU, S_KERNEL, S_COMPILER, S_CFLAGS, S_GIT, S_TOPO,
+           S_PLACEMENT, S_C2C, S_TS, S_FUTEX, S_TSC, S_COMMAND, S_PARTIAL, S_SCHEMA, S_RUNS,
+           S_COUNT };
+    static const char *const names[S_COUNT] = {
+        "date", "host", "CPU", "CPUs online", "kernel", "compiler", "compiler flags",
+        "git commit", "topology", "placement", "calibration: core-to-core round trip",
+        "calibration: timestamp cost", "calibration: futex wake-to-run",
+        "calibration: TSC ticks per ns", "command", "partial session", "schema version", "runs",
+    };
+    for (int k = 0; k < S_COUNT; k++) {
+        fprintf(o, "<tr><th>%s</th>", names[k]);
+        for (unsigned f = 0; f < n; f++) {
+            const struct pb_context *c = &in[f].doc->ctx;
+            char b[64];
+            const char *v = b;
+            b[0] = 0;
+            switch (k) {
+            case S_DATE: v = c->date; break;
+            case S_HOST: v = c->host; break;
+            case S_CPU: v = c->cpu_model; break;
+            case S_NCPU: snprintf(b, sizeof b, "%u", c->ncpus_online); break;
+            case S_KERNEL: v = c->kernel; break;
+            case S_COMPILER: v = c->compiler; break;
+            case S_CFLAGS: v = c->cflags; break;
+            case S_GIT: v = c->git_commit; break;
+            case S_TOPO: v = c->topology; break;
+            case S_PLACEMENT: v = c->placement; break;
+            case S_C2C:
+                v = c->c2c_round_trip_ns > 0 ? fmt_ns(c->c2c_round_trip_ns, b, sizeof b)
+                                             : "not measured";
+                break;
+            case S_TS:
+                v = c->timestamp_overhead_ns > 0 ? fmt_ns(c->timestamp_overhead_ns, b, sizeof b)
+                                                 : "not measured";
+                break;
+            case S_FUTEX:
+                v = c->futex_wake_ns > 0 ? fmt_ns(c->futex_wake_ns, b, sizeof b) : "not measured";
+                break;
+            case S_TSC:
+                if (c->tsc_ticks_per_ns > 0)
+                    snprintf(b, sizeof b, "%.4f (%.3f GHz)", c->tsc_ticks_per_ns,
+                             c->tsc_ticks_per_ns);
+                else
+                    v = "unknown";
+                break;
+            case S_COMMAND: v = c->command; break;
+            case S_PARTIAL: v = c->partial ? "yes: interrupted, some runs missing or cut short"
+                                           : "no"; break;
+            case S_SCHEMA: snprintf(b, sizeof b, "%u", in[f].doc->schema_version); break;
+            case S_RUNS: snprintf(b, sizeof b, "%u", in[f].doc->nruns); break;
+            }
+            fprintf(o, "<td%s>", k == S_PARTIAL && c->partial ? " class=\"bad\"" : "");
+            if (v && *v)
+                esc(o, v);
+            else
+                fprintf(o, "<span class=\"dim\">-</span>");
+            fprintf(o, "</td>");
+        }
+        fprintf(o, "</tr>\n");
+    }
+    fprintf(o, "</tbody></table></div>\n");
+}
+
+/* ---- the comparison ------------------------------------------------------------ */
+
+struct match_row {
+    int idx[MAX_FILES];        /* run index in each file, -1: absent */
+};
+
+static void change_cell(FILE *o, double base, double v, bool higher_is_better)
+{
+    if (!(base == base) || !(v == v) || base <= 0) {
+        fprintf(o, "<td class=\"num\"></td>");
+        return;
+    }
+    double ch = 100.0 * (v - base) / base;
+    const char *cls = "";
+    if (fabs(ch) >= CHANGE_NOTEWORTHY)
+        cls = (ch > 0) == higher_is_better ? " better" : " worse";
+    fprintf(o, "<td class=\"num change%s\">%+.1f%%</td>", cls, ch);
+}
+
+static void comparison(struct render *R, const struct pb_html_input *in, unsigned n)
+{
+    FILE *o = R->out;
+    unsigned total = 0;
+    for (unsigned f = 0; f < n; f++)
+        total += in[f].doc->nruns;
+    struct match_row *rows = calloc(total ? total : 1, sizeof *rows);
+    bool *used[MAX_FILES] = { 0 };
+    for (unsigned f = 0; f < n; f++)
+        used[f] = calloc(in[f].doc->nruns ? in[f].doc->nruns : 1, sizeof(bool));
+    unsigned nrows = 0;
+    bool ok = rows != NULL;
+    for (unsigned f = 0; f < n; f++)
+        ok = ok && used[f];
+    if (!ok) {
+        fprintf(o, "<p class=\"note\">Out of memory for the comparison.</p>\n");
+        goto out;
+    }
+    for (unsigned f = 0; f < n; f++)
+        for (unsigned i = 0; i < in[f].doc->nruns; i++) {
+            if (used[f][i])
+                continue;
+            struct match_row *row = &rows[nrows++];
+            for (unsigned g = 0; g < n; g++)
+                row->idx[g] = -1;
+            row->idx[f] = (int)i;
+            used[f][i] = true;
+            for (unsigned g = f + 1; g < n; g++)
+                for (unsigned j = 0; j < in[g].doc->nruns; j++)
+                    if (!used[g][j] && same_run(&in[f].doc->runs[i].r, &in[g].doc->runs[j].r)) {
+                        row->idx[g] = (int)j;
+                        used[g][j] = true;
+                        break;
+                    }
+        }
+    fprintf(o, "<p>Runs are matched by scenario, strategies, thread counts and repetition. "
+               "Changes are against <b>A</b>; a change of %.0f%% or more is coloured "
+               "(<span class=\"better\">better</span>, <span class=\"worse\">worse</span>).</p>\n",
+            CHANGE_NOTEWORTHY);
+    fprintf(o, "<ul class=\"files\">");
+    for (unsigned f = 0; f < n; f++) {
+        fprintf(o, "<li><b>%c</b>: ", 'A' + f);
+        esc(o, in[f].name);
+        fprintf(o, " <span class=\"dim\">(");
+        esc(o, in[f].doc->ctx.date);
+        fprintf(o, ", ");
+        esc(o, in[f].doc->ctx.host);
+        fprintf(o, ", git ");
+        esc(o, in[f].doc->ctx.git_commit);
+        fprintf(o, ")</span></li>");
+    }
+    fprintf(o, "</ul>\n<div class=\"scroll\"><table class=\"compare\">\n<thead><tr><th "
+               "rowspan=\"2\">run</th>");
+    static const char *const metric[3] = { "ops/s", "p50", "p99" };
+    for (int m = 0; m < 3; m++)
+        fprintf(o, "<th class=\"group\" colspan=\"%u\">%s</th>", 2 * n - 1, metric[m]);
+    fprintf(o, "</tr><tr>");
+    for (int m = 0; m < 3; m++)
+        for (unsigned f = 0; f < n; f++) {
+            fprintf(o, "<th class=\"num\">%c</th>", 'A' + f);
+            if (f)
+                fprintf(o, "<th class=\"num\">&Delta;</th>");
+        }
+    fprintf(o, "</tr></thead>\n<tbody>\n");
+    struct doc_shape sh = { false, false };
+    for (unsigned f = 0; f < n; f++) {
+        struct doc_shape s = shape_of(in[f].doc);
+        sh.threads_vary |= s.threads_vary;
+        sh.reps |= s.reps;
+    }
+    for (unsigned k = 0; k < nrows; k++) {
+        const struct pb_run_result *first = NULL;
+        for (unsigned f = 0; f < n && !first; f++)
+            if (rows[k].idx[f] >= 0)
+                first = &in[f].doc->runs[rows[k].idx[f]].r;
+        char lab[LABEL_MAX];
+        fprintf(o, "<tr><td>");
+        esc(o, run_label(first, sh, lab, sizeof lab));
+        fprintf(o, "</td>");
+        for (int m = 0; m < 3; m++) {
+            double base = NAN;
+            for (unsigned f = 0; f < n; f++) {
+                double v = NAN;
+                if (rows[k].idx[f] >= 0) {
+                    const struct pb_run_result *r = &in[f].doc->runs[rows[k].idx[f]].r;
+                    v = m == 0 ? r->throughput_ops_s : pct(&r->total, m == 1 ? 50 : 99);
+                }
+                char b[40];
+                if (!(v == v))
+                    fprintf(o, "<td class=\"num dim\">absent</td>");
+                else if (m == 0)
+                    fprintf(o, "<td class=\"num\">%s</td>", fmt_count(v, b, sizeof b));
+                else
+                    fprintf(o, "<td class=\"num\">%s</td>", fmt_ns(v, b, sizeof b));
+                if (f == 0)
+                    base = v;
+                else
+                    change_cell(o, base, v, m == 0);
+            }
+        }
+        fprintf(o, "</tr>\n");
+    }
+    fprintf(o, "</tbody></table></div>\n");
+
+    /* Overlaid spectra of the matched runs. */
+    fprintf(o, "<h3>Latency spectra of matched runs</h3>\n<div class=\"grid\">\n");
+    unsigned drawn = 0, skipped = 0;
+    for (unsigned k = 0; k < nrows; k++) {
+        const struct pb_hist *h[MAX_FILES];
+        const char *labels[MAX_FILES];
+        char lab[MAX_FILES][LABEL_MAX + 64];
+        unsigned color[MAX_FILES], dash[MAX_FILES];
+        unsigned m = 0;
+        const struct pb_run_result *first = NULL;
+        for (unsigned f = 0; f < n; f++) {
+            if (rows[k].idx[f] < 0)
+                continue;
+            const struct pb_run_result *r = &in[f].doc->runs[rows[k].idx[f]].r;
+            if (!first)
+                first = r;
+            h[m] = &r->total;
+            char p50[32], p99[32];
+            snprintf(lab[m], sizeof lab[m], "%c (p50 %s, p99 %s)", 'A' + f,
+                     fmt_ns(pct(&r->total, 50), p50, sizeof p50),
+                     fmt_ns(pct(&r->total, 99), p99, sizeof p99));
+            labels[m] = lab[m];
+            color[m] = f;
+            dash[m] = 0;
+            m++;
+        }
+        if (m < 2)
+            continue;
+        if (drawn == MAX_COMPARE_CHARTS) {
+            skipped++;
+            continue;
+        }
+        char title[LABEL_MAX], rl[LABEL_MAX];
+        snprintf(title, sizeof title, "%s", run_label(first, sh, rl, sizeof rl));
+        spectrum_chart(R, title, h, labels, color, dash, m, 640, 360, NULL);
+        drawn++;
+    }
+    fprintf(o, "</div>\n");
+    if (!drawn)
+        fprintf(o, "<p class=\"dim\">No run appears in two files.</p>\n");
+    if (skipped)
+        fprintf(o, "<p class=\"dim\">%u more matched runs are in the table only.</p>\n", skipped);
+out:
+    free(rows);
+    for (unsigned f = 0; f < n; f++)
+        free(used[f]);
+}
+
+/* ---- the page ------------------------------------------------------------------ */
+
+static const char css[] =
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+    "margin:0 auto;max-width:1320px;padding:12px 28px 40px;color:#1d2327;background:#fff}\n"
+    "h1{font-size:26px;margin:12px 0 4px}h2{font-size:21px;margin:36px 0 8px;padding-bottom:4px;"
+    "border-bottom:2px solid #d0d7de}h3{font-size:16px;margin:26px 0 6px}\n"
+    ".sub{color:#57606a;margin:0 0 12px}nav{margin:8px 0 16px;font-size:13px}"
+    "nav a{margin-right:14px;color:#0b5cad;text-decoration:none}\n"
+    "table{border-collapse:collapse;font-size:13px;margin:8px 0}"
+    "th,td{padding:4px 9px;border-bottom:1px solid #e3e6ea;text-align:left;vertical-align:top}\n"
+    "thead th{background:#f2f4f7;border-bottom:1px solid #c9ced6}.num{text-align:right;"
+    "font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    "th.group{text-align:center;border-left:1px solid #d0d7de}"
+    "table.context th{background:#f7f8fa;font-weight:600;white-space:nowrap}\n"
+    "tr.failed td{background:#fdecea}.bad,.worse{color:#b3261e;font-weight:600}"
+    ".nw{white-space:nowrap}.good{color:#1a7f37}.better{color:#1a7f37;font-weight:600}.dim{color:#8c959f}\n"
+    ".note{background:#fff8e1;border-left:4px solid #e8a400;padding:8px 12px;margin:12px 0}\n"
+    "figure.chart{margin:14px 0}figcaption{font-size:12px;color:#57606a;margin-top:2px}\n"
+    "svg.chart{display:block;width:100%;height:auto}\n"
+    ".nochart{border:1px dashed #c9ced6;color:#57606a;padding:18px;font-size:13px}\n"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:8px 18px}\n"
+    ".grid figure.chart{margin:4px 0}.scroll{overflow-x:auto}\n"
+    "details{margin:6px 0 14px}summary{cursor:pointer;color:#0b5cad;font-size:13px}\n"
+    ".howto p,.howto li{max-width:900px}footer{margin-top:40px;color:#8c959f;font-size:12px}\n";
+
+static void howto(FILE *o)
+{
+    fprintf(o,
+            "<section class=\"howto\" id=\"howto\"><h2>How to read this</h2>\n<ul>\n"
+            "<li><b>Latency</b> is pend-to-completion: from the moment an operation is issued "
+            "(in open-loop runs, the moment it <i>should</i> have been issued, so a stall cannot "
+            "hide) to its completion. It splits into <b>queue wait</b> (issue to a worker taking "
+            "the work item) and <b>service</b> (taking it to completion).</li>\n"
+            "<li><b>Percentiles</b> come from merged log-linear histograms (HdrHistogram style, "
+            "under 0.8%% error), never from averages. The <b>percentile spectrum</b> puts "
+            "1/(1&minus;p) on a log scale, so every step to the right is one more nine: 90%%, "
+            "99%%, 99.9%%&hellip; A lower, flatter line is better; each line ends at the run's "
+            "maximum. Where lines cross, one strategy has the better median and the other the "
+            "better tail.</li>\n"
+            "<li><b>Throughput</b> counts completions of every kind per second of the measured "
+            "window (after warm-up). Compare strategies within one scenario; scenarios do "
+            "different work.</li>\n"
+            "<li><b>Cancel outcomes</b>: every attempt is <i>won</i> (the cancel completed the "
+            "operation), <i>lost</i> (the worker got there first), <i>early</i> (before the "
+            "cancel routine was set), <i>late</i> (after completion) or <i>not cancelable</i>. "
+            "Cancel success is won / attempted.</li>\n"
+            "<li><b>p50 / c2c</b> is the median latency as a multiple of the core-to-core cache "
+            "line round trip measured in the same run: the floor any handoff between two CPUs "
+            "pays.</li>\n"
+            "<li><b>Node pairs</b> split latency by the NUMA node of the requester and of the "
+            "worker; the off-diagonal cells are the remote handoffs.</li>\n"
+            "<li><b>Invariants</b> (every operation completed exactly once, nothing left "
+            "outstanding) are checked in every run; a failed run is shown in red and its numbers "
+            "should not be trusted. A <b>partial</b> run was interrupted.</li>\n"
+            "<li>Differences of a few percent between two sessions are often noise: repeat runs "
+            "(<code>pendbench run --repeat N</code>) before drawing conclusions.</li>\n"
+            "</ul></section>\n");
+}
+
+/* The sections of one document. `h` is the heading level of its
+ * sections; `id` prefixes their anchors. */
+static void doc_sections(struct render *R, const struct pb_result_doc *d, const char *id, int h)
+{
+    FILE *o = R->out;
+    fprintf(o, "<h%d id=\"%s-summary\">Summary</h%d>\n", h, id, h);
+    if (!d->nruns) {
+        fprintf(o, "<p class=\"dim\">This file holds no runs.</p>\n");
+        return;
+    }
+    unsigned failed = 0, partial = 0;
+    for (unsigned i = 0; i < d->nruns; i++) {
+        failed += !d->runs[i].r.invariants.ok;
+        partial += d->runs[i].r.partial;
+    }
+    if (failed)
+        fprintf(o, "<p class=\"note\"><b>%u run%s failed %s invariants</b>: %s numbers are "
+                   "not to be trusted.</p>\n", failed, failed == 1 ? "" : "s",
+                failed == 1 ? "its" : "their", failed == 1 ? "its" : "their");
+    if (partial || d->ctx.partial)
+        fprintf(o, "<p class=\"note\">The session was interrupted: some runs are missing or cut "
+                   "short (marked partial).</p>\n");
+    summary_table(R->out, d);
+    fprintf(o, "<h%d id=\"%s-latency\">Latency percentile spectrum</h%d>\n", h, id, h);
+    doc_spectra(R, d);
+    fprintf(o, "<h%d id=\"%s-throughput\">Throughput</h%d>\n", h, id, h);
+    doc_throughput(R, d, "Throughput per strategy");
+    fprintf(o, "<h%d id=\"%s-cancel\">Cancel outcomes</h%d>\n", h, id, h);
+    bool any_cancel = false;
+    for (unsigned i = 0; i < d->nruns; i++)
+        any_cancel |= d->runs[i].r.cancel.attempted > 0;
+    if (any_cancel) {
+        doc_cancels(R, d);
+        cancel_table(o, d);
+    } else {
+        fprintf(o, "<p class=\"dim\">No run attempted a cancel.</p>\n");
+    }
+    fprintf(o, "<h%d id=\"%s-queue\">Queue wait and service</h%d>\n", h, id, h);
+    doc_queue_service(R, d);
+    queue_service_table(o, d);
+    bool any_pairs = false;
+    for (unsigned i = 0; i < d->nruns; i++)
+        any_pairs |= d->runs[i].r.npairs > 1;
+    if (any_pairs) {
+        fprintf(o, "<h%d id=\"%s-nodes\">Node pairs</h%d>\n<div class=\"grid\">\n", h, id, h);
+        doc_heatmaps(R, d);
+        fprintf(o, "</div>\n");
+        node_pair_table(o, d);
+    }
+}
+
+static int render_page(FILE *page, const struct pb_html_input *in, unsigned n,
+                       const struct pb_html_options *opt, struct pb_html_stats *st, char *err,
+                       size_t errlen)
+{
+    char *body = NULL;
+    size_t body_len = 0;
+    FILE *o = open_memstream(&body, &body_len);
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    struct render R = { .out = o, .opt = opt, .st = st, .next_chart = 0 };
+    if (n >= 2) {
+        fprintf(o, "<section id=\"comparison\"><h2>Comparison</h2>\n");
+        comparison(&R, in, n);
+        fprintf(o, "<h3 id=\"context\">Context, side by side</h3>\n");
+        context_table(o, in, n);
+        fprintf(o, "</section>\n");
+        for (unsigned f = 0; f < n; f++) {
+            char id[8];
+            snprintf(id, sizeof id, "f%c", 'a' + f);
+            fprintf(o, "<section id=\"%s\"><h2>%c: ", id, 'A' + f);
+            esc(o, in[f].name);
+            fprintf(o, "</h2>\n");
+            doc_sections(&R, in[f].doc, id, 3);
+            fprintf(o, "</section>\n");
+        }
+    } else {
+        fprintf(o, "<section id=\"results\">\n");
+        doc_sections(&R, in[0].doc, "fa", 2);
+        fprintf(o, "<h2 id=\"context\">Context</h2>\n");
+        context_table(o, in, n);
+        fprintf(o, "</section>\n");
+    }
+    howto(o);
+    if (fclose(o) != 0 || !body) {
+        free(body);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+
+    const struct pb_context *c0 = &in[0].doc->ctx;
+    fprintf(page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                  "<meta name=\"generator\" content=\"pendbench report\">\n<title>pendbench "
+                  "report: ");
+    if (n >= 2)
+        fprintf(page, "%u result files compared", n);
+    else {
+        esc(page, c0->host);
+        fprintf(page, ", ");
+        esc(page, c0->date);
+    }
+    fprintf(page, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n"
+                  "<h1>pendbench report</h1>\n<p class=\"sub\">", css);
+    if (n >= 2) {
+        fprintf(page, "%u result files compared: ", n);
+        for (unsigned f = 0; f < n; f++) {
+            fprintf(page, "%s<b>%c</b> ", f ? ", " : "", 'A' + f);
+            esc(page, in[f].name);
+        }
+    } else {
+        esc(page, in[0].name);
+        fprintf(page, " &middot; %u run%s &middot; ", in[0].doc->nruns,
+                in[0].doc->nruns == 1 ? "" : "s");
+        esc(page, c0->host);
+        fprintf(page, " &middot; ");
+        esc(page, c0->date);
+        fprintf(page, " &middot; git ");
+        esc(page, c0->git_commit);
+    }
+    fprintf(page, "</p>\n<nav>");
+    if (n >= 2) {
+        fprintf(page, "<a href=\"#comparison\">Comparison</a><a href=\"#context\">Context</a>");
+        for (unsigned f = 0; f < n; f++)
+            fprintf(page, "<a href=\"#f%c\">%c</a>", 'a' + f, 'A' + f);
+    } else {
+        fprintf(page, "<a href=\"#fa-summary\">Summary</a><a href=\"#fa-latency\">Latency</a>"
+                      "<a href=\"#fa-throughput\">Throughput</a><a href=\"#fa-cancel\">Cancel "
+                      "outcomes</a><a href=\"#fa-queue\">Queue wait and service</a>");
+        bool pairs = false;
+        for (unsigned i = 0; i < in[0].doc->nruns; i++)
+            pairs |= in[0].doc->runs[i].r.npairs > 1;
+        if (pairs)
+            fprintf(page, "<a href=\"#fa-nodes\">Node pairs</a>");
+        fprintf(page, "<a href=\"#context\">Context</a>");
+    }
+    fprintf(page, "<a href=\"#howto\">How to read this</a></nav>\n</header>\n");
+    if (opt && opt->no_charts) {
+        fprintf(page, "<p class=\"note\">Charts were turned off for this report; the tables "
+                      "hold every number.</p>\n");
+    } else if (st->gnuplot_missing) {
+        fprintf(page, "<p class=\"note\"><b>Charts need gnuplot</b> (Debian: the gnuplot-nox "
+                      "package), and it could not be run: ");
+        esc(page, st->note);
+        fprintf(page, ". The tables below hold every number.</p>\n");
+    } else if (st->charts_failed) {
+        fprintf(page, "<p class=\"note\">%u chart%s could not be drawn: ", st->charts_failed,
+                st->charts_failed == 1 ? "" : "s");
+        esc(page, st->note);
+        fprintf(page, ".</p>\n");
+    }
+    fwrite(body, 1, body_len, page);
+    free(body);
+    fprintf(page, "<footer>Written by <code>pendbench report</code>. A self-contained page: "
+                  "inline styles and SVG, no script, nothing fetched.</footer>\n"
+                  "</body>\n</html>\n");
+    return 0;
+}
+
+int pb_html_render(FILE *out, const struct pb_html_input *in, unsigned n,
+                   const struct pb_html_options *opt, struct pb_html_stats *stats, char *err,
+                   size_t errlen)
+{
+    struct pb_html_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    if (n == 0 || !in) {
+        snprintf(err, errlen, "no result to report");
+        return -1;
+    }
+    if (n > MAX_FILES) {
+        snprintf(err, errlen, "at most %d result files side by side (%u given)", MAX_FILES, n);
+        return -1;
+    }
+    for (unsigned f = 0; f < n; f++)
+        if (!in[f].doc || !in[f].name) {
+            snprintf(err, errlen, "result %u: no document", f + 1);
+            return -1;
+        }
+    if (render_page(out, in, n, opt, stats, err, errlen) != 0)
+        return -1;
+    if (fflush(out) != 0 || ferror(out)) {
+        snprintf(err, errlen, "cannot write the page: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int pb_html_write(const char *path, const struct pb_html_input *in, unsigned n,
+                  const struct pb_html_options *opt, struct pb_html_stats *stats, char *err,
+                  size_t errlen)
+{
+    if (strcmp(path, "-") == 0)
+        return pb_html_render(stdout, in, n, opt, stats, err, errlen);
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    char why[256];
+    if (pb_html_render(f, in, n, opt, stats, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        fclose(f);
+        unlink(tmp);
+        return -1;
+    }
+    if (fsync(fd) != 0) {
+        snprintf(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(errno));
+        fclose(f);
+        unlink(tmp);
+        return -1;
+    }
+    if (fclose(f) != 0) {
+        snprintf(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot rename %s to it: %s", path, tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    /* The directory entry, best effort. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+int pb_html_report_file(const char *json_path, const char *html_path,
+                        const struct pb_html_options *opt, struct pb_html_stats *stats, char *err,
+                        size_t errlen)
+{
+    struct pb_result_doc doc;
+    if (pb_result_read(json_path, &doc, err, errlen) != 0) {
+        pb_result_doc_free(&doc);
+        return -1;
+    }
+    struct pb_html_input in = { json_path, &doc };
+    int rc = pb_html_write(html_path, &in, 1, opt, stats, err, errlen);
+    pb_result_doc_free(&doc);
+    return rc;
+}

@@ -1,0 +1,70 @@
+/* The HTML report: one self-contained page (inline CSS and inline SVG, no
+ * script, no network) from one or more result documents (pb_result.h).
+ * Charts are drawn by gnuplot (gnuplot-nox, svg terminal), run once per
+ * chart with the data inline in its script; without gnuplot the page
+ * still renders, with every table and a note that charts need gnuplot. */
+#ifndef PB_HTML_H
+#define PB_HTML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "pb_result.h"
+
+/* One result document and the name it is shown under (usually its path). */
+struct pb_html_input {
+    const char *name;
+    const struct pb_result_doc *doc;
+};
+
+struct pb_html_options {
+    const char *gnuplot;       /* program run for the charts (PATH search); NULL: "gnuplot" */
+    bool no_charts;            /* tables only (the page says so) */
+    double chart_timeout_s;    /* per chart; 0: 30 s */
+};
+
+/* What a rendering did, for the caller's warnings. */
+struct pb_html_stats {
+    unsigned charts;           /* charts embedded */
+    unsigned charts_failed;    /* charts gnuplot could not draw (note in the page) */
+    bool gnuplot_missing;      /* gnuplot could not be started: no chart at all */
+    char note[256];            /* the first chart problem, in words; empty when none */
+};
+
+/* Writes the page to a stream. opt, stats: may be NULL. 0, or -1 when the
+ * stream failed (err says so). A chart that fails is a note in the page
+ * (and in stats), never an error. */
+int pb_html_render(FILE *out, const struct pb_html_input *in, unsigned n,
+                   const struct pb_html_options *opt, struct pb_html_stats *stats,
+                   char *err, size_t errlen);
+
+/* The same page written to `path` atomically (path.tmp.<pid>, fsync,
+ * rename; on failure the temporary file is removed and `path` untouched);
+ * "-" writes to stdout. 0, or -1 with a message naming the file. */
+int pb_html_write(const char *path, const struct pb_html_input *in, unsigned n,
+                  const struct pb_html_options *opt, struct pb_html_stats *stats,
+                  char *err, size_t errlen);
+
+/* Reads the result file json_path and writes its report to html_path (the
+ * default suite's report.html). 0, or -1 with pb_result_read's or the
+ * writer's message in err. */
+int pb_html_report_file(const char *json_path, const char *html_path,
+                        const struct pb_html_options *opt, struct pb_html_stats *stats,
+                        char *err, size_t errlen);
+
+/* Runs gnuplot (`program`, NULL: "gnuplot") on `script` with stdout
+ * captured: the script must draw with the svg terminal to stdout. On
+ * success *svg is a malloc'd, NUL-terminated <svg> element: the XML prolog
+ * dropped, every id (and reference to one) prefixed with id_prefix so that
+ * several charts can share a page, <title> replaced by `title` (escaped).
+ * Returns 0; -1 with err (gnuplot's first error line, a timeout, ...);
+ * -2 when the program could not be started at all (not installed). */
+int pb_gnuplot_svg(const char *program, const char *script, size_t script_len,
+                   double timeout_s, const char *id_prefix, const char *title,
+                   char **svg, char *err, size_t errlen);
+
+/* HTML-escapes s (& < > " ') to the stream. */
+void pb_html_escape(FILE *out, const char *s);
+
+#endif
