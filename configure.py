@@ -37,6 +37,8 @@ TEST_DIRS = [
     ("workloads", "workloads/test", ["workloads", "core"], None),
     ("reports", "reports/test", ["reports", "workloads", "core"], None),
     ("gbench", "bench/gbench/test", ["core"], None),
+    # Runs the pendbench program of the same variant.
+    ("cli", "bench/pendbench/test", [], None),
 ]
 
 
@@ -241,7 +243,8 @@ def main():
             w(f"  cc = {v['cc']}\n  cxx = {v['cxx']}\n  ldflags = {v['ldflags']}\n  libs = {blibs}")
             tests.append(b)
             stamp = f"{vname}/test/{tname}.passed"
-            w(f"build {stamp}: run_test {b}")
+            needs = f" | {vname}/pendbench" if tname == "cli" else ""
+            w(f"build {stamp}: run_test {b}{needs}")
             w("  args = --jobs=2 --timeout 600")
             if vname == "build-tsan":
                 # A report fails the test (by default TSan only prints).
@@ -259,7 +262,7 @@ def main():
         w(f"build {short}: phony {' '.join(b + t)}")
         if short != "clang":
             w(f"build test-{short}: phony {' '.join(s)}")
-    w("build check: phony test test-asan test-tsan clang")
+    w("build check: phony all test test-asan test-tsan clang")
     w("default all")
     with open(os.path.join(ROOT, "build.ninja"), "w") as f:
         f.write("\n".join(out) + "\n")

@@ -1,11 +1,129 @@
 /* The verbs that run scenarios: the default suite, run, sweep. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "pb_history.h"
+#include "pb_html.h"
+#include "pb_result.h"
 #include "pb_tsc.h"
+
+/* ---- history: every invocation is also recorded (pb_history.h) ---------------- */
+
+static struct {
+    bool off;                  /* --no-history */
+    const char *db;            /* --history-db; NULL: PB_HISTORY_DEFAULT */
+    char command[512];         /* the command line, for the record */
+} history;
+
+/* --no-history / --history-db PATH, for the suite, run and sweep. Returns 1
+ * handled (advancing *i), 0 not mine, -1 error (printed). */
+static int history_option(const char *verb, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--no-history") == 0) {
+        history.off = true;
+        (*i)++;
+        return 1;
+    }
+    if (strncmp(a, "--history-db", 12) != 0 || (a[12] != 0 && a[12] != '='))
+        return 0;
+    const char *value = a[12] == '=' ? a + 13 : (*i + 1 < argc ? argv[*i + 1] : NULL);
+    if (!value || !*value) {
+        fprintf(stderr, "pendbench %s: --history-db needs a file name\n", verb);
+        return -1;
+    }
+    history.db = value;
+    *i += a[12] == '=' ? 1 : 2;
+    return 1;
+}
+
+static void note_command(int argc, char **argv)
+{
+    size_t used = (size_t)snprintf(history.command, sizeof history.command, "pendbench");
+    for (int k = 0; k < argc && used < sizeof history.command; k++) {
+        bool quote = strpbrk(argv[k], " \t\"'$\\") != NULL || !argv[k][0];
+        used += (size_t)snprintf(history.command + used, sizeof history.command - used,
+                                 quote ? " '%s'" : " %s", argv[k]);
+    }
+}
+
+/* The context pb_save_results writes, for a record with no result file. */
+static void history_context(struct pb_context *ctx, const struct pb_run_result *runs, unsigned n,
+                            const struct pb_topo *topo)
+{
+    pb_context_collect(ctx, topo ? pb_topo_description(topo) : "machine");
+    for (unsigned i = 0; i < n; i++) {
+        if (runs[i].c2c_round_trip_ns > 0 && ctx->c2c_round_trip_ns == 0)
+            ctx->c2c_round_trip_ns = runs[i].c2c_round_trip_ns;
+        if (runs[i].timestamp_overhead_ns > 0 && ctx->timestamp_overhead_ns == 0)
+            ctx->timestamp_overhead_ns = runs[i].timestamp_overhead_ns;
+        if (runs[i].futex_wake_ns > 0 && ctx->futex_wake_ns == 0)
+            ctx->futex_wake_ns = runs[i].futex_wake_ns;
+        if (runs[i].partial)
+            ctx->partial = true;
+    }
+    ctx->tsc_ticks_per_ns = pb_tsc_ticks_per_ns();
+}
+
+/* Called after the result file is written (or failed): a history that
+ * cannot be written costs a warning, never the results or the exit status. */
+static void record_history(const char *verb, const struct pb_run_result *runs, unsigned n,
+                           const struct pb_topo *topo, const char *result_path)
+{
+    if (history.off || n == 0)
+        return;
+    const char *db = history.db ? history.db : PB_HISTORY_DEFAULT;
+    if (!history.db && mkdir("results", 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "pendbench %s: history not recorded: cannot create results/: %s\n", verb,
+                strerror(errno));
+        return;
+    }
+    struct pb_context ctx;
+    struct pb_result_doc doc;
+    char err[512];
+    /* The file's own context (its date, its calibration), when there is one. */
+    if (result_path && pb_result_read(result_path, &doc, err, sizeof err) == 0)
+        ctx = doc.ctx;
+    else
+        history_context(&ctx, runs, n, topo);
+    if (result_path)
+        pb_result_doc_free(&doc);
+    if (!ctx.command[0])
+        snprintf(ctx.command, sizeof ctx.command, "%s", history.command);
+    /* Absolute, so the record still finds the file from another directory. */
+    char *abs = result_path ? realpath(result_path, NULL) : NULL;
+    if (pb_history_record(db, &ctx, runs, n, abs ? abs : result_path, err, sizeof err) != 0)
+        fprintf(stderr, "pendbench %s: history not recorded: %s\n", verb, err);
+    free(abs);
+}
+
+/* The default suite's report.html beside its result.json, drawn from the
+ * file just written: a report that cannot be written costs a warning, never
+ * the results or the exit status. */
+static void write_suite_report(const char *verb, const char *result_path)
+{
+    char html[600], err[512];
+    const char *slash = strrchr(result_path, '/');
+    int dirlen = slash ? (int)(slash - result_path) + 1 : 0;
+    snprintf(html, sizeof html, "%.*sreport.html", dirlen, result_path);
+    struct pb_html_stats st;
+    if (pb_html_report_file(result_path, html, NULL, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "pendbench %s: warning: no report.html: %s\n", verb, err);
+        return;
+    }
+    printf("report: %s\n", html);
+    if (st.gnuplot_missing)
+        fprintf(stderr, "pendbench %s: warning: the report has no charts: charts need gnuplot "
+                        "(gnuplot-nox): %s\n", verb, st.note);
+    else if (st.charts_failed)
+        fprintf(stderr, "pendbench %s: warning: %u chart%s of the report could not be drawn: %s\n",
+                verb, st.charts_failed, st.charts_failed == 1 ? "" : "s", st.note);
+}
 
 /* Runs the list; prints the table; saves. Returns the exit status. */
 static int run_all(const char *verb, struct pb_scenario *sc, unsigned n, const int *baseline_of,
@@ -94,7 +212,10 @@ static int run_all(const char *verb, struct pb_scenario *sc, unsigned n, const i
             status = PB_EXIT_FAILED;
         else if (written[0])
             printf("results: %s\n", written);
+        if (suite_dir && written[0])
+            write_suite_report(verb, written);
     }
+    record_history(verb, res, done, topo, written[0] ? written : NULL);
     for (unsigned k = 0; k < done; k++)
         pb_run_result_free(&res[k]);
     free(res);
@@ -140,18 +261,22 @@ static void run_usage(FILE *f)
     fprintf(f,
             "usage: pendbench run [--scenario NAME | JOBFILE] [OPTIONS] [--repeat N]\n"
             "                     [--json FILE] [--topology DESC | --topology-xml FILE] [--quiet]\n"
+            "                     [--no-history | --history-db PATH]\n"
             "\n"
             "Runs one scenario: a built-in (see `pendbench list`), the jobs of an INI job\n"
             "file ([global] plus one section per job; keys are the option names below),\n"
             "or the defaults changed by options. Options given before JOBFILE apply to\n"
             "every job; a job's own keys override them. --repeat runs each job N times\n"
             "(compare uses the repetitions for significance). --json writes the result\n"
-            "file (atomically; '-' for stdout).\n\n");
+            "file (atomically; '-' for stdout). Every invocation is also recorded in\n"
+            "the history database, " PB_HISTORY_DEFAULT " (--history-db PATH: another;\n"
+            "--no-history: not at all), for `pendbench history` and `compare --baseline`.\n\n");
     print_scenario_options(f);
 }
 
 int pb_cmd_run(int argc, char **argv)
 {
+    note_command(argc, argv);
     struct pb_scenario base;
     pb_scenario_defaults(&base);
     struct pb_topo *topo = NULL;
@@ -179,6 +304,11 @@ int pb_cmd_run(int argc, char **argv)
             i++;
             continue;
         }
+        int h = history_option("run", argc, argv, &i);
+        if (h < 0)
+            goto usage_err;
+        if (h > 0)
+            continue;
         if (pb_next_option(argc, argv, &i, "run", key, sizeof key, &value) != 0)
             goto usage_err;
         int t = pb_topology_option(key, value, &topo);
@@ -257,7 +387,9 @@ static void sweep_usage(FILE *f)
             "Runs one scenario (default: steady) for every combination of the listed\n"
             "strategies and thread counts (--threads sets requesters = workers = N).\n"
             "A list may be 'all'. Unlisted kinds keep the scenario's strategy. The\n"
-            "first combination is the baseline of the 'vs base' column.\n");
+            "first combination is the baseline of the 'vs base' column. The runs are\n"
+            "recorded in " PB_HISTORY_DEFAULT " (--history-db PATH: another;\n"
+            "--no-history: not at all).\n");
 }
 
 static int split_list(const char *verb, const char *key, const char *value, char out[][PB_NAME_MAX],
@@ -299,6 +431,7 @@ static int split_list(const char *verb, const char *key, const char *value, char
 
 int pb_cmd_sweep(int argc, char **argv)
 {
+    note_command(argc, argv);
     struct pb_scenario base;
     char err[512];
     pb_scenario_builtin(&base, "steady", err, sizeof err);
@@ -323,6 +456,11 @@ int pb_cmd_sweep(int argc, char **argv)
             i++;
             continue;
         }
+        int h = history_option("sweep", argc, argv, &i);
+        if (h < 0)
+            goto usage_err;
+        if (h > 0)
+            continue;
         if (pb_next_option(argc, argv, &i, "sweep", key, sizeof key, &value) != 0)
             goto usage_err;
         int t = pb_topology_option(key, value, &topo);
@@ -409,7 +547,7 @@ usage_err:
 static void suite_usage(FILE *f)
 {
     fprintf(f,
-            "usage: pendbench [--quick] [--quiet] [--json FILE]\n"
+            "usage: pendbench [--quick] [--quiet] [--json FILE] [--no-history | --history-db PATH]\n"
             "\n"
             "The default suite: every built-in scenario, and the strategies that matter\n"
             "side by side (queues against the global-mutex baseline, pools against\n"
@@ -417,11 +555,15 @@ static void suite_usage(FILE *f)
             "the same run. About a minute on 2 cores (--quick: about 15 s). Writes\n"
             "results/<timestamp>/result.json and points results/latest at it (--json\n"
             "FILE writes there instead). The cross-node scenario runs on a simulated\n"
-            "two-node topology when the machine has one node.\n");
+            "two-node topology when the machine has one node. Every invocation is also\n"
+            "recorded in the history database, " PB_HISTORY_DEFAULT " (--history-db\n"
+            "PATH: another; --no-history: not at all), for `pendbench history` and\n"
+            "`pendbench compare --baseline last|COMMIT`.\n");
 }
 
 int pb_cmd_suite(int argc, char **argv)
 {
+    note_command(argc, argv);
     bool quick = false, quiet = false;
     const char *json = NULL;
     for (int i = 0; i < argc; i++) {
@@ -434,6 +576,16 @@ int pb_cmd_suite(int argc, char **argv)
             quiet = true;
         } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             json = argv[++i];
+        } else if (strncmp(argv[i], "--no-history", 12) == 0 ||
+                   strncmp(argv[i], "--history-db", 12) == 0) {
+            int h = history_option("suite", argc, argv, &i);
+            if (h <= 0) {
+                if (h == 0)
+                    fprintf(stderr, "pendbench: unknown option '%s' (see `pendbench --help`)\n",
+                            argv[i]);
+                return PB_EXIT_USAGE;
+            }
+            i--;               /* the loop's i++ */
         } else {
             fprintf(stderr, "pendbench: unknown option '%s' (see `pendbench --help`)\n", argv[i]);
             return PB_EXIT_USAGE;

@@ -17,6 +17,10 @@ int pb_cmd_stress(int argc, char **argv);
 int pb_cmd_topo(int argc, char **argv);
 int pb_cmd_list(int argc, char **argv);
 int pb_cmd_demo(int argc, char **argv);
+int pb_cmd_report(int argc, char **argv);
+int pb_cmd_compare(int argc, char **argv);
+int pb_cmd_export(int argc, char **argv);
+int pb_cmd_history(int argc, char **argv);
 
 /* Exit statuses: 0 ok, 1 a run's invariants (or stress) failed, 2 bad
  * input or a run that could not start. */

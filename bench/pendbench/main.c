@@ -23,6 +23,10 @@ static void usage(FILE *f)
             "  topo       the topology and the thread placement plan\n"
             "  list       strategies, scenarios and options\n"
             "  demo       the model driven directly through the flt_* API\n"
+            "  report     result files to one self-contained HTML page, compared side by side\n"
+            "  compare    two result files (or a recorded run): changes, significance, verdicts\n"
+            "  export     a result file as Google Benchmark JSON (for its compare.py) or CSV\n"
+            "  history    the trend of a figure across recorded runs and commits\n"
             "\n"
             "`pendbench VERB --help` describes each verb. Exit status: 0 ok, 1 a run's\n"
             "invariants failed, 2 bad input.\n");
@@ -39,7 +43,11 @@ int main(int argc, char **argv)
     }
     static const struct { const char *name; int (*fn)(int, char **); } verbs[] = {
         { "run", pb_cmd_run }, { "sweep", pb_cmd_sweep }, { "stress", pb_cmd_stress },
+        { "report", pb_cmd_report },
         { "topo", pb_cmd_topo }, { "list", pb_cmd_list }, { "demo", pb_cmd_demo },
+        { "compare", pb_cmd_compare },
+        { "export", pb_cmd_export },
+        { "history", pb_cmd_history },
     };
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (strcmp(argv[1], verbs[i].name) == 0)

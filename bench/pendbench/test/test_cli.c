@@ -1,0 +1,166 @@
+/* The pendbench command as a user meets it: every verb answers --help,
+ * bad input gets a clear message and exit status 2 (never a crash), good
+ * input works. Runs the `pendbench` program built beside this test. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+static char prog[PATH_MAX];
+static char out[65536];
+
+static void find_program(void)
+{
+    char self[PATH_MAX - 16];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert_gt(n, 0);
+    self[n] = 0;
+    /* <variant>/test/cli-test -> <variant>/pendbench */
+    char *slash = strrchr(self, '/');
+    *slash = 0;
+    slash = strrchr(self, '/');
+    *slash = 0;
+    snprintf(prog, sizeof prog, "%s/pendbench", self);
+    cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
+}
+
+/* Runs pendbench with args (NULL-terminated) in `dir`; stdout and stderr
+ * together in `out`. Returns the exit status, or 128+signal. */
+static int run(const char *dir, const char *const *args)
+{
+    if (!prog[0])
+        find_program();
+    char tmpl[] = "/tmp/pb-cli-XXXXXX";
+    int fd = mkstemp(tmpl);
+    cr_assert_geq(fd, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (dir && chdir(dir) != 0)
+            _exit(99);
+        const char *argv[32] = { prog };
+        for (int i = 0; args[i] && i < 30; i++)
+            argv[i + 1] = args[i];
+        alarm(120);
+        execv(prog, (char *const *)argv);
+        _exit(98);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, out, sizeof out - 1);
+    out[n > 0 ? n : 0] = 0;
+    close(fd);
+    unlink(tmpl);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+#define RUN(...) run(NULL, (const char *const[]){ __VA_ARGS__, NULL })
+
+Test(cli, every_verb_has_help)
+{
+    const char *verbs[] = { "run", "sweep", "stress", "topo", "list", "demo" };
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        cr_expect_eq(RUN(verbs[i], "--help"), 0, "%s --help: %s", verbs[i], out);
+        cr_expect(strstr(out, "usage: pendbench") != NULL, "%s --help: %s", verbs[i], out);
+    }
+    cr_expect_eq(RUN("--help"), 0);
+    cr_expect(strstr(out, "default suite") != NULL, "%s", out);
+}
+
+static void expect_usage_error(int rc, const char *must_mention)
+{
+    cr_expect_eq(rc, 2, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, must_mention) != NULL, "message lacks '%s': %s", must_mention, out);
+}
+
+Test(cli, bad_input_is_a_clear_error_with_status_2)
+{
+    expect_usage_error(RUN("frobnicate"), "unknown verb 'frobnicate'");
+    expect_usage_error(RUN("run", "--queue", "nope"), "queue");
+    expect_usage_error(RUN("run", "--no-such-option", "1"), "no-such-option");
+    expect_usage_error(RUN("run", "--cancel-fraction", "1.5"), "cancel-fraction");
+    expect_usage_error(RUN("run", "--inflight"), "inflight");
+    expect_usage_error(RUN("run", "--repeat", "0"), "repeat");
+    expect_usage_error(RUN("run", "/nonexistent/jobs.ini"), "jobs.ini");
+    expect_usage_error(RUN("run", "--topology", "pack:banana"), "topology");
+    expect_usage_error(RUN("run", "--topology-xml", "/nonexistent.xml"), "nonexistent.xml");
+    expect_usage_error(RUN("topo", "--placement", "sideways"), "sideways");
+    expect_usage_error(RUN("topo", "--placement", "cross-node", "--topology", "pack:1 core:2 pu:1"),
+                       "Simulate it");
+    expect_usage_error(RUN("stress", "--duration", "-3"), "duration");
+    expect_usage_error(RUN("stress", "--handoff", "nope"), "handoff");
+    expect_usage_error(RUN("sweep", "--threads", "0"), "threads");
+    expect_usage_error(RUN("list", "--xml"), "--xml");
+    expect_usage_error(RUN("--bogus"), "--bogus");
+}
+
+Test(cli, job_file_errors_name_file_line_and_key)
+{
+    char dir[] = "/tmp/pb-cli-jobs-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/bad.ini", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "[global]\nduration=1s\n\n[job]\nqueu=percpu-mpsc\n");
+    fclose(f);
+    expect_usage_error(run(NULL, (const char *const[]){ "run", path, NULL }), "bad.ini:5");
+    cr_expect(strstr(out, "queu") != NULL, "%s", out);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(cli, topo_json_lists_every_thread)
+{
+    cr_assert_eq(RUN("topo", "--topology", "pack:2 numa:2 core:2 pu:1", "--placement", "scatter",
+                     "--requesters", "2", "--workers", "2", "--cancellers", "1", "--json"), 0, "%s", out);
+    json_error_t e;
+    json_t *root = json_loads(out, 0, &e);
+    cr_assert_not_null(root, "not JSON: %s: %s", e.text, out);
+    json_t *threads = json_object_get(root, "threads");
+    cr_assert_eq(json_array_size(threads), 5);
+    for (size_t i = 0; i < json_array_size(threads); i++) {
+        json_t *t = json_array_get(threads, i);
+        const char *keys[] = { "role", "index", "pu", "numa_node", "os_cpu" };
+        for (size_t k = 0; k < 5; k++)
+            cr_expect_not_null(json_object_get(t, keys[k]), "thread %zu lacks %s", i, keys[k]);
+    }
+    json_decref(root);
+}
+
+Test(cli, run_writes_a_valid_result_and_stress_catches_broken, .timeout = 180)
+{
+    char dir[] = "/tmp/pb-cli-run-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    int rc = run(NULL, (const char *const[]){ "run", "--scenario", "cancel-storm", "--ops", "2000",
+                                             "--warmup", "0", "--quiet", "--json", path, NULL });
+    cr_assert_eq(rc, 0, "%s", out);
+    json_error_t e;
+    json_t *root = json_load_file(path, 0, &e);
+    cr_assert_not_null(root, "%s", e.text);
+    json_t *r0 = json_array_get(json_object_get(root, "runs"), 0);
+    cr_expect(json_is_true(json_object_get(json_object_get(r0, "invariants"), "ok")));
+    cr_expect_gt(json_integer_value(json_object_get(json_object_get(r0, "cancel"), "attempted")), 0);
+    json_decref(root);
+    unlink(path);
+    rmdir(dir);
+
+#ifdef PB_TSAN
+    /* The broken handoff's deliberate race would stop TSan (halt_on_error). */
+    return;
+#endif
+    rc = RUN("stress", "--handoff", "broken", "--duration", "3");
+    cr_expect_eq(rc, 1, "stress must fail on the broken handoff: %s", out);
+    cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
+    cr_expect(strstr(out, "--seed") != NULL, "%s", out);
+}
