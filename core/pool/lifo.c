@@ -111,9 +111,10 @@ static _Atomic uint32_t *link_of(struct pb_pool *p, uint32_t i, char **block)
 
 static uint32_t index_of(struct pb_pool *p, const void *block)
 {
-    /* relaxed: the caller got this block from us, so its slab's
-     * publication happens-before this call. */
-    unsigned k = atomic_load_explicit(&p->nslabs, memory_order_relaxed);
+    /* acquire: the scan starts at the newest slab, which may have been
+     * published after the caller got its block (its fields are written
+     * before grow's release store of nslabs). */
+    unsigned k = atomic_load_explicit(&p->nslabs, memory_order_acquire);
     while (k-- > 0) {
         const struct slab_ref *s = &p->slabs[k];
         /* unsigned: an address below the slab wraps to a large offset. */
@@ -196,9 +197,8 @@ static void *lifo_grow(struct pb_pool *p, unsigned cpu)
     for (size_t j = 1; j + 1 < n; j++)
         atomic_init(&s->links[j], first + (uint32_t)j + 2);   /* -> index j + 1 */
     p->created += n;
-    /* release: for fini and index_of, which see this slab's blocks only
-     * after a hand-over that already orders it; poppers get the slab through
-     * the head CAS below. */
+    /* release: index_of reads the slab fields after an acquire load of
+     * nslabs; poppers get the slab through the head CAS below. */
     atomic_store_explicit(&p->nslabs, k + 1, memory_order_release);
     if (n > 1)
         lifo_push_chain(p, first + 1, first + (uint32_t)n - 1);
