@@ -551,7 +551,10 @@ NTSTATUS flt_dispatch_pre(struct flt_cbd *cbd, int level)
                                           "PENDING with a completion context; ignored");
             /* No PRE8 check here: a completer may already own the data
              * (PEND3). resume() checks it against the pre-op's snapshot. */
-            PB_COUNT(flt_thread_ctx(m), pended);
+            {
+                struct flt_thread *t = flt_thread_ctx(m);
+                PB_COUNT(t, pended);
+            }
             cbd->pend_level = (int8_t)level;
             {
                 uint64_t s = atomic_load_explicit(&cbd->state, memory_order_relaxed);
@@ -582,7 +585,8 @@ static NTSTATUS resume(struct flt_cbd *cbd)
     struct flt_model *m = cbd_model(cbd);
     atomic_fetch_and_explicit(&cbd->state, ~(ST_PENDED | ST_RESUME_REQ | ST_RESUME_CLAIM),
                               memory_order_acq_rel);
-    PB_COUNT(flt_thread_ctx(m), resumed);
+    struct flt_thread *t = flt_thread_ctx(m);
+    PB_COUNT(t, resumed);
     int level = cbd->pend_level;
     struct flt_instance *inst = cbd->volume->inst[level];
     switch (cbd->resume_status) {

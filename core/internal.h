@@ -118,9 +118,12 @@ struct pb_live_counters {
 };
 
 #define PB_COUNT_ADD(t, name, n)                                                       \
-    atomic_store_explicit(&(t)->c.name,                                                \
-                          atomic_load_explicit(&(t)->c.name, memory_order_relaxed) + (n), \
-                          memory_order_relaxed)
+    do {                                                                               \
+        struct flt_thread *pb_t_ = (t);   /* evaluated once */                         \
+        atomic_store_explicit(&pb_t_->c.name,                                          \
+                              atomic_load_explicit(&pb_t_->c.name, memory_order_relaxed) + (n), \
+                              memory_order_relaxed);                                   \
+    } while (0)
 #define PB_COUNT(t, name) PB_COUNT_ADD(t, name, 1)
 
 struct flt_thread {
@@ -227,26 +230,14 @@ struct flt_deferred_io_workitem {
 
 /* ---- shared helpers ------------------------------------------------------- */
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-static inline void pb_futex_wait(_Atomic uint32_t *addr, uint32_t val)
-{
-    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
-}
-
-static inline void pb_futex_wake_all(_Atomic uint32_t *addr)
-{
-    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
-}
+#include "futex.h"
 
 /* Sets *gate to 1 and wakes its waiters; pb_gate_wait returns once it is 1. */
 static inline void pb_gate_open(_Atomic uint32_t *gate)
 {
     /* release: the waiter sees everything done before opening. */
     atomic_store_explicit(gate, 1, memory_order_release);
-    pb_futex_wake_all(gate);
+    pb_futex_wake(gate, INT_MAX);
 }
 
 static inline void pb_gate_wait(_Atomic uint32_t *gate)

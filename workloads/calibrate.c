@@ -85,6 +85,22 @@ struct pair {
 
 struct pair_arg { struct pair *p; int me; };
 
+/* One step of waiting for the other thread: spin (pb_cpu_relax) up to
+ * spin_limit polls, then yield; false once past hard_end (give up). Inline:
+ * the poll it follows may be the round trip being timed. */
+static inline bool pair_backoff(struct pair *p, unsigned *spins)
+{
+    if (*spins < p->spin_limit) {
+        (*spins)++;
+        pb_cpu_relax();
+        return true;
+    }
+    if (pb_tsc_now() > p->hard_end)
+        return false;
+    sched_yield();
+    return true;
+}
+
 static int pin_self(unsigned cpu)
 {
     if (cpu >= 1u << 20)
@@ -210,15 +226,9 @@ static void c2c_ping(struct pair *p)
             atomic_store_explicit(&c->word, k - 1, memory_order_release);
             unsigned spins = 0;
             while (atomic_load_explicit(&c->word, memory_order_acquire) != k) {
-                if (spins < p->spin_limit) {
-                    spins++;
-                    pb_cpu_relax();
-                } else {
-                    if (pb_tsc_now() > p->hard_end) {
-                        abandoned = true;
-                        break;
-                    }
-                    sched_yield();
+                if (!pair_backoff(p, &spins)) {
+                    abandoned = true;
+                    break;
                 }
             }
             if (abandoned)
@@ -356,15 +366,9 @@ static void fw_waker(struct pair *p)
         bool late = false;
         unsigned spins = 0;
         while (atomic_load(&f->armed) != i) {
-            if (spins < p->spin_limit) {
-                spins++;
-                pb_cpu_relax();
-            } else {
-                if (pb_tsc_now() > p->hard_end) {
-                    late = true;
-                    break;
-                }
-                sched_yield();
+            if (!pair_backoff(p, &spins)) {
+                late = true;
+                break;
             }
         }
         if (late)
@@ -384,15 +388,9 @@ static void fw_waker(struct pair *p)
         futex(&f->word, FUTEX_WAKE_PRIVATE, 1, NULL);
         spins = 0;
         while (atomic_load(&f->done) != i) {
-            if (spins < p->spin_limit) {
-                spins++;
-                pb_cpu_relax();
-            } else {
-                if (pb_tsc_now() > p->hard_end) {
-                    late = true;
-                    break;
-                }
-                sched_yield();
+            if (!pair_backoff(p, &spins)) {
+                late = true;
+                break;
             }
         }
         if (late)

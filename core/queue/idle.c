@@ -7,23 +7,9 @@
 #include "idle.h"
 
 #include <limits.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
+#include "../futex.h"
 #include "pb_tsc.h"
-
-static void futex_wait(_Atomic uint32_t *word, uint32_t expected)
-{
-    /* EAGAIN (word moved on), EINTR and spurious returns all just make the
-     * caller poll again. The kernel reads the word itself. */
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
-}
-
-static void futex_wake(_Atomic uint32_t *word, int n)
-{
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
-}
 
 void pb_idle_init(struct pb_idle_waiter *w, const struct pb_queue_config *cfg)
 {
@@ -39,7 +25,7 @@ void pb_idle_wake(struct pb_idle_waiter *w)
     /* relaxed: the futex syscall orders it with the sleeper's FUTEX_WAIT
      * check (the kernel compares under its bucket lock). */
     atomic_fetch_add_explicit(&w->futex_seq, 1, memory_order_relaxed);
-    futex_wake(&w->futex_seq, 1);
+    pb_futex_wake(&w->futex_seq, 1);
 }
 
 void pb_idle_shutdown(struct pb_idle_waiter *w)
@@ -48,7 +34,7 @@ void pb_idle_shutdown(struct pb_idle_waiter *w)
     atomic_store_explicit(&w->stopping, true, memory_order_seq_cst);
     pb_idle_fence();
     atomic_fetch_add_explicit(&w->futex_seq, 1, memory_order_relaxed);
-    futex_wake(&w->futex_seq, INT_MAX);
+    pb_futex_wake(&w->futex_seq, INT_MAX);
 }
 
 /* Parks once (C1..C5). Returns an item found by the re-check, or NULL
@@ -64,7 +50,7 @@ static struct pb_work *park(struct pb_idle_waiter *w, pb_idle_poll_fn poll, void
     pb_idle_fence();                           /* C3 */
     struct pb_work *item = poll(ctx);          /* C4 */
     if (!item && !atomic_load_explicit(&w->stopping, memory_order_relaxed)) /* relaxed: after C3 */
-        futex_wait(&w->futex_seq, seq);        /* C5 */
+        pb_futex_wait(&w->futex_seq, seq);        /* C5 */
     /* relaxed: a producer that still sees us only wakes in vain. */
     atomic_fetch_sub_explicit(&w->sleepers, 1, memory_order_relaxed);
     return item;
