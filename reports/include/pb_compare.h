@@ -49,6 +49,44 @@ double pb_two_proportion_p(uint64_t k1, uint64_t n1, uint64_t k2, uint64_t n2);
 /* Upper quantile of the standard normal: z with P(Z > z) = q (0 < q < 1). */
 double pb_normal_quantile_upper(double q);
 
+/* Student's t distribution: the two-sided p-value P(|T| >= |t|) with df
+ * degrees of freedom (df > 0, may be fractional, as Welch's). */
+double pb_t_two_sided_p(double t, double df);
+/* Welch's two-sample t test (unequal variances, Welch-Satterthwaite df),
+ * two-sided. Needs na, nb >= 2; otherwise returns NAN. Both variances 0:
+ * p = 1 when the means are equal, 0 otherwise. *t_out, *df_out may be
+ * NULL. */
+double pb_welch_t_p(const double *a, unsigned na, const double *b, unsigned nb, double *t_out,
+                    double *df_out);
+/* One-sample t test that the mean of d[0..n) is 0 (the paired t test on
+ * differences), two-sided, df = n - 1. n >= 2, else NAN. */
+double pb_one_sample_t_p(const double *d, unsigned n, double *t_out);
+/* Wilcoxon signed-rank test that d[0..n) is symmetric about 0: zeros
+ * dropped (Wilcoxon's method), ties get mid-ranks; exact two-sided p when
+ * the nonzero count is <= PB_WILCOXON_EXACT_MAX, otherwise the normal
+ * approximation with tie correction (scipy.stats.wilcoxon's defaults).
+ * *w_out (may be NULL): the smaller rank sum. NAN when nothing is left. */
+#define PB_WILCOXON_EXACT_MAX 30
+double pb_wilcoxon_signed_rank_p(const double *d, unsigned n, double *w_out);
+/* The smallest two-sided p n pairs can give: 2 / 2^n. */
+double pb_wilcoxon_min_p(unsigned n);
+
+/* Multiple-comparison control over a family of p-values, in place: each
+ * becomes its adjusted p-value (compare it with alpha). NAN entries
+ * (tests that did not run) are skipped and stay NAN. Holm's step-down
+ * controls the family-wise error rate; Benjamini-Hochberg's step-up the
+ * false discovery rate (which is the family-wise rate when nothing truly
+ * changed, as in an A/A check). Adjusted values are monotone and <= 1. */
+enum pb_correction { PB_CORRECT_HOLM = 0, PB_CORRECT_BH, PB_CORRECT_NONE };
+void pb_adjust_p(double *p, unsigned n, enum pb_correction c);
+const char *pb_correction_name(enum pb_correction c);   /* "holm", "bh", "none" */
+int pb_correction_parse(const char *name, enum pb_correction *out);   /* 0 or -1 */
+
+/* Robust coefficient of variation in percent: 1.4826 * MAD / |median| * 100
+ * (the MAD scaled to estimate a normal sigma). NAN for n < 3 or a median
+ * of 0. */
+double pb_robust_cv_pct(const double *v, unsigned n);
+
 /* ---- the comparison (reports/compare.c) ------------------------------------- */
 
 enum pb_metric {
@@ -68,18 +106,31 @@ int pb_metric_parse(const char *name, enum pb_metric *m);
 
 enum pb_verdict {
     PB_VERDICT_NA = 0,         /* no data on a side (no cancels, empty histogram) */
-    PB_VERDICT_UNCHANGED,      /* no significant change (or within the threshold) */
+    PB_VERDICT_UNCHANGED,      /* no significant change (or within the threshold / the noise) */
+    PB_VERDICT_INCONCLUSIVE,   /* a change, but the repetitions were too noisy to tell */
     PB_VERDICT_IMPROVED,
     PB_VERDICT_REGRESSED,
 };
-const char *pb_verdict_name(enum pb_verdict v);   /* "n/a", "unchanged", "improved", "regressed" */
+/* "n/a", "unchanged", "inconclusive", "improved", "regressed" */
+const char *pb_verdict_name(enum pb_verdict v);
 
 struct pb_compare_opts {
     double threshold_pct;      /* a change must exceed this (percent; cancel: points); >= 0 */
-    double alpha;              /* significance level, 0 < alpha < 1 */
+    double alpha;              /* significance level of the family, 0 < alpha < 1 */
     unsigned metrics;          /* bit set of 1u << enum pb_metric */
+    enum pb_correction correction;   /* across every metric and run compared (default Holm) */
+    double noise_k;            /* a change must also exceed noise_k x the base's robust CV */
+    double max_cv_pct;         /* repetitions spread wider than this: too noisy to judge */
+    bool paired;               /* repetition i of BASE with repetition i of NEW (pendbench ab) */
 };
-void pb_compare_opts_default(struct pb_compare_opts *o);   /* 5 %, 0.05, all */
+void pb_compare_opts_default(struct pb_compare_opts *o);
+
+/* One option of compare's (and ab's) command line: key without dashes
+ * ("threshold", "alpha", "metric", "correction", "noise-k", "max-cv"),
+ * value as given. 1 handled, 0 not one of these, -1 bad value (message in
+ * err). */
+int pb_compare_option(const char *key, const char *value, struct pb_compare_opts *o,
+                      char *err, size_t errlen);
 
 #define PB_COMPARE_MAX_REPS 64 /* per side and group: more are ignored (with a warning) */
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "pb_env.h"
 #include "pb_run.h"
 
 /* The document's layout version. Bumped only on a change an older reader
@@ -26,7 +27,13 @@ struct pb_context {
     char kernel[128];          /* uname: sysname release version machine */
     char compiler[128];        /* __VERSION__ */
     char cflags[256];          /* PB_BUILD_CFLAGS, or "unknown" */
-    char git_commit[48];       /* PB_GIT_COMMIT, or `git rev-parse --short HEAD`, or "unknown" */
+    char build_variant[16];    /* PB_BUILD_VARIANT: "release", "asan", "tsan", "clang"; or "unknown" */
+    char git_commit[48];       /* of the checkout the program was built in: "5c74414", or
+                                * "5c74414-dirty" with uncommitted changes; "unknown" */
+    char git_diff_hash[48];    /* dirty: `git diff HEAD | git hash-object --stdin`, so two
+                                * dirty builds of one commit tell apart; "" when clean */
+    char run_id[40];           /* unique per invocation (random): history's identity of a
+                                * record, so a run is never its own baseline */
     char topology[256];        /* "machine", a synthetic description, an XML path */
     char placement[32];
     unsigned ncpus_online;
@@ -37,12 +44,18 @@ struct pb_context {
     double tsc_ticks_per_ns;
     bool partial;              /* the session was interrupted: some runs missing or cut short */
     char command[512];         /* the command line, for a person */
+    /* How the session ordered its repetitions (the measurement design). */
+    bool interleaved;          /* repetitions in a seeded random order across configurations */
+    uint64_t interleave_seed;
+    unsigned repetitions;      /* asked per configuration (--repeat) */
+    struct pb_environment env; /* what the session measured in (pb_env.h) */
 };
 
-/* Fills date, host, cpu_model, kernel, compiler, cflags, git_commit,
- * ncpus_online and topology (NULL: "machine"); zeroes the rest
- * (calibration, placement, partial, command are the caller's). Never
- * fails: what cannot be found reads "unknown". */
+/* Fills date, host, cpu_model, kernel, compiler, cflags, build_variant,
+ * git_commit (+ dirty, diff hash), run_id, ncpus_online and topology
+ * (NULL: "machine"); zeroes the rest (calibration, placement, partial,
+ * command, the interleaving and env are the caller's). Never fails: what
+ * cannot be found reads "unknown". */
 void pb_context_collect(struct pb_context *c, const char *topology_description);
 
 /* Writes the document to `path` atomically: into path.tmp.<pid> (same

@@ -40,11 +40,28 @@ struct pb_run_result {
     uint64_t per_requester_min, per_requester_max;
     double jain_index;
     /* The floors of this run, between the CPUs it used. */
-    double c2c_round_trip_ns;  /* 0 when not measured (one CPU) */
+    double c2c_round_trip_ns;  /* 0 when not measured (one CPU); = c2c_start.median_ns */
     double timestamp_overhead_ns;        /* one pb_tsc_now() */
     double instrumentation_ns_per_op;    /* 3 timestamps + 3 histogram records */
     double futex_wake_ns;
     int c2c_os_cpu_a, c2c_os_cpu_b;
+    /* The c2c floor in full, measured (pinned, after a warm-up) before the
+     * window and again after it. floor_unstable: it moved between the two
+     * or its spread is wide, so a ratio against it would mislead: ratios
+     * are withheld and floor_note says why. */
+    struct pb_floor c2c_start, c2c_end;
+    bool floor_unstable;
+    char floor_note[120];
+    /* What threatened the figures in the window. */
+    unsigned order;            /* its place in the session's measuring order (0: first) */
+    unsigned nthreads;         /* threads the run started: requesters + workers + cancellers */
+    bool oversubscribed;       /* nthreads > the CPUs this process may use */
+    double steal_pct;          /* machine-wide steal time in the window, % of CPU time; -1 unknown */
+    uint64_t involuntary_switches;   /* of the run's threads in the window (preemptions) */
+    uint64_t migrations;       /* pinned threads found running on a CPU other than their own */
+    double warmup_throughput_ops_s;  /* completions per second in the warm-up; 0 when none */
+    bool stalled;              /* no completion in the window, or far below the warm-up:
+                                * also an invariant failure (invariants.why says so) */
     char error[240];           /* why the run failed, when pb_run returns -1 */
 };
 
