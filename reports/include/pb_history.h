@@ -28,4 +28,12 @@ int pb_history_record(const char *db_path, const struct pb_context *ctx,
 int pb_history_find(const char *db_path, const char *spec, struct pb_result_doc *out,
                     char *err, size_t errlen);
 
+/* The baseline of a document being compared (`compare --baseline SPEC
+ * NEW.json`): as pb_history_find, but never NEW's own record (the same
+ * run_id: every run records itself) nor one recorded after it; "last" is
+ * the last invocation recorded before NEW. A NEW without a run_id (an
+ * older file) excludes records of its date and later. 0 or -1 + message. */
+int pb_history_find_before(const char *db_path, const char *spec, const struct pb_context *new_ctx,
+                           struct pb_result_doc *out, char *err, size_t errlen);
+
 #endif
