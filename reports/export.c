@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pb_export.h"
+#include "result_internal.h"
 
 int pb_export_format_parse(const char *name, enum pb_export_format *out)
 {
@@ -113,6 +114,21 @@ static void run_name(char *buf, size_t size, const struct pb_run_result *r, int 
              figures[fig].name);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (sorts v); 0 when n is 0. */
+static double median_of(double *v, unsigned n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* The run's figures as Google Benchmark user counters (extra numbers). */
 static void put_counters(struct jb *b, json_t *o, const struct pb_run_result *r)
 {
@@ -132,6 +148,67 @@ static void put_counters(struct jb *b, json_t *o, const struct pb_run_result *r)
     put(b, o, "c2c_round_trip_ns", jreal(r->c2c_round_trip_ns));
     put(b, o, "invariants_ok", json_integer(r->invariants.ok ? 1 : 0));
     put(b, o, "partial", json_integer(r->partial ? 1 : 0));
+}
+
+/* The counters of a summary entry (--aggregates-only) over a group's
+ * repetitions: sums of counts, the median throughput and round trip,
+ * percentiles of the merged histograms, all invariants held, any partial. */
+static void put_summary_counters(struct jb *b, json_t *o, const struct pb_run_result *const *runs,
+                                 const unsigned *members, unsigned nm,
+                                 const struct pb_hist *merged_total)
+{
+    double *tp = malloc(nm * sizeof *tp), *c2c = malloc(nm * sizeof *c2c);
+    struct pb_hist *qw = malloc(sizeof *qw), *sv = malloc(sizeof *sv);
+    if (!tp || !c2c || !qw || !sv) {
+        b->oom = true;
+        goto out;
+    }
+    pb_hist_init(qw);
+    pb_hist_init(sv);
+    double seconds = 0;
+    uint64_t issued = 0, completed = 0, cancelled = 0, failed = 0, attempted = 0, won = 0;
+    bool ok = true, partial = false;
+    for (unsigned k = 0; k < nm; k++) {
+        const struct pb_run_result *r = runs[members[k]];
+        tp[k] = r->throughput_ops_s;
+        c2c[k] = r->c2c_round_trip_ns;
+        seconds += r->seconds;
+        issued += r->issued;
+        completed += r->completed;
+        cancelled += r->completed_cancelled;
+        failed += r->failed;
+        attempted += r->cancel.attempted;
+        won += r->cancel.won;
+        ok = ok && r->invariants.ok;
+        partial = partial || r->partial;
+        pb_hist_merge(qw, &r->queue_wait);
+        pb_hist_merge(sv, &r->service);
+    }
+    put(b, o, "ops_per_s", jreal(median_of(tp, nm)));
+    put(b, o, "seconds", jreal(seconds));
+    put(b, o, "issued", ju64(issued));
+    put(b, o, "completed", ju64(completed));
+    put(b, o, "completed_cancelled", ju64(cancelled));
+    put(b, o, "failed", ju64(failed));
+    put(b, o, "total_p50_ns", ju64(pb_hist_percentile(merged_total, 50)));
+    put(b, o, "total_p99_ns", ju64(pb_hist_percentile(merged_total, 99)));
+    put(b, o, "total_p999_ns", ju64(pb_hist_percentile(merged_total, 99.9)));
+    put(b, o, "queue_wait_p50_ns", ju64(pb_hist_percentile(qw, 50)));
+    put(b, o, "service_p50_ns", ju64(pb_hist_percentile(sv, 50)));
+    put(b, o, "cancel_attempted", ju64(attempted));
+    put(b, o, "cancel_success_rate", jreal(attempted ? (double)won / (double)attempted : 0));
+    put(b, o, "c2c_round_trip_ns", jreal(median_of(c2c, nm)));
+    put(b, o, "invariants_ok", json_integer(ok ? 1 : 0));
+    put(b, o, "partial", json_integer(partial ? 1 : 0));
+    if (partial || !ok)
+        put(b, o, "label", json_string(partial && !ok ? "partial, invariants FAILED"
+                                       : partial     ? "partial"
+                                                     : "invariants FAILED"));
+out:
+    free(tp);
+    free(c2c);
+    free(qw);
+    free(sv);
 }
 
 /* repetition: the run's index among its group's (a suite may run one
@@ -162,11 +239,6 @@ static void put_times(struct jb *b, json_t *o, uint64_t iterations, double ns)
     put(b, o, "time_unit", json_string("ns"));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Appends the aggregates of one figure over a group's repetitions. */
 static void add_aggregates(struct jb *b, json_t *list, const struct pb_run_result *const *runs,
@@ -205,8 +277,7 @@ static void add_aggregates(struct jb *b, json_t *list, const struct pb_run_resul
     double mean = sum / nm, ss = 0;
     for (unsigned k = 0; k < nm; k++)
         ss += (v[k] - mean) * (v[k] - mean);
-    qsort(v, nm, sizeof *v, cmp_double);
-    double median = nm % 2 ? v[nm / 2] : (v[nm / 2 - 1] + v[nm / 2]) / 2;
+    double median = median_of(v, nm);
     /* Sample standard deviation, as Google Benchmark computes it. */
     double stddev = nm > 1 ? sqrt(ss / (nm - 1)) : 0;
     free(v);
@@ -223,37 +294,118 @@ static void add_aggregates(struct jb *b, json_t *list, const struct pb_run_resul
     }
 }
 
+/* --aggregates-only: one entry for a figure of a group, named like a
+ * single repetition's so a dashboard's series keeps its key whatever
+ * --repeat was: the median of ns_per_op, the merged histograms'
+ * percentile for latency, or with one repetition that repetition. It is
+ * an "iteration" entry, so compare.py compares it and counts it in its
+ * geometric mean (it skips aggregates there); "summary" says what it is. */
+static void add_summary(struct jb *b, json_t *list, const struct pb_run_result *const *runs,
+                        const unsigned *members, unsigned nm, int fig, unsigned family)
+{
+    char name[PB_NAME_MAX * 4 + 96];
+    const struct pb_run_result *first = runs[members[0]];
+    run_name(name, sizeof name, first, fig);
+    struct pb_hist *merged = malloc(sizeof *merged);
+    double *v = malloc(nm * sizeof *v);
+    if (!merged || !v) {
+        b->oom = true;
+        free(merged);
+        free(v);
+        return;
+    }
+    pb_hist_init(merged);
+    uint64_t ops = 0;
+    for (unsigned k = 0; k < nm; k++) {
+        const struct pb_run_result *r = runs[members[k]];
+        pb_hist_merge(merged, &r->total);
+        v[k] = figure_value(r, fig);
+        ops += r->completed + r->completed_cancelled + r->failed;
+    }
+    bool latency = figures[fig].percentile > 0;
+    double value = latency ? (double)pb_hist_percentile(merged, figures[fig].percentile)
+                           : median_of(v, nm);
+    json_t *o = entry_head(b, name, name, family, (unsigned)fig, 0, 1, first);
+    put_times(b, o, latency ? merged->count : ops, value);
+    put(b, o, "summary", json_string(nm == 1 ? "repetition" : latency ? "merged" : "median"));
+    put(b, o, "summarized_repetitions", json_integer(nm));
+    put_summary_counters(b, o, runs, members, nm, merged);
+    if (json_array_append_new(list, o) != 0)
+        b->oom = true;
+    free(merged);
+    free(v);
+}
+
 static json_t *gbench_context(struct jb *b, const struct pb_context *ctx)
 {
     json_t *c = json_object();
     put(b, c, "date", jstr(ctx ? ctx->date : ""));
     put(b, c, "host_name", jstr(ctx ? ctx->host : ""));
     put(b, c, "executable", json_string("pendbench"));
-    put(b, c, "num_cpus", json_integer(ctx ? ctx->ncpus_online : 0));
-    /* The TSC's rate: on current x86 the nominal frequency. */
-    put(b, c, "mhz_per_cpu",
-        json_integer(ctx && ctx->tsc_ticks_per_ns > 0 ? (json_int_t)llround(ctx->tsc_ticks_per_ns * 1000)
-                                                      : 0));
-    put(b, c, "cpu_scaling_enabled", json_false());
-    put(b, c, "caches", json_array());
-    put(b, c, "load_avg", json_array());
-    put(b, c, "library_build_type", json_string("release"));
+    const struct pb_environment *env = ctx ? &ctx->env : NULL;
+    unsigned ncpus = ctx ? ctx->ncpus_online : 0;
+    if (ncpus == 0 && env)
+        ncpus = env->ncpus_online;
+    put(b, c, "num_cpus", json_integer(ncpus));
+    /* The measured MHz of CPU 0; without one (an older file), the TSC's
+     * rate, which on current x86 is the nominal frequency. */
+    double mhz = env && env->mhz_per_cpu > 0 ? env->mhz_per_cpu
+                 : ctx && ctx->tsc_ticks_per_ns > 0 ? ctx->tsc_ticks_per_ns * 1000
+                                                    : 0;
+    put(b, c, "mhz_per_cpu", json_integer(isfinite(mhz) ? (json_int_t)llround(mhz) : 0));
+    put(b, c, "cpu_scaling_enabled", json_boolean(env && env->cpu_scaling_enabled));
+    json_t *caches = json_array();
+    unsigned nc = env ? (env->ncaches < PB_ENV_MAX_CACHES ? env->ncaches : PB_ENV_MAX_CACHES) : 0;
+    for (unsigned i = 0; caches && i < nc; i++) {
+        const struct pb_cache_info *ci = &env->caches[i];
+        json_t *e = json_object();
+        put(b, e, "type", jstr(ci->type));
+        put(b, e, "level", json_integer(ci->level));
+        put(b, e, "size", ju64(ci->size_bytes));
+        put(b, e, "num_sharing", json_integer(ci->num_sharing));
+        if (json_array_append_new(caches, e) != 0)
+            b->oom = true;
+    }
+    put(b, c, "caches", caches);
+    /* The load when the session started (what competed with it); empty
+     * when unknown, rather than a made-up zero load. */
+    json_t *load = json_array();
+    for (int i = 0; load && env && env->loadavg_start[0] >= 0 && i < 3; i++)
+        if (json_array_append_new(load, jreal(env->loadavg_start[i])) != 0)
+            b->oom = true;
+    put(b, c, "load_avg", load);
+    /* Google Benchmark's "debug" is a library built without optimizing for
+     * speed: a sanitizer build of pendbench is the same warning. */
+    bool sanitized = ctx && (strcmp(ctx->build_variant, "asan") == 0 ||
+                             strcmp(ctx->build_variant, "tsan") == 0);
+    put(b, c, "library_build_type", json_string(sanitized ? "debug" : "release"));
     /* pendbench's own context; Google Benchmark's tools ignore unknown keys. */
     if (ctx) {
         put(b, c, "pendbench_git_commit", jstr(ctx->git_commit));
+        put(b, c, "pendbench_git_diff_hash", jstr(ctx->git_diff_hash));
+        put(b, c, "pendbench_build_variant", jstr(ctx->build_variant));
+        put(b, c, "pendbench_run_id", jstr(ctx->run_id));
         put(b, c, "pendbench_cpu_model", jstr(ctx->cpu_model));
         put(b, c, "pendbench_kernel", jstr(ctx->kernel));
         put(b, c, "pendbench_compiler", jstr(ctx->compiler));
         put(b, c, "pendbench_topology", jstr(ctx->topology));
         put(b, c, "pendbench_c2c_round_trip_ns", jreal(ctx->c2c_round_trip_ns));
         put(b, c, "pendbench_partial", json_boolean(ctx->partial));
+        put(b, c, "pendbench_steal_pct", jreal(ctx->env.steal_pct));
+        json_t *warnings = json_array();
+        unsigned nw = ctx->env.nwarnings < PB_ENV_MAX_WARNINGS ? ctx->env.nwarnings
+                                                                : PB_ENV_MAX_WARNINGS;
+        for (unsigned i = 0; warnings && i < nw; i++)
+            if (json_array_append_new(warnings, jstr(ctx->env.warnings[i])) != 0)
+                b->oom = true;
+        put(b, c, "pendbench_env_warnings", warnings);
     }
     return c;
 }
 
 static int export_gbench(FILE *out, const struct pb_context *ctx,
-                         const struct pb_run_result *const *runs, unsigned n, char *err,
-                         size_t errlen)
+                         const struct pb_run_result *const *runs, unsigned n,
+                         bool aggregates_only, char *err, size_t errlen)
 {
     struct jb b = { false };
     json_t *doc = json_object();
@@ -275,7 +427,9 @@ static int export_gbench(FILE *out, const struct pb_context *ctx,
                 taken[j] = true;
                 members[nm++] = j;
             }
-        for (int fig = 0; fig < NFIGURES; fig++) {
+        for (int fig = 0; fig < NFIGURES && aggregates_only; fig++)
+            add_summary(&b, list, runs, members, nm, fig, family);
+        for (int fig = 0; fig < NFIGURES && !aggregates_only; fig++) {
             char name[PB_NAME_MAX * 4 + 96];
             run_name(name, sizeof name, runs[i], fig);
             for (unsigned k = 0; k < nm; k++) {
@@ -347,21 +501,49 @@ static void csv_real(FILE *out, double v)
         fputc(',', out);
 }
 
-static int export_csv(FILE *out, const struct pb_run_result *const *runs, unsigned n, char *err,
-                      size_t errlen)
+/* The params columns of PB_EXPORT_CSV_HEADER, by option name, in order. */
+static const char *const csv_params[] = {
+    "idle", "placement", "route", "filters", "mix", "pend-fraction", "cancel-fraction",
+    "cancel-when", "cancel-delay", "service", "fs-service", "inflight", "rate", "burst",
+    "pool-capacity", "queue-capacity",
+};
+
+/* params[i]: run i's "params" object (NULL: rebuilt from its scenario). */
+static int export_csv(FILE *out, const struct pb_context *ctx,
+                      const struct pb_run_result *const *runs, json_t *const *params, unsigned n,
+                      char *err, size_t errlen)
 {
     fputs(PB_EXPORT_CSV_HEADER "\r\n", out);
     for (unsigned i = 0; i < n; i++) {
         const struct pb_run_result *r = runs[i];
         const struct pb_scenario *s = &r->scenario;
-        const char *text[] = { s->name, s->pool, s->queue, s->handoff };
-        for (int k = 0; k < 4; k++) {
+        /* Who and when first, so rows of several sessions concatenate. */
+        const char *text[] = { ctx ? ctx->date : "", ctx ? ctx->git_commit : "",
+                               ctx ? ctx->build_variant : "", ctx ? ctx->host : "",
+                               ctx ? ctx->run_id : "", s->name, s->pool, s->queue, s->handoff };
+        for (size_t k = 0; k < sizeof text / sizeof text[0]; k++) {
             if (k)
                 fputc(',', out);
             pb_export_csv_field(out, text[k]);
         }
         fprintf(out, ",%u,%s,%u,%u,%u", r->repetition, r->partial ? "true" : "false",
                 s->requesters, s->workers, s->cancellers);
+        json_t *p = params ? params[i] : NULL;
+        json_t *own = p ? NULL : pb_result_params_json(s);
+        if (!p && !own) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        for (size_t k = 0; k < sizeof csv_params / sizeof csv_params[0]; k++) {
+            char value[512];
+            /* A key an older file lacks (or a null) is an empty field. */
+            if (pb_result_param_text(json_object_get(p ? p : own, csv_params[k]), value,
+                                     sizeof value) != 0)
+                value[0] = '\0';
+            fputc(',', out);
+            pb_export_csv_field(out, value);
+        }
+        json_decref(own);
         csv_real(out, r->seconds);
         csv_u64(out, r->issued);
         csv_u64(out, r->completed);
@@ -392,28 +574,63 @@ static int export_csv(FILE *out, const struct pb_run_result *const *runs, unsign
 
 /* ---- entry points ---------------------------------------------------------------- */
 
+static int export_any(FILE *out, enum pb_export_format format, const struct pb_context *ctx,
+                      const struct pb_run_result *const *runs, json_t *const *params, unsigned n,
+                      const struct pb_export_options *opts, char *err, size_t errlen)
+{
+    bool aggregates_only = opts && opts->aggregates_only;
+    if (format == PB_EXPORT_GBENCH)
+        return export_gbench(out, ctx, runs, n, aggregates_only, err, errlen);
+    if (format == PB_EXPORT_CSV) {
+        if (aggregates_only) {
+            snprintf(err, errlen, "aggregates only is a gbench option (csv has a row per run)");
+            return -1;
+        }
+        return export_csv(out, ctx, runs, params, n, err, errlen);
+    }
+    snprintf(err, errlen, "unknown export format %d", (int)format);
+    return -1;
+}
+
+int pb_export_runs_opts(FILE *out, enum pb_export_format format, const struct pb_context *ctx,
+                        const struct pb_run_result *const *runs, unsigned n,
+                        const struct pb_export_options *opts, char *err, size_t errlen)
+{
+    return export_any(out, format, ctx, runs, NULL, n, opts, err, errlen);
+}
+
 int pb_export_runs(FILE *out, enum pb_export_format format, const struct pb_context *ctx,
                    const struct pb_run_result *const *runs, unsigned n, char *err, size_t errlen)
 {
-    if (format == PB_EXPORT_GBENCH)
-        return export_gbench(out, ctx, runs, n, err, errlen);
-    if (format == PB_EXPORT_CSV)
-        return export_csv(out, runs, n, err, errlen);
-    snprintf(err, errlen, "unknown export format %d", (int)format);
-    return -1;
+    return export_any(out, format, ctx, runs, NULL, n, NULL, err, errlen);
+}
+
+int pb_export_doc_opts(FILE *out, enum pb_export_format format, const struct pb_result_doc *doc,
+                       const struct pb_export_options *opts, char *err, size_t errlen)
+{
+    unsigned n = doc->nruns;
+    const struct pb_run_result **runs = calloc(n ? n : 1, sizeof *runs);
+    json_t **params = calloc(n ? n : 1, sizeof *params);
+    if (!runs || !params) {
+        free(runs);
+        free(params);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* The file's params as read: they keep values this build refuses,
+     * which the rebuilt scenario would lose. */
+    for (unsigned i = 0; i < n; i++) {
+        runs[i] = &doc->runs[i].r;
+        params[i] = doc->runs[i].params;
+    }
+    int rc = export_any(out, format, &doc->ctx, runs, params, n, opts, err, errlen);
+    free(runs);
+    free(params);
+    return rc;
 }
 
 int pb_export_doc(FILE *out, enum pb_export_format format, const struct pb_result_doc *doc,
                   char *err, size_t errlen)
 {
-    const struct pb_run_result **runs = calloc(doc->nruns ? doc->nruns : 1, sizeof *runs);
-    if (!runs) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (unsigned i = 0; i < doc->nruns; i++)
-        runs[i] = &doc->runs[i].r;
-    int rc = pb_export_runs(out, format, &doc->ctx, runs, doc->nruns, err, errlen);
-    free(runs);
-    return rc;
+    return pb_export_doc_opts(out, format, doc, NULL, err, errlen);
 }

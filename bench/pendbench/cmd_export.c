@@ -13,7 +13,7 @@
 static void export_usage(FILE *f)
 {
     fprintf(f,
-            "usage: pendbench export --format gbench|csv RESULT.json [-o FILE]\n"
+            "usage: pendbench export --format gbench|csv [--aggregates-only] RESULT.json [-o FILE]\n"
             "\n"
             "Writes a result file in another tool's format (default: to stdout).\n"
             "\n"
@@ -28,15 +28,24 @@ static void export_usage(FILE *f)
             "          mean, median, stddev; latency: 'merged', from the merged histograms).\n"
             "          Strategies within one file (a sweep) compare with its filters mode:\n"
             "            compare.py filters SWEEP.gbench.json global-mutex percpu-mpsc\n"
-            "  csv     one row per run and repetition under a header row (RFC 4180).\n"
+            "          The context holds the session's measured environment (load average,\n"
+            "          frequency scaling, CPUs, MHz, caches) and its warnings.\n"
+            "  csv     one row per run and repetition under a header row (RFC 4180):\n"
+            "          date, git_commit, build_variant, host, run_id, the run's identity,\n"
+            "          every workload parameter (idle ... queue-capacity), then the\n"
+            "          figures; CSVs of several sessions concatenate (same header).\n"
             "\n"
+            "  --aggregates-only   gbench: one entry per benchmark, for dashboards: the\n"
+            "                      median of ns_per_op, the merged-histogram percentile for\n"
+            "                      latency (one repetition: that repetition), named as a\n"
+            "                      single repetition would be\n"
             "  -o, --output FILE   write there (replaced atomically) instead of stdout\n");
 }
 
 /* Writes to path.tmp.<pid> and renames it over path: a failed export never
  * leaves a half-written file behind. */
 static int export_to_file(const char *path, enum pb_export_format format,
-                          const struct pb_result_doc *doc)
+                          const struct pb_export_options *opts, const struct pb_result_doc *doc)
 {
     char tmp[4200];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= sizeof tmp) {
@@ -49,7 +58,7 @@ static int export_to_file(const char *path, enum pb_export_format format,
         return -1;
     }
     char err[4400];
-    int rc = pb_export_doc(f, format, doc, err, sizeof err);
+    int rc = pb_export_doc_opts(f, format, doc, opts, err, sizeof err);
     if (fclose(f) != 0 && rc == 0) {
         snprintf(err, sizeof err, "%s", strerror(errno));
         rc = -1;
@@ -68,6 +77,7 @@ static int export_to_file(const char *path, enum pb_export_format format,
 int pb_cmd_export(int argc, char **argv)
 {
     const char *input = NULL, *output = NULL, *format_name = NULL;
+    struct pb_export_options opts = {.aggregates_only = false};
     char key[64];
     const char *value;
     for (int i = 1; i < argc;) {
@@ -83,6 +93,12 @@ int pb_cmd_export(int argc, char **argv)
                 goto usage_err;
             }
             input = argv[i++];
+            continue;
+        }
+        /* A flag: pb_next_option would take the next argument as its value. */
+        if (strcmp(a, "--aggregates-only") == 0) {
+            opts.aggregates_only = true;
+            i++;
             continue;
         }
         if (strcmp(a, "-o") == 0) {
@@ -118,6 +134,11 @@ int pb_cmd_export(int argc, char **argv)
         fprintf(stderr, "pendbench export: --format: '%s' is not gbench or csv\n", format_name);
         goto usage_err;
     }
+    if (opts.aggregates_only && format != PB_EXPORT_GBENCH) {
+        fprintf(stderr, "pendbench export: --aggregates-only is for --format gbench (csv has a "
+                        "row per run)\n");
+        goto usage_err;
+    }
     if (!input) {
         fprintf(stderr, "pendbench export: which result file? (RESULT.json)\n");
         goto usage_err;
@@ -131,9 +152,9 @@ int pb_cmd_export(int argc, char **argv)
     }
     int rc;
     if (output && strcmp(output, "-") != 0) {
-        rc = export_to_file(output, format, &doc);
+        rc = export_to_file(output, format, &opts, &doc);
     } else {
-        rc = pb_export_doc(stdout, format, &doc, err, sizeof err);
+        rc = pb_export_doc_opts(stdout, format, &doc, &opts, err, sizeof err);
         if (rc != 0)
             fprintf(stderr, "pendbench export: stdout: %s\n", err);
     }

@@ -17,10 +17,26 @@
  *   "merged", the percentile of the repetitions' merged histograms
  *   (percentiles are never averaged). Every entry also carries the run's
  *   figures as counters (ops_per_s, cancel_success_rate, ...).
+ *   "context" holds the session's real environment (load_avg at the start,
+ *   cpu_scaling_enabled, num_cpus, mhz_per_cpu, caches), date, host, and
+ *   pendbench's own keys (pendbench_git_commit, pendbench_run_id,
+ *   pendbench_env_warnings, ...); unknown facts are left empty, not made up.
+ *   aggregates_only (for dashboards): one entry per benchmark instead,
+ *   under the same name a single repetition would have: the median of
+ *   ns_per_op, the merged percentile for latency, or with one repetition
+ *   that repetition; "summary" (repetition, median, merged) and
+ *   "summarized_repetitions" say which. Its counters cover the group
+ *   (sums, median throughput, merged percentiles).
  *
  * csv: one row per run (repetition) under a header row, for spreadsheets;
  *   RFC 4180: CRLF line ends, fields with a comma, quote or line break
- *   quoted, quotes doubled. The columns are PB_EXPORT_CSV_HEADER. */
+ *   quoted, quotes doubled. The columns are PB_EXPORT_CSV_HEADER: first the
+ *   session (date, git_commit, build_variant, host, run_id: empty without
+ *   a context), so the CSVs of several sessions concatenate under one
+ *   header; then the run's identity and every workload parameter that
+ *   tells runs apart, as pb_result_param_text writes it (a value with a
+ *   comma, like filters "pass,pend" or mix "read=70,write=30", is quoted);
+ *   then the figures. */
 #ifndef PB_EXPORT_H
 #define PB_EXPORT_H
 
@@ -33,7 +49,10 @@
 enum pb_export_format { PB_EXPORT_GBENCH, PB_EXPORT_CSV };
 
 #define PB_EXPORT_CSV_HEADER                                                                   \
-    "scenario,pool,queue,handoff,repetition,partial,requesters,workers,cancellers,seconds,"    \
+    "date,git_commit,build_variant,host,run_id,"                                               \
+    "scenario,pool,queue,handoff,repetition,partial,requesters,workers,cancellers,"            \
+    "idle,placement,route,filters,mix,pend_fraction,cancel_fraction,cancel_when,cancel_delay," \
+    "service,fs_service,inflight,rate,burst,pool_capacity,queue_capacity,seconds,"             \
     "issued,completed,completed_cancelled,failed,throughput_ops_s,total_p50_ns,total_p90_ns,"  \
     "total_p99_ns,total_p999_ns,total_max_ns,queue_wait_p50_ns,queue_wait_p99_ns,"             \
     "service_p50_ns,service_p99_ns,cancel_attempted,won,lost,early,late,not_cancelable,"       \
@@ -47,9 +66,20 @@ int pb_export_format_parse(const char *name, enum pb_export_format *out);
 int pb_export_runs(FILE *out, enum pb_export_format format, const struct pb_context *ctx,
                    const struct pb_run_result *const *runs, unsigned n, char *err, size_t errlen);
 
-/* The same for a document read with pb_result_read. */
+/* The same for a document read with pb_result_read (CSV takes the
+ * params as the file has them). */
 int pb_export_doc(FILE *out, enum pb_export_format format, const struct pb_result_doc *doc,
                   char *err, size_t errlen);
+
+struct pb_export_options {
+    bool aggregates_only;      /* gbench: one summary entry per benchmark (csv: refused) */
+};
+/* The two above with options (NULL: the defaults, as above). */
+int pb_export_runs_opts(FILE *out, enum pb_export_format format, const struct pb_context *ctx,
+                        const struct pb_run_result *const *runs, unsigned n,
+                        const struct pb_export_options *opts, char *err, size_t errlen);
+int pb_export_doc_opts(FILE *out, enum pb_export_format format, const struct pb_result_doc *doc,
+                       const struct pb_export_options *opts, char *err, size_t errlen);
 
 /* One CSV field, quoted when RFC 4180 asks for it (comma, quote, CR, LF). */
 void pb_export_csv_field(FILE *out, const char *text);

@@ -92,16 +92,83 @@ static void free_runs(struct pb_run_result *runs)
 static void make_ctx(struct pb_context *c)
 {
     memset(c, 0, sizeof *c);
+    pb_env_init(&c->env);                  /* an environment nobody measured */
     snprintf(c->date, sizeof c->date, "2024-05-01T12:00:00Z");
     snprintf(c->host, sizeof c->host, "testhost");
     snprintf(c->git_commit, sizeof c->git_commit, "abc1234");
+    snprintf(c->build_variant, sizeof c->build_variant, "release");
+    snprintf(c->run_id, sizeof c->run_id, "00112233445566778899aabbccddeeff");
     c->ncpus_online = 8;
     c->tsc_ticks_per_ns = 2.5;
 }
 
+/* A measured environment. */
+static void make_env(struct pb_environment *e)
+{
+    pb_env_init(e);
+    e->loadavg_start[0] = 0.5, e->loadavg_start[1] = 1.25, e->loadavg_start[2] = 2.0;
+    e->ncpus_online = e->ncpus_usable = 8;
+    e->mhz_per_cpu = 3400.4;
+    e->cpu_scaling_enabled = true;
+    snprintf(e->governor, sizeof e->governor, "powersave");
+    e->turbo = 1;
+    e->ncaches = 2;
+    e->caches[0] = (struct pb_cache_info){.level = 1, .type = "Data", .size_bytes = 32768,
+                                          .num_sharing = 2};
+    e->caches[1] = (struct pb_cache_info){.level = 3, .type = "Unified",
+                                          .size_bytes = 33554432, .num_sharing = 8};
+    pb_env_warnings(e);
+}
+
+/* One CSV record (RFC 4180; no line breaks inside fields here) into
+ * fields; returns how many. */
+static unsigned csv_fields(const char *line, char fields[][512], unsigned max)
+{
+    unsigned n = 0;
+    const char *p = line;
+    for (;;) {
+        cr_assert_lt(n, max, "too many fields in: %s", line);
+        size_t len = 0;
+        char *f = fields[n++];
+        if (*p == '"') {
+            for (p++;; p++) {
+                cr_assert(*p, "unterminated quote in: %s", line);
+                if (*p == '"' && p[1] == '"')
+                    p++;
+                else if (*p == '"')
+                    break;
+                cr_assert_lt(len, 511);
+                f[len++] = *p;
+            }
+            p++;
+        } else {
+            while (*p && *p != ',' && *p != '\r' && *p != '\n') {
+                cr_assert_lt(len, 511);
+                f[len++] = *p++;
+            }
+        }
+        f[len] = '\0';
+        if (*p != ',')
+            return n;
+        p++;
+    }
+}
+
+/* The index of a header column; fails the test when absent. */
+static unsigned column(const char *name)
+{
+    static char header[128][512];
+    unsigned n = csv_fields(PB_EXPORT_CSV_HEADER, header, 128);
+    for (unsigned i = 0; i < n; i++)
+        if (strcmp(header[i], name) == 0)
+            return i;
+    cr_assert_fail("no column %s", name);
+    return 0;
+}
+
 /* Exports into a string (free it). */
-static char *export_text(enum pb_export_format f, const struct pb_context *ctx,
-                         const struct pb_run_result *runs, unsigned n)
+static char *export_text_opts(enum pb_export_format f, const struct pb_context *ctx,
+                              const struct pb_run_result *runs, unsigned n, bool aggregates_only)
 {
     const struct pb_run_result *ptr[NRUNS];
     for (unsigned i = 0; i < n; i++)
@@ -111,9 +178,16 @@ static char *export_text(enum pb_export_format f, const struct pb_context *ctx,
     FILE *m = open_memstream(&buf, &size);
     cr_assert_not_null(m);
     char err[256] = "";
-    cr_assert_eq(pb_export_runs(m, f, ctx, ptr, n, err, sizeof err), 0, "%s", err);
+    struct pb_export_options o = {.aggregates_only = aggregates_only};
+    cr_assert_eq(pb_export_runs_opts(m, f, ctx, ptr, n, &o, err, sizeof err), 0, "%s", err);
     cr_assert_eq(fclose(m), 0);
     return buf;
+}
+
+static char *export_text(enum pb_export_format f, const struct pb_context *ctx,
+                         const struct pb_run_result *runs, unsigned n)
+{
+    return export_text_opts(f, ctx, runs, n, false);
 }
 
 /* ---- CSV ---------------------------------------------------------------------- */
@@ -136,26 +210,28 @@ Test(export, csv_header_and_rows)
     /* Header, then one CRLF-terminated row per run. */
     cr_assert(strncmp(text, PB_EXPORT_CSV_HEADER "\r\n", strlen(PB_EXPORT_CSV_HEADER) + 2) == 0,
               "header: %.200s", text);
-    unsigned lines = 0, header_fields = 1;
-    for (const char *p = PB_EXPORT_CSV_HEADER; *p; p++)
-        header_fields += *p == ',';
-    cr_expect_eq(header_fields, 33);
+    static char fields[128][512];
+    unsigned lines = 0, header_fields = csv_fields(PB_EXPORT_CSV_HEADER, fields, 128);
+    cr_expect_eq(header_fields, 54);
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         size_t len = strlen(line);
         cr_assert(len > 0 && line[len - 1] == '\r', "line %u does not end in CRLF", lines);
-        unsigned fields = 1;
-        for (char *p = line; *p; p++)
-            fields += *p == ',';
-        cr_expect_eq(fields, header_fields, "line %u: %u fields", lines, fields);
+        unsigned nf = csv_fields(line, fields, 128);
+        cr_expect_eq(nf, header_fields, "line %u: %u fields", lines, nf);
         if (lines == 1) {
+            /* No context: the session's columns are empty. */
+            cr_expect_str_eq(fields[column("date")], "");
+            cr_expect_str_eq(fields[column("run_id")], "");
             /* The first run: totals 200..1199, so p50 is the bin of 699. */
             char want[256];
             snprintf(want, sizeof want,
-                     "steady,magazine,percpu-mpsc,xchg,0,false,2,3,%u,1,1000,1000,0,0,1000000,%llu,",
-                     runs[0].scenario.cancellers,
-                     (unsigned long long)pb_hist_percentile(&runs[0].total, 50));
+                     ",,,,,steady,magazine,percpu-mpsc,xchg,0,false,2,3,%u,",
+                     runs[0].scenario.cancellers);
             cr_expect(strncmp(line, want, strlen(want)) == 0, "row 1: %s\nwant: %s", line, want);
+            snprintf(want, sizeof want, ",1,1000,1000,0,0,1000000,%llu,",
+                     (unsigned long long)pb_hist_percentile(&runs[0].total, 50));
+            cr_expect(strstr(line, want) != NULL, "row 1: %s\nwant: %s", line, want);
             cr_expect(strstr(line, ",10,4,3,1,1,1,0.4,80.5,true\r") != NULL, "row 1 tail: %s", line);
         }
         if (lines == 2)
@@ -166,6 +242,110 @@ Test(export, csv_header_and_rows)
     }
     cr_expect_eq(lines, 1 + NRUNS);
     free(text);
+    free_runs(runs);
+}
+
+/* The session and every workload parameter, parsed back from a row. */
+Test(export, csv_session_and_params_columns)
+{
+    struct pb_run_result *runs = make_runs(1);
+    struct pb_scenario *sc = &runs[0].scenario;
+    set(sc, "idle", "spin");
+    set(sc, "placement", "scatter");
+    set(sc, "route", "round-robin");
+    set(sc, "filters", "pass,pend");
+    set(sc, "mix", "read=70,write=30");
+    set(sc, "pend-fraction", "0.75");
+    set(sc, "cancel-fraction", "0.3");
+    set(sc, "cancel-when", "race");
+    set(sc, "cancel-delay", "uniform:100:900");
+    set(sc, "service", "exp:2000");
+    set(sc, "fs-service", "exp:250");
+    set(sc, "inflight", "8");
+    set(sc, "rate", "150000");
+    set(sc, "burst", "20:80.5");
+    set(sc, "pool-capacity", "4096");
+    set(sc, "queue-capacity", "512");
+    struct pb_context ctx;
+    make_ctx(&ctx);
+    char *text = export_text(PB_EXPORT_CSV, &ctx, runs, 1);
+    char *row = strstr(text, "\r\n");
+    cr_assert_not_null(row);
+    row += 2;
+    static char f[128][512];
+    cr_assert_eq(csv_fields(row, f, 128), 54, "%s", row);
+    static const struct { const char *column, *value; } want[] = {
+        {"date", "2024-05-01T12:00:00Z"},
+        {"git_commit", "abc1234"},
+        {"build_variant", "release"},
+        {"host", "testhost"},
+        {"run_id", "00112233445566778899aabbccddeeff"},
+        {"scenario", "steady"},
+        {"requesters", "2"},
+        {"workers", "3"},
+        {"idle", "spin"},
+        {"placement", "scatter"},
+        {"route", "round-robin"},
+        {"filters", "pass,pend"},
+        {"mix", "read=70,write=30,create=0,cleanup=0,close=0,query=0,fastio=0,paging=0,fsfilter=0"},
+        {"pend_fraction", "0.75"},
+        {"cancel_fraction", "0.3"},
+        {"cancel_when", "race"},
+        {"cancel_delay", "uniform:100:900"},
+        {"service", "exp:2000"},
+        {"fs_service", "exp:250"},
+        {"inflight", "8"},
+        {"rate", "150000"},
+        {"burst", "20:80.5"},
+        {"pool_capacity", "4096"},
+        {"queue_capacity", "512"},
+        {"issued", "1000"},
+        {"invariants_ok", "true"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect_str_eq(f[column(want[i].column)], want[i].value, "column %s", want[i].column);
+    /* Every parameter column is a scenario option that accepts its value:
+     * a row can be turned back into the workload. */
+    struct pb_scenario back;
+    pb_scenario_defaults(&back);
+    static const char *const params[] = {
+        "idle", "placement", "route", "filters", "mix", "pend-fraction", "cancel-fraction",
+        "cancel-when", "cancel-delay", "service", "fs-service", "inflight", "rate", "burst",
+        "pool-capacity", "queue-capacity"};
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+        char col[64];
+        snprintf(col, sizeof col, "%s", params[i]);
+        for (char *c = col; *c; c++)
+            if (*c == '-')
+                *c = '_';
+        set(&back, params[i], f[column(col)]);
+    }
+    cr_expect_eq(back.rate, sc->rate);
+    cr_expect_eq(back.nfilters, 2);
+    cr_expect_eq(back.mix.read, 70);
+    cr_expect_eq(back.queue_capacity, 512);
+    free(text);
+    free_runs(runs);
+}
+
+/* Two sessions' CSVs share the header: they concatenate. */
+Test(export, csv_sessions_concatenate)
+{
+    struct pb_run_result *runs = make_runs(1);
+    struct pb_context a, b;
+    make_ctx(&a);
+    make_ctx(&b);
+    snprintf(b.host, sizeof b.host, "otherhost");
+    snprintf(b.run_id, sizeof b.run_id, "ffeeddccbbaa99887766554433221100");
+    char *ta = export_text(PB_EXPORT_CSV, &a, runs, 2);
+    char *tb = export_text(PB_EXPORT_CSV, &b, runs, 2);
+    size_t hl = strlen(PB_EXPORT_CSV_HEADER "\r\n");
+    cr_expect(strncmp(ta, tb, hl) == 0, "the headers differ");
+    cr_expect(strcmp(ta + hl, tb + hl) != 0, "the sessions' rows tell apart");
+    cr_expect(strstr(tb + hl, ",otherhost,ffeeddccbbaa99887766554433221100,steady,") != NULL,
+              "%s", tb);
+    free(ta);
+    free(tb);
     free_runs(runs);
 }
 
@@ -193,7 +373,7 @@ Test(export, csv_quoting)
     struct pb_run_result *runs = make_runs(1);
     snprintf(runs[0].scenario.name, sizeof runs[0].scenario.name, "odd, \"name\"");
     char *text = export_text(PB_EXPORT_CSV, NULL, runs, 1);
-    cr_expect(strstr(text, "\r\n\"odd, \"\"name\"\"\",magazine,") != NULL, "%s", text);
+    cr_expect(strstr(text, "\r\n,,,,,\"odd, \"\"name\"\"\",magazine,") != NULL, "%s", text);
     free(text);
     free_runs(runs);
 }
@@ -314,6 +494,144 @@ Test(export, gbench_structure)
     json_decref(doc);
 }
 
+/* The context: the environment's real values, none made up. */
+Test(export, gbench_context_from_env)
+{
+    struct pb_context ctx;
+    make_ctx(&ctx);
+    make_env(&ctx.env);
+    snprintf(ctx.build_variant, sizeof ctx.build_variant, "asan");
+    struct pb_run_result *runs = make_runs(1);
+    char *text = export_text(PB_EXPORT_GBENCH, &ctx, runs, 1);
+    json_t *doc = json_loads(text, 0, NULL);
+    cr_assert_not_null(doc);
+    json_t *c = json_object_get(doc, "context");
+    json_t *load = json_object_get(c, "load_avg");
+    cr_assert_eq(json_array_size(load), 3);
+    cr_expect_eq(json_real_value(json_array_get(load, 0)), 0.5);
+    cr_expect_eq(json_real_value(json_array_get(load, 1)), 1.25);
+    cr_expect_eq(json_real_value(json_array_get(load, 2)), 2.0);
+    cr_expect(json_is_true(json_object_get(c, "cpu_scaling_enabled")));
+    cr_expect_eq(json_integer_value(json_object_get(c, "mhz_per_cpu")), 3400);
+    cr_expect_eq(json_integer_value(json_object_get(c, "num_cpus")), 8);
+    json_t *caches = json_object_get(c, "caches");
+    cr_assert_eq(json_array_size(caches), 2);
+    json_t *l3 = json_array_get(caches, 1);
+    cr_expect_str_eq(json_string_value(json_object_get(l3, "type")), "Unified");
+    cr_expect_eq(json_integer_value(json_object_get(l3, "level")), 3);
+    cr_expect_eq(json_integer_value(json_object_get(l3, "size")), 33554432);
+    cr_expect_eq(json_integer_value(json_object_get(l3, "num_sharing")), 8);
+    cr_expect_str_eq(json_string_value(json_object_get(c, "library_build_type")), "debug",
+                     "a sanitizer build");
+    cr_expect_str_eq(json_string_value(json_object_get(c, "pendbench_run_id")), ctx.run_id);
+    cr_expect_str_eq(json_string_value(json_object_get(c, "pendbench_build_variant")), "asan");
+    json_t *w = json_object_get(c, "pendbench_env_warnings");
+    cr_expect_eq(json_array_size(w), ctx.env.nwarnings);
+    cr_expect_gt(ctx.env.nwarnings, 0);
+    cr_expect_str_eq(json_string_value(json_array_get(w, 0)), ctx.env.warnings[0]);
+    json_decref(doc);
+    free(text);
+
+    /* Unknown: no load average rather than a zero load. */
+    make_ctx(&ctx);
+    text = export_text(PB_EXPORT_GBENCH, &ctx, runs, 1);
+    doc = json_loads(text, 0, NULL);
+    cr_assert_not_null(doc);
+    c = json_object_get(doc, "context");
+    cr_expect_eq(json_array_size(json_object_get(c, "load_avg")), 0);
+    cr_expect_eq(json_array_size(json_object_get(c, "caches")), 0);
+    cr_expect(json_is_false(json_object_get(c, "cpu_scaling_enabled")));
+    json_decref(doc);
+    free(text);
+    free_runs(runs);
+}
+
+/* --aggregates-only: one entry per benchmark, named as one repetition. */
+Test(export, gbench_aggregates_only)
+{
+    struct pb_context ctx;
+    make_ctx(&ctx);
+    struct pb_run_result *runs = make_runs(1);
+    char *text = export_text_opts(PB_EXPORT_GBENCH, &ctx, runs, NRUNS, true);
+    json_t *doc = json_loads(text, 0, NULL);
+    cr_assert_not_null(doc);
+    json_t *b = json_object_get(doc, "benchmarks");
+    cr_assert_eq(json_array_size(b), 2 * 4, "two strategy sets, four figures");
+    static const char *const figs[] = {"p50", "p99", "p999", "ns_per_op"};
+    static const double ps[] = {50, 99, 99.9, 0};
+    struct pb_hist *m = malloc(sizeof *m);
+    cr_assert_not_null(m);
+    for (unsigned set_ = 0; set_ < 2; set_++) {
+        pb_hist_init(m);
+        for (unsigned k = 0; k < REPS; k++)
+            pb_hist_merge(m, &runs[set_ * REPS + k].total);
+        for (unsigned f = 0; f < 4; f++) {
+            json_t *e = json_array_get(b, set_ * 4 + f);
+            char want[128];
+            snprintf(want, sizeof want, "steady/magazine/%s/xchg/threads:2x3/%s",
+                     set_ ? "percpu-ring" : "percpu-mpsc", figs[f]);
+            cr_expect_str_eq(json_string_value(json_object_get(e, "name")), want);
+            cr_expect_str_eq(json_string_value(json_object_get(e, "run_type")), "iteration");
+            cr_expect_str_eq(json_string_value(json_object_get(e, "time_unit")), "ns");
+            cr_expect_eq(json_integer_value(json_object_get(e, "summarized_repetitions")), REPS);
+            double v = json_number_value(json_object_get(e, "real_time"));
+            cr_expect_eq(v, json_number_value(json_object_get(e, "cpu_time")));
+            if (ps[f] > 0) {
+                cr_expect_str_eq(json_string_value(json_object_get(e, "summary")), "merged");
+                cr_expect_eq(v, (double)pb_hist_percentile(m, ps[f]), "%s", want);
+                cr_expect_eq(json_integer_value(json_object_get(e, "iterations")),
+                             (json_int_t)m->count);
+            } else {
+                /* The median of 1e9 / throughput over the three repetitions:
+                 * the middle one. */
+                double tp = (1e6 + 1e4 * (set_ * REPS + 1));
+                cr_expect_str_eq(json_string_value(json_object_get(e, "summary")), "median");
+                cr_expect(fabs(v - 1e9 / tp) < 1e-6, "%s: %.9g", want, v);
+                cr_expect(fabs(json_number_value(json_object_get(e, "ops_per_s")) - tp) < 1e-6);
+            }
+            /* Repetition 1 failed its invariants, 2 was partial: the group says both. */
+            if (set_ == 0)
+                cr_expect_str_eq(json_string_value(json_object_get(e, "label")),
+                                 "partial, invariants FAILED");
+            else
+                cr_expect_null(json_object_get(e, "label"));
+        }
+    }
+    free(m);
+    json_decref(doc);
+    free(text);
+
+    /* One repetition: that repetition, under the same name. */
+    text = export_text_opts(PB_EXPORT_GBENCH, &ctx, runs, 1, true);
+    doc = json_loads(text, 0, NULL);
+    cr_assert_not_null(doc);
+    b = json_object_get(doc, "benchmarks");
+    cr_assert_eq(json_array_size(b), 4);
+    json_t *e = json_array_get(b, 0);
+    cr_expect_str_eq(json_string_value(json_object_get(e, "name")),
+                     "steady/magazine/percpu-mpsc/xchg/threads:2x3/p50");
+    cr_expect_str_eq(json_string_value(json_object_get(e, "summary")), "repetition");
+    cr_expect_eq(json_number_value(json_object_get(e, "real_time")),
+                 (double)pb_hist_percentile(&runs[0].total, 50));
+    e = json_array_get(b, 3);
+    cr_expect(fabs(json_number_value(json_object_get(e, "real_time")) - 1000.0) < 1e-9);
+    json_decref(doc);
+    free(text);
+
+    /* CSV has a row per run: the option is refused, with a reason. */
+    const struct pb_run_result *ptr[1] = {&runs[0]};
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *mf = open_memstream(&buf, &size);
+    char err[256] = "";
+    struct pb_export_options o = {.aggregates_only = true};
+    cr_expect_eq(pb_export_runs_opts(mf, PB_EXPORT_CSV, &ctx, ptr, 1, &o, err, sizeof err), -1);
+    cr_expect(strstr(err, "gbench") != NULL, "%s", err);
+    fclose(mf);
+    free(buf);
+    free_runs(runs);
+}
+
 /* A single repetition: no aggregates (as Google Benchmark). */
 Test(export, gbench_one_repetition)
 {
@@ -360,18 +678,58 @@ Test(export, doc_matches_runs)
 #define PYTHON "/usr/bin/python3"
 #define COMPARE "/usr/share/benchmark/compare.py"
 
-static void write_gbench(const char *path, double scale)
+static void write_gbench_opts(const char *path, double scale, bool aggregates_only)
 {
     struct pb_context ctx;
     make_ctx(&ctx);
+    make_env(&ctx.env);
     struct pb_run_result *runs = make_runs(scale);
-    char *text = export_text(PB_EXPORT_GBENCH, &ctx, runs, NRUNS);
+    char *text = export_text_opts(PB_EXPORT_GBENCH, &ctx, runs, NRUNS, aggregates_only);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
     fputs(text, f);
     cr_assert_eq(fclose(f), 0);
     free(text);
     free_runs(runs);
+}
+
+static void write_gbench(const char *path, double scale)
+{
+    write_gbench_opts(path, scale, false);
+}
+
+/* compare.py's output for two files (the test fails when it fails). */
+static void run_compare(const char *a, const char *b, char *out, size_t size)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, PYTHON " " COMPARE " --no-color benchmarks %s %s 2>&1", a, b);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "compare.py failed:\n%s", out);
+}
+
+/* Dashboards' files: one entry per benchmark compares one to one. */
+Test(export, compare_py_accepts_aggregates_only, .timeout = 120)
+{
+    if (access(PYTHON, X_OK) != 0 || access(COMPARE, R_OK) != 0)
+        cr_skip_test("no " PYTHON " or " COMPARE " (Debian libbenchmark-tools)");
+    if (system(PYTHON " -c 'import scipy.stats, numpy' >/dev/null 2>&1") != 0)
+        cr_skip_test(PYTHON " has no scipy/numpy (python3-scipy)");
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/old.agg.json", dir);
+    snprintf(b, sizeof b, "%s/new.agg.json", dir);
+    write_gbench_opts(a, 1.0, true);
+    write_gbench_opts(b, 1.5, true);
+    static char out[65536];
+    run_compare(a, b, out, sizeof out);
+    cr_expect(strstr(out, "steady/magazine/percpu-ring/xchg/threads:2x3/ns_per_op ") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "+0.5000") != NULL, "no +0.5000 change in:\n%s", out);
+    cr_expect(strstr(out, "OVERALL_GEOMEAN") != NULL, "%s", out);
+    cr_expect(strstr(out, "U Test") == NULL, "one entry a side: no U test\n%s", out);
 }
 
 Test(export, compare_py_accepts_exports, .timeout = 120)
