@@ -78,6 +78,23 @@ VARIANTS = {
     },
 }
 
+# Each variant tells the program what it is: reports/context.c records
+# PB_BUILD_VARIANT and PB_BUILD_CFLAGS (the variant's own flags) in every
+# result file, so results of an ASan build are never mistaken for release
+# figures. Single quotes keep the double quotes and spaces for the C
+# preprocessor through ninja's /bin/sh (the flags hold no single quote).
+def identify_variants():
+    short = {"build": "release", "build-asan": "asan", "build-tsan": "tsan",
+             "build-clang": "clang"}
+    for vname, v in VARIANTS.items():
+        own = v["cflags"]
+        assert "'" not in own and '"' not in own and "$" not in own, vname
+        v["cflags"] = (f"{own} '-DPB_BUILD_VARIANT=\"{short[vname]}\"' "
+                       f"'-DPB_BUILD_CFLAGS=\"{own}\"'")
+
+
+identify_variants()
+
 COMMON_CFLAGS = ("-std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Wshadow "
                  "-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter "
                  "-Icore/include -Iworkloads/include -Ireports/include -Ibench/gbench/include "

@@ -2,14 +2,24 @@
  * best effort: a result file is still worth writing when a field cannot be
  * found, so failures read "unknown" instead of failing the run.
  *
- * The build may pass the compiler flags and the commit as string literals:
- *   -DPB_BUILD_CFLAGS='"-O2 -g ..."'  -DPB_GIT_COMMIT='"abc1234"'
- * Without PB_GIT_COMMIT the commit is asked of git, from the current
- * directory (a binary run outside its checkout says "unknown"). */
+ * The build passes its identity as string literals (configure.py does for
+ * each variant):
+ *   -DPB_BUILD_VARIANT='"release"'  -DPB_BUILD_CFLAGS='"-O2 -g"'
+ * and may pin the commit with -DPB_GIT_COMMIT='"abc1234"'. Without that,
+ * the commit is asked of git in the directory of the program itself, so a
+ * binary run from elsewhere still names the checkout it was built in. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,25 +80,144 @@ static void cpu_model(char *out, size_t size)
     fclose(f);
 }
 
-static void git_commit(char *out, size_t size)
+/* Runs `/bin/sh -c script sh arg` with stderr silenced and returns the
+ * first line of its output (trimmed) in out. The argument travels as $1,
+ * never inside the script text, so a directory with quotes or spaces in
+ * its name needs no quoting. 0, or -1 (no shell, non-zero exit, no line). */
+static int sh_line(const char *script, const char *arg, char *out, size_t size)
 {
+    out[0] = '\0';
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+            dup2(null, STDIN_FILENO);
+            dup2(null, STDERR_FILENO);
+        }
+        dup2(fds[1], STDOUT_FILENO);
+        execl("/bin/sh", "sh", "-c", script, "sh", arg, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    /* Read everything (a child blocked on a full pipe would never exit),
+     * keep the first line. */
+    char buf[256];
+    size_t used = 0;
+    bool line_done = false;
+    for (;;) {
+        char chunk[512];
+        ssize_t n = read(fds[0], chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        for (ssize_t i = 0; i < n && !line_done; i++) {
+            if (chunk[i] == '\n')
+                line_done = true;
+            else if (used < sizeof buf - 1)
+                buf[used++] = chunk[i];
+        }
+    }
+    close(fds[0]);
+    buf[used] = '\0';
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    trim(buf);
+    if (!buf[0])
+        return -1;
+    fit(out, size, "%s", buf);
+    return 0;
+}
+
+/* The directory holding the running program; false when unknown. */
+static bool program_dir(char *out, size_t size)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    fit(out, size, "%s", dirname(exe));
+    return out[0] != '\0';
+}
+
+static void git_commit(char *out, size_t size, char *diff_hash, size_t diff_size)
+{
+    diff_hash[0] = '\0';
 #ifdef PB_GIT_COMMIT
     copy(out, size, PB_GIT_COMMIT);
+    (void)sh_line;
+    (void)program_dir;
+    (void)diff_size;
 #else
     copy(out, size, NULL);
-    /* Quietly: outside a checkout, or without git, this is "unknown". */
-    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
-    if (!p)
+    char dir[PATH_MAX], hash[64], status[256];
+    if (!program_dir(dir, sizeof dir))
         return;
-    char line[128] = "";
-    char *got = fgets(line, sizeof line, p);
-    int status = pclose(p);
-    if (got && status == 0) {
-        trim(line);
-        if (*line)
-            copy(out, size, line);
+    /* Quietly: outside a checkout, or without git, this is "unknown". */
+    if (sh_line("exec git -C \"$1\" rev-parse --short HEAD", dir, hash, sizeof hash) != 0 ||
+        strspn(hash, "0123456789abcdef") != strlen(hash))
+        return;
+    /* Changes to tracked files make the build something no commit holds:
+     * the hash of the diff tells two such builds apart. Untracked files
+     * are left out (build outputs, scratch files). */
+    if (sh_line("exec git -C \"$1\" status --porcelain --untracked-files=no", dir, status,
+                sizeof status) == 0) {
+        char diff[64];
+        fit(out, size, "%s-dirty", hash);
+        if (sh_line("git -C \"$1\" diff HEAD | git hash-object --stdin", dir, diff,
+                    sizeof diff) == 0 &&
+            strspn(diff, "0123456789abcdef") == strlen(diff))
+            fit(diff_hash, diff_size, "%.12s", diff);
+        return;
     }
+    fit(out, size, "%s", hash);
 #endif
+}
+
+/* 128 random bits as 32 hex digits: unique per invocation, so history
+ * can tell a record from every other one. */
+static void make_run_id(char *out, size_t size)
+{
+    unsigned char bits[16];
+    size_t got = 0;
+    while (got < sizeof bits) {
+        ssize_t n = getrandom(bits + got, sizeof bits - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got < sizeof bits) {
+        /* No getrandom (an old kernel): time, pid and an address still
+         * differ between invocations, mixed so every digit varies. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        uint64_t y = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&ts;
+        for (size_t i = 0; i < sizeof bits; i++) {
+            x ^= y + 0x9e3779b97f4a7c15ull + (x << 6) + (x >> 2);
+            y = y * 6364136223846793005ull + 1442695040888963407ull;
+            bits[i] = (unsigned char)(x >> 56);
+        }
+    }
+    char hex[33];
+    for (size_t i = 0; i < sizeof bits; i++)
+        snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+    fit(out, size, "%s", hex);
 }
 
 void pb_context_collect(struct pb_context *c, const char *topology_description)
@@ -134,7 +263,15 @@ void pb_context_collect(struct pb_context *c, const char *topology_description)
     copy(c->cflags, sizeof c->cflags, NULL);
 #endif
 
-    git_commit(c->git_commit, sizeof c->git_commit);
+#ifdef PB_BUILD_VARIANT
+    copy(c->build_variant, sizeof c->build_variant, PB_BUILD_VARIANT);
+#else
+    copy(c->build_variant, sizeof c->build_variant, NULL);
+#endif
+
+    git_commit(c->git_commit, sizeof c->git_commit, c->git_diff_hash, sizeof c->git_diff_hash);
+    make_run_id(c->run_id, sizeof c->run_id);
+    pb_env_init(&c->env);
     copy(c->topology, sizeof c->topology, topology_description ? topology_description : "machine");
 
     long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "pb_scenario.h"
+
+struct json_t;
+
 /* The fields of struct pb_op_mix, as "mix" keys in params (the names the
  * mix option takes). */
 #define PB_RESULT_MIX_FIELDS(X) \
@@ -20,5 +24,10 @@ static inline void pb_result_format_double(double v, char *buf, size_t size)
             return;
     }
 }
+
+/* A scenario as the "params" object of the result file (a new reference;
+ * NULL when out of memory): for the export's columns of runs that were
+ * not read from a file. */
+struct json_t *pb_result_params_json(const struct pb_scenario *s);
 
 #endif

@@ -3,7 +3,8 @@
  *
  * Integers are JSON integers. Values a JSON integer of jansson cannot hold
  * (above 2^63 - 1) are clamped to it, except the seed, which is written
- * as a decimal string then (it must stay exact to reproduce a run).
+ * as a decimal string then (it must stay exact to reproduce a run), and
+ * so is the context's interleave_seed.
  * Non-finite reals (a NaN ratio) are written as null. */
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +118,24 @@ static json_t *hist_json(const struct pb_hist *h, bool *ok)
     return o;
 }
 
+static json_t *floor_json(const struct pb_floor *f)
+{
+    return json_pack("{s:o, s:o, s:o, s:I}", "median_ns", jreal(f->median_ns), "p10_ns",
+                     jreal(f->p10_ns), "p90_ns", jreal(f->p90_ns), "samples",
+                     (json_int_t)f->samples);
+}
+
+/* A seed must stay exact: above 2^63 - 1 it is written as a decimal string. */
+static json_t *jseed(uint64_t seed)
+{
+    if (seed > (uint64_t)INT64_MAX) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%" PRIu64, seed);
+        return json_string(buf);
+    }
+    return ju64(seed);
+}
+
 static json_t *params_json(const struct pb_scenario *s, bool *ok)
 {
     json_t *p = json_object();
@@ -169,16 +188,74 @@ static json_t *params_json(const struct pb_scenario *s, bool *ok)
     put(p, "duration", jreal(s->duration_s), ok);
     put(p, "ops", ju64(s->ops), ok);
     put(p, "warmup", jreal(s->warmup_s), ok);
-    if (s->seed > (uint64_t)INT64_MAX) {
-        snprintf(buf, sizeof buf, "%" PRIu64, s->seed);
-        put(p, "seed", json_string(buf), ok);
-    } else {
-        put(p, "seed", ju64(s->seed), ok);
-    }
+    put(p, "seed", jseed(s->seed), ok);
     put(p, "pool-capacity", ju64(s->pool_capacity), ok);
     put(p, "queue-capacity", ju64(s->queue_capacity), ok);
     put(p, "verifier-checks", json_boolean(s->verifier_checks), ok);
     return p;
+}
+
+json_t *pb_result_params_json(const struct pb_scenario *s)
+{
+    bool ok = true;
+    json_t *p = params_json(s, &ok);
+    if (!ok) {
+        json_decref(p);
+        return NULL;
+    }
+    return p;
+}
+
+static json_t *env_json(const struct pb_environment *e, bool *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    put(o, "loadavg_start",
+        json_pack("[o, o, o]", jreal(e->loadavg_start[0]), jreal(e->loadavg_start[1]),
+                  jreal(e->loadavg_start[2])),
+        ok);
+    put(o, "loadavg_end",
+        json_pack("[o, o, o]", jreal(e->loadavg_end[0]), jreal(e->loadavg_end[1]),
+                  jreal(e->loadavg_end[2])),
+        ok);
+    put(o, "ncpus_online", json_integer(e->ncpus_online), ok);
+    put(o, "ncpus_usable", json_integer(e->ncpus_usable), ok);
+    put(o, "governor", JSTR(e->governor), ok);
+    put(o, "freq_min_mhz", jreal(e->freq_min_mhz), ok);
+    put(o, "freq_max_mhz", jreal(e->freq_max_mhz), ok);
+    put(o, "mhz_per_cpu", jreal(e->mhz_per_cpu), ok);
+    put(o, "cpu_scaling_enabled", json_boolean(e->cpu_scaling_enabled), ok);
+    put(o, "turbo", json_integer(e->turbo), ok);
+    put(o, "smt_active", json_integer(e->smt_active), ok);
+    put(o, "smt_siblings_used", json_boolean(e->smt_siblings_used), ok);
+    put(o, "hypervisor", JSTR(e->hypervisor), ok);
+    put(o, "steal_pct", jreal(e->steal_pct), ok);
+    put(o, "tsc_constant", json_boolean(e->tsc_constant), ok);
+    put(o, "tsc_nonstop", json_boolean(e->tsc_nonstop), ok);
+    put(o, "clocksource", JSTR(e->clocksource), ok);
+    put(o, "tsc_drift_ppm", jreal(e->tsc_drift_ppm), ok);
+    put(o, "max_threads", json_integer(e->max_threads), ok);
+    put(o, "migrations", ju64(e->migrations), ok);
+    json_t *caches = json_array();
+    unsigned nc = e->ncaches < PB_ENV_MAX_CACHES ? e->ncaches : PB_ENV_MAX_CACHES;
+    for (unsigned i = 0; caches && i < nc; i++) {
+        const struct pb_cache_info *c = &e->caches[i];
+        append(caches,
+               json_pack("{s:I, s:o, s:o, s:I}", "level", (json_int_t)c->level, "type",
+                         JSTR(c->type), "size_bytes", ju64(c->size_bytes), "num_sharing",
+                         (json_int_t)c->num_sharing),
+               ok);
+    }
+    put(o, "caches", caches, ok);
+    json_t *warnings = json_array();
+    unsigned nw = e->nwarnings < PB_ENV_MAX_WARNINGS ? e->nwarnings : PB_ENV_MAX_WARNINGS;
+    for (unsigned i = 0; warnings && i < nw; i++)
+        append(warnings, JSTR(e->warnings[i]), ok);
+    put(o, "warnings", warnings, ok);
+    return o;
 }
 
 static json_t *run_json(const struct pb_run_result *r, bool *ok)
@@ -205,6 +282,14 @@ static json_t *run_json(const struct pb_run_result *r, bool *ok)
                   "failed", ju64(r->failed)),
         ok);
     put(o, "throughput_ops_s", jreal(r->throughput_ops_s), ok);
+    put(o, "warmup_throughput_ops_s", jreal(r->warmup_throughput_ops_s), ok);
+    put(o, "stalled", json_boolean(r->stalled), ok);
+    put(o, "order", json_integer(r->order), ok);
+    put(o, "nthreads", json_integer(r->nthreads), ok);
+    put(o, "oversubscribed", json_boolean(r->oversubscribed), ok);
+    put(o, "steal_pct", jreal(r->steal_pct), ok);
+    put(o, "involuntary_switches", ju64(r->involuntary_switches), ok);
+    put(o, "migrations", ju64(r->migrations), ok);
     put(o, "latency_ns",
         json_pack("{s:o, s:o, s:o}", "total", hist_json(&r->total, ok), "queue_wait",
                   hist_json(&r->queue_wait, ok), "service", hist_json(&r->service, ok)),
@@ -250,14 +335,23 @@ static json_t *run_json(const struct pb_run_result *r, bool *ok)
                   "per_requester_max", ju64(r->per_requester_max), "jain_index",
                   jreal(r->jain_index)),
         ok);
-    put(o, "floors",
+    json_t *floors =
         json_pack("{s:o, s:o, s:o, s:[i, i]}", "c2c_round_trip_ns", jreal(r->c2c_round_trip_ns),
                   "timestamp_overhead_ns", jreal(r->timestamp_overhead_ns), "futex_wake_ns",
-                  jreal(r->futex_wake_ns), "c2c_os_cpus", r->c2c_os_cpu_a, r->c2c_os_cpu_b),
-        ok);
+                  jreal(r->futex_wake_ns), "c2c_os_cpus", r->c2c_os_cpu_a, r->c2c_os_cpu_b);
+    if (floors) {
+        put(floors, "c2c_start", floor_json(&r->c2c_start), ok);
+        put(floors, "c2c_end", floor_json(&r->c2c_end), ok);
+        put(floors, "floor_unstable", json_boolean(r->floor_unstable), ok);
+        put(floors, "floor_note", JSTR(r->floor_note), ok);
+    }
+    put(o, "floors", floors, ok);
 
+    /* A ratio against a floor that moved or spread widely would mislead:
+     * withheld then (floors.floor_note says why). */
     json_t *ratios = json_object();
-    if (ratios && r->c2c_round_trip_ns > 0 && isfinite(r->c2c_round_trip_ns)) {
+    if (ratios && !r->floor_unstable && r->c2c_round_trip_ns > 0 &&
+        isfinite(r->c2c_round_trip_ns)) {
         put(ratios, "p50_over_c2c",
             jreal((double)pb_hist_percentile(&r->total, 50) / r->c2c_round_trip_ns), ok);
         put(ratios, "p99_over_c2c",
@@ -288,7 +382,10 @@ static json_t *context_json(const struct pb_context *c, bool *ok)
     put(o, "kernel", JSTR(c->kernel), ok);
     put(o, "compiler", JSTR(c->compiler), ok);
     put(o, "cflags", JSTR(c->cflags), ok);
+    put(o, "build_variant", JSTR(c->build_variant), ok);
     put(o, "git_commit", JSTR(c->git_commit), ok);
+    put(o, "git_diff_hash", JSTR(c->git_diff_hash), ok);
+    put(o, "run_id", JSTR(c->run_id), ok);
     put(o, "topology", JSTR(c->topology), ok);
     put(o, "placement", JSTR(c->placement), ok);
     put(o, "ncpus_online", json_integer(c->ncpus_online), ok);
@@ -299,6 +396,10 @@ static json_t *context_json(const struct pb_context *c, bool *ok)
                   "timestamp_overhead_ns", jreal(c->timestamp_overhead_ns), "futex_wake_ns",
                   jreal(c->futex_wake_ns), "tsc_ticks_per_ns", jreal(c->tsc_ticks_per_ns)),
         ok);
+    put(o, "interleaved", json_boolean(c->interleaved), ok);
+    put(o, "interleave_seed", jseed(c->interleave_seed), ok);
+    put(o, "repetitions", json_integer(c->repetitions), ok);
+    put(o, "env", env_json(&c->env, ok), ok);
     return o;
 }
 

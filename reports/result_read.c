@@ -5,7 +5,10 @@
  * expected a non-negative integer"). What can be derived again is not read:
  * percentiles, means' ratios and "ratios" come back from the bins and the
  * floors. Fields a later version may add are ignored; counters and params a
- * file lacks keep zero (a new counter keeps schema_version: SCHEMA.md). */
+ * file lacks keep zero (a new counter keeps schema_version: SCHEMA.md).
+ * Fields added within version 1 (the context's identity and environment,
+ * a run's threat figures and full floors) are optional, with defaults that
+ * claim nothing: unknown environment, steal -1, a stable floor. */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -198,6 +201,72 @@ static const char *get_str(struct rd *rd, json_t *obj, const char *path, const c
     return json_string_value(v);
 }
 
+/* A seed: an integer, or a decimal string above 2^63 - 1 (the writer's
+ * rule for values jansson cannot hold). */
+static bool get_seed(struct rd *rd, json_t *obj, const char *path, const char *key, bool required,
+                     uint64_t *out)
+{
+    json_t *v = member(rd, obj, path, key, required);
+    if (!v)
+        return false;
+    if (json_is_string(v)) {
+        const char *t = json_string_value(v);
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(t, &end, 10);
+        if (*t >= '0' && *t <= '9' && !*end && errno == 0) {
+            *out = (uint64_t)x;
+            return true;
+        }
+    } else if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (uint64_t)json_integer_value(v);
+        return true;
+    }
+    char p[PATH_MAX_];
+    join(p, sizeof p, path, key);
+    fail_at(rd, p, "expected a non-negative integer or a decimal string");
+    return false;
+}
+
+static bool get_int(struct rd *rd, json_t *obj, const char *path, const char *key, bool required,
+                    int *out)
+{
+    int64_t v = 0;
+    if (!get_i64(rd, obj, path, key, required, &v))
+        return false;
+    if (v < INT_MIN || v > INT_MAX) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "%" PRId64 " is out of range", v);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+/* [a, b, c] of numbers (null: not finite). */
+static void get_triple(struct rd *rd, json_t *obj, const char *path, const char *key, double out[3])
+{
+    json_t *a = get_array(rd, obj, path, key, false);
+    if (!a)
+        return;
+    bool good = json_array_size(a) == 3;
+    for (size_t i = 0; good && i < 3; i++) {
+        json_t *e = json_array_get(a, i);
+        if (json_is_number(e))
+            out[i] = json_number_value(e);
+        else if (json_is_null(e))
+            out[i] = NAN;
+        else
+            good = false;
+    }
+    if (!good) {
+        char p[PATH_MAX_];
+        join(p, sizeof p, path, key);
+        fail_at(rd, p, "expected [1 min, 5 min, 15 min] numbers");
+    }
+}
+
 /* ---- histograms ------------------------------------------------------------ */
 
 static void read_hist(struct rd *rd, json_t *parent, const char *path, const char *key,
@@ -345,6 +414,22 @@ static void read_params(json_t *p, struct pb_scenario *s, bool *complete)
     }
 }
 
+/* {median_ns, p10_ns, p90_ns, samples}: optional as a whole, complete
+ * when present. */
+static void read_floor(struct rd *rd, json_t *parent, const char *path, const char *key,
+                       struct pb_floor *f)
+{
+    json_t *o = get_object(rd, parent, path, key, false);
+    if (!o)
+        return;
+    char p[PATH_MAX_];
+    join(p, sizeof p, path, key);
+    get_real(rd, o, p, "median_ns", true, &f->median_ns);
+    get_real(rd, o, p, "p10_ns", true, &f->p10_ns);
+    get_real(rd, o, p, "p90_ns", true, &f->p90_ns);
+    get_uint(rd, o, p, "samples", true, &f->samples);
+}
+
 /* ---- one run --------------------------------------------------------------- */
 
 static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_run *run)
@@ -386,6 +471,21 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         get_u64(rd, ops, p, "failed", true, &r->failed);
     }
     get_real(rd, o, path, "throughput_ops_s", true, &r->throughput_ops_s);
+    /* What threatened the figures: optional (older files lack it). The
+     * defaults say "not known to be threatened": the order they ran in
+     * (runs[] is in running order), the scenario's thread count, no steal
+     * figure (-1). */
+    r->order = index;
+    r->nthreads = s->requesters + s->workers + s->cancellers;
+    r->steal_pct = -1;
+    get_real(rd, o, path, "warmup_throughput_ops_s", false, &r->warmup_throughput_ops_s);
+    get_bool(rd, o, path, "stalled", false, &r->stalled);
+    get_uint(rd, o, path, "order", false, &r->order);
+    get_uint(rd, o, path, "nthreads", false, &r->nthreads);
+    get_bool(rd, o, path, "oversubscribed", false, &r->oversubscribed);
+    get_real(rd, o, path, "steal_pct", false, &r->steal_pct);
+    get_u64(rd, o, path, "involuntary_switches", false, &r->involuntary_switches);
+    get_u64(rd, o, path, "migrations", false, &r->migrations);
     json_t *lat = get_object(rd, o, path, "latency_ns", true);
     if (lat) {
         join(p, sizeof p, path, "latency_ns");
@@ -478,6 +578,13 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
                 r->c2c_os_cpu_b = (int)json_integer_value(b);
             }
         }
+        /* Older files have the round trip's median alone: it stands for
+         * c2c_start, with no spread and no sample count (0: unknown). */
+        r->c2c_start.median_ns = r->c2c_round_trip_ns;
+        read_floor(rd, fl, p, "c2c_start", &r->c2c_start);
+        read_floor(rd, fl, p, "c2c_end", &r->c2c_end);
+        get_bool(rd, fl, p, "floor_unstable", false, &r->floor_unstable);
+        get_str(rd, fl, p, "floor_note", false, r->floor_note, sizeof r->floor_note);
     }
 
     json_t *cn = get_object(rd, o, path, "counters", true);
@@ -491,15 +598,80 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
 
 /* ---- the document ------------------------------------------------------------ */
 
+/* The environment: every fact optional (a fact a later pendbench adds, or
+ * one an older one lacked, keeps "unknown"); the warnings are read as
+ * written, not recomputed, so the file says what the session said. */
+static void read_env(struct rd *rd, json_t *o, struct pb_environment *e)
+{
+    const char *p = "context.env";
+    get_triple(rd, o, p, "loadavg_start", e->loadavg_start);
+    get_triple(rd, o, p, "loadavg_end", e->loadavg_end);
+    get_uint(rd, o, p, "ncpus_online", false, &e->ncpus_online);
+    get_uint(rd, o, p, "ncpus_usable", false, &e->ncpus_usable);
+    get_str(rd, o, p, "governor", false, e->governor, sizeof e->governor);
+    get_real(rd, o, p, "freq_min_mhz", false, &e->freq_min_mhz);
+    get_real(rd, o, p, "freq_max_mhz", false, &e->freq_max_mhz);
+    get_real(rd, o, p, "mhz_per_cpu", false, &e->mhz_per_cpu);
+    get_bool(rd, o, p, "cpu_scaling_enabled", false, &e->cpu_scaling_enabled);
+    get_int(rd, o, p, "turbo", false, &e->turbo);
+    get_int(rd, o, p, "smt_active", false, &e->smt_active);
+    get_bool(rd, o, p, "smt_siblings_used", false, &e->smt_siblings_used);
+    get_str(rd, o, p, "hypervisor", false, e->hypervisor, sizeof e->hypervisor);
+    get_real(rd, o, p, "steal_pct", false, &e->steal_pct);
+    get_bool(rd, o, p, "tsc_constant", false, &e->tsc_constant);
+    get_bool(rd, o, p, "tsc_nonstop", false, &e->tsc_nonstop);
+    get_str(rd, o, p, "clocksource", false, e->clocksource, sizeof e->clocksource);
+    get_real(rd, o, p, "tsc_drift_ppm", false, &e->tsc_drift_ppm);
+    get_uint(rd, o, p, "max_threads", false, &e->max_threads);
+    get_u64(rd, o, p, "migrations", false, &e->migrations);
+    char q[PATH_MAX_];
+    json_t *caches = get_array(rd, o, p, "caches", false);
+    size_t i;
+    json_t *c;
+    json_array_foreach(caches, i, c) {
+        if (e->ncaches >= PB_ENV_MAX_CACHES)
+            break;             /* more than this build keeps: the first ones */
+        snprintf(q, sizeof q, "%s.caches[%zu]", p, i);
+        if (!json_is_object(c)) {
+            fail_at(rd, q, "expected an object");
+            return;
+        }
+        struct pb_cache_info *ci = &e->caches[e->ncaches++];
+        get_uint(rd, c, q, "level", false, &ci->level);
+        get_str(rd, c, q, "type", false, ci->type, sizeof ci->type);
+        get_u64(rd, c, q, "size_bytes", false, &ci->size_bytes);
+        get_uint(rd, c, q, "num_sharing", false, &ci->num_sharing);
+    }
+    json_t *warnings = get_array(rd, o, p, "warnings", false);
+    json_array_foreach(warnings, i, c) {
+        if (e->nwarnings >= PB_ENV_MAX_WARNINGS)
+            break;
+        if (!json_is_string(c)) {
+            snprintf(q, sizeof q, "%s.warnings[%zu]", p, i);
+            fail_at(rd, q, "expected a string");
+            return;
+        }
+        snprintf(e->warnings[e->nwarnings++], sizeof e->warnings[0], "%s", json_string_value(c));
+    }
+}
+
 static void read_context(struct rd *rd, json_t *o, struct pb_context *c)
 {
     const char *p = "context";
 #define STR_(f) get_str(rd, o, p, #f, false, c->f, sizeof c->f);
     STR_(date) STR_(host) STR_(cpu_model) STR_(kernel) STR_(compiler) STR_(cflags)
     STR_(git_commit) STR_(topology) STR_(placement) STR_(command)
-#undef STR_
+    STR_(build_variant) STR_(git_diff_hash) STR_(run_id)
     get_uint(rd, o, p, "ncpus_online", false, &c->ncpus_online);
     get_bool(rd, o, p, "partial", false, &c->partial);
+    get_bool(rd, o, p, "interleaved", false, &c->interleaved);
+    get_seed(rd, o, p, "interleave_seed", false, &c->interleave_seed);
+    get_uint(rd, o, p, "repetitions", false, &c->repetitions);
+    pb_env_init(&c->env);
+    json_t *env = get_object(rd, o, p, "env", false);
+    if (env)
+        read_env(rd, env, &c->env);
+#undef STR_
     json_t *cal = get_object(rd, o, p, "calibration", false);
     if (cal) {
         const char *pc = "context.calibration";

@@ -110,6 +110,41 @@ static void make_context(struct pb_context *c)
     c->futex_wake_ns = 2345.125;
     c->tsc_ticks_per_ns = 2.899999;
     c->partial = true;
+    snprintf(c->git_commit, sizeof c->git_commit, "5c74414-dirty");
+    snprintf(c->git_diff_hash, sizeof c->git_diff_hash, "0123456789ab");
+    c->interleaved = true;
+    c->interleave_seed = UINT64_C(18446744073709551557);   /* above 2^63: a string */
+    c->repetitions = 5;
+    struct pb_environment *e = &c->env;
+    e->loadavg_start[0] = 0.25, e->loadavg_start[1] = 1.5, e->loadavg_start[2] = 3.75;
+    e->loadavg_end[0] = 2.125, e->loadavg_end[1] = 1.0, e->loadavg_end[2] = -1;
+    e->ncpus_online = 16;
+    e->ncpus_usable = 12;
+    snprintf(e->governor, sizeof e->governor, "powersave");
+    e->freq_min_mhz = 800;
+    e->freq_max_mhz = 4700.5;
+    e->mhz_per_cpu = 2999.876;
+    e->cpu_scaling_enabled = true;
+    e->turbo = 1;
+    e->smt_active = 0;
+    e->smt_siblings_used = true;
+    snprintf(e->hypervisor, sizeof e->hypervisor, "KVM");
+    e->steal_pct = 1.234;
+    e->tsc_constant = true;
+    e->tsc_nonstop = false;
+    snprintf(e->clocksource, sizeof e->clocksource, "kvm-clock");
+    e->tsc_drift_ppm = -12.5;
+    e->max_threads = 14;
+    e->migrations = 7;
+    e->ncaches = 3;
+    e->caches[0] = (struct pb_cache_info){.level = 1, .type = "Data", .size_bytes = 48 << 10,
+                                          .num_sharing = 2};
+    e->caches[1] = (struct pb_cache_info){.level = 2, .type = "Unified", .size_bytes = 2 << 20,
+                                          .num_sharing = 2};
+    e->caches[2] = (struct pb_cache_info){.level = 3, .type = "Unified",
+                                          .size_bytes = UINT64_C(36) << 20, .num_sharing = 16};
+    pb_env_warnings(e);
+    cr_assert_geq(e->nwarnings, 5, "the crafted environment warns");
 }
 
 static struct pb_run_result *make_runs(void)
@@ -193,6 +228,22 @@ static struct pb_run_result *make_runs(void)
         r->futex_wake_ns = 3100.5;
         r->c2c_os_cpu_a = 0;
         r->c2c_os_cpu_b = k == 1 ? 0 : 3;
+        r->c2c_start = (struct pb_floor){.median_ns = r->c2c_round_trip_ns, .p10_ns = 88.25,
+                                         .p90_ns = 97.125, .samples = 2000 + k};
+        r->c2c_end = (struct pb_floor){.median_ns = k == 2 ? 140.5 : 92.0, .p10_ns = 89.5,
+                                       .p90_ns = 160.75, .samples = 1900 + k};
+        /* Run 2's floor moved: its ratios are withheld. */
+        r->floor_unstable = k == 2;
+        if (k == 2)
+            snprintf(r->floor_note, sizeof r->floor_note, "c2c moved 91.5 -> 140.5 ns (+54%%)");
+        r->order = 10 - k;
+        r->nthreads = 6 + k;
+        r->oversubscribed = k == 1;
+        r->steal_pct = k == 0 ? -1 : 0.5 * k;
+        r->involuntary_switches = 12345 + k;
+        r->migrations = k;
+        r->warmup_throughput_ops_s = 98765.4321 + k;
+        r->stalled = k == 2;
     }
     return runs;
 }
@@ -319,7 +370,61 @@ static void expect_run(const struct pb_run_result *g, const struct pb_run_result
     expect_close(g->futex_wake_ns, w->futex_wake_ns, "futex");
     cr_expect_eq(g->c2c_os_cpu_a, w->c2c_os_cpu_a);
     cr_expect_eq(g->c2c_os_cpu_b, w->c2c_os_cpu_b);
+    const struct pb_floor *gf[] = {&g->c2c_start, &g->c2c_end};
+    const struct pb_floor *wf[] = {&w->c2c_start, &w->c2c_end};
+    for (int i = 0; i < 2; i++) {
+        expect_close(gf[i]->median_ns, wf[i]->median_ns, "floor median");
+        expect_close(gf[i]->p10_ns, wf[i]->p10_ns, "floor p10");
+        expect_close(gf[i]->p90_ns, wf[i]->p90_ns, "floor p90");
+        cr_expect_eq(gf[i]->samples, wf[i]->samples, "floor %d samples", i);
+    }
+    cr_expect_eq(g->floor_unstable, w->floor_unstable);
+    cr_expect_str_eq(g->floor_note, w->floor_note);
+    cr_expect_eq(g->order, w->order);
+    cr_expect_eq(g->nthreads, w->nthreads);
+    cr_expect_eq(g->oversubscribed, w->oversubscribed);
+    expect_close(g->steal_pct, w->steal_pct, "steal_pct");
+    cr_expect_eq(g->involuntary_switches, w->involuntary_switches);
+    cr_expect_eq(g->migrations, w->migrations);
+    expect_close(g->warmup_throughput_ops_s, w->warmup_throughput_ops_s, "warmup throughput");
+    cr_expect_eq(g->stalled, w->stalled);
     cr_expect_str_eq(g->error, "");
+}
+
+static void expect_env(const struct pb_environment *g, const struct pb_environment *w)
+{
+    for (int i = 0; i < 3; i++) {
+        expect_close(g->loadavg_start[i], w->loadavg_start[i], "loadavg_start");
+        expect_close(g->loadavg_end[i], w->loadavg_end[i], "loadavg_end");
+    }
+    cr_expect_eq(g->ncpus_online, w->ncpus_online);
+    cr_expect_eq(g->ncpus_usable, w->ncpus_usable);
+    cr_expect_str_eq(g->governor, w->governor);
+    expect_close(g->freq_min_mhz, w->freq_min_mhz, "freq_min");
+    expect_close(g->freq_max_mhz, w->freq_max_mhz, "freq_max");
+    expect_close(g->mhz_per_cpu, w->mhz_per_cpu, "mhz_per_cpu");
+    cr_expect_eq(g->cpu_scaling_enabled, w->cpu_scaling_enabled);
+    cr_expect_eq(g->turbo, w->turbo);
+    cr_expect_eq(g->smt_active, w->smt_active);
+    cr_expect_eq(g->smt_siblings_used, w->smt_siblings_used);
+    cr_expect_str_eq(g->hypervisor, w->hypervisor);
+    expect_close(g->steal_pct, w->steal_pct, "env steal");
+    cr_expect_eq(g->tsc_constant, w->tsc_constant);
+    cr_expect_eq(g->tsc_nonstop, w->tsc_nonstop);
+    cr_expect_str_eq(g->clocksource, w->clocksource);
+    expect_close(g->tsc_drift_ppm, w->tsc_drift_ppm, "drift");
+    cr_expect_eq(g->max_threads, w->max_threads);
+    cr_expect_eq(g->migrations, w->migrations);
+    cr_expect_eq(g->ncaches, w->ncaches);
+    for (unsigned i = 0; i < w->ncaches && i < g->ncaches; i++) {
+        cr_expect_eq(g->caches[i].level, w->caches[i].level, "cache %u", i);
+        cr_expect_str_eq(g->caches[i].type, w->caches[i].type, "cache %u", i);
+        cr_expect_eq(g->caches[i].size_bytes, w->caches[i].size_bytes, "cache %u", i);
+        cr_expect_eq(g->caches[i].num_sharing, w->caches[i].num_sharing, "cache %u", i);
+    }
+    cr_expect_eq(g->nwarnings, w->nwarnings);
+    for (unsigned i = 0; i < w->nwarnings && i < g->nwarnings; i++)
+        cr_expect_str_eq(g->warnings[i], w->warnings[i], "warning %u", i);
 }
 
 static void expect_context(const struct pb_context *g, const struct pb_context *w)
@@ -340,6 +445,13 @@ static void expect_context(const struct pb_context *g, const struct pb_context *
     expect_close(g->timestamp_overhead_ns, w->timestamp_overhead_ns, "ctx timestamp");
     expect_close(g->futex_wake_ns, w->futex_wake_ns, "ctx futex");
     expect_close(g->tsc_ticks_per_ns, w->tsc_ticks_per_ns, "ctx tsc");
+    cr_expect_str_eq(g->build_variant, w->build_variant);
+    cr_expect_str_eq(g->git_diff_hash, w->git_diff_hash);
+    cr_expect_str_eq(g->run_id, w->run_id);
+    cr_expect_eq(g->interleaved, w->interleaved);
+    cr_expect_eq(g->interleave_seed, w->interleave_seed);
+    cr_expect_eq(g->repetitions, w->repetitions);
+    expect_env(&g->env, &w->env);
 }
 
 /* Writes the synthetic document to dir/name. */
@@ -471,6 +583,36 @@ Test(result, document_values)
                  (double)pb_hist_percentile(h, 99) / 91.5, "p99_over_c2c");
     json_t *run1 = json_array_get(json_object_get(root, "runs"), 1);
     cr_expect_eq(json_object_size(json_object_get(run1, "ratios")), 0);
+    /* Run 2 measured its floor, but it moved: no ratios, the note says why. */
+    json_t *run2 = json_array_get(json_object_get(root, "runs"), 2);
+    cr_expect_eq(json_object_size(json_object_get(run2, "ratios")), 0, "unstable floor");
+    json_t *fl2 = json_object_get(run2, "floors");
+    cr_expect(json_is_true(json_object_get(fl2, "floor_unstable")));
+    cr_expect_str_eq(json_string_value(json_object_get(fl2, "floor_note")),
+                     "c2c moved 91.5 -> 140.5 ns (+54%)");
+    json_t *end2 = json_object_get(fl2, "c2c_end");
+    cr_expect_eq(json_real_value(json_object_get(end2, "median_ns")), 140.5);
+    cr_expect_eq(json_integer_value(json_object_get(end2, "samples")), 1902);
+    cr_expect(json_is_true(json_object_get(run2, "stalled")));
+    cr_expect_eq(json_integer_value(json_object_get(run2, "order")), 8);
+    cr_expect(json_is_null(json_object_get(run0, "steal_pct")) == false);
+    cr_expect_eq(json_number_value(json_object_get(run0, "steal_pct")), -1);
+
+    /* The context's identity and environment. */
+    json_t *ctx = json_object_get(root, "context");
+    cr_expect_str_eq(json_string_value(json_object_get(ctx, "interleave_seed")),
+                     "18446744073709551557");
+    cr_expect(json_is_true(json_object_get(ctx, "interleaved")));
+    cr_expect_eq(json_integer_value(json_object_get(ctx, "repetitions")), 5);
+    cr_expect_str_eq(json_string_value(json_object_get(ctx, "git_diff_hash")), "0123456789ab");
+    json_t *env = json_object_get(ctx, "env");
+    cr_expect_eq(json_number_value(json_array_get(json_object_get(env, "loadavg_start"), 2)), 3.75);
+    cr_expect_eq(json_integer_value(json_object_get(env, "turbo")), 1);
+    cr_expect_str_eq(json_string_value(json_object_get(env, "hypervisor")), "KVM");
+    json_t *l3 = json_array_get(json_object_get(env, "caches"), 2);
+    cr_expect_eq(json_integer_value(json_object_get(l3, "size_bytes")), 36 << 20);
+    cr_expect_str_eq(json_string_value(json_object_get(l3, "type")), "Unified");
+    cr_expect_gt(json_array_size(json_object_get(env, "warnings")), 4);
 
     /* Every counter of the X-macro, by its name. */
     json_t *counters = json_object_get(run0, "counters");
@@ -854,7 +996,199 @@ Test(result, error_bad_fields)
     pb_result_doc_free(&doc);
 }
 
+/* A file from before the environment and floor fields: it reads, with
+ * defaults that claim nothing (steal unknown, order as they ran, the
+ * scenario's thread count, the round trip as the start floor). */
+Test(result, older_file_defaults)
+{
+    char good[256], old[256];
+    write_good("good.json", good, sizeof good);
+    path_in(old, sizeof old, "old.json");
+    json_t *root = json_load_file(good, 0, NULL);
+    cr_assert_not_null(root);
+    json_t *ctx = json_object_get(root, "context");
+    const char *ctx_new[] = {"build_variant", "git_diff_hash", "run_id", "interleaved",
+                             "interleave_seed", "repetitions", "env"};
+    for (size_t i = 0; i < sizeof ctx_new / sizeof ctx_new[0]; i++)
+        cr_assert_eq(json_object_del(ctx, ctx_new[i]), 0, "%s", ctx_new[i]);
+    const char *run_new[] = {"order", "nthreads", "oversubscribed", "steal_pct",
+                             "involuntary_switches", "migrations", "warmup_throughput_ops_s",
+                             "stalled"};
+    const char *floor_new[] = {"c2c_start", "c2c_end", "floor_unstable", "floor_note"};
+    size_t i;
+    json_t *run;
+    json_array_foreach(json_object_get(root, "runs"), i, run) {
+        for (size_t k = 0; k < sizeof run_new / sizeof run_new[0]; k++)
+            cr_assert_eq(json_object_del(run, run_new[k]), 0, "%s", run_new[k]);
+        for (size_t k = 0; k < sizeof floor_new / sizeof floor_new[0]; k++)
+            cr_assert_eq(json_object_del(json_object_get(run, "floors"), floor_new[k]), 0, "%s",
+                         floor_new[k]);
+    }
+    cr_assert_eq(json_dump_file(root, old, JSON_INDENT(1)), 0);
+    json_decref(root);
+
+    struct pb_result_doc doc;
+    char err[512];
+    cr_assert_eq(pb_result_read(old, &doc, err, sizeof err), 0, "%s", err);
+    const struct pb_context *c = &doc.ctx;
+    cr_expect_str_eq(c->build_variant, "");
+    cr_expect_str_eq(c->run_id, "");
+    cr_expect_not(c->interleaved);
+    cr_expect_eq(c->repetitions, 0);
+    cr_expect_eq(c->env.loadavg_start[0], -1);
+    cr_expect_eq(c->env.loadavg_end[2], -1);
+    cr_expect_eq(c->env.steal_pct, -1);
+    cr_expect_eq(c->env.turbo, -1);
+    cr_expect_eq(c->env.smt_active, -1);
+    cr_expect_eq(c->env.ncaches, 0);
+    cr_expect_eq(c->env.nwarnings, 0);
+    cr_expect_str_eq(c->git_commit, "5c74414-dirty", "the old fields still read");
+    cr_assert_eq(doc.nruns, NRUNS);
+    for (unsigned k = 0; k < NRUNS; k++) {
+        const struct pb_run_result *r = &doc.runs[k].r;
+        cr_expect_eq(r->order, k);
+        cr_expect_eq(r->nthreads, 3 + 2 + 1, "requesters + workers + cancellers");
+        cr_expect_not(r->oversubscribed);
+        cr_expect_eq(r->steal_pct, -1);
+        cr_expect_eq(r->involuntary_switches, 0);
+        cr_expect_eq(r->migrations, 0);
+        cr_expect_eq(r->warmup_throughput_ops_s, 0);
+        cr_expect_not(r->stalled);
+        cr_expect_not(r->floor_unstable);
+        cr_expect_str_eq(r->floor_note, "");
+        cr_expect_eq(r->c2c_start.median_ns, r->c2c_round_trip_ns);
+        cr_expect_eq(r->c2c_start.samples, 0);
+        cr_expect_eq(r->c2c_end.median_ns, 0);
+    }
+    pb_result_doc_free(&doc);
+}
+
+/* The new fields are type-checked when present. */
+Test(result, error_bad_new_fields)
+{
+    char good[256], bad[256], want[512];
+    write_good("good.json", good, sizeof good);
+    path_in(bad, sizeof bad, "bad.json");
+
+    write_altered(bad, good, 1, "floors", "c2c_end", NULL, json_pack("{s:f}", "median_ns", 1.0));
+    snprintf(want, sizeof want, "%s: runs[1].floors.c2c_end.p10_ns: missing", bad);
+    expect_read_error(bad, want);
+
+    write_altered(bad, good, 0, "steal_pct", NULL, NULL, json_string("none"));
+    snprintf(want, sizeof want, "%s: runs[0].steal_pct: expected a number", bad);
+    expect_read_error(bad, want);
+
+    write_altered(bad, good, 2, "order", NULL, NULL, json_integer(-2));
+    snprintf(want, sizeof want, "%s: runs[2].order: expected a non-negative integer", bad);
+    expect_read_error(bad, want);
+
+    /* Context fields: altered through the whole document. */
+    static const struct {
+        const char *key, *json, *message;
+    } cases[] = {
+        {"interleave_seed", "\"12x\"",
+         "context.interleave_seed: expected a non-negative integer or a decimal string"},
+        {"env", "{\"loadavg_start\": [1, 2]}",
+         "context.env.loadavg_start: expected [1 min, 5 min, 15 min] numbers"},
+        {"env", "{\"turbo\": \"on\"}", "context.env.turbo: expected an integer"},
+        {"env", "{\"caches\": [1]}", "context.env.caches[0]: expected an object"},
+        {"env", "{\"warnings\": [\"ok\", 3]}", "context.env.warnings[1]: expected a string"},
+        {"run_id", "7", "context.run_id: expected a string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *root = json_load_file(good, 0, NULL);
+        cr_assert_not_null(root);
+        json_t *v = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+        cr_assert_not_null(v, "%s", cases[i].json);
+        cr_assert_eq(json_object_set_new(json_object_get(root, "context"), cases[i].key, v), 0);
+        cr_assert_eq(json_dump_file(root, bad, 0), 0);
+        json_decref(root);
+        snprintf(want, sizeof want, "%s: %s", bad, cases[i].message);
+        expect_read_error(bad, want);
+    }
+}
+
 /* ---- context ------------------------------------------------------------------------- */
+
+/* "unknown", or a short hash, or "<hash>-dirty" with the diff's hash. */
+static void expect_commit_shape(const struct pb_context *c)
+{
+    const char *hex = "0123456789abcdef";
+    if (strcmp(c->git_commit, "unknown") == 0) {
+        cr_expect_str_eq(c->git_diff_hash, "");
+        return;
+    }
+    size_t n = strspn(c->git_commit, hex);
+    cr_expect_geq(n, 7, "%s", c->git_commit);
+    if (c->git_commit[n] == '\0') {
+        cr_expect_str_eq(c->git_diff_hash, "", "clean: no diff hash");
+    } else {
+        cr_expect_str_eq(c->git_commit + n, "-dirty", "%s", c->git_commit);
+        cr_expect_eq(strlen(c->git_diff_hash), 12, "'%s'", c->git_diff_hash);
+        cr_expect_eq(strspn(c->git_diff_hash, hex), 12, "'%s'", c->git_diff_hash);
+    }
+}
+
+/* The first line of a shell command's output ("" when none). */
+static void shell_line(const char *cmd, char *out, size_t size)
+{
+    out[0] = '\0';
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    if (fgets(out, (int)size, p))
+        out[strcspn(out, "\n")] = '\0';
+    pclose(p);
+}
+
+/* The commit is the program's checkout, whatever the current directory;
+ * dirty exactly when git says so, with the hash of the diff. */
+Test(result, context_commit_of_the_program)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    cr_assert_gt(n, 0);
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    cr_assert_not_null(slash);
+    *slash = '\0';
+    char cmd[8400], head[64], status[256], diff[64];
+    snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse --short HEAD 2>/dev/null", exe);
+    shell_line(cmd, head, sizeof head);
+    snprintf(cmd, sizeof cmd, "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null",
+             exe);
+    shell_line(cmd, status, sizeof status);
+    snprintf(cmd, sizeof cmd, "git -C '%s' diff HEAD | git hash-object --stdin 2>/dev/null", exe);
+    shell_line(cmd, diff, sizeof diff);
+
+    /* From a directory that is no checkout. */
+    char cwd[4096];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    cr_assert_eq(chdir("/"), 0);
+    struct pb_context c;
+    pb_context_collect(&c, NULL);
+    cr_assert_eq(chdir(cwd), 0);
+    expect_commit_shape(&c);
+    if (!head[0]) {
+        cr_expect_str_eq(c.git_commit, "unknown", "the program is in no checkout");
+        return;
+    }
+    char want[128];
+    snprintf(want, sizeof want, "%s%s", head, status[0] ? "-dirty" : "");
+    cr_expect_str_eq(c.git_commit, want);
+    if (status[0]) {
+        diff[12] = '\0';
+        cr_expect_str_eq(c.git_diff_hash, diff);
+    }
+}
+
+Test(result, context_run_ids_differ)
+{
+    static struct pb_context a, b;
+    pb_context_collect(&a, NULL);
+    pb_context_collect(&b, NULL);
+    cr_expect_str_neq(a.run_id, b.run_id);
+    cr_expect_eq(strlen(b.run_id), 32);
+}
 
 Test(result, context_collect)
 {
@@ -869,9 +1203,21 @@ Test(result, context_collect)
     cr_expect(c.compiler[0] && strcmp(c.compiler, "unknown") != 0, "%s", c.compiler);
     cr_expect(c.cflags[0]);
     cr_expect(c.git_commit[0]);
-    if (strcmp(c.git_commit, "unknown") != 0)
-        cr_expect_eq(strspn(c.git_commit, "0123456789abcdef"), strlen(c.git_commit), "%s",
-                     c.git_commit);
+    expect_commit_shape(&c);
+#ifdef PB_BUILD_VARIANT
+    cr_expect_str_eq(c.build_variant, PB_BUILD_VARIANT);
+    cr_expect_str_eq(c.cflags, PB_BUILD_CFLAGS);
+#else
+    cr_expect_str_eq(c.build_variant, "unknown");
+#endif
+    cr_expect_eq(strlen(c.run_id), 32, "%s", c.run_id);
+    cr_expect_eq(strspn(c.run_id, "0123456789abcdef"), 32, "%s", c.run_id);
+    /* Nobody measured the environment: it says unknown, not zero load. */
+    cr_expect_eq(c.env.loadavg_start[0], -1);
+    cr_expect_eq(c.env.steal_pct, -1);
+    cr_expect_eq(c.env.nwarnings, 0);
+    cr_expect_not(c.interleaved);
+    cr_expect_eq(c.repetitions, 0);
     cr_expect_str_eq(c.topology, "machine");
     cr_expect_geq(c.ncpus_online, 1);
     cr_expect_eq(c.c2c_round_trip_ns, 0);
@@ -952,6 +1298,15 @@ static void validate(json_t *root, json_t *schema, json_t *inst, const char *pat
                                path, json_string_value(k));
         const char *key;
         json_t *sc;
+        /* Every key written is documented: where the schema lists an
+         * object's properties, the document has no others. */
+        json_t *props = json_object_get(schema, "properties");
+        if (props) {
+            json_t *iv;
+            json_object_foreach(inst, key, iv)
+                cr_expect_not_null(json_object_get(props, key),
+                                   "%s: '%s' is written but not in the schema", path, key);
+        }
         json_object_foreach(json_object_get(schema, "properties"), key, sc) {
             json_t *v = json_object_get(inst, key);
             if (!v)
