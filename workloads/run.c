@@ -961,9 +961,11 @@ static void recheck_floor(struct pb_run_result *out)
 
 /* A window that completed nothing, or far less than the run did before it
  * (a lost wake-up, a livelock, a thread starved off its CPU), is a failure
- * of the run, not a figure. The reference is the warm-up's throughput in
- * closed loop and the offered rate (during bursts' on periods) in open
- * loop, where the warm-up may fall in one burst. */
+ * of the run, not a figure. The reference is the run's own warm-up: what
+ * this system completed per second minutes before, overloaded or not (an
+ * open loop offered more than it can take completes at its capacity in
+ * both). Bursts: the warm-up may fall in an on period, so the window is
+ * held to the on share of it. */
 #define STALL_FACTOR 10.0
 #define STALL_MIN_WARMUP_OPS 50u
 
@@ -975,20 +977,18 @@ static void judge_stall(const struct pb_scenario *sc, uint64_t warmup_ops, doubl
     uint64_t done = out->completed + out->completed_cancelled + out->failed;
     out->warmup_throughput_ops_s = warmup_s > 0 ? (double)warmup_ops / warmup_s : 0;
     double expected = 0;
-    if (sc->rate > 0) {
+    if (warmup_ops >= STALL_MIN_WARMUP_OPS) {
         double on = sc->burst_on_ms, off = sc->burst_off_ms;
-        expected = sc->rate * (on > 0 && off > 0 ? on / (on + off) : 1.0);
-    } else if (warmup_ops >= STALL_MIN_WARMUP_OPS) {
-        expected = out->warmup_throughput_ops_s;
+        expected = out->warmup_throughput_ops_s *
+                   (sc->rate > 0 && on > 0 && off > 0 ? on / (on + off) : 1.0);
     }
     char why[sizeof out->invariants.why];
     if (done == 0)
         snprintf(why, sizeof why, "stalled: no operation completed in the %.2f s window",
                  out->seconds);
     else if (expected > 0 && out->throughput_ops_s < expected / STALL_FACTOR)
-        snprintf(why, sizeof why, "stalled: %.0f ops/s in the window, under a tenth of the %s "
-                 "(%.0f ops/s)", out->throughput_ops_s,
-                 sc->rate > 0 ? "offered rate" : "warm-up's", expected);
+        snprintf(why, sizeof why, "stalled: %.0f ops/s in the window, under a tenth of the "
+                 "warm-up's %.0f ops/s", out->throughput_ops_s, expected);
     else
         return;
     out->stalled = true;
