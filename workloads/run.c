@@ -890,12 +890,14 @@ void pb_run_result_free(struct pb_run_result *r)
 /* How long each c2c measurement samples, and when a floor is too shaky to
  * divide by: its p10-p90 spread wider than FLOOR_MAX_SPREAD of its median,
  * or its median moved by more than FLOOR_MAX_MOVE between the measurement
- * before the window and the one after it. On a quiet machine the two agree
- * within a few percent and the spread is well under half the median (see
- * README, "Floors"); a loaded or preempted pair of CPUs shows either. */
+ * before the window and the one after it. On this project's 2-core VM,
+ * twelve back-to-back measurements gave medians of 65-81 ns with p10-p90
+ * spreads of 12-25% of the median, also with a niced process spinning on
+ * one of the CPUs (the median resists preemption); the limits leave room
+ * for that and catch a floor that is not one (see README, "Floors"). */
 #define FLOOR_C2C_MS 60u
 #define FLOOR_MAX_SPREAD 0.5
-#define FLOOR_MAX_MOVE 0.25
+#define FLOOR_MAX_MOVE 0.3
 
 static void measure_floors(struct run *run, struct pb_run_result *out)
 {
