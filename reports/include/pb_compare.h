@@ -50,25 +50,28 @@ double pb_two_proportion_p(uint64_t k1, uint64_t n1, uint64_t k2, uint64_t n2);
 double pb_normal_quantile_upper(double q);
 
 /* Student's t distribution: the two-sided p-value P(|T| >= |t|) with df
- * degrees of freedom (df > 0, may be fractional, as Welch's). */
+ * degrees of freedom (df > 0, may be fractional, as Welch's; INFINITY is
+ * the normal). t = 0 gives 1, t = +/-INFINITY 0; a NAN or df <= 0, NAN. */
 double pb_t_two_sided_p(double t, double df);
 /* Welch's two-sample t test (unequal variances, Welch-Satterthwaite df),
- * two-sided. Needs na, nb >= 2; otherwise returns NAN. Both variances 0:
- * p = 1 when the means are equal, 0 otherwise. *t_out, *df_out may be
- * NULL. */
+ * two-sided. Needs na, nb >= 2 and finite values; otherwise returns NAN.
+ * Both variances 0: p = 1 when the means are equal, 0 otherwise (t 0 or
+ * +/-INFINITY, df NAN). *t_out, *df_out may be NULL. */
 double pb_welch_t_p(const double *a, unsigned na, const double *b, unsigned nb, double *t_out,
                     double *df_out);
 /* One-sample t test that the mean of d[0..n) is 0 (the paired t test on
- * differences), two-sided, df = n - 1. n >= 2, else NAN. */
+ * differences), two-sided, df = n - 1. n >= 2 and finite values, else NAN.
+ * No spread: p = 1 when every d is 0, 0 otherwise (t 0 or +/-INFINITY). */
 double pb_one_sample_t_p(const double *d, unsigned n, double *t_out);
 /* Wilcoxon signed-rank test that d[0..n) is symmetric about 0: zeros
  * dropped (Wilcoxon's method), ties get mid-ranks; exact two-sided p when
  * the nonzero count is <= PB_WILCOXON_EXACT_MAX, otherwise the normal
  * approximation with tie correction (scipy.stats.wilcoxon's defaults).
- * *w_out (may be NULL): the smaller rank sum. NAN when nothing is left. */
+ * *w_out (may be NULL): the smaller rank sum. NAN when nothing is left
+ * or a d is NAN (infinities are ordinary large differences). */
 #define PB_WILCOXON_EXACT_MAX 30
 double pb_wilcoxon_signed_rank_p(const double *d, unsigned n, double *w_out);
-/* The smallest two-sided p n pairs can give: 2 / 2^n. */
+/* The smallest two-sided p n pairs can give: 2 / 2^n (1 for n <= 1). */
 double pb_wilcoxon_min_p(unsigned n);
 
 /* Multiple-comparison control over a family of p-values, in place: each
@@ -84,7 +87,7 @@ int pb_correction_parse(const char *name, enum pb_correction *out);   /* 0 or -1
 
 /* Robust coefficient of variation in percent: 1.4826 * MAD / |median| * 100
  * (the MAD scaled to estimate a normal sigma). NAN for n < 3 or a median
- * of 0. */
+ * of 0 or a value that is not finite. */
 double pb_robust_cv_pct(const double *v, unsigned n);
 
 /* ---- the comparison (reports/compare.c) ------------------------------------- */
