@@ -72,6 +72,10 @@ struct pb_environment {
     double tsc_ticks_per_ns_start;               /* likewise */
 };
 
+/* Every fact "unknown" (-1 where the field says so, else 0 or ""), no
+ * warnings: the environment of a context nobody measured (an older result
+ * file, a context before pb_env_begin). */
+void pb_env_init(struct pb_environment *e);
 /* Fills the static facts and the start sample (load, /proc/stat). */
 void pb_env_begin(struct pb_environment *e);
 /* Takes the end sample, recalibrates the TSC to measure its drift, and
