@@ -1235,7 +1235,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: pendbench compare BASE.json NEW.json [options]\n"
-            "       pendbench compare --baseline last|COMMIT [--history-db PATH] NEW.json [options]\n"
+            "       pendbench compare --baseline last|COMMIT [--history-db PATH] NEW.json\n"
+            "                         [options]\n"
             "\n"
             "Matches the runs of two result files by scenario, strategies and workload, and\n"
             "for each shows the change in throughput (median of the repetitions), p50, p99\n"
@@ -1275,7 +1276,8 @@ static void usage(FILE *f)
             "files each made with `--repeat 5`. p99.9 needs far more operations per run to\n"
             "be stable: it is not in the gate.\n"
             "\n"
-            "  --threshold PCT   a change must exceed PCT percent (cancel: points) (default 5)\n"
+            "  --threshold PCT   a change must exceed PCT percent (cancel: points)\n"
+            "                    (default 5)\n"
             "  --alpha A         family-wise significance level, 0 < A < 1 (default 0.05)\n"
             "  --correction C    holm (default: family-wise error), bh (false discovery\n"
             "                    rate), none\n"
