@@ -1061,6 +1061,7 @@ static json_t *side_json(const char *name, const struct pb_context *ctx)
     if (ctx) {
         json_object_set_new(o, "date", json_string(ctx->date));
         json_object_set_new(o, "git_commit", json_string(ctx->git_commit));
+        json_object_set_new(o, "run_id", json_string(ctx->run_id));
         json_object_set_new(o, "host", json_string(ctx->host));
         json_object_set_new(o, "cpu_model", json_string(ctx->cpu_model));
         json_object_set_new(o, "partial", json_boolean(ctx->partial));

@@ -286,8 +286,8 @@ int pb_cmd_ab(int argc, char **argv)
         fprintf(stderr, "pendbench ab: %s\n", err);
     } else {
         char bn[PATH_MAX_AB + 16], nn[PATH_MAX_AB + 16];
-        snprintf(bn, sizeof bn, "OLD %s", paths[0]);
-        snprintf(nn, sizeof nn, "NEW %s", paths[1]);
+        snprintf(bn, sizeof bn, "%s", paths[0]);
+        snprintf(nn, sizeof nn, "%s", paths[1]);
         if (json)
             pb_compare_print_json(stdout, &c, bn, &base.ctx, nn, &new_doc.ctx);
         else

@@ -280,3 +280,107 @@ Test(cli, the_suite_measures_a_shared_configuration_once, .timeout = 240)
     unlink(path);
     rmdir(dir);
 }
+
+/* compare --baseline last after two recorded runs compares them with each
+ * other, never a run with itself. */
+Test(cli, baseline_last_is_the_run_before, .timeout = 180)
+{
+    char dir[] = "/tmp/pb-cli-base-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char first[PATH_MAX], second[PATH_MAX], db[PATH_MAX];
+    snprintf(first, sizeof first, "%s/first.json", dir);
+    snprintf(second, sizeof second, "%s/second.json", dir);
+    snprintf(db, sizeof db, "%s/h.db", dir);
+    const char *common[] = { "run", "--scenario", "steady", "--ops", "1500", "--warmup", "0",
+                             "--quiet", "--history-db", db, "--json" };
+    const char *a1[16], *a2[16];
+    size_t n = sizeof common / sizeof common[0];
+    memcpy(a1, common, sizeof common);
+    memcpy(a2, common, sizeof common);
+    a1[n] = first;
+    a2[n] = second;
+    a1[n + 1] = a2[n + 1] = NULL;
+    cr_assert_eq(run(dir, a1), 0, "%s", out);
+    /* Against the history with only itself: no baseline, exit 2. */
+    int rc = RUN("compare", "--baseline", "last", "--history-db", db, first);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "no run recorded before") != NULL, "%s", out);
+    cr_assert_eq(run(dir, a2), 0, "%s", out);
+    rc = RUN("compare", "--baseline", "last", "--history-db", db, "--json", second);
+    cr_expect(rc == 0 || rc == 1, "%s", out);
+    json_error_t e;
+    json_t *root = json_loads(strchr(out, '{'), 0, &e);
+    cr_assert_not_null(root, "%s: %s", e.text, out);
+    /* BASE is the first invocation (id 1), NEW the second file. */
+    const char *src = json_string_value(json_object_get(json_object_get(root, "base"), "source"));
+    cr_expect(src && strstr(src, "history:last"), "%s", src ? src : "(none)");
+    json_t *b = json_object_get(root, "base"), *nw = json_object_get(root, "new");
+    cr_expect_str_neq(json_string_value(json_object_get(b, "date")) ?: "", "",
+                      "the baseline has no date");
+    json_t *first_doc = json_load_file(first, 0, &e);
+    cr_assert_not_null(first_doc);
+    const char *run_a = json_string_value(json_object_get(json_object_get(first_doc, "context"),
+                                                          "run_id"));
+    cr_assert_not_null(run_a);
+    /* The baseline is the first run, NEW the second: two run ids. */
+    const char *run_b = json_string_value(json_object_get(b, "run_id"));
+    const char *run_n = json_string_value(json_object_get(nw, "run_id"));
+    cr_assert_not_null(run_b);
+    cr_assert_not_null(run_n);
+    cr_expect_str_eq(run_b, run_a);
+    cr_expect_str_neq(run_n, run_a);
+    json_decref(first_doc);
+    json_decref(root);
+    unlink(first);
+    unlink(second);
+    unlink(db);
+    rmdir(dir);
+}
+
+Test(cli, ab_bad_input_and_an_aa_check, .timeout = 240)
+{
+    expect_usage_error(RUN("ab"), "usage");
+    expect_usage_error(RUN("ab", "/nonexistent/pendbench", prog), "not an executable");
+    expect_usage_error(RUN("ab", prog), "two pendbench executables");
+    expect_usage_error(RUN("ab", prog, prog, "--repeat", "0"), "repeat");
+    expect_usage_error(RUN("ab", prog, prog, "--threshold", "-4"), "threshold");
+    char dir[] = "/tmp/pb-cli-ab-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char o[PATH_MAX];
+    snprintf(o, sizeof o, "%s/out", dir);
+    /* A run option that run refuses: ab stops with run's message, exit 2. */
+    int rc = RUN("ab", prog, prog, "--queue", "nope", "-o", o);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "nope") != NULL, "%s", out);
+    /* The same build twice, three rounds. */
+    rc = RUN("ab", prog, prog, "--scenario", "steady", "--ops", "1500", "--warmup", "0",
+             "--repeat", "3", "-o", o, "--json");
+    cr_expect(rc == 0 || rc == 1, "%s", out);
+    char path[PATH_MAX + 16];
+    json_error_t e;
+    for (int side = 0; side < 2; side++) {
+        snprintf(path, sizeof path, "%s/%s.json", o, side ? "new" : "base");
+        json_t *doc = json_load_file(path, 0, &e);
+        cr_assert_not_null(doc, "%s: %s", path, e.text);
+        json_t *runs = json_object_get(doc, "runs");
+        cr_expect_eq(json_array_size(runs), 3, "%s", path);
+        for (size_t i = 0; i < json_array_size(runs); i++)
+            cr_expect_eq(json_integer_value(json_object_get(json_array_get(runs, i), "repetition")),
+                         (json_int_t)i);
+        json_decref(doc);
+        unlink(path);
+    }
+    /* ABBA: round 0 OLD first, round 1 NEW first. */
+    snprintf(path, sizeof path, "%s/ab.log", o);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char line[512], seq[16] = "";
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "==== round", 10) == 0 && strlen(seq) < sizeof seq - 1)
+            strcat(seq, strstr(line, "NEW") ? "B" : "A");
+    fclose(f);
+    cr_expect_str_eq(seq, "ABBAAB");
+    unlink(path);
+    rmdir(o);
+    rmdir(dir);
+}
