@@ -1,16 +1,14 @@
 /* `pendbench compare`: two result documents, run by run, metric by metric.
  *
- * Matching. A run is found by its scenario name and strategies (pool,
- * queue, handoff: as the file names them, so a strategy this build lacks
- * still matches). The runs of one side with the same key and the same
- * workload (every params value except the run's length and seed:
- * duration, ops, warmup, seed) form a group: its repetitions. A sweep
- * writes one scenario with several thread counts, so the workload keeps
- * those apart. Groups match across sides on key and workload, comparing
- * only the params both files have (a newer pendbench may add some); then
- * a group left over on each side with the same key is matched anyway,
- * with a warning naming what changed. The rest is listed ("only in
- * BASE"), not failed. No match at all is an error.
+ * Matching. A run's configuration is its run key (pb_runkey.h: scenario
+ * name, strategies as the file names them, workload params except
+ * duration, ops, warmup and seed, compared on the params both have). The
+ * runs of one side with the same key form a group: its repetitions,
+ * ordered by repetition number (the order `pendbench ab` pairs them in).
+ * Groups match across sides on the key; then a group left over on each
+ * side with the same name and strategies is matched anyway, with a
+ * warning naming what changed. The rest is listed ("only in BASE"), not
+ * failed. No match at all is an error.
  *
  * Figures of a side (never an average of percentiles):
  *   throughput  median of the repetitions' ops/s
@@ -18,31 +16,55 @@
  *   cancel      won / attempted, both summed over the repetitions
  * The change is relative to BASE in percent; for the cancel success rate
  * it is in percentage points (a rate near 0 would make any relative
- * change huge), and the threshold applies to points there.
+ * change huge), and the threshold, the noise floor and max-cv apply to
+ * points there. Paired (3+ pairs), the change is the pairs' own estimate:
+ * their geometric mean ratio new_i/base_i (cancel: mean difference).
  *
- * Significance (stats.c says how each test works):
- *   (1) Mann-Whitney U on the per-repetition figures (each repetition's
- *       own percentile for latency, its own rate for cancel), when the
- *       sizes can reach alpha at all: 2 / C(na + nb, na) <= alpha, i.e.
- *       4 repetitions a side for 0.05. Fewer: "too few repetitions".
- *   (2) pooled over the repetitions: latency: the (1 - alpha) confidence
- *       intervals of the percentile in the two merged histograms do not
- *       overlap (conservative: the level of this test is well below
- *       alpha); cancel: a two-proportion z test on the summed counts.
- *       Throughput has no pooled test: a run has one throughput figure.
- * A metric is significant when every test that could run says so: with
- * enough repetitions the U test carries the run-to-run noise the pooled
- * tests cannot see (they treat each operation as independent), and the
- * pooled test keeps a difference inside the histogram's resolution or
- * the tail's sampling noise from counting. With too few repetitions the
- * pooled test decides alone. When no test can run (throughput with too
- * few repetitions) the verdict is the threshold alone, and the row says
- * "untested": a CI job that runs once still catches a large drop, and
- * the note says to use --repeat.
+ * The test. Two results of one build differ mostly by what changes between
+ * runs (frequency, placement, the rest of the machine), which only the
+ * repetitions show; the operations inside a run are correlated in time,
+ * so tests that treat them as independent samples (order statistics of
+ * the merged histogram) cry wolf on A/A pairs. So the per-repetition
+ * figures decide (each repetition's ops/s, its own percentile, its own
+ * cancel rate): Welch's t test on their logarithms (a ratio is what
+ * changes; the log makes its spread symmetric and the test scale-free),
+ * 3+ repetitions a side. Cancel rates are tested as rates (they may be 0)
+ * and the two-proportion test on the summed counts must agree: p is the
+ * larger of the two. With opts.paired (`pendbench ab` ran repetition i of
+ * BASE and NEW back to back), the t test on the log ratios new_i/base_i
+ * removes the drift the pairs share; the Wilcoxon signed-rank p is shown
+ * beside it when the pair count can reach alpha at all.
  *
- * Verdict per metric: regressed when significant (or untested) and worse
- * by more than the threshold; improved likewise the other way; otherwise
- * unchanged. A run's verdict is its worst metric's. */
+ * The family. Every tested metric of every matched run is one hypothesis:
+ * 40 of them at 0.05 would give two false alarms on average. The p-values
+ * are adjusted together (Holm by default: at most alpha chance that any
+ * alarm at all is false).
+ *
+ * The verdict of a tested metric, in this order:
+ *   adjusted p > alpha                            no significant change
+ *   |change| <= threshold                         below threshold
+ *   either side's robust CV > max_cv_pct          inconclusive (too noisy)
+ *     (paired: the robust CV of the pairs' ratios)
+ *   |change| <= noise_k x the base's robust CV    within noise
+ *     (paired: x the pairs' robust CV)
+ *   otherwise                                     improved / regressed
+ * The noise floor is the base's own spread, measured in the same minutes
+ * with interleaved repetitions and at no extra cost: a change inside k
+ * robust sigmas of it cannot be told from its scatter. Paired, the spread
+ * that matters is the pairs' (of the ratios new_i/base_i, for cancel of
+ * the differences): drift the two builds shared is what pairing removes,
+ * so it must neither raise the floor nor make the run "too noisy".
+ *
+ * Untested (fewer than 3 figures a side, or 3 pairs): the threshold alone
+ * judges, for CI jobs that run once; the pooled test (the percentiles'
+ * confidence intervals in the merged histograms, the proportion test for
+ * cancel) can only veto: when even it sees nothing, the change is no
+ * significant change. The summary says once what to do. When the t test
+ * runs, the pooled latency test and the Mann-Whitney U test are
+ * information (note, JSON).
+ *
+ * A run's verdict is its worst metric's; the exit status counts only
+ * regressions. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -51,6 +73,8 @@
 
 #include "pb_compare.h"
 #include "pb_history.h"
+
+#define MIN_REPS 3             /* per side (or pairs) for the t test */
 
 static const struct {
     const char *name, *unit;
@@ -92,6 +116,7 @@ const char *pb_verdict_name(enum pb_verdict v)
 {
     switch (v) {
     case PB_VERDICT_UNCHANGED: return "unchanged";
+    case PB_VERDICT_INCONCLUSIVE: return "inconclusive";
     case PB_VERDICT_IMPROVED: return "improved";
     case PB_VERDICT_REGRESSED: return "regressed";
     default: return "n/a";
@@ -100,66 +125,136 @@ const char *pb_verdict_name(enum pb_verdict v)
 
 void pb_compare_opts_default(struct pb_compare_opts *o)
 {
+    memset(o, 0, sizeof *o);
     o->threshold_pct = 5;
     o->alpha = 0.05;
     o->metrics = PB_METRIC_ALL;
+    o->correction = PB_CORRECT_HOLM;
+    o->noise_k = 3;
+    o->max_cv_pct = 15;
+    o->paired = false;
+    o->metrics_chosen = false;
+}
+
+/* ---- options ------------------------------------------------------------------------ */
+
+static bool parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !isfinite(v))
+        return false;
+    if (*end == '%' && end[1] == 0)
+        end++;
+    if (*end)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Presets: what each is for is in the help text. */
+#define METRICS_GATE ((1u << PB_METRIC_THROUGHPUT) | (1u << PB_METRIC_P50) | (1u << PB_METRIC_P99))
+#define METRICS_LATENCY ((1u << PB_METRIC_P50) | (1u << PB_METRIC_P99) | (1u << PB_METRIC_P999))
+
+static int parse_metrics(const char *list, unsigned *set)
+{
+    char buf[256];
+    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
+        return -1;
+    char *save = NULL;
+    int n = 0;
+    *set = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        enum pb_metric m;
+        if (strcmp(t, "gate") == 0)
+            *set |= METRICS_GATE;
+        else if (strcmp(t, "latency") == 0)
+            *set |= METRICS_LATENCY;
+        else if (strcmp(t, "all") == 0)
+            *set |= PB_METRIC_ALL;
+        else if (pb_metric_parse(t, &m) == 0)
+            *set |= 1u << m;
+        else
+            return -1;
+        n++;
+    }
+    return n ? 0 : -1;
+}
+
+int pb_compare_option(const char *key, const char *value, struct pb_compare_opts *o,
+                      char *err, size_t errlen)
+{
+    static const char *const keys[] = { "threshold", "alpha", "metric", "correction",
+                                        "noise-k", "max-cv" };
+    bool mine = false;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        mine |= key && strcmp(key, keys[i]) == 0;
+    if (!mine)
+        return 0;
+    if (!value || !value[0]) {
+        snprintf(err, errlen, "--%s needs a value", key);
+        return -1;
+    }
+    double v;
+    if (strcmp(key, "threshold") == 0) {
+        if (!parse_double(value, &v) || v < 0) {
+            snprintf(err, errlen, "--threshold: '%s' is not a percentage >= 0", value);
+            return -1;
+        }
+        o->threshold_pct = v;
+    } else if (strcmp(key, "alpha") == 0) {
+        if (!parse_double(value, &v) || !(v > 0 && v < 1)) {
+            snprintf(err, errlen, "--alpha: '%s' is not a level between 0 and 1 (exclusive)",
+                     value);
+            return -1;
+        }
+        o->alpha = v;
+    } else if (strcmp(key, "metric") == 0) {
+        unsigned set;
+        if (parse_metrics(value, &set) != 0) {
+            snprintf(err, errlen, "--metric: '%s' is not a list of throughput, p50, p99, p999, "
+                                  "cancel or the presets gate, latency, all", value);
+            return -1;
+        }
+        o->metrics = o->metrics_chosen ? o->metrics | set : set;
+        o->metrics_chosen = true;
+    } else if (strcmp(key, "correction") == 0) {
+        if (pb_correction_parse(value, &o->correction) != 0) {
+            snprintf(err, errlen, "--correction: '%s' is not holm, bh or none", value);
+            return -1;
+        }
+    } else if (strcmp(key, "noise-k") == 0) {
+        if (!parse_double(value, &v) || v < 0 || strchr(value, '%')) {
+            snprintf(err, errlen, "--noise-k: '%s' is not a number >= 0", value);
+            return -1;
+        }
+        o->noise_k = v;
+    } else {
+        if (!parse_double(value, &v) || !(v > 0)) {
+            snprintf(err, errlen, "--max-cv: '%s' is not a percentage > 0", value);
+            return -1;
+        }
+        o->max_cv_pct = v;
+    }
+    return 1;
 }
 
 /* ---- grouping and matching ----------------------------------------------------- */
 
 struct group {
     const struct pb_result_run *runs[PB_COMPARE_MAX_REPS];
+    unsigned idx[PB_COMPARE_MAX_REPS];   /* in the document's runs */
     unsigned n, dropped;
+    struct pb_runkey key;
     int partner;               /* index in the other side's groups, or -1 */
-    bool fuzzy;                /* matched on the key alone */
+    bool fuzzy;                /* matched on the name and strategies alone */
 };
 
 struct side {
     struct group *g;
     unsigned n;
 };
-
-/* A strategy as the file names it (params), so a strategy this build does
- * not have still matches; the rebuilt scenario otherwise. */
-static const char *strategy(const struct pb_result_run *run, const char *key)
-{
-    const char *s = run->params ? json_string_value(json_object_get(run->params, key)) : NULL;
-    if (s)
-        return s;
-    if (strcmp(key, "pool") == 0)
-        return run->r.scenario.pool;
-    if (strcmp(key, "queue") == 0)
-        return run->r.scenario.queue;
-    return run->r.scenario.handoff;
-}
-
-static bool same_key(const struct pb_result_run *a, const struct pb_result_run *b)
-{
-    return strcmp(a->r.scenario.name, b->r.scenario.name) == 0 &&
-           strcmp(strategy(a, "pool"), strategy(b, "pool")) == 0 &&
-           strcmp(strategy(a, "queue"), strategy(b, "queue")) == 0 &&
-           strcmp(strategy(a, "handoff"), strategy(b, "handoff")) == 0;
-}
-
-/* Params that say how long a run lasts or which random numbers it draws,
- * not what it does; and the strategies (in the key). */
-static bool not_workload(const char *key)
-{
-    static const char *const skip[] = { "duration", "ops", "warmup", "seed",
-                                        "pool", "queue", "handoff" };
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (strcmp(key, skip[i]) == 0)
-            return true;
-    return false;
-}
-
-static bool same_value(const json_t *a, const json_t *b)
-{
-    char ta[256], tb[256];
-    if (pb_result_param_text(a, ta, sizeof ta) == 0 && pb_result_param_text(b, tb, sizeof tb) == 0)
-        return strcmp(ta, tb) == 0;
-    return json_equal((json_t *)a, (json_t *)b);
-}
 
 static void append(char *buf, size_t size, const char *sep, const char *text)
 {
@@ -170,60 +265,44 @@ static void append(char *buf, size_t size, const char *sep, const char *text)
         buf[len] = 0;
 }
 
-/* Same workload: every workload param both have is equal. diff (may be
- * NULL): "key" or "key: a -> b" for each that is not, comma-separated. */
-static bool same_workload(const struct pb_result_run *a, const struct pb_result_run *b,
-                          bool with_values, char *diff, size_t difflen)
-{
-    if (diff && difflen)
-        diff[0] = 0;
-    if (!a->params || !b->params)
-        return true;
-    bool same = true;
-    const char *key;
-    json_t *va;
-    json_object_foreach(a->params, key, va) {
-        if (not_workload(key))
-            continue;
-        json_t *vb = json_object_get(b->params, key);
-        if (!vb || same_value(va, vb))
-            continue;
-        same = false;
-        if (diff) {
-            char item[200], ta[64] = "?", tb[64] = "?";
-            pb_result_param_text(va, ta, sizeof ta);
-            pb_result_param_text(vb, tb, sizeof tb);
-            if (with_values)
-                snprintf(item, sizeof item, "%s %s -> %s", key, ta, tb);
-            else
-                snprintf(item, sizeof item, "%s=%s", key, ta);
-            append(diff, difflen, ", ", item);
-        }
-    }
-    return same;
-}
-
 static int group_side(const struct pb_result_doc *doc, struct side *s)
 {
     s->g = calloc(doc->nruns ? doc->nruns : 1, sizeof *s->g);
     s->n = 0;
-    if (!s->g)
+    struct pb_runkey *key = malloc(sizeof *key);
+    if (!s->g || !key) {
+        free(key);
         return -1;
+    }
     for (unsigned i = 0; i < doc->nruns; i++) {
         const struct pb_result_run *run = &doc->runs[i];
+        /* A workload too long to hold whole still compares on what it holds. */
+        (void)pb_runkey_of_run(run, key);
         struct group *g = NULL;
         for (unsigned k = 0; k < s->n && !g; k++)
-            if (same_key(s->g[k].runs[0], run) && same_workload(s->g[k].runs[0], run, false, NULL, 0))
+            if (pb_runkey_same(&s->g[k].key, key))
                 g = &s->g[k];
         if (!g) {
             g = &s->g[s->n++];
+            g->key = *key;
             g->partner = -1;
         }
-        if (g->n < PB_COMPARE_MAX_REPS)
-            g->runs[g->n++] = run;
-        else
+        if (g->n == PB_COMPARE_MAX_REPS) {
             g->dropped++;
+            continue;
+        }
+        /* In repetition order (stable): pairs are formed by position. */
+        unsigned at = g->n;
+        while (at > 0 && g->runs[at - 1]->r.repetition > run->r.repetition) {
+            g->runs[at] = g->runs[at - 1];
+            g->idx[at] = g->idx[at - 1];
+            at--;
+        }
+        g->runs[at] = run;
+        g->idx[at] = i;
+        g->n++;
     }
+    free(key);
     return 0;
 }
 
@@ -231,25 +310,24 @@ static void match(struct side *b, struct side *n)
 {
     for (unsigned i = 0; i < b->n; i++)
         for (unsigned k = 0; k < n->n; k++)
-            if (n->g[k].partner < 0 && same_key(b->g[i].runs[0], n->g[k].runs[0]) &&
-                same_workload(b->g[i].runs[0], n->g[k].runs[0], false, NULL, 0)) {
+            if (n->g[k].partner < 0 && pb_runkey_same(&b->g[i].key, &n->g[k].key)) {
                 b->g[i].partner = (int)k;
                 n->g[k].partner = (int)i;
                 break;
             }
-    /* Left over: the only unmatched group with this key on each side. */
+    /* Left over: the only unmatched group with this name on each side. */
     for (unsigned i = 0; i < b->n; i++) {
         if (b->g[i].partner >= 0)
             continue;
         int cand = -1, count = 0;
         for (unsigned k = 0; k < n->n; k++)
-            if (n->g[k].partner < 0 && same_key(b->g[i].runs[0], n->g[k].runs[0])) {
+            if (n->g[k].partner < 0 && pb_runkey_same_name(&b->g[i].key, &n->g[k].key)) {
                 cand = (int)k;
                 count++;
             }
         int others = 0;
         for (unsigned j = 0; j < b->n; j++)
-            if (j != i && b->g[j].partner < 0 && same_key(b->g[i].runs[0], b->g[j].runs[0]))
+            if (j != i && b->g[j].partner < 0 && pb_runkey_same_name(&b->g[i].key, &b->g[j].key))
                 others++;
         if (count == 1 && others == 0) {
             b->g[i].partner = cand;
@@ -260,47 +338,32 @@ static void match(struct side *b, struct side *n)
     }
 }
 
-/* The params that tell g from the groups with its key but another
- * workload, on either side ("requesters=4, workers=4"). */
-static void workload_label(const struct group *g, const struct group *partner,
-                           const struct side *sides[2], char *out, size_t size)
+/* The params that tell g from the groups with its name and strategies but
+ * another workload, on either side ("requesters=4, workers=4"); a partner
+ * matched despite another workload says so in a warning instead. */
+static int workload_label(const struct group *g, const struct group *partner,
+                          const struct side *sides[2], char *out, size_t size)
 {
-    out[0] = 0;
-    char keys[512] = ",";
+    unsigned total = sides[0]->n + sides[1]->n, n = 0;
+    const struct pb_runkey **others = malloc((total ? total : 1) * sizeof *others);
+    if (!others)
+        return -1;
     for (int s = 0; s < 2; s++)
-        for (unsigned k = 0; k < sides[s]->n; k++) {
-            const struct pb_result_run *o = sides[s]->g[k].runs[0];
-            /* A partner matched despite another workload says so in a warning. */
-            if (o == g->runs[0] || (partner && o == partner->runs[0]) || !same_key(g->runs[0], o))
-                continue;
-            const char *key;
-            json_t *va;
-            if (!g->runs[0]->params || !o->params)
-                continue;
-            json_object_foreach(g->runs[0]->params, key, va) {
-                json_t *vb = json_object_get(o->params, key);
-                if (not_workload(key) || !vb || same_value(va, vb))
-                    continue;
-                char needle[80];
-                snprintf(needle, sizeof needle, ",%s,", key);
-                if (strstr(keys, needle))
-                    continue;
-                append(keys, sizeof keys, "", needle + 1);
-                char text[64] = "?", item[160];
-                pb_result_param_text(va, text, sizeof text);
-                snprintf(item, sizeof item, "%s=%s", key, text);
-                append(out, size, ", ", item);
-            }
-        }
+        for (unsigned k = 0; k < sides[s]->n; k++)
+            if (&sides[s]->g[k] != g && &sides[s]->g[k] != partner)
+                others[n++] = &sides[s]->g[k].key;
+    pb_runkey_distinguishing(&g->key, others, n, out, size);
+    free(others);
+    return 0;
 }
 
 static void run_label(const struct group *g, const char *workload, char *out, size_t size)
 {
-    const struct pb_result_run *r = g->runs[0];
-    snprintf(out, size, "%s %s / %s / %s%s%s%s (%u repetition%s)", r->r.scenario.name,
-             strategy(r, "pool"), strategy(r, "queue"), strategy(r, "handoff"),
-             workload[0] ? " [" : "", workload, workload[0] ? "]" : "", g->n + g->dropped,
+    char reps[48];
+    snprintf(reps, sizeof reps, " (%u repetition%s)", g->n + g->dropped,
              g->n + g->dropped == 1 ? "" : "s");
+    pb_runkey_format(&g->key, workload, out, size);
+    append(out, size, "", reps);
 }
 
 /* ---- the figures ------------------------------------------------------------------- */
@@ -321,10 +384,26 @@ static double median(const double *v, unsigned n)
     return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
 }
 
-/* One side's figure, per-repetition figures and, for latency, the merged
- * histogram's CI. Returns false when the side has no data. */
+/* The robust sigma of rates in percentage points: the cancel metric's
+ * spread is in the unit of its change (a relative spread of rates near 0
+ * would be huge). NAN under 3. */
+static double robust_sigma_points(const double *v, unsigned n)
+{
+    if (n < MIN_REPS)
+        return NAN;
+    double med = median(v, n), dev[PB_COMPARE_MAX_REPS];
+    for (unsigned i = 0; i < n; i++)
+        dev[i] = fabs(v[i] - med);
+    return 1.4826 * median(dev, n) * 100;
+}
+
+/* One side's figures: the side's value, each repetition's (rep[], NAN
+ * where it has none, in group order), the finite ones packed (values[]),
+ * and for latency the merged histogram's CI, for cancel the sums. False
+ * when the side has no data. */
 struct side_figures {
     double value;
+    double rep[PB_COMPARE_MAX_REPS];
     double values[PB_COMPARE_MAX_REPS];
     unsigned n;
     double ci_lo, ci_hi;
@@ -335,11 +414,13 @@ static bool figures(const struct group *g, enum pb_metric m, double alpha, struc
                     struct side_figures *f)
 {
     memset(f, 0, sizeof *f);
-    f->value = NAN;
+    f->value = f->ci_lo = f->ci_hi = NAN;
+    for (unsigned i = 0; i < g->n; i++)
+        f->rep[i] = NAN;
     if (m == PB_METRIC_THROUGHPUT) {
         for (unsigned i = 0; i < g->n; i++)
             if (isfinite(g->runs[i]->r.throughput_ops_s))
-                f->values[f->n++] = g->runs[i]->r.throughput_ops_s;
+                f->values[f->n++] = f->rep[i] = g->runs[i]->r.throughput_ops_s;
         f->value = median(f->values, f->n);
         return f->n > 0;
     }
@@ -349,7 +430,7 @@ static bool figures(const struct group *g, enum pb_metric m, double alpha, struc
             f->won += c->won;
             f->attempted += c->attempted;
             if (c->attempted)
-                f->values[f->n++] = (double)c->won / (double)c->attempted;
+                f->values[f->n++] = f->rep[i] = (double)c->won / (double)c->attempted;
         }
         if (!f->attempted)
             return false;
@@ -362,7 +443,7 @@ static bool figures(const struct group *g, enum pb_metric m, double alpha, struc
         const struct pb_hist *h = &g->runs[i]->r.total;
         pb_hist_merge(merged, h);
         if (h->count)
-            f->values[f->n++] = (double)pb_hist_percentile(h, pct);
+            f->values[f->n++] = f->rep[i] = (double)pb_hist_percentile(h, pct);
     }
     if (!merged->count)
         return false;
@@ -373,10 +454,94 @@ static bool figures(const struct group *g, enum pb_metric m, double alpha, struc
 
 static void fmt_p(char *buf, size_t size, double p)
 {
-    if (p < 0.001)
-        snprintf(buf, size, "p<0.001");
+    if (!isfinite(p))
+        snprintf(buf, size, "-");
+    else if (p < 0.001)
+        snprintf(buf, size, "<0.001");
     else
-        snprintf(buf, size, "p=%.3f", p);
+        snprintf(buf, size, "%.3f", p);
+}
+
+/* What the test sees of a figure: its log (a ratio is what changes), or
+ * for cancel the rate itself (it may be 0). False: not usable. */
+static bool test_scale(enum pb_metric m, double v, double *out)
+{
+    if (m == PB_METRIC_CANCEL) {
+        *out = v;
+        return isfinite(v);
+    }
+    if (!(v > 0) || !isfinite(v))
+        return false;
+    *out = log(v);
+    return true;
+}
+
+/* The test that decides (see the top of the file); sets tested, test,
+ * p_raw, t, df, npairs, wilcoxon_p, and the note. */
+static void run_test(const struct group *gb, const struct group *gn, enum pb_metric m,
+                     const struct pb_compare_opts *o, const struct side_figures *fb,
+                     const struct side_figures *fn, struct pb_compare_metric *out)
+{
+    bool cancel = m == PB_METRIC_CANCEL;
+    char extra[64] = "";
+    if (o->paired) {
+        unsigned np = gb->n < gn->n ? gb->n : gn->n, k = 0;
+        double d[PB_COMPARE_MAX_REPS], ratio[PB_COMPARE_MAX_REPS], xb, xn;
+        for (unsigned i = 0; i < np; i++)
+            if (test_scale(m, fb->rep[i], &xb) && test_scale(m, fn->rep[i], &xn)) {
+                d[k] = xn - xb;   /* log(new / base); cancel: the rate difference */
+                ratio[k++] = cancel ? 0 : fn->rep[i] / fb->rep[i];
+            }
+        out->npairs = k;
+        /* The pairs' own scatter: the drift both builds saw is not in it. */
+        out->cv_pairs = cancel ? robust_sigma_points(d, k) : pb_robust_cv_pct(ratio, k);
+        if (k >= MIN_REPS) {
+            /* The pairs estimate the change better than two medians of
+             * drifting sides: their geometric mean ratio (cancel: mean
+             * difference, points). */
+            double mean = 0;
+            for (unsigned i = 0; i < k; i++)
+                mean += d[i] / k;
+            out->change = cancel ? mean * 100 : (exp(mean) - 1) * 100;
+            out->p_raw = pb_one_sample_t_p(d, k, &out->t);
+            out->df = k - 1;
+            snprintf(out->test, sizeof out->test, cancel ? "paired-t+counts" : "paired-t-log");
+            if (pb_wilcoxon_min_p(k) <= o->alpha) {
+                out->wilcoxon_p = pb_wilcoxon_signed_rank_p(d, k, NULL);
+                char p[16];
+                fmt_p(p, sizeof p, out->wilcoxon_p);
+                snprintf(extra, sizeof extra, ", W p=%s", p);
+            } else {
+                unsigned need = k;
+                while (pb_wilcoxon_min_p(need) > o->alpha && need < PB_COMPARE_MAX_REPS)
+                    need++;
+                snprintf(extra, sizeof extra, " (W: %u+ pairs)", need);
+            }
+        }
+        snprintf(out->note, sizeof out->note, "%s %u pair%s%s", out->test[0] ? out->test : "untested",
+                 k, k == 1 ? "" : "s", extra);
+    } else {
+        double lb[PB_COMPARE_MAX_REPS], ln[PB_COMPARE_MAX_REPS];
+        unsigned kb = 0, kn = 0;
+        for (unsigned i = 0; i < fb->n; i++)
+            kb += test_scale(m, fb->values[i], &lb[kb]);
+        for (unsigned i = 0; i < fn->n; i++)
+            kn += test_scale(m, fn->values[i], &ln[kn]);
+        if (kb >= MIN_REPS && kn >= MIN_REPS) {
+            out->p_raw = pb_welch_t_p(lb, kb, ln, kn, &out->t, &out->df);
+            snprintf(out->test, sizeof out->test, cancel ? "welch+counts" : "welch-log");
+        }
+        snprintf(out->note, sizeof out->note, "%s %u/%u", out->test[0] ? out->test : "untested",
+                 kb, kn);
+    }
+    out->tested = out->test[0] && !isnan(out->p_raw);
+    if (!out->tested) {
+        out->test[0] = 0;
+        out->p_raw = NAN;
+    } else if (cancel && out->pooled && out->proportion_p > out->p_raw) {
+        /* Both must find it: the larger p (an intersection-union test). */
+        out->p_raw = out->proportion_p;
+    }
 }
 
 static void compare_metric(const struct group *gb, const struct group *gn, enum pb_metric m,
@@ -386,7 +551,10 @@ static void compare_metric(const struct group *gb, const struct group *gn, enum 
     memset(out, 0, sizeof *out);
     out->metric = m;
     out->verdict = PB_VERDICT_NA;
-    out->utest_p = out->proportion_p = NAN;
+    out->reason = PB_REASON_NO_DATA;
+    out->utest_p = out->proportion_p = out->p_raw = out->p_adj = NAN;
+    out->t = out->df = out->wilcoxon_p = NAN;
+    out->cv_base = out->cv_new = out->cv_pairs = out->noise_floor = NAN;
     out->base_ci_lo = out->base_ci_hi = out->new_ci_lo = out->new_ci_hi = NAN;
     struct side_figures fb, fn;
     bool hb = figures(gb, m, o->alpha, scratch, &fb);
@@ -398,11 +566,9 @@ static void compare_metric(const struct group *gb, const struct group *gn, enum 
     memcpy(out->base_values, fb.values, fb.n * sizeof fb.values[0]);
     memcpy(out->new_values, fn.values, fn.n * sizeof fn.values[0]);
     if (!hb || !hn) {
-        snprintf(out->note, sizeof out->note, "no data in %s",
+        snprintf(out->note, sizeof out->note, "%s in %s",
+                 m == PB_METRIC_CANCEL ? "no cancels" : "no data",
                  !hb && !hn ? "either" : !hb ? "BASE" : "NEW");
-        if (m == PB_METRIC_CANCEL)
-            snprintf(out->note, sizeof out->note, "no cancels in %s",
-                     !hb && !hn ? "either" : !hb ? "BASE" : "NEW");
         return;
     }
     out->available = true;
@@ -413,15 +579,19 @@ static void compare_metric(const struct group *gb, const struct group *gn, enum 
     else
         out->change = fn.value == 0 ? 0 : fn.value > 0 ? INFINITY : -INFINITY;
 
-    char u[48] = "", pooled[48] = "";
+    if (m == PB_METRIC_CANCEL) {
+        out->cv_base = robust_sigma_points(fb.values, fb.n);
+        out->cv_new = robust_sigma_points(fn.values, fn.n);
+    } else {
+        out->cv_base = pb_robust_cv_pct(fb.values, fb.n);
+        out->cv_new = pb_robust_cv_pct(fn.values, fn.n);
+    }
+
     if (fb.n && fn.n && pb_mann_whitney_min_p(fb.n, fn.n) <= o->alpha) {
         out->utest = true;
         out->utest_p = pb_mann_whitney_p(fb.values, fb.n, fn.values, fn.n, NULL);
-        char p[24];
-        fmt_p(p, sizeof p, out->utest_p);
-        snprintf(u, sizeof u, "U %s (%u/%u)", p, fb.n, fn.n);
     }
-    bool pooled_sig = true, u_sig = !out->utest || out->utest_p <= o->alpha;
+    char pooled[48] = "";
     if (metric_info[m].pct > 0) {
         out->pooled = true;
         out->base_ci_lo = fb.ci_lo;
@@ -429,38 +599,79 @@ static void compare_metric(const struct group *gb, const struct group *gn, enum 
         out->new_ci_lo = fn.ci_lo;
         out->new_ci_hi = fn.ci_hi;
         out->ci_disjoint = fb.ci_hi < fn.ci_lo || fn.ci_hi < fb.ci_lo;
-        pooled_sig = out->ci_disjoint;
         snprintf(pooled, sizeof pooled, "CI %s", out->ci_disjoint ? "disjoint" : "overlap");
     } else if (m == PB_METRIC_CANCEL) {
         out->pooled = true;
         out->proportion_p = pb_two_proportion_p(fb.won, fb.attempted, fn.won, fn.attempted);
-        pooled_sig = out->proportion_p <= o->alpha;
-        char p[24];
+        char p[16];
         fmt_p(p, sizeof p, out->proportion_p);
-        snprintf(pooled, sizeof pooled, "counts %s", p);
+        snprintf(pooled, sizeof pooled, "counts p=%s", p);
     }
-    out->tested = out->utest || out->pooled;
-    out->significant = out->tested && u_sig && pooled_sig;
+    run_test(gb, gn, m, o, &fb, &fn, out);
+    double spread = o->paired ? out->cv_pairs : out->cv_base;
+    if (isfinite(spread))
+        out->noise_floor = o->noise_k * spread;
+    /* The pooled test is part of the note where it can veto (untested) or
+     * is part of the test (cancel); the U test is only in the JSON. */
+    if (pooled[0] && (!out->tested || m == PB_METRIC_CANCEL))
+        append(out->note, sizeof out->note, ", ", pooled);
+}
 
-    double mag = fabs(out->change);
-    bool beyond = mag > o->threshold_pct;
-    bool better = metric_info[m].higher_better ? out->change > 0 : out->change < 0;
-    if ((out->significant || !out->tested) && beyond)
-        out->verdict = better ? PB_VERDICT_IMPROVED : PB_VERDICT_REGRESSED;
-    else
-        out->verdict = PB_VERDICT_UNCHANGED;
+/* The verdict, once p_adj is known (the rule at the top of the file). */
+static void decide(struct pb_compare_metric *m, const struct pb_compare_opts *o)
+{
+    if (!m->available) {
+        m->verdict = PB_VERDICT_NA;
+        m->reason = PB_REASON_NO_DATA;
+        return;
+    }
+    double mag = fabs(m->change);
+    bool better = metric_info[m->metric].higher_better ? m->change > 0 : m->change < 0;
+    enum pb_verdict moved = better ? PB_VERDICT_IMPROVED : PB_VERDICT_REGRESSED;
+    m->verdict = PB_VERDICT_UNCHANGED;
+    if (m->tested) {
+        m->significant = m->p_adj <= o->alpha;
+        if (!m->significant)
+            m->reason = PB_REASON_NOT_SIGNIFICANT;
+        else if (!(mag > o->threshold_pct))
+            m->reason = PB_REASON_BELOW_THRESHOLD;
+        else if (o->paired ? m->cv_pairs > o->max_cv_pct
+                           : m->cv_base > o->max_cv_pct || m->cv_new > o->max_cv_pct) {
+            m->reason = PB_REASON_TOO_NOISY;
+            m->verdict = PB_VERDICT_INCONCLUSIVE;
+        } else if (isfinite(m->noise_floor) && !(mag > m->noise_floor))
+            m->reason = PB_REASON_WITHIN_NOISE;
+        else {
+            m->reason = PB_REASON_CHANGED;
+            m->verdict = moved;
+        }
+        return;
+    }
+    bool veto = m->pooled && (m->metric == PB_METRIC_CANCEL ? !(m->proportion_p <= o->alpha)
+                                                            : !m->ci_disjoint);
+    if (!(mag > o->threshold_pct))
+        m->reason = PB_REASON_BELOW_THRESHOLD;
+    else if (veto)
+        m->reason = PB_REASON_NOT_SIGNIFICANT;
+    else {
+        m->reason = PB_REASON_CHANGED;
+        m->verdict = moved;
+    }
+}
 
-    char few[48] = "";
-    if (!out->utest)
-        snprintf(few, sizeof few, "%u/%u reps: no U test", fb.n, fn.n);
-    if (!out->tested)
-        snprintf(out->note, sizeof out->note, "untested (%s), threshold only", few);
-    else if (out->utest && pooled[0])
-        snprintf(out->note, sizeof out->note, "%s, %s", u, pooled);
-    else if (out->utest)
-        snprintf(out->note, sizeof out->note, "%s", u);
-    else
-        snprintf(out->note, sizeof out->note, "%s (%s)", pooled, few);
+const char *pb_compare_verdict_words(const struct pb_compare_metric *m, char *buf, size_t size)
+{
+    const char *w;
+    switch (m->reason) {
+    case PB_REASON_NOT_SIGNIFICANT: w = "no significant change"; break;
+    case PB_REASON_BELOW_THRESHOLD: w = "below threshold"; break;
+    case PB_REASON_TOO_NOISY: w = "inconclusive (too noisy)"; break;
+    case PB_REASON_WITHIN_NOISE: w = "within noise"; break;
+    case PB_REASON_CHANGED: w = pb_verdict_name(m->verdict); break;
+    default: w = "n/a"; break;
+    }
+    snprintf(buf, size, "%s%s", w, m->available && !m->tested ? " (untested)" : "");
+    return buf;
 }
 
 static void row_warning(struct pb_compare_row *row, const char *fmt, const char *side,
@@ -532,10 +743,9 @@ static void list_groups(const struct side *s, char *out, size_t size)
 {
     out[0] = 0;
     for (unsigned i = 0; i < s->n && i < 3; i++) {
-        const struct pb_result_run *r = s->g[i].runs[0];
-        char item[200];
-        snprintf(item, sizeof item, "%s %s/%s/%s", r->r.scenario.name, strategy(r, "pool"),
-                 strategy(r, "queue"), strategy(r, "handoff"));
+        const struct pb_runkey *k = &s->g[i].key;
+        char item[4 * PB_NAME_MAX + 8];
+        snprintf(item, sizeof item, "%s %s/%s/%s", k->scenario, k->pool, k->queue, k->handoff);
         append(out, size, ", ", item);
     }
     if (s->n > 3) {
@@ -545,6 +755,49 @@ static void list_groups(const struct side *s, char *out, size_t size)
     }
     if (!s->n)
         snprintf(out, size, "no runs");
+}
+
+/* Adjusts the p-values of every tested metric together, then decides. */
+static int adjust_and_decide(struct pb_comparison *c)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < c->nrows; i++)
+        for (unsigned k = 0; k < c->rows[i].nmetrics; k++)
+            n += c->rows[i].metrics[k].tested;
+    double *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p)
+        return -1;
+    unsigned at = 0;
+    for (unsigned i = 0; i < c->nrows; i++)
+        for (unsigned k = 0; k < c->rows[i].nmetrics; k++)
+            if (c->rows[i].metrics[k].tested)
+                p[at++] = c->rows[i].metrics[k].p_raw;
+    pb_adjust_p(p, n, c->opts.correction);
+    c->family = n;
+    at = 0;
+    for (unsigned i = 0; i < c->nrows; i++) {
+        struct pb_compare_row *row = &c->rows[i];
+        row->verdict = PB_VERDICT_NA;
+        for (unsigned k = 0; k < row->nmetrics; k++) {
+            struct pb_compare_metric *m = &row->metrics[k];
+            if (m->tested)
+                m->p_adj = p[at++];
+            decide(m, &c->opts);
+            switch (m->verdict) {
+            case PB_VERDICT_REGRESSED: c->regressed++; break;
+            case PB_VERDICT_IMPROVED: c->improved++; break;
+            case PB_VERDICT_UNCHANGED: c->unchanged++; break;
+            case PB_VERDICT_INCONCLUSIVE: c->inconclusive++; break;
+            default: c->not_available++; break;
+            }
+            c->untested += m->available && !m->tested;
+            /* n/a < unchanged < inconclusive < improved < regressed */
+            if (m->verdict > row->verdict)
+                row->verdict = m->verdict;
+        }
+    }
+    free(p);
+    return 0;
 }
 
 int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc *new_doc,
@@ -581,51 +834,61 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
     const struct side *both[2] = { &sb, &sn };
     for (unsigned i = 0; i < sb.n; i++) {
         const struct group *gb = &sb.g[i];
-        char wl[160];
-        workload_label(gb, gb->partner >= 0 ? &sn.g[gb->partner] : NULL, both, wl, sizeof wl);
+        char wl[sizeof out->rows[0].workload];
+        if (workload_label(gb, gb->partner >= 0 ? &sn.g[gb->partner] : NULL, both, wl,
+                           sizeof wl) != 0) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
         if (gb->partner < 0) {
             run_label(gb, wl, out->only_base[out->nonly_base++], sizeof out->only_base[0]);
             continue;
         }
         const struct group *gn = &sn.g[gb->partner];
         struct pb_compare_row *row = &out->rows[out->nrows++];
-        const struct pb_result_run *r = gb->runs[0];
-        snprintf(row->scenario, sizeof row->scenario, "%s", r->r.scenario.name);
-        snprintf(row->pool, sizeof row->pool, "%s", strategy(r, "pool"));
-        snprintf(row->queue, sizeof row->queue, "%s", strategy(r, "queue"));
-        snprintf(row->handoff, sizeof row->handoff, "%s", strategy(r, "handoff"));
+        snprintf(row->scenario, sizeof row->scenario, "%s", gb->key.scenario);
+        snprintf(row->pool, sizeof row->pool, "%s", gb->key.pool);
+        snprintf(row->queue, sizeof row->queue, "%s", gb->key.queue);
+        snprintf(row->handoff, sizeof row->handoff, "%s", gb->key.handoff);
         snprintf(row->workload, sizeof row->workload, "%s", wl);
         row->reps_base = gb->n;
         row->reps_new = gn->n;
+        memcpy(row->base_runs, gb->idx, gb->n * sizeof gb->idx[0]);
+        memcpy(row->new_runs, gn->idx, gn->n * sizeof gn->idx[0]);
         if (gb->fuzzy) {
             char diff[180];
-            same_workload(gb->runs[0], gn->runs[0], true, diff, sizeof diff);
+            pb_runkey_workload_same(gb->key.workload, gn->key.workload, diff, sizeof diff);
             row_warning(row, "%s differs: %s", "workload", diff);
+        }
+        if (opts->paired && gb->n != gn->n) {
+            char detail[120];
+            unsigned np = gb->n < gn->n ? gb->n : gn->n;
+            snprintf(detail, sizeof detail, "BASE has %u repetitions, NEW %u: the first %u of "
+                     "each are paired", gb->n, gn->n, np);
+            row_warning(row, "%s: %s", "paired", detail);
         }
         side_warnings(row, gb, "BASE");
         side_warnings(row, gn, "NEW");
-        row->verdict = PB_VERDICT_NA;
         for (unsigned m = 0; m < PB_METRIC_COUNT; m++) {
             if (!(opts->metrics & (1u << m)))
                 continue;
             struct pb_compare_metric *cm = &row->metrics[row->nmetrics++];
             compare_metric(gb, gn, (enum pb_metric)m, opts, scratch, cm);
-            switch (cm->verdict) {
-            case PB_VERDICT_REGRESSED: out->regressed++; break;
-            case PB_VERDICT_IMPROVED: out->improved++; break;
-            case PB_VERDICT_UNCHANGED: out->unchanged++; break;
-            default: out->not_available++; break;
-            }
-            if (cm->verdict > row->verdict)   /* n/a < unchanged < improved < regressed */
-                row->verdict = cm->verdict;
         }
     }
     for (unsigned k = 0; k < sn.n; k++)
         if (sn.g[k].partner < 0) {
-            char wl[160];
-            workload_label(&sn.g[k], NULL, both, wl, sizeof wl);
+            char wl[sizeof out->rows[0].workload];
+            if (workload_label(&sn.g[k], NULL, both, wl, sizeof wl) != 0) {
+                snprintf(err, errlen, "out of memory");
+                goto out;
+            }
             run_label(&sn.g[k], wl, out->only_new[out->nonly_new++], sizeof out->only_new[0]);
         }
+    if (adjust_and_decide(out) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     context_warnings(out, base, new_doc);
     rc = 0;
 out:
@@ -645,6 +908,42 @@ void pb_comparison_free(struct pb_comparison *c)
     free(c->only_base);
     free(c->only_new);
     memset(c, 0, sizeof *c);
+}
+
+void pb_comparison_summary(const struct pb_comparison *c, char *buf, size_t size)
+{
+    if (!size)
+        return;
+    buf[0] = 0;
+    char line[512];
+    int n = snprintf(line, sizeof line, "%u regressed, %u improved, %u unchanged", c->regressed,
+                     c->improved, c->unchanged);
+    if (c->inconclusive)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", %u inconclusive", c->inconclusive);
+    if (c->not_available)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", %u n/a", c->not_available);
+    snprintf(line + n, sizeof line - (size_t)n,
+             " (%u run%s compared; %u test%s in the family, %s correction, alpha %g; "
+             "threshold %g%%, noise floor %g x the %s robust CV)\n",
+             c->nrows, c->nrows == 1 ? "" : "s", c->family, c->family == 1 ? "" : "s",
+             pb_correction_name(c->opts.correction), c->opts.alpha, c->opts.threshold_pct,
+             c->opts.noise_k, c->opts.paired ? "pairs'" : "base's");
+    append(buf, size, "", line);
+    if (c->untested) {
+        snprintf(line, sizeof line,
+                 "%u metric%s untested (fewer than %u %s): judged by the threshold alone; "
+                 "run each side with --repeat 5, or use `pendbench ab`\n",
+                 c->untested, c->untested == 1 ? "" : "s", MIN_REPS,
+                 c->opts.paired ? "pairs" : "repetitions a side");
+        append(buf, size, "", line);
+    }
+    if (c->inconclusive) {
+        snprintf(line, sizeof line,
+                 "%u metric%s inconclusive: the machine was too noisy (robust CV over %g%%): "
+                 "rerun on a quiet machine or use `pendbench ab`\n",
+                 c->inconclusive, c->inconclusive == 1 ? "" : "s", c->opts.max_cv_pct);
+        append(buf, size, "", line);
+    }
 }
 
 /* ---- output --------------------------------------------------------------------- */
@@ -682,6 +981,19 @@ static const char *fmt_change(const struct pb_compare_metric *m, char *buf, size
     return buf;
 }
 
+/* The noise floor where it took part in the verdict: a tested metric that
+ * was significant and beyond the threshold. */
+static const char *fmt_noise(const struct pb_compare_metric *m, char *buf, size_t size)
+{
+    bool decided = m->tested && m->significant && isfinite(m->noise_floor) &&
+                   m->reason != PB_REASON_BELOW_THRESHOLD;
+    if (!decided)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, m->metric == PB_METRIC_CANCEL ? "%.2f pp" : "%.1f%%", m->noise_floor);
+    return buf;
+}
+
 static void print_side(FILE *out, const char *label, const char *name, const struct pb_context *c)
 {
     fprintf(out, "%-4s %s", label, name);
@@ -702,22 +1014,24 @@ void pb_compare_print(FILE *out, const struct pb_comparison *c, const char *base
     print_side(out, "NEW", new_name, new_ctx);
     for (unsigned w = 0; w < c->nwarnings; w++)
         fprintf(out, "warning: %s\n", c->warnings[w]);
-    fprintf(out, "\n%-13s %-34s %-10s %12s %12s %9s  %-34s %s\n", "scenario",
-            "pool / queue / handoff", "metric", "base", "new", "change", "test", "verdict");
+    fprintf(out, "\n%-13s %-34s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n", "scenario",
+            "pool / queue / handoff", "metric", "base", "new", "change", "test", "p",
+            "p adj", "noise", "verdict");
     for (unsigned i = 0; i < c->nrows; i++) {
         const struct pb_compare_row *r = &c->rows[i];
         char strat[160];
         snprintf(strat, sizeof strat, "%s / %s / %s", r->pool, r->queue, r->handoff);
         for (unsigned k = 0; k < r->nmetrics; k++) {
             const struct pb_compare_metric *m = &r->metrics[k];
-            char vb[32], vn[32], ch[32];
-            const char *verdict = m->verdict == PB_VERDICT_UNCHANGED ? "no significant change"
-                                                                     : pb_verdict_name(m->verdict);
-            fprintf(out, "%-13.13s %-34.34s %-10s %12s %12s %9s  %-34s %s\n",
+            char vb[32], vn[32], ch[32], p[16], pa[16], nf[24], words[64];
+            fmt_p(p, sizeof p, m->p_raw);
+            fmt_p(pa, sizeof pa, m->p_adj);
+            fprintf(out, "%-13.13s %-34.34s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n",
                     k == 0 ? r->scenario : "", k == 0 ? strat : "", pb_metric_name(m->metric),
                     fmt_value(m->metric, m->base, vb, sizeof vb),
                     fmt_value(m->metric, m->new_value, vn, sizeof vn), fmt_change(m, ch, sizeof ch),
-                    m->note, verdict);
+                    m->note, p, pa, fmt_noise(m, nf, sizeof nf),
+                    pb_compare_verdict_words(m, words, sizeof words));
         }
         if (r->workload[0])
             fprintf(out, "%-13s   [%s]\n", "", r->workload);
@@ -730,12 +1044,9 @@ void pb_compare_print(FILE *out, const struct pb_comparison *c, const char *base
         fprintf(out, "only in BASE: %s\n", c->only_base[i]);
     for (unsigned i = 0; i < c->nonly_new; i++)
         fprintf(out, "only in NEW:  %s\n", c->only_new[i]);
-    fprintf(out, "\n%u regressed, %u improved, %u unchanged", c->regressed, c->improved,
-            c->unchanged);
-    if (c->not_available)
-        fprintf(out, ", %u n/a", c->not_available);
-    fprintf(out, " (%u run%s compared; threshold %g%%, alpha %g)\n", c->nrows,
-            c->nrows == 1 ? "" : "s", c->opts.threshold_pct, c->opts.alpha);
+    char summary[2048];
+    pb_comparison_summary(c, summary, sizeof summary);
+    fprintf(out, "\n%s", summary);
 }
 
 static json_t *jnum(double v)
@@ -750,6 +1061,7 @@ static json_t *side_json(const char *name, const struct pb_context *ctx)
     if (ctx) {
         json_object_set_new(o, "date", json_string(ctx->date));
         json_object_set_new(o, "git_commit", json_string(ctx->git_commit));
+        json_object_set_new(o, "run_id", json_string(ctx->run_id));
         json_object_set_new(o, "host", json_string(ctx->host));
         json_object_set_new(o, "cpu_model", json_string(ctx->cpu_model));
         json_object_set_new(o, "partial", json_boolean(ctx->partial));
@@ -765,19 +1077,59 @@ static json_t *values_json(const double *v, unsigned n)
     return a;
 }
 
+static const char *reason_name(enum pb_compare_reason r)
+{
+    switch (r) {
+    case PB_REASON_NOT_SIGNIFICANT: return "not_significant";
+    case PB_REASON_BELOW_THRESHOLD: return "below_threshold";
+    case PB_REASON_TOO_NOISY: return "too_noisy";
+    case PB_REASON_WITHIN_NOISE: return "within_noise";
+    case PB_REASON_CHANGED: return "changed";
+    default: return "no_data";
+    }
+}
+
 static json_t *metric_json(const struct pb_compare_metric *m)
 {
     json_t *o = json_object();
+    bool cancel = m->metric == PB_METRIC_CANCEL;
     json_object_set_new(o, "metric", json_string(pb_metric_name(m->metric)));
     json_object_set_new(o, "unit", json_string(metric_info[m->metric].unit));
     json_object_set_new(o, "better", json_string(metric_info[m->metric].higher_better ? "higher" : "lower"));
     json_object_set_new(o, "available", json_boolean(m->available));
     json_object_set_new(o, "base", jnum(m->base));
     json_object_set_new(o, "new", jnum(m->new_value));
-    json_object_set_new(o, m->metric == PB_METRIC_CANCEL ? "change_points" : "change_pct",
+    json_object_set_new(o, cancel ? "change_points" : "change_pct",
                         m->available ? jnum(m->change) : json_null());
     json_object_set_new(o, "base_repetitions", values_json(m->base_values, m->n_base));
     json_object_set_new(o, "new_repetitions", values_json(m->new_values, m->n_new));
+    if (m->tested) {
+        json_t *t = json_object();
+        json_object_set_new(t, "name", json_string(m->test));
+        json_object_set_new(t, "p_value", jnum(m->p_raw));
+        json_object_set_new(t, "p_adjusted", jnum(m->p_adj));
+        json_object_set_new(t, "t", jnum(m->t));
+        json_object_set_new(t, "df", jnum(m->df));
+        if (m->npairs)
+            json_object_set_new(t, "pairs", json_integer(m->npairs));
+        json_object_set_new(o, "test", t);
+    } else {
+        json_object_set_new(o, "test", json_null());
+    }
+    if (isfinite(m->wilcoxon_p)) {
+        json_t *w = json_object();
+        json_object_set_new(w, "p_value", jnum(m->wilcoxon_p));
+        json_object_set_new(w, "pairs", json_integer(m->npairs));
+        json_object_set_new(o, "wilcoxon", w);
+    } else {
+        json_object_set_new(o, "wilcoxon", json_null());
+    }
+    /* Spread: percent of the median, or percentage points for cancel. */
+    json_object_set_new(o, "spread_unit", json_string(cancel ? "points" : "percent"));
+    json_object_set_new(o, "robust_cv_base", jnum(m->cv_base));
+    json_object_set_new(o, "robust_cv_new", jnum(m->cv_new));
+    json_object_set_new(o, "robust_cv_pairs", jnum(m->cv_pairs));
+    json_object_set_new(o, "noise_floor", jnum(m->noise_floor));
     if (m->utest) {
         json_t *u = json_object();
         json_object_set_new(u, "p_value", jnum(m->utest_p));
@@ -787,7 +1139,7 @@ static json_t *metric_json(const struct pb_compare_metric *m)
     } else {
         json_object_set_new(o, "mann_whitney", json_null());
     }
-    if (m->pooled && m->metric == PB_METRIC_CANCEL) {
+    if (m->pooled && cancel) {
         json_t *t = json_object();
         json_object_set_new(t, "p_value", jnum(m->proportion_p));
         json_object_set_new(o, "proportion_test", t);
@@ -803,9 +1155,13 @@ static json_t *metric_json(const struct pb_compare_metric *m)
         json_object_set_new(t, "disjoint", json_boolean(m->ci_disjoint));
         json_object_set_new(o, "histogram_ci", t);
     }
+    char words[64];
     json_object_set_new(o, "tested", json_boolean(m->tested));
     json_object_set_new(o, "significant", json_boolean(m->significant));
+    json_object_set_new(o, "reason", json_string(reason_name(m->reason)));
     json_object_set_new(o, "verdict", json_string(pb_verdict_name(m->verdict)));
+    json_object_set_new(o, "verdict_words",
+                        json_string(pb_compare_verdict_words(m, words, sizeof words)));
     json_object_set_new(o, "note", json_string(m->note));
     return o;
 }
@@ -819,6 +1175,11 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
     json_object_set_new(root, "new", side_json(new_name, new_ctx));
     json_object_set_new(root, "threshold_pct", json_real(c->opts.threshold_pct));
     json_object_set_new(root, "alpha", json_real(c->opts.alpha));
+    json_object_set_new(root, "correction", json_string(pb_correction_name(c->opts.correction)));
+    json_object_set_new(root, "noise_k", json_real(c->opts.noise_k));
+    json_object_set_new(root, "max_cv_pct", json_real(c->opts.max_cv_pct));
+    json_object_set_new(root, "paired", json_boolean(c->opts.paired));
+    json_object_set_new(root, "family_size", json_integer(c->family));
     json_t *warn = json_array();
     for (unsigned w = 0; w < c->nwarnings; w++)
         json_array_append_new(warn, json_string(c->warnings[w]));
@@ -856,7 +1217,9 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
     json_object_set_new(sum, "regressed", json_integer(c->regressed));
     json_object_set_new(sum, "improved", json_integer(c->improved));
     json_object_set_new(sum, "unchanged", json_integer(c->unchanged));
+    json_object_set_new(sum, "inconclusive", json_integer(c->inconclusive));
     json_object_set_new(sum, "not_available", json_integer(c->not_available));
+    json_object_set_new(sum, "untested", json_integer(c->untested));
     json_object_set_new(root, "summary", sum);
     json_object_set_new(root, "exit_status", json_integer(c->regressed ? 1 : 0));
     int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
@@ -872,36 +1235,70 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: pendbench compare BASE.json NEW.json [--threshold PCT] [--alpha A]\n"
-            "                         [--metric M]... [--json]\n"
-            "       pendbench compare --baseline last|COMMIT [--history-db PATH] NEW.json [...]\n"
+            "usage: pendbench compare BASE.json NEW.json [options]\n"
+            "       pendbench compare --baseline last|COMMIT [--history-db PATH] NEW.json\n"
+            "                         [options]\n"
             "\n"
             "Matches the runs of two result files by scenario, strategies and workload, and\n"
             "for each shows the change in throughput (median of the repetitions), p50, p99\n"
             "and p99.9 total latency (from the merged histograms: never averaged) and the\n"
-            "cancel success rate (won / attempted, in percentage points), with a verdict:\n"
-            "improved, regressed, or no significant change.\n"
+            "cancel success rate (won / attempted, in percentage points), with a verdict.\n"
             "\n"
-            "Significance: a Mann-Whitney U test on the per-repetition figures (as Google\n"
-            "Benchmark's compare.py; needs 4 repetitions a side for alpha 0.05: run with\n"
-            "--repeat 5), and for latency the percentiles' confidence intervals in the\n"
-            "merged histograms (for cancel: a test of the summed counts). Every test that\n"
-            "can run must agree. With too few repetitions throughput is untested and its\n"
-            "verdict is the threshold alone.\n"
+            "How a verdict is reached, for each metric of each run:\n"
+            "  test       Welch's t test on the logs of the per-repetition figures (each\n"
+            "             repetition's ops/s, its own percentile, its own cancel rate with\n"
+            "             the test of the summed counts); needs 3+ repetitions a side.\n"
+            "             With --paired (files from `pendbench ab`) the t test on the log\n"
+            "             ratios of the pairs, the Wilcoxon signed-rank p beside it.\n"
+            "  family     the p-values of every metric of every run are adjusted together\n"
+            "             (--correction): the column 'p adj' is what is compared with alpha.\n"
+            "  threshold  the change must exceed --threshold.\n"
+            "  noise      and exceed --noise-k times the base's robust CV (1.4826 x MAD /\n"
+            "             median of its repetitions): the base's own spread was measured in\n"
+            "             the same minutes, with interleaved repetitions and no extra runs,\n"
+            "             and a change inside k robust sigmas of it cannot be told from its\n"
+            "             own scatter. Paired, the pairs' ratios' robust CV instead: drift\n"
+            "             both builds saw is what pairing removes.\n"
+            "Verdicts: regressed / improved (all of the above); no significant change;\n"
+            "below threshold; within noise; inconclusive (too noisy): the change would\n"
+            "count but a side's robust CV exceeds --max-cv, so the machine was too noisy to\n"
+            "tell (rerun on a quiet machine, or use `pendbench ab`); n/a (no data). With\n"
+            "fewer than 3 repetitions a side a metric is untested and judged by the\n"
+            "threshold alone (a latency change the histograms' confidence intervals cannot\n"
+            "tell apart excepted); the summary says so once.\n"
             "\n"
-            "  --threshold PCT   a change must exceed PCT percent (cancel: points) to count\n"
+            "False alarms: with Holm at alpha 0.05, at most 5%% of comparisons of a build\n"
+            "against itself (A/A) raise any alarm at all, whatever the number of runs and\n"
+            "metrics; the threshold and the noise floor make it fewer. Untested metrics have\n"
+            "no such bound.\n"
+            "\n"
+            "Recommended CI gate: `pendbench ab OLD NEW JOB --repeat 6` (the two builds\n"
+            "alternate, ABBA, so drift cancels), or `pendbench compare --metric gate` on two\n"
+            "files each made with `--repeat 5`. p99.9 needs far more operations per run to\n"
+            "be stable: it is not in the gate.\n"
+            "\n"
+            "  --threshold PCT   a change must exceed PCT percent (cancel: points)\n"
             "                    (default 5)\n"
-            "  --alpha A         significance level, 0 < A < 1 (default 0.05)\n"
-            "  --metric M        throughput, p50, p99, p999, cancel; repeat or comma-separate\n"
-            "                    (default all)\n"
+            "  --alpha A         family-wise significance level, 0 < A < 1 (default 0.05)\n"
+            "  --correction C    holm (default: family-wise error), bh (false discovery\n"
+            "                    rate), none\n"
+            "  --noise-k K       a change must exceed K x the base's robust CV (default 3;\n"
+            "                    0: off)\n"
+            "  --max-cv PCT      a side spread wider than PCT%% (cancel: points) is too noisy\n"
+            "                    to judge: inconclusive (default 15)\n"
+            "  --metric M        throughput, p50, p99, p999, cancel, or the presets gate\n"
+            "                    (throughput,p50,p99: stable enough for a CI gate), latency\n"
+            "                    (p50,p99,p999), all (default); repeat or comma-separate\n"
+            "  --paired          repetition i of BASE with repetition i of NEW (run back to\n"
+            "                    back, as `pendbench ab` does)\n"
             "  --json            the comparison as JSON on stdout instead of the table\n"
-            "  --baseline SPEC   compare against a recorded run: 'last', or a git commit\n"
-            "                    (a prefix of 4+ hex digits) from the history database\n"
+            "  --baseline SPEC   compare against a recorded run: 'last' (the last one\n"
+            "                    recorded before NEW), or a git commit (4+ hex digits)\n"
             "  --history-db PATH the history database (default " PB_HISTORY_DEFAULT ")\n"
             "\n"
-            "Exit status: 0 nothing regressed beyond the threshold, 1 something did, 2 bad\n"
-            "input (a missing file, not a pendbench result, a schema version this build\n"
-            "cannot read, no runs in common, bad options).\n");
+            "Exit status: 0 nothing regressed, 1 something did (inconclusive does not\n"
+            "count), 2 bad input (a missing file, not a pendbench result, a schema version\n"
+            "this build cannot read, no runs in common, bad options).\n");
 }
 
 static int bad_usage(FILE *err, const char *fmt, const char *arg)
@@ -912,46 +1309,15 @@ static int bad_usage(FILE *err, const char *fmt, const char *arg)
     return 2;
 }
 
-static bool parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || !isfinite(v))
-        return false;
-    if (*end == '%' && end[1] == 0)
-        end++;
-    if (*end)
-        return false;
-    *out = v;
-    return true;
-}
-
-static int add_metrics(const char *list, unsigned *set)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    char *save = NULL;
-    int n = 0;
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        enum pb_metric m;
-        if (pb_metric_parse(t, &m) != 0)
-            return -1;
-        *set |= 1u << m;
-        n++;
-    }
-    return n ? 0 : -1;
-}
-
 int pb_compare_main(int argc, char **argv, FILE *out, FILE *err)
 {
     struct pb_compare_opts opts;
     pb_compare_opts_default(&opts);
-    unsigned metrics = 0;
     bool json = false, only_files = false;
     const char *baseline = NULL, *db = PB_HISTORY_DEFAULT;
     const char *files[2];
     int nfiles = 0;
+    char msg[1024];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_files || strncmp(a, "--", 2) != 0 || a[2] == 0) {
@@ -983,8 +1349,12 @@ int pb_compare_main(int argc, char **argv, FILE *out, FILE *err)
             json = true;
             continue;
         }
-        static const char *const valued[] = { "threshold", "alpha", "metric", "baseline",
-                                              "history-db" };
+        if (strcmp(key, "paired") == 0 && !eq) {
+            opts.paired = true;
+            continue;
+        }
+        static const char *const valued[] = { "threshold", "alpha", "metric", "correction",
+                                              "noise-k", "max-cv", "baseline", "history-db" };
         bool known = false;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
             known |= strcmp(key, valued[k]) == 0;
@@ -993,28 +1363,18 @@ int pb_compare_main(int argc, char **argv, FILE *out, FILE *err)
         const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
         if (!v)
             return bad_usage(err, "%s needs a value", a);
-        if (strcmp(key, "threshold") == 0) {
-            if (!parse_double(v, &opts.threshold_pct) || opts.threshold_pct < 0)
-                return bad_usage(err, "--threshold: '%s' is not a percentage >= 0", v);
-        } else if (strcmp(key, "alpha") == 0) {
-            if (!parse_double(v, &opts.alpha) || !(opts.alpha > 0 && opts.alpha < 1))
-                return bad_usage(err, "--alpha: '%s' is not a level between 0 and 1 (exclusive)", v);
-        } else if (strcmp(key, "metric") == 0) {
-            if (add_metrics(v, &metrics) != 0)
-                return bad_usage(err, "--metric: '%s' is not a list of throughput, p50, p99, "
-                                      "p999, cancel", v);
-        } else if (strcmp(key, "baseline") == 0) {
+        if (strcmp(key, "baseline") == 0) {
             if (!v[0])
                 return bad_usage(err, "--baseline wants 'last' or a git commit%s", "");
             baseline = v;
-        } else {
+        } else if (strcmp(key, "history-db") == 0) {
             if (!v[0])
                 return bad_usage(err, "--history-db wants a path%s", "");
             db = v;
+        } else if (pb_compare_option(key, v, &opts, msg, sizeof msg) < 0) {
+            return bad_usage(err, "%s", msg);
         }
     }
-    if (metrics)
-        opts.metrics = metrics;
     if (baseline && nfiles != 1)
         return bad_usage(err, "with --baseline, give one file: NEW.json%s", "");
     if (!baseline && nfiles != 2)
@@ -1024,26 +1384,28 @@ int pb_compare_main(int argc, char **argv, FILE *out, FILE *err)
     struct pb_result_doc base, new_doc;
     memset(&base, 0, sizeof base);
     memset(&new_doc, 0, sizeof new_doc);
-    char msg[1024], base_name[300];
+    char base_name[300];
     int status = 2;
+    /* NEW first: a baseline from the history is chosen relative to it. */
+    const char *new_name = files[nfiles - 1];
+    if (pb_result_read(new_name, &new_doc, msg, sizeof msg) != 0) {
+        fprintf(err, "pendbench compare: %s\n", msg);
+        goto done;
+    }
     if (baseline) {
         snprintf(base_name, sizeof base_name, "history:%s (%s)", baseline, db);
-        /* A missing, damaged or locked database is the history's message. */
-        if (pb_history_find(db, baseline, &base, msg, sizeof msg) != 0) {
+        /* A missing, damaged or locked database is the history's message;
+         * NEW's own record (every run records itself) is never its baseline. */
+        if (pb_history_find_before(db, baseline, &new_doc.ctx, &base, msg, sizeof msg) != 0) {
             fprintf(err, "pendbench compare: --baseline %s: %s\n", baseline, msg);
-            return 2;
+            goto done;
         }
     } else {
         snprintf(base_name, sizeof base_name, "%s", files[0]);
         if (pb_result_read(files[0], &base, msg, sizeof msg) != 0) {
             fprintf(err, "pendbench compare: %s\n", msg);
-            return 2;
+            goto done;
         }
-    }
-    const char *new_name = files[nfiles - 1];
-    if (pb_result_read(new_name, &new_doc, msg, sizeof msg) != 0) {
-        fprintf(err, "pendbench compare: %s\n", msg);
-        goto done;
     }
     struct pb_comparison c;
     if (pb_compare_docs(&base, &new_doc, &opts, &c, msg, sizeof msg) != 0) {

@@ -1,18 +1,24 @@
 /* The run history in SQLite (pb_history.h), and its trend (pb_export.h).
  *
- * Layout (PRAGMA user_version 1; PRAGMA application_id marks the file as
+ * Layout (PRAGMA user_version 2; PRAGMA application_id marks the file as
  * ours, so another program's database is refused rather than written to):
- *   invocations  one row per recorded command: its context, the result
- *                file's path (NULL when none was written) and the whole
- *                result document as text (result_json), so any past
- *                invocation can be read back exactly, histograms included.
+ *   invocations  one row per recorded command: its context, its run_id
+ *                (the identity of the invocation, so a result is never
+ *                its own baseline), the result file's path (NULL when none
+ *                was written) and the whole result document as text
+ *                (result_json), so any past invocation can be read back
+ *                exactly, histograms included.
  *   runs         one row per run (repetition) of an invocation: the key
  *                (scenario, strategies, thread counts) and the figures a
  *                trend follows.
  * A record is one transaction (BEGIN IMMEDIATE: the write lock is taken
  * first, so a second writer waits for the busy timeout rather than failing
  * half-way). Nothing here touches the result file: a damaged or locked
- * database costs the record, never the results. */
+ * database costs the record, never the results.
+ *
+ * Version 1 (no run_id) is read as it is and upgraded in place by the
+ * first record written into it (one ALTER TABLE in the record's
+ * transaction). */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -27,7 +33,7 @@
 #include "pb_export.h"
 #include "pb_history.h"
 
-#define HISTORY_VERSION 1
+#define HISTORY_VERSION 2
 #define HISTORY_APP_ID 0x50424853              /* "PBHS" */
 #define BUSY_TIMEOUT_MS 2000
 
@@ -37,7 +43,7 @@ static const char schema_sql[] =
     " date TEXT NOT NULL,"
     " git_commit TEXT, host TEXT, cpu_model TEXT, kernel TEXT, compiler TEXT, cflags TEXT,"
     " topology TEXT, command TEXT,"
-    " result_path TEXT,"
+    " result_path TEXT, run_id TEXT,"
     " result_json TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS runs ("
     " id INTEGER PRIMARY KEY,"
@@ -50,8 +56,15 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS runs_by_strategies ON runs (scenario, pool, queue, handoff);"
     "CREATE INDEX IF NOT EXISTS runs_by_invocation ON runs (invocation_id);"
     "CREATE INDEX IF NOT EXISTS invocations_by_commit ON invocations (git_commit);"
+    "CREATE INDEX IF NOT EXISTS invocations_by_run_id ON invocations (run_id);"
     "PRAGMA application_id = 1346521171;"      /* HISTORY_APP_ID */
-    "PRAGMA user_version = 1;";
+    "PRAGMA user_version = 2;";
+
+/* Version 1 -> 2: the invocation's identity. */
+static const char upgrade_1_sql[] =
+    "ALTER TABLE invocations ADD COLUMN run_id TEXT;"
+    "CREATE INDEX IF NOT EXISTS invocations_by_run_id ON invocations (run_id);"
+    "PRAGMA user_version = 2;";
 
 _Static_assert(HISTORY_APP_ID == 1346521171, "schema_sql spells the application id out");
 
@@ -131,7 +144,7 @@ static int open_db(const char *path, bool create, sqlite3 **out, char *err, size
     return 0;
 }
 
-enum schema_state { SCHEMA_OK, SCHEMA_EMPTY };
+enum schema_state { SCHEMA_OK, SCHEMA_OK_V1, SCHEMA_EMPTY };
 
 /* Checks that the database is ours and of a layout this build reads.
  * create: make the tables of an empty database (inside the caller's
@@ -161,6 +174,17 @@ static int check_schema(sqlite3 *db, const char *path, bool create, enum schema_
         return -1;
     }
     if (ntables > 0 && version == HISTORY_VERSION) {
+        *state = SCHEMA_OK;
+        return 0;
+    }
+    if (ntables > 0 && version == 1) {
+        if (!create) {                 /* read as it is: no run_id column */
+            *state = SCHEMA_OK_V1;
+            return 0;
+        }
+        rc = exec(db, upgrade_1_sql);
+        if (rc != SQLITE_OK)
+            return db_fail(db, rc, path, err, errlen);
         *state = SCHEMA_OK;
         return 0;
     }
@@ -223,8 +247,8 @@ static int insert_rows(sqlite3 *db, const struct pb_context *ctx,
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db,
                                 "INSERT INTO invocations (date, git_commit, host, cpu_model, kernel,"
-                                " compiler, cflags, topology, command, result_path, result_json)"
-                                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                " compiler, cflags, topology, command, result_path, result_json,"
+                                " run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
@@ -248,6 +272,7 @@ static int insert_rows(sqlite3 *db, const struct pb_context *ctx,
     bind_text(st, 9, ctx->command, sizeof ctx->command);
     bind_text(st, 10, result_path, 4096);
     sqlite3_bind_text(st, 11, json, -1, SQLITE_STATIC);
+    bind_text(st, 12, ctx->run_id[0] ? ctx->run_id : NULL, sizeof ctx->run_id);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -377,8 +402,10 @@ static bool same_commit(const char *a, const char *b)
     return strncasecmp(a, b, la < lb ? la : lb) == 0;
 }
 
-int pb_history_find(const char *db_path, const char *spec, struct pb_result_doc *out, char *err,
-                    size_t errlen)
+/* What a baseline must come before (pb_history_find_before): NULL for
+ * pb_history_find. */
+static int find(const char *db_path, const char *spec, const struct pb_context *before,
+                struct pb_result_doc *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     bool last = spec && strcmp(spec, "last") == 0;
@@ -403,7 +430,7 @@ int pb_history_find(const char *db_path, const char *spec, struct pb_result_doc 
     if (check_schema(db, db_path, false, &state, err, errlen) != 0)
         goto out;
     int64_t count = 0;
-    if (state == SCHEMA_OK && (rc = query_int(db, "SELECT count(*) FROM invocations", &count)) != SQLITE_OK) {
+    if (state != SCHEMA_EMPTY && (rc = query_int(db, "SELECT count(*) FROM invocations", &count)) != SQLITE_OK) {
         db_fail(db, rc, db_path, err, errlen);
         goto out;
     }
@@ -411,30 +438,77 @@ int pb_history_find(const char *db_path, const char *spec, struct pb_result_doc 
         snprintf(err, errlen, "%s: the history is empty (no run recorded yet)", db_path);
         goto out;
     }
+    /* Before NEW: records older than NEW's own record when it is here;
+     * otherwise started no later than NEW and not NEW itself. */
+    char where[160] = "1";
+    if (before) {
+        sqlite3_int64 own = -1;
+        if (state == SCHEMA_OK && before->run_id[0]) {
+            rc = sqlite3_prepare_v2(db, "SELECT min(id) FROM invocations WHERE run_id = ?", -1,
+                                    &st, NULL);
+            if (rc == SQLITE_OK) {
+                sqlite3_bind_text(st, 1, before->run_id, -1, SQLITE_TRANSIENT);
+                if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                    if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+                        own = sqlite3_column_int64(st, 0);
+                    rc = SQLITE_OK;
+                }
+            }
+            sqlite3_finalize(st);
+            st = NULL;
+            if (rc != SQLITE_OK) {
+                db_fail(db, rc, db_path, err, errlen);
+                goto out;
+            }
+        }
+        if (own >= 0)
+            snprintf(where, sizeof where, "id < %lld", (long long)own);
+        else if (state == SCHEMA_OK && before->run_id[0])
+            snprintf(where, sizeof where, "date <= ?9 AND coalesce(run_id, '') <> ?8");
+        else
+            snprintf(where, sizeof where, "date < ?9");
+    }
     sqlite3_int64 id = -1;
     char commit[64] = "";
+    char sql[512];
     if (last) {
-        rc = sqlite3_prepare_v2(db, "SELECT id, git_commit FROM invocations ORDER BY id DESC LIMIT 1",
-                                -1, &st, NULL);
+        snprintf(sql, sizeof sql,
+                 "SELECT id, git_commit FROM invocations WHERE %s ORDER BY id DESC LIMIT 1", where);
+        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK && before) {
+            sqlite3_bind_text(st, 8, before->run_id, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 9, before->date, -1, SQLITE_TRANSIENT);
+        }
         if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
             id = sqlite3_column_int64(st, 0);
             const unsigned char *c = sqlite3_column_text(st, 1);
             snprintf(commit, sizeof commit, "%s", c ? (const char *)c : "");
             rc = SQLITE_OK;
         } else if (rc == SQLITE_DONE) {
-            snprintf(err, errlen, "%s: the history is empty (no run recorded yet)", db_path);
+            if (before)
+                snprintf(err, errlen, "%s: no run recorded before %s (the history holds only it, "
+                         "or later runs)", db_path, before->date[0] ? before->date : "NEW");
+            else
+                snprintf(err, errlen, "%s: the history is empty (no run recorded yet)", db_path);
             goto out;
         }
     } else {
         /* Either may be the shorter: a prefix given for a recorded commit, or
          * a full hash given for a recorded abbreviation. */
-        rc = sqlite3_prepare_v2(db,
-                                "SELECT id, git_commit FROM invocations"
-                                " WHERE (length(git_commit) >= ?2 AND lower(substr(git_commit, 1, ?2)) = ?1)"
-                                "    OR (length(git_commit) >= 4 AND length(git_commit) < ?2"
-                                "        AND substr(?1, 1, length(git_commit)) = lower(git_commit))"
-                                " ORDER BY id DESC",
-                                -1, &st, NULL);
+        /* A build with uncommitted changes ("abc1234-dirty") is not at
+         * that commit: only clean records match. */
+        snprintf(sql, sizeof sql,
+                 "SELECT id, git_commit FROM invocations"
+                 " WHERE ((length(git_commit) >= ?2 AND lower(substr(git_commit, 1, ?2)) = ?1)"
+                 "    OR (length(git_commit) >= 4 AND length(git_commit) < ?2"
+                 "        AND substr(?1, 1, length(git_commit)) = lower(git_commit)))"
+                 "   AND git_commit NOT LIKE '%%-dirty' AND %s"
+                 " ORDER BY id DESC", where);
+        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK && before) {
+            sqlite3_bind_text(st, 8, before->run_id, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 9, before->date, -1, SQLITE_TRANSIENT);
+        }
         char lower[128];
         snprintf(lower, sizeof lower, "%s", spec);
         for (char *p = lower; *p; p++)
@@ -462,8 +536,8 @@ int pb_history_find(const char *db_path, const char *spec, struct pb_result_doc 
                 rc = SQLITE_OK;
         }
         if (rc == SQLITE_OK && id < 0) {
-            snprintf(err, errlen, "%s: no run recorded at commit %s (`pendbench history` lists them)",
-                     db_path, spec);
+            snprintf(err, errlen, "%s: no run recorded at commit %s%s (`pendbench history` lists "
+                     "them)", db_path, spec, before ? " before NEW with a clean tree" : "");
             goto out;
         }
         if (rc == SQLITE_OK && nothers) {
@@ -501,6 +575,19 @@ out:
     exec(db, "COMMIT");
     sqlite3_close(db);
     return ret;
+}
+
+int pb_history_find(const char *db_path, const char *spec, struct pb_result_doc *out, char *err,
+                    size_t errlen)
+{
+    return find(db_path, spec, NULL, out, err, errlen);
+}
+
+int pb_history_find_before(const char *db_path, const char *spec, const struct pb_context *new_ctx,
+                           struct pb_result_doc *out, char *err, size_t errlen)
+{
+    static const struct pb_context none;
+    return find(db_path, spec, new_ctx ? new_ctx : &none, out, err, errlen);
 }
 
 /* ---- trend --------------------------------------------------------------------------- */
@@ -743,7 +830,7 @@ int pb_export_trend(FILE *out, const char *db_path, const struct pb_trend_query 
     enum schema_state state;
     if (check_schema(db, db_path, false, &state, err, errlen) != 0)
         goto out;
-    if (state == SCHEMA_OK) {
+    if (state != SCHEMA_EMPTY) {
         char sql[1024];
         /* The column comes from the table above, never from the user. */
         snprintf(sql, sizeof sql,

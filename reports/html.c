@@ -17,13 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pb_compare.h"
 #include "pb_html.h"
 
 #define MAX_FILES 8                 /* columns of the comparison */
 #define MAX_LINES_PER_SPECTRUM 14   /* beyond that a spectrum is unreadable: split */
 #define MAX_HEATMAPS 12
 #define MAX_COMPARE_CHARTS 24
-#define CHANGE_NOTEWORTHY 5.0       /* % change that gets a colour in the comparison */
 #define CHART_W 1100                /* px: wide charts (the page is 1320 px) */
 #define LABEL_MAX 320               /* a run label: scenario, strategies, threads, repetition */
 
@@ -161,16 +161,6 @@ static const char *run_label(const struct pb_run_result *r, struct doc_shape sh,
     snprintf(buf, size, "%s %s%s%s", r->scenario.name, run_strategies(r, strat, sizeof strat), th,
              rep);
     return buf;
-}
-
-static bool same_run(const struct pb_run_result *a, const struct pb_run_result *b)
-{
-    return strcmp(a->scenario.name, b->scenario.name) == 0 &&
-           strcmp(a->scenario.pool, b->scenario.pool) == 0 &&
-           strcmp(a->scenario.queue, b->scenario.queue) == 0 &&
-           strcmp(a->scenario.handoff, b->scenario.handoff) == 0 &&
-           a->scenario.requesters == b->scenario.requesters &&
-           a->scenario.workers == b->scenario.workers && a->repetition == b->repetition;
 }
 
 static double pct(const struct pb_hist *h, double p)
@@ -964,62 +954,226 @@ static void context_table(FILE *o, const struct pb_html_input *in, unsigned n)
 
 /* ---- the comparison ------------------------------------------------------------ */
 
-struct match_row {
-    int idx[MAX_FILES];        /* run index in each file, -1: absent */
+/* Each further file against A, as `pendbench compare A F` with its default
+ * options judges it: the same matching (the run key), the same aggregated
+ * figures, the same corrected tests and the same verdict words. Only
+ * regressed and improved get a colour, so a page never shows noise in red
+ * or green. */
+
+static const char *verdict_class(enum pb_verdict v)
+{
+    return v == PB_VERDICT_REGRESSED ? " worse" : v == PB_VERDICT_IMPROVED ? " better" : "";
+}
+
+static void metric_value_cell(FILE *o, const struct pb_compare_metric *m, double v)
+{
+    char b[48];
+    if (!(v == v))
+        fprintf(o, "<td class=\"num dim\">-</td>");
+    else if (m->metric == PB_METRIC_THROUGHPUT)
+        fprintf(o, "<td class=\"num\">%s/s</td>", fmt_count(v, b, sizeof b));
+    else if (m->metric == PB_METRIC_CANCEL)
+        fprintf(o, "<td class=\"num\">%.2f%%</td>", v * 100);
+    else
+        fprintf(o, "<td class=\"num\">%s</td>", fmt_ns(v, b, sizeof b));
+}
+
+static void fmt_p_html(FILE *o, double p)
+{
+    if (!(p == p))
+        fprintf(o, "<td class=\"num dim\">-</td>");
+    else if (p < 0.001)
+        fprintf(o, "<td class=\"num\">&lt;0.001</td>");
+    else
+        fprintf(o, "<td class=\"num\">%.3f</td>", p);
+}
+
+/* The table of one comparison (file f against A). */
+static void comparison_table(FILE *o, const struct pb_comparison *c, unsigned f)
+{
+    fprintf(o, "<div class=\"scroll\"><table class=\"compare\">\n<thead><tr><th>configuration</th>"
+               "<th>metric</th><th class=\"num\">A</th><th class=\"num\">%c</th>"
+               "<th class=\"num\">change</th><th class=\"num\">p adj</th><th>test</th>"
+               "<th>verdict</th></tr></thead>\n<tbody>\n", 'A' + f);
+    for (unsigned i = 0; i < c->nrows; i++) {
+        const struct pb_compare_row *r = &c->rows[i];
+        unsigned shown = 0;
+        for (unsigned k = 0; k < r->nmetrics; k++)
+            shown += r->metrics[k].available;
+        bool all_na = shown == 0;
+        if (all_na)
+            shown = 1;
+        bool first = true;
+        for (unsigned k = 0; k < r->nmetrics; k++) {
+            const struct pb_compare_metric *m = &r->metrics[k];
+            if (!m->available && !(all_na && k == 0))
+                continue;
+            fprintf(o, "<tr id=\"cmp-%c-%u-%s\"", 'a' + f, i, pb_metric_name(m->metric));
+            if (first)
+                fprintf(o, " data-verdict=\"%s\"", pb_verdict_name(r->verdict));
+            fprintf(o, ">");
+            if (first) {
+                fprintf(o, "<td rowspan=\"%u\">", shown);
+                esc(o, r->scenario);
+                fprintf(o, " ");
+                esc(o, r->pool);
+                fprintf(o, " / ");
+                esc(o, r->queue);
+                fprintf(o, " / ");
+                esc(o, r->handoff);
+                if (r->workload[0]) {
+                    fprintf(o, "<br><span class=\"dim\">");
+                    esc(o, r->workload);
+                    fprintf(o, "</span>");
+                }
+                fprintf(o, "<br><span class=\"dim\">%u / %u repetitions</span>", r->reps_base,
+                        r->reps_new);
+                for (unsigned w = 0; w < r->nwarnings; w++) {
+                    fprintf(o, "<br><span class=\"bad\">");
+                    esc(o, r->warnings[w]);
+                    fprintf(o, "</span>");
+                }
+                fprintf(o, "</td>");
+                first = false;
+            }
+            fprintf(o, "<td>%s</td>", pb_metric_name(m->metric));
+            metric_value_cell(o, m, m->base);
+            metric_value_cell(o, m, m->new_value);
+            const char *cls = verdict_class(m->verdict);
+            if (!m->available)
+                fprintf(o, "<td class=\"num dim\">-</td>");
+            else if (!(m->change == m->change) || m->change == INFINITY || m->change == -INFINITY)
+                fprintf(o, "<td class=\"num change%s\">%sinf</td>", cls, m->change > 0 ? "+" : "-");
+            else
+                fprintf(o, "<td class=\"num change%s\">%+.*f%s</td>", cls,
+                        m->metric == PB_METRIC_CANCEL ? 2 : 1, m->change,
+                        m->metric == PB_METRIC_CANCEL ? " pp" : "%");
+            fmt_p_html(o, m->p_adj);
+            fprintf(o, "<td class=\"dim\">");
+            esc(o, m->note);
+            fprintf(o, "</td>");
+            char words[64];
+            fprintf(o, "<td class=\"verdict%s\">", cls);
+            esc(o, pb_compare_verdict_words(m, words, sizeof words));
+            fprintf(o, "</td></tr>\n");
+        }
+    }
+    fprintf(o, "</tbody></table></div>\n");
+}
+
+/* A configuration of A in the comparisons: its runs in A and in each file. */
+struct cmp_config {
+    const struct pb_compare_row *row[MAX_FILES];   /* [f]: the row of A against f; NULL absent */
 };
 
-static void change_cell(FILE *o, double base, double v, bool higher_is_better)
+static void merge_runs(struct pb_hist *h, const struct pb_result_doc *d, const unsigned *idx,
+                       unsigned n)
 {
-    if (!(base == base) || !(v == v) || base <= 0) {
-        fprintf(o, "<td class=\"num\"></td>");
+    pb_hist_init(h);
+    for (unsigned i = 0; i < n; i++)
+        if (idx[i] < d->nruns)
+            pb_hist_merge(h, &d->runs[idx[i]].r.total);
+}
+
+static void comparison_spectra(struct render *R, const struct pb_html_input *in, unsigned n,
+                               const struct pb_comparison *cmp, const bool *ok)
+{
+    FILE *o = R->out;
+    unsigned total = 0;
+    for (unsigned f = 1; f < n; f++)
+        total += ok[f] ? cmp[f].nrows : 0;
+    struct cmp_config *cfg = calloc(total ? total : 1, sizeof *cfg);
+    struct pb_hist *h = malloc(MAX_FILES * sizeof *h);
+    if (!cfg || !h) {
+        fprintf(o, "<p class=\"note\">Out of memory for the spectra of the comparison.</p>\n");
+        free(cfg);
+        free(h);
         return;
     }
-    double ch = 100.0 * (v - base) / base;
-    const char *cls = "";
-    if (fabs(ch) >= CHANGE_NOTEWORTHY)
-        cls = (ch > 0) == higher_is_better ? " better" : " worse";
-    fprintf(o, "<td class=\"num change%s\">%+.1f%%</td>", cls, ch);
+    /* A group of A is known by its first run's index. */
+    unsigned ncfg = 0;
+    for (unsigned f = 1; f < n; f++)
+        for (unsigned i = 0; ok[f] && i < cmp[f].nrows; i++) {
+            const struct pb_compare_row *r = &cmp[f].rows[i];
+            unsigned k = 0;
+            while (k < ncfg) {
+                const struct pb_compare_row *any = NULL;
+                for (unsigned g = 1; g < n && !any; g++)
+                    any = cfg[k].row[g];
+                if (any->base_runs[0] == r->base_runs[0])
+                    break;
+                k++;
+            }
+            if (k == ncfg)
+                ncfg++;
+            cfg[k].row[f] = r;
+        }
+    fprintf(o, "<h3>Latency spectra of matched configurations</h3>\n<div class=\"grid\">\n");
+    unsigned drawn = 0, skipped = 0;
+    for (unsigned k = 0; k < ncfg; k++) {
+        if (drawn == MAX_COMPARE_CHARTS) {
+            skipped++;
+            continue;
+        }
+        const struct pb_hist *hp[MAX_FILES];
+        const char *labels[MAX_FILES];
+        char lab[MAX_FILES][96];
+        unsigned color[MAX_FILES], dash[MAX_FILES], m = 0;
+        const struct pb_compare_row *first = NULL;
+        for (unsigned f = 0; f < n; f++) {
+            const struct pb_compare_row *r = NULL;
+            if (f == 0) {
+                for (unsigned g = 1; g < n && !r; g++)
+                    r = cfg[k].row[g];
+                first = r;
+                merge_runs(&h[m], in[0].doc, r->base_runs, r->reps_base);
+            } else {
+                r = cfg[k].row[f];
+                if (!r)
+                    continue;
+                merge_runs(&h[m], in[f].doc, r->new_runs, r->reps_new);
+            }
+            char p50[32], p99[32];
+            snprintf(lab[m], sizeof lab[m], "%c (p50 %s, p99 %s)", 'A' + f,
+                     fmt_ns(pct(&h[m], 50), p50, sizeof p50), fmt_ns(pct(&h[m], 99), p99, sizeof p99));
+            hp[m] = &h[m];
+            labels[m] = lab[m];
+            color[m] = f;
+            dash[m] = 0;
+            m++;
+        }
+        char title[LABEL_MAX + 64];
+        snprintf(title, sizeof title, "%s %s/%s/%s%s%s%s", first->scenario, first->pool,
+                 first->queue, first->handoff, first->workload[0] ? " [" : "", first->workload,
+                 first->workload[0] ? "]" : "");
+        spectrum_chart(R, title, hp, labels, color, dash, m, 640, 360,
+                       "repetitions merged, as the comparison's percentiles");
+        drawn++;
+    }
+    fprintf(o, "</div>\n");
+    if (!drawn)
+        fprintf(o, "<p class=\"dim\">No configuration appears in two files.</p>\n");
+    if (skipped)
+        fprintf(o, "<p class=\"dim\">%u more matched configurations are in the tables only.</p>\n",
+                skipped);
+    free(cfg);
+    free(h);
 }
 
 static void comparison(struct render *R, const struct pb_html_input *in, unsigned n)
 {
     FILE *o = R->out;
-    unsigned total = 0;
-    for (unsigned f = 0; f < n; f++)
-        total += in[f].doc->nruns;
-    struct match_row *rows = calloc(total ? total : 1, sizeof *rows);
-    bool *used[MAX_FILES] = { 0 };
-    for (unsigned f = 0; f < n; f++)
-        used[f] = calloc(in[f].doc->nruns ? in[f].doc->nruns : 1, sizeof(bool));
-    unsigned nrows = 0;
-    bool ok = rows != NULL;
-    for (unsigned f = 0; f < n; f++)
-        ok = ok && used[f];
-    if (!ok) {
-        fprintf(o, "<p class=\"note\">Out of memory for the comparison.</p>\n");
-        goto out;
-    }
-    for (unsigned f = 0; f < n; f++)
-        for (unsigned i = 0; i < in[f].doc->nruns; i++) {
-            if (used[f][i])
-                continue;
-            struct match_row *row = &rows[nrows++];
-            for (unsigned g = 0; g < n; g++)
-                row->idx[g] = -1;
-            row->idx[f] = (int)i;
-            used[f][i] = true;
-            for (unsigned g = f + 1; g < n; g++)
-                for (unsigned j = 0; j < in[g].doc->nruns; j++)
-                    if (!used[g][j] && same_run(&in[f].doc->runs[i].r, &in[g].doc->runs[j].r)) {
-                        row->idx[g] = (int)j;
-                        used[g][j] = true;
-                        break;
-                    }
-        }
-    fprintf(o, "<p>Runs are matched by scenario, strategies, thread counts and repetition. "
-               "Changes are against <b>A</b>; a change of %.0f%% or more is coloured "
-               "(<span class=\"better\">better</span>, <span class=\"worse\">worse</span>).</p>\n",
-            CHANGE_NOTEWORTHY);
+    struct pb_compare_opts opts;
+    pb_compare_opts_default(&opts);
+    fprintf(o, "<p>Each file is compared with <b>A</b> as <code>pendbench compare A F</code> "
+               "does: runs matched by scenario, strategies and workload; the repetitions of a "
+               "configuration aggregated (throughput: their median; latency: their merged "
+               "histogram; cancel: their summed counts); Welch's t test on the repetitions' "
+               "figures, the p-values of every metric and configuration adjusted together "
+               "(%s, alpha %g); a change counts beyond %g%% and beyond %g times A's robust "
+               "spread. Only <span class=\"worse\">regressed</span> and "
+               "<span class=\"better\">improved</span> are coloured.</p>\n",
+            pb_correction_name(opts.correction), opts.alpha, opts.threshold_pct, opts.noise_k);
     fprintf(o, "<ul class=\"files\">");
     for (unsigned f = 0; f < n; f++) {
         fprintf(o, "<li><b>%c</b>: ", 'A' + f);
@@ -1032,105 +1186,53 @@ static void comparison(struct render *R, const struct pb_html_input *in, unsigne
         esc(o, in[f].doc->ctx.git_commit);
         fprintf(o, ")</span></li>");
     }
-    fprintf(o, "</ul>\n<div class=\"scroll\"><table class=\"compare\">\n<thead><tr><th "
-               "rowspan=\"2\">run</th>");
-    static const char *const metric[3] = { "ops/s", "p50", "p99" };
-    for (int m = 0; m < 3; m++)
-        fprintf(o, "<th class=\"group\" colspan=\"%u\">%s</th>", 2 * n - 1, metric[m]);
-    fprintf(o, "</tr><tr>");
-    for (int m = 0; m < 3; m++)
-        for (unsigned f = 0; f < n; f++) {
-            fprintf(o, "<th class=\"num\">%c</th>", 'A' + f);
-            if (f)
-                fprintf(o, "<th class=\"num\">&Delta;</th>");
-        }
-    fprintf(o, "</tr></thead>\n<tbody>\n");
-    struct doc_shape sh = { false, false };
-    for (unsigned f = 0; f < n; f++) {
-        struct doc_shape s = shape_of(in[f].doc);
-        sh.threads_vary |= s.threads_vary;
-        sh.reps |= s.reps;
-    }
-    for (unsigned k = 0; k < nrows; k++) {
-        const struct pb_run_result *first = NULL;
-        for (unsigned f = 0; f < n && !first; f++)
-            if (rows[k].idx[f] >= 0)
-                first = &in[f].doc->runs[rows[k].idx[f]].r;
-        char lab[LABEL_MAX];
-        fprintf(o, "<tr><td>");
-        esc(o, run_label(first, sh, lab, sizeof lab));
-        fprintf(o, "</td>");
-        for (int m = 0; m < 3; m++) {
-            double base = NAN;
-            for (unsigned f = 0; f < n; f++) {
-                double v = NAN;
-                if (rows[k].idx[f] >= 0) {
-                    const struct pb_run_result *r = &in[f].doc->runs[rows[k].idx[f]].r;
-                    v = m == 0 ? r->throughput_ops_s : pct(&r->total, m == 1 ? 50 : 99);
-                }
-                char b[40];
-                if (!(v == v))
-                    fprintf(o, "<td class=\"num dim\">absent</td>");
-                else if (m == 0)
-                    fprintf(o, "<td class=\"num\">%s</td>", fmt_count(v, b, sizeof b));
-                else
-                    fprintf(o, "<td class=\"num\">%s</td>", fmt_ns(v, b, sizeof b));
-                if (f == 0)
-                    base = v;
-                else
-                    change_cell(o, base, v, m == 0);
-            }
-        }
-        fprintf(o, "</tr>\n");
-    }
-    fprintf(o, "</tbody></table></div>\n");
-
-    /* Overlaid spectra of the matched runs. */
-    fprintf(o, "<h3>Latency spectra of matched runs</h3>\n<div class=\"grid\">\n");
-    unsigned drawn = 0, skipped = 0;
-    for (unsigned k = 0; k < nrows; k++) {
-        const struct pb_hist *h[MAX_FILES];
-        const char *labels[MAX_FILES];
-        char lab[MAX_FILES][LABEL_MAX + 64];
-        unsigned color[MAX_FILES], dash[MAX_FILES];
-        unsigned m = 0;
-        const struct pb_run_result *first = NULL;
-        for (unsigned f = 0; f < n; f++) {
-            if (rows[k].idx[f] < 0)
-                continue;
-            const struct pb_run_result *r = &in[f].doc->runs[rows[k].idx[f]].r;
-            if (!first)
-                first = r;
-            h[m] = &r->total;
-            char p50[32], p99[32];
-            snprintf(lab[m], sizeof lab[m], "%c (p50 %s, p99 %s)", 'A' + f,
-                     fmt_ns(pct(&r->total, 50), p50, sizeof p50),
-                     fmt_ns(pct(&r->total, 99), p99, sizeof p99));
-            labels[m] = lab[m];
-            color[m] = f;
-            dash[m] = 0;
-            m++;
-        }
-        if (m < 2)
-            continue;
-        if (drawn == MAX_COMPARE_CHARTS) {
-            skipped++;
+    fprintf(o, "</ul>\n");
+    struct pb_comparison cmp[MAX_FILES];
+    bool ok[MAX_FILES] = { false };
+    memset(cmp, 0, sizeof cmp);
+    for (unsigned f = 1; f < n; f++) {
+        char err[512], summary[2048];
+        fprintf(o, "<h3 id=\"cmp-%c\">%c against A</h3>\n", 'a' + f, 'A' + f);
+        ok[f] = pb_compare_docs(in[0].doc, in[f].doc, &opts, &cmp[f], err, sizeof err) == 0;
+        if (!ok[f]) {
+            fprintf(o, "<p class=\"note\">");
+            esc(o, err);
+            fprintf(o, "</p>\n");
             continue;
         }
-        char title[LABEL_MAX], rl[LABEL_MAX];
-        snprintf(title, sizeof title, "%s", run_label(first, sh, rl, sizeof rl));
-        spectrum_chart(R, title, h, labels, color, dash, m, 640, 360, NULL);
-        drawn++;
+        for (unsigned w = 0; w < cmp[f].nwarnings; w++) {
+            fprintf(o, "<p class=\"note\">");
+            esc(o, cmp[f].warnings[w]);
+            fprintf(o, "</p>\n");
+        }
+        comparison_table(o, &cmp[f], f);
+        pb_comparison_summary(&cmp[f], summary, sizeof summary);
+        fprintf(o, "<p class=\"summary\">");
+        for (const char *s = summary; *s;) {
+            const char *nl = strchr(s, '\n');
+            size_t len = nl ? (size_t)(nl - s) : strlen(s);
+            char line[600];
+            snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), s);
+            esc(o, line);
+            if (nl && nl[1])
+                fprintf(o, "<br>");
+            s += len + (nl ? 1 : 0);
+        }
+        fprintf(o, "</p>\n");
+        for (unsigned i = 0; i < cmp[f].nonly_base; i++) {
+            fprintf(o, "<p class=\"dim\">only in A: ");
+            esc(o, cmp[f].only_base[i]);
+            fprintf(o, "</p>\n");
+        }
+        for (unsigned i = 0; i < cmp[f].nonly_new; i++) {
+            fprintf(o, "<p class=\"dim\">only in %c: ", 'A' + f);
+            esc(o, cmp[f].only_new[i]);
+            fprintf(o, "</p>\n");
+        }
     }
-    fprintf(o, "</div>\n");
-    if (!drawn)
-        fprintf(o, "<p class=\"dim\">No run appears in two files.</p>\n");
-    if (skipped)
-        fprintf(o, "<p class=\"dim\">%u more matched runs are in the table only.</p>\n", skipped);
-out:
-    free(rows);
-    for (unsigned f = 0; f < n; f++)
-        free(used[f]);
+    comparison_spectra(R, in, n, cmp, ok);
+    for (unsigned f = 1; f < n; f++)
+        pb_comparison_free(&cmp[f]);
 }
 
 /* ---- the page ------------------------------------------------------------------ */

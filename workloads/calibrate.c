@@ -30,6 +30,8 @@
 #define TS_MAX_MS       40u
 #define SPIN_LIMIT      4096u     /* relax iterations before yielding */
 #define DEFAULT_MS      50u
+#define C2C_WARMUP_MS   5u        /* round trips before the first sample: both
+                                   * threads spinning, the line's home settled */
 
 /* ---- summary ----------------------------------------------------------- */
 
@@ -219,6 +221,11 @@ static void c2c_ping(struct pair *p)
     double tpn = pb_tsc_ticks_per_ns();
     uint64_t k = 0;
     bool abandoned = false;
+    /* At most a quarter of the time asked for, so a short measurement
+     * still has samples. */
+    uint64_t now = pb_tsc_now(), span = p->soft_end > now ? p->soft_end - now : 0;
+    uint64_t warm = deadline_after_ms(0, C2C_WARMUP_MS);
+    uint64_t warm_end = now + (warm < span / 4 ? warm : span / 4);
     while (!abandoned && p->nsamples < p->cap && pb_tsc_now() < p->soft_end) {
         uint64_t t0 = pb_tsc_now();
         for (unsigned i = 0; i < C2C_BATCH; i++) {
@@ -235,7 +242,7 @@ static void c2c_ping(struct pair *p)
                 break;
         }
         uint64_t t1 = pb_tsc_now();
-        if (!abandoned)
+        if (!abandoned && t0 >= warm_end)
             p->samples[p->nsamples++] = (double)(t1 - t0) / C2C_BATCH / tpn;
     }
     atomic_store(&c->stop, 1);

@@ -22,9 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "flt_kernel.h"
+#include "pb_env.h"
 #include "pb_rng.h"
 #include "pb_run.h"
 #include "pb_tsc.h"
@@ -124,6 +126,7 @@ struct run {
     _Atomic bool stop;
     _Atomic bool requesters_done;
     unsigned ncancellers;                    /* threads started (0 when nothing is cancelled) */
+    _Atomic uint64_t migrations;             /* threads found off their planned CPU */
     bool has_async;                          /* an async filter cancels its own I/O */
     struct recorder fallback_rec;
     pthread_mutex_t fallback_lock;
@@ -659,6 +662,15 @@ static bool stopping(struct run *run)
     return atomic_load_explicit(&run->stop, memory_order_acquire);
 }
 
+/* A pinned thread should end where it was bound; one that does not says
+ * the binding did not hold (a cpuset changed, a CPU went offline) and its
+ * figures mixed CPUs. Checked once at the end: never on the hot path. */
+static void check_still_pinned(struct run *run, const struct pb_thread_plan *tp)
+{
+    if (sched_getcpu() != (int)tp->os_cpu)
+        atomic_fetch_add_explicit(&run->migrations, 1, memory_order_relaxed);
+}
+
 static void *requester_main(void *p)
 {
     struct requester *rq = p;
@@ -688,6 +700,7 @@ static void *requester_main(void *p)
             issue(rq, s, &rng, 0);
         }
         fire_own_cancels(rq);      /* stopping: fire (release) what is left */
+        check_still_pinned(run, rq->tp);
         return NULL;
     }
     /* Open loop: Poisson arrivals at rate / requesters, in on/off bursts. */
@@ -716,6 +729,7 @@ static void *requester_main(void *p)
             issue(rq, s, &rng, t_intended);
     }
     fire_own_cancels(rq);
+    check_still_pinned(run, rq->tp);
     return NULL;
 }
 
@@ -760,6 +774,7 @@ static void *canceller_main(void *p)
         else
             nap_us(pending && next != UINT64_MAX ? (unsigned)(pb_tsc_to_ns(next - now) / 1000) : 100);
     }
+    check_still_pinned(run, c->tp);
     return NULL;
 }
 
@@ -872,6 +887,18 @@ void pb_run_result_free(struct pb_run_result *r)
     r->npairs = 0;
 }
 
+/* How long each c2c measurement samples, and when a floor is too shaky to
+ * divide by: its p10-p90 spread wider than FLOOR_MAX_SPREAD of its median,
+ * or its median moved by more than FLOOR_MAX_MOVE between the measurement
+ * before the window and the one after it. On this project's 2-core VM,
+ * twelve back-to-back measurements gave medians of 65-81 ns with p10-p90
+ * spreads of 12-25% of the median, also with a niced process spinning on
+ * one of the CPUs (the median resists preemption); the limits leave room
+ * for that and catch a floor that is not one (see README, "Floors"). */
+#define FLOOR_C2C_MS 60u
+#define FLOOR_MAX_SPREAD 0.5
+#define FLOOR_MAX_MOVE 0.3
+
 static void measure_floors(struct run *run, struct pb_run_result *out)
 {
     struct pb_floor f;
@@ -895,10 +922,82 @@ static void measure_floors(struct run *run, struct pb_run_result *out)
     out->c2c_os_cpu_b = b ? (int)b->os_cpu : -1;
     if (run->env->skip_floors || !a || !b)
         return;
-    if (a->os_cpu != b->os_cpu && pb_measure_c2c_round_trip(a->os_cpu, b->os_cpu, 100, &f) == 0)
-        out->c2c_round_trip_ns = f.median_ns;
+    if (a->os_cpu != b->os_cpu &&
+        pb_measure_c2c_round_trip(a->os_cpu, b->os_cpu, FLOOR_C2C_MS, &out->c2c_start) == 0)
+        out->c2c_round_trip_ns = out->c2c_start.median_ns;
     if (pb_measure_futex_wake(a->os_cpu, b->os_cpu, 100, &f) >= 0)
         out->futex_wake_ns = f.median_ns;
+}
+
+/* The c2c floor again, once the run's threads are gone, and the verdict
+ * on whether ratios against it mean anything. */
+static void recheck_floor(struct pb_run_result *out)
+{
+    if (out->c2c_round_trip_ns <= 0)
+        return;
+    const struct pb_floor *s = &out->c2c_start, *e = &out->c2c_end;
+    if (pb_measure_c2c_round_trip((unsigned)out->c2c_os_cpu_a, (unsigned)out->c2c_os_cpu_b,
+                                  FLOOR_C2C_MS, &out->c2c_end) != 0 || e->median_ns <= 0) {
+        out->floor_unstable = true;
+        snprintf(out->floor_note, sizeof out->floor_note,
+                 "the c2c floor could not be measured again after the window");
+        return;
+    }
+    double lo = s->median_ns < e->median_ns ? s->median_ns : e->median_ns;
+    double move = fabs(e->median_ns - s->median_ns) / lo;
+    double spread_s = (s->p90_ns - s->p10_ns) / s->median_ns;
+    double spread_e = (e->p90_ns - e->p10_ns) / e->median_ns;
+    if (move > FLOOR_MAX_MOVE) {
+        out->floor_unstable = true;
+        snprintf(out->floor_note, sizeof out->floor_note,
+                 "c2c floor moved %.0f -> %.0f ns during the run (%.0f%%)", s->median_ns,
+                 e->median_ns, move * 100);
+    } else if (spread_s > FLOOR_MAX_SPREAD || spread_e > FLOOR_MAX_SPREAD) {
+        const struct pb_floor *w = spread_s > spread_e ? s : e;
+        out->floor_unstable = true;
+        snprintf(out->floor_note, sizeof out->floor_note,
+                 "c2c floor spread wide: p10-p90 %.0f-%.0f ns around %.0f ns (%s the window)",
+                 w->p10_ns, w->p90_ns, w->median_ns, w == s ? "before" : "after");
+    }
+}
+
+/* A window that completed nothing, or far less than the run did before it
+ * (a lost wake-up, a livelock, a thread starved off its CPU), is a failure
+ * of the run, not a figure. The reference is the run's own warm-up: what
+ * this system completed per second minutes before, overloaded or not (an
+ * open loop offered more than it can take completes at its capacity in
+ * both). Bursts: the warm-up may fall in an on period, so the window is
+ * held to the on share of it. */
+#define STALL_FACTOR 10.0
+#define STALL_MIN_WARMUP_OPS 50u
+
+static void judge_stall(const struct pb_scenario *sc, uint64_t warmup_ops, double warmup_s,
+                        struct pb_run_result *out)
+{
+    if (out->partial)
+        return;
+    uint64_t done = out->completed + out->completed_cancelled + out->failed;
+    out->warmup_throughput_ops_s = warmup_s > 0 ? (double)warmup_ops / warmup_s : 0;
+    double expected = 0;
+    if (warmup_ops >= STALL_MIN_WARMUP_OPS) {
+        double on = sc->burst_on_ms, off = sc->burst_off_ms;
+        expected = out->warmup_throughput_ops_s *
+                   (sc->rate > 0 && on > 0 && off > 0 ? on / (on + off) : 1.0);
+    }
+    char why[sizeof out->invariants.why];
+    if (done == 0)
+        snprintf(why, sizeof why, "stalled: no operation completed in the %.2f s window",
+                 out->seconds);
+    else if (expected > 0 && out->throughput_ops_s < expected / STALL_FACTOR)
+        snprintf(why, sizeof why, "stalled: %.0f ops/s in the window, under a tenth of the "
+                 "warm-up's %.0f ops/s", out->throughput_ops_s, expected);
+    else
+        return;
+    out->stalled = true;
+    if (out->invariants.ok) {
+        out->invariants.ok = false;
+        snprintf(out->invariants.why, sizeof out->invariants.why, "%s", why);
+    }
 }
 
 static int fail_setup(struct pb_run_result *out, const char *fmt, const char *detail)
@@ -940,6 +1039,10 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     /* Nothing to cancel: no canceller threads (they would only take CPU). */
     unsigned ncancellers = sc->cancel_fraction > 0 ? sc->cancellers : 0;
     run->ncancellers = ncancellers;
+    out->nthreads = sc->requesters + sc->workers + ncancellers;
+    unsigned usable = pb_env_usable_cpus();
+    out->oversubscribed = usable > 0 && out->nthreads > usable;
+    out->steal_pct = -1;
     if (pb_plan_make(run->topo, sc->placement, sc->requesters, sc->workers, ncancellers,
                      &run->plan, err, sizeof err) != 0) {
         pb_topo_free(own_topo);
@@ -1116,10 +1219,19 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     while (atomic_load_explicit(&run->ready, memory_order_acquire) < nthreads &&
            mono_s() - t0 < 30 && !(env->stop && *env->stop))
         nap_ms(1);
+    struct pb_counters cw;
+    flt_model_counters(run->model, &cw);
     t0 = mono_s();
     while (mono_s() - t0 < sc->warmup_s && !(env->stop && *env->stop))
         nap_ms(5);
     flt_model_counters(run->model, &c0);
+    double warmup_s = mono_s() - t0;
+    uint64_t warmup_ops = (c0.completed + c0.completed_cancelled + c0.failed) -
+                          (cw.completed + cw.completed_cancelled + cw.failed);
+    struct pb_cpu_times cpu0, cpu1;
+    struct rusage ru0, ru1;
+    pb_env_cpu_times(&cpu0);
+    getrusage(RUSAGE_SELF, &ru0);
     atomic_store_explicit(&run->measuring, true, memory_order_release);
     double t_start = mono_s(), last_progress = t_start;
     uint64_t last_n = 0;
@@ -1141,6 +1253,12 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
         }
     }
     out->seconds = mono_s() - t_start;
+    /* Preemptions and steal of the window: every thread of the process
+     * (ours and the model's workers), and the machine's steal time. */
+    getrusage(RUSAGE_SELF, &ru1);
+    pb_env_cpu_times(&cpu1);
+    out->involuntary_switches = ru1.ru_nivcsw > ru0.ru_nivcsw ? (uint64_t)(ru1.ru_nivcsw - ru0.ru_nivcsw) : 0;
+    out->steal_pct = pb_env_steal_pct(&cpu0, &cpu1);
     atomic_store_explicit(&run->stop, true, memory_order_release);
     for (unsigned i = 0; i < sc->requesters; i++)
         pthread_join(run->req[i].thread, NULL);
@@ -1204,6 +1322,8 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
                             out->cancel.late + out->cancel.not_cancelable;
     out->cancel.success_rate = out->cancel.attempted
         ? (double)out->cancel.won / (double)out->cancel.attempted : 0;
+    judge_stall(sc, warmup_ops, warmup_s, out);
+    out->migrations = atomic_load_explicit(&run->migrations, memory_order_relaxed);
     rc = 0;
 
 out_threads_alloc:
@@ -1236,5 +1356,8 @@ out_plan:
     pb_plan_free(&run->plan);
     pb_topo_free(own_topo);
     free(run);
+    /* The floor again, now that no thread of the run competes for its CPUs. */
+    if (rc == 0)
+        recheck_floor(out);
     return rc;
 }

@@ -1137,6 +1137,38 @@ static void format_mix(const struct pb_op_mix *m_in, char *buf, size_t size)
     }
 }
 
+static bool dist_equal(const struct pb_dist *a, const struct pb_dist *b)
+{
+    return a->kind == b->kind && a->a == b->a && a->b == b->b;
+}
+
+bool pb_scenario_equal(const struct pb_scenario *a, const struct pb_scenario *b)
+{
+    if (strcmp(a->name, b->name) != 0 || strcmp(a->pool, b->pool) != 0 ||
+        strcmp(a->queue, b->queue) != 0 || strcmp(a->handoff, b->handoff) != 0)
+        return false;
+    if (a->requesters != b->requesters || a->workers != b->workers ||
+        a->cancellers != b->cancellers || a->idle != b->idle || a->placement != b->placement ||
+        a->route != b->route || a->nfilters != b->nfilters)
+        return false;
+    for (unsigned i = 0; i < a->nfilters && i < PB_MAX_FILTERS; i++)
+        if (a->filters[i] != b->filters[i])
+            return false;
+    const struct pb_op_mix *x = &a->mix, *y = &b->mix;
+    if (x->read != y->read || x->write != y->write || x->create != y->create ||
+        x->cleanup != y->cleanup || x->close != y->close || x->query != y->query ||
+        x->fastio != y->fastio || x->paging != y->paging || x->fsfilter != y->fsfilter)
+        return false;
+    return a->pend_fraction == b->pend_fraction && a->cancel_fraction == b->cancel_fraction &&
+           a->cancel_when == b->cancel_when && dist_equal(&a->cancel_delay, &b->cancel_delay) &&
+           dist_equal(&a->service, &b->service) && dist_equal(&a->fs_service, &b->fs_service) &&
+           a->inflight == b->inflight && a->rate == b->rate &&
+           a->burst_on_ms == b->burst_on_ms && a->burst_off_ms == b->burst_off_ms &&
+           a->duration_s == b->duration_s && a->ops == b->ops && a->warmup_s == b->warmup_s &&
+           a->seed == b->seed && a->pool_capacity == b->pool_capacity &&
+           a->queue_capacity == b->queue_capacity && a->verifier_checks == b->verifier_checks;
+}
+
 void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size)
 {
     if (!size)

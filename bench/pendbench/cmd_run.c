@@ -8,221 +8,19 @@
 
 #include "commands.h"
 #include "pb_history.h"
-#include "pb_html.h"
-#include "pb_result.h"
-#include "pb_tsc.h"
 
-/* ---- history: every invocation is also recorded (pb_history.h) ---------------- */
-
-static struct {
-    bool off;                  /* --no-history */
-    const char *db;            /* --history-db; NULL: PB_HISTORY_DEFAULT */
-    char command[512];         /* the command line, for the record */
-} history;
-
-/* --no-history / --history-db PATH, for the suite, run and sweep. Returns 1
- * handled (advancing *i), 0 not mine, -1 error (printed). */
-static int history_option(const char *verb, int argc, char **argv, int *i)
+/* The session's flags (no value): 1 handled (advancing *i), 0 not one. */
+static int session_flag(struct pb_session *ss, char **argv, int *i)
 {
     const char *a = argv[*i];
-    if (strcmp(a, "--no-history") == 0) {
-        history.off = true;
-        (*i)++;
-        return 1;
-    }
-    if (strncmp(a, "--history-db", 12) != 0 || (a[12] != 0 && a[12] != '='))
-        return 0;
-    const char *value = a[12] == '=' ? a + 13 : (*i + 1 < argc ? argv[*i + 1] : NULL);
-    if (!value || !*value) {
-        fprintf(stderr, "pendbench %s: --history-db needs a file name\n", verb);
-        return -1;
-    }
-    history.db = value;
-    *i += a[12] == '=' ? 1 : 2;
-    return 1;
-}
-
-static void note_command(int argc, char **argv)
-{
-    size_t used = (size_t)snprintf(history.command, sizeof history.command, "pendbench");
-    for (int k = 0; k < argc && used < sizeof history.command; k++) {
-        bool quote = strpbrk(argv[k], " \t\"'$\\") != NULL || !argv[k][0];
-        used += (size_t)snprintf(history.command + used, sizeof history.command - used,
-                                 quote ? " '%s'" : " %s", argv[k]);
-    }
-}
-
-/* The context pb_save_results writes, for a record with no result file. */
-static void history_context(struct pb_context *ctx, const struct pb_run_result *runs, unsigned n,
-                            const struct pb_topo *topo)
-{
-    pb_context_collect(ctx, topo ? pb_topo_description(topo) : "machine");
-    for (unsigned i = 0; i < n; i++) {
-        if (runs[i].c2c_round_trip_ns > 0 && ctx->c2c_round_trip_ns == 0)
-            ctx->c2c_round_trip_ns = runs[i].c2c_round_trip_ns;
-        if (runs[i].timestamp_overhead_ns > 0 && ctx->timestamp_overhead_ns == 0)
-            ctx->timestamp_overhead_ns = runs[i].timestamp_overhead_ns;
-        if (runs[i].futex_wake_ns > 0 && ctx->futex_wake_ns == 0)
-            ctx->futex_wake_ns = runs[i].futex_wake_ns;
-        if (runs[i].partial)
-            ctx->partial = true;
-    }
-    ctx->tsc_ticks_per_ns = pb_tsc_ticks_per_ns();
-}
-
-/* Called after the result file is written (or failed): a history that
- * cannot be written costs a warning, never the results or the exit status. */
-static void record_history(const char *verb, const struct pb_run_result *runs, unsigned n,
-                           const struct pb_topo *topo, const char *result_path)
-{
-    if (history.off || n == 0)
-        return;
-    const char *db = history.db ? history.db : PB_HISTORY_DEFAULT;
-    if (!history.db && mkdir("results", 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "pendbench %s: history not recorded: cannot create results/: %s\n", verb,
-                strerror(errno));
-        return;
-    }
-    struct pb_context ctx;
-    struct pb_result_doc doc;
-    char err[512];
-    /* The file's own context (its date, its calibration), when there is one. */
-    if (result_path && pb_result_read(result_path, &doc, err, sizeof err) == 0)
-        ctx = doc.ctx;
+    if (strcmp(a, "--quiet") == 0)
+        ss->quiet = true;
+    else if (strcmp(a, "--no-history") == 0 || strcmp(a, "--no-interleave") == 0)
+        pb_session_option(ss, a + 2, NULL);
     else
-        history_context(&ctx, runs, n, topo);
-    if (result_path)
-        pb_result_doc_free(&doc);
-    if (!ctx.command[0])
-        snprintf(ctx.command, sizeof ctx.command, "%s", history.command);
-    /* Absolute, so the record still finds the file from another directory. */
-    char *abs = result_path ? realpath(result_path, NULL) : NULL;
-    if (pb_history_record(db, &ctx, runs, n, abs ? abs : result_path, err, sizeof err) != 0)
-        fprintf(stderr, "pendbench %s: history not recorded: %s\n", verb, err);
-    free(abs);
-}
-
-/* The default suite's report.html beside its result.json, drawn from the
- * file just written: a report that cannot be written costs a warning, never
- * the results or the exit status. */
-static void write_suite_report(const char *verb, const char *result_path)
-{
-    char html[600], err[512];
-    const char *slash = strrchr(result_path, '/');
-    int dirlen = slash ? (int)(slash - result_path) + 1 : 0;
-    snprintf(html, sizeof html, "%.*sreport.html", dirlen, result_path);
-    struct pb_html_stats st;
-    if (pb_html_report_file(result_path, html, NULL, &st, err, sizeof err) != 0) {
-        fprintf(stderr, "pendbench %s: warning: no report.html: %s\n", verb, err);
-        return;
-    }
-    printf("report: %s\n", html);
-    if (st.gnuplot_missing)
-        fprintf(stderr, "pendbench %s: warning: the report has no charts: charts need gnuplot "
-                        "(gnuplot-nox): %s\n", verb, st.note);
-    else if (st.charts_failed)
-        fprintf(stderr, "pendbench %s: warning: %u chart%s of the report could not be drawn: %s\n",
-                verb, st.charts_failed, st.charts_failed == 1 ? "" : "s", st.note);
-}
-
-/* Runs the list; prints the table; saves. Returns the exit status. */
-static int run_all(const char *verb, struct pb_scenario *sc, unsigned n, const int *baseline_of,
-                   const struct pb_topo *topo, const struct pb_topo *const *topo_of,
-                   const char *json_path, bool suite_dir, bool quiet, unsigned repeat)
-{
-    unsigned total = n * repeat;
-    struct pb_run_result *res = calloc(total ? total : 1, sizeof *res);
-    int *base = calloc(total ? total : 1, sizeof *base);
-    if (!res || !base) {
-        fprintf(stderr, "pendbench %s: out of memory\n", verb);
-        free(res);
-        free(base);
-        return PB_EXIT_USAGE;
-    }
-    pb_install_sigint();
-    struct pb_progress prog = { .enabled = !quiet && isatty(2), .total = total };
-    struct pb_run_env env = { .topo = topo, .stop = &pb_interrupted,
-                              .progress = pb_progress_cb, .progress_arg = &prog };
-    unsigned done = 0;
-    int status = PB_EXIT_OK;
-    for (unsigned i = 0; i < n && !pb_interrupted; i++) {
-        for (unsigned r = 0; r < repeat && !pb_interrupted; r++) {
-            char label[96];
-            snprintf(label, sizeof label, "%s %s/%s/%s", sc[i].name, sc[i].pool, sc[i].queue,
-                     sc[i].handoff);
-            prog.label = label;
-            prog.index = done + 1;
-            struct pb_run_result *out = &res[done];
-            env.topo = topo_of && topo_of[i] ? topo_of[i] : topo;
-            int rc = pb_run(&sc[i], &env, out);
-            pb_progress_clear(&prog);
-            if (rc != 0) {
-                fprintf(stderr, "pendbench %s: %s: %s\n", verb, sc[i].name, out->error);
-                pb_run_result_free(out);
-                status = PB_EXIT_USAGE;
-                continue;
-            }
-            out->repetition = r;
-            base[done] = baseline_of && baseline_of[i] >= 0 ? -2 - baseline_of[i] : -1;
-            if (!out->invariants.ok) {
-                fprintf(stderr, "pendbench %s: %s: invariants FAILED: %s\n", verb, sc[i].name,
-                        out->invariants.why);
-                status = PB_EXIT_FAILED;
-            }
-            done++;
-        }
-    }
-    /* Baselines by scenario index -> by result index (first repetition). */
-    for (unsigned k = 0; k < done; k++) {
-        if (base[k] == -1)
-            continue;
-        unsigned want = (unsigned)(-2 - base[k]);
-        base[k] = -1;
-        for (unsigned j = 0; j < done; j++)
-            if (strcmp(res[j].scenario.name, sc[want].name) == 0 &&
-                strcmp(res[j].scenario.pool, sc[want].pool) == 0 &&
-                strcmp(res[j].scenario.queue, sc[want].queue) == 0 &&
-                strcmp(res[j].scenario.handoff, sc[want].handoff) == 0 &&
-                res[j].repetition == res[k].repetition) {
-                base[k] = (int)j;
-                break;
-            }
-    }
-    if (done) {
-        printf("\n");
-        pb_print_table(stdout, res, done, base);
-        const struct pb_run_result *f = &res[0];
-        char a[16], b[16], c[16];
-        printf("\nfloors: c2c round trip %s (CPUs %d,%d), timestamp %s, futex wake-to-run %s; "
-               "instrumentation %.1f ns/op\n",
-               f->c2c_round_trip_ns > 0 ? pb_fmt_ns(f->c2c_round_trip_ns, a, sizeof a) : "n/a",
-               f->c2c_os_cpu_a, f->c2c_os_cpu_b, pb_fmt_ns(f->timestamp_overhead_ns, b, sizeof b),
-               f->futex_wake_ns > 0 ? pb_fmt_ns(f->futex_wake_ns, c, sizeof c) : "n/a",
-               f->instrumentation_ns_per_op);
-        printf("latency is pend-to-completion; 'vs base' is throughput against the group's "
-               "baseline; p50/c2c is p50 over the measured round trip\n");
-    }
-    if (pb_interrupted)
-        fprintf(stderr, "pendbench %s: interrupted: %u of %u runs measured, saved as partial\n",
-                verb, done, total);
-    char written[512] = "";
-    if ((json_path || suite_dir) && done) {
-        if (pb_save_results(json_path, suite_dir, res, done, topo, written, sizeof written) != 0 &&
-            status == PB_EXIT_OK)
-            status = PB_EXIT_FAILED;
-        else if (written[0])
-            printf("results: %s\n", written);
-        if (suite_dir && written[0])
-            write_suite_report(verb, written);
-    }
-    record_history(verb, res, done, topo, written[0] ? written : NULL);
-    for (unsigned k = 0; k < done; k++)
-        pb_run_result_free(&res[k]);
-    free(res);
-    free(base);
-    if (pb_interrupted && status == PB_EXIT_OK)
-        status = 130;
-    return status;
+        return 0;
+    (*i)++;
+    return 1;
 }
 
 /* Options common to run / sweep / the suite. Returns 1 handled, 0 not
@@ -267,22 +65,26 @@ static void run_usage(FILE *f)
             "file ([global] plus one section per job; keys are the option names below),\n"
             "or the defaults changed by options. Options given before JOBFILE apply to\n"
             "every job; a job's own keys override them. --repeat runs each job N times\n"
-            "(compare uses the repetitions for significance). --json writes the result\n"
-            "file (atomically; '-' for stdout). Every invocation is also recorded in\n"
-            "the history database, " PB_HISTORY_DEFAULT " (--history-db PATH: another;\n"
-            "--no-history: not at all), for `pendbench history` and `compare --baseline`.\n\n");
+            "(compare uses the repetitions for significance), interleaved: every round\n"
+            "measures each job once, in a seeded random order, so drift hits all jobs\n"
+            "alike. --json writes the result file (atomically; '-' for stdout). Every\n"
+            "invocation is also recorded in the history database (--history-db PATH or\n"
+            "$PENDBENCH_HISTORY_DB: another; --no-history: not at all), for\n"
+            "`pendbench history` and `compare --baseline`.\n\n");
+    fputs(pb_session_options_help, f);
+    fputs("\n", f);
     print_scenario_options(f);
 }
 
 int pb_cmd_run(int argc, char **argv)
 {
-    note_command(argc, argv);
+    struct pb_session ss;
+    pb_session_init(&ss, "run");
+    pb_session_note_command(&ss, argc, argv);
     struct pb_scenario base;
     pb_scenario_defaults(&base);
     struct pb_topo *topo = NULL;
-    const char *json = NULL, *jobfile = NULL;
-    unsigned repeat = 1;
-    bool quiet = false;
+    const char *jobfile = NULL;
     char key[64];
     const char *value;
     for (int i = 1; i < argc;) {
@@ -299,15 +101,7 @@ int pb_cmd_run(int argc, char **argv)
             pb_topo_free(topo);
             return PB_EXIT_OK;
         }
-        if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-            i++;
-            continue;
-        }
-        int h = history_option("run", argc, argv, &i);
-        if (h < 0)
-            goto usage_err;
-        if (h > 0)
+        if (session_flag(&ss, argv, &i))
             continue;
         if (pb_next_option(argc, argv, &i, "run", key, sizeof key, &value) != 0)
             goto usage_err;
@@ -316,28 +110,17 @@ int pb_cmd_run(int argc, char **argv)
             goto usage_err;
         if (t > 0)
             continue;
-        if (strcmp(key, "json") == 0) {
-            if (!value) {
-                fprintf(stderr, "pendbench run: --json needs a file name (or '-')\n");
-                goto usage_err;
-            }
-            json = value;
-        } else if (strcmp(key, "repeat") == 0) {
-            char *end;
-            unsigned long v = value ? strtoul(value, &end, 10) : 0;
-            if (!value || *end || v < 1 || v > 1000 || value[0] == '-') {
-                fprintf(stderr, "pendbench run: --repeat wants a count from 1 to 1000\n");
-                goto usage_err;
-            }
-            repeat = (unsigned)v;
-        } else {
-            int s = scenario_option("run", key, value, &base);
-            if (s < 0)
-                goto usage_err;
-            if (s == 0) {
-                fprintf(stderr, "pendbench run: unknown option '--%s' (see `pendbench run --help`)\n", key);
-                goto usage_err;
-            }
+        int o = pb_session_option(&ss, key, value);
+        if (o < 0)
+            goto usage_err;
+        if (o > 0)
+            continue;
+        int sc = scenario_option("run", key, value, &base);
+        if (sc < 0)
+            goto usage_err;
+        if (sc == 0) {
+            fprintf(stderr, "pendbench run: unknown option '--%s' (see `pendbench run --help`)\n", key);
+            goto usage_err;
         }
     }
     struct pb_scenario *jobs = NULL;
@@ -365,7 +148,11 @@ int pb_cmd_run(int argc, char **argv)
     }
     /* Several jobs: the first is the baseline of the 'vs base' column. */
     int *first = njobs > 1 ? calloc((size_t)njobs, sizeof *first) : NULL;
-    int st = run_all("run", jobs, (unsigned)njobs, first, topo, NULL, json, false, quiet, repeat);
+    ss.sc = jobs;
+    ss.n = (unsigned)njobs;
+    ss.baseline_of = first;
+    ss.topo = topo;
+    int st = pb_session_run(&ss);
     free(first);
     free(jobs);
     pb_topo_free(topo);
@@ -387,9 +174,12 @@ static void sweep_usage(FILE *f)
             "Runs one scenario (default: steady) for every combination of the listed\n"
             "strategies and thread counts (--threads sets requesters = workers = N).\n"
             "A list may be 'all'. Unlisted kinds keep the scenario's strategy. The\n"
-            "first combination is the baseline of the 'vs base' column. The runs are\n"
+            "first combination is the baseline of the 'vs base' column. With --repeat,\n"
+            "the repetitions are interleaved across the combinations. The runs are\n"
             "recorded in " PB_HISTORY_DEFAULT " (--history-db PATH: another;\n"
-            "--no-history: not at all).\n");
+            "--no-history: not at all).\n\n");
+    fputs(pb_session_options_help, f);
+    fputs("\n", f);
 }
 
 static int split_list(const char *verb, const char *key, const char *value, char out[][PB_NAME_MAX],
@@ -431,14 +221,14 @@ static int split_list(const char *verb, const char *key, const char *value, char
 
 int pb_cmd_sweep(int argc, char **argv)
 {
-    note_command(argc, argv);
+    struct pb_session ss;
+    pb_session_init(&ss, "sweep");
+    pb_session_note_command(&ss, argc, argv);
     struct pb_scenario base;
     char err[512];
     pb_scenario_builtin(&base, "steady", err, sizeof err);
     base.duration_s = 1.0;
     struct pb_topo *topo = NULL;
-    const char *json = NULL;
-    bool quiet = false;
     char pools[32][PB_NAME_MAX], queues[32][PB_NAME_MAX], handoffs[32][PB_NAME_MAX];
     int np = 0, nq = 0, nh = 0, nt = 0;
     unsigned threads[16];
@@ -451,15 +241,7 @@ int pb_cmd_sweep(int argc, char **argv)
             pb_topo_free(topo);
             return PB_EXIT_OK;
         }
-        if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-            i++;
-            continue;
-        }
-        int h = history_option("sweep", argc, argv, &i);
-        if (h < 0)
-            goto usage_err;
-        if (h > 0)
+        if (session_flag(&ss, argv, &i))
             continue;
         if (pb_next_option(argc, argv, &i, "sweep", key, sizeof key, &value) != 0)
             goto usage_err;
@@ -467,6 +249,11 @@ int pb_cmd_sweep(int argc, char **argv)
         if (t < 0)
             goto usage_err;
         if (t > 0)
+            continue;
+        int o = pb_session_option(&ss, key, value);
+        if (o < 0)
+            goto usage_err;
+        if (o > 0)
             continue;
         if (strcmp(key, "pools") == 0) {
             if ((np = split_list("sweep", key, value, pools, 32, "pool")) < 0)
@@ -492,10 +279,6 @@ int pb_cmd_sweep(int argc, char **argv)
                 threads[k] = (unsigned)v;
             }
             nt = n;
-        } else if (strcmp(key, "json") == 0) {
-            if (!value)
-                goto usage_err;
-            json = value;
         } else {
             int s = scenario_option("sweep", key, value, &base);
             if (s < 0)
@@ -531,7 +314,11 @@ int pb_cmd_sweep(int argc, char **argv)
                     baseline[k] = (int)(k - (k % (unsigned)(np * nq * nh)));
                     sc[k++] = s;
                 }
-    int st = run_all("sweep", sc, n, baseline, topo, NULL, json, false, quiet, 1);
+    ss.sc = sc;
+    ss.n = n;
+    ss.baseline_of = baseline;
+    ss.topo = topo;
+    int st = pb_session_run(&ss);
     free(sc);
     free(baseline);
     pb_topo_free(topo);
@@ -547,49 +334,53 @@ usage_err:
 static void suite_usage(FILE *f)
 {
     fprintf(f,
-            "usage: pendbench [--quick] [--quiet] [--json FILE] [--no-history | --history-db PATH]\n"
+            "usage: pendbench [--quick] [--quiet] [--repeat N] [--json FILE]\n"
+            "                 [--no-history | --history-db PATH]\n"
             "\n"
             "The default suite: every built-in scenario, and the strategies that matter\n"
             "side by side (queues against the global-mutex baseline, pools against\n"
             "malloc, handoffs against the global cancel lock), with the floors measured in\n"
-            "the same run. About a minute on 2 cores (--quick: about 15 s). Writes\n"
+            "the same run. A configuration that stands in two groups is measured once.\n"
+            "About a minute on 2 cores (--quick: about 15 s; --repeat N: N times that,\n"
+            "the repetitions interleaved in random rounds). Writes\n"
             "results/<timestamp>/result.json and report.html beside it, and points\n"
             "results/latest at that folder (--json FILE writes the result there\n"
             "instead). The cross-node scenario runs on a simulated\n"
             "two-node topology when the machine has one node. Every invocation is also\n"
             "recorded in the history database, " PB_HISTORY_DEFAULT " (--history-db\n"
             "PATH: another; --no-history: not at all), for `pendbench history` and\n"
-            "`pendbench compare --baseline last|COMMIT`.\n");
+            "`pendbench compare --baseline last|COMMIT`.\n\n");
+    fputs(pb_session_options_help, f);
 }
 
 int pb_cmd_suite(int argc, char **argv)
 {
-    note_command(argc, argv);
-    bool quick = false, quiet = false;
-    const char *json = NULL;
-    for (int i = 0; i < argc; i++) {
+    struct pb_session ss;
+    pb_session_init(&ss, "suite");
+    pb_session_note_command(&ss, argc, argv);
+    bool quick = false;
+    char key[64];
+    const char *value;
+    for (int i = 0; i < argc;) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             suite_usage(stdout);
             return PB_EXIT_OK;
-        } else if (strcmp(argv[i], "--quick") == 0) {
+        }
+        if (strcmp(argv[i], "--quick") == 0) {
             quick = true;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-        } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
-            json = argv[++i];
-        } else if (strncmp(argv[i], "--no-history", 12) == 0 ||
-                   strncmp(argv[i], "--history-db", 12) == 0) {
-            int h = history_option("suite", argc, argv, &i);
-            if (h <= 0) {
-                if (h == 0)
-                    fprintf(stderr, "pendbench: unknown option '%s' (see `pendbench --help`)\n",
-                            argv[i]);
-                return PB_EXIT_USAGE;
-            }
-            i--;               /* the loop's i++ */
-        } else {
-            fprintf(stderr, "pendbench: unknown option '%s' (see `pendbench --help`)\n", argv[i]);
-            return PB_EXIT_USAGE;
+            i++;
+            continue;
+        }
+        if (session_flag(&ss, argv, &i))
+            continue;
+        if (pb_next_option(argc, argv, &i, "suite", key, sizeof key, &value) != 0)
+            goto usage_err;
+        int o = pb_session_option(&ss, key, value);
+        if (o < 0)
+            goto usage_err;
+        if (o == 0) {
+            fprintf(stderr, "pendbench: unknown option '--%s'\n", key);
+            goto usage_err;
         }
     }
     double dur = quick ? 0.4 : 1.6;
@@ -649,10 +440,19 @@ int pb_cmd_suite(int argc, char **argv)
         baseline[n] = -1;
         n++;
     }
-    int st = run_all("suite", sc, n, baseline, NULL, topo_of, json, json == NULL, quiet, 1);
+    ss.sc = sc;
+    ss.n = n;
+    ss.baseline_of = baseline;
+    ss.topo_of = topo_of;
+    ss.suite_dir = ss.json_path == NULL;
+    int st = pb_session_run(&ss);
     if (sim)
-        printf("cross-node ran on the simulated topology 'pack:1 numa:2 core:2 pu:1'\n");
+        fprintf(ss.json_path && strcmp(ss.json_path, "-") == 0 ? stderr : stdout,
+                "cross-node ran on the simulated topology 'pack:1 numa:2 core:2 pu:1'\n");
     pb_topo_free(sim);
     pb_topo_free(machine);
     return st;
+usage_err:
+    fprintf(stderr, "(see `pendbench --help`)\n");
+    return PB_EXIT_USAGE;
 }

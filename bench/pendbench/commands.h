@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "pb_run.h"
@@ -21,6 +22,7 @@ int pb_cmd_report(int argc, char **argv);
 int pb_cmd_compare(int argc, char **argv);
 int pb_cmd_export(int argc, char **argv);
 int pb_cmd_history(int argc, char **argv);
+int pb_cmd_ab(int argc, char **argv);
 
 /* Exit statuses: 0 ok, 1 a run's invariants (or stress) failed, 2 bad
  * input or a run that could not start. */
@@ -52,16 +54,52 @@ struct pb_progress {
 void pb_progress_cb(void *arg, double elapsed_s, double ops_per_s, uint64_t p99_ns);
 void pb_progress_clear(struct pb_progress *p);
 
-/* The summary table of finished runs; baseline_of[i]: the index of run i's
- * baseline, or -1. */
-void pb_print_table(FILE *out, const struct pb_run_result *runs, unsigned n, const int *baseline_of);
+struct pb_context;
 
 /* Writes the result file (atomically) and, for the default suite, the
  * results/<timestamp>/ folder with results/latest pointing at it. Returns
  * 0 or -1 (printed); the runs are never lost: on failure the JSON goes to
  * stdout. */
-int pb_save_results(const char *json_path, bool suite_dir, const struct pb_run_result *runs,
-                    unsigned n, const struct pb_topo *topo, char *written, size_t written_size);
+int pb_save_results(const char *json_path, bool suite_dir, const struct pb_context *ctx,
+                    const struct pb_run_result *runs, unsigned n, char *written,
+                    size_t written_size);
+
+/* ---- a session: what the suite, run and sweep share (session.c) ------------------ */
+
+#define PB_SESSION_MAX_CV_DEFAULT 10.0
+
+struct pb_session {
+    const char *verb;
+    /* what to measure, in display order: a scenario asked for twice is
+     * measured once and shown twice */
+    struct pb_scenario *sc;
+    unsigned n;
+    const int *baseline_of;              /* display index of each row's baseline, or -1; may be NULL */
+    const struct pb_topo *topo;          /* NULL: the machine */
+    const struct pb_topo *const *topo_of;   /* per display index, overriding topo; may be NULL */
+    /* how */
+    unsigned repeat;
+    bool interleave, seed_given;
+    uint64_t seed;                       /* of the interleaved order (random unless given) */
+    double max_cv_pct;                   /* a configuration above it is marked unstable */
+    const char *json_path;               /* NULL: none; "-": stdout (the table goes to stderr) */
+    bool suite_dir;                      /* results/<timestamp>/ + report.html */
+    bool quiet;
+    bool no_history;
+    const char *history_db;              /* NULL: $PENDBENCH_HISTORY_DB, else PB_HISTORY_DEFAULT */
+    char command[512];
+};
+
+void pb_session_init(struct pb_session *s, const char *verb);
+void pb_session_note_command(struct pb_session *s, int argc, char **argv);
+/* One of the session's options (key without dashes): repeat, no-interleave,
+ * interleave-seed, max-cv, json, no-history, history-db. 1 handled (value
+ * used), 2 handled as a flag (value not used: give it back), 0 not one of
+ * these, -1 bad value (printed). */
+int pb_session_option(struct pb_session *s, const char *key, const char *value);
+extern const char *pb_session_options_help;
+/* Measures, prints the table, saves, records. Returns the exit status. */
+int pb_session_run(struct pb_session *s);
 
 /* Formats ns for people: "812 ns", "3.1 us", "4.20 ms". */
 const char *pb_fmt_ns(double ns, char *buf, size_t size);

@@ -115,39 +115,6 @@ void pb_progress_clear(struct pb_progress *p)
     }
 }
 
-void pb_print_table(FILE *out, const struct pb_run_result *runs, unsigned n, const int *baseline_of)
-{
-    fprintf(out, "%-13s %-38s %11s %9s %9s %9s %7s %8s %8s %s\n", "scenario",
-            "pool / queue / handoff", "ops/s", "p50", "p99", "p99.9", "cancel", "vs base",
-            "p50/c2c", "ok");
-    for (unsigned i = 0; i < n; i++) {
-        const struct pb_run_result *r = &runs[i];
-        char strat[64], a[16], b[16], c[16], cancel[16], base[16], c2c[16];
-        snprintf(strat, sizeof strat, "%s / %s / %s", r->scenario.pool, r->scenario.queue,
-                 r->scenario.handoff);
-        double p50 = (double)pb_hist_percentile(&r->total, 50);
-        pb_fmt_ns(p50, a, sizeof a);
-        pb_fmt_ns((double)pb_hist_percentile(&r->total, 99), b, sizeof b);
-        pb_fmt_ns((double)pb_hist_percentile(&r->total, 99.9), c, sizeof c);
-        if (r->cancel.attempted)
-            snprintf(cancel, sizeof cancel, "%.1f%%", 100 * r->cancel.success_rate);
-        else
-            snprintf(cancel, sizeof cancel, "-");
-        int bi = baseline_of ? baseline_of[i] : -1;
-        if (bi >= 0 && bi != (int)i && runs[bi].throughput_ops_s > 0)
-            snprintf(base, sizeof base, "%.2fx", r->throughput_ops_s / runs[bi].throughput_ops_s);
-        else
-            snprintf(base, sizeof base, bi == (int)i ? "base" : "-");
-        if (r->c2c_round_trip_ns > 0)
-            snprintf(c2c, sizeof c2c, "%.1fx", p50 / r->c2c_round_trip_ns);
-        else
-            snprintf(c2c, sizeof c2c, "-");
-        fprintf(out, "%-13.13s %-38.38s %11.0f %9s %9s %9s %7s %8s %8s %s%s\n",
-                r->scenario.name, strat, r->throughput_ops_s, a, b, c, cancel, base, c2c,
-                r->invariants.ok ? "ok" : "FAILED", r->partial ? " (partial)" : "");
-    }
-}
-
 static int mkdir_p(const char *path)
 {
     char tmp[512];
@@ -163,22 +130,10 @@ static int mkdir_p(const char *path)
     return (mkdir(tmp, 0777) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
-int pb_save_results(const char *json_path, bool suite_dir, const struct pb_run_result *runs,
-                    unsigned n, const struct pb_topo *topo, char *written, size_t written_size)
+int pb_save_results(const char *json_path, bool suite_dir, const struct pb_context *ctx,
+                    const struct pb_run_result *runs, unsigned n, char *written,
+                    size_t written_size)
 {
-    struct pb_context ctx;
-    pb_context_collect(&ctx, topo ? pb_topo_description(topo) : "machine");
-    for (unsigned i = 0; i < n; i++) {
-        if (runs[i].c2c_round_trip_ns > 0 && ctx.c2c_round_trip_ns == 0)
-            ctx.c2c_round_trip_ns = runs[i].c2c_round_trip_ns;
-        if (runs[i].timestamp_overhead_ns > 0 && ctx.timestamp_overhead_ns == 0)
-            ctx.timestamp_overhead_ns = runs[i].timestamp_overhead_ns;
-        if (runs[i].futex_wake_ns > 0 && ctx.futex_wake_ns == 0)
-            ctx.futex_wake_ns = runs[i].futex_wake_ns;
-        if (runs[i].partial)
-            ctx.partial = true;
-    }
-    ctx.tsc_ticks_per_ns = pb_tsc_ticks_per_ns();
     char path[512], dir[256] = "";
     if (suite_dir) {
         time_t now = time(NULL);
@@ -191,7 +146,7 @@ int pb_save_results(const char *json_path, bool suite_dir, const struct pb_run_r
             fprintf(stderr, "pendbench: cannot create %s: %s; the results follow on stdout\n", dir,
                     strerror(errno));
             char e[256];
-            pb_result_write_stream(stdout, &ctx, runs, n, e, sizeof e);
+            pb_result_write_stream(stdout, ctx, runs, n, e, sizeof e);
             return -1;
         }
         snprintf(path, sizeof path, "%s/result.json", dir);
@@ -200,10 +155,10 @@ int pb_save_results(const char *json_path, bool suite_dir, const struct pb_run_r
     }
     char err[256];
     if (strcmp(path, "-") == 0)
-        return pb_result_write_stream(stdout, &ctx, runs, n, err, sizeof err);
-    if (pb_result_write(path, &ctx, runs, n, err, sizeof err) != 0) {
+        return pb_result_write_stream(stdout, ctx, runs, n, err, sizeof err);
+    if (pb_result_write(path, ctx, runs, n, err, sizeof err) != 0) {
         fprintf(stderr, "pendbench: %s; the results follow on stdout\n", err);
-        pb_result_write_stream(stdout, &ctx, runs, n, err, sizeof err);
+        pb_result_write_stream(stdout, ctx, runs, n, err, sizeof err);
         return -1;
     }
     if (written)

@@ -26,6 +26,7 @@ static void usage(FILE *f)
             "  demo       the model driven directly through the flt_* API\n"
             "  report     result files to one self-contained HTML page, compared side by side\n"
             "  compare    two result files (or a recorded run): changes, significance, verdicts\n"
+            "  ab         two builds measured alternately (ABBA) and compared: the CI gate\n"
             "  export     a result file as Google Benchmark JSON (for its compare.py) or CSV\n"
             "  history    the trend of a figure across recorded runs and commits\n"
             "\n"
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
         { "run", pb_cmd_run }, { "sweep", pb_cmd_sweep }, { "stress", pb_cmd_stress },
         { "report", pb_cmd_report },
         { "topo", pb_cmd_topo }, { "list", pb_cmd_list }, { "demo", pb_cmd_demo },
-        { "compare", pb_cmd_compare },
+        { "compare", pb_cmd_compare }, { "ab", pb_cmd_ab },
         { "export", pb_cmd_export },
         { "history", pb_cmd_history },
     };

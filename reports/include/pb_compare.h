@@ -1,9 +1,11 @@
 /* Comparing two result documents (`pendbench compare`): runs are matched
- * by scenario, strategies and workload; each metric gets a change, a
- * significance test and a verdict (improved, regressed, no significant
- * change). The statistics, and why they were chosen, are described at the
- * top of reports/stats.c and reports/compare.c; `pendbench compare --help`
- * says it for users. */
+ * by scenario, strategies and workload (pb_runkey.h); each metric gets a
+ * change, a significance test whose p-value is adjusted across every
+ * metric and run compared, a noise floor and a verdict (improved,
+ * regressed, no significant change, within noise, inconclusive). The
+ * statistics, and why they were chosen, are described at the top of
+ * reports/stats.c and reports/compare.c; `pendbench compare --help` says
+ * it for users. */
 #ifndef PB_COMPARE_H
 #define PB_COMPARE_H
 
@@ -14,6 +16,7 @@
 
 #include "pb_hist.h"
 #include "pb_result.h"
+#include "pb_runkey.h"
 
 /* ---- statistics (reports/stats.c) ----------------------------------------- */
 
@@ -50,25 +53,28 @@ double pb_two_proportion_p(uint64_t k1, uint64_t n1, uint64_t k2, uint64_t n2);
 double pb_normal_quantile_upper(double q);
 
 /* Student's t distribution: the two-sided p-value P(|T| >= |t|) with df
- * degrees of freedom (df > 0, may be fractional, as Welch's). */
+ * degrees of freedom (df > 0, may be fractional, as Welch's; INFINITY is
+ * the normal). t = 0 gives 1, t = +/-INFINITY 0; a NAN or df <= 0, NAN. */
 double pb_t_two_sided_p(double t, double df);
 /* Welch's two-sample t test (unequal variances, Welch-Satterthwaite df),
- * two-sided. Needs na, nb >= 2; otherwise returns NAN. Both variances 0:
- * p = 1 when the means are equal, 0 otherwise. *t_out, *df_out may be
- * NULL. */
+ * two-sided. Needs na, nb >= 2 and finite values; otherwise returns NAN.
+ * Both variances 0: p = 1 when the means are equal, 0 otherwise (t 0 or
+ * +/-INFINITY, df NAN). *t_out, *df_out may be NULL. */
 double pb_welch_t_p(const double *a, unsigned na, const double *b, unsigned nb, double *t_out,
                     double *df_out);
 /* One-sample t test that the mean of d[0..n) is 0 (the paired t test on
- * differences), two-sided, df = n - 1. n >= 2, else NAN. */
+ * differences), two-sided, df = n - 1. n >= 2 and finite values, else NAN.
+ * No spread: p = 1 when every d is 0, 0 otherwise (t 0 or +/-INFINITY). */
 double pb_one_sample_t_p(const double *d, unsigned n, double *t_out);
 /* Wilcoxon signed-rank test that d[0..n) is symmetric about 0: zeros
  * dropped (Wilcoxon's method), ties get mid-ranks; exact two-sided p when
  * the nonzero count is <= PB_WILCOXON_EXACT_MAX, otherwise the normal
  * approximation with tie correction (scipy.stats.wilcoxon's defaults).
- * *w_out (may be NULL): the smaller rank sum. NAN when nothing is left. */
+ * *w_out (may be NULL): the smaller rank sum. NAN when nothing is left
+ * or a d is NAN (infinities are ordinary large differences). */
 #define PB_WILCOXON_EXACT_MAX 30
 double pb_wilcoxon_signed_rank_p(const double *d, unsigned n, double *w_out);
-/* The smallest two-sided p n pairs can give: 2 / 2^n. */
+/* The smallest two-sided p n pairs can give: 2 / 2^n (1 for n <= 1). */
 double pb_wilcoxon_min_p(unsigned n);
 
 /* Multiple-comparison control over a family of p-values, in place: each
@@ -84,7 +90,7 @@ int pb_correction_parse(const char *name, enum pb_correction *out);   /* 0 or -1
 
 /* Robust coefficient of variation in percent: 1.4826 * MAD / |median| * 100
  * (the MAD scaled to estimate a normal sigma). NAN for n < 3 or a median
- * of 0. */
+ * of 0 or a value that is not finite. */
 double pb_robust_cv_pct(const double *v, unsigned n);
 
 /* ---- the comparison (reports/compare.c) ------------------------------------- */
@@ -119,41 +125,78 @@ struct pb_compare_opts {
     double alpha;              /* significance level of the family, 0 < alpha < 1 */
     unsigned metrics;          /* bit set of 1u << enum pb_metric */
     enum pb_correction correction;   /* across every metric and run compared (default Holm) */
-    double noise_k;            /* a change must also exceed noise_k x the base's robust CV */
-    double max_cv_pct;         /* repetitions spread wider than this: too noisy to judge */
+    double noise_k;            /* a change must also exceed noise_k x the base's robust CV
+                                * (paired: the pairs' ratios') */
+    double max_cv_pct;         /* repetitions (paired: ratios) spread wider than this: too noisy
+                                * to judge, inconclusive */
     bool paired;               /* repetition i of BASE with repetition i of NEW (pendbench ab) */
+    bool metrics_chosen;       /* set by pb_compare_option("metric"): a second --metric adds to
+                                * the first instead of replacing the default */
 };
+/* threshold 5, alpha 0.05, all metrics, Holm, noise_k 3, max_cv_pct 15, unpaired. */
 void pb_compare_opts_default(struct pb_compare_opts *o);
 
 /* One option of compare's (and ab's) command line: key without dashes
  * ("threshold", "alpha", "metric", "correction", "noise-k", "max-cv"),
  * value as given. 1 handled, 0 not one of these, -1 bad value (message in
- * err). */
+ * err). "metric" takes a comma-separated list of names and the presets
+ * "gate" (throughput, p50, p99), "latency" (p50, p99, p999) and "all";
+ * the first replaces the default set, later ones add to it. */
 int pb_compare_option(const char *key, const char *value, struct pb_compare_opts *o,
                       char *err, size_t errlen);
 
 #define PB_COMPARE_MAX_REPS 64 /* per side and group: more are ignored (with a warning) */
 
+/* Why a metric got its verdict, in the order the rule looks. */
+enum pb_compare_reason {
+    PB_REASON_NO_DATA = 0,       /* n/a */
+    PB_REASON_NOT_SIGNIFICANT,   /* adjusted p > alpha (untested: the pooled test saw nothing) */
+    PB_REASON_BELOW_THRESHOLD,   /* |change| <= threshold */
+    PB_REASON_TOO_NOISY,         /* inconclusive: a side's robust CV > max_cv_pct */
+    PB_REASON_WITHIN_NOISE,      /* |change| <= noise floor */
+    PB_REASON_CHANGED,           /* improved or regressed */
+};
+
 struct pb_compare_metric {
     enum pb_metric metric;
     bool available;            /* both sides have data */
     double base, new_value;    /* ops/s, ns, or a rate 0..1 */
-    double change;             /* percent of base (cancel: percentage points); +/-INFINITY from 0 */
-    unsigned n_base, n_new;    /* per-repetition figures (U test samples) */
+    double change;             /* percent of base (cancel: percentage points); +/-INFINITY from 0;
+                                * paired: the pairs' geometric mean ratio (cancel: mean
+                                * difference) */
+    unsigned n_base, n_new;    /* per-repetition figures */
     double base_values[PB_COMPARE_MAX_REPS], new_values[PB_COMPARE_MAX_REPS];
-    /* (1) Mann-Whitney U on the repetitions */
+    /* (1) Mann-Whitney U on the repetitions: information only */
     bool utest;                /* run: enough repetitions to reach alpha */
     double utest_p;
-    /* (2) pooled: latency: percentile CIs of the merged histograms;
-     *     cancel: two-proportion test on the summed counts */
+    /* (2) pooled: latency: percentile CIs of the merged histograms
+     *     (information, or a veto when untested); cancel: two-proportion
+     *     test on the summed counts (part of the test, or a veto) */
     bool pooled;
     double base_ci_lo, base_ci_hi, new_ci_lo, new_ci_hi;   /* latency */
     bool ci_disjoint;
     double proportion_p;       /* cancel */
-    bool tested;               /* at least one test ran */
-    bool significant;          /* every test that ran found a difference */
+    /* (3) the test that decides: Welch's t on the logs of the figures (cancel:
+     *     on the rates, and the proportion test; p is the larger), or with
+     *     opts.paired the t test on the pairs' log ratios (cancel: rate
+     *     differences) */
+    bool tested;               /* it ran: 3+ figures a side (3+ pairs) */
+    char test[24];             /* "welch-log", "paired-t-log", "welch+counts",
+                                * "paired-t+counts"; "" untested */
+    double p_raw;              /* NAN when untested */
+    double p_adj;              /* p_raw after opts.correction over the family; NAN untested */
+    double t, df;              /* t statistic and degrees of freedom (df: n - 1 when paired) */
+    unsigned npairs;           /* paired: pairs with a figure on both sides */
+    double wilcoxon_p;         /* paired, when npairs can reach alpha: signed-rank p; else NAN */
+    double cv_base, cv_new;    /* robust CV of the figures, percent (cancel: points); NAN < 3 */
+    double cv_pairs;           /* paired: robust CV of the ratios new_i/base_i (cancel: of the
+                                * differences, points); NAN unpaired or < 3 pairs */
+    double noise_floor;        /* noise_k x cv_base (paired: x cv_pairs), percent (cancel:
+                                * points); NAN unknown */
+    bool significant;          /* tested and p_adj <= alpha */
+    enum pb_compare_reason reason;
     enum pb_verdict verdict;
-    char note[128];            /* the test in words: "U p=0.008, CIs disjoint" */
+    char note[128];            /* the test in a few words: "welch-log 5/5; U p=0.008" */
 };
 
 struct pb_compare_row {
@@ -166,6 +209,9 @@ struct pb_compare_row {
     enum pb_verdict verdict;   /* the worst of its metrics */
     unsigned nwarnings;
     char warnings[4][200];     /* partial, invariants failed, workload differs, ... */
+    /* The repetitions' indices in each document's runs, in repetition order
+     * (the order pairs are formed in): reps_base and reps_new of them. */
+    unsigned base_runs[PB_COMPARE_MAX_REPS], new_runs[PB_COMPARE_MAX_REPS];
 };
 
 struct pb_comparison {
@@ -175,6 +221,9 @@ struct pb_comparison {
     unsigned nonly_base, nonly_new;
     char (*only_base)[200], (*only_new)[200];   /* "steady magazine / percpu-mpsc / xchg (5 repetitions)" */
     unsigned regressed, improved, unchanged, not_available;   /* metrics */
+    unsigned inconclusive;     /* metrics */
+    unsigned untested;         /* available metrics whose test could not run (counted above too) */
+    unsigned family;           /* p-values adjusted together */
     unsigned nwarnings;
     char warnings[4][240];     /* document-wide: different hosts, partial session */
 };
@@ -185,6 +234,18 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
                     const struct pb_compare_opts *opts, struct pb_comparison *out, char *err,
                     size_t errlen);
 void pb_comparison_free(struct pb_comparison *c);
+
+/* A metric's verdict in words, as the table, the JSON and the HTML report
+ * show it: "regressed", "improved", "no significant change", "below
+ * threshold", "within noise", "inconclusive (too noisy)", "n/a"; an
+ * untested metric's words end in " (untested)". */
+const char *pb_compare_verdict_words(const struct pb_compare_metric *m, char *buf, size_t size);
+
+/* The summary for a person: the counts per verdict, the family, its
+ * correction and alpha, on one line; then one line for each of: metrics
+ * untested (too few repetitions, and what to do), inconclusive metrics.
+ * Lines end in '\n'. */
+void pb_comparison_summary(const struct pb_comparison *c, char *buf, size_t size);
 
 /* The table for a person, then the one-line summary. Names: the files (or
  * "history:last"). */

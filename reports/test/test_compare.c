@@ -1,9 +1,12 @@
 /* `pendbench compare`: the statistics against known values and a brute
- * force; comparisons of synthetic result files with known differences
- * (latency N(1000, 50) ns against N(1200, 50) ns, throughput +20 %, a
- * change under the threshold, one and three repetitions, cancel rates,
- * unmatched and sweep-like runs), through the C API and through the
- * command (its exit status and messages); and bad input, each exit 2. */
+ * force; the run key; comparisons of synthetic result files with known
+ * differences (latency N(1000, 50) ns against N(1200, 50) ns, throughput
+ * +20 %, a change under the threshold, one and three repetitions, cancel
+ * rates, unmatched and sweep-like runs), through the C API and through
+ * the command (its exit status and messages); the verdict rule on seeded
+ * families with run-to-run noise (A/A: no alarm; a shift found where it
+ * is and only there; the correction, the noise floor, too noisy, paired
+ * runs); and bad input, each exit 2. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
@@ -49,6 +52,7 @@ static void remove_dir(void)
 TestSuite(compare, .init = make_dir, .fini = remove_dir);
 TestSuite(compare_stats);
 TestSuite(compare_cli, .init = make_dir, .fini = remove_dir);
+TestSuite(runkey, .init = make_dir, .fini = remove_dir);
 
 static const char *path_in(const char *name)
 {
@@ -57,6 +61,14 @@ static const char *path_in(const char *name)
     char *b = bufs[next++ % 16];
     snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
     return b;
+}
+
+static unsigned count_in(const char *text, const char *what)
+{
+    unsigned n = 0;
+    for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
 }
 
 static void write_text(const char *path, const char *text)
@@ -78,6 +90,8 @@ struct spec {
     double lat_mean, lat_sd;   /* total latency ~ N(mean, sd), ns */
     unsigned samples;          /* per repetition; 0: 20000 */
     double tput, tput_noise;   /* ops/s, relative sd per repetition */
+    double lat_noise;          /* relative sd of a repetition's latency level (run-to-run noise) */
+    double drift[8];           /* per repetition: throughput x drift, latency / drift (0: 1) */
     uint64_t cancel_attempted; /* per repetition */
     double cancel_rate;
     uint64_t seed;
@@ -115,13 +129,17 @@ static void fill_run(struct pb_run_result *r, const struct spec *sp, unsigned re
     r->partial = sp->partial && rep == 0;
     r->seconds = 1;
     unsigned samples = sp->samples ? sp->samples : 20000;
-    r->throughput_ops_s = sp->tput * (1 + sp->tput_noise * normal(&rng));
+    double drift = rep < 8 && sp->drift[rep] > 0 ? sp->drift[rep] : 1;
+    r->throughput_ops_s = sp->tput * drift * (1 + sp->tput_noise * normal(&rng));
+    double level = sp->lat_mean / drift;
+    if (sp->lat_noise > 0)
+        level *= 1 + sp->lat_noise * normal(&rng);
     r->issued = r->completed = samples;
     pb_hist_init(&r->total);
     pb_hist_init(&r->queue_wait);
     pb_hist_init(&r->service);
     for (unsigned i = 0; i < samples; i++) {
-        double v = sp->lat_mean + sp->lat_sd * normal(&rng);
+        double v = level + sp->lat_sd * normal(&rng);
         pb_hist_record(&r->total, v < 1 ? 1 : (uint64_t)llround(v));
     }
     r->cancel.attempted = sp->cancel_attempted;
@@ -389,10 +407,17 @@ Test(compare, latency_regression_found)
     compare_specs(&b, &n, NULL, &c);
     cr_assert_eq(c.nrows, 1);
     const struct pb_compare_metric *p50 = metric(&c, 0, PB_METRIC_P50);
-    cr_assert(p50->utest && p50->utest_p < 0.01, "p %g", p50->utest_p);
-    cr_assert(p50->ci_disjoint);
+    cr_assert(p50->tested, "%s", p50->note);
+    cr_assert_str_eq(p50->test, "welch-log");
+    cr_assert(p50->p_raw < 0.001 && p50->p_adj < 0.01, "p %g, adjusted %g", p50->p_raw, p50->p_adj);
+    /* Holm over the 4 tests: the smallest p is multiplied by 4 at most. */
+    cr_assert_leq(p50->p_adj, 4 * p50->p_raw + 1e-15);
+    cr_assert_geq(p50->p_adj, p50->p_raw);
+    cr_assert_eq(c.family, 4);
+    cr_assert(p50->ci_disjoint);            /* information only now */
     cr_assert(p50->change > 15 && p50->change < 25, "%g", p50->change);
     cr_assert_eq(p50->n_base, 5);
+    cr_assert_eq(p50->reason, PB_REASON_CHANGED);
     assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_REGRESSED);
     assert_verdict(&c, 0, PB_METRIC_P99, PB_VERDICT_REGRESSED);
     assert_verdict(&c, 0, PB_METRIC_P999, PB_VERDICT_REGRESSED);
@@ -468,8 +493,11 @@ Test(compare, throughput_improved)
     struct pb_comparison c;
     compare_specs(&b, &n, NULL, &c);
     const struct pb_compare_metric *t = metric(&c, 0, PB_METRIC_THROUGHPUT);
-    cr_assert(t->utest && t->utest_p < 0.01, "%g", t->utest_p);
+    cr_assert(t->tested && t->p_adj < 0.01, "%g (%s)", t->p_adj, t->note);
     cr_assert(t->change > 15 && t->change < 25, "%g", t->change);
+    /* The floor: 3 x the base's robust CV, about 1 % here. */
+    cr_assert(t->cv_base > 0.2 && t->cv_base < 3, "%g", t->cv_base);
+    cr_assert_float_eq(t->noise_floor, 3 * t->cv_base, 1e-9);
     assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_IMPROVED);
     assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_UNCHANGED);
     cr_assert_eq(c.rows[0].verdict, PB_VERDICT_IMPROVED);
@@ -494,6 +522,7 @@ Test(compare, change_below_threshold_unchanged)
     compare_specs(&b, &n, NULL, &c);
     const struct pb_compare_metric *t = metric(&c, 0, PB_METRIC_THROUGHPUT);
     cr_assert(t->significant, "%s", t->note);
+    cr_assert_eq(t->reason, PB_REASON_BELOW_THRESHOLD);
     assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_UNCHANGED);
     assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_UNCHANGED);
     pb_comparison_free(&c);
@@ -508,8 +537,8 @@ Test(compare, change_below_threshold_unchanged)
 
 Test(compare, one_repetition)
 {
-    /* No U test: latency falls back on the histogram CIs; throughput is
-     * untested and judged by the threshold alone. */
+    /* No t test: every metric is untested and judged by the threshold;
+     * the histogram CIs of latency can only veto (here they are disjoint). */
     struct spec b = base_spec(9), n = base_spec(10);
     b.reps = n.reps = 1;
     n.lat_mean = 1200;
@@ -517,10 +546,15 @@ Test(compare, one_repetition)
     struct pb_comparison c;
     compare_specs(&b, &n, NULL, &c);
     const struct pb_compare_metric *p50 = metric(&c, 0, PB_METRIC_P50);
-    cr_assert_not(p50->utest);
-    cr_assert(p50->tested && p50->ci_disjoint);
-    cr_assert(strstr(p50->note, "no U test"), "%s", p50->note);
+    cr_assert_not(p50->tested);
+    cr_assert(isnan(p50->p_raw) && isnan(p50->p_adj));
+    cr_assert(p50->ci_disjoint);
+    cr_assert(strstr(p50->note, "untested 1/1, CI disjoint"), "%s", p50->note);
     assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_REGRESSED);
+    char words[64];
+    cr_assert_str_eq(pb_compare_verdict_words(p50, words, sizeof words), "regressed (untested)");
+    cr_assert_eq(c.family, 0);
+    cr_assert_eq(c.untested, 4);
     const struct pb_compare_metric *t = metric(&c, 0, PB_METRIC_THROUGHPUT);
     cr_assert_not(t->tested);
     cr_assert(strstr(t->note, "untested"), "%s", t->note);
@@ -533,10 +567,24 @@ Test(compare, one_repetition)
     compare_specs(&b, &n, NULL, &c);
     assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_UNCHANGED);
     assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_UNCHANGED);
+    cr_assert_str_eq(pb_compare_verdict_words(metric(&c, 0, PB_METRIC_THROUGHPUT), words,
+                                              sizeof words), "below threshold (untested)");
+    pb_comparison_free(&c);
+
+    /* p99.9 of one run up by more than the threshold while the histograms cannot tell it apart
+     * (few operations: wide intervals): the pooled test vetoes. */
+    b.samples = n.samples = 300;
+    n.lat_mean = 1100;
+    compare_specs(&b, &n, NULL, &c);
+    const struct pb_compare_metric *tail = metric(&c, 0, PB_METRIC_P999);
+    cr_assert(tail->change > 5, "%g", tail->change);
+    cr_assert_not(tail->ci_disjoint);
+    cr_assert_eq(tail->reason, PB_REASON_NOT_SIGNIFICANT);
+    assert_verdict(&c, 0, PB_METRIC_P999, PB_VERDICT_UNCHANGED);
     pb_comparison_free(&c);
 }
 
-Test(compare, three_repetitions_fall_back_on_histograms)
+Test(compare, three_repetitions_are_enough_for_the_t_test)
 {
     struct spec b = base_spec(13), n = base_spec(14);
     b.reps = n.reps = 3;
@@ -544,15 +592,18 @@ Test(compare, three_repetitions_fall_back_on_histograms)
     struct pb_comparison c;
     compare_specs(&b, &n, NULL, &c);
     const struct pb_compare_metric *p50 = metric(&c, 0, PB_METRIC_P50);
-    cr_assert_not(p50->utest);                /* 2 / C(6, 3) = 0.1 > 0.05 */
+    cr_assert_not(p50->utest);                /* U: 2 / C(6, 3) = 0.1 > 0.05 */
+    cr_assert(p50->tested && p50->p_adj < 0.05, "%s %g", p50->note, p50->p_adj);
     assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_REGRESSED);
+    cr_assert_eq(c.untested, 0);
     pb_comparison_free(&c);
-    /* alpha 0.2 is reachable with 3: the U test runs. */
-    struct pb_compare_opts o;
-    pb_compare_opts_default(&o);
-    o.alpha = 0.2;
-    compare_specs(&b, &n, &o, &c);
-    cr_assert(metric(&c, 0, PB_METRIC_P50)->utest);
+    /* Two a side: untested, the threshold decides. */
+    b.reps = n.reps = 2;
+    compare_specs(&b, &n, NULL, &c);
+    p50 = metric(&c, 0, PB_METRIC_P50);
+    cr_assert_not(p50->tested);
+    assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_REGRESSED);
+    cr_assert_eq(c.untested, 4);
     pb_comparison_free(&c);
 }
 
@@ -568,7 +619,13 @@ Test(compare, cancel_rate)
     const struct pb_compare_metric *m = metric(&c, 0, PB_METRIC_CANCEL);
     cr_assert(m->available);
     cr_assert(m->change < -15 && m->change > -25, "%g points", m->change);
-    cr_assert(m->utest && m->proportion_p < 1e-6);
+    cr_assert(m->tested && m->proportion_p < 1e-6);
+    cr_assert_str_eq(m->test, "welch+counts");
+    /* The larger of the two p-values is the test's. */
+    cr_assert_geq(m->p_raw, m->proportion_p);
+    cr_assert(m->p_adj < 0.01, "%g", m->p_adj);
+    /* The spread in points: 4000 Bernoulli draws at 0.4 vary by ~0.8 points. */
+    cr_assert(m->cv_base > 0.1 && m->cv_base < 3, "%g points", m->cv_base);
     assert_verdict(&c, 0, PB_METRIC_CANCEL, PB_VERDICT_REGRESSED);
     pb_comparison_free(&c);
     /* 40 % against 41 %: one point is under the 5-point threshold. */
@@ -658,6 +715,415 @@ Test(compare, partial_and_failed_invariants_warned)
     pb_comparison_free(&c);
 }
 
+/* ---- the run key ----------------------------------------------------------------- */
+
+Test(runkey, labels_are_canonical_and_compare_on_common_params)
+{
+    struct pb_runkey a, b;
+    cr_assert_eq(pb_runkey_set(&a, "steady", "magazine", "percpu-mpsc", "xchg",
+                               "workers=4, requesters=4, mix=read=3,write=1"), 0);
+    cr_assert_str_eq(a.workload, "mix=read=3,write=1, requesters=4, workers=4");
+    /* A newer pendbench's extra param does not keep them apart. */
+    cr_assert_eq(pb_runkey_set(&b, "steady", "magazine", "percpu-mpsc", "xchg",
+                               "requesters=4, workers=4, numa-spread=on, mix=read=3,write=1"), 0);
+    cr_assert(pb_runkey_same(&a, &b));
+    cr_assert(pb_runkey_same(&b, &a));
+    /* A value both have that differs does. */
+    cr_assert_eq(pb_runkey_set(&b, "steady", "magazine", "percpu-mpsc", "xchg",
+                               "requesters=8, workers=4"), 0);
+    cr_assert_not(pb_runkey_same(&a, &b));
+    cr_assert(pb_runkey_same_name(&a, &b));
+    char diff[200];
+    cr_assert_not(pb_runkey_workload_same(a.workload, b.workload, diff, sizeof diff));
+    cr_assert_str_eq(diff, "requesters 4 -> 8");
+    char label[200];
+    const struct pb_runkey *others[] = { &a, &b };
+    pb_runkey_distinguishing(&a, others, 2, label, sizeof label);
+    cr_assert_str_eq(label, "requesters=4");
+    pb_runkey_format(&a, label, diff, sizeof diff);
+    cr_assert_str_eq(diff, "steady magazine / percpu-mpsc / xchg [requesters=4]");
+    /* Another strategy is another configuration. */
+    cr_assert_eq(pb_runkey_set(&b, "steady", "lifo", "percpu-mpsc", "xchg", a.workload), 0);
+    cr_assert_not(pb_runkey_same(&a, &b));
+    /* Not a label. */
+    cr_assert_eq(pb_runkey_set(&b, "steady", "lifo", "percpu-mpsc", "xchg", "requesters"), -1);
+    cr_assert_not(pb_runkey_is_workload_param("seed"));
+    cr_assert_not(pb_runkey_is_workload_param("duration"));
+    cr_assert_not(pb_runkey_is_workload_param("queue"));
+    cr_assert(pb_runkey_is_workload_param("requesters"));
+}
+
+Test(runkey, a_run_read_from_a_file_and_its_label_agree)
+{
+    struct spec sp = base_spec(1);
+    sp.requesters = 3;
+    sp.reps = 2;
+    write_doc(path_in("k.json"), &sp, 1);
+    struct pb_result_doc d;
+    read_doc(path_in("k.json"), &d);
+    struct pb_runkey k0, k1, fromlabel;
+    cr_assert_eq(pb_runkey_of_run(&d.runs[0], &k0), 0);
+    cr_assert_eq(pb_runkey_of_run(&d.runs[1], &k1), 0);
+    /* The repetitions differ in their seed only: the same configuration. */
+    cr_assert_str_eq(k0.workload, k1.workload);
+    cr_assert_null(strstr(k0.workload, "seed="));
+    cr_assert_null(strstr(k0.workload, "duration="));
+    cr_assert(strstr(k0.workload, "requesters=3"), "%s", k0.workload);
+    cr_assert_str_eq(k0.pool, "magazine");
+    cr_assert_eq(pb_runkey_set(&fromlabel, k0.scenario, k0.pool, k0.queue, k0.handoff,
+                               k0.workload), 0);
+    cr_assert_str_eq(fromlabel.workload, k0.workload);
+    cr_assert(pb_runkey_same(&fromlabel, &k0));
+    pb_result_doc_free(&d);
+}
+
+/* ---- the verdict rule on families ------------------------------------------------------ */
+
+#define NCONF 20
+
+/* NCONF configurations (scenarios conf-00..), 5 repetitions each with
+ * run-to-run noise as a real machine has it: 3 % on throughput and on the
+ * latency level. Configuration `shifted` (NCONF: none) runs `factor`
+ * slower: throughput x factor, latency / factor. */
+static void write_family(const char *path, uint64_t seed, unsigned shifted, double factor)
+{
+    static char names[NCONF][16];
+    struct spec sp[NCONF];
+    for (unsigned i = 0; i < NCONF; i++) {
+        snprintf(names[i], sizeof names[i], "conf-%02u", i);
+        sp[i] = base_spec(seed * 100 + i);
+        sp[i].scenario = names[i];
+        sp[i].samples = 3000;
+        sp[i].lat_sd = 100;
+        sp[i].tput_noise = 0.03;
+        sp[i].lat_noise = 0.03;
+        if (i == shifted) {
+            sp[i].tput *= factor;
+            sp[i].lat_mean /= factor;
+        }
+    }
+    write_doc(path, sp, NCONF);
+}
+
+static void compare_files(const char *a, const char *b, const struct pb_compare_opts *o,
+                          struct pb_comparison *c)
+{
+    struct pb_result_doc da, db;
+    read_doc(a, &da);
+    read_doc(b, &db);
+    struct pb_compare_opts def;
+    pb_compare_opts_default(&def);
+    char err[512];
+    cr_assert_eq(pb_compare_docs(&da, &db, o ? o : &def, c, err, sizeof err), 0, "%s", err);
+    pb_result_doc_free(&da);
+    pb_result_doc_free(&db);
+}
+
+Test(compare, aa_families_raise_no_alarm)
+{
+    /* Five A/A pairs of 20 configurations x 4 metrics: 80 tests each. */
+    for (uint64_t pair = 0; pair < 5; pair++) {
+        write_family(path_in("a.json"), 2 * pair + 1, NCONF, 1);
+        write_family(path_in("b.json"), 2 * pair + 2, NCONF, 1);
+        struct pb_comparison c;
+        compare_files(path_in("a.json"), path_in("b.json"), NULL, &c);
+        cr_assert_eq(c.nrows, NCONF);
+        cr_assert_eq(c.family, NCONF * 4);
+        cr_assert_eq(c.regressed + c.improved + c.inconclusive, 0,
+                     "pair %u: %u regressed, %u improved, %u inconclusive", (unsigned)pair,
+                     c.regressed, c.improved, c.inconclusive);
+        pb_comparison_free(&c);
+    }
+    struct cli_result r = CLI("compare", path_in("a.json"), path_in("b.json"));
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "80 tests in the family, holm correction, alpha 0.05"), "%s", r.out);
+    cli_free(&r);
+}
+
+Test(compare, a_shift_is_found_where_it_is_and_only_there)
+{
+    write_family(path_in("a.json"), 11, NCONF, 1);
+    write_family(path_in("b.json"), 12, 7, 0.8);   /* conf-07: 20 % slower */
+    struct pb_comparison c;
+    compare_files(path_in("a.json"), path_in("b.json"), NULL, &c);
+    for (unsigned i = 0; i < c.nrows; i++) {
+        if (strcmp(c.rows[i].scenario, "conf-07") == 0) {
+            assert_verdict(&c, i, PB_METRIC_THROUGHPUT, PB_VERDICT_REGRESSED);
+            assert_verdict(&c, i, PB_METRIC_P50, PB_VERDICT_REGRESSED);
+            assert_verdict(&c, i, PB_METRIC_P99, PB_VERDICT_REGRESSED);
+            cr_assert_eq(c.rows[i].verdict, PB_VERDICT_REGRESSED);
+        } else {
+            cr_assert_lt(c.rows[i].verdict, PB_VERDICT_INCONCLUSIVE, "%s: %s", c.rows[i].scenario,
+                         pb_verdict_name(c.rows[i].verdict));
+        }
+    }
+    cr_assert_geq(c.regressed, 3);
+    cr_assert_eq(c.improved, 0);
+    pb_comparison_free(&c);
+    struct cli_result r = CLI("compare", path_in("a.json"), path_in("b.json"), "--metric", "gate");
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "3 regressed, 0 improved, 57 unchanged"), "%s", r.out);
+    cli_free(&r);
+}
+
+Test(compare, the_correction_keeps_a_family_from_crying_wolf)
+{
+    /* No threshold and no noise floor: the test alone. 80 A/A tests at
+     * 0.05 without correction give false alarms; Holm and BH do not. */
+    write_family(path_in("a.json"), 21, NCONF, 1);
+    write_family(path_in("b.json"), 22, NCONF, 1);
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    o.threshold_pct = 0;
+    o.noise_k = 0;
+    o.correction = PB_CORRECT_NONE;
+    struct pb_comparison c;
+    compare_files(path_in("a.json"), path_in("b.json"), &o, &c);
+    unsigned alarms = c.regressed + c.improved;
+    cr_assert_geq(alarms, 1, "uncorrected: no false alarm in this family (change the seed)");
+    double smallest = 1;
+    for (unsigned i = 0; i < c.nrows; i++)
+        for (unsigned k = 0; k < c.rows[i].nmetrics; k++) {
+            const struct pb_compare_metric *m = &c.rows[i].metrics[k];
+            if (!m->tested)
+                continue;
+            cr_assert_float_eq(m->p_adj, m->p_raw, 0);   /* none: unchanged */
+            if (m->p_raw < smallest)
+                smallest = m->p_raw;
+        }
+    cr_assert(smallest * 80 > 0.05, "the smallest p %g would survive Holm too", smallest);
+    pb_comparison_free(&c);
+    o.correction = PB_CORRECT_HOLM;
+    compare_files(path_in("a.json"), path_in("b.json"), &o, &c);
+    cr_assert_eq(c.regressed + c.improved, 0);
+    pb_comparison_free(&c);
+    o.correction = PB_CORRECT_BH;
+    compare_files(path_in("a.json"), path_in("b.json"), &o, &c);
+    cr_assert_eq(c.regressed + c.improved, 0);
+    pb_comparison_free(&c);
+    /* Through the command. */
+    struct cli_result r = CLI("compare", path_in("a.json"), path_in("b.json"), "--threshold", "0",
+                              "--noise-k", "0", "--correction", "none");
+    cr_assert_neq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.out, "none correction"), "%s", r.out);
+    cli_free(&r);
+}
+
+Test(compare, a_significant_change_inside_the_noise_floor_is_within_noise)
+{
+    /* Throughput spread 3 % (robust CV), 20 repetitions a side: a 4 %
+     * drop is significant, but under 3 x 3 % of the base's own scatter. */
+    struct spec b = base_spec(84), n = base_spec(85);
+    b.reps = n.reps = 20;
+    b.samples = n.samples = 2000;
+    b.tput_noise = n.tput_noise = 0.03;
+    n.tput = 0.96e6;
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    o.metrics = 1u << PB_METRIC_THROUGHPUT;
+    o.threshold_pct = 2;
+    struct pb_comparison c;
+    compare_specs(&b, &n, &o, &c);
+    const struct pb_compare_metric *t = metric(&c, 0, PB_METRIC_THROUGHPUT);
+    cr_assert(t->change < -2 && t->change > -6, "%g", t->change);
+    cr_assert(t->cv_base > 2 && t->cv_base < 4, "%g", t->cv_base);
+    cr_assert(t->noise_floor > -t->change, "floor %g, change %g", t->noise_floor, t->change);
+    cr_assert(t->significant, "p adj %g", t->p_adj);
+    cr_assert_eq(t->reason, PB_REASON_WITHIN_NOISE);
+    assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_UNCHANGED);
+    char words[64];
+    cr_assert_str_eq(pb_compare_verdict_words(t, words, sizeof words), "within noise");
+    pb_comparison_free(&c);
+    /* The floor is what decided: without it the same change regressed. */
+    o.noise_k = 0;
+    compare_specs(&b, &n, &o, &c);
+    assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_REGRESSED);
+    pb_comparison_free(&c);
+}
+
+Test(compare, too_noisy_is_inconclusive_and_does_not_fail)
+{
+    /* NEW's repetitions spread 25 %: a 40 % drop is significant and far
+     * beyond the base's floor, but the machine was too noisy to trust. */
+    struct spec b = base_spec(82), n = base_spec(83);
+    b.reps = n.reps = 12;
+    b.samples = n.samples = 2000;
+    b.tput_noise = 0.02;
+    n.tput_noise = 0.25;
+    n.tput = 0.6e6;
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    o.metrics = 1u << PB_METRIC_THROUGHPUT;
+    struct pb_comparison c;
+    compare_specs(&b, &n, &o, &c);
+    const struct pb_compare_metric *t = metric(&c, 0, PB_METRIC_THROUGHPUT);
+    cr_assert(t->significant, "p adj %g", t->p_adj);
+    cr_assert(t->cv_new > 15, "%g", t->cv_new);
+    cr_assert_eq(t->verdict, PB_VERDICT_INCONCLUSIVE);
+    cr_assert_eq(c.rows[0].verdict, PB_VERDICT_INCONCLUSIVE);
+    cr_assert_eq(c.inconclusive, 1);
+    pb_comparison_free(&c);
+    struct cli_result r = CLI("compare", path_in("base.json"), path_in("new.json"), "--metric",
+                              "throughput");
+    cr_assert_eq(r.status, 0, "inconclusive is not a failure: %s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "inconclusive (too noisy)"), "%s", r.out);
+    cr_assert(strstr(r.out, "0 regressed, 0 improved, 0 unchanged, 1 inconclusive"), "%s", r.out);
+    cr_assert(strstr(r.out, "the machine was too noisy (robust CV over 15%): rerun on a quiet "
+                            "machine or use `pendbench ab`"), "%s", r.out);
+    cli_free(&r);
+    /* A wider tolerance judges it. */
+    r = CLI("compare", path_in("base.json"), path_in("new.json"), "--metric", "throughput",
+            "--max-cv", "60");
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cli_free(&r);
+}
+
+Test(compare, paired_runs_see_through_drift)
+{
+    /* The machine drifts by +-30 % from one pair to the next; NEW is 7 %
+     * slower than BASE within every pair. */
+    static const double drift[6] = { 1.0, 1.3, 0.75, 1.2, 0.85, 1.1 };
+    struct spec b = base_spec(90), n = base_spec(91);
+    b.reps = n.reps = 5;
+    b.tput_noise = n.tput_noise = 0.005;
+    memcpy(b.drift, drift, sizeof drift);
+    memcpy(n.drift, drift, sizeof drift);
+    n.tput = 0.93e6;
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    o.metrics = 1u << PB_METRIC_THROUGHPUT;
+    struct pb_comparison c;
+    /* Unpaired, the drift hides it. */
+    compare_specs(&b, &n, &o, &c);
+    cr_assert_neq(metric(&c, 0, PB_METRIC_THROUGHPUT)->verdict, PB_VERDICT_REGRESSED);
+    pb_comparison_free(&c);
+    o.paired = true;
+    compare_specs(&b, &n, &o, &c);
+    const struct pb_compare_metric *t = metric(&c, 0, PB_METRIC_THROUGHPUT);
+    cr_assert_str_eq(t->test, "paired-t-log");
+    cr_assert_eq(t->npairs, 5);
+    cr_assert_float_eq(t->df, 4, 0);
+    /* The change is the pairs' geometric mean ratio: 0.93. */
+    cr_assert(t->change > -8 && t->change < -6, "%g", t->change);
+    cr_assert(t->p_adj < 0.001, "%g", t->p_adj);
+    cr_assert(t->cv_pairs < 2, "the pairs' spread %g", t->cv_pairs);
+    cr_assert_gt(t->cv_base, 15);      /* the sides' own spread is the drift */
+    assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_REGRESSED);
+    /* 5 pairs cannot reach 0.05 with Wilcoxon (2 / 32): not shown, and the
+     * note says how many would. */
+    cr_assert(isnan(t->wilcoxon_p));
+    cr_assert(strstr(t->note, "paired-t-log 5 pairs (W: 6+ pairs)"), "%s", t->note);
+    pb_comparison_free(&c);
+    /* 6 pairs, all the same sign: Wilcoxon's smallest p, 2 / 64. */
+    b.reps = n.reps = 6;
+    compare_specs(&b, &n, &o, &c);
+    t = metric(&c, 0, PB_METRIC_THROUGHPUT);
+    cr_assert_float_eq(t->wilcoxon_p, 2.0 / 64, 1e-12);
+    cr_assert(strstr(t->note, "W p=0.031"), "%s", t->note);
+    pb_comparison_free(&c);
+    /* Unequal counts: the first min(n) are paired, with a warning. */
+    n.reps = 5;
+    compare_specs(&b, &n, &o, &c);
+    t = metric(&c, 0, PB_METRIC_THROUGHPUT);
+    cr_assert_eq(t->npairs, 5);
+    cr_assert(strstr(c.rows[0].warnings[0], "paired: BASE has 6 repetitions, NEW 5: the first 5 "
+                                            "of each are paired"), "%s", c.rows[0].warnings[0]);
+    pb_comparison_free(&c);
+    /* The command's --paired. */
+    struct cli_result r = CLI("compare", "--paired", path_in("base.json"), path_in("new.json"),
+                              "--metric", "throughput");
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "paired-t-log 5 pairs"), "%s", r.out);
+    cli_free(&r);
+}
+
+Test(compare, too_few_repetitions_said_once)
+{
+    struct spec specs[3] = { base_spec(95), base_spec(96), base_spec(97) };
+    specs[1].scenario = "burst";
+    specs[2].scenario = "fanout";
+    for (int i = 0; i < 3; i++)
+        specs[i].reps = 1;
+    write_doc(path_in("a.json"), specs, 3);
+    for (int i = 0; i < 3; i++)
+        specs[i].seed += 10;
+    write_doc(path_in("b.json"), specs, 3);
+    struct cli_result r = CLI("compare", path_in("a.json"), path_in("b.json"));
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert_eq(count_in(r.out, "--repeat 5"), 1, "%s", r.out);
+    cr_assert(strstr(r.out, "12 metrics untested (fewer than 3 repetitions a side): judged by "
+                            "the threshold alone; run each side with --repeat 5, or use "
+                            "`pendbench ab`\n"), "%s", r.out);
+    cr_assert_geq(count_in(r.out, "(untested)"), 12, "%s", r.out);
+    cr_assert(strstr(r.out, "0 tests in the family"), "%s", r.out);
+    cli_free(&r);
+}
+
+Test(compare, presets_and_compare_option)
+{
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    cr_assert_eq(o.metrics, PB_METRIC_ALL);
+    cr_assert_eq(o.correction, PB_CORRECT_HOLM);
+    cr_assert_float_eq(o.noise_k, 3, 0);
+    cr_assert_float_eq(o.max_cv_pct, 15, 0);
+    char err[256];
+    cr_assert_eq(pb_compare_option("metric", "gate", &o, err, sizeof err), 1);
+    cr_assert_eq(o.metrics, (1u << PB_METRIC_THROUGHPUT) | (1u << PB_METRIC_P50) |
+                                (1u << PB_METRIC_P99));
+    /* A second --metric adds. */
+    cr_assert_eq(pb_compare_option("metric", "cancel", &o, err, sizeof err), 1);
+    cr_assert_eq(o.metrics, (1u << PB_METRIC_THROUGHPUT) | (1u << PB_METRIC_P50) |
+                                (1u << PB_METRIC_P99) | (1u << PB_METRIC_CANCEL));
+    pb_compare_opts_default(&o);
+    cr_assert_eq(pb_compare_option("metric", "latency", &o, err, sizeof err), 1);
+    cr_assert_eq(o.metrics, (1u << PB_METRIC_P50) | (1u << PB_METRIC_P99) | (1u << PB_METRIC_P999));
+    pb_compare_opts_default(&o);
+    cr_assert_eq(pb_compare_option("metric", "p99.9,tput", &o, err, sizeof err), 1);
+    cr_assert_eq(o.metrics, (1u << PB_METRIC_P999) | (1u << PB_METRIC_THROUGHPUT));
+    cr_assert_eq(pb_compare_option("metric", "all", &o, err, sizeof err), 1);
+    cr_assert_eq(o.metrics, PB_METRIC_ALL);
+    cr_assert_eq(pb_compare_option("correction", "bh", &o, err, sizeof err), 1);
+    cr_assert_eq(o.correction, PB_CORRECT_BH);
+    cr_assert_eq(pb_compare_option("noise-k", "0", &o, err, sizeof err), 1);
+    cr_assert_float_eq(o.noise_k, 0, 0);
+    cr_assert_eq(pb_compare_option("max-cv", "20%", &o, err, sizeof err), 1);
+    cr_assert_float_eq(o.max_cv_pct, 20, 0);
+    cr_assert_eq(pb_compare_option("threshold", "2.5", &o, err, sizeof err), 1);
+    cr_assert_float_eq(o.threshold_pct, 2.5, 0);
+    cr_assert_eq(pb_compare_option("alpha", "0.01", &o, err, sizeof err), 1);
+    cr_assert_float_eq(o.alpha, 0.01, 0);
+    /* Not one of compare's: left to the caller. */
+    cr_assert_eq(pb_compare_option("repeat", "6", &o, err, sizeof err), 0);
+    cr_assert_eq(pb_compare_option("paired", NULL, &o, err, sizeof err), 0);
+    /* Bad values: -1 and a message naming the option and the value. */
+    static const struct { const char *key, *value, *message; } bad[] = {
+        { "threshold", "-1", "--threshold: '-1' is not a percentage >= 0" },
+        { "threshold", "5x", "--threshold: '5x'" },
+        { "alpha", "1", "--alpha: '1' is not a level between 0 and 1" },
+        { "alpha", "0", "--alpha: '0'" },
+        { "metric", "p42", "--metric: 'p42' is not a list of" },
+        { "metric", ",", "--metric: ','" },
+        { "correction", "bonferroni", "--correction: 'bonferroni' is not holm, bh or none" },
+        { "noise-k", "-1", "--noise-k: '-1' is not a number >= 0" },
+        { "noise-k", "3%", "--noise-k: '3%'" },
+        { "max-cv", "0", "--max-cv: '0' is not a percentage > 0" },
+        { "max-cv", "lots", "--max-cv: 'lots'" },
+        { "max-cv", "", "--max-cv needs a value" },
+        { "alpha", NULL, "--alpha needs a value" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct pb_compare_opts before;
+        pb_compare_opts_default(&o);
+        before = o;
+        err[0] = 0;
+        cr_assert_eq(pb_compare_option(bad[i].key, bad[i].value, &o, err, sizeof err), -1,
+                     "%s=%s", bad[i].key, bad[i].value ? bad[i].value : "(null)");
+        cr_assert(strstr(err, bad[i].message), "expected '%s' in '%s'", bad[i].message, err);
+        cr_assert_eq(memcmp(&o, &before, sizeof o), 0, "a bad value changed the options");
+    }
+}
+
 /* ---- the command --------------------------------------------------------------- */
 
 Test(compare_cli, metric_selection_and_json)
@@ -681,6 +1147,21 @@ Test(compare_cli, metric_selection_and_json)
     json_t *u = json_object_get(json_array_get(ms, 1), "mann_whitney");
     cr_assert(json_is_object(u));
     cr_assert_lt(json_real_value(json_object_get(u, "p_value")), 0.05);
+    /* Every number of the verdict. */
+    json_t *p999 = json_array_get(ms, 1), *t = json_object_get(p999, "test");
+    cr_assert_str_eq(json_string_value(json_object_get(t, "name")), "welch-log");
+    double raw = json_real_value(json_object_get(t, "p_value"));
+    double adj = json_real_value(json_object_get(t, "p_adjusted"));
+    cr_assert(raw > 0 && raw < 0.001 && adj >= raw && adj <= 2 * raw + 1e-15, "%g %g", raw, adj);
+    cr_assert(json_is_real(json_object_get(p999, "robust_cv_base")));
+    cr_assert(json_is_real(json_object_get(p999, "noise_floor")));
+    cr_assert_str_eq(json_string_value(json_object_get(p999, "spread_unit")), "percent");
+    cr_assert_str_eq(json_string_value(json_object_get(p999, "reason")), "changed");
+    cr_assert_str_eq(json_string_value(json_object_get(p999, "verdict_words")), "regressed");
+    cr_assert(json_is_object(json_object_get(p999, "histogram_ci")));
+    cr_assert_str_eq(json_string_value(json_object_get(root, "correction")), "holm");
+    /* throughput and p999 tested; cancel n/a. */
+    cr_assert_eq(json_integer_value(json_object_get(root, "family_size")), 2);
     cr_assert_eq(json_array_size(json_object_get(json_array_get(ms, 1), "base_repetitions")), 5);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(root, "summary"), "regressed")), 1);
     cr_assert_eq(json_integer_value(json_object_get(root, "exit_status")), 1);
@@ -768,7 +1249,9 @@ Test(compare_cli, bad_usage_exit_2)
 
 /* ---- against the history ---------------------------------------------------------- */
 
-static void record(const char *db, const struct spec *sp, const char *commit)
+/* Records the spec as one invocation at `date` with run id `run_id`. */
+static void record(const char *db, const struct spec *sp, const char *commit, const char *date,
+                   const char *run_id)
 {
     struct pb_run_result *runs = calloc(sp->reps, sizeof *runs);
     cr_assert_not_null(runs);
@@ -778,6 +1261,8 @@ static void record(const char *db, const struct spec *sp, const char *commit)
     memset(&ctx, 0, sizeof ctx);
     snprintf(ctx.host, sizeof ctx.host, "testhost");
     snprintf(ctx.git_commit, sizeof ctx.git_commit, "%s", commit);
+    snprintf(ctx.date, sizeof ctx.date, "%s", date);
+    snprintf(ctx.run_id, sizeof ctx.run_id, "%s", run_id);
     char err[512];
     cr_assert_eq(pb_history_record(db, &ctx, runs, sp->reps, NULL, err, sizeof err), 0, "%s", err);
     for (unsigned rep = 0; rep < sp->reps; rep++)
@@ -791,9 +1276,9 @@ Test(compare_cli, baseline_from_history)
     snprintf(db, sizeof db, "%s", path_in("history.db"));
     struct spec old = base_spec(70), last = base_spec(71), n = base_spec(72);
     old.lat_mean = 800;          /* at commit beef1234: faster than now */
-    record(db, &old, "beef1234");
-    record(db, &last, "cafe5678");
-    write_doc(path_in("n.json"), &n, 1);
+    record(db, &old, "beef1234", "2024-04-01T12:00:00Z", "run-old");
+    record(db, &last, "cafe5678", "2024-04-02T12:00:00Z", "run-last");
+    write_doc(path_in("n.json"), &n, 1);   /* 2024-05-01, no run id: an older file */
     /* Against the last recorded run: the same distribution. */
     struct cli_result r = CLI("compare", "--baseline", "last", "--history-db", db, path_in("n.json"));
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
@@ -814,5 +1299,35 @@ Test(compare_cli, baseline_from_history)
     r = CLI("compare", "--baseline", "last", "--history-db", path_in("damaged.db"), path_in("n.json"));
     cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
     cr_assert(strstr(r.err, "damaged.db"), "%s", r.err);
+    cli_free(&r);
+}
+
+Test(compare_cli, baseline_last_is_never_new_itself)
+{
+    /* Every run records itself: "last" must be the run before NEW, not
+     * NEW's own record (which would always say "no change"). */
+    char db[128];
+    snprintf(db, sizeof db, "%s", path_in("history.db"));
+    struct spec old = base_spec(73), n = base_spec(74);
+    old.lat_mean = 800;
+    record(db, &old, "beef1234", "2024-04-01T12:00:00Z", "run-old");
+    record(db, &n, "cafe5678", "2024-05-01T12:00:00Z", "run-new");
+    /* NEW as its own file, with its run id. */
+    struct pb_run_result runs[5];
+    for (unsigned rep = 0; rep < n.reps; rep++)
+        fill_run(&runs[rep], &n, rep);
+    struct pb_context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    snprintf(ctx.date, sizeof ctx.date, "2024-05-01T12:00:00Z");
+    snprintf(ctx.git_commit, sizeof ctx.git_commit, "cafe5678");
+    snprintf(ctx.run_id, sizeof ctx.run_id, "run-new");
+    char err[512];
+    cr_assert_eq(pb_result_write(path_in("n.json"), &ctx, runs, n.reps, err, sizeof err), 0,
+                 "%s", err);
+    for (unsigned rep = 0; rep < n.reps; rep++)
+        pb_run_result_free(&runs[rep]);
+    struct cli_result r = CLI("compare", "--baseline", "last", "--history-db", db, path_in("n.json"));
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "commit beef1234"), "%s", r.out);
     cli_free(&r);
 }

@@ -205,7 +205,7 @@ Test(history, rows)
     sqlite3_stmt *v;
     cr_assert_eq(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &v, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(v), SQLITE_ROW);
-    cr_expect_eq(sqlite3_column_int(v, 0), 1);
+    cr_expect_eq(sqlite3_column_int(v, 0), 2);
     sqlite3_finalize(v);
     sqlite3_close(h);
     free(runs);
@@ -419,9 +419,9 @@ Test(history, newer_layout_refused)
     record_three();
     sqlite3 *h;
     cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(h, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
-    record_fails_keeping_result("history layout version 2 is newer than this pendbench reads (1)");
+    record_fails_keeping_result("history layout version 3 is newer than this pendbench reads (2)");
     expect_find_error("last", "newer than this pendbench reads");
 }
 
@@ -429,4 +429,92 @@ Test(history, missing_directory)
 {
     snprintf(db, sizeof db, "%s/no/such/dir/history.db", dir);
     record_fails_keeping_result("cannot open");
+}
+
+/* ---- the baseline of a document being compared (compare --baseline) ---------------- */
+
+static void record_as(const char *commit, const char *date, const char *run_id, uint64_t base)
+{
+    struct pb_context ctx;
+    make_ctx(&ctx, commit, date);
+    snprintf(ctx.run_id, sizeof ctx.run_id, "%s", run_id);
+    struct pb_run_result *runs = make_runs("percpu-mpsc", base, 1e6);
+    char err[512] = "";
+    cr_assert_eq(pb_history_record(db, &ctx, runs, REPS, NULL, err, sizeof err), 0, "%s", err);
+    free(runs);
+}
+
+/* min_latency tells the records apart (base of make_runs); 0: expect an error. */
+static void expect_before(const char *spec, const char *date, const char *run_id,
+                          uint64_t min_latency, const char *error_part)
+{
+    struct pb_context new_ctx;
+    make_ctx(&new_ctx, "ffff0000", date);
+    snprintf(new_ctx.run_id, sizeof new_ctx.run_id, "%s", run_id);
+    struct pb_result_doc doc;
+    char err[512] = "";
+    int rc = pb_history_find_before(db, spec, &new_ctx, &doc, err, sizeof err);
+    if (min_latency) {
+        cr_assert_eq(rc, 0, "%s before %s/%s: %s", spec, date, run_id, err);
+        cr_expect_eq(doc.runs[0].r.total.min, min_latency, "%s before %s/%s", spec, date, run_id);
+    } else {
+        cr_expect_eq(rc, -1, "%s before %s/%s found something", spec, date, run_id);
+        cr_expect(strstr(err, error_part) != NULL, "'%s' lacks '%s'", err, error_part);
+    }
+    pb_result_doc_free(&doc);
+}
+
+Test(history, baseline_is_never_the_run_itself)
+{
+    record_as("abcd1234", "2024-05-01T10:00:00Z", "run-a", 1000);
+    record_as("abcd1234", "2024-05-02T10:00:00Z", "run-b", 2000);
+    /* NEW is the second record (every run records itself): last is the first. */
+    expect_before("last", "2024-05-02T10:00:00Z", "run-b", 1000, NULL);
+    /* NEW is the first: nothing came before it, even though a later record exists. */
+    expect_before("last", "2024-05-01T10:00:00Z", "run-a", 0, "no run recorded before");
+    /* NEW not recorded here (--no-history): the last one started no later. */
+    expect_before("last", "2024-05-03T10:00:00Z", "run-x", 2000, NULL);
+    expect_before("last", "2024-05-01T12:00:00Z", "run-x", 1000, NULL);
+    /* A commit: the latest record at it before NEW. */
+    expect_before("abcd", "2024-05-02T10:00:00Z", "run-b", 1000, NULL);
+    /* pb_history_find itself still means the latest record. */
+    expect_find("last", "abcd1234", 2000);
+}
+
+Test(history, dirty_builds_are_not_at_their_commit)
+{
+    record_as("abcd1234", "2024-05-01T10:00:00Z", "run-a", 1000);
+    record_as("abcd1234-dirty", "2024-05-02T10:00:00Z", "run-b", 2000);
+    /* last is last, dirty or not; a commit means its clean tree. */
+    expect_before("last", "2024-05-03T10:00:00Z", "run-x", 2000, NULL);
+    expect_before("abcd1234", "2024-05-03T10:00:00Z", "run-x", 1000, NULL);
+    expect_before("abcd1234", "2024-05-01T10:00:00Z", "run-a", 0, "before NEW with a clean tree");
+}
+
+Test(history, version_1_is_read_and_upgraded)
+{
+    record_as("abcd1234", "2024-05-01T10:00:00Z", "run-a", 1000);
+    /* Make it a layout-1 database: no run_id column, user_version 1. */
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, "DROP INDEX invocations_by_run_id;"
+                                 "ALTER TABLE invocations DROP COLUMN run_id;"
+                                 "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK,
+                 "%s", sqlite3_errmsg(h));
+    sqlite3_close(h);
+    /* Read as it is (no run_id: records started before NEW). */
+    expect_before("last", "2024-05-02T10:00:00Z", "run-b", 1000, NULL);
+    expect_before("last", "2024-05-01T10:00:00Z", "run-a", 0, "no run recorded before");
+    expect_find("last", "abcd1234", 1000);
+    /* The next record upgrades it in place. */
+    record_as("abcd1234", "2024-05-02T10:00:00Z", "run-b", 2000);
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *v;
+    cr_assert_eq(sqlite3_prepare_v2(h, "SELECT count(run_id) FROM invocations", -1, &v, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(h));
+    cr_assert_eq(sqlite3_step(v), SQLITE_ROW);
+    cr_expect_eq(sqlite3_column_int(v, 0), 1);     /* the old record has none */
+    sqlite3_finalize(v);
+    sqlite3_close(h);
+    expect_before("last", "2024-05-02T10:00:00Z", "run-b", 1000, NULL);
 }

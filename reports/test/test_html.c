@@ -3,9 +3,10 @@
  * pb_result_write, read back and rendered; the page has its sections, one
  * inline SVG per chart with data in it, every string from the file
  * escaped, nothing to fetch; without gnuplot it still renders, with a
- * note; two files are compared side by side. Then the page in headless
- * Chromium: the browser's DOM holds the charts, and a screenshot is drawn
- * (skipped where chromium is not installed). */
+ * note; two files are compared side by side, with compare's verdicts (the
+ * same words for the same files, colour only for regressed and improved).
+ * Then the page in headless Chromium: the browser's DOM holds the charts,
+ * and a screenshot is drawn (skipped where chromium is not installed). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pb_compare.h"
 #include "pb_html.h"
 #include "pb_result.h"
 
@@ -323,13 +325,150 @@ Test(html, two_files_side_by_side)
     cr_assert_eq(st.charts_failed, 0, "%s", st.note);
     cr_assert(strstr(page, "id=\"comparison\""));
     cr_assert(strstr(page, "id=\"fa\"") && strstr(page, "id=\"fb\""));
-    /* Throughput +25% for every run, in green. */
+    /* compare's verdicts: one repetition a side, so untested and judged by
+     * the threshold: throughput +25 % and latency -20 % for every run,
+     * improved, in green, except p99, which sits on the tail's step where
+     * the merged histograms' intervals overlap (the pooled test vetoes);
+     * the cancel rate did not move. Neither is coloured. */
     cr_assert_eq(count(page, "change better\">+25.0%"), NRUNS, "%u",
                  count(page, "change better\">+25.0%"));
+    cr_assert_eq(count(page, "<td class=\"verdict better\">improved (untested)</td>"), 3 * NRUNS,
+                 "%u", count(page, "<td class=\"verdict better\">improved (untested)</td>"));
+    cr_assert_eq(count(page, "<td class=\"verdict\">no significant change (untested)</td>"), NRUNS);
+    cr_assert_eq(count(page, "<td class=\"verdict\">below threshold (untested)</td>"), NRUNS);
+    cr_assert_eq(count(page, " worse\""), 0, "nothing regressed, nothing in red");
+    /* The summary says once what to do about the missing repetitions. */
+    cr_assert_eq(count(page, "--repeat 5"), 1);
+    cr_assert(strstr(page, "3 runs compared; 0 tests in the family, holm correction"));
     /* An overlaid spectrum per matched run, plus each file's own charts. */
     cr_assert_eq(st.charts, NRUNS + 2 * NCHARTS);
     cr_assert_eq(charts_with_data(page), NRUNS + 2 * NCHARTS);
     assert_self_contained(page);
+    free(page);
+}
+
+/* NCONF configurations x `reps` repetitions with 3 % run-to-run noise on
+ * throughput and latency (seeded); configuration `slow` runs `factor`
+ * slower (throughput x factor, latency / factor). */
+#define NCONF 4
+
+static double unit_noise(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return (double)(*x % 2000001) / 1000000.0 - 1;   /* [-1, 1] */
+}
+
+static void write_reps_doc(const char *name, uint64_t seed, unsigned reps, unsigned slow,
+                           double factor)
+{
+    unsigned n = NCONF * reps;
+    struct pb_run_result *runs = calloc(n, sizeof *runs);
+    cr_assert_not_null(runs);
+    static const char *const queue[NCONF] = { "global-mutex", "percpu-mpsc", "percpu-mpsc",
+                                              "percpu-ring" };
+    static const char *const scen[NCONF] = { "steady", "steady", "cross-node", "steady" };
+    uint64_t x = seed * 0x9e3779b97f4a7c15ull + 7;
+    for (unsigned k = 0; k < NCONF; k++)
+        for (unsigned rep = 0; rep < reps; rep++) {
+            struct pb_run_result *r = &runs[k * reps + rep];
+            pb_scenario_defaults(&r->scenario);
+            set(&r->scenario, "name", scen[k]);
+            set(&r->scenario, "queue", queue[k]);
+            set(&r->scenario, "requesters", k == 2 ? "2" : "1");
+            set(&r->scenario, "workers", k == 2 ? "2" : "1");
+            r->repetition = rep;
+            r->seconds = 1;
+            r->issued = r->completed = 4000;
+            double f = k == slow ? factor : 1;
+            r->throughput_ops_s = (k + 1) * 250000.0 * f * (1 + 0.03 * unit_noise(&x));
+            uint64_t level = (uint64_t)((300 + 200 * k) / f * (1 + 0.03 * unit_noise(&x)));
+            fill_hist(&r->total, seed * 1000 + k * 10 + rep, 4000, level);
+            pb_hist_init(&r->queue_wait);
+            pb_hist_init(&r->service);
+            r->invariants.ok = true;
+        }
+    struct pb_context ctx;
+    pb_context_collect(&ctx, NULL);
+    char path[256], err[256];
+    path_in(path, sizeof path, name);
+    cr_assert_eq(pb_result_write(path, &ctx, runs, n, err, sizeof err), 0, "%s", err);
+    free(runs);
+}
+
+/* The text of the element after `from` that starts with `open`, up to '<'. */
+static const char *cell_text(const char *from, const char *open, char *buf, size_t size)
+{
+    const char *p = strstr(from, open);
+    cr_assert_not_null(p, "no %s after %.80s", open, from);
+    p = strchr(p, '>') + 1;
+    const char *end = strchr(p, '<');
+    snprintf(buf, size, "%.*s", (int)(end - p), p);
+    return buf;
+}
+
+Test(html, report_and_compare_give_the_same_verdicts)
+{
+    /* B: configuration 1 is 20 % slower, the rest is noise. */
+    write_reps_doc("a.json", 1, 5, NCONF, 1);
+    write_reps_doc("b.json", 2, 5, 1, 0.8);
+    struct pb_html_options opt = { .no_charts = true };
+    struct pb_html_stats st;
+    const char *names[] = { "a.json", "b.json" };
+    char *page = render(names, 2, &opt, &st);
+    struct pb_result_doc da, db;
+    char pa[256], pbp[256], err[512];
+    path_in(pa, sizeof pa, "a.json");
+    path_in(pbp, sizeof pbp, "b.json");
+    cr_assert_eq(pb_result_read(pa, &da, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_result_read(pbp, &db, err, sizeof err), 0, "%s", err);
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    struct pb_comparison c;
+    cr_assert_eq(pb_compare_docs(&da, &db, &o, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(c.nrows, NCONF);
+    cr_assert_geq(c.regressed, 2, "the slow configuration regressed");
+    unsigned checked = 0;
+    for (unsigned i = 0; i < c.nrows; i++) {
+        const struct pb_compare_row *r = &c.rows[i];
+        for (unsigned k = 0; k < r->nmetrics; k++) {
+            const struct pb_compare_metric *m = &r->metrics[k];
+            char id[64], words[64], cell[128];
+            snprintf(id, sizeof id, "id=\"cmp-b-%u-%s\"", i, pb_metric_name(m->metric));
+            const char *row = strstr(page, id);
+            if (!m->available) {
+                cr_assert_null(row, "%s: an n/a metric is not shown", id);
+                continue;
+            }
+            cr_assert_not_null(row, "%s not in the page", id);
+            if (k == 0) {
+                char attr[160];
+                snprintf(attr, sizeof attr, "%s data-verdict=\"%s\"", id, pb_verdict_name(r->verdict));
+                cr_assert(strstr(page, attr), "%s", attr);
+            }
+            pb_compare_verdict_words(m, words, sizeof words);
+            cr_assert_str_eq(cell_text(row, "<td class=\"verdict", cell, sizeof cell), words,
+                             "%s", id);
+            /* Colour only for regressed and improved. */
+            const char *verdict_td = strstr(row, "<td class=\"verdict");
+            bool coloured = strncmp(verdict_td, "<td class=\"verdict worse\"", 25) == 0 ||
+                            strncmp(verdict_td, "<td class=\"verdict better\"", 26) == 0;
+            cr_assert_eq(coloured, m->verdict == PB_VERDICT_REGRESSED ||
+                                       m->verdict == PB_VERDICT_IMPROVED, "%s: %s", id, words);
+            checked++;
+        }
+    }
+    cr_assert_geq(checked, NCONF * 4);
+    /* The summary is compare's. */
+    char summary[2048];
+    pb_comparison_summary(&c, summary, sizeof summary);
+    *strchr(summary, '(') = 0;             /* the counts; the rest has an apostrophe, escaped */
+    cr_assert(strstr(page, summary), "%s", summary);
+    cr_assert(strstr(page, "16 tests in the family, holm correction, alpha 0.05"));
+    pb_comparison_free(&c);
+    pb_result_doc_free(&da);
+    pb_result_doc_free(&db);
     free(page);
 }
 

@@ -148,6 +148,12 @@ int pb_scenario_apply_options(struct pb_scenario *s, const char *options, char *
 int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_scenario **jobs,
                     char *err, size_t errlen);
 
+/* The same configuration: every field equal (name, strategies, threads,
+ * stack, mix, distributions, load, length, seed, capacities), the
+ * description aside. A session measures such a pair once and shows it
+ * wherever it was asked for. */
+bool pb_scenario_equal(const struct pb_scenario *a, const struct pb_scenario *b);
+
 /* One line naming the strategies and the main parameters. */
 void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size);
 

@@ -177,3 +177,58 @@ Test(run, jain_index)
     cr_expect_float_eq(pb_jain_index(fair, 4), 1.0, 1e-12);
     cr_expect_float_eq(pb_jain_index(unfair, 4), 0.25, 1e-12);
 }
+
+/* A window in which nothing completes is a failed run, not a figure. */
+Test(run, a_window_without_completions_is_stalled, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    cr_assert_eq(pb_scenario_set(&s, "service", "fixed:700000000", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-fraction", "0", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "inflight", "1", err, sizeof err), 0, "%s", err);
+    s.requesters = s.workers = 1;
+    s.duration_s = 0.2;
+    s.warmup_s = 0;
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    cr_expect(r.stalled);
+    cr_expect_not(r.invariants.ok);
+    cr_expect(strstr(r.invariants.why, "stalled") != NULL, "%s", r.invariants.why);
+    pb_run_result_free(&r);
+
+    /* The same service, a window long enough to see completions: not stalled. */
+    cr_assert_eq(pb_scenario_set(&s, "service", "fixed:2000", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    cr_expect_not(r.stalled, "%s", r.invariants.why);
+    cr_expect(r.invariants.ok, "%s", r.invariants.why);
+    pb_run_result_free(&r);
+}
+
+/* The c2c floor is measured before and after the window, with its spread,
+ * and judged; the run reports what threatened its figures. */
+Test(run, floors_before_and_after_and_threats, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_builtin(&s, "steady", err, sizeof err);
+    short_run(&s);
+    s.requesters = s.workers = 1;
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, NULL, &r), 0, "%s", r.error);
+    check_consistent(&r, "steady with floors");
+    cr_expect_eq(r.nthreads, 2);
+    cr_expect(r.steal_pct == -1 || (r.steal_pct >= 0 && r.steal_pct <= 100), "%g", r.steal_pct);
+    cr_expect_eq(r.migrations, 0);
+    if (r.c2c_os_cpu_a != r.c2c_os_cpu_b) {
+        cr_expect_gt(r.c2c_start.samples, 10);
+        cr_expect_gt(r.c2c_end.samples, 10);
+        cr_expect_eq(r.c2c_round_trip_ns, r.c2c_start.median_ns);
+        cr_expect_leq(r.c2c_start.p10_ns, r.c2c_start.median_ns);
+        cr_expect_leq(r.c2c_start.median_ns, r.c2c_start.p90_ns);
+        /* Unstable exactly when a note says why. */
+        cr_expect_eq(r.floor_unstable, r.floor_note[0] != 0, "%s", r.floor_note);
+    }
+    pb_run_result_free(&r);
+}

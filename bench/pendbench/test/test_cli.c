@@ -3,6 +3,7 @@
  * input works. Runs the `pendbench` program built beside this test. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 static char prog[PATH_MAX];
 static char out[65536];
+static char out_stdout[65536];     /* run_split: stdout alone */
 
 static void find_program(void)
 {
@@ -31,21 +33,39 @@ static void find_program(void)
     cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
 /* Runs pendbench with args (NULL-terminated) in `dir`; stdout and stderr
- * together in `out`. Returns the exit status, or 128+signal. */
-static int run(const char *dir, const char *const *args)
+ * together in `out` (split: stdout alone in out_stdout, stderr in out).
+ * Returns the exit status, or 128+signal. With no dir it runs in a fresh
+ * scratch directory, removed afterwards, with the history pointed there:
+ * the tests never write into the checkout's results/. */
+static int run_in(const char *dir, const char *const *args, bool split)
 {
     if (!prog[0])
         find_program();
-    char tmpl[] = "/tmp/pb-cli-XXXXXX";
+    char scratch[] = "/tmp/pb-cli-cwd-XXXXXX";
+    cr_assert_not_null(mkdtemp(scratch));
+    char history[PATH_MAX];
+    snprintf(history, sizeof history, "%s/history.db", scratch);
+    char tmpl[] = "/tmp/pb-cli-XXXXXX", tmpl_out[] = "/tmp/pb-cli-out-XXXXXX";
     int fd = mkstemp(tmpl);
+    int fd_out = split ? mkstemp(tmpl_out) : fd;
     cr_assert_geq(fd, 0);
+    cr_assert_geq(fd_out, 0);
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(fd, 1);
+        dup2(fd_out, 1);
         dup2(fd, 2);
-        if (dir && chdir(dir) != 0)
+        if (chdir(dir ? dir : scratch) != 0)
             _exit(99);
+        setenv("PENDBENCH_HISTORY_DB", history, 1);
         const char *argv[32] = { prog };
         for (int i = 0; args[i] && i < 30; i++)
             argv[i + 1] = args[i];
@@ -60,7 +80,20 @@ static int run(const char *dir, const char *const *args)
     out[n > 0 ? n : 0] = 0;
     close(fd);
     unlink(tmpl);
+    if (split) {
+        lseek(fd_out, 0, SEEK_SET);
+        n = read(fd_out, out_stdout, sizeof out_stdout - 1);
+        out_stdout[n > 0 ? n : 0] = 0;
+        close(fd_out);
+        unlink(tmpl_out);
+    }
+    nftw(scratch, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int run(const char *dir, const char *const *args)
+{
+    return run_in(dir, args, false);
 }
 
 #define RUN(...) run(NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -163,4 +196,191 @@ Test(cli, run_writes_a_valid_result_and_stress_catches_broken, .timeout = 180)
     cr_expect_eq(rc, 1, "stress must fail on the broken handoff: %s", out);
     cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
     cr_expect(strstr(out, "--seed") != NULL, "%s", out);
+}
+
+Test(cli, json_to_stdout_is_only_json, .timeout = 120)
+{
+    int rc = run_in(NULL, (const char *const[]){ "run", "--scenario", "steady", "--ops", "2000",
+                                                "--warmup", "0", "--quiet", "--json", "-", NULL },
+                    true);
+    cr_assert_eq(rc, 0, "%s", out);
+    json_error_t e;
+    json_t *root = json_loads(out_stdout, 0, &e);
+    cr_assert_not_null(root, "stdout is not one JSON document (%s): %.300s", e.text, out_stdout);
+    cr_expect_eq(json_array_size(json_object_get(root, "runs")), 1);
+    json_decref(root);
+    /* The table went to stderr. */
+    cr_expect(strstr(out, "pool / queue / handoff") != NULL, "%s", out);
+}
+
+Test(cli, repetitions_interleave_and_aggregate, .timeout = 180)
+{
+    char dir[] = "/tmp/pb-cli-rep-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    int rc = run(NULL, (const char *const[]){ "sweep", "--queues", "global-mutex,percpu-mpsc",
+                                             "--ops", "1500", "--warmup", "0", "--repeat", "3",
+                                             "--interleave-seed", "7", "--quiet", "--json", path,
+                                             NULL });
+    cr_assert_eq(rc, 0, "%s", out);
+    json_error_t e;
+    json_t *root = json_load_file(path, 0, &e);
+    cr_assert_not_null(root, "%s", e.text);
+    json_t *runs = json_object_get(root, "runs");
+    cr_assert_eq(json_array_size(runs), 6);
+    /* Every place in the order once; in rounds: each round has one of each queue. */
+    int seen[6] = { 0 };
+    for (size_t i = 0; i < 6; i++) {
+        json_t *r = json_array_get(runs, i);
+        json_int_t order = json_integer_value(json_object_get(r, "order"));
+        json_int_t rep = json_integer_value(json_object_get(r, "repetition"));
+        cr_assert(order >= 0 && order < 6, "order %lld", (long long)order);
+        seen[order]++;
+        cr_expect_eq(order / 2, rep, "run %zu: order %lld in round %lld", i, (long long)order,
+                     (long long)rep);
+    }
+    for (int k = 0; k < 6; k++)
+        cr_expect_eq(seen[k], 1, "order %d seen %d times", k, seen[k]);
+    json_t *ctx = json_object_get(root, "context");
+    cr_expect(json_is_true(json_object_get(ctx, "interleaved")));
+    cr_expect_eq(json_integer_value(json_object_get(ctx, "interleave_seed")), 7);
+    json_decref(root);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(cli, the_suite_measures_a_shared_configuration_once, .timeout = 240)
+{
+    char dir[] = "/tmp/pb-cli-suite-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    int rc = run(NULL, (const char *const[]){ "--quick", "--quiet", "--json", path, NULL });
+    cr_assert_eq(rc, 0, "%s", out);
+    json_error_t e;
+    json_t *root = json_load_file(path, 0, &e);
+    cr_assert_not_null(root, "%s", e.text);
+    json_t *runs = json_object_get(root, "runs");
+    unsigned defaults = 0;
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        json_t *r = json_array_get(runs, i), *st = json_object_get(r, "strategies");
+        if (strcmp(json_string_value(json_object_get(r, "scenario")), "steady") == 0 &&
+            strcmp(json_string_value(json_object_get(st, "pool")), "magazine") == 0 &&
+            strcmp(json_string_value(json_object_get(st, "queue")), "percpu-mpsc") == 0 &&
+            strcmp(json_string_value(json_object_get(st, "handoff")), "xchg") == 0)
+            defaults++;
+    }
+    cr_expect_eq(defaults, 1, "steady magazine/percpu-mpsc/xchg measured %u times", defaults);
+    /* ... and shown in both groups of the table. */
+    const char *row = "magazine / percpu-mpsc / xchg";
+    const char *first = strstr(out, row);
+    cr_expect(first && strstr(first + 1, row), "%s", out);
+    json_decref(root);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* compare --baseline last after two recorded runs compares them with each
+ * other, never a run with itself. */
+Test(cli, baseline_last_is_the_run_before, .timeout = 180)
+{
+    char dir[] = "/tmp/pb-cli-base-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char first[PATH_MAX], second[PATH_MAX], db[PATH_MAX];
+    snprintf(first, sizeof first, "%s/first.json", dir);
+    snprintf(second, sizeof second, "%s/second.json", dir);
+    snprintf(db, sizeof db, "%s/h.db", dir);
+    const char *common[] = { "run", "--scenario", "steady", "--ops", "1500", "--warmup", "0",
+                             "--quiet", "--history-db", db, "--json" };
+    const char *a1[16], *a2[16];
+    size_t n = sizeof common / sizeof common[0];
+    memcpy(a1, common, sizeof common);
+    memcpy(a2, common, sizeof common);
+    a1[n] = first;
+    a2[n] = second;
+    a1[n + 1] = a2[n + 1] = NULL;
+    cr_assert_eq(run(dir, a1), 0, "%s", out);
+    /* Against the history with only itself: no baseline, exit 2. */
+    int rc = RUN("compare", "--baseline", "last", "--history-db", db, first);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "no run recorded before") != NULL, "%s", out);
+    cr_assert_eq(run(dir, a2), 0, "%s", out);
+    rc = RUN("compare", "--baseline", "last", "--history-db", db, "--json", second);
+    cr_expect(rc == 0 || rc == 1, "%s", out);
+    json_error_t e;
+    json_t *root = json_loads(strchr(out, '{'), 0, &e);
+    cr_assert_not_null(root, "%s: %s", e.text, out);
+    /* BASE is the first invocation (id 1), NEW the second file. */
+    const char *src = json_string_value(json_object_get(json_object_get(root, "base"), "source"));
+    cr_expect(src && strstr(src, "history:last"), "%s", src ? src : "(none)");
+    json_t *b = json_object_get(root, "base"), *nw = json_object_get(root, "new");
+    cr_expect_str_neq(json_string_value(json_object_get(b, "date")) ?: "", "",
+                      "the baseline has no date");
+    json_t *first_doc = json_load_file(first, 0, &e);
+    cr_assert_not_null(first_doc);
+    const char *run_a = json_string_value(json_object_get(json_object_get(first_doc, "context"),
+                                                          "run_id"));
+    cr_assert_not_null(run_a);
+    /* The baseline is the first run, NEW the second: two run ids. */
+    const char *run_b = json_string_value(json_object_get(b, "run_id"));
+    const char *run_n = json_string_value(json_object_get(nw, "run_id"));
+    cr_assert_not_null(run_b);
+    cr_assert_not_null(run_n);
+    cr_expect_str_eq(run_b, run_a);
+    cr_expect_str_neq(run_n, run_a);
+    json_decref(first_doc);
+    json_decref(root);
+    unlink(first);
+    unlink(second);
+    unlink(db);
+    rmdir(dir);
+}
+
+Test(cli, ab_bad_input_and_an_aa_check, .timeout = 240)
+{
+    expect_usage_error(RUN("ab"), "usage");
+    expect_usage_error(RUN("ab", "/nonexistent/pendbench", prog), "not an executable");
+    expect_usage_error(RUN("ab", prog), "two pendbench executables");
+    expect_usage_error(RUN("ab", prog, prog, "--repeat", "0"), "repeat");
+    expect_usage_error(RUN("ab", prog, prog, "--threshold", "-4"), "threshold");
+    char dir[] = "/tmp/pb-cli-ab-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char o[PATH_MAX];
+    snprintf(o, sizeof o, "%s/out", dir);
+    /* A run option that run refuses: ab stops with run's message, exit 2. */
+    int rc = RUN("ab", prog, prog, "--queue", "nope", "-o", o);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "nope") != NULL, "%s", out);
+    /* The same build twice, three rounds. */
+    rc = RUN("ab", prog, prog, "--scenario", "steady", "--ops", "1500", "--warmup", "0",
+             "--repeat", "3", "-o", o, "--json");
+    cr_expect(rc == 0 || rc == 1, "%s", out);
+    char path[PATH_MAX + 16];
+    json_error_t e;
+    for (int side = 0; side < 2; side++) {
+        snprintf(path, sizeof path, "%s/%s.json", o, side ? "new" : "base");
+        json_t *doc = json_load_file(path, 0, &e);
+        cr_assert_not_null(doc, "%s: %s", path, e.text);
+        json_t *runs = json_object_get(doc, "runs");
+        cr_expect_eq(json_array_size(runs), 3, "%s", path);
+        for (size_t i = 0; i < json_array_size(runs); i++)
+            cr_expect_eq(json_integer_value(json_object_get(json_array_get(runs, i), "repetition")),
+                         (json_int_t)i);
+        json_decref(doc);
+        unlink(path);
+    }
+    /* ABBA: round 0 OLD first, round 1 NEW first. */
+    snprintf(path, sizeof path, "%s/ab.log", o);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char line[512], seq[16] = "";
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "==== round", 10) == 0 && strlen(seq) < sizeof seq - 1)
+            strcat(seq, strstr(line, "NEW") ? "B" : "A");
+    fclose(f);
+    cr_expect_str_eq(seq, "ABBAAB");
+    unlink(path);
+    rmdir(o);
+    rmdir(dir);
 }

@@ -1,0 +1,594 @@
+/* A session: the configurations a verb (the suite, run, sweep) measures,
+ * their repetitions, the table, the result file and the history record.
+ *
+ * The measurement design (DESIGN.md, "Measurement"):
+ * - A configuration asked for twice (the suite's default strategies stand
+ *   in two groups) is measured once and shown in both places.
+ * - Repetitions are interleaved: round after round, every configuration
+ *   once per round in a seeded random order (Google Benchmark's
+ *   --benchmark_enable_random_interleaving), so a load spike, frequency
+ *   drift or the process warming up hits every configuration alike
+ *   instead of biasing whichever ran first. --no-interleave keeps the old
+ *   order (a configuration's repetitions back to back). The seed and each
+ *   run's place in the order are in the result file.
+ * - After a configuration's last repetition one aggregate line says how
+ *   much its repetitions agree (median, min-max, CV); one whose CV exceeds
+ *   --max-cv is marked unstable.
+ * - The environment is sampled at the start and the end; what threatens
+ *   the figures is printed as warnings and recorded in the context. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "pb_env.h"
+#include "pb_history.h"
+#include "pb_html.h"
+#include "pb_result.h"
+#include "pb_rng.h"
+#include "pb_tsc.h"
+
+void pb_session_init(struct pb_session *s, const char *verb)
+{
+    memset(s, 0, sizeof *s);
+    s->verb = verb;
+    s->repeat = 1;
+    s->interleave = true;
+    s->max_cv_pct = PB_SESSION_MAX_CV_DEFAULT;
+}
+
+/* The command line, for the record. */
+void pb_session_note_command(struct pb_session *s, int argc, char **argv)
+{
+    size_t used = (size_t)snprintf(s->command, sizeof s->command, "pendbench");
+    for (int k = 0; k < argc && used < sizeof s->command; k++) {
+        bool quote = strpbrk(argv[k], " \t\"'$\\") != NULL || !argv[k][0];
+        used += (size_t)snprintf(s->command + used, sizeof s->command - used,
+                                 quote ? " '%s'" : " %s", argv[k]);
+    }
+}
+
+static int bad_count(const char *verb, const char *key, const char *what)
+{
+    fprintf(stderr, "pendbench %s: --%s wants %s\n", verb, key, what);
+    return -1;
+}
+
+int pb_session_option(struct pb_session *s, const char *key, const char *value)
+{
+    const char *verb = s->verb;
+    if (strcmp(key, "no-history") == 0) {
+        s->no_history = true;
+        return 2;                        /* a flag: the caller gives the value back */
+    }
+    if (strcmp(key, "no-interleave") == 0) {
+        s->interleave = false;
+        return 2;
+    }
+    if (strcmp(key, "history-db") != 0 && strcmp(key, "repeat") != 0 &&
+        strcmp(key, "interleave-seed") != 0 && strcmp(key, "max-cv") != 0 &&
+        strcmp(key, "json") != 0)
+        return 0;
+    if (!value || !*value) {
+        fprintf(stderr, "pendbench %s: --%s needs a value\n", verb, key);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    if (strcmp(key, "history-db") == 0) {
+        s->history_db = value;
+    } else if (strcmp(key, "json") == 0) {
+        s->json_path = value;
+    } else if (strcmp(key, "repeat") == 0) {
+        unsigned long v = strtoul(value, &end, 10);
+        if (*end || errno || v < 1 || v > 1000 || value[0] == '-')
+            return bad_count(verb, key, "a count from 1 to 1000");
+        s->repeat = (unsigned)v;
+    } else if (strcmp(key, "interleave-seed") == 0) {
+        unsigned long long v = strtoull(value, &end, 0);
+        if (*end || errno || value[0] == '-')
+            return bad_count(verb, key, "a non-negative integer");
+        s->seed = v;
+        s->seed_given = true;
+    } else {
+        double v = strtod(value, &end);
+        if (*end == '%')
+            end++;
+        if (*end || errno || !(v > 0) || !isfinite(v))
+            return bad_count(verb, key, "a percentage > 0");
+        s->max_cv_pct = v;
+    }
+    return 1;
+}
+
+const char *pb_session_options_help =
+    "  --repeat N           measure each configuration N times (compare needs 3+, 5 advised)\n"
+    "  --no-interleave      repetitions back to back instead of in seeded random rounds\n"
+    "  --interleave-seed N  the seed of the interleaved order (default: random, recorded)\n"
+    "  --max-cv PCT         mark a configuration unstable above this CV of its\n"
+    "                       repetitions' throughput or p50 (default 10)\n"
+    "  --json FILE          the result file ('-': stdout, and the table goes to stderr)\n"
+    "  --no-history         do not record the invocation in the history database\n"
+    "  --history-db PATH    record it there (default " PB_HISTORY_DEFAULT ")\n";
+
+/* ---- per-configuration aggregates ------------------------------------------------- */
+
+struct figure {
+    double median, min, max, cv_pct;    /* cv: stddev / mean over the repetitions; NAN < 2 */
+};
+
+struct config {
+    unsigned display;                   /* first display index asking for it */
+    const struct pb_topo *topo;
+    unsigned nreps;                     /* measured */
+    bool failed;                        /* could not run: no further repetitions */
+    struct pb_run_result *reps;         /* [repeat] */
+    bool *have;                         /* [repeat] */
+    /* the summary, once measured */
+    struct figure tput, p50, p99;
+    struct pb_hist *merged;
+    double c2c_ns;                      /* median over runs with a stable floor; 0 none */
+    unsigned floors_unstable;
+    bool ok, partial, stalled, unstable;
+    double cancel_rate;
+    uint64_t cancel_attempted;
+};
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static struct figure figure_of(double *v, unsigned n)
+{
+    struct figure f = { NAN, NAN, NAN, NAN };
+    if (!n)
+        return f;
+    qsort(v, n, sizeof *v, cmp_double);
+    f.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    f.min = v[0];
+    f.max = v[n - 1];
+    if (n >= 2) {
+        double mean = 0, ss = 0;
+        for (unsigned i = 0; i < n; i++)
+            mean += v[i];
+        mean /= n;
+        for (unsigned i = 0; i < n; i++)
+            ss += (v[i] - mean) * (v[i] - mean);
+        f.cv_pct = mean > 0 ? 100 * sqrt(ss / (n - 1)) / mean : NAN;
+    }
+    return f;
+}
+
+static void summarise(struct config *c, unsigned repeat, double max_cv)
+{
+    double tp[1000], a[1000], b[1000], c2c[1000];
+    unsigned n = 0, nc = 0;
+    c->ok = true;
+    pb_hist_init(c->merged);
+    uint64_t won = 0;
+    for (unsigned r = 0; r < repeat; r++) {
+        if (!c->have[r])
+            continue;
+        const struct pb_run_result *x = &c->reps[r];
+        tp[n] = x->throughput_ops_s;
+        a[n] = (double)pb_hist_percentile(&x->total, 50);
+        b[n] = (double)pb_hist_percentile(&x->total, 99);
+        n++;
+        pb_hist_merge(c->merged, &x->total);
+        c->ok &= x->invariants.ok;
+        c->partial |= x->partial;
+        c->stalled |= x->stalled;
+        if (x->c2c_round_trip_ns > 0 && !x->floor_unstable)
+            c2c[nc++] = x->c2c_round_trip_ns;
+        c->floors_unstable += x->c2c_round_trip_ns > 0 && x->floor_unstable;
+        won += x->cancel.won;
+        c->cancel_attempted += x->cancel.attempted;
+    }
+    c->nreps = n;
+    c->tput = figure_of(tp, n);
+    c->p50 = figure_of(a, n);
+    c->p99 = figure_of(b, n);
+    c->c2c_ns = nc ? figure_of(c2c, nc).median : 0;
+    c->cancel_rate = c->cancel_attempted ? (double)won / (double)c->cancel_attempted : 0;
+    c->unstable = (isfinite(c->tput.cv_pct) && c->tput.cv_pct > max_cv) ||
+                  (isfinite(c->p50.cv_pct) && c->p50.cv_pct > max_cv);
+}
+
+static const char *fmt_rate(double v, char *buf, size_t size)
+{
+    if (!isfinite(v))
+        snprintf(buf, size, "-");
+    else if (v >= 1e6)
+        snprintf(buf, size, "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, size, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, size, "%.0f", v);
+    return buf;
+}
+
+static const char *fmt_cv(double cv, char *buf, size_t size)
+{
+    if (isfinite(cv))
+        snprintf(buf, size, "%.1f%%", cv);
+    else
+        snprintf(buf, size, "-");
+    return buf;
+}
+
+static void config_label(const struct pb_scenario *s, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s %s/%s/%s", s->name, s->pool, s->queue, s->handoff);
+}
+
+/* The line after a configuration's last repetition. */
+static void aggregate_line(FILE *out, const struct config *c, const struct pb_scenario *s)
+{
+    char label[200], m[16], lo[16], hi[16], cv[16], a[16], b[16], d[16], e[16], f[16], g[16];
+    config_label(s, label, sizeof label);
+    fprintf(out, "  %-46.46s %2u reps  ops/s %s [%s-%s] cv %s", label, c->nreps,
+            fmt_rate(c->tput.median, m, sizeof m), fmt_rate(c->tput.min, lo, sizeof lo),
+            fmt_rate(c->tput.max, hi, sizeof hi), fmt_cv(c->tput.cv_pct, cv, sizeof cv));
+    fprintf(out, "  p50 %s [%s-%s] cv %s", pb_fmt_ns(c->p50.median, a, sizeof a),
+            pb_fmt_ns(c->p50.min, b, sizeof b), pb_fmt_ns(c->p50.max, d, sizeof d),
+            fmt_cv(c->p50.cv_pct, cv, sizeof cv));
+    fprintf(out, "  p99 %s [%s-%s] cv %s", pb_fmt_ns(c->p99.median, e, sizeof e),
+            pb_fmt_ns(c->p99.min, f, sizeof f), pb_fmt_ns(c->p99.max, g, sizeof g),
+            fmt_cv(c->p99.cv_pct, cv, sizeof cv));
+    fprintf(out, "%s\n", !c->ok ? "  FAILED" : c->unstable ? "  UNSTABLE" : "");
+}
+
+static void print_table(FILE *out, const struct pb_session *s, struct config *cfg,
+                        const unsigned *cfg_of, unsigned repeat)
+{
+    bool reps = repeat > 1;
+    fprintf(out, "%-13s %-38s %11s %9s %9s %9s %7s %8s %8s %s%s\n", "scenario",
+            "pool / queue / handoff", reps ? "ops/s(med)" : "ops/s", "p50", "p99", "p99.9",
+            "cancel", "vs base", "p50/c2c", reps ? "cv      " : "", "ok");
+    unsigned withheld = 0;
+    for (unsigned i = 0; i < s->n; i++) {
+        const struct config *c = &cfg[cfg_of[i]];
+        if (!c->nreps)
+            continue;
+        const struct pb_scenario *sc = &s->sc[i];
+        char strat[160], a[16], b[16], d[16], cancel[16], base[16], c2c[16], cv[16];
+        snprintf(strat, sizeof strat, "%s / %s / %s", sc->pool, sc->queue, sc->handoff);
+        double p50 = (double)pb_hist_percentile(c->merged, 50);
+        pb_fmt_ns(p50, a, sizeof a);
+        pb_fmt_ns((double)pb_hist_percentile(c->merged, 99), b, sizeof b);
+        pb_fmt_ns((double)pb_hist_percentile(c->merged, 99.9), d, sizeof d);
+        if (c->cancel_attempted)
+            snprintf(cancel, sizeof cancel, "%.1f%%", 100 * c->cancel_rate);
+        else
+            snprintf(cancel, sizeof cancel, "-");
+        int bi = s->baseline_of ? s->baseline_of[i] : -1;
+        const struct config *bc = bi >= 0 ? &cfg[cfg_of[bi]] : NULL;
+        if (bi == (int)i)
+            snprintf(base, sizeof base, "base");
+        else if (bc && bc->nreps && bc->tput.median > 0)
+            snprintf(base, sizeof base, "%.2fx", c->tput.median / bc->tput.median);
+        else
+            snprintf(base, sizeof base, "-");
+        if (c->c2c_ns > 0) {
+            snprintf(c2c, sizeof c2c, "%.1fx", p50 / c->c2c_ns);
+        } else if (c->floors_unstable) {
+            snprintf(c2c, sizeof c2c, "?");
+            withheld++;
+        } else {
+            snprintf(c2c, sizeof c2c, "-");
+        }
+        char status[48];
+        snprintf(status, sizeof status, "%s%s%s", !c->ok ? (c->stalled ? "STALLED" : "FAILED") : "ok",
+                 c->unstable ? " unstable" : "", c->partial ? " (partial)" : "");
+        if (reps)
+            fprintf(out, "%-13.13s %-38.38s %11.0f %9s %9s %9s %7s %8s %8s %-8s %s\n", sc->name,
+                    strat, c->tput.median, a, b, d, cancel, base, c2c,
+                    fmt_cv(c->tput.cv_pct, cv, sizeof cv), status);
+        else
+            fprintf(out, "%-13.13s %-38.38s %11.0f %9s %9s %9s %7s %8s %8s %s\n", sc->name, strat,
+                    c->tput.median, a, b, d, cancel, base, c2c, status);
+    }
+    if (withheld)
+        fprintf(out, "p50/c2c '?': the c2c floor was unstable around every repetition of %u "
+                     "configuration%s (moved or spread wide; see floor_note in the result)\n",
+                withheld, withheld == 1 ? "" : "s");
+}
+
+/* The floors line: the first measured floor, and how it held across the session. */
+static void print_floors(FILE *out, const struct config *cfg, unsigned ncfg, unsigned repeat)
+{
+    const struct pb_run_result *f = NULL;
+    double med[2000];
+    unsigned n = 0, unstable = 0, total = 0;
+    for (unsigned u = 0; u < ncfg; u++)
+        for (unsigned r = 0; r < repeat; r++) {
+            if (!cfg[u].have[r])
+                continue;
+            const struct pb_run_result *x = &cfg[u].reps[r];
+            if (!f)
+                f = x;
+            if (x->c2c_round_trip_ns > 0 && n < 2000) {
+                med[n++] = x->c2c_round_trip_ns;
+                total++;
+                unstable += x->floor_unstable;
+            }
+        }
+    if (!f)
+        return;
+    char a[16], b[16], c[16], lo[16], hi[16];
+    struct figure fl = figure_of(med, n);
+    if (n)
+        fprintf(out, "\nfloors: c2c round trip %s (median of %u runs; range %s-%s; CPUs %d,%d), ",
+                pb_fmt_ns(fl.median, a, sizeof a), n, pb_fmt_ns(fl.min, lo, sizeof lo),
+                pb_fmt_ns(fl.max, hi, sizeof hi), f->c2c_os_cpu_a, f->c2c_os_cpu_b);
+    else
+        fprintf(out, "\nfloors: c2c round trip n/a, ");
+    fprintf(out, "timestamp %s, futex wake-to-run %s; instrumentation %.1f ns/op\n",
+            pb_fmt_ns(f->timestamp_overhead_ns, b, sizeof b),
+            f->futex_wake_ns > 0 ? pb_fmt_ns(f->futex_wake_ns, c, sizeof c) : "n/a",
+            f->instrumentation_ns_per_op);
+    if (unstable)
+        fprintf(out, "floors: the c2c floor was unstable in %u of %u runs (moved between before "
+                     "and after the window, or spread wide): their ratios are withheld\n",
+                unstable, total);
+}
+
+/* ---- saving and recording ------------------------------------------------------------ */
+
+static void write_suite_report(FILE *out, const char *verb, const char *result_path)
+{
+    char html[600], err[512];
+    const char *slash = strrchr(result_path, '/');
+    int dirlen = slash ? (int)(slash - result_path) + 1 : 0;
+    snprintf(html, sizeof html, "%.*sreport.html", dirlen, result_path);
+    struct pb_html_stats st;
+    if (pb_html_report_file(result_path, html, NULL, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "pendbench %s: warning: no report.html: %s\n", verb, err);
+        return;
+    }
+    fprintf(out, "report: %s\n", html);
+    if (st.gnuplot_missing)
+        fprintf(stderr, "pendbench %s: warning: the report has no charts: charts need gnuplot "
+                        "(gnuplot-nox): %s\n", verb, st.note);
+    else if (st.charts_failed)
+        fprintf(stderr, "pendbench %s: warning: %u chart%s of the report could not be drawn: %s\n",
+                verb, st.charts_failed, st.charts_failed == 1 ? "" : "s", st.note);
+}
+
+/* A history that cannot be written costs a warning, never the results or
+ * the exit status. */
+static void record_history(const struct pb_session *s, const struct pb_context *ctx,
+                           const struct pb_run_result *runs, unsigned n, const char *result_path)
+{
+    if (s->no_history || n == 0)
+        return;
+    const char *db = s->history_db ? s->history_db : getenv("PENDBENCH_HISTORY_DB");
+    if (!db || !*db)
+        db = PB_HISTORY_DEFAULT;
+    if (strcmp(db, PB_HISTORY_DEFAULT) == 0 && mkdir("results", 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "pendbench %s: history not recorded: cannot create results/: %s\n",
+                s->verb, strerror(errno));
+        return;
+    }
+    char err[512];
+    /* Absolute, so the record still finds the file from another directory. */
+    char *abs = result_path ? realpath(result_path, NULL) : NULL;
+    if (pb_history_record(db, ctx, runs, n, abs ? abs : result_path, err, sizeof err) != 0)
+        fprintf(stderr, "pendbench %s: history not recorded: %s\n", s->verb, err);
+    free(abs);
+}
+
+static void fill_context(struct pb_context *ctx, const struct pb_session *s,
+                         const struct pb_run_result *runs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (runs[i].c2c_round_trip_ns > 0 && ctx->c2c_round_trip_ns == 0)
+            ctx->c2c_round_trip_ns = runs[i].c2c_round_trip_ns;
+        if (runs[i].timestamp_overhead_ns > 0 && ctx->timestamp_overhead_ns == 0)
+            ctx->timestamp_overhead_ns = runs[i].timestamp_overhead_ns;
+        if (runs[i].futex_wake_ns > 0 && ctx->futex_wake_ns == 0)
+            ctx->futex_wake_ns = runs[i].futex_wake_ns;
+        if (runs[i].partial)
+            ctx->partial = true;
+        if (runs[i].nthreads > ctx->env.max_threads)
+            ctx->env.max_threads = runs[i].nthreads;
+        ctx->env.migrations += runs[i].migrations;
+    }
+    ctx->tsc_ticks_per_ns = pb_tsc_ticks_per_ns();
+    snprintf(ctx->command, sizeof ctx->command, "%s", s->command);
+    ctx->interleaved = s->interleave;
+    ctx->interleave_seed = s->seed;
+    ctx->repetitions = s->repeat;
+}
+
+/* ---- the session ------------------------------------------------------------------------ */
+
+int pb_session_run(struct pb_session *s)
+{
+    const char *verb = s->verb;
+    bool json_stdout = s->json_path && strcmp(s->json_path, "-") == 0;
+    /* With the document on stdout, everything for a person goes to stderr. */
+    FILE *out = json_stdout ? stderr : stdout;
+    unsigned repeat = s->repeat ? s->repeat : 1;
+
+    /* One configuration per distinct scenario (and topology). */
+    unsigned *cfg_of = calloc(s->n ? s->n : 1, sizeof *cfg_of);
+    struct config *cfg = calloc(s->n ? s->n : 1, sizeof *cfg);
+    unsigned ncfg = 0;
+    int status = PB_EXIT_OK;
+    if (!cfg_of || !cfg)
+        goto oom;
+    for (unsigned i = 0; i < s->n; i++) {
+        const struct pb_topo *t = s->topo_of && s->topo_of[i] ? s->topo_of[i] : s->topo;
+        unsigned u;
+        for (u = 0; u < ncfg; u++)
+            if (cfg[u].topo == t && pb_scenario_equal(&s->sc[cfg[u].display], &s->sc[i]))
+                break;
+        if (u == ncfg) {
+            cfg[u].display = i;
+            cfg[u].topo = t;
+            cfg[u].reps = calloc(repeat, sizeof *cfg[u].reps);
+            cfg[u].have = calloc(repeat, sizeof *cfg[u].have);
+            cfg[u].merged = malloc(sizeof *cfg[u].merged);
+            ncfg++;
+            if (!cfg[u].reps || !cfg[u].have || !cfg[u].merged)
+                goto oom;
+        }
+        cfg_of[i] = u;
+    }
+
+    /* The order: round r measures every configuration once. */
+    if (!s->seed_given) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        s->seed = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+    }
+    unsigned total = ncfg * repeat;
+    unsigned *order = calloc(total ? total : 1, sizeof *order);     /* u * repeat + r */
+    if (!order)
+        goto oom;
+    struct pb_rng rng;
+    pb_rng_seed(&rng, s->seed, 0);
+    for (unsigned r = 0, k = 0; r < repeat; r++) {
+        unsigned *round = order + r * ncfg;
+        for (unsigned u = 0; u < ncfg; u++)
+            round[u] = u;
+        for (unsigned u = ncfg; s->interleave && u > 1; u--) {   /* Fisher-Yates */
+            unsigned j = (unsigned)pb_rng_below(&rng, u);
+            unsigned t = round[u - 1];
+            round[u - 1] = round[j];
+            round[j] = t;
+        }
+        for (unsigned u = 0; u < ncfg; u++, k++)
+            order[k] = round[u] * repeat + r;
+    }
+    if (!s->interleave)        /* back to back: configuration-major */
+        for (unsigned k = 0; k < total; k++)
+            order[k] = k;
+
+    struct pb_context ctx;
+    pb_context_collect(&ctx, s->topo ? pb_topo_description(s->topo) : "machine");
+    pb_env_begin(&ctx.env);
+
+    pb_install_sigint();
+    struct pb_progress prog = { .enabled = !s->quiet && isatty(2), .total = total };
+    struct pb_run_env env = { .stop = &pb_interrupted, .progress = pb_progress_cb,
+                              .progress_arg = &prog };
+    unsigned done = 0;
+    if (repeat > 1 && !s->quiet)
+        fprintf(out, "%u configuration%s x %u repetitions, %s (seed %llu)\n", ncfg,
+                ncfg == 1 ? "" : "s", repeat,
+                s->interleave ? "interleaved in random rounds" : "back to back",
+                (unsigned long long)s->seed);
+    for (unsigned k = 0; k < total && !pb_interrupted; k++) {
+        unsigned u = order[k] / repeat, r = order[k] % repeat;
+        struct config *c = &cfg[u];
+        if (c->failed)
+            continue;
+        const struct pb_scenario *sc = &s->sc[c->display];
+        char label[200];
+        config_label(sc, label, sizeof label);
+        prog.label = label;
+        prog.index = k + 1;
+        env.topo = c->topo;
+        struct pb_run_result *res = &c->reps[r];
+        int rc = pb_run(sc, &env, res);
+        pb_progress_clear(&prog);
+        if (rc != 0) {
+            fprintf(stderr, "pendbench %s: %s: %s\n", verb, sc->name, res->error);
+            pb_run_result_free(res);
+            c->failed = true;
+            status = PB_EXIT_USAGE;
+            continue;
+        }
+        res->repetition = r;
+        res->order = done++;
+        c->have[r] = true;
+        if (!res->invariants.ok) {
+            fprintf(stderr, "pendbench %s: %s: invariants FAILED: %s\n", verb, label,
+                    res->invariants.why);
+            status = PB_EXIT_FAILED;
+        }
+        /* The configuration's last repetition: its aggregate line. */
+        bool last = true;
+        for (unsigned j = k + 1; j < total && last; j++)
+            last = order[j] / repeat != u;
+        if (last && repeat > 1 && !s->quiet) {
+            summarise(c, repeat, s->max_cv_pct);
+            aggregate_line(out, c, sc);
+        }
+    }
+
+    /* The runs in configuration order, for the file and the history. */
+    struct pb_run_result *runs = calloc(done ? done : 1, sizeof *runs);
+    if (!runs)
+        goto oom_order;
+    unsigned nruns = 0;
+    for (unsigned u = 0; u < ncfg; u++) {
+        summarise(&cfg[u], repeat, s->max_cv_pct);
+        for (unsigned r = 0; r < repeat; r++)
+            if (cfg[u].have[r])
+                runs[nruns++] = cfg[u].reps[r];     /* shallow: pairs stay owned by cfg */
+    }
+    fill_context(&ctx, s, runs, nruns);
+    pb_env_end(&ctx.env);
+
+    if (nruns) {
+        fprintf(out, "\n");
+        print_table(out, s, cfg, cfg_of, repeat);
+        print_floors(out, cfg, ncfg, repeat);
+        fprintf(out, "latency is pend-to-completion; 'vs base' is throughput against the group's "
+                     "baseline; p50/c2c is p50 over the measured round trip%s\n",
+                repeat > 1 ? "; with repetitions: ops/s is their median, percentiles come from "
+                             "their merged histograms, cv is throughput's" : "");
+        for (unsigned w = 0; w < ctx.env.nwarnings; w++)
+            fprintf(out, "warning: %s\n", ctx.env.warnings[w]);
+    }
+    if (pb_interrupted)
+        fprintf(stderr, "pendbench %s: interrupted: %u of %u runs measured, saved as partial\n",
+                verb, done, total);
+    char written[512] = "";
+    if ((s->json_path || s->suite_dir) && nruns) {
+        if (pb_save_results(s->json_path, s->suite_dir, &ctx, runs, nruns, written,
+                            sizeof written) != 0 && status == PB_EXIT_OK)
+            status = PB_EXIT_FAILED;
+        else if (written[0])
+            fprintf(out, "results: %s\n", written);
+        if (s->suite_dir && written[0])
+            write_suite_report(out, verb, written);
+    }
+    record_history(s, &ctx, runs, nruns, written[0] ? written : NULL);
+    free(runs);
+    if (pb_interrupted && status == PB_EXIT_OK)
+        status = 130;
+    goto out_order;
+
+oom_order:
+    fprintf(stderr, "pendbench %s: out of memory\n", verb);
+    status = PB_EXIT_USAGE;
+out_order:
+    free(order);
+    goto out;
+oom:
+    fprintf(stderr, "pendbench %s: out of memory\n", verb);
+    status = PB_EXIT_USAGE;
+out:
+    for (unsigned u = 0; cfg && u < ncfg; u++) {
+        for (unsigned r = 0; cfg[u].reps && r < repeat; r++)
+            if (cfg[u].have && cfg[u].have[r])
+                pb_run_result_free(&cfg[u].reps[r]);
+        free(cfg[u].reps);
+        free(cfg[u].have);
+        free(cfg[u].merged);
+    }
+    free(cfg);
+    free(cfg_of);
+    return status;
+}
