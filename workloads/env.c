@@ -203,12 +203,10 @@ static void read_cpufreq(struct pb_environment *e)
     }
     if (mixed)
         snprintf(e->governor, sizeof e->governor, "mixed");
-    /* pb_env.h's rule: a governor other than performance, or a hardware
-     * range (min < max). The range alone also holds under the performance
-     * governor on most machines; the warning names the governor, so a
-     * reader can tell which it was. */
-    e->cpu_scaling_enabled = (e->governor[0] && strcmp(e->governor, "performance") != 0) ||
-                             (e->freq_min_mhz > 0 && e->freq_min_mhz < e->freq_max_mhz);
+    /* Google Benchmark's rule: a governor other than performance (mixed
+     * included). The hardware range (min < max) holds on nearly every
+     * machine, also under the performance governor, so it says nothing. */
+    e->cpu_scaling_enabled = e->governor[0] && strcmp(e->governor, "performance") != 0;
 
     long khz;
     if (read_long("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", &khz) && khz > 0)

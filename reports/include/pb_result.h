@@ -54,8 +54,9 @@ struct pb_context {
 /* Fills date, host, cpu_model, kernel, compiler, cflags, build_variant,
  * git_commit (+ dirty, diff hash), run_id, ncpus_online and topology
  * (NULL: "machine"); zeroes the rest (calibration, placement, partial,
- * command, the interleaving and env are the caller's). Never fails: what
- * cannot be found reads "unknown". */
+ * command, the interleaving are the caller's) and marks env unknown
+ * (pb_env_init; pb_env_begin/end fill it). Never fails: what cannot be
+ * found reads "unknown". */
 void pb_context_collect(struct pb_context *c, const char *topology_description);
 
 /* Writes the document to `path` atomically: into path.tmp.<pid> (same

@@ -50,7 +50,7 @@ struct pb_environment {
     char governor[32];         /* "performance", "powersave", "mixed", "" unknown */
     double freq_min_mhz, freq_max_mhz;           /* cpuinfo_min/max_freq; 0 unknown */
     double mhz_per_cpu;        /* the current (or nominal) MHz of CPU 0; 0 unknown */
-    bool cpu_scaling_enabled;  /* a governor other than performance, or min < max */
+    bool cpu_scaling_enabled;  /* a governor other than performance (as Google Benchmark) */
     int turbo;                 /* 1 on, 0 off, -1 unknown (intel_pstate/no_turbo, cpufreq/boost) */
     int smt_active;            /* /sys/devices/system/cpu/smt/active: 1, 0, -1 unknown */
     bool smt_siblings_used;    /* a run had two of its threads on sibling hardware threads */
