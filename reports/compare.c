@@ -132,6 +132,7 @@ void pb_compare_opts_default(struct pb_compare_opts *o)
     o->correction = PB_CORRECT_HOLM;
     o->noise_k = 3;
     o->max_cv_pct = 15;
+    o->floor_factor = 1.5;
     o->paired = false;
     o->metrics_chosen = false;
 }
@@ -186,7 +187,7 @@ int pb_compare_option(const char *key, const char *value, struct pb_compare_opts
                       char *err, size_t errlen)
 {
     static const char *const keys[] = { "threshold", "alpha", "metric", "correction",
-                                        "noise-k", "max-cv" };
+                                        "noise-k", "max-cv", "floor-factor" };
     bool mine = false;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         mine |= key && strcmp(key, keys[i]) == 0;
@@ -230,6 +231,12 @@ int pb_compare_option(const char *key, const char *value, struct pb_compare_opts
             return -1;
         }
         o->noise_k = v;
+    } else if (strcmp(key, "floor-factor") == 0) {
+        if (!parse_double(value, &v) || (v != 0 && v < 1) || strchr(value, '%')) {
+            snprintf(err, errlen, "--floor-factor: '%s' is not 0 (off) or a factor >= 1", value);
+            return -1;
+        }
+        o->floor_factor = v;
     } else {
         if (!parse_double(value, &v) || !(v > 0)) {
             snprintf(err, errlen, "--max-cv: '%s' is not a percentage > 0", value);
@@ -649,7 +656,13 @@ static void decide(struct pb_compare_metric *m, const struct pb_compare_opts *o)
     }
     bool veto = m->pooled && (m->metric == PB_METRIC_CANCEL ? !(m->proportion_p <= o->alpha)
                                                             : !m->ci_disjoint);
-    if (!(mag > o->threshold_pct))
+    /* The threshold alone is for runs made once on purpose; repetitions
+     * the screen left out say the machine changed under them, and what is
+     * left cannot carry a verdict. */
+    if (m->screened && mag > o->threshold_pct) {
+        m->reason = PB_REASON_SCREENED;
+        m->verdict = PB_VERDICT_INCONCLUSIVE;
+    } else if (!(mag > o->threshold_pct))
         m->reason = PB_REASON_BELOW_THRESHOLD;
     else if (veto)
         m->reason = PB_REASON_NOT_SIGNIFICANT;
@@ -667,10 +680,11 @@ const char *pb_compare_verdict_words(const struct pb_compare_metric *m, char *bu
     case PB_REASON_BELOW_THRESHOLD: w = "below threshold"; break;
     case PB_REASON_TOO_NOISY: w = "inconclusive (too noisy)"; break;
     case PB_REASON_WITHIN_NOISE: w = "within noise"; break;
+    case PB_REASON_SCREENED: w = "inconclusive (machine state changed)"; break;
     case PB_REASON_CHANGED: w = pb_verdict_name(m->verdict); break;
     default: w = "n/a"; break;
     }
-    snprintf(buf, size, "%s%s", w, m->available && !m->tested ? " (untested)" : "");
+    snprintf(buf, size, "%s%s", w, m->available && !m->tested && !m->screened ? " (untested)" : "");
     return buf;
 }
 
@@ -790,7 +804,7 @@ static int adjust_and_decide(struct pb_comparison *c)
             case PB_VERDICT_INCONCLUSIVE: c->inconclusive++; break;
             default: c->not_available++; break;
             }
-            c->untested += m->available && !m->tested;
+            c->untested += m->available && !m->tested && !m->screened;
             /* n/a < unchanged < inconclusive < improved < regressed */
             if (m->verdict > row->verdict)
                 row->verdict = m->verdict;
@@ -798,6 +812,134 @@ static int adjust_and_decide(struct pb_comparison *c)
     }
     free(p);
     return 0;
+}
+
+/* ---- the floor screen ------------------------------------------------------------- */
+
+/* The c2c floor is the machine's state as each run saw it (measured before
+ * and after its window). On this project's VM the same two vCPUs bounce a
+ * line in 70 ns most of the time, in 400 ns for seconds at a time (the
+ * host put them on different sockets) and now and then in 30 ns (SMT
+ * siblings): about a quarter of the runs of a gate check were in another
+ * state than the majority, and their figures moved 2-3x with it. A run
+ * measured in another state is another experiment, and no test on its
+ * figures can tell that from a code change. So a repetition off the floor
+ * (pb_floor_off, against the median floor of every matched repetition of
+ * both sides) is left out; paired, its partner goes with it. Symmetric for
+ * both sides, so it cannot manufacture a difference; the row and the
+ * summary say what was left out. */
+
+static bool floor_measured(const struct pb_run_result *r)
+{
+    return r->c2c_round_trip_ns > 0;
+}
+
+double pb_floor_reference(const struct pb_run_result *const *runs, unsigned n)
+{
+    double *v = malloc((n ? 2 * (size_t)n : 1) * sizeof *v);
+    if (!v)
+        return 0;
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const struct pb_run_result *r = runs[i];
+        if (!floor_measured(r))
+            continue;
+        v[k++] = r->c2c_start.median_ns > 0 ? r->c2c_start.median_ns : r->c2c_round_trip_ns;
+        if (r->c2c_end.median_ns > 0)
+            v[k++] = r->c2c_end.median_ns;
+    }
+    qsort(v, k, sizeof *v, cmp_double);
+    double ref = k ? (k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2])) : 0;
+    free(v);
+    return ref;
+}
+
+bool pb_floor_off(const struct pb_run_result *r, double ref, double factor)
+{
+    if (!floor_measured(r) || !(ref > 0) || !(factor >= 1))
+        return false;
+    if (r->floor_unstable)
+        return true;
+    double a = r->c2c_start.median_ns > 0 ? r->c2c_start.median_ns : r->c2c_round_trip_ns;
+    double b = r->c2c_end.median_ns > 0 ? r->c2c_end.median_ns : a;
+    double hi = a > b ? a : b, lo = a < b ? a : b;
+    return hi > factor * ref || lo * factor < ref;
+}
+
+static double run_floor_worst(const struct pb_run_result *r, double ref)
+{
+    double a = r->c2c_start.median_ns > 0 ? r->c2c_start.median_ns : r->c2c_round_trip_ns;
+    double b = r->c2c_end.median_ns > 0 ? r->c2c_end.median_ns : a;
+    /* The one farther from the reference, on a log scale. */
+    return fabs(log(a / ref)) >= fabs(log(b / ref)) ? a : b;
+}
+
+static double floor_reference(const struct side *sb, const struct side *sn)
+{
+    unsigned cap = 0;
+    for (unsigned i = 0; i < sb->n; i++)
+        if (sb->g[i].partner >= 0)
+            cap += sb->g[i].n + sn->g[sb->g[i].partner].n;
+    const struct pb_run_result **runs = malloc((cap ? cap : 1) * sizeof *runs);
+    if (!runs)
+        return 0;
+    unsigned n = 0;
+    for (unsigned i = 0; i < sb->n; i++) {
+        if (sb->g[i].partner < 0)
+            continue;
+        const struct group *gs[2] = { &sb->g[i], &sn->g[sb->g[i].partner] };
+        for (int s = 0; s < 2; s++)
+            for (unsigned k = 0; k < gs[s]->n; k++)
+                runs[n++] = &gs[s]->runs[k]->r;
+    }
+    double ref = pb_floor_reference(runs, n);
+    free(runs);
+    return ref;
+}
+
+static bool off_floor(const struct pb_result_run *r, double ref, double factor)
+{
+    return pb_floor_off(&r->r, ref, factor);
+}
+
+/* Copies of a matched pair of groups without the off-floor repetitions.
+ * Returns how many were left out of each side; *worst: the highest floor
+ * left out. */
+static void screen_pair(const struct group *gb, const struct group *gn, double ref,
+                        const struct pb_compare_opts *o, struct group *fb, struct group *fn,
+                        unsigned *out_b, unsigned *out_n, double *worst)
+{
+    *fb = *gb;
+    *fn = *gn;
+    *out_b = *out_n = 0;
+    *worst = 0;
+    if (!(o->floor_factor > 0) || !(ref > 0))
+        return;
+    fb->n = fn->n = 0;
+    unsigned np = gb->n < gn->n ? gb->n : gn->n;
+    for (int s = 0; s < 2; s++) {
+        const struct group *g = s ? gn : gb;
+        struct group *f = s ? fn : fb;
+        for (unsigned k = 0; k < g->n; k++) {
+            bool off = off_floor(g->runs[k], ref, o->floor_factor);
+            if (o->paired && k < np) {
+                const struct group *other = s ? gb : gn;
+                off |= off_floor(other->runs[k], ref, o->floor_factor);
+            }
+            if (off) {
+                (*(s ? out_n : out_b))++;
+                if (floor_measured(&g->runs[k]->r)) {
+                    double w = run_floor_worst(&g->runs[k]->r, ref);
+                    if (!*worst || fabs(log(w / ref)) > fabs(log(*worst / ref)))
+                        *worst = w;
+                }
+                continue;
+            }
+            f->runs[f->n] = g->runs[k];
+            f->idx[f->n] = g->idx[k];
+            f->n++;
+        }
+    }
 }
 
 int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc *new_doc,
@@ -808,8 +950,9 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
     out->opts = *opts;
     struct side sb = { 0 }, sn = { 0 };
     struct pb_hist *scratch = malloc(sizeof *scratch);
+    struct group *fb = malloc(sizeof *fb), *fn = malloc(sizeof *fn);
     int rc = -1;
-    if (!scratch || group_side(base, &sb) != 0 || group_side(new_doc, &sn) != 0) {
+    if (!scratch || !fb || !fn || group_side(base, &sb) != 0 || group_side(new_doc, &sn) != 0) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -832,6 +975,7 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
         goto out;
     }
     const struct side *both[2] = { &sb, &sn };
+    out->floor_ref_ns = floor_reference(&sb, &sn);
     for (unsigned i = 0; i < sb.n; i++) {
         const struct group *gb = &sb.g[i];
         char wl[sizeof out->rows[0].workload];
@@ -844,7 +988,14 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
             run_label(gb, wl, out->only_base[out->nonly_base++], sizeof out->only_base[0]);
             continue;
         }
-        const struct group *gn = &sn.g[gb->partner];
+        unsigned ex_b, ex_n;
+        double worst;
+        const struct group *gn0 = &sn.g[gb->partner];
+        bool enough = opts->paired ? (gb->n < gn0->n ? gb->n : gn0->n) >= MIN_REPS
+                                   : gb->n >= MIN_REPS && gn0->n >= MIN_REPS;
+        screen_pair(gb, gn0, out->floor_ref_ns, opts, fb, fn, &ex_b, &ex_n, &worst);
+        const struct group *gn = fn;
+        gb = fb;
         struct pb_compare_row *row = &out->rows[out->nrows++];
         snprintf(row->scenario, sizeof row->scenario, "%s", gb->key.scenario);
         snprintf(row->pool, sizeof row->pool, "%s", gb->key.pool);
@@ -867,6 +1018,15 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
                      "each are paired", gb->n, gn->n, np);
             row_warning(row, "%s: %s", "paired", detail);
         }
+        if (ex_b || ex_n) {
+            char detail[200];
+            snprintf(detail, sizeof detail, "%u of BASE and %u of NEW left out: their c2c floor "
+                     "moved or was %.0f ns, beyond %gx the comparison's %.0f ns either way "
+                     "(another machine state)", ex_b, ex_n, worst, opts->floor_factor,
+                     out->floor_ref_ns);
+            row_warning(row, "%s: %s", "repetitions", detail);
+            out->excluded += ex_b + ex_n;
+        }
         side_warnings(row, gb, "BASE");
         side_warnings(row, gn, "NEW");
         for (unsigned m = 0; m < PB_METRIC_COUNT; m++) {
@@ -874,6 +1034,7 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
                 continue;
             struct pb_compare_metric *cm = &row->metrics[row->nmetrics++];
             compare_metric(gb, gn, (enum pb_metric)m, opts, scratch, cm);
+            cm->screened = cm->available && !cm->tested && enough && (ex_b || ex_n);
         }
     }
     for (unsigned k = 0; k < sn.n; k++)
@@ -893,6 +1054,8 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
     rc = 0;
 out:
     free(scratch);
+    free(fb);
+    free(fn);
     free(sb.g);
     free(sn.g);
     if (rc != 0)
@@ -939,9 +1102,19 @@ void pb_comparison_summary(const struct pb_comparison *c, char *buf, size_t size
     }
     if (c->inconclusive) {
         snprintf(line, sizeof line,
-                 "%u metric%s inconclusive: the machine was too noisy (robust CV over %g%%): "
-                 "rerun on a quiet machine or use `pendbench ab`\n",
+                 "%u metric%s inconclusive: the machine was too noisy (robust CV over %g%%, or "
+                 "too few repetitions left in one machine state): rerun on a quiet machine or "
+                 "use `pendbench ab`\n",
                  c->inconclusive, c->inconclusive == 1 ? "" : "s", c->opts.max_cv_pct);
+        append(buf, size, "", line);
+    }
+    if (c->excluded) {
+        snprintf(line, sizeof line,
+                 "%u repetition%s left out: measured in another machine state (c2c floor moved, "
+                 "or beyond %gx the comparison's median of %.0f ns either way; --floor-factor 0 "
+                 "keeps them)\n",
+                 c->excluded, c->excluded == 1 ? "" : "s", c->opts.floor_factor,
+                 c->floor_ref_ns);
         append(buf, size, "", line);
     }
 }
@@ -1085,6 +1258,7 @@ static const char *reason_name(enum pb_compare_reason r)
     case PB_REASON_TOO_NOISY: return "too_noisy";
     case PB_REASON_WITHIN_NOISE: return "within_noise";
     case PB_REASON_CHANGED: return "changed";
+    case PB_REASON_SCREENED: return "screened";
     default: return "no_data";
     }
 }
@@ -1220,6 +1394,8 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
     json_object_set_new(sum, "inconclusive", json_integer(c->inconclusive));
     json_object_set_new(sum, "not_available", json_integer(c->not_available));
     json_object_set_new(sum, "untested", json_integer(c->untested));
+    json_object_set_new(sum, "excluded_repetitions", json_integer(c->excluded));
+    json_object_set_new(sum, "floor_reference_ns", jnum(c->floor_ref_ns));
     json_object_set_new(root, "summary", sum);
     json_object_set_new(root, "exit_status", json_integer(c->regressed ? 1 : 0));
     int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
@@ -1245,6 +1421,12 @@ static void usage(FILE *f)
             "cancel success rate (won / attempted, in percentage points), with a verdict.\n"
             "\n"
             "How a verdict is reached, for each metric of each run:\n"
+            "  screen     repetitions measured in another machine state are left out: their\n"
+            "             c2c floor moved during the run, or lay beyond --floor-factor times\n"
+            "             the median floor of the comparison, either way (paired: with\n"
+            "             their partner).\n"
+            "             On a VM the same two CPUs can bounce a line 5x slower in one\n"
+            "             process than in the next; no test can tell that from a change.\n"
             "  test       Welch's t test on the logs of the per-repetition figures (each\n"
             "             repetition's ops/s, its own percentile, its own cancel rate with\n"
             "             the test of the summed counts); needs 3+ repetitions a side.\n"
@@ -1286,6 +1468,8 @@ static void usage(FILE *f)
             "                    0: off)\n"
             "  --max-cv PCT      a side spread wider than PCT%% (cancel: points) is too noisy\n"
             "                    to judge: inconclusive (default 15)\n"
+            "  --floor-factor F  leave out repetitions whose c2c floor exceeds F x the\n"
+            "                    comparison's median floor (default 1.5; 0: keep all)\n"
             "  --metric M        throughput, p50, p99, p999, cancel, or the presets gate\n"
             "                    (throughput,p50,p99: stable enough for a CI gate), latency\n"
             "                    (p50,p99,p999), all (default); repeat or comma-separate\n"
@@ -1354,7 +1538,8 @@ int pb_compare_main(int argc, char **argv, FILE *out, FILE *err)
             continue;
         }
         static const char *const valued[] = { "threshold", "alpha", "metric", "correction",
-                                              "noise-k", "max-cv", "baseline", "history-db" };
+                                              "noise-k", "max-cv", "floor-factor", "baseline",
+                                              "history-db" };
         bool known = false;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
             known |= strcmp(key, valued[k]) == 0;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pb_export.h"
+#include "pb_runkey.h"
 #include "result_internal.h"
 
 int pb_export_format_parse(const char *name, enum pb_export_format *out)
@@ -97,21 +98,19 @@ static double figure_value(const struct pb_run_result *r, int fig)
     return r->throughput_ops_s > 0 ? 1e9 / r->throughput_ops_s : 0;
 }
 
-static bool same_identity(const struct pb_run_result *a, const struct pb_run_result *b)
-{
-    return strcmp(a->scenario.name, b->scenario.name) == 0 &&
-           strcmp(a->scenario.pool, b->scenario.pool) == 0 &&
-           strcmp(a->scenario.queue, b->scenario.queue) == 0 &&
-           strcmp(a->scenario.handoff, b->scenario.handoff) == 0 &&
-           a->scenario.requesters == b->scenario.requesters &&
-           a->scenario.workers == b->scenario.workers;
-}
+/* A benchmark's name: the run key's name and strategies, the thread
+ * counts, and, when the document holds siblings with the same name and
+ * strategies but another workload (pb_runkey_distinguishing), what tells
+ * this one apart ("inflight=8,service=fixed:500"), so that no two
+ * configurations share a name and their repetitions never mix. */
+#define LABEL_MAX 160
 
-static void run_name(char *buf, size_t size, const struct pb_run_result *r, int fig)
+static void run_name(char *buf, size_t size, const struct pb_run_result *r, const char *label,
+                     int fig)
 {
-    snprintf(buf, size, "%s/%s/%s/%s/threads:%ux%u/%s", r->scenario.name, r->scenario.pool,
+    snprintf(buf, size, "%s/%s/%s/%s/threads:%ux%u%s%s/%s", r->scenario.name, r->scenario.pool,
              r->scenario.queue, r->scenario.handoff, r->scenario.requesters, r->scenario.workers,
-             figures[fig].name);
+             label[0] ? "/" : "", label, figures[fig].name);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -242,11 +241,12 @@ static void put_times(struct jb *b, json_t *o, uint64_t iterations, double ns)
 
 /* Appends the aggregates of one figure over a group's repetitions. */
 static void add_aggregates(struct jb *b, json_t *list, const struct pb_run_result *const *runs,
-                           const unsigned *members, unsigned nm, int fig, unsigned family)
+                           const unsigned *members, unsigned nm, int fig, unsigned family,
+                           const char *label)
 {
-    char base[PB_NAME_MAX * 4 + 96], name[sizeof base + 16];
+    char base[PB_NAME_MAX * 4 + 96 + LABEL_MAX], name[sizeof base + 16];
     const struct pb_run_result *first = runs[members[0]];
-    run_name(base, sizeof base, first, fig);
+    run_name(base, sizeof base, first, label, fig);
     if (figures[fig].percentile > 0) {
         struct pb_hist *merged = malloc(sizeof *merged);
         if (!merged) {
@@ -301,11 +301,12 @@ static void add_aggregates(struct jb *b, json_t *list, const struct pb_run_resul
  * an "iteration" entry, so compare.py compares it and counts it in its
  * geometric mean (it skips aggregates there); "summary" says what it is. */
 static void add_summary(struct jb *b, json_t *list, const struct pb_run_result *const *runs,
-                        const unsigned *members, unsigned nm, int fig, unsigned family)
+                        const unsigned *members, unsigned nm, int fig, unsigned family,
+                        const char *label)
 {
-    char name[PB_NAME_MAX * 4 + 96];
+    char name[PB_NAME_MAX * 4 + 96 + LABEL_MAX];
     const struct pb_run_result *first = runs[members[0]];
-    run_name(name, sizeof name, first, fig);
+    run_name(name, sizeof name, first, label, fig);
     struct pb_hist *merged = malloc(sizeof *merged);
     double *v = malloc(nm * sizeof *v);
     if (!merged || !v) {
@@ -412,26 +413,42 @@ static int export_gbench(FILE *out, const struct pb_context *ctx,
     put(&b, doc, "context", gbench_context(&b, ctx));
     json_t *list = json_array();
     put(&b, doc, "benchmarks", list);
-    /* Groups of repetitions, in the order their first run ran. */
+    /* Groups of repetitions (the same run key), in the order their first
+     * run ran. */
     bool *taken = calloc(n ? n : 1, sizeof *taken);
     unsigned *members = calloc(n ? n : 1, sizeof *members);
-    if (!taken || !members)
+    struct pb_runkey *keys = calloc(n ? n : 1, sizeof *keys);
+    const struct pb_runkey **kp = calloc(n ? n : 1, sizeof *kp);
+    if (!taken || !members || !keys || !kp)
         b.oom = true;
+    for (unsigned i = 0; i < n && !b.oom; i++) {
+        /* A workload too long to hold whole still compares on what it holds. */
+        (void)pb_runkey_of_result(runs[i], &keys[i]);
+        kp[i] = &keys[i];
+    }
     unsigned family = 0;
     for (unsigned i = 0; i < n && !b.oom; i++) {
         if (taken[i])
             continue;
         unsigned nm = 0;
         for (unsigned j = i; j < n; j++)
-            if (!taken[j] && same_identity(runs[i], runs[j])) {
+            if (!taken[j] && pb_runkey_same(&keys[i], &keys[j])) {
                 taken[j] = true;
                 members[nm++] = j;
             }
+        char label[LABEL_MAX];
+        pb_runkey_distinguishing(&keys[i], kp, n, label, sizeof label);
+        /* A name part: no spaces ("inflight=8,service=fixed:500"). */
+        char *w = label;
+        for (const char *c = label; *c; c++)
+            if (*c != ' ')
+                *w++ = *c;
+        *w = 0;
         for (int fig = 0; fig < NFIGURES && aggregates_only; fig++)
-            add_summary(&b, list, runs, members, nm, fig, family);
+            add_summary(&b, list, runs, members, nm, fig, family, label);
         for (int fig = 0; fig < NFIGURES && !aggregates_only; fig++) {
-            char name[PB_NAME_MAX * 4 + 96];
-            run_name(name, sizeof name, runs[i], fig);
+            char name[PB_NAME_MAX * 4 + 96 + LABEL_MAX];
+            run_name(name, sizeof name, runs[i], label, fig);
             for (unsigned k = 0; k < nm; k++) {
                 const struct pb_run_result *r = runs[members[k]];
                 json_t *o = entry_head(&b, name, name, family, (unsigned)fig, (int)k, nm, r);
@@ -449,12 +466,14 @@ static int export_gbench(FILE *out, const struct pb_context *ctx,
                     b.oom = true;
             }
             if (nm >= 2)
-                add_aggregates(&b, list, runs, members, nm, fig, family);
+                add_aggregates(&b, list, runs, members, nm, fig, family, label);
         }
         family++;
     }
     free(taken);
     free(members);
+    free(keys);
+    free(kp);
     int rc = 0;
     if (b.oom || !doc) {
         snprintf(err, errlen, "out of memory");

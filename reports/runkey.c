@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pb_runkey.h"
+#include "result_internal.h"
 
 #define MAX_ITEMS 96
 #define ITEM_MAX 512
@@ -181,6 +182,18 @@ int pb_runkey_of_run(const struct pb_result_run *run, struct pb_runkey *key)
     rc |= join(items, n, key->workload, sizeof key->workload);
     free(items);
     return rc ? -1 : 0;
+}
+
+int pb_runkey_of_result(const struct pb_run_result *r, struct pb_runkey *key)
+{
+    /* The params the writer would write for it: the same key as the run
+     * has once written and read back. */
+    struct pb_result_run run = { .r = *r, .params = pb_result_params_json(&r->scenario) };
+    int rc = pb_runkey_of_run(&run, key);
+    if (!run.params)
+        rc = -1;
+    json_decref(run.params);
+    return rc;
 }
 
 int pb_runkey_set(struct pb_runkey *key, const char *scenario, const char *pool,

@@ -58,7 +58,7 @@ static void usage(FILE *f)
             "  -o, --output DIR   where base.json, new.json and ab.log go (default ab-out)\n"
             "  --json             the comparison as JSON on stdout instead of the table\n"
             "  --threshold PCT, --alpha A, --metric M, --correction holm|bh|none,\n"
-            "  --noise-k K, --max-cv PCT   as for `pendbench compare`\n"
+            "  --noise-k K, --max-cv PCT, --floor-factor F   as for `pendbench compare`\n"
             "Every other argument goes to `run` unchanged (a job file, --scenario, the\n"
             "scenario options, --topology...).\n"
             "\n"

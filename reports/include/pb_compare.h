@@ -127,14 +127,32 @@ struct pb_compare_opts {
     enum pb_correction correction;   /* across every metric and run compared (default Holm) */
     double noise_k;            /* a change must also exceed noise_k x the base's robust CV
                                 * (paired: the pairs' ratios') */
+    double floor_factor;       /* a repetition whose c2c floor exceeds this x the comparison's
+                                * median floor, or whose floor moved during it, ran on another
+                                * machine state: left out (paired: with its partner); 0: keep all */
     double max_cv_pct;         /* repetitions (paired: ratios) spread wider than this: too noisy
                                 * to judge, inconclusive */
     bool paired;               /* repetition i of BASE with repetition i of NEW (pendbench ab) */
     bool metrics_chosen;       /* set by pb_compare_option("metric"): a second --metric adds to
                                 * the first instead of replacing the default */
 };
-/* threshold 5, alpha 0.05, all metrics, Holm, noise_k 3, max_cv_pct 15, unpaired. */
+/* threshold 5, alpha 0.05, all metrics, Holm, noise_k 3, max_cv_pct 15, floor_factor 1.5,
+ * unpaired. */
 void pb_compare_opts_default(struct pb_compare_opts *o);
+
+/* ---- the floor screen (reports/compare.c) ------------------------------------------ */
+
+/* A run's c2c floor, measured before and after its window, is the state of
+ * the machine as the run saw it. On a VM the same two CPUs bounce a line in
+ * 30, 70 or 400 ns depending on where the host placed them at the time: a
+ * run measured in another state than the others is another experiment.
+ * The reference is the median floor of the runs considered together; a run
+ * is off the floor when its floor moved during it (floor_unstable) or its
+ * floor before or after the window is more than `factor` times the
+ * reference or less than its 1/factor. Runs without a measured floor are
+ * never off. */
+double pb_floor_reference(const struct pb_run_result *const *runs, unsigned n);
+bool pb_floor_off(const struct pb_run_result *r, double reference_ns, double factor);
 
 /* One option of compare's (and ab's) command line: key without dashes
  * ("threshold", "alpha", "metric", "correction", "noise-k", "max-cv"),
@@ -155,6 +173,7 @@ enum pb_compare_reason {
     PB_REASON_TOO_NOISY,         /* inconclusive: a side's robust CV > max_cv_pct */
     PB_REASON_WITHIN_NOISE,      /* |change| <= noise floor */
     PB_REASON_CHANGED,           /* improved or regressed */
+    PB_REASON_SCREENED,          /* inconclusive: the floor screen left too few to test */
 };
 
 struct pb_compare_metric {
@@ -181,6 +200,7 @@ struct pb_compare_metric {
      *     opts.paired the t test on the pairs' log ratios (cancel: rate
      *     differences) */
     bool tested;               /* it ran: 3+ figures a side (3+ pairs) */
+    bool screened;             /* untested only because the floor screen left too few */
     char test[24];             /* "welch-log", "paired-t-log", "welch+counts",
                                 * "paired-t+counts"; "" untested */
     double p_raw;              /* NAN when untested */
@@ -224,6 +244,8 @@ struct pb_comparison {
     unsigned inconclusive;     /* metrics */
     unsigned untested;         /* available metrics whose test could not run (counted above too) */
     unsigned family;           /* p-values adjusted together */
+    unsigned excluded;         /* repetitions left out by the floor screen (both sides) */
+    double floor_ref_ns;       /* the comparison's median c2c floor; 0 when none measured */
     unsigned nwarnings;
     char warnings[4][240];     /* document-wide: different hosts, partial session */
 };

@@ -1,5 +1,5 @@
 /* The one definition of "the same run configuration", shared by compare,
- * the HTML report (and, later, export and history): the scenario's name,
+ * the HTML report, export and history: the scenario's name,
  * its three strategies as the file names them (so a strategy this build
  * lacks still matches), and its workload: every params value except those
  * that only say how long a run lasts or which random numbers it draws
@@ -34,6 +34,10 @@ bool pb_runkey_is_workload_param(const char *name);
  * when the workload text would not fit (it is then cut at a whole item,
  * and still compares on what it holds). */
 int pb_runkey_of_run(const struct pb_result_run *run, struct pb_runkey *key);
+
+/* The key of a run in memory (as pb_run left it): the same key it has
+ * once written to a file and read back. 0, or -1 (out of memory, cut). */
+int pb_runkey_of_result(const struct pb_run_result *r, struct pb_runkey *key);
 
 /* A key from its parts; workload: "k=v, k=v" in any key order (NULL or
  * ""; empty). It is made canonical. 0, or -1 when a part does not fit or

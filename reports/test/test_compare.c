@@ -96,6 +96,8 @@ struct spec {
     double cancel_rate;
     uint64_t seed;
     bool partial, broken;
+    double floor[8];           /* per repetition: the c2c floor before and after, ns (0: none) */
+    unsigned floor_moved;      /* bit per repetition: the floor moved during it (unstable) */
 };
 
 static void set(struct pb_scenario *s, const char *key, const char *value)
@@ -153,6 +155,19 @@ static void fill_run(struct pb_run_result *r, const struct spec *sp, unsigned re
     if (sp->broken)
         snprintf(r->invariants.why, sizeof r->invariants.why, "2 callback data outstanding");
     r->c2c_os_cpu_a = r->c2c_os_cpu_b = -1;
+    if (rep < 8 && sp->floor[rep] > 0) {
+        r->c2c_os_cpu_a = 0;
+        r->c2c_os_cpu_b = 1;
+        r->c2c_round_trip_ns = sp->floor[rep];
+        r->c2c_start = (struct pb_floor){ sp->floor[rep], sp->floor[rep] * 0.95,
+                                          sp->floor[rep] * 1.05, 500 };
+        r->c2c_end = r->c2c_start;
+        if (sp->floor_moved & (1u << rep)) {
+            r->c2c_end.median_ns *= 3;
+            r->floor_unstable = true;
+            snprintf(r->floor_note, sizeof r->floor_note, "c2c floor moved");
+        }
+    }
 }
 
 /* Writes the groups as one result file. */
@@ -968,8 +983,9 @@ Test(compare, too_noisy_is_inconclusive_and_does_not_fail)
     cr_assert_eq(r.status, 0, "inconclusive is not a failure: %s%s", r.out, r.err);
     cr_assert(strstr(r.out, "inconclusive (too noisy)"), "%s", r.out);
     cr_assert(strstr(r.out, "0 regressed, 0 improved, 0 unchanged, 1 inconclusive"), "%s", r.out);
-    cr_assert(strstr(r.out, "the machine was too noisy (robust CV over 15%): rerun on a quiet "
-                            "machine or use `pendbench ab`"), "%s", r.out);
+    cr_assert(strstr(r.out, "the machine was too noisy (robust CV over 15%, or too few "
+                            "repetitions left in one machine state): rerun on a quiet machine or "
+                            "use `pendbench ab`"), "%s", r.out);
     cli_free(&r);
     /* A wider tolerance judges it. */
     r = CLI("compare", path_in("base.json"), path_in("new.json"), "--metric", "throughput",
@@ -1330,4 +1346,98 @@ Test(compare_cli, baseline_last_is_never_new_itself)
     cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
     cr_assert(strstr(r.out, "commit beef1234"), "%s", r.out);
     cli_free(&r);
+}
+
+/* On a VM one process can see the two CPUs bounce a line 5x slower than
+ * the next (the c2c floor says so): such repetitions are left out, with
+ * their partners, and the change underneath is found. */
+Test(compare, repetitions_in_another_machine_state_are_left_out)
+{
+    struct spec b = base_spec(120), n = base_spec(121);
+    b.reps = n.reps = 6;
+    n.tput = 0.8e6;                     /* NEW 20 % slower */
+    for (int k = 0; k < 6; k++)
+        b.floor[k] = n.floor[k] = 70;
+    /* BASE's first two processes ran in the slow state: floor 400 ns, 2.5x slower. */
+    b.floor[0] = b.floor[1] = 400;
+    b.drift[0] = b.drift[1] = 0.4;
+    for (int k = 2; k < 6; k++)
+        b.drift[k] = 1;
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    o.metrics = 1u << PB_METRIC_THROUGHPUT;
+    o.paired = true;
+    struct pb_comparison c;
+    o.floor_factor = 0;                 /* kept: the slow state hides the regression */
+    compare_specs(&b, &n, &o, &c);
+    cr_expect_neq(metric(&c, 0, PB_METRIC_THROUGHPUT)->verdict, PB_VERDICT_REGRESSED);
+    cr_expect_eq(c.excluded, 0);
+    pb_comparison_free(&c);
+    pb_compare_opts_default(&o);        /* the default screen: 1.5x the median floor */
+    o.metrics = 1u << PB_METRIC_THROUGHPUT;
+    o.paired = true;
+    compare_specs(&b, &n, &o, &c);
+    const struct pb_compare_metric *t = metric(&c, 0, PB_METRIC_THROUGHPUT);
+    cr_expect_eq(t->npairs, 4);
+    cr_expect_eq(c.excluded, 4, "two pairs: %u", c.excluded);
+    cr_expect_float_eq(c.floor_ref_ns, 70, 1e-9);
+    assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_REGRESSED);
+    cr_expect(strstr(c.rows[0].warnings[0], "2 of BASE and 2 of NEW left out") != NULL, "%s",
+              c.rows[0].warnings[0]);
+    char sum[2048];
+    pb_comparison_summary(&c, sum, sizeof sum);
+    cr_expect(strstr(sum, "4 repetitions left out") != NULL, "%s", sum);
+    pb_comparison_free(&c);
+
+    /* A/A with the same slow state on one side: nothing regressed once screened. */
+    n = b;
+    n.seed = 122;
+    for (int k = 0; k < 6; k++) {
+        n.floor[k] = 70;
+        n.drift[k] = 1;
+    }
+    compare_specs(&b, &n, &o, &c);
+    cr_expect_eq(c.regressed + c.improved, 0);
+    pb_comparison_free(&c);
+
+    /* Too few left in the majority state: inconclusive, never the threshold alone. */
+    struct spec b3 = b, n3 = base_spec(125);
+    b3.reps = n3.reps = 4;
+    n3.tput = 0.8e6;
+    for (int k = 0; k < 4; k++)
+        n3.floor[k] = 70;
+    pb_compare_opts_default(&o);
+    o.metrics = 1u << PB_METRIC_THROUGHPUT;
+    o.paired = true;
+    compare_specs(&b3, &n3, &o, &c);       /* pairs 0 and 1 out: 2 left */
+    t = metric(&c, 0, PB_METRIC_THROUGHPUT);
+    cr_expect_not(t->tested);
+    cr_expect(t->screened);
+    cr_expect_eq(t->verdict, PB_VERDICT_INCONCLUSIVE);
+    cr_expect_eq(c.untested, 0);
+    char words[96];
+    cr_expect_str_eq(pb_compare_verdict_words(t, words, sizeof words),
+                     "inconclusive (machine state changed)");
+    pb_comparison_free(&c);
+
+    /* Unpaired: a floor that moved during a repetition leaves it out alone. */
+    o.paired = false;
+    struct spec u = base_spec(123), v = base_spec(124);
+    for (int k = 0; k < 5; k++)
+        u.floor[k] = v.floor[k] = 70;
+    v.floor_moved = 1u << 3;
+    compare_specs(&u, &v, &o, &c);
+    cr_expect_eq(c.excluded, 1);
+    cr_expect_eq(c.rows[0].metrics[0].n_new, 4);
+    cr_expect_eq(c.rows[0].metrics[0].n_base, 5);
+    pb_comparison_free(&c);
+
+    /* The option: 0 off, a factor >= 1, anything else refused. */
+    char err[256];
+    cr_expect_eq(pb_compare_option("floor-factor", "0", &o, err, sizeof err), 1);
+    cr_expect_eq(o.floor_factor, 0);
+    cr_expect_eq(pb_compare_option("floor-factor", "2.5", &o, err, sizeof err), 1);
+    cr_expect_eq(o.floor_factor, 2.5);
+    cr_expect_eq(pb_compare_option("floor-factor", "0.5", &o, err, sizeof err), -1);
+    cr_expect(strstr(err, "floor-factor") != NULL, "%s", err);
 }
