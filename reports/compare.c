@@ -829,24 +829,27 @@ static int adjust_and_decide(struct pb_comparison *c)
  * both sides, so it cannot manufacture a difference; the row and the
  * summary say what was left out. */
 
-static bool floor_measured(const struct pb_run_result *r)
+void pb_floor_state_of(const struct pb_run_result *r, struct pb_floor_state *out)
 {
-    return r->c2c_round_trip_ns > 0;
+    memset(out, 0, sizeof *out);
+    if (!(r->c2c_round_trip_ns > 0))
+        return;
+    out->start_ns = r->c2c_start.median_ns > 0 ? r->c2c_start.median_ns : r->c2c_round_trip_ns;
+    out->end_ns = r->c2c_end.median_ns > 0 ? r->c2c_end.median_ns : out->start_ns;
+    out->unstable = r->floor_unstable;
 }
 
-double pb_floor_reference(const struct pb_run_result *const *runs, unsigned n)
+double pb_floor_reference(const struct pb_floor_state *f, unsigned n)
 {
     double *v = malloc((n ? 2 * (size_t)n : 1) * sizeof *v);
     if (!v)
         return 0;
     unsigned k = 0;
     for (unsigned i = 0; i < n; i++) {
-        const struct pb_run_result *r = runs[i];
-        if (!floor_measured(r))
-            continue;
-        v[k++] = r->c2c_start.median_ns > 0 ? r->c2c_start.median_ns : r->c2c_round_trip_ns;
-        if (r->c2c_end.median_ns > 0)
-            v[k++] = r->c2c_end.median_ns;
+        if (f[i].start_ns > 0)
+            v[k++] = f[i].start_ns;
+        if (f[i].end_ns > 0)
+            v[k++] = f[i].end_ns;
     }
     qsort(v, k, sizeof *v, cmp_double);
     double ref = k ? (k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2])) : 0;
@@ -854,24 +857,25 @@ double pb_floor_reference(const struct pb_run_result *const *runs, unsigned n)
     return ref;
 }
 
-bool pb_floor_off(const struct pb_run_result *r, double ref, double factor)
+bool pb_floor_off(const struct pb_floor_state *f, double ref, double factor)
 {
-    if (!floor_measured(r) || !(ref > 0) || !(factor >= 1))
+    if (!(f->start_ns > 0) || !(ref > 0) || !(factor >= 1))
         return false;
-    if (r->floor_unstable)
+    if (f->unstable)
         return true;
-    double a = r->c2c_start.median_ns > 0 ? r->c2c_start.median_ns : r->c2c_round_trip_ns;
-    double b = r->c2c_end.median_ns > 0 ? r->c2c_end.median_ns : a;
-    double hi = a > b ? a : b, lo = a < b ? a : b;
+    double hi = f->start_ns > f->end_ns ? f->start_ns : f->end_ns;
+    double lo = f->start_ns < f->end_ns ? f->start_ns : f->end_ns;
     return hi > factor * ref || lo * factor < ref;
 }
 
-static double run_floor_worst(const struct pb_run_result *r, double ref)
+/* The floor farther from the reference, on a log scale; 0 when none. */
+static double floor_worst(const struct pb_result_run *r, double ref)
 {
-    double a = r->c2c_start.median_ns > 0 ? r->c2c_start.median_ns : r->c2c_round_trip_ns;
-    double b = r->c2c_end.median_ns > 0 ? r->c2c_end.median_ns : a;
-    /* The one farther from the reference, on a log scale. */
-    return fabs(log(a / ref)) >= fabs(log(b / ref)) ? a : b;
+    struct pb_floor_state f;
+    pb_floor_state_of(&r->r, &f);
+    if (!(f.start_ns > 0))
+        return 0;
+    return fabs(log(f.start_ns / ref)) >= fabs(log(f.end_ns / ref)) ? f.start_ns : f.end_ns;
 }
 
 static double floor_reference(const struct side *sb, const struct side *sn)
@@ -880,8 +884,8 @@ static double floor_reference(const struct side *sb, const struct side *sn)
     for (unsigned i = 0; i < sb->n; i++)
         if (sb->g[i].partner >= 0)
             cap += sb->g[i].n + sn->g[sb->g[i].partner].n;
-    const struct pb_run_result **runs = malloc((cap ? cap : 1) * sizeof *runs);
-    if (!runs)
+    struct pb_floor_state *f = malloc((cap ? cap : 1) * sizeof *f);
+    if (!f)
         return 0;
     unsigned n = 0;
     for (unsigned i = 0; i < sb->n; i++) {
@@ -890,16 +894,18 @@ static double floor_reference(const struct side *sb, const struct side *sn)
         const struct group *gs[2] = { &sb->g[i], &sn->g[sb->g[i].partner] };
         for (int s = 0; s < 2; s++)
             for (unsigned k = 0; k < gs[s]->n; k++)
-                runs[n++] = &gs[s]->runs[k]->r;
+                pb_floor_state_of(&gs[s]->runs[k]->r, &f[n++]);
     }
-    double ref = pb_floor_reference(runs, n);
-    free(runs);
+    double ref = pb_floor_reference(f, n);
+    free(f);
     return ref;
 }
 
 static bool off_floor(const struct pb_result_run *r, double ref, double factor)
 {
-    return pb_floor_off(&r->r, ref, factor);
+    struct pb_floor_state f;
+    pb_floor_state_of(&r->r, &f);
+    return pb_floor_off(&f, ref, factor);
 }
 
 /* Copies of a matched pair of groups without the off-floor repetitions.
@@ -928,11 +934,9 @@ static void screen_pair(const struct group *gb, const struct group *gn, double r
             }
             if (off) {
                 (*(s ? out_n : out_b))++;
-                if (floor_measured(&g->runs[k]->r)) {
-                    double w = run_floor_worst(&g->runs[k]->r, ref);
-                    if (!*worst || fabs(log(w / ref)) > fabs(log(*worst / ref)))
-                        *worst = w;
-                }
+                double w = floor_worst(g->runs[k], ref);
+                if (w > 0 && (!*worst || fabs(log(w / ref)) > fabs(log(*worst / ref))))
+                    *worst = w;
                 continue;
             }
             f->runs[f->n] = g->runs[k];

@@ -11,7 +11,14 @@
  *
  * Each repetition is one `EXE run JOB... --repeat 1 --quiet --no-history
  * --json FILE` (options every pendbench since the history have), so OLD
- * may be an older build. The per-repetition files are merged into
+ * may be an older build.
+ *
+ * A round in which a run saw another machine state than the majority (its
+ * c2c floor moved, or lay beyond --floor-factor of the median floor: on a
+ * VM the host moves vCPUs between sockets for seconds at a time) is left
+ * out by compare's floor screen; ab measures extra rounds until every
+ * configuration has N clean pairs, at most 3N rounds in all, so that the
+ * screen does not starve the test. The per-repetition files are merged into
  * DIR/base.json and DIR/new.json (repetition = round), kept for `compare`,
  * `report` and `history import`, and the comparison is printed with
  * compare's exit status. */
@@ -29,10 +36,12 @@
 #include "commands.h"
 #include "pb_compare.h"
 #include "pb_result.h"
+#include "pb_runkey.h"
 
 #define AB_MAX_ARGS 200
 #define PATH_MAX_AB 1024
 #define AB_MAX_REPEAT 200
+#define AB_MAX_ROUNDS (3 * AB_MAX_REPEAT)
 
 static void usage(FILE *f)
 {
@@ -54,7 +63,9 @@ static void usage(FILE *f)
             "`pendbench ab ./build/pendbench ./build/pendbench JOB.ini` (the same build\n"
             "twice, an A/A check) shows what this machine calls noise.\n"
             "\n"
-            "  --repeat N         rounds (default 6; 3 at least for a test, 6+ advised)\n"
+            "  --repeat N         clean rounds (default 6; 3 at least for a test): rounds in\n"
+            "                     which a run saw another machine state (its c2c floor\n"
+            "                     moved or was off the median) are repeated, 3N in all at most\n"
             "  -o, --output DIR   where base.json, new.json and ab.log go (default ab-out)\n"
             "  --json             the comparison as JSON on stdout instead of the table\n"
             "  --threshold PCT, --alpha A, --metric M, --correction holm|bh|none,\n"
@@ -112,6 +123,87 @@ static void show_log_tail(const char *path)
     buf[n] = 0;
     fclose(f);
     fprintf(stderr, "---- the end of %s ----\n%s", path, buf);
+}
+
+/* What the rounds measured, run by run: enough to count clean pairs. */
+struct measured {
+    unsigned round;
+    int side;
+    struct pb_runkey key;
+    struct pb_floor_state floor;
+};
+
+struct tally {
+    struct measured *m;
+    unsigned n, cap;
+};
+
+static int note_round(struct tally *t, const char *path, unsigned round, int side, char *err,
+                      size_t errlen)
+{
+    struct pb_result_doc doc;
+    if (pb_result_read(path, &doc, err, errlen) != 0)
+        return -1;
+    for (unsigned i = 0; i < doc.nruns; i++) {
+        if (t->n == t->cap) {
+            unsigned cap = t->cap ? 2 * t->cap : 64;
+            struct measured *m = realloc(t->m, cap * sizeof *m);
+            if (!m) {
+                pb_result_doc_free(&doc);
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            t->m = m;
+            t->cap = cap;
+        }
+        struct measured *x = &t->m[t->n++];
+        x->round = round;
+        x->side = side;
+        (void)pb_runkey_of_run(&doc.runs[i], &x->key);
+        pb_floor_state_of(&doc.runs[i].r, &x->floor);
+    }
+    pb_result_doc_free(&doc);
+    return 0;
+}
+
+/* The fewest clean pairs any configuration of OLD has (the screen's rule);
+ * *off: runs off the floor in the last round. */
+static unsigned fewest_clean_pairs(const struct tally *t, double factor, unsigned last_round,
+                                   unsigned *off)
+{
+    *off = 0;
+    struct pb_floor_state *f = malloc((t->n ? t->n : 1) * sizeof *f);
+    if (!f)
+        return 0;
+    for (unsigned i = 0; i < t->n; i++)
+        f[i] = t->m[i].floor;
+    double ref = pb_floor_reference(f, t->n);
+    free(f);
+    for (unsigned i = 0; i < t->n; i++)
+        *off += t->m[i].round == last_round && pb_floor_off(&t->m[i].floor, ref, factor);
+    unsigned fewest = UINT32_MAX;
+    for (unsigned i = 0; i < t->n; i++) {
+        const struct measured *a = &t->m[i];
+        if (a->side != 0 || a->round != 0)
+            continue;                          /* one count per configuration */
+        unsigned clean = 0;
+        for (unsigned j = 0; j < t->n; j++) {
+            const struct measured *b = &t->m[j];
+            if (b->side != 0 || !pb_runkey_same(&a->key, &b->key) ||
+                pb_floor_off(&b->floor, ref, factor))
+                continue;
+            for (unsigned k = 0; k < t->n; k++) {
+                const struct measured *c = &t->m[k];
+                if (c->side == 1 && c->round == b->round && pb_runkey_same(&a->key, &c->key) &&
+                    !pb_floor_off(&c->floor, ref, factor)) {
+                    clean++;
+                    break;
+                }
+            }
+        }
+        fewest = clean < fewest ? clean : fewest;
+    }
+    return fewest == UINT32_MAX ? 0 : fewest;
 }
 
 /* Concatenates the rounds' documents into one, repetition = round. */
@@ -203,14 +295,16 @@ int pb_cmd_ab(int argc, char **argv)
         return PB_EXIT_USAGE;
     }
 
-    static char rounds[2][AB_MAX_REPEAT][PATH_MAX_AB];
+    static char rounds[2][AB_MAX_ROUNDS][PATH_MAX_AB];
+    struct tally tally = { 0 };
+    unsigned max_rounds = 3 * repeat;
     int status = PB_EXIT_OK;
     pb_install_sigint();
     FILE *msg = json ? stderr : stdout;
-    fprintf(msg, "ab: %u rounds in ABBA order: OLD %s, NEW %s; log in %s\n", repeat, exe[0],
-            exe[1], log);
+    fprintf(msg, "ab: %u clean rounds in ABBA order (at most %u in all): OLD %s, NEW %s; log in %s\n",
+            repeat, max_rounds, exe[0], exe[1], log);
     unsigned done_rounds = 0;
-    for (unsigned r = 0; r < repeat && !pb_interrupted; r++) {
+    for (unsigned r = 0; r < max_rounds && !pb_interrupted; r++) {
         for (int step = 0; step < 2; step++) {
             /* ABBA: even rounds OLD first, odd rounds NEW first. */
             int side = (r % 2 == 0) ? step : 1 - step;
@@ -231,7 +325,8 @@ int pb_cmd_ab(int argc, char **argv)
             args[k] = NULL;
             dprintf(log_fd, "==== round %u, %s: %s run ...\n", r, side ? "NEW" : "OLD", exe[side]);
             if (!json && isatty(1))
-                fprintf(stdout, "\r\033[Kround %u/%u: %s", r + 1, repeat, side ? "NEW" : "OLD");
+                fprintf(stdout, "\r\033[Kround %u (%u clean wanted): %s", r + 1, repeat,
+                        side ? "NEW" : "OLD");
             fflush(stdout);
             int rc = spawn(args, log_fd);
             if (rc != 0) {
@@ -243,14 +338,34 @@ int pb_cmd_ab(int argc, char **argv)
                 /* 1: invariants failed, still measured; anything else: stop. */
                 if (rc != 1 || access(rounds[side][r], R_OK) != 0) {
                     close(log_fd);
+                    free(tally.m);
                     return pb_interrupted ? 130 : PB_EXIT_USAGE;
                 }
                 status = PB_EXIT_FAILED;
             }
         }
-        if (!pb_interrupted)
-            done_rounds++;
+        if (pb_interrupted)
+            break;
+        done_rounds++;
+        char err[512];
+        for (int side = 0; side < 2; side++)
+            if (note_round(&tally, rounds[side][r], r, side, err, sizeof err) != 0) {
+                fprintf(stderr, "pendbench ab: %s\n", err);
+                close(log_fd);
+                free(tally.m);
+                return PB_EXIT_USAGE;
+            }
+        unsigned off;
+        unsigned clean = fewest_clean_pairs(&tally, opts.floor_factor > 0 ? opts.floor_factor : 0,
+                                            r, &off);
+        if (off && !json)
+            fprintf(stdout, "%sround %u: %u run%s in another machine state (c2c floor); %s\n",
+                    isatty(1) ? "\r\033[K" : "", r + 1, off, off == 1 ? "" : "s",
+                    clean >= repeat ? "enough clean rounds" : "one more round");
+        if (r + 1 >= repeat && (clean >= repeat || !(opts.floor_factor > 0)))
+            break;
     }
+    free(tally.m);
     close(log_fd);
     if (!json && isatty(1))
         fprintf(stdout, "\r\033[K");
@@ -298,8 +413,7 @@ int pb_cmd_ab(int argc, char **argv)
     pb_result_doc_free(&base);
     pb_result_doc_free(&new_doc);
     if (pb_interrupted)
-        fprintf(stderr, "pendbench ab: interrupted: %u of %u rounds compared\n", done_rounds,
-                repeat);
+        fprintf(stderr, "pendbench ab: interrupted: %u rounds compared\n", done_rounds);
     return cs != PB_EXIT_OK ? cs : status;
 }
 

@@ -11,7 +11,13 @@
  *   instead of biasing whichever ran first. --no-interleave keeps the old
  *   order (a configuration's repetitions back to back). The seed and each
  *   run's place in the order are in the result file.
- * - After a configuration's last repetition one aggregate line says how
+ * - With 3 or more repetitions, a repetition measured in another machine
+ *   state than the others (compare's floor screen: its c2c floor moved, or
+ *   lay beyond 1.5x the session's median floor either way) is measured
+ *   again, at most N extra per configuration; the file keeps every run
+ *   (compare screens them the same way) and the table and aggregate lines
+ *   summarise the clean ones.
+ * - After the repetitions one aggregate line per configuration says how
  *   much its repetitions agree (median, min-max, CV); one whose CV exceeds
  *   --max-cv is marked unstable.
  * - The environment is sampled at the start and the end; what threatens
@@ -26,6 +32,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "pb_compare.h"
 #include "pb_env.h"
 #include "pb_history.h"
 #include "pb_html.h"
@@ -127,8 +134,9 @@ struct config {
     const struct pb_topo *topo;
     unsigned nreps;                     /* measured */
     bool failed;                        /* could not run: no further repetitions */
-    struct pb_run_result *reps;         /* [repeat] */
-    bool *have;                         /* [repeat] */
+    struct pb_run_result *reps;         /* [slots]: repeat, then extra ones */
+    bool *have;                         /* [slots] */
+    unsigned screened;                  /* runs left out of the summary: another machine state */
     /* the summary, once measured */
     struct figure tput, p50, p99;
     struct pb_hist *merged;
@@ -166,23 +174,58 @@ static struct figure figure_of(double *v, unsigned n)
     return f;
 }
 
-static void summarise(struct config *c, unsigned repeat, double max_cv)
+#define FLOOR_FACTOR 1.5           /* compare's default screen */
+
+static bool off_floor(const struct pb_run_result *r, double ref)
 {
-    double tp[1000], a[1000], b[1000], c2c[1000];
-    unsigned n = 0, nc = 0;
+    struct pb_floor_state f;
+    pb_floor_state_of(r, &f);
+    return pb_floor_off(&f, ref, FLOOR_FACTOR);
+}
+
+/* The median floor of every run measured so far (0: none). */
+static double session_floor(const struct config *cfg, unsigned ncfg, unsigned slots)
+{
+    struct pb_floor_state *f = malloc((ncfg && slots ? (size_t)ncfg * slots : 1) * sizeof *f);
+    if (!f)
+        return 0;
+    unsigned n = 0;
+    for (unsigned u = 0; u < ncfg; u++)
+        for (unsigned r = 0; r < slots; r++)
+            if (cfg[u].have[r])
+                pb_floor_state_of(&cfg[u].reps[r], &f[n++]);
+    double ref = pb_floor_reference(f, n);
+    free(f);
+    return ref;
+}
+
+/* Summarises the runs in the majority's machine state (all when none is). */
+static void summarise(struct config *c, unsigned slots, double max_cv, double ref)
+{
+    double tp[2000], a[2000], b[2000], c2c[2000];
+    unsigned n = 0, nc = 0, clean = 0;
+    for (unsigned r = 0; r < slots; r++)
+        clean += c->have[r] && !off_floor(&c->reps[r], ref);
     c->ok = true;
+    c->screened = 0;
+    c->cancel_attempted = 0;
+    c->floors_unstable = 0;
     pb_hist_init(c->merged);
     uint64_t won = 0;
-    for (unsigned r = 0; r < repeat; r++) {
+    for (unsigned r = 0; r < slots; r++) {
         if (!c->have[r])
             continue;
         const struct pb_run_result *x = &c->reps[r];
+        c->ok &= x->invariants.ok;
+        if (clean && off_floor(x, ref)) {
+            c->screened++;
+            continue;
+        }
         tp[n] = x->throughput_ops_s;
         a[n] = (double)pb_hist_percentile(&x->total, 50);
         b[n] = (double)pb_hist_percentile(&x->total, 99);
         n++;
         pb_hist_merge(c->merged, &x->total);
-        c->ok &= x->invariants.ok;
         c->partial |= x->partial;
         c->stalled |= x->stalled;
         if (x->c2c_round_trip_ns > 0 && !x->floor_unstable)
@@ -242,6 +285,8 @@ static void aggregate_line(FILE *out, const struct config *c, const struct pb_sc
     fprintf(out, "  p99 %s [%s-%s] cv %s", pb_fmt_ns(c->p99.median, e, sizeof e),
             pb_fmt_ns(c->p99.min, f, sizeof f), pb_fmt_ns(c->p99.max, g, sizeof g),
             fmt_cv(c->p99.cv_pct, cv, sizeof cv));
+    if (c->screened)
+        fprintf(out, "  (%u in another machine state left out)", c->screened);
     fprintf(out, "%s\n", !c->ok ? "  FAILED" : c->unstable ? "  UNSTABLE" : "");
 }
 
@@ -302,13 +347,13 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
 }
 
 /* The floors line: the first measured floor, and how it held across the session. */
-static void print_floors(FILE *out, const struct config *cfg, unsigned ncfg, unsigned repeat)
+static void print_floors(FILE *out, const struct config *cfg, unsigned ncfg, unsigned slots)
 {
     const struct pb_run_result *f = NULL;
     double med[2000];
     unsigned n = 0, unstable = 0, total = 0;
     for (unsigned u = 0; u < ncfg; u++)
-        for (unsigned r = 0; r < repeat; r++) {
+        for (unsigned r = 0; r < slots; r++) {
             if (!cfg[u].have[r])
                 continue;
             const struct pb_run_result *x = &cfg[u].reps[r];
@@ -417,6 +462,8 @@ int pb_session_run(struct pb_session *s)
     /* With the document on stdout, everything for a person goes to stderr. */
     FILE *out = json_stdout ? stderr : stdout;
     unsigned repeat = s->repeat ? s->repeat : 1;
+    /* Room for the extra repetitions of runs in another machine state. */
+    unsigned slots = repeat >= 3 ? 2 * repeat : repeat;
 
     /* One configuration per distinct scenario (and topology). */
     unsigned *cfg_of = calloc(s->n ? s->n : 1, sizeof *cfg_of);
@@ -434,8 +481,8 @@ int pb_session_run(struct pb_session *s)
         if (u == ncfg) {
             cfg[u].display = i;
             cfg[u].topo = t;
-            cfg[u].reps = calloc(repeat, sizeof *cfg[u].reps);
-            cfg[u].have = calloc(repeat, sizeof *cfg[u].have);
+            cfg[u].reps = calloc(slots, sizeof *cfg[u].reps);
+            cfg[u].have = calloc(slots, sizeof *cfg[u].have);
             cfg[u].merged = malloc(sizeof *cfg[u].merged);
             ncfg++;
             if (!cfg[u].reps || !cfg[u].have || !cfg[u].merged)
@@ -516,15 +563,73 @@ int pb_session_run(struct pb_session *s)
                     res->invariants.why);
             status = PB_EXIT_FAILED;
         }
-        /* The configuration's last repetition: its aggregate line. */
-        bool last = true;
-        for (unsigned j = k + 1; j < total && last; j++)
-            last = order[j] / repeat != u;
-        if (last && repeat > 1 && !s->quiet) {
-            summarise(c, repeat, s->max_cv_pct);
-            aggregate_line(out, c, sc);
+    }
+
+    /* Runs in another machine state than the majority: measured again, in
+     * rounds over the configurations that lack clean repetitions. */
+    double ref = slots > repeat ? session_floor(cfg, ncfg, slots) : 0;
+    unsigned *next = calloc(ncfg ? ncfg : 1, sizeof *next), extra_runs = 0;
+    for (unsigned u = 0; next && u < ncfg; u++)
+        next[u] = repeat;
+    for (bool more = ref > 0 && next; more && !pb_interrupted;) {
+        more = false;
+        unsigned *round = order;               /* reused: a permutation of the configurations */
+        for (unsigned u = 0; u < ncfg; u++)
+            round[u] = u;
+        for (unsigned u = ncfg; s->interleave && u > 1; u--) {
+            unsigned j = (unsigned)pb_rng_below(&rng, u);
+            unsigned t = round[u - 1];
+            round[u - 1] = round[j];
+            round[j] = t;
+        }
+        for (unsigned i = 0; i < ncfg && !pb_interrupted; i++) {
+            struct config *c = &cfg[round[i]];
+            unsigned clean = 0;
+            for (unsigned r = 0; r < next[round[i]]; r++)
+                clean += c->have[r] && !off_floor(&c->reps[r], ref);
+            if (c->failed || clean >= repeat || next[round[i]] >= slots)
+                continue;
+            if (!extra_runs && !s->quiet)
+                fprintf(out, "runs in another machine state (c2c floor off the session's %.0f ns "
+                             "median): measuring them again\n", ref);
+            unsigned r = next[round[i]]++;
+            const struct pb_scenario *sc = &s->sc[c->display];
+            char label[200];
+            config_label(sc, label, sizeof label);
+            prog.label = label;
+            env.topo = c->topo;
+            struct pb_run_result *res = &c->reps[r];
+            int rc = pb_run(sc, &env, res);
+            pb_progress_clear(&prog);
+            extra_runs++;
+            if (rc != 0) {
+                fprintf(stderr, "pendbench %s: %s: %s\n", verb, sc->name, res->error);
+                pb_run_result_free(res);
+                c->failed = true;
+                status = PB_EXIT_USAGE;
+                continue;
+            }
+            res->repetition = r;
+            res->order = done++;
+            c->have[r] = true;
+            if (!res->invariants.ok) {
+                fprintf(stderr, "pendbench %s: %s: invariants FAILED: %s\n", verb, label,
+                        res->invariants.why);
+                status = PB_EXIT_FAILED;
+            }
+            more = true;
         }
     }
+    free(next);
+    if (ref <= 0)
+        ref = session_floor(cfg, ncfg, slots);
+    if (repeat > 1 && !s->quiet)
+        for (unsigned u = 0; u < ncfg; u++)
+            if (cfg[u].nreps || !cfg[u].failed) {
+                summarise(&cfg[u], slots, s->max_cv_pct, ref);
+                if (cfg[u].nreps)
+                    aggregate_line(out, &cfg[u], &s->sc[cfg[u].display]);
+            }
 
     /* The runs in configuration order, for the file and the history. */
     struct pb_run_result *runs = calloc(done ? done : 1, sizeof *runs);
@@ -532,8 +637,8 @@ int pb_session_run(struct pb_session *s)
         goto oom_order;
     unsigned nruns = 0;
     for (unsigned u = 0; u < ncfg; u++) {
-        summarise(&cfg[u], repeat, s->max_cv_pct);
-        for (unsigned r = 0; r < repeat; r++)
+        summarise(&cfg[u], slots, s->max_cv_pct, ref);
+        for (unsigned r = 0; r < slots; r++)
             if (cfg[u].have[r])
                 runs[nruns++] = cfg[u].reps[r];     /* shallow: pairs stay owned by cfg */
     }
@@ -543,7 +648,7 @@ int pb_session_run(struct pb_session *s)
     if (nruns) {
         fprintf(out, "\n");
         print_table(out, s, cfg, cfg_of, repeat);
-        print_floors(out, cfg, ncfg, repeat);
+        print_floors(out, cfg, ncfg, slots);
         fprintf(out, "latency is pend-to-completion; 'vs base' is throughput against the group's "
                      "baseline; p50/c2c is p50 over the measured round trip%s\n",
                 repeat > 1 ? "; with repetitions: ops/s is their median, percentiles come from "
@@ -581,7 +686,7 @@ oom:
     status = PB_EXIT_USAGE;
 out:
     for (unsigned u = 0; cfg && u < ncfg; u++) {
-        for (unsigned r = 0; cfg[u].reps && r < repeat; r++)
+        for (unsigned r = 0; cfg[u].reps && r < slots; r++)
             if (cfg[u].have && cfg[u].have[r])
                 pb_run_result_free(&cfg[u].reps[r]);
         free(cfg[u].reps);

@@ -151,8 +151,13 @@ void pb_compare_opts_default(struct pb_compare_opts *o);
  * floor before or after the window is more than `factor` times the
  * reference or less than its 1/factor. Runs without a measured floor are
  * never off. */
-double pb_floor_reference(const struct pb_run_result *const *runs, unsigned n);
-bool pb_floor_off(const struct pb_run_result *r, double reference_ns, double factor);
+struct pb_floor_state {
+    double start_ns, end_ns;   /* the floor's median before and after the window; 0: none */
+    bool unstable;             /* it moved during the run (pb_run_result.floor_unstable) */
+};
+void pb_floor_state_of(const struct pb_run_result *r, struct pb_floor_state *out);
+double pb_floor_reference(const struct pb_floor_state *f, unsigned n);
+bool pb_floor_off(const struct pb_floor_state *f, double reference_ns, double factor);
 
 /* One option of compare's (and ab's) command line: key without dashes
  * ("threshold", "alpha", "metric", "correction", "noise-k", "max-cv"),
