@@ -2,32 +2,37 @@
  *
  * Two result files made minutes apart differ by whatever the machine did
  * in between; nothing computed afterwards can take that out. So the two
- * builds run in the same minutes, alternately, one repetition at a time,
- * in ABBA order (A B, B A, A B, ...): a drift that is linear over a pair
- * of rounds adds the same to both sides and cancels. Round i of OLD and
- * round i of NEW form a pair; compare judges the per-pair ratios (paired
- * t test on their logs, opts.paired), after the multiple-comparison
+ * builds run in the same minutes, alternately: for every configuration,
+ * one repetition of OLD and one of NEW back to back, in ABBA order (A B,
+ * B A, ...), so a drift that is linear over two steps adds the same to
+ * both sides and cancels. Attempt i of OLD and attempt i of NEW of a
+ * configuration form a pair; compare judges the per-pair ratios (paired t
+ * test on their logs, opts.paired), after the multiple-comparison
  * correction and against the noise floor, as for two files.
  *
- * Each repetition is one `EXE run JOB... --repeat 1 --quiet --no-history
- * --json FILE` (options every pendbench since the history have), so OLD
- * may be an older build.
+ * A job file with several sections is split into one job file per section
+ * (its [global] and that section, as text), so that a pair's two runs are
+ * a second apart rather than the length of the whole job: on this
+ * project's VM the host moves the two vCPUs between sockets and SMT
+ * siblings about once a second, and the c2c floor with them (30, 70 or
+ * 400 ns). A pair in which a run saw another machine state than the
+ * majority (compare's floor screen) is left out by compare, and ab
+ * measures that configuration again until it has N clean pairs, at most
+ * 3N attempts.
  *
- * A round in which a run saw another machine state than the majority (its
- * c2c floor moved, or lay beyond --floor-factor of the median floor: on a
- * VM the host moves vCPUs between sockets for seconds at a time) is left
- * out by compare's floor screen; ab measures extra rounds until every
- * configuration has N clean pairs, at most 3N rounds in all, so that the
- * screen does not starve the test. The per-repetition files are merged into
- * DIR/base.json and DIR/new.json (repetition = round), kept for `compare`,
- * `report` and `history import`, and the comparison is printed with
- * compare's exit status. */
+ * Each run is one `EXE run JOB... --repeat 1 --quiet --no-history --json
+ * FILE` (options every pendbench since the history has), so OLD may be an
+ * older build. The runs are merged into DIR/base.json and DIR/new.json
+ * (repetition = attempt), kept for `compare`, `report` and `history`, and
+ * the comparison is printed with compare's exit status. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,12 +41,13 @@
 #include "commands.h"
 #include "pb_compare.h"
 #include "pb_result.h"
+#include "pb_rng.h"
 #include "pb_runkey.h"
 
 #define AB_MAX_ARGS 200
-#define PATH_MAX_AB 1024
 #define AB_MAX_REPEAT 200
-#define AB_MAX_ROUNDS (3 * AB_MAX_REPEAT)
+#define AB_MAX_UNITS 64
+#define PATH_MAX_AB 1024
 
 static void usage(FILE *f)
 {
@@ -49,23 +55,25 @@ static void usage(FILE *f)
             "usage: pendbench ab OLD_PENDBENCH NEW_PENDBENCH [JOBFILE | run options]\n"
             "                    [--repeat N] [-o DIR] [compare options] [--json]\n"
             "\n"
-            "Measures two builds of pendbench alternately on this machine: N rounds, each\n"
-            "running the same job once with each build, in ABBA order (A B, B A, A B...),\n"
-            "so that drift over the minutes of the run hits both alike. Writes\n"
-            "DIR/base.json (OLD) and DIR/new.json (NEW), then prints compare's table with\n"
-            "paired statistics: round i of OLD against round i of NEW (the paired t test\n"
-            "on the log of each pair's ratio, with the Wilcoxon signed-rank test beside\n"
-            "it when the pairs can reach alpha), corrected for multiple comparisons and\n"
-            "judged against the noise floor as `pendbench compare --help` describes.\n"
+            "Measures two builds of pendbench alternately on this machine: for every\n"
+            "configuration, N pairs of runs, OLD and NEW back to back in ABBA order\n"
+            "(A B, B A, ...), so that drift hits both alike. A job file with several\n"
+            "sections is run one section at a time, so the two runs of a pair are about a\n"
+            "second apart. Writes DIR/base.json (OLD) and DIR/new.json (NEW), then prints\n"
+            "compare's table with paired statistics: attempt i of OLD against attempt i\n"
+            "of NEW (the paired t test on the log of each pair's ratio, with the Wilcoxon\n"
+            "signed-rank test beside it when the pairs can reach alpha), corrected for\n"
+            "multiple comparisons and judged against the noise floor as `pendbench\n"
+            "compare --help` describes. A pair in which a run saw another machine state\n"
+            "(its c2c floor moved, or lay beyond --floor-factor of the median) is left\n"
+            "out and measured again, at most 3N attempts per configuration.\n"
             "\n"
             "This is the CI gate: build the old revision in a second work tree and run\n"
             "  pendbench ab /tmp/old/build/pendbench ./build/pendbench JOB.ini --repeat 6\n"
             "`pendbench ab ./build/pendbench ./build/pendbench JOB.ini` (the same build\n"
             "twice, an A/A check) shows what this machine calls noise.\n"
             "\n"
-            "  --repeat N         clean rounds (default 6; 3 at least for a test): rounds in\n"
-            "                     which a run saw another machine state (its c2c floor\n"
-            "                     moved or was off the median) are repeated, 3N in all at most\n"
+            "  --repeat N         clean pairs per configuration (default 6; 3 at least)\n"
             "  -o, --output DIR   where base.json, new.json and ab.log go (default ab-out)\n"
             "  --json             the comparison as JSON on stdout instead of the table\n"
             "  --threshold PCT, --alpha A, --metric M, --correction holm|bh|none,\n"
@@ -125,9 +133,134 @@ static void show_log_tail(const char *path)
     fprintf(stderr, "---- the end of %s ----\n%s", path, buf);
 }
 
-/* What the rounds measured, run by run: enough to count clean pairs. */
+/* ---- splitting a job file into one file per section ---------------------------- */
+
+/* A section header "[name]" (leading blanks allowed): its name in out. */
+static bool section_header(const char *line, char *out, size_t size)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    if (*line != '[')
+        return false;
+    const char *end = strchr(line, ']');
+    if (!end || (size_t)(end - line - 1) >= size)
+        return false;
+    memcpy(out, line + 1, (size_t)(end - line - 1));
+    out[end - line - 1] = 0;
+    return true;
+}
+
+/* The run argument that is a job file: not an option and not an option's
+ * value (run takes the next argument as the value of every option it does
+ * not know as a flag). -1 when there is none. */
+static int jobfile_arg(const char *const *pass, int npass)
+{
+    static const char *const flags[] = { "--quiet", "--no-history", "--no-interleave" };
+    for (int i = 0; i < npass; i++) {
+        if (pass[i][0] != '-')
+            return i;
+        bool flag = strchr(pass[i], '=') != NULL;
+        for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
+            flag |= strcmp(pass[i], flags[k]) == 0;
+        if (!flag)
+            i++;                               /* skip its value */
+    }
+    return -1;
+}
+
+/* Writes one job file per section of `path` other than [global] into dir
+ * (the text before the first section and the [global] section go into
+ * each). Returns the number written (0: fewer than two sections, run it
+ * whole), or -1 with a message. */
+static int split_jobfile(const char *path, const char *dir, char files[][PATH_MAX_AB], char *err,
+                         size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    /* Two passes: the common text, then each section. */
+    char *common = NULL, *line = NULL;
+    size_t common_size = 0, cap = 0;
+    FILE *c = open_memstream(&common, &common_size);
+    char name[128];
+    bool in_common = true;
+    unsigned nsections = 0;
+    while (c && getline(&line, &cap, f) > 0) {
+        if (section_header(line, name, sizeof name)) {
+            in_common = strcasecmp(name, "global") == 0;
+            nsections += !in_common;
+        }
+        if (in_common)
+            fputs(line, c);
+    }
+    if (c)
+        fclose(c);
+    int n = -1;
+    if (!common) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (nsections < 2) {
+        n = 0;
+        goto out;
+    }
+    if (nsections > AB_MAX_UNITS) {
+        snprintf(err, errlen, "%s: %u jobs; ab takes at most %d", path, nsections, AB_MAX_UNITS);
+        goto out;
+    }
+    char jobs[PATH_MAX_AB];
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    if (mkdir(jobs, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %.900s: %s", jobs, strerror(errno));
+        goto out;
+    }
+    rewind(f);
+    FILE *part = NULL;
+    n = 0;
+    in_common = true;
+    while (getline(&line, &cap, f) > 0) {
+        if (section_header(line, name, sizeof name)) {
+            if (part)
+                fclose(part);
+            part = NULL;
+            in_common = strcasecmp(name, "global") == 0;
+            if (!in_common) {
+                char safe[128];
+                size_t k = 0;
+                for (const char *p = name; *p && k < sizeof safe - 1; p++)
+                    safe[k++] = isalnum((unsigned char)*p) || *p == '-' ? *p : '_';
+                safe[k] = 0;
+                snprintf(files[n], PATH_MAX_AB, "%.900s/%02d-%.100s.ini", jobs, n, safe);
+                part = fopen(files[n], "w");
+                if (!part) {
+                    snprintf(err, errlen, "cannot write %s: %s", files[n], strerror(errno));
+                    n = -1;
+                    break;
+                }
+                fputs(common, part);
+                n++;
+            }
+        }
+        if (part)
+            fputs(line, part);
+    }
+    if (part && fclose(part) != 0 && n >= 0) {
+        snprintf(err, errlen, "cannot write the split job files in %.900s", jobs);
+        n = -1;
+    }
+out:
+    free(line);
+    free(common);
+    fclose(f);
+    return n;
+}
+
+/* ---- what was measured ------------------------------------------------------------ */
+
 struct measured {
-    unsigned round;
+    unsigned unit, attempt;
     int side;
     struct pb_runkey key;
     struct pb_floor_state floor;
@@ -138,8 +271,8 @@ struct tally {
     unsigned n, cap;
 };
 
-static int note_round(struct tally *t, const char *path, unsigned round, int side, char *err,
-                      size_t errlen)
+static int note_run(struct tally *t, const char *path, unsigned unit, unsigned attempt, int side,
+                    char *err, size_t errlen)
 {
     struct pb_result_doc doc;
     if (pb_result_read(path, &doc, err, errlen) != 0)
@@ -157,7 +290,8 @@ static int note_round(struct tally *t, const char *path, unsigned round, int sid
             t->cap = cap;
         }
         struct measured *x = &t->m[t->n++];
-        x->round = round;
+        x->unit = unit;
+        x->attempt = attempt;
         x->side = side;
         (void)pb_runkey_of_run(&doc.runs[i], &x->key);
         pb_floor_state_of(&doc.runs[i].r, &x->floor);
@@ -166,12 +300,8 @@ static int note_round(struct tally *t, const char *path, unsigned round, int sid
     return 0;
 }
 
-/* The fewest clean pairs any configuration of OLD has (the screen's rule);
- * *off: runs off the floor in the last round. */
-static unsigned fewest_clean_pairs(const struct tally *t, double factor, unsigned last_round,
-                                   unsigned *off)
+static double tally_reference(const struct tally *t)
 {
-    *off = 0;
     struct pb_floor_state *f = malloc((t->n ? t->n : 1) * sizeof *f);
     if (!f)
         return 0;
@@ -179,23 +309,27 @@ static unsigned fewest_clean_pairs(const struct tally *t, double factor, unsigne
         f[i] = t->m[i].floor;
     double ref = pb_floor_reference(f, t->n);
     free(f);
-    for (unsigned i = 0; i < t->n; i++)
-        *off += t->m[i].round == last_round && pb_floor_off(&t->m[i].floor, ref, factor);
+    return ref;
+}
+
+/* The fewest clean pairs a configuration of `unit` has (compare's screen). */
+static unsigned clean_pairs(const struct tally *t, unsigned unit, double ref, double factor)
+{
     unsigned fewest = UINT32_MAX;
     for (unsigned i = 0; i < t->n; i++) {
         const struct measured *a = &t->m[i];
-        if (a->side != 0 || a->round != 0)
+        if (a->unit != unit || a->side != 0 || a->attempt != 0)
             continue;                          /* one count per configuration */
         unsigned clean = 0;
         for (unsigned j = 0; j < t->n; j++) {
             const struct measured *b = &t->m[j];
-            if (b->side != 0 || !pb_runkey_same(&a->key, &b->key) ||
+            if (b->unit != unit || b->side != 0 || !pb_runkey_same(&a->key, &b->key) ||
                 pb_floor_off(&b->floor, ref, factor))
                 continue;
             for (unsigned k = 0; k < t->n; k++) {
                 const struct measured *c = &t->m[k];
-                if (c->side == 1 && c->round == b->round && pb_runkey_same(&a->key, &c->key) &&
-                    !pb_floor_off(&c->floor, ref, factor)) {
+                if (c->unit == unit && c->side == 1 && c->attempt == b->attempt &&
+                    pb_runkey_same(&a->key, &c->key) && !pb_floor_off(&c->floor, ref, factor)) {
                     clean++;
                     break;
                 }
@@ -206,9 +340,51 @@ static unsigned fewest_clean_pairs(const struct tally *t, double factor, unsigne
     return fewest == UINT32_MAX ? 0 : fewest;
 }
 
-/* Concatenates the rounds' documents into one, repetition = round. */
-static int merge_rounds(char paths[][PATH_MAX_AB], unsigned n, const char *out_path, char *err,
-                        size_t errlen);
+/* Concatenates every run file of a side into one document, repetition =
+ * attempt. */
+static int merge_side(char (*files)[PATH_MAX_AB], const unsigned *attempt_of, unsigned n,
+                      const char *out_path, char *err, size_t errlen)
+{
+    struct pb_result_doc *docs = calloc(n ? n : 1, sizeof *docs);
+    if (!docs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    unsigned total = 0, loaded = 0;
+    int rc = -1;
+    for (; loaded < n; loaded++) {
+        if (pb_result_read(files[loaded], &docs[loaded], err, errlen) != 0)
+            goto out;
+        total += docs[loaded].nruns;
+    }
+    struct pb_run_result *runs = calloc(total ? total : 1, sizeof *runs);
+    if (!runs) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    struct pb_context ctx = docs[0].ctx;
+    unsigned k = 0, most = 0;
+    for (unsigned d = 0; d < n; d++) {
+        ctx.partial |= docs[d].ctx.partial;
+        most = attempt_of[d] + 1 > most ? attempt_of[d] + 1 : most;
+        for (unsigned i = 0; i < docs[d].nruns; i++) {
+            runs[k] = docs[d].runs[i].r;          /* shallow: the documents own the pairs */
+            runs[k].repetition = attempt_of[d];
+            runs[k].order = k;
+            k++;
+        }
+    }
+    ctx.repetitions = most;
+    rc = pb_result_write(out_path, &ctx, runs, total, err, errlen);
+    free(runs);
+out:
+    for (unsigned d = 0; d < loaded; d++)
+        pb_result_doc_free(&docs[d]);
+    free(docs);
+    return rc;
+}
+
+/* ---- the verb ------------------------------------------------------------------------ */
 
 int pb_cmd_ab(int argc, char **argv)
 {
@@ -258,7 +434,7 @@ int pb_cmd_ab(int argc, char **argv)
                     char *end;
                     unsigned long r = v ? strtoul(v, &end, 10) : 0;
                     if (!v || *end || !*v || v[0] == '-' || r < 1 || r > AB_MAX_REPEAT)
-                        return fail_usage("--repeat wants a count of rounds from 1 to 200%s", "");
+                        return fail_usage("--repeat wants a count of pairs from 1 to 200%s", "");
                     repeat = (unsigned)r;
                     continue;
                 }
@@ -287,6 +463,20 @@ int pb_cmd_ab(int argc, char **argv)
         fprintf(stderr, "pendbench ab: cannot create %s: %s\n", outdir, strerror(errno));
         return PB_EXIT_USAGE;
     }
+
+    /* The units: one per section of a job file, or the arguments whole. */
+    static char unit_file[AB_MAX_UNITS][PATH_MAX_AB];
+    char err[1024];
+    int jf = jobfile_arg(pass, npass);
+    int nunits = jf >= 0 ? split_jobfile(pass[jf], outdir, unit_file, err, sizeof err) : 0;
+    if (nunits < 0) {
+        fprintf(stderr, "pendbench ab: %s\n", err);
+        return PB_EXIT_USAGE;
+    }
+    bool split = nunits > 0;
+    if (!split)
+        nunits = 1;
+
     char log[PATH_MAX_AB];
     snprintf(log, sizeof log, "%s/ab.log", outdir);
     int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0666);
@@ -295,164 +485,169 @@ int pb_cmd_ab(int argc, char **argv)
         return PB_EXIT_USAGE;
     }
 
-    static char rounds[2][AB_MAX_ROUNDS][PATH_MAX_AB];
+    unsigned max_attempts = 3 * repeat;
+    unsigned nfiles_max = (unsigned)nunits * max_attempts;
+    char (*files[2])[PATH_MAX_AB];
+    unsigned *attempt_of[2];
+    unsigned nfiles[2] = { 0, 0 }, attempts[AB_MAX_UNITS] = { 0 };
     struct tally tally = { 0 };
-    unsigned max_rounds = 3 * repeat;
     int status = PB_EXIT_OK;
+    for (int s = 0; s < 2; s++) {
+        files[s] = calloc(nfiles_max, sizeof *files[s]);
+        attempt_of[s] = calloc(nfiles_max, sizeof *attempt_of[s]);
+    }
+    if (!files[0] || !files[1] || !attempt_of[0] || !attempt_of[1]) {
+        fprintf(stderr, "pendbench ab: out of memory\n");
+        status = PB_EXIT_USAGE;
+        goto out;
+    }
     pb_install_sigint();
     FILE *msg = json ? stderr : stdout;
-    fprintf(msg, "ab: %u clean rounds in ABBA order (at most %u in all): OLD %s, NEW %s; log in %s\n",
-            repeat, max_rounds, exe[0], exe[1], log);
-    unsigned done_rounds = 0;
-    for (unsigned r = 0; r < max_rounds && !pb_interrupted; r++) {
-        for (int step = 0; step < 2; step++) {
-            /* ABBA: even rounds OLD first, odd rounds NEW first. */
-            int side = (r % 2 == 0) ? step : 1 - step;
-            snprintf(rounds[side][r], PATH_MAX_AB, "%s/%s.round%u.json", outdir,
-                     side ? "new" : "base", r);
-            char *args[AB_MAX_ARGS + 16];
-            int k = 0;
-            args[k++] = (char *)exe[side];
-            args[k++] = "run";
-            for (int p = 0; p < npass; p++)
-                args[k++] = (char *)pass[p];
-            args[k++] = "--repeat";
-            args[k++] = "1";
-            args[k++] = "--quiet";
-            args[k++] = "--no-history";
-            args[k++] = "--json";
-            args[k++] = rounds[side][r];
-            args[k] = NULL;
-            dprintf(log_fd, "==== round %u, %s: %s run ...\n", r, side ? "NEW" : "OLD", exe[side]);
-            if (!json && isatty(1))
-                fprintf(stdout, "\r\033[Kround %u (%u clean wanted): %s", r + 1, repeat,
-                        side ? "NEW" : "OLD");
-            fflush(stdout);
-            int rc = spawn(args, log_fd);
-            if (rc != 0) {
-                if (!json && isatty(1))
-                    fprintf(stdout, "\n");
-                fprintf(stderr, "pendbench ab: round %u of %s (%s) exited %d\n", r,
-                        side ? "NEW" : "OLD", exe[side], rc);
-                show_log_tail(log);
-                /* 1: invariants failed, still measured; anything else: stop. */
-                if (rc != 1 || access(rounds[side][r], R_OK) != 0) {
-                    close(log_fd);
-                    free(tally.m);
-                    return pb_interrupted ? 130 : PB_EXIT_USAGE;
-                }
-                status = PB_EXIT_FAILED;
-            }
+    fprintf(msg, "ab: %u clean pairs of %d configuration%s%s in ABBA order (at most %u attempts "
+                 "each): OLD %s, NEW %s; log in %s\n",
+            repeat, nunits, nunits == 1 ? "" : "s", split ? " (one job file section at a time)" : "",
+            max_attempts, exe[0], exe[1], log);
+    struct pb_rng rng;
+    pb_rng_seed(&rng, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20), 0);
+    unsigned step = 0, extra = 0;
+    for (unsigned round = 0; round < max_attempts && !pb_interrupted; round++) {
+        /* Which units this round: all for the first N, then those short of clean pairs. */
+        int active[AB_MAX_UNITS], nactive = 0;
+        double ref = round >= repeat ? tally_reference(&tally) : 0;
+        for (int u = 0; u < nunits; u++)
+            if (round < repeat ||
+                (opts.floor_factor > 0 &&
+                 clean_pairs(&tally, (unsigned)u, ref, opts.floor_factor) < repeat))
+                active[nactive++] = u;
+        if (!nactive)
+            break;
+        if (round >= repeat)
+            extra += (unsigned)nactive;
+        for (int k = nactive; k > 1; k--) {          /* a random order per round */
+            int j = (int)pb_rng_below(&rng, (uint64_t)k);
+            int t = active[k - 1];
+            active[k - 1] = active[j];
+            active[j] = t;
         }
-        if (pb_interrupted)
-            break;
-        done_rounds++;
-        char err[512];
-        for (int side = 0; side < 2; side++)
-            if (note_round(&tally, rounds[side][r], r, side, err, sizeof err) != 0) {
-                fprintf(stderr, "pendbench ab: %s\n", err);
-                close(log_fd);
-                free(tally.m);
-                return PB_EXIT_USAGE;
+        for (int k = 0; k < nactive && !pb_interrupted; k++, step++) {
+            int u = active[k];
+            unsigned attempt = attempts[u];
+            for (int half = 0; half < 2 && !pb_interrupted; half++) {
+                int side = step % 2 == 0 ? half : 1 - half;        /* ABBA */
+                char *path = files[side][nfiles[side]];
+                snprintf(path, PATH_MAX_AB, "%s/%s.u%02d.a%02u.json", outdir,
+                         side ? "new" : "base", u, attempt);
+                char *args[AB_MAX_ARGS + 16];
+                int a = 0;
+                args[a++] = (char *)exe[side];
+                args[a++] = "run";
+                for (int p = 0; p < npass; p++)
+                    args[a++] = (char *)(split && p == jf ? unit_file[u] : pass[p]);
+                args[a++] = "--repeat";
+                args[a++] = "1";
+                args[a++] = "--quiet";
+                args[a++] = "--no-history";
+                args[a++] = "--json";
+                args[a++] = path;
+                args[a] = NULL;
+                dprintf(log_fd, "==== round %u, unit %d, %s: %s run ...\n", round, u,
+                        side ? "NEW" : "OLD", exe[side]);
+                if (!json && isatty(1)) {
+                    fprintf(stdout, "\r\033[Kround %u: %s %s", round + 1,
+                            split ? unit_file[u] + strlen(outdir) + 6 : "", side ? "NEW" : "OLD");
+                    fflush(stdout);
+                }
+                int rc = spawn(args, log_fd);
+                if (rc != 0) {
+                    if (!json && isatty(1))
+                        fprintf(stdout, "\n");
+                    fprintf(stderr, "pendbench ab: %s (%s) exited %d\n", side ? "NEW" : "OLD",
+                            exe[side], rc);
+                    show_log_tail(log);
+                    /* 1: invariants failed, still measured; anything else: stop. */
+                    if (rc != 1 || access(path, R_OK) != 0) {
+                        status = pb_interrupted ? 130 : PB_EXIT_USAGE;
+                        goto out;
+                    }
+                    status = PB_EXIT_FAILED;
+                }
+                if (note_run(&tally, path, (unsigned)u, attempt, side, err, sizeof err) != 0) {
+                    fprintf(stderr, "pendbench ab: %s\n", err);
+                    status = PB_EXIT_USAGE;
+                    goto out;
+                }
+                attempt_of[side][nfiles[side]++] = attempt;
             }
-        unsigned off;
-        unsigned clean = fewest_clean_pairs(&tally, opts.floor_factor > 0 ? opts.floor_factor : 0,
-                                            r, &off);
-        if (off && !json)
-            fprintf(stdout, "%sround %u: %u run%s in another machine state (c2c floor); %s\n",
-                    isatty(1) ? "\r\033[K" : "", r + 1, off, off == 1 ? "" : "s",
-                    clean >= repeat ? "enough clean rounds" : "one more round");
-        if (r + 1 >= repeat && (clean >= repeat || !(opts.floor_factor > 0)))
-            break;
+            if (!pb_interrupted)
+                attempts[u]++;
+        }
     }
-    free(tally.m);
-    close(log_fd);
     if (!json && isatty(1))
         fprintf(stdout, "\r\033[K");
-    if (done_rounds == 0) {
-        fprintf(stderr, "pendbench ab: interrupted before a round was complete\n");
-        return 130;
+    if (extra && !json)
+        fprintf(stdout, "ab: %u extra attempt%s: pairs in another machine state (c2c floor) are "
+                        "measured again\n", extra, extra == 1 ? "" : "s");
+    /* An interrupted pair is dropped: both sides keep whole attempts only. */
+    for (int s = 0; s < 2; s++)
+        while (nfiles[s] > nfiles[1 - s]) {
+            nfiles[s]--;
+            unlink(files[s][nfiles[s]]);
+        }
+    if (nfiles[0] == 0) {
+        fprintf(stderr, "pendbench ab: interrupted before a pair was complete\n");
+        status = 130;
+        goto out;
     }
-    char paths[2][PATH_MAX_AB], err[1024];
+    char paths[2][PATH_MAX_AB];
     for (int side = 0; side < 2; side++) {
         snprintf(paths[side], sizeof paths[side], "%s/%s.json", outdir, side ? "new" : "base");
-        if (merge_rounds(rounds[side], done_rounds, paths[side], err, sizeof err) != 0) {
+        if (merge_side(files[side], attempt_of[side], nfiles[side], paths[side], err,
+                       sizeof err) != 0) {
             fprintf(stderr, "pendbench ab: %s\n", err);
-            return PB_EXIT_USAGE;
+            status = PB_EXIT_USAGE;
+            goto out;
         }
-        for (unsigned r = 0; r < done_rounds; r++)
-            unlink(rounds[side][r]);
+        for (unsigned f = 0; f < nfiles[side]; f++)
+            unlink(files[side][f]);
     }
     fprintf(msg, "ab: wrote %s and %s\n\n", paths[0], paths[1]);
 
     struct pb_result_doc base, new_doc;
     if (pb_result_read(paths[0], &base, err, sizeof err) != 0) {
         fprintf(stderr, "pendbench ab: %s\n", err);
-        return PB_EXIT_USAGE;
+        status = PB_EXIT_USAGE;
+        goto out;
     }
     if (pb_result_read(paths[1], &new_doc, err, sizeof err) != 0) {
         fprintf(stderr, "pendbench ab: %s\n", err);
         pb_result_doc_free(&base);
-        return PB_EXIT_USAGE;
+        status = PB_EXIT_USAGE;
+        goto out;
     }
     struct pb_comparison c;
     int cs = PB_EXIT_USAGE;
     if (pb_compare_docs(&base, &new_doc, &opts, &c, err, sizeof err) != 0) {
         fprintf(stderr, "pendbench ab: %s\n", err);
     } else {
-        char bn[PATH_MAX_AB + 16], nn[PATH_MAX_AB + 16];
-        snprintf(bn, sizeof bn, "%s", paths[0]);
-        snprintf(nn, sizeof nn, "%s", paths[1]);
         if (json)
-            pb_compare_print_json(stdout, &c, bn, &base.ctx, nn, &new_doc.ctx);
+            pb_compare_print_json(stdout, &c, paths[0], &base.ctx, paths[1], &new_doc.ctx);
         else
-            pb_compare_print(stdout, &c, bn, &base.ctx, nn, &new_doc.ctx);
+            pb_compare_print(stdout, &c, paths[0], &base.ctx, paths[1], &new_doc.ctx);
         cs = c.regressed ? PB_EXIT_FAILED : PB_EXIT_OK;
         pb_comparison_free(&c);
     }
     pb_result_doc_free(&base);
     pb_result_doc_free(&new_doc);
     if (pb_interrupted)
-        fprintf(stderr, "pendbench ab: interrupted: %u rounds compared\n", done_rounds);
-    return cs != PB_EXIT_OK ? cs : status;
-}
-
-static int merge_rounds(char paths[][PATH_MAX_AB], unsigned n, const char *out_path, char *err,
-                        size_t errlen)
-{
-    struct pb_result_doc *docs = calloc(n, sizeof *docs);
-    if (!docs) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    unsigned total = 0, loaded = 0;
-    int rc = -1;
-    for (; loaded < n; loaded++) {
-        if (pb_result_read(paths[loaded], &docs[loaded], err, errlen) != 0)
-            goto out;
-        total += docs[loaded].nruns;
-    }
-    struct pb_run_result *runs = calloc(total ? total : 1, sizeof *runs);
-    if (!runs) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    struct pb_context ctx = docs[0].ctx;
-    unsigned k = 0;
-    for (unsigned d = 0; d < n; d++) {
-        ctx.partial |= docs[d].ctx.partial;
-        for (unsigned i = 0; i < docs[d].nruns; i++) {
-            runs[k] = docs[d].runs[i].r;          /* shallow: the documents own the pairs */
-            runs[k].repetition = d;
-            k++;
-        }
-    }
-    ctx.repetitions = n;
-    rc = pb_result_write(out_path, &ctx, runs, total, err, errlen);
-    free(runs);
+        fprintf(stderr, "pendbench ab: interrupted: %u pairs compared\n", nfiles[0]);
+    if (cs != PB_EXIT_OK || status == PB_EXIT_OK)
+        status = cs;
 out:
-    for (unsigned d = 0; d < loaded; d++)
-        pb_result_doc_free(&docs[d]);
-    free(docs);
-    return rc;
+    close(log_fd);
+    free(tally.m);
+    for (int s = 0; s < 2; s++) {
+        free(files[s]);
+        free(attempt_of[s]);
+    }
+    return status;
 }
