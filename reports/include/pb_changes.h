@@ -10,8 +10,10 @@
  * recursively. A candidate is a change only when it is significant: the
  * same maximum over the stretches, recomputed after shuffling the values
  * within each stretch (a seeded permutation test), reaches it in few of
- * the permutations (p-value <= alpha). No distribution is assumed, and an
- * outlier moves the statistic far less than it moves a mean. */
+ * the permutations (p-value <= alpha). No distribution is assumed; an
+ * outlier weighs by its distance (alpha = 1), so a few points at twice
+ * the level leave a 10% step visible, while many far larger ones can hide
+ * it. */
 #ifndef PB_CHANGES_H
 #define PB_CHANGES_H
 
