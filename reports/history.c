@@ -899,7 +899,8 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
             }
             p->value = median(p->vals, p->reps);
         }
-    qsort(s->blocks, s->n, sizeof *s->blocks, cmp_block);
+    if (s->n > 1)
+        qsort(s->blocks, s->n, sizeof *s->blocks, cmp_block);
     /* What tells a block from its siblings (same machine, name, strategies). */
     const struct pb_runkey **keys = calloc(s->n + 1, sizeof *keys);
     if (!keys)
