@@ -98,10 +98,10 @@ identify_variants()
 COMMON_CFLAGS = ("-std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Wshadow "
                  "-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter "
                  "-Icore/include -Iworkloads/include -Ireports/include -Ibench/gbench/include "
-                 "-I/usr/include/x86_64-linux-gnu")
+                 "-I/usr/include/x86_64-linux-gnu -I/usr/include/postgresql")
 COMMON_CXXFLAGS = ("-std=c++17 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror "
                    "-Ibench/gbench/include")
-LIBS_LINK = ("-lhwloc -lck -lurcu -lurcu-common -linih -ljansson -lsqlite3 "
+LIBS_LINK = ("-lhwloc -lck -lurcu -lurcu-common -linih -ljansson -lsqlite3 -lpq "
              "-ldl -lm -pthread")
 JEMALLOC = "-ljemalloc"
 

@@ -1,207 +1,130 @@
-/* The run history in SQLite (pb_history.h), and its trend (pb_export.h).
+/* The run history (pb_history.h), its trend, export and change points
+ * (pb_export.h), over either backend (history_db.h).
  *
- * Layout (PRAGMA user_version 2; PRAGMA application_id marks the file as
- * ours, so another program's database is refused rather than written to):
+ * Layout (version 3; the same on SQLite and PostgreSQL):
  *   invocations  one row per recorded command: its context, its run_id
- *                (the identity of the invocation, so a result is never
- *                its own baseline), the result file's path (NULL when none
- *                was written) and the whole result document as text
+ *                (the identity of the invocation, so a result is never its
+ *                own baseline and an import is recorded once), the
+ *                machine identity (machine: "host (CPU model; topology
+ *                summary)", so series are per machine; topology_summary;
+ *                kernel), the result file's path (NULL when none was
+ *                written) and the whole result document as text
  *                (result_json), so any past invocation can be read back
  *                exactly, histograms included.
- *   runs         one row per run (repetition) of an invocation: the key
- *                (scenario, strategies, thread counts) and the figures a
- *                trend follows.
- * A record is one transaction (BEGIN IMMEDIATE: the write lock is taken
- * first, so a second writer waits for the busy timeout rather than failing
- * half-way). Nothing here touches the result file: a damaged or locked
+ *   runs         one row per run (repetition) of an invocation: the run key
+ *                (scenario, strategies, and the canonical workload text of
+ *                pb_runkey.h), thread counts, and the figures a trend
+ *                follows.
+ * A record is one transaction that holds the writer's lock from its start.
+ * Nothing here touches the result file: a damaged, locked or unreachable
  * database costs the record, never the results.
  *
- * Version 1 (no run_id) is read as it is and upgraded in place by the
- * first record written into it (one ALTER TABLE in the record's
- * transaction). */
+ * Older SQLite layouts (1: no run_id; 2: no machine, no workload) are read
+ * as they are and upgraded in place by the first record written into
+ * them; their rows keep a NULL workload and machine, and a trend keys them
+ * by thread counts and host instead. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#include "history_db.h"
+#include "pb_changes.h"
 #include "pb_export.h"
 #include "pb_history.h"
+#include "pb_runkey.h"
 
-#define HISTORY_VERSION 2
-#define HISTORY_APP_ID 0x50424853              /* "PBHS" */
-#define BUSY_TIMEOUT_MS 2000
-
-static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS invocations ("
-    " id INTEGER PRIMARY KEY,"
-    " date TEXT NOT NULL,"
-    " git_commit TEXT, host TEXT, cpu_model TEXT, kernel TEXT, compiler TEXT, cflags TEXT,"
-    " topology TEXT, command TEXT,"
-    " result_path TEXT, run_id TEXT,"
-    " result_json TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS runs ("
-    " id INTEGER PRIMARY KEY,"
-    " invocation_id INTEGER NOT NULL REFERENCES invocations(id) ON DELETE CASCADE,"
-    " scenario TEXT NOT NULL, pool TEXT NOT NULL, queue TEXT NOT NULL, handoff TEXT NOT NULL,"
-    " repetition INTEGER NOT NULL, requesters INTEGER, workers INTEGER,"
-    " throughput_ops_s REAL, p50_ns INTEGER, p90_ns INTEGER, p99_ns INTEGER, p999_ns INTEGER,"
-    " queue_wait_p50_ns INTEGER, service_p50_ns INTEGER, cancel_success_rate REAL,"
-    " c2c_round_trip_ns REAL, invariants_ok INTEGER, partial INTEGER);"
-    "CREATE INDEX IF NOT EXISTS runs_by_strategies ON runs (scenario, pool, queue, handoff);"
-    "CREATE INDEX IF NOT EXISTS runs_by_invocation ON runs (invocation_id);"
-    "CREATE INDEX IF NOT EXISTS invocations_by_commit ON invocations (git_commit);"
-    "CREATE INDEX IF NOT EXISTS invocations_by_run_id ON invocations (run_id);"
-    "PRAGMA application_id = 1346521171;"      /* HISTORY_APP_ID */
-    "PRAGMA user_version = 2;";
-
-/* Version 1 -> 2: the invocation's identity. */
-static const char upgrade_1_sql[] =
-    "ALTER TABLE invocations ADD COLUMN run_id TEXT;"
-    "CREATE INDEX IF NOT EXISTS invocations_by_run_id ON invocations (run_id);"
-    "PRAGMA user_version = 2;";
-
-_Static_assert(HISTORY_APP_ID == 1346521171, "schema_sql spells the application id out");
-
-/* One message per kind of failure, naming the database. */
-static int db_fail(sqlite3 *db, int rc, const char *path, char *err, size_t errlen)
+bool pb_history_is_server(const char *spec)
 {
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        snprintf(err, errlen, "%s: the database is locked (another pendbench running?)", path);
-        break;
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-        snprintf(err, errlen,
-                 "%s: not a pendbench history database or damaged (move it away to start a new one)",
-                 path);
-        break;
-    case SQLITE_CANTOPEN: {
-        int e = db ? sqlite3_system_errno(db) : 0;
-        snprintf(err, errlen, "%s: cannot open: %s", path,
-                 e ? strerror(e) : (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-        break;
-    }
-    case SQLITE_READONLY:
-        snprintf(err, errlen, "%s: cannot write: the database is read-only", path);
-        break;
-    case SQLITE_FULL:
-        snprintf(err, errlen, "%s: the disk is full", path);
-        break;
-    case SQLITE_NOMEM:
-        snprintf(err, errlen, "%s: out of memory", path);
-        break;
-    default:
-        snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        break;
-    }
-    return -1;
+    return hdb_is_server(spec);
 }
 
-static int exec(sqlite3 *db, const char *sql)
+/* ---- parameters (always text: history_db.h) --------------------------------------- */
+
+#define MAX_PARAMS 24
+
+struct params {
+    const char *v[MAX_PARAMS];
+    char buf[MAX_PARAMS][40];
+    unsigned n;
+};
+
+static void p_text(struct params *p, const char *s)
 {
-    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+    p->v[p->n++] = s;
 }
 
-/* A one-integer query (a PRAGMA). SQLITE_OK with *value, or the error. */
-static int query_int(sqlite3 *db, const char *sql, int64_t *value)
+static void p_int(struct params *p, int64_t x)
 {
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *value = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    } else if (rc == SQLITE_DONE) {
-        *value = 0;
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    snprintf(p->buf[p->n], sizeof p->buf[0], "%lld", (long long)x);
+    p->v[p->n] = p->buf[p->n];
+    p->n++;
 }
 
-static int open_db(const char *path, bool create, sqlite3 **out, char *err, size_t errlen)
+/* Not finite (never expected): NULL rather than a value a database mangles. */
+static void p_real(struct params *p, double x)
 {
-    *out = NULL;
-    sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    int rc = sqlite3_open_v2(path, &db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        db_fail(db, rc, path, err, errlen);
-        sqlite3_close(db);
-        return -1;
+    if (!isfinite(x)) {
+        p->v[p->n++] = NULL;
+        return;
     }
-    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-    *out = db;
-    return 0;
+    snprintf(p->buf[p->n], sizeof p->buf[0], "%.17g", x);
+    p->v[p->n] = p->buf[p->n];
+    p->n++;
 }
 
-enum schema_state { SCHEMA_OK, SCHEMA_OK_V1, SCHEMA_EMPTY };
-
-/* Checks that the database is ours and of a layout this build reads.
- * create: make the tables of an empty database (inside the caller's
- * transaction). */
-static int check_schema(sqlite3 *db, const char *path, bool create, enum schema_state *state,
-                        char *err, size_t errlen)
+static int64_t clamp_i64(uint64_t v)
 {
-    int64_t app_id, version, ntables;
-    int rc = query_int(db, "PRAGMA application_id", &app_id);
-    if (rc == SQLITE_OK)
-        rc = query_int(db, "PRAGMA user_version", &version);
-    if (rc == SQLITE_OK)
-        rc = query_int(db, "SELECT count(*) FROM sqlite_master", &ntables);
-    if (rc != SQLITE_OK)
-        return db_fail(db, rc, path, err, errlen);
-    if ((app_id != 0 && app_id != HISTORY_APP_ID) || (app_id == 0 && ntables > 0)) {
-        snprintf(err, errlen,
-                 "%s: not a pendbench history database or damaged (move it away to start a new one)",
-                 path);
-        return -1;
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* ---- the machine identity ----------------------------------------------------------- */
+
+/* "2 PUs, SMT off, L3 32 MiB" from what the context knows; "" for a context
+ * nobody measured (no CPU count). */
+static void topology_summary(const struct pb_context *c, char *out, size_t size)
+{
+    out[0] = 0;
+    if (!c->ncpus_online)
+        return;
+    size_t used = 0;
+    used += (size_t)snprintf(out, size, "%u PU%s", c->ncpus_online, c->ncpus_online == 1 ? "" : "s");
+    if (c->env.smt_active >= 0 && used < size)
+        used += (size_t)snprintf(out + used, size - used, ", SMT %s",
+                                 c->env.smt_active ? "on" : "off");
+    const struct pb_cache_info *top = NULL;
+    for (unsigned i = 0; i < c->env.ncaches && i < PB_ENV_MAX_CACHES; i++)
+        if (!top || c->env.caches[i].level > top->level)
+            top = &c->env.caches[i];
+    if (top && top->size_bytes && used < size) {
+        uint64_t kib = top->size_bytes / 1024;
+        if (kib >= 1024 && kib % 1024 == 0)
+            used += (size_t)snprintf(out + used, size - used, ", L%u %llu MiB", top->level,
+                                     (unsigned long long)(kib / 1024));
+        else
+            used += (size_t)snprintf(out + used, size - used, ", L%u %llu KiB", top->level,
+                                     (unsigned long long)kib);
     }
-    if (version > HISTORY_VERSION) {
-        snprintf(err, errlen,
-                 "%s: history layout version %lld is newer than this pendbench reads (%d); "
-                 "use a newer pendbench, or --history-db another file",
-                 path, (long long)version, HISTORY_VERSION);
-        return -1;
-    }
-    if (ntables > 0 && version == HISTORY_VERSION) {
-        *state = SCHEMA_OK;
-        return 0;
-    }
-    if (ntables > 0 && version == 1) {
-        if (!create) {                 /* read as it is: no run_id column */
-            *state = SCHEMA_OK_V1;
-            return 0;
-        }
-        rc = exec(db, upgrade_1_sql);
-        if (rc != SQLITE_OK)
-            return db_fail(db, rc, path, err, errlen);
-        *state = SCHEMA_OK;
-        return 0;
-    }
-    if (ntables > 0) {
-        snprintf(err, errlen, "%s: history layout version %lld is not one this pendbench reads",
-                 path, (long long)version);
-        return -1;
-    }
-    if (!create) {
-        *state = SCHEMA_EMPTY;
-        return 0;
-    }
-    rc = exec(db, schema_sql);
-    if (rc != SQLITE_OK)
-        return db_fail(db, rc, path, err, errlen);
-    *state = SCHEMA_OK;
-    return 0;
+    if (c->topology[0] && strcmp(c->topology, "machine") != 0 && used < size)
+        snprintf(out + used, size - used, ", topology %.100s", c->topology);
+}
+
+/* "host (CPU model; summary)", or just the host when nothing else is known. */
+static void machine_identity(const struct pb_context *c, const char *summary, char *out,
+                             size_t size)
+{
+    const char *host = c->host[0] ? c->host : "unknown";
+    bool cpu = c->cpu_model[0] && strcmp(c->cpu_model, "unknown") != 0;
+    if (cpu && summary[0])
+        snprintf(out, size, "%.127s (%.127s; %.200s)", host, c->cpu_model, summary);
+    else if (cpu || summary[0])
+        snprintf(out, size, "%.127s (%.200s)", host, cpu ? c->cpu_model : summary);
+    else
+        snprintf(out, size, "%.127s", host);
 }
 
 /* ---- record ------------------------------------------------------------------------ */
@@ -227,31 +150,19 @@ static char *document_text(const struct pb_context *ctx, const struct pb_run_res
     return buf;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s, size_t size)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, (int)strnlen(s, size), SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
+struct record_in {
+    const struct pb_context *ctx;
+    const struct pb_run_result *const *runs;
+    const char *const *workloads;      /* per run, canonical; NULL entries: unknown */
+    unsigned nruns;
+    const char *json;                  /* the document */
+    const char *result_path;           /* may be NULL */
+    const char *identity;              /* the run_id column; NULL: none */
+};
 
-static int64_t clamp_i64(uint64_t v)
+static int insert_rows(struct hdb *db, const struct record_in *in, char *err, size_t errlen)
 {
-    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
-}
-
-static int insert_rows(sqlite3 *db, const struct pb_context *ctx,
-                       const struct pb_run_result *runs, unsigned nruns, const char *result_path,
-                       const char *json)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO invocations (date, git_commit, host, cpu_model, kernel,"
-                                " compiler, cflags, topology, command, result_path, result_json,"
-                                " run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
+    const struct pb_context *ctx = in->ctx;
     char date[32];
     if (ctx->date[0]) {
         snprintf(date, sizeof date, "%s", ctx->date);
@@ -261,69 +172,104 @@ static int insert_rows(sqlite3 *db, const struct pb_context *ctx,
         gmtime_r(&now, &tm);
         strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
-    bind_text(st, 1, date, sizeof date);
-    bind_text(st, 2, ctx->git_commit, sizeof ctx->git_commit);
-    bind_text(st, 3, ctx->host, sizeof ctx->host);
-    bind_text(st, 4, ctx->cpu_model, sizeof ctx->cpu_model);
-    bind_text(st, 5, ctx->kernel, sizeof ctx->kernel);
-    bind_text(st, 6, ctx->compiler, sizeof ctx->compiler);
-    bind_text(st, 7, ctx->cflags, sizeof ctx->cflags);
-    bind_text(st, 8, ctx->topology, sizeof ctx->topology);
-    bind_text(st, 9, ctx->command, sizeof ctx->command);
-    bind_text(st, 10, result_path, 4096);
-    sqlite3_bind_text(st, 11, json, -1, SQLITE_STATIC);
-    bind_text(st, 12, ctx->run_id[0] ? ctx->run_id : NULL, sizeof ctx->run_id);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return rc;
-    sqlite3_int64 inv = sqlite3_last_insert_rowid(db);
-    rc = sqlite3_prepare_v2(db,
-                            "INSERT INTO runs (invocation_id, scenario, pool, queue, handoff,"
-                            " repetition, requesters, workers, throughput_ops_s, p50_ns, p90_ns,"
-                            " p99_ns, p999_ns, queue_wait_p50_ns, service_p50_ns,"
-                            " cancel_success_rate, c2c_round_trip_ns, invariants_ok, partial)"
-                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    for (unsigned i = 0; i < nruns && rc == SQLITE_OK; i++) {
-        const struct pb_run_result *r = &runs[i];
+    char summary[256], machine[512];
+    topology_summary(ctx, summary, sizeof summary);
+    machine_identity(ctx, summary, machine, sizeof machine);
+    struct params p = { .n = 0 };
+    p_text(&p, date);
+    p_text(&p, ctx->git_commit);
+    p_text(&p, ctx->host);
+    p_text(&p, ctx->cpu_model);
+    p_text(&p, ctx->kernel);
+    p_text(&p, ctx->compiler);
+    p_text(&p, ctx->cflags);
+    p_text(&p, ctx->topology);
+    p_text(&p, ctx->command);
+    p_text(&p, in->result_path);
+    p_text(&p, in->json);
+    p_text(&p, in->identity);
+    p_text(&p, machine);
+    p_text(&p, summary);
+    struct hdb_res res = { 0 };
+    if (hdb_query(db,
+                  "INSERT INTO invocations (date, git_commit, host, cpu_model, kernel, compiler,"
+                  " cflags, topology, command, result_path, result_json, run_id, machine,"
+                  " topology_summary) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
+                  " RETURNING id",
+                  p.v, p.n, &res, err, errlen) != 0)
+        return -1;
+    int64_t inv = hdb_int(&res, 0, 0);
+    hdb_res_free(&res);
+    for (unsigned i = 0; i < in->nruns; i++) {
+        const struct pb_run_result *r = in->runs[i];
         const struct pb_scenario *s = &r->scenario;
-        sqlite3_bind_int64(st, 1, inv);
-        bind_text(st, 2, s->name, sizeof s->name);
-        bind_text(st, 3, s->pool, sizeof s->pool);
-        bind_text(st, 4, s->queue, sizeof s->queue);
-        bind_text(st, 5, s->handoff, sizeof s->handoff);
-        sqlite3_bind_int64(st, 6, r->repetition);
-        sqlite3_bind_int64(st, 7, s->requesters);
-        sqlite3_bind_int64(st, 8, s->workers);
-        /* Not finite (never expected): NULL rather than a value SQLite mangles. */
-        if (isfinite(r->throughput_ops_s))
-            sqlite3_bind_double(st, 9, r->throughput_ops_s);
-        else
-            sqlite3_bind_null(st, 9);
-        sqlite3_bind_int64(st, 10, clamp_i64(pb_hist_percentile(&r->total, 50)));
-        sqlite3_bind_int64(st, 11, clamp_i64(pb_hist_percentile(&r->total, 90)));
-        sqlite3_bind_int64(st, 12, clamp_i64(pb_hist_percentile(&r->total, 99)));
-        sqlite3_bind_int64(st, 13, clamp_i64(pb_hist_percentile(&r->total, 99.9)));
-        sqlite3_bind_int64(st, 14, clamp_i64(pb_hist_percentile(&r->queue_wait, 50)));
-        sqlite3_bind_int64(st, 15, clamp_i64(pb_hist_percentile(&r->service, 50)));
-        if (isfinite(r->cancel.success_rate))
-            sqlite3_bind_double(st, 16, r->cancel.success_rate);
-        else
-            sqlite3_bind_null(st, 16);
-        sqlite3_bind_double(st, 17, isfinite(r->c2c_round_trip_ns) ? r->c2c_round_trip_ns : 0);
-        sqlite3_bind_int(st, 18, r->invariants.ok ? 1 : 0);
-        sqlite3_bind_int(st, 19, r->partial ? 1 : 0);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-            rc = SQLITE_OK;
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+        p.n = 0;
+        p_int(&p, inv);
+        p_text(&p, s->name);
+        p_text(&p, s->pool);
+        p_text(&p, s->queue);
+        p_text(&p, s->handoff);
+        p_int(&p, r->repetition);
+        p_int(&p, s->requesters);
+        p_int(&p, s->workers);
+        p_real(&p, r->throughput_ops_s);
+        p_int(&p, clamp_i64(pb_hist_percentile(&r->total, 50)));
+        p_int(&p, clamp_i64(pb_hist_percentile(&r->total, 90)));
+        p_int(&p, clamp_i64(pb_hist_percentile(&r->total, 99)));
+        p_int(&p, clamp_i64(pb_hist_percentile(&r->total, 99.9)));
+        p_int(&p, clamp_i64(pb_hist_percentile(&r->queue_wait, 50)));
+        p_int(&p, clamp_i64(pb_hist_percentile(&r->service, 50)));
+        p_real(&p, r->cancel.success_rate);
+        p_real(&p, isfinite(r->c2c_round_trip_ns) ? r->c2c_round_trip_ns : 0);
+        p_int(&p, r->invariants.ok ? 1 : 0);
+        p_int(&p, r->partial ? 1 : 0);
+        p_text(&p, in->workloads[i]);
+        if (hdb_query(db,
+                      "INSERT INTO runs (invocation_id, scenario, pool, queue, handoff,"
+                      " repetition, requesters, workers, throughput_ops_s, p50_ns, p90_ns,"
+                      " p99_ns, p999_ns, queue_wait_p50_ns, service_p50_ns,"
+                      " cancel_success_rate, c2c_round_trip_ns, invariants_ok, partial, workload)"
+                      " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,"
+                      "$19,$20)",
+                      p.v, p.n, NULL, err, errlen) != 0)
+            return -1;
     }
-    sqlite3_finalize(st);
-    return rc;
+    return 0;
+}
+
+/* 1 recorded, 0 already there (the same identity), -1 + message. */
+static int record(const char *spec, const struct record_in *in, char *err, size_t errlen)
+{
+    struct hdb db;
+    if (hdb_open(&db, spec, true, err, errlen) != 0)
+        return -1;
+    int ret = -1;
+    if (db.ops->begin(&db, true, err, errlen) != 0)
+        goto out;
+    if (db.ops->schema(&db, true, err, errlen) != 0)
+        goto rollback;
+    if (in->identity) {
+        struct hdb_res res = { 0 };
+        const char *params[1] = { in->identity };
+        if (hdb_query(&db, "SELECT count(*) FROM invocations WHERE run_id = $1", params, 1, &res,
+                      err, errlen) != 0)
+            goto rollback;
+        int64_t n = hdb_int(&res, 0, 0);
+        hdb_res_free(&res);
+        if (n > 0) {
+            ret = 0;
+            goto rollback;
+        }
+    }
+    if (insert_rows(&db, in, err, errlen) != 0 || db.ops->commit(&db, err, errlen) != 0)
+        goto rollback;
+    ret = 1;
+    goto out;
+rollback:
+    db.ops->rollback(&db);
+out:
+    hdb_close(&db);
+    return ret;
 }
 
 int pb_history_record(const char *db_path, const struct pb_context *ctx,
@@ -338,51 +284,137 @@ int pb_history_record(const char *db_path, const struct pb_context *ctx,
     /* Built before the database is opened: the lock is held for the
      * inserts only. */
     char *json = document_text(ctx, runs, nruns, err, errlen);
-    if (!json)
-        return -1;
-    sqlite3 *db;
-    if (open_db(db_path, true, &db, err, errlen) != 0) {
-        free(json);
-        return -1;
-    }
+    const struct pb_run_result **ptrs = calloc(nruns + 1, sizeof *ptrs);
+    char **workloads = calloc(nruns + 1, sizeof *workloads);
+    struct pb_runkey *key = malloc(sizeof *key);
     int ret = -1;
-    int rc = exec(db, "BEGIN IMMEDIATE");
-    if (rc != SQLITE_OK) {
-        db_fail(db, rc, db_path, err, errlen);
+    if (!json || !ptrs || !workloads || !key) {
+        if (json)
+            snprintf(err, errlen, "out of memory");
         goto out;
     }
-    enum schema_state state;
-    if (check_schema(db, db_path, true, &state, err, errlen) != 0)
-        goto rollback;
-    rc = insert_rows(db, ctx, runs, nruns, result_path, json);
-    if (rc == SQLITE_OK)
-        rc = exec(db, "COMMIT");
-    if (rc != SQLITE_OK) {
-        db_fail(db, rc, db_path, err, errlen);
-        goto rollback;
+    for (unsigned i = 0; i < nruns; i++) {
+        ptrs[i] = &runs[i];
+        /* A key that did not fit is still recorded as far as it goes. */
+        (void)pb_runkey_of_result(&runs[i], key);
+        workloads[i] = strdup(key->workload);
+        if (!workloads[i]) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
     }
-    ret = 0;
-    goto out;
-rollback:
-    exec(db, "ROLLBACK");
+    struct record_in in = { .ctx = ctx, .runs = ptrs, .workloads = (const char *const *)workloads,
+                            .nruns = nruns, .json = json, .result_path = result_path,
+                            .identity = ctx->run_id[0] ? ctx->run_id : NULL };
+    ret = record(db_path, &in, err, errlen) < 0 ? -1 : 0;
 out:
-    sqlite3_close(db);
+    for (unsigned i = 0; workloads && i < nruns; i++)
+        free(workloads[i]);
+    free(workloads);
+    free(ptrs);
+    free(key);
     free(json);
     return ret;
 }
 
-/* ---- find -------------------------------------------------------------------------- */
-
-/* Opens an existing history for reading. -2: there is none at path. */
-static int open_existing(const char *path, sqlite3 **db, char *err, size_t errlen)
+static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
 {
-    struct stat sb;
-    if (stat(path, &sb) != 0 && errno == ENOENT) {
-        snprintf(err, errlen, "no history yet at %s (runs record there unless --no-history)", path);
-        return -2;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
     }
-    return open_db(path, false, db, err, errlen);
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&buf, &size);
+    char chunk[65536];
+    size_t got;
+    bool ok = m != NULL;
+    while (ok && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ok = fwrite(chunk, 1, got, m) == got;
+    ok = ok && !ferror(f);
+    fclose(f);
+    if (m && fclose(m) != 0)
+        ok = false;
+    if (!ok) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, errno ? strerror(errno) : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    *len = size;
+    return buf;
 }
+
+/* FNV-1a, 64 bits, twice with different starts: the identity of a file
+ * without a run_id (not a defence against forgery, only against imports
+ * of the same bytes twice). */
+static void document_hash(const char *text, size_t len, char *out, size_t size)
+{
+    uint64_t a = 0xcbf29ce484222325ull, b = 0x84222325cbf29ce4ull;
+    for (size_t i = 0; i < len; i++) {
+        a = (a ^ (unsigned char)text[i]) * 0x100000001b3ull;
+        b = (b ^ (unsigned char)text[len - 1 - i]) * 0x100000001b3ull;
+    }
+    snprintf(out, size, "file-%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+}
+
+int pb_history_import(const char *db_path, const char *result_path, char *err, size_t errlen)
+{
+    size_t len;
+    char *text = read_text(result_path, &len, err, errlen);
+    if (!text)
+        return -1;
+    if (strlen(text) != len) {
+        snprintf(err, errlen, "%s: not a pendbench result (a NUL byte in the file)", result_path);
+        free(text);
+        return -1;
+    }
+    struct pb_result_doc doc;
+    if (pb_result_read_string(text, result_path, &doc, err, errlen) != 0) {
+        free(text);
+        return -1;
+    }
+    int ret = -1;
+    const struct pb_run_result **ptrs = calloc(doc.nruns + 1, sizeof *ptrs);
+    char **workloads = calloc(doc.nruns + 1, sizeof *workloads);
+    struct pb_runkey *key = malloc(sizeof *key);
+    if (!ptrs || !workloads || !key) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (unsigned i = 0; i < doc.nruns; i++) {
+        ptrs[i] = &doc.runs[i].r;
+        (void)pb_runkey_of_run(&doc.runs[i], key);
+        workloads[i] = strdup(key->workload);
+        if (!workloads[i]) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+    char identity[48];
+    if (doc.ctx.run_id[0])
+        snprintf(identity, sizeof identity, "%s", doc.ctx.run_id);
+    else
+        document_hash(text, len, identity, sizeof identity);
+    char *abs = realpath(result_path, NULL);
+    struct record_in in = { .ctx = &doc.ctx, .runs = ptrs,
+                            .workloads = (const char *const *)workloads, .nruns = doc.nruns,
+                            .json = text, .result_path = abs ? abs : result_path,
+                            .identity = identity };
+    ret = record(db_path, &in, err, errlen);
+    free(abs);
+out:
+    for (unsigned i = 0; workloads && i < doc.nruns; i++)
+        free(workloads[i]);
+    free(workloads);
+    free(ptrs);
+    free(key);
+    pb_result_doc_free(&doc);
+    free(text);
+    return ret;
+}
+
+/* ---- find -------------------------------------------------------------------------- */
 
 static bool is_hex(const char *s, size_t *len)
 {
@@ -415,165 +447,137 @@ static int find(const char *db_path, const char *spec, const struct pb_context *
                  spec ? spec : "");
         return -1;
     }
-    sqlite3 *db;
-    int o = open_existing(db_path, &db, err, errlen);
-    if (o != 0)
+    struct hdb db;
+    if (hdb_open(&db, db_path, false, err, errlen) != 0)
         return -1;
+    const char *name = db.name;
     int ret = -1;
-    sqlite3_stmt *st = NULL;
-    int rc = exec(db, "BEGIN");
-    if (rc != SQLITE_OK) {
-        db_fail(db, rc, db_path, err, errlen);
+    struct hdb_res res = { 0 };
+    if (db.ops->begin(&db, false, err, errlen) != 0)
         goto out;
-    }
-    enum schema_state state;
-    if (check_schema(db, db_path, false, &state, err, errlen) != 0)
-        goto out;
+    if (db.ops->schema(&db, false, err, errlen) != 0)
+        goto end;
     int64_t count = 0;
-    if (state != SCHEMA_EMPTY && (rc = query_int(db, "SELECT count(*) FROM invocations", &count)) != SQLITE_OK) {
-        db_fail(db, rc, db_path, err, errlen);
-        goto out;
+    if (db.version > 0) {
+        if (hdb_query(&db, "SELECT count(*) FROM invocations", NULL, 0, &res, err, errlen) != 0)
+            goto end;
+        count = hdb_int(&res, 0, 0);
     }
     if (count == 0) {
-        snprintf(err, errlen, "%s: the history is empty (no run recorded yet)", db_path);
-        goto out;
+        snprintf(err, errlen, "%s: the history is empty (no run recorded yet)", name);
+        goto end;
     }
     /* Before NEW: records older than NEW's own record when it is here;
      * otherwise started no later than NEW and not NEW itself. */
-    char where[160] = "1";
+    struct params p = { .n = 0 };
+    char where[160] = "1 = 1";
     if (before) {
-        sqlite3_int64 own = -1;
-        if (state == SCHEMA_OK && before->run_id[0]) {
-            rc = sqlite3_prepare_v2(db, "SELECT min(id) FROM invocations WHERE run_id = ?", -1,
-                                    &st, NULL);
-            if (rc == SQLITE_OK) {
-                sqlite3_bind_text(st, 1, before->run_id, -1, SQLITE_TRANSIENT);
-                if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                    if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-                        own = sqlite3_column_int64(st, 0);
-                    rc = SQLITE_OK;
-                }
-            }
-            sqlite3_finalize(st);
-            st = NULL;
-            if (rc != SQLITE_OK) {
-                db_fail(db, rc, db_path, err, errlen);
-                goto out;
-            }
+        int64_t own = -1;
+        if (db.version >= 2 && before->run_id[0]) {
+            const char *params[1] = { before->run_id };
+            if (hdb_query(&db, "SELECT min(id) FROM invocations WHERE run_id = $1", params, 1,
+                          &res, err, errlen) != 0)
+                goto end;
+            if (!hdb_null(&res, 0, 0))
+                own = hdb_int(&res, 0, 0);
         }
-        if (own >= 0)
-            snprintf(where, sizeof where, "id < %lld", (long long)own);
-        else if (state == SCHEMA_OK && before->run_id[0])
-            snprintf(where, sizeof where, "date <= ?9 AND coalesce(run_id, '') <> ?8");
-        else
-            snprintf(where, sizeof where, "date < ?9");
+        if (own >= 0) {
+            p_int(&p, own);
+            snprintf(where, sizeof where, "id < CAST($1 AS BIGINT)");
+        } else if (db.version >= 2 && before->run_id[0]) {
+            p_text(&p, before->run_id);
+            p_text(&p, before->date);
+            snprintf(where, sizeof where, "date <= CAST($2 AS TEXT) AND coalesce(run_id, '') <> CAST($1 AS TEXT)");
+        } else {
+            p_text(&p, before->date);
+            snprintf(where, sizeof where, "date < CAST($1 AS TEXT)");
+        }
     }
-    sqlite3_int64 id = -1;
+    int64_t id = -1;
     char commit[64] = "";
-    char sql[512];
+    char sql[768];
     if (last) {
         snprintf(sql, sizeof sql,
                  "SELECT id, git_commit FROM invocations WHERE %s ORDER BY id DESC LIMIT 1", where);
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK && before) {
-            sqlite3_bind_text(st, 8, before->run_id, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 9, before->date, -1, SQLITE_TRANSIENT);
-        }
-        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            id = sqlite3_column_int64(st, 0);
-            const unsigned char *c = sqlite3_column_text(st, 1);
-            snprintf(commit, sizeof commit, "%s", c ? (const char *)c : "");
-            rc = SQLITE_OK;
-        } else if (rc == SQLITE_DONE) {
+        if (hdb_query(&db, sql, p.v, p.n, &res, err, errlen) != 0)
+            goto end;
+        if (res.nrows == 0) {
             if (before)
                 snprintf(err, errlen, "%s: no run recorded before %s (the history holds only it, "
-                         "or later runs)", db_path, before->date[0] ? before->date : "NEW");
+                         "or later runs)", name, before->date[0] ? before->date : "NEW");
             else
-                snprintf(err, errlen, "%s: the history is empty (no run recorded yet)", db_path);
-            goto out;
+                snprintf(err, errlen, "%s: the history is empty (no run recorded yet)", name);
+            goto end;
         }
+        id = hdb_int(&res, 0, 0);
+        snprintf(commit, sizeof commit, "%s", hdb_text(&res, 0, 1));
     } else {
-        /* Either may be the shorter: a prefix given for a recorded commit, or
-         * a full hash given for a recorded abbreviation. */
-        /* A build with uncommitted changes ("abc1234-dirty") is not at
-         * that commit: only clean records match. */
-        snprintf(sql, sizeof sql,
-                 "SELECT id, git_commit FROM invocations"
-                 " WHERE ((length(git_commit) >= ?2 AND lower(substr(git_commit, 1, ?2)) = ?1)"
-                 "    OR (length(git_commit) >= 4 AND length(git_commit) < ?2"
-                 "        AND substr(?1, 1, length(git_commit)) = lower(git_commit)))"
-                 "   AND git_commit NOT LIKE '%%-dirty' AND %s"
-                 " ORDER BY id DESC", where);
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK && before) {
-            sqlite3_bind_text(st, 8, before->run_id, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 9, before->date, -1, SQLITE_TRANSIENT);
-        }
         char lower[128];
         snprintf(lower, sizeof lower, "%s", spec);
-        for (char *p = lower; *p; p++)
-            if (*p >= 'A' && *p <= 'F')
-                *p = (char)(*p - 'A' + 'a');
+        for (char *c = lower; *c; c++)
+            if (*c >= 'A' && *c <= 'F')
+                *c = (char)(*c - 'A' + 'a');
+        unsigned s = p.n + 1, l = p.n + 2;
+        p_text(&p, lower);
+        p_int(&p, (int64_t)strlen(lower));
+        /* Either may be the shorter: a prefix given for a recorded commit, or
+         * a full hash given for a recorded abbreviation. A build with
+         * uncommitted changes ("abc1234-dirty") is not at that commit: only
+         * clean records match. */
+        snprintf(sql, sizeof sql,
+                 "SELECT id, git_commit FROM invocations"
+                 " WHERE ((length(git_commit) >= CAST($%u AS INTEGER)"
+                 "         AND lower(substr(git_commit, 1, CAST($%u AS INTEGER))) = CAST($%u AS TEXT))"
+                 "    OR (length(git_commit) >= 4 AND length(git_commit) < CAST($%u AS INTEGER)"
+                 "        AND substr(CAST($%u AS TEXT), 1, length(git_commit)) = lower(git_commit)))"
+                 "   AND git_commit NOT LIKE '%%-dirty' AND %s"
+                 " ORDER BY id DESC", l, l, s, l, s, where);
+        if (hdb_query(&db, sql, p.v, p.n, &res, err, errlen) != 0)
+            goto end;
         char others[256] = "";
         unsigned nothers = 0;
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, lower, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(st, 2, (sqlite3_int64)strlen(lower));
-            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                const char *c = (const char *)sqlite3_column_text(st, 1);
-                if (!c)
-                    continue;
-                if (id < 0) {
-                    id = sqlite3_column_int64(st, 0);
-                    snprintf(commit, sizeof commit, "%s", c);
-                } else if (!same_commit(commit, c) && !strstr(others, c)) {
-                    size_t used = strlen(others);
-                    snprintf(others + used, sizeof others - used, ", %s", c);
-                    nothers++;
-                }
+        for (unsigned r = 0; r < res.nrows; r++) {
+            const char *c = hdb_text(&res, r, 1);
+            if (!c[0])
+                continue;
+            if (id < 0) {
+                id = hdb_int(&res, r, 0);
+                snprintf(commit, sizeof commit, "%s", c);
+            } else if (!same_commit(commit, c) && !strstr(others, c)) {
+                size_t used = strlen(others);
+                snprintf(others + used, sizeof others - used, ", %s", c);
+                nothers++;
             }
-            if (rc == SQLITE_DONE)
-                rc = SQLITE_OK;
         }
-        if (rc == SQLITE_OK && id < 0) {
+        if (id < 0) {
             snprintf(err, errlen, "%s: no run recorded at commit %s%s (`pendbench history` lists "
-                     "them)", db_path, spec, before ? " before NEW with a clean tree" : "");
-            goto out;
+                     "them)", name, spec, before ? " before NEW with a clean tree" : "");
+            goto end;
         }
-        if (rc == SQLITE_OK && nothers) {
-            snprintf(err, errlen, "%s: commit %s is ambiguous: %s%s (give more digits)", db_path,
+        if (nothers) {
+            snprintf(err, errlen, "%s: commit %s is ambiguous: %s%s (give more digits)", name,
                      spec, commit, others);
-            goto out;
+            goto end;
         }
     }
-    if (rc != SQLITE_OK) {
-        db_fail(db, rc, db_path, err, errlen);
-        goto out;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    rc = sqlite3_prepare_v2(db, "SELECT result_json FROM invocations WHERE id = ?", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        rc = sqlite3_step(st);
-    }
-    if (rc != SQLITE_ROW) {
-        db_fail(db, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, db_path, err, errlen);
-        goto out;
-    }
-    const char *json = (const char *)sqlite3_column_text(st, 0);
-    char name[4200];
-    snprintf(name, sizeof name, "%s (invocation %lld at %s)", db_path, (long long)id,
+    p.n = 0;
+    p_int(&p, id);
+    if (hdb_query(&db, "SELECT result_json FROM invocations WHERE id = CAST($1 AS BIGINT)", p.v,
+                  p.n, &res, err, errlen) != 0)
+        goto end;
+    char docname[700];
+    snprintf(docname, sizeof docname, "%s (invocation %lld at %s)", name, (long long)id,
              commit[0] ? commit : "an unknown commit");
-    if (!json) {
-        snprintf(err, errlen, "%s: no result document", name);
-        goto out;
+    if (res.nrows == 0 || hdb_null(&res, 0, 0)) {
+        snprintf(err, errlen, "%s: no result document", docname);
+        goto end;
     }
-    ret = pb_result_read_string(json, name, out, err, errlen);
+    ret = pb_result_read_string(hdb_text(&res, 0, 0), docname, out, err, errlen);
+end:
+    db.ops->rollback(&db);             /* read only: nothing to keep */
 out:
-    sqlite3_finalize(st);
-    exec(db, "COMMIT");
-    sqlite3_close(db);
+    hdb_res_free(&res);
+    hdb_close(&db);
     return ret;
 }
 
@@ -593,15 +597,16 @@ int pb_history_find_before(const char *db_path, const char *spec, const struct p
 /* ---- trend --------------------------------------------------------------------------- */
 
 static const struct {
-    const char *name, *column, *title;
+    const char *name, *column, *title, *unit;
     double percentile;                 /* latency: merge the repetitions' histograms */
+    bool higher_is_better;
 } metrics[] = {
-    [PB_TREND_THROUGHPUT] = { "throughput", "throughput_ops_s", "throughput (ops/s, median of repetitions)", 0 },
-    [PB_TREND_P50] = { "p50", "p50_ns", "p50 latency (repetitions merged)", 50 },
-    [PB_TREND_P90] = { "p90", "p90_ns", "p90 latency (repetitions merged)", 90 },
-    [PB_TREND_P99] = { "p99", "p99_ns", "p99 latency (repetitions merged)", 99 },
-    [PB_TREND_P999] = { "p999", "p999_ns", "p99.9 latency (repetitions merged)", 99.9 },
-    [PB_TREND_CANCEL] = { "cancel", "cancel_success_rate", "cancel success rate (median of repetitions)", 0 },
+    [PB_TREND_THROUGHPUT] = { "throughput", "throughput_ops_s", "throughput (ops/s, median of repetitions)", "ops/s", 0, true },
+    [PB_TREND_P50] = { "p50", "p50_ns", "p50 latency (repetitions merged)", "ns", 50, false },
+    [PB_TREND_P90] = { "p90", "p90_ns", "p90 latency (repetitions merged)", "ns", 90, false },
+    [PB_TREND_P99] = { "p99", "p99_ns", "p99 latency (repetitions merged)", "ns", 99, false },
+    [PB_TREND_P999] = { "p999", "p999_ns", "p99.9 latency (repetitions merged)", "ns", 99.9, false },
+    [PB_TREND_CANCEL] = { "cancel", "cancel_success_rate", "cancel success rate (median of repetitions)", "fraction", 0, true },
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
@@ -616,19 +621,40 @@ int pb_trend_metric_parse(const char *name, enum pb_trend_metric *out)
 }
 
 struct point {
-    sqlite3_int64 invocation;
-    char date[32], commit[48], host[64];
+    int64_t invocation;
+    char date[32], commit[48], host[128], kernel[128];
     double value;
-    unsigned reps;
+    double *vals;                      /* the repetitions' values */
+    unsigned reps, cap;
     bool partial, failed, approximate;
 };
 
 struct block {
-    char scenario[PB_NAME_MAX], pool[PB_NAME_MAX], queue[PB_NAME_MAX], handoff[PB_NAME_MAX];
+    char machine[512];
+    struct pb_runkey key;              /* workload: canonical, or "requesters=R, workers=W"
+                                        * for rows recorded before the workload was */
+    bool by_threads;
     unsigned requesters, workers;
+    char label[512];                   /* what tells it from its siblings */
     struct point *points;
     unsigned n, cap;
 };
+
+struct series {
+    struct block *blocks;
+    unsigned n, cap;
+};
+
+static void series_free(struct series *s)
+{
+    for (unsigned i = 0; i < s->n; i++) {
+        for (unsigned k = 0; k < s->blocks[i].n; k++)
+            free(s->blocks[i].points[k].vals);
+        free(s->blocks[i].points);
+    }
+    free(s->blocks);
+    memset(s, 0, sizeof *s);
+}
 
 static int cmp_dbl(const void *a, const void *b)
 {
@@ -642,39 +668,268 @@ static double median(double *v, unsigned n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static bool run_in_block(const struct pb_result_run *run, const struct block *b,
+                         struct pb_runkey *scratch)
+{
+    (void)pb_runkey_of_run(run, scratch);
+    if (!pb_runkey_same_name(scratch, &b->key))
+        return false;
+    if (b->by_threads)
+        return run->r.scenario.requesters == b->requesters && run->r.scenario.workers == b->workers;
+    return strcmp(scratch->workload, b->key.workload) == 0;
+}
+
 /* The percentile of an invocation's merged repetitions, from its stored
  * document. -1 when the document cannot be read (a newer layout). */
-static double merged_percentile(sqlite3 *db, sqlite3_int64 invocation, const struct block *b,
+static double merged_percentile(struct hdb *db, int64_t invocation, const struct block *b,
                                 double percentile)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT result_json FROM invocations WHERE id = ?", -1, &st, NULL) !=
-        SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, invocation);
+    struct params p = { .n = 0 };
+    p_int(&p, invocation);
+    struct hdb_res res = { 0 };
+    char err[512];
     double v = -1;
+    if (hdb_query(db, "SELECT result_json FROM invocations WHERE id = CAST($1 AS BIGINT)", p.v,
+                  p.n, &res, err, sizeof err) != 0)
+        return -1;
     struct pb_result_doc doc;
-    char err[256];
     struct pb_hist *h = malloc(sizeof *h);
-    if (h && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
-        pb_result_read_string((const char *)sqlite3_column_text(st, 0), "history", &doc, err,
-                              sizeof err) == 0) {
+    struct pb_runkey *k = malloc(sizeof *k);
+    if (h && k && res.nrows && !hdb_null(&res, 0, 0) &&
+        pb_result_read_string(hdb_text(&res, 0, 0), "history", &doc, err, sizeof err) == 0) {
         pb_hist_init(h);
-        for (unsigned i = 0; i < doc.nruns; i++) {
-            const struct pb_run_result *r = &doc.runs[i].r;
-            if (strcmp(r->scenario.name, b->scenario) == 0 && strcmp(r->scenario.pool, b->pool) == 0 &&
-                strcmp(r->scenario.queue, b->queue) == 0 &&
-                strcmp(r->scenario.handoff, b->handoff) == 0 &&
-                r->scenario.requesters == b->requesters && r->scenario.workers == b->workers)
-                pb_hist_merge(h, &r->total);
-        }
+        for (unsigned i = 0; i < doc.nruns; i++)
+            if (run_in_block(&doc.runs[i], b, k))
+                pb_hist_merge(h, &doc.runs[i].r.total);
         if (h->count)
             v = (double)pb_hist_percentile(h, percentile);
         pb_result_doc_free(&doc);
     }
+    free(k);
     free(h);
-    sqlite3_finalize(st);
+    hdb_res_free(&res);
     return v;
+}
+
+/* "POOL/QUEUE/HANDOFF" into three filters (NULL: any). */
+static int split_strategies(const char *s, char parts[3][PB_NAME_MAX], const char *filter[3],
+                            char *err, size_t errlen)
+{
+    filter[0] = filter[1] = filter[2] = NULL;
+    if (!s)
+        return 0;
+    const char *p = s;
+    for (int k = 0; k < 3; k++) {
+        const char *slash = strchr(p, '/');
+        if ((k < 2) != (slash != NULL)) {
+            snprintf(err, errlen, "--strategies '%s': expected POOL/QUEUE/HANDOFF ('*' for any)", s);
+            return -1;
+        }
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (len >= PB_NAME_MAX) {
+            snprintf(err, errlen, "--strategies '%s': a name is too long", s);
+            return -1;
+        }
+        memcpy(parts[k], p, len);
+        parts[k][len] = 0;
+        if (len && strcmp(parts[k], "*") != 0)
+            filter[k] = parts[k];
+        p = slash ? slash + 1 : p + len;
+    }
+    return 0;
+}
+
+static int cmp_block(const void *x, const void *y)
+{
+    const struct block *a = x, *b = y;
+    int c = strcmp(a->machine, b->machine);
+    if (!c)
+        c = strcmp(a->key.scenario, b->key.scenario);
+    if (!c)
+        c = strcmp(a->key.pool, b->key.pool);
+    if (!c)
+        c = strcmp(a->key.queue, b->key.queue);
+    if (!c)
+        c = strcmp(a->key.handoff, b->key.handoff);
+    if (!c)
+        c = (a->by_threads > b->by_threads) - (a->by_threads < b->by_threads);
+    if (!c)
+        c = strcmp(a->key.workload, b->key.workload);
+    return c;
+}
+
+/* The block of a row's key, made when new; NULL when out of memory. */
+static struct block *block_for(struct series *s, const struct block *key)
+{
+    for (unsigned i = s->n; i-- > 0;)
+        if (cmp_block(&s->blocks[i], key) == 0)
+            return &s->blocks[i];
+    if (s->n == s->cap) {
+        unsigned cap = s->cap ? 2 * s->cap : 8;
+        struct block *nb = realloc(s->blocks, cap * sizeof *nb);
+        if (!nb)
+            return NULL;
+        s->blocks = nb;
+        s->cap = cap;
+    }
+    s->blocks[s->n] = *key;
+    return &s->blocks[s->n++];
+}
+
+static int add_value(struct point *p, double v)
+{
+    if (p->reps == p->cap) {
+        unsigned cap = p->cap ? 2 * p->cap : 4;
+        double *nv = realloc(p->vals, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        p->vals = nv;
+        p->cap = cap;
+    }
+    p->vals[p->reps++] = v;
+    return 0;
+}
+
+/* The blocks of the query, each with its points (one per invocation,
+ * oldest first) and their values. The name the database goes by is
+ * left in name. >= 0 blocks, -2 no database, -1 + message. */
+static int load_series(const char *db_path, const struct pb_trend_query *q, struct series *s,
+                       char *name, size_t namelen, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    if ((unsigned)q->metric >= NMETRICS) {
+        snprintf(err, errlen, "unknown metric %d", (int)q->metric);
+        return -1;
+    }
+    char parts[3][PB_NAME_MAX];
+    const char *filter[3];
+    if (split_strategies(q->strategies, parts, filter, err, errlen) != 0)
+        return -1;
+    struct hdb db;
+    int o = hdb_open(&db, db_path, false, err, errlen);
+    snprintf(name, namelen, "%s", db.name[0] ? db.name : db_path);
+    if (o != 0)
+        return o;
+    int ret = -1;
+    struct hdb_res res = { 0 };
+    struct block *key = calloc(1, sizeof *key);
+    if (!key) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (db.ops->begin(&db, false, err, errlen) != 0)
+        goto out;
+    if (db.ops->schema(&db, false, err, errlen) != 0)
+        goto end;
+    if (db.version == 0) {
+        ret = 0;
+        goto end;
+    }
+    bool v3 = db.version >= 3;
+    const char *machine = v3 ? "coalesce(i.machine, i.host)" : "i.host";
+    char sql[2048];
+    /* The column comes from the table above, never from the user. */
+    snprintf(sql, sizeof sql,
+             "SELECT r.invocation_id, i.date, i.git_commit, i.host, r.scenario, r.pool,"
+             " r.queue, r.handoff, r.requesters, r.workers, r.%s, r.partial, r.invariants_ok,"
+             " %s, %s, i.kernel"
+             " FROM runs r JOIN invocations i ON i.id = r.invocation_id"
+             " WHERE (CAST($1 AS TEXT) IS NULL OR r.scenario = CAST($1 AS TEXT))"
+             " AND (CAST($2 AS TEXT) IS NULL OR r.pool = CAST($2 AS TEXT))"
+             " AND (CAST($3 AS TEXT) IS NULL OR r.queue = CAST($3 AS TEXT))"
+             " AND (CAST($4 AS TEXT) IS NULL OR r.handoff = CAST($4 AS TEXT))"
+             " AND (CAST($5 AS TEXT) IS NULL OR i.host = CAST($5 AS TEXT)"
+             "      OR %s = CAST($5 AS TEXT))"
+             " ORDER BY i.date, r.invocation_id, r.repetition",
+             metrics[q->metric].column, v3 ? "r.workload" : "NULL", machine, machine);
+    const char *params[5] = { q->scenario, filter[0], filter[1], filter[2], q->machine };
+    if (hdb_query(&db, sql, params, 5, &res, err, errlen) != 0)
+        goto end;
+    for (unsigned r = 0; r < res.nrows; r++) {
+        memset(key, 0, sizeof *key);
+        snprintf(key->machine, sizeof key->machine, "%s", hdb_text(&res, r, 14));
+        key->requesters = (unsigned)hdb_int(&res, r, 8);
+        key->workers = (unsigned)hdb_int(&res, r, 9);
+        char threads[64];
+        snprintf(threads, sizeof threads, "requesters=%u, workers=%u", key->requesters,
+                 key->workers);
+        key->by_threads = hdb_null(&res, r, 13);
+        (void)pb_runkey_set(&key->key, hdb_text(&res, r, 4), hdb_text(&res, r, 5),
+                            hdb_text(&res, r, 6), hdb_text(&res, r, 7),
+                            key->by_threads ? threads : hdb_text(&res, r, 13));
+        struct block *b = block_for(s, key);
+        if (!b)
+            goto oom;
+        int64_t inv = hdb_int(&res, r, 0);
+        if (!b->n || b->points[b->n - 1].invocation != inv) {
+            if (b->n == b->cap) {
+                unsigned cap = b->cap ? 2 * b->cap : 16;
+                struct point *np = realloc(b->points, cap * sizeof *np);
+                if (!np)
+                    goto oom;
+                b->points = np;
+                b->cap = cap;
+            }
+            struct point *p = &b->points[b->n++];
+            memset(p, 0, sizeof *p);
+            p->invocation = inv;
+            snprintf(p->date, sizeof p->date, "%s", hdb_text(&res, r, 1));
+            snprintf(p->commit, sizeof p->commit, "%s", hdb_text(&res, r, 2));
+            snprintf(p->host, sizeof p->host, "%s", hdb_text(&res, r, 3));
+            snprintf(p->kernel, sizeof p->kernel, "%s", hdb_text(&res, r, 15));
+        }
+        struct point *p = &b->points[b->n - 1];
+        if (add_value(p, hdb_real(&res, r, 10)) != 0)
+            goto oom;
+        p->partial |= hdb_int(&res, r, 11) != 0;
+        p->failed |= hdb_int(&res, r, 12) == 0;
+    }
+    /* Each point's value from its repetitions. */
+    for (unsigned i = 0; i < s->n; i++)
+        for (unsigned k = 0; k < s->blocks[i].n; k++) {
+            struct point *p = &s->blocks[i].points[k];
+            if (metrics[q->metric].percentile > 0 && p->reps > 1) {
+                double v = merged_percentile(&db, p->invocation, &s->blocks[i],
+                                             metrics[q->metric].percentile);
+                if (v >= 0) {
+                    p->value = v;
+                    continue;
+                }
+                p->approximate = true;
+            }
+            p->value = median(p->vals, p->reps);
+        }
+    if (s->n > 1)
+        qsort(s->blocks, s->n, sizeof *s->blocks, cmp_block);
+    /* What tells a block from its siblings (same machine, name, strategies). */
+    const struct pb_runkey **keys = calloc(s->n + 1, sizeof *keys);
+    if (!keys)
+        goto oom;
+    for (unsigned i = 0; i < s->n; i++)
+        keys[i] = &s->blocks[i].key;
+    for (unsigned i = 0; i < s->n; i++) {
+        unsigned lo = i, hi = i;
+        while (lo > 0 && strcmp(s->blocks[lo - 1].machine, s->blocks[i].machine) == 0)
+            lo--;
+        while (hi + 1 < s->n && strcmp(s->blocks[hi + 1].machine, s->blocks[i].machine) == 0)
+            hi++;
+        pb_runkey_distinguishing(&s->blocks[i].key, keys + lo, hi - lo + 1, s->blocks[i].label,
+                                 sizeof s->blocks[i].label);
+    }
+    free(keys);
+    ret = (int)s->n;
+    goto end;
+oom:
+    snprintf(err, errlen, "%s: out of memory", db.name);
+end:
+    db.ops->rollback(&db);
+out:
+    free(key);
+    hdb_res_free(&res);
+    hdb_close(&db);
+    if (ret < 0)
+        series_free(s);
+    return ret;
 }
 
 static void fmt_value(enum pb_trend_metric m, double v, char *buf, size_t size)
@@ -693,11 +948,17 @@ static void fmt_value(enum pb_trend_metric m, double v, char *buf, size_t size)
         snprintf(buf, size, "%.2f s", v / 1e9);
 }
 
+static void print_block_head(FILE *out, const struct block *b, enum pb_trend_metric m)
+{
+    fprintf(out, "%s  %s/%s/%s  threads %ux%u%s%s%s  on %s  %s\n", b->key.scenario, b->key.pool,
+            b->key.queue, b->key.handoff, b->requesters, b->workers, b->label[0] ? "  [" : "",
+            b->label, b->label[0] ? "]" : "", b->machine, metrics[m].title);
+}
+
 static void print_block_text(FILE *out, const struct block *b, unsigned first,
                              enum pb_trend_metric m)
 {
-    fprintf(out, "%s  %s/%s/%s  threads %ux%u  %s\n", b->scenario, b->pool, b->queue, b->handoff,
-            b->requesters, b->workers, metrics[m].title);
+    print_block_head(out, b, m);
     fprintf(out, "  %-20s  %-12s  %-16s  %14s  %8s\n", "date", "commit", "host", metrics[m].name,
             "change");
     double lo = INFINITY, hi = -INFINITY;
@@ -729,6 +990,15 @@ static void print_block_text(FILE *out, const struct block *b, unsigned first,
             c);
 }
 
+static json_t *block_key_json(const struct block *b)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "machine", b->machine,
+                     "scenario", b->key.scenario, "pool", b->key.pool, "queue", b->key.queue,
+                     "handoff", b->key.handoff, "workload", b->by_threads ? "" : b->key.workload,
+                     "requesters", (int)b->requesters, "workers", (int)b->workers, "label",
+                     b->label);
+}
+
 static json_t *block_json(const struct block *b, unsigned first, enum pb_trend_metric m)
 {
     json_t *points = json_array();
@@ -737,207 +1007,74 @@ static json_t *block_json(const struct block *b, unsigned first, enum pb_trend_m
         double prev = i > first ? b->points[i - 1].value : 0;
         /* How the repetitions became one value: a median, or (latency) the
          * percentile of their merged histograms. */
-        bool median = p->reps > 1 && (metrics[m].percentile == 0 || p->approximate);
+        bool median_of = p->reps > 1 && (metrics[m].percentile == 0 || p->approximate);
         json_array_append_new(
-            points, json_pack("{s:I, s:s, s:s, s:s, s:f, s:o, s:i, s:b, s:b, s:b}", "invocation",
-                              (json_int_t)p->invocation, "date", p->date, "commit", p->commit,
-                              "host", p->host, "value", isfinite(p->value) ? p->value : 0.0,
-                              "change", prev != 0 ? json_real((p->value - prev) / fabs(prev))
-                                                  : json_null(),
+            points, json_pack("{s:I, s:s, s:s, s:s, s:s, s:f, s:o, s:i, s:b, s:b, s:b}",
+                              "invocation", (json_int_t)p->invocation, "date", p->date, "commit",
+                              p->commit, "host", p->host, "kernel", p->kernel, "value",
+                              isfinite(p->value) ? p->value : 0.0, "change",
+                              prev != 0 ? json_real((p->value - prev) / fabs(prev)) : json_null(),
                               "repetitions", (int)p->reps, "partial", p->partial,
-                              "invariants_ok", !p->failed, "median_of_repetitions", median));
+                              "invariants_ok", !p->failed, "median_of_repetitions", median_of));
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "scenario", b->scenario, "pool",
-                     b->pool, "queue", b->queue, "handoff", b->handoff, "requesters",
-                     (int)b->requesters, "workers", (int)b->workers, "points", points);
+    json_t *o = block_key_json(b);
+    json_object_set_new(o, "points", points);
+    return o;
 }
 
-/* "POOL/QUEUE/HANDOFF" into three filters (NULL: any). */
-static int split_strategies(const char *s, char parts[3][PB_NAME_MAX], const char *filter[3],
-                            char *err, size_t errlen)
-{
-    filter[0] = filter[1] = filter[2] = NULL;
-    if (!s)
-        return 0;
-    const char *p = s;
-    for (int k = 0; k < 3; k++) {
-        const char *slash = strchr(p, '/');
-        if ((k < 2) != (slash != NULL)) {
-            snprintf(err, errlen, "--strategies '%s': expected POOL/QUEUE/HANDOFF ('*' for any)", s);
-            return -1;
-        }
-        size_t len = slash ? (size_t)(slash - p) : strlen(p);
-        if (len >= PB_NAME_MAX) {
-            snprintf(err, errlen, "--strategies '%s': a name is too long", s);
-            return -1;
-        }
-        memcpy(parts[k], p, len);
-        parts[k][len] = 0;
-        if (len && strcmp(parts[k], "*") != 0)
-            filter[k] = parts[k];
-        p = slash ? slash + 1 : p + len;
-    }
-    return 0;
-}
+#define TREND_CSV_HEADER                                                                       \
+    "machine,host,scenario,pool,queue,handoff,workload,requesters,workers,metric,unit,"       \
+    "invocation,date,git_commit,kernel,value,repetitions,partial,invariants_ok"
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
+static void print_block_csv(FILE *out, const struct block *b, unsigned first,
+                            enum pb_trend_metric m)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
-/* Finishes an invocation's point: its value from the repetitions' values. */
-static void finish_point(sqlite3 *db, struct block *b, double *vals, enum pb_trend_metric m)
-{
-    struct point *p = &b->points[b->n - 1];
-    if (metrics[m].percentile > 0 && p->reps > 1) {
-        double v = merged_percentile(db, p->invocation, b, metrics[m].percentile);
-        if (v >= 0) {
-            p->value = v;
-            return;
+    for (unsigned i = first; i < b->n; i++) {
+        const struct point *p = &b->points[i];
+        const char *text[] = { b->machine, p->host, b->key.scenario, b->key.pool, b->key.queue,
+                               b->key.handoff, b->by_threads ? "" : b->key.workload };
+        for (size_t k = 0; k < sizeof text / sizeof text[0]; k++) {
+            pb_export_csv_field(out, text[k]);
+            fputc(',', out);
         }
-        p->approximate = true;
+        fprintf(out, "%u,%u,%s,%s,%lld,", b->requesters, b->workers, metrics[m].name,
+                metrics[m].unit, (long long)p->invocation);
+        pb_export_csv_field(out, p->date);
+        fputc(',', out);
+        pb_export_csv_field(out, p->commit);
+        fputc(',', out);
+        pb_export_csv_field(out, p->kernel);
+        fprintf(out, ",%.10g,%u,%d,%d\r\n", isfinite(p->value) ? p->value : 0.0, p->reps,
+                p->partial ? 1 : 0, p->failed ? 0 : 1);
     }
-    p->value = median(vals, p->reps);
 }
 
 int pb_export_trend(FILE *out, const char *db_path, const struct pb_trend_query *q, char *err,
                     size_t errlen)
 {
-    if ((unsigned)q->metric >= NMETRICS) {
-        snprintf(err, errlen, "unknown metric %d", (int)q->metric);
-        return -1;
-    }
-    char parts[3][PB_NAME_MAX];
-    const char *filter[3];
-    if (split_strategies(q->strategies, parts, filter, err, errlen) != 0)
-        return -1;
-    sqlite3 *db;
-    int o = open_existing(db_path, &db, err, errlen);
-    if (o != 0)
-        return o;
+    struct series s;
+    char name[512];
+    int n = load_series(db_path, q, &s, name, sizeof name, err, errlen);
+    if (n < 0)
+        return n;
     int ret = -1;
-    sqlite3_stmt *st = NULL;
-    struct block *blocks = NULL;
-    unsigned nblocks = 0, cap = 0;
-    double *vals = NULL;
-    unsigned valcap = 0;
-    int rc = exec(db, "BEGIN");
-    if (rc != SQLITE_OK) {
-        db_fail(db, rc, db_path, err, errlen);
-        goto out;
-    }
-    enum schema_state state;
-    if (check_schema(db, db_path, false, &state, err, errlen) != 0)
-        goto out;
-    if (state != SCHEMA_EMPTY) {
-        char sql[1024];
-        /* The column comes from the table above, never from the user. */
-        snprintf(sql, sizeof sql,
-                 "SELECT r.invocation_id, i.date, i.git_commit, i.host, r.scenario, r.pool,"
-                 " r.queue, r.handoff, r.requesters, r.workers, r.%s, r.partial, r.invariants_ok"
-                 " FROM runs r JOIN invocations i ON i.id = r.invocation_id"
-                 " WHERE (?1 IS NULL OR r.scenario = ?1) AND (?2 IS NULL OR r.pool = ?2)"
-                 " AND (?3 IS NULL OR r.queue = ?3) AND (?4 IS NULL OR r.handoff = ?4)"
-                 " ORDER BY r.scenario, r.pool, r.queue, r.handoff, r.requesters, r.workers,"
-                 " r.invocation_id, r.repetition",
-                 metrics[q->metric].column);
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            if (q->scenario)
-                sqlite3_bind_text(st, 1, q->scenario, -1, SQLITE_TRANSIENT);
-            for (int k = 0; k < 3; k++)
-                if (filter[k])
-                    sqlite3_bind_text(st, 2 + k, filter[k], -1, SQLITE_TRANSIENT);
-        }
-        struct block key;
-        while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            rc = SQLITE_OK;
-            memset(&key, 0, sizeof key);
-            copy_col(key.scenario, sizeof key.scenario, st, 4);
-            copy_col(key.pool, sizeof key.pool, st, 5);
-            copy_col(key.queue, sizeof key.queue, st, 6);
-            copy_col(key.handoff, sizeof key.handoff, st, 7);
-            key.requesters = (unsigned)sqlite3_column_int(st, 8);
-            key.workers = (unsigned)sqlite3_column_int(st, 9);
-            struct block *b = nblocks ? &blocks[nblocks - 1] : NULL;
-            if (!b || strcmp(b->scenario, key.scenario) || strcmp(b->pool, key.pool) ||
-                strcmp(b->queue, key.queue) || strcmp(b->handoff, key.handoff) ||
-                b->requesters != key.requesters || b->workers != key.workers) {
-                if (b && b->n)
-                    finish_point(db, b, vals, q->metric);
-                if (nblocks == cap) {
-                    cap = cap ? 2 * cap : 8;
-                    struct block *nb = realloc(blocks, cap * sizeof *nb);
-                    if (!nb) {
-                        rc = SQLITE_NOMEM;
-                        break;
-                    }
-                    blocks = nb;
-                }
-                blocks[nblocks++] = key;
-                b = &blocks[nblocks - 1];
-            }
-            sqlite3_int64 inv = sqlite3_column_int64(st, 0);
-            if (!b->n || b->points[b->n - 1].invocation != inv) {
-                if (b->n)
-                    finish_point(db, b, vals, q->metric);
-                if (b->n == b->cap) {
-                    b->cap = b->cap ? 2 * b->cap : 16;
-                    struct point *np = realloc(b->points, b->cap * sizeof *np);
-                    if (!np) {
-                        rc = SQLITE_NOMEM;
-                        break;
-                    }
-                    b->points = np;
-                }
-                struct point *p = &b->points[b->n++];
-                memset(p, 0, sizeof *p);
-                p->invocation = inv;
-                copy_col(p->date, sizeof p->date, st, 1);
-                copy_col(p->commit, sizeof p->commit, st, 2);
-                copy_col(p->host, sizeof p->host, st, 3);
-            }
-            struct point *p = &b->points[b->n - 1];
-            if (p->reps == valcap) {
-                valcap = valcap ? 2 * valcap : 16;
-                double *nv = realloc(vals, valcap * sizeof *nv);
-                if (!nv) {
-                    rc = SQLITE_NOMEM;
-                    break;
-                }
-                vals = nv;
-            }
-            vals[p->reps++] = sqlite3_column_double(st, 10);
-            p->partial |= sqlite3_column_int(st, 11) != 0;
-            p->failed |= sqlite3_column_int(st, 12) == 0;
-        }
-        if (rc == SQLITE_DONE) {
-            rc = SQLITE_OK;
-            if (nblocks && blocks[nblocks - 1].n)
-                finish_point(db, &blocks[nblocks - 1], vals, q->metric);
-        }
-        if (rc != SQLITE_OK) {
-            db_fail(db, rc, db_path, err, errlen);
-            goto out;
-        }
-    }
     json_t *doc = NULL, *list = NULL;
     if (q->json) {
         list = json_array();
-        doc = json_pack("{s:s, s:s, s:s, s:o}", "database", db_path, "metric",
-                        metrics[q->metric].name, "unit",
-                        q->metric == PB_TREND_THROUGHPUT ? "ops/s"
-                        : q->metric == PB_TREND_CANCEL   ? "fraction"
-                                                         : "ns",
-                        "blocks", list);
+        doc = json_pack("{s:s, s:s, s:s, s:o}", "database", name, "metric",
+                        metrics[q->metric].name, "unit", metrics[q->metric].unit, "blocks", list);
+    } else if (q->csv) {
+        fputs(TREND_CSV_HEADER "\r\n", out);
     }
-    for (unsigned i = 0; i < nblocks; i++) {
-        unsigned first = q->limit && blocks[i].n > q->limit ? blocks[i].n - q->limit : 0;
+    for (unsigned i = 0; i < s.n; i++) {
+        const struct block *b = &s.blocks[i];
+        unsigned first = q->limit && b->n > q->limit ? b->n - q->limit : 0;
         if (q->json)
-            json_array_append_new(list, block_json(&blocks[i], first, q->metric));
+            json_array_append_new(list, block_json(b, first, q->metric));
+        else if (q->csv)
+            print_block_csv(out, b, first, q->metric);
         else
-            print_block_text(out, &blocks[i], first, q->metric);
+            print_block_text(out, b, first, q->metric);
     }
     if (q->json) {
         if (!doc || json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
@@ -952,14 +1089,128 @@ int pb_export_trend(FILE *out, const char *db_path, const struct pb_trend_query 
         snprintf(err, errlen, "write error");
         goto out;
     }
-    ret = (int)nblocks;
+    ret = (int)s.n;
 out:
-    sqlite3_finalize(st);
-    exec(db, "COMMIT");
-    sqlite3_close(db);
-    for (unsigned i = 0; i < nblocks; i++)
-        free(blocks[i].points);
-    free(blocks);
-    free(vals);
+    series_free(&s);
+    return ret;
+}
+
+/* ---- change points -------------------------------------------------------------------- */
+
+/* A shift in the worse direction of the metric, beyond threshold_pct. */
+static bool is_regression(enum pb_trend_metric m, double shift, double threshold_pct)
+{
+    double worse = metrics[m].higher_is_better ? -shift : shift;
+    return worse * 100 > threshold_pct;
+}
+
+int pb_export_trend_changes(FILE *out, const char *db_path, const struct pb_trend_query *q,
+                            const struct pb_trend_changes *c, unsigned *regressions, char *err,
+                            size_t errlen)
+{
+    *regressions = 0;
+    struct pb_change_options o = { .alpha = c->alpha, .permutations = c->permutations,
+                                   .seed = c->seed, .min_size = c->min_size };
+    if (o.alpha != 0 && !(o.alpha > 0 && o.alpha < 1)) {
+        snprintf(err, errlen, "--alpha %g: expected a significance between 0 and 1", o.alpha);
+        return -1;
+    }
+    if (o.min_size == 1) {
+        snprintf(err, errlen, "a change needs at least 2 invocations on each side");
+        return -1;
+    }
+    struct series s;
+    char name[512];
+    int n = load_series(db_path, q, &s, name, sizeof name, err, errlen);
+    if (n < 0)
+        return n;
+    int ret = -1;
+    double *x = NULL;
+    struct pb_change *ch = NULL;
+    json_t *doc = NULL, *list = NULL;
+    if (q->json) {
+        list = json_array();
+        doc = json_pack("{s:s, s:s, s:s, s:f, s:I, s:f, s:o}", "database", name, "metric",
+                        metrics[q->metric].name, "unit", metrics[q->metric].unit, "alpha",
+                        o.alpha ? o.alpha : 0.05, "seed", (json_int_t)o.seed, "threshold_pct",
+                        c->threshold_pct, "blocks", list);
+    }
+    for (unsigned i = 0; i < s.n; i++) {
+        const struct block *b = &s.blocks[i];
+        free(x);
+        free(ch);
+        x = malloc((b->n + 1) * sizeof *x);
+        ch = malloc((b->n + 1) * sizeof *ch);
+        if (!x || !ch) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        for (unsigned k = 0; k < b->n; k++)
+            x[k] = isfinite(b->points[k].value) ? b->points[k].value : 0;
+        int nc = pb_changes_find(x, b->n, &o, ch, b->n);
+        if (nc < 0) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        bool gate = nc > 0 && is_regression(q->metric, ch[nc - 1].shift, c->threshold_pct);
+        if (gate)
+            (*regressions)++;
+        json_t *jchanges = q->json ? json_array() : NULL;
+        if (!q->json)
+            print_block_head(out, b, q->metric);
+        for (int k = 0; k < nc; k++) {
+            const struct point *p = &b->points[ch[k].index];
+            const struct point *prev = &b->points[ch[k].index - 1];
+            bool worse = is_regression(q->metric, ch[k].shift, 0);
+            if (q->json) {
+                json_array_append_new(
+                    jchanges,
+                    json_pack("{s:i, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:b}", "index",
+                              (int)ch[k].index, "commit", p->commit, "date", p->date,
+                              "previous_commit", prev->commit, "median_before",
+                              ch[k].median_before, "median_after", ch[k].median_after, "shift",
+                              ch[k].shift, "p_value", ch[k].p_value, "direction",
+                              worse ? "regression" : "improvement", "gate",
+                              gate && k == nc - 1));
+                continue;
+            }
+            char before[32], after[32];
+            fmt_value(q->metric, ch[k].median_before, before, sizeof before);
+            fmt_value(q->metric, ch[k].median_after, after, sizeof after);
+            fprintf(out, "  change at %s (%s, after %s): %s -> %s  %+.1f%%  p=%.3f  %s%s\n",
+                    p->commit[0] ? p->commit : "?", p->date, prev->commit[0] ? prev->commit : "?",
+                    before, after, 100 * ch[k].shift, ch[k].p_value,
+                    worse ? "regression" : "improvement",
+                    gate && k == nc - 1 ? "  (beyond the gate's threshold)" : "");
+        }
+        if (q->json) {
+            json_t *o2 = block_key_json(b);
+            json_object_set_new(o2, "invocations", json_integer(b->n));
+            json_object_set_new(o2, "changes", jchanges);
+            json_array_append_new(list, o2);
+        } else if (nc == 0) {
+            fprintf(out, "  no change in %u invocation%s%s\n", b->n, b->n == 1 ? "" : "s",
+                    b->n < 2 * (o.min_size ? o.min_size : 3) ? " (too few to tell)" : "");
+        }
+        if (!q->json)
+            fputc('\n', out);
+    }
+    if (q->json) {
+        if (!doc || json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
+            snprintf(err, errlen, "cannot write the changes (out of memory?)");
+            goto out;
+        }
+        fputc('\n', out);
+    }
+    if (fflush(out) != 0 || ferror(out)) {
+        snprintf(err, errlen, "write error");
+        goto out;
+    }
+    ret = (int)s.n;
+out:
+    json_decref(doc);
+    free(x);
+    free(ch);
+    series_free(&s);
     return ret;
 }

@@ -42,6 +42,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "pb_result.h"
@@ -101,20 +102,50 @@ struct pb_trend_query {
     enum pb_trend_metric metric;
     unsigned limit;                  /* the most recent N invocations of each block; 0: all */
     bool json;                       /* a JSON document instead of the text tables */
+    const char *machine;             /* only this machine: its host name, or its whole
+                                      * identity as the trend shows it; NULL: every machine */
+    bool csv;                        /* CSV rows, one per point (not with json) */
 };
 
 /* "throughput", "p50", "p90", "p99", "p999" or "cancel". 0, or -1. */
 int pb_trend_metric_parse(const char *name, enum pb_trend_metric *out);
 
 /* Writes the trend of the metric across the recorded invocations of the
- * history database at db_path: one block per scenario, strategy set and
- * thread count, oldest first, each row with the date, commit, host, the
- * value and its change against the previous row, and a sparkline per
- * block. Opens the database without changing it. Returns the number of
- * blocks (0: nothing matched), -2 when there is no database at db_path
- * ("no history yet at ..."), or -1 with a message (damaged, locked, newer
- * layout, malformed --strategies). */
+ * history at db_path (pb_history.h: a SQLite file or a PostgreSQL URI):
+ * one block per machine and run key (pb_runkey.h: scenario, strategies and
+ * workload, so a sweep's siblings never merge; rows recorded before the
+ * workload was keep to their thread counts), oldest first (by date), each
+ * row with the date, commit, host, the value and its change against the
+ * previous row, and a sparkline per block. json: a document with the same;
+ * csv: one row per point under a header (TREND_CSV_HEADER in history.c:
+ * machine, host, the key, metric, unit, invocation, date, git_commit,
+ * kernel, value, repetitions, partial, invariants_ok), CRLF line ends.
+ * Opens the database without changing it. Returns the number of blocks
+ * (0: nothing matched), -2 when there is no SQLite file at db_path ("no
+ * history yet at ..."), or -1 with a message (damaged, locked,
+ * unreachable, newer layout, malformed --strategies). */
 int pb_export_trend(FILE *out, const char *db_path, const struct pb_trend_query *q, char *err,
                     size_t errlen);
+
+/* Change points of the trend's series (pb_changes.h: E-divisive means with
+ * a seeded permutation test). 0 in a field: its default. */
+struct pb_trend_changes {
+    double alpha;                    /* significance of each change (0.05) */
+    unsigned permutations;           /* of the test (199) */
+    uint64_t seed;                   /* of the permutations (0 is a seed like any other) */
+    unsigned min_size;               /* invocations on each side of a change (3) */
+    double threshold_pct;            /* a regression beyond this counts in *regressions */
+};
+
+/* For each block of the query (as pb_export_trend), the changes of its
+ * series, each with the first commit after it, the medians before and
+ * after, the shift in percent, its p-value and whether it is a regression
+ * (lower throughput or cancel rate, higher latency); json: a document.
+ * *regressions: the blocks whose newest change is a regression beyond
+ * threshold_pct (what `history --changes --gate` fails on). Returns the
+ * number of blocks, -2 (no database) or -1 with a message. */
+int pb_export_trend_changes(FILE *out, const char *db_path, const struct pb_trend_query *q,
+                            const struct pb_trend_changes *c, unsigned *regressions, char *err,
+                            size_t errlen);
 
 #endif

@@ -1,16 +1,29 @@
-/* Run history in SQLite (results/history.db by default): every recorded
- * invocation keeps its whole result document (so any past run can be
- * compared against, histograms included) and one row of figures per run
- * (for trends across runs and commits). A damaged or locked database is a
- * clear error and never loses the result file (written before). */
+/* Run history: every recorded invocation keeps its whole result document
+ * (so any past run can be compared against, histograms included), the
+ * machine it ran on, and one row of figures per run (for trends and change
+ * points across runs and commits).
+ *
+ * db_path everywhere names the history: a SQLite file (the default,
+ * results/history.db), or a PostgreSQL server for a fleet of machines
+ * sharing one history: "postgresql://user@host/db?..." or "postgres://..."
+ * (a libpq URI), or "postgresql:" alone for libpq's environment (PGHOST,
+ * PGDATABASE, PGUSER, PGPASSWORD, ...). Both hold the same layout, created
+ * and versioned by pendbench. A damaged, locked or unreachable database
+ * (a server down, a refused login, no answer within connect_timeout, 10 s
+ * by default) is a clear error and never loses the result file (written
+ * before). */
 #ifndef PB_HISTORY_H
 #define PB_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pb_result.h"
 
 #define PB_HISTORY_DEFAULT "results/history.db"
+
+/* Whether db_path names a PostgreSQL server rather than a SQLite file. */
+bool pb_history_is_server(const char *db_path);
 
 /* Records one invocation: the context, the runs, and the path of the
  * result file written for it (may be NULL). Creates the database and its
@@ -20,6 +33,13 @@
 int pb_history_record(const char *db_path, const struct pb_context *ctx,
                       const struct pb_run_result *runs, unsigned nruns,
                       const char *result_path, char *err, size_t errlen);
+
+/* Records a result file made elsewhere (a CI artifact) as its own
+ * invocation, idempotently: a result already in the history (the same
+ * run_id, or for a file without one, the same bytes) is not recorded
+ * again. 1 recorded, 0 already there, -1 with a message (the file cannot
+ * be read or is not a result; the database as pb_history_record). */
+int pb_history_import(const char *db_path, const char *result_path, char *err, size_t errlen);
 
 /* Loads a recorded invocation as a result document. spec: "last" (the
  * most recent), or a git commit (full or a prefix of at least 4 hex

@@ -1,27 +1,38 @@
 /* The run history (pb_history.h) and its trend (pb_export.h): invocations
  * recorded at fake commits and found again ("last", prefixes, a full hash
  * for a recorded abbreviation; ambiguous, unknown and malformed specs);
- * the trend table and its JSON; and the failures that must be clear and
- * must never cost the result file: a locked database, a damaged one,
- * another program's database, a newer layout. */
+ * the trend table, its JSON and CSV; imports; series per machine and per
+ * run key; change points found in imported result files; and the failures
+ * that must be clear and must never cost the result file: a locked
+ * database, a damaged one, another program's database, a newer layout, a
+ * server that is down, refuses the login or does not answer.
+ *
+ * The tests marked BOTH run twice: suite history on a SQLite file, suite
+ * history_pg on a database of its own in the throwaway PostgreSQL cluster
+ * of pg_cluster.c. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "pb_export.h"
 #include "pb_history.h"
 #include "pb_result.h"
+#include "pg_cluster.h"
 
 #define REPS 2
 
-static char dir[64], db[128];
+static char dir[64], db[256];
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -43,6 +54,27 @@ static void remove_dir(void)
 }
 
 TestSuite(history, .init = make_dir, .fini = remove_dir, .timeout = 60);
+
+static void make_pg(void)
+{
+    make_dir();
+    pg_test_database(db, sizeof db);
+}
+
+static void remove_pg(void)
+{
+    pg_test_drop_database();
+    remove_dir();
+}
+
+TestSuite(history_pg, .init = make_pg, .fini = remove_pg, .timeout = 60);
+
+/* A test on both backends. */
+#define BOTH(name)                                                                            \
+    static void name(void);                                                                   \
+    Test(history, name) { name(); }                                                           \
+    Test(history_pg, name) { name(); }                                                        \
+    static void name(void)
 
 /* REPS repetitions of steady on magazine/<queue>/xchg; latencies base + i. */
 static struct pb_run_result *make_runs(const char *queue, uint64_t base, double throughput)
@@ -127,7 +159,7 @@ static void expect_find_error(const char *spec, const char *part)
     pb_result_doc_free(&doc);
 }
 
-Test(history, record_and_find)
+BOTH(record_and_find)
 {
     record_three();
     expect_find("last", "beef0001", 3000);
@@ -145,7 +177,7 @@ Test(history, record_and_find)
 }
 
 /* The most recent of several invocations at one commit. */
-Test(history, same_commit_twice)
+BOTH(same_commit_twice)
 {
     record("cafe1234", "2024-05-01T10:00:00Z", 1000, 1e6);
     record("cafe1234", "2024-05-02T10:00:00Z", 5000, 1e6);
@@ -205,7 +237,16 @@ Test(history, rows)
     sqlite3_stmt *v;
     cr_assert_eq(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &v, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(v), SQLITE_ROW);
-    cr_expect_eq(sqlite3_column_int(v, 0), 2);
+    cr_expect_eq(sqlite3_column_int(v, 0), 3);
+    sqlite3_finalize(v);
+    /* The run key's workload (canonical) and the machine identity. */
+    cr_assert_eq(sqlite3_prepare_v2(h, "SELECT r.workload, i.machine FROM runs r JOIN invocations i"
+                                       " ON i.id = r.invocation_id", -1, &v, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(v), SQLITE_ROW);
+    const char *w = (const char *)sqlite3_column_text(v, 0);
+    cr_expect(w && strstr(w, "requesters=1, ") && strstr(w, "workers=1") && !strstr(w, "seed="),
+              "%s", w ? w : "(null)");
+    cr_expect_str_eq((const char *)sqlite3_column_text(v, 1), "testhost");
     sqlite3_finalize(v);
     sqlite3_close(h);
     free(runs);
@@ -225,7 +266,7 @@ static char *trend(const struct pb_trend_query *q, int want_blocks)
     return buf;
 }
 
-Test(history, trend_text)
+BOTH(trend_text)
 {
     record_three();
     struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT };
@@ -273,7 +314,7 @@ Test(history, trend_text)
     cr_expect(strstr(err, "POOL/QUEUE/HANDOFF") != NULL, "%s", err);
 }
 
-Test(history, trend_blocks_and_json)
+BOTH(trend_blocks_and_json)
 {
     record_three();
     struct pb_context ctx;
@@ -419,9 +460,9 @@ Test(history, newer_layout_refused)
     record_three();
     sqlite3 *h;
     cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(h, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
-    record_fails_keeping_result("history layout version 3 is newer than this pendbench reads (2)");
+    record_fails_keeping_result("history layout version 4 is newer than this pendbench reads (3)");
     expect_find_error("last", "newer than this pendbench reads");
 }
 
@@ -464,7 +505,7 @@ static void expect_before(const char *spec, const char *date, const char *run_id
     pb_result_doc_free(&doc);
 }
 
-Test(history, baseline_is_never_the_run_itself)
+BOTH(baseline_is_never_the_run_itself)
 {
     record_as("abcd1234", "2024-05-01T10:00:00Z", "run-a", 1000);
     record_as("abcd1234", "2024-05-02T10:00:00Z", "run-b", 2000);
@@ -481,7 +522,7 @@ Test(history, baseline_is_never_the_run_itself)
     expect_find("last", "abcd1234", 2000);
 }
 
-Test(history, dirty_builds_are_not_at_their_commit)
+BOTH(dirty_builds_are_not_at_their_commit)
 {
     record_as("abcd1234", "2024-05-01T10:00:00Z", "run-a", 1000);
     record_as("abcd1234-dirty", "2024-05-02T10:00:00Z", "run-b", 2000);
@@ -499,6 +540,9 @@ Test(history, version_1_is_read_and_upgraded)
     cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
     cr_assert_eq(sqlite3_exec(h, "DROP INDEX invocations_by_run_id;"
                                  "ALTER TABLE invocations DROP COLUMN run_id;"
+                                 "ALTER TABLE invocations DROP COLUMN machine;"
+                                 "ALTER TABLE invocations DROP COLUMN topology_summary;"
+                                 "ALTER TABLE runs DROP COLUMN workload;"
                                  "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK,
                  "%s", sqlite3_errmsg(h));
     sqlite3_close(h);
@@ -517,4 +561,321 @@ Test(history, version_1_is_read_and_upgraded)
     sqlite3_finalize(v);
     sqlite3_close(h);
     expect_before("last", "2024-05-02T10:00:00Z", "run-b", 1000, NULL);
+}
+
+/* Layout 2 (no workload, no machine): read as it is, its rows in blocks by
+ * thread count; the next record upgrades it and keys its rows by workload. */
+Test(history, version_2_falls_back_to_thread_counts)
+{
+    record_as("abcd1234", "2024-05-01T10:00:00Z", "run-a", 1000);
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, "ALTER TABLE invocations DROP COLUMN machine;"
+                                 "ALTER TABLE invocations DROP COLUMN topology_summary;"
+                                 "ALTER TABLE runs DROP COLUMN workload;"
+                                 "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK,
+                 "%s", sqlite3_errmsg(h));
+    sqlite3_close(h);
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT, .json = true };
+    char *t = trend(&q, 1);
+    json_t *doc = json_loads(t, 0, NULL);
+    json_t *b0 = json_array_get(json_object_get(doc, "blocks"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(b0, "workload")), "");
+    cr_expect_str_eq(json_string_value(json_object_get(b0, "machine")), "testhost");
+    json_decref(doc);
+    free(t);
+    record_as("abcd5678", "2024-05-02T10:00:00Z", "run-b", 2000);
+    t = trend(&q, 2);
+    doc = json_loads(t, 0, NULL);
+    /* Keyed by workload first, then the older rows by thread counts. */
+    json_t *blocks = json_object_get(doc, "blocks");
+    cr_expect(strstr(json_string_value(json_object_get(json_array_get(blocks, 0), "workload")),
+                     "requesters=1") != NULL, "%s", t);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(blocks, 1), "workload")), "");
+    json_decref(doc);
+    free(t);
+}
+
+/* ---- imports, machines, run keys, export ----------------------------------------- */
+
+/* A result file as a session writes it: REPS runs of steady on
+ * magazine/<queue>/xchg, throughput given, the context of host at commit. */
+static void write_result(const char *path, const char *host, const char *commit, const char *date,
+                         const char *run_id, const char *queue, double throughput)
+{
+    struct pb_context ctx;
+    make_ctx(&ctx, commit, date);
+    snprintf(ctx.host, sizeof ctx.host, "%s", host);
+    snprintf(ctx.run_id, sizeof ctx.run_id, "%s", run_id ? run_id : "");
+    snprintf(ctx.cpu_model, sizeof ctx.cpu_model, "Test CPU");
+    ctx.ncpus_online = 4;
+    pb_env_init(&ctx.env);
+    struct pb_run_result *runs = make_runs(queue, 1000, throughput);
+    char err[512] = "";
+    cr_assert_eq(pb_result_write(path, &ctx, runs, REPS, err, sizeof err), 0, "%s", err);
+    free(runs);
+}
+
+static int import(const char *path)
+{
+    char err[512] = "";
+    int rc = pb_history_import(db, path, err, sizeof err);
+    cr_assert_geq(rc, 0, "import %s: %s", path, err);
+    return rc;
+}
+
+BOTH(import_is_idempotent)
+{
+    char a[160], b[160];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(b, sizeof b, "%s/b.json", dir);
+    write_result(a, "ci-1", "abcd1234", "2024-05-01T10:00:00Z", "run-a", "percpu-mpsc", 1e6);
+    /* An older file without a run_id: known by its bytes. */
+    write_result(b, "ci-1", "beef0001", "2024-05-02T10:00:00Z", NULL, "percpu-mpsc", 2e6);
+    cr_expect_eq(import(a), 1);
+    cr_expect_eq(import(a), 0);
+    cr_expect_eq(import(b), 1);
+    cr_expect_eq(import(b), 0);
+    /* The same run recorded by its session first: the import adds nothing. */
+    record_as("cafe0001", "2024-05-03T10:00:00Z", "run-c", 3000);
+    char c[160];
+    snprintf(c, sizeof c, "%s/c.json", dir);
+    write_result(c, "testhost", "cafe0001", "2024-05-03T10:00:00Z", "run-c", "percpu-mpsc", 1e6);
+    cr_expect_eq(import(c), 0);
+    /* Two points in ci-1's series, one in testhost's. */
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT, .machine = "ci-1", .json = true };
+    char *t = trend(&q, 1);
+    json_t *doc = json_loads(t, 0, NULL);
+    json_t *pts = json_object_get(json_array_get(json_object_get(doc, "blocks"), 0), "points");
+    cr_expect_eq(json_array_size(pts), 2, "%s", t);
+    json_decref(doc);
+    free(t);
+    /* The imported document is the file, found again by its commit. */
+    struct pb_result_doc d;
+    char err[512] = "";
+    cr_assert_eq(pb_history_find(db, "beef", &d, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(d.ctx.host, "ci-1");
+    cr_expect_eq(d.nruns, REPS);
+    cr_expect_eq(d.runs[1].r.throughput_ops_s, 2e6 + 1);
+    pb_result_doc_free(&d);
+    /* Not a result. */
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/bad.json", dir);
+    FILE *f = fopen(bad, "w");
+    fputs("{\"x\": 1}", f);
+    fclose(f);
+    cr_expect_eq(pb_history_import(db, bad, err, sizeof err), -1);
+    cr_expect(strstr(err, "not a pendbench result") != NULL, "%s", err);
+    cr_expect_eq(pb_history_import(db, "/no/such/file.json", err, sizeof err), -1);
+    cr_expect(strstr(err, "cannot open") != NULL, "%s", err);
+}
+
+/* Two clients with different machine identities in one history: a series
+ * each, told apart by --machine. */
+BOTH(two_machines_two_series)
+{
+    char a[160], b[160];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(b, sizeof b, "%s/b.json", dir);
+    write_result(a, "numa-box", "abcd1234", "2024-05-01T10:00:00Z", "run-a", "percpu-mpsc", 1e6);
+    write_result(b, "arm-server", "abcd1234", "2024-05-01T10:05:00Z", "run-b", "percpu-mpsc", 3e6);
+    cr_expect_eq(import(a), 1);
+    cr_expect_eq(import(b), 1);
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT };
+    char *t = trend(&q, 2);
+    cr_expect(strstr(t, "on numa-box (Test CPU; 4 PUs)") != NULL, "%s", t);
+    cr_expect(strstr(t, "on arm-server (Test CPU; 4 PUs)") != NULL, "%s", t);
+    cr_expect(strstr(t, "1000000 ops/s") != NULL && strstr(t, "3000000 ops/s") != NULL, "%s", t);
+    free(t);
+    q.machine = "arm-server";
+    t = trend(&q, 1);
+    cr_expect(strstr(t, "numa-box") == NULL && strstr(t, "3000000 ops/s") != NULL, "%s", t);
+    free(t);
+    q.machine = "numa-box (Test CPU; 4 PUs)";
+    free(trend(&q, 1));
+    q.machine = "laptop";
+    free(trend(&q, 0));
+}
+
+/* A sweep's siblings (same scenario and strategies, another service
+ * time) are separate series, labelled by what tells them apart. */
+BOTH(sweep_siblings_never_merge)
+{
+    struct pb_context ctx;
+    make_ctx(&ctx, "abcd1234", "2024-05-01T10:00:00Z");
+    struct pb_run_result *runs = make_runs("percpu-mpsc", 1000, 1e6);
+    struct pb_run_result *slow = make_runs("percpu-mpsc", 5000, 2e5);
+    char err[512] = "";
+    for (unsigned k = 0; k < REPS; k++)
+        cr_assert_eq(pb_scenario_set(&slow[k].scenario, "service", "fixed:2000", err, sizeof err),
+                     0, "%s", err);
+    struct pb_run_result all[2 * REPS];
+    for (unsigned k = 0; k < REPS; k++) {
+        all[k] = runs[k];
+        all[REPS + k] = slow[k];
+    }
+    cr_assert_eq(pb_history_record(db, &ctx, all, 2 * REPS, NULL, err, sizeof err), 0, "%s", err);
+    struct pb_trend_query q = { .metric = PB_TREND_P50 };
+    char *t = trend(&q, 2);
+    cr_expect(strstr(t, "[service=fixed:0]") != NULL, "%s", t);
+    cr_expect(strstr(t, "[service=fixed:2000]") != NULL, "%s", t);
+    free(t);
+    free(runs);
+    free(slow);
+}
+
+BOTH(export_csv)
+{
+    record_three();
+    struct pb_trend_query q = { .metric = PB_TREND_P99, .csv = true };
+    char *t = trend(&q, 1);
+    cr_expect(strncmp(t, "machine,host,scenario,pool,queue,handoff,workload,requesters,workers,"
+                         "metric,unit,invocation,date,git_commit,kernel,value,repetitions,partial,"
+                         "invariants_ok\r\n", 150) == 0, "%s", t);
+    unsigned lines = 0;
+    for (const char *c = t; (c = strstr(c, "\r\n")); c += 2)
+        lines++;
+    cr_expect_eq(lines, 4, "%s", t);
+    cr_expect(strstr(t, "testhost,testhost,steady,magazine,percpu-mpsc,xchg,\"") != NULL, "%s", t);
+    cr_expect(strstr(t, ",p99,ns,") != NULL && strstr(t, ",beef0001,") != NULL, "%s", t);
+    free(t);
+}
+
+/* ---- change points on a real series ------------------------------------------------ */
+
+/* Twelve builds of one machine, imported from their result files: on the
+ * percpu-mpsc series throughput drops 20% from the eighth commit on; the
+ * percpu-ring series of the same builds only wobbles. */
+BOTH(changes_find_the_planted_step)
+{
+    static const double wobble[12] = { 1.3, -0.8, 0.4, -1.6, 0.9, -0.2, 1.1, -1.2, 0.6, -0.4,
+                                       1.5, -0.9 };
+    for (unsigned i = 0; i < 12; i++) {
+        char path[160], commit[16], date[32], id[16];
+        snprintf(commit, sizeof commit, "c%02u0beef", i);
+        snprintf(date, sizeof date, "2024-05-%02uT10:00:00Z", i + 1);
+        double base = (i >= 7 ? 0.8e6 : 1e6) * (1 + wobble[i] / 100);
+        snprintf(path, sizeof path, "%s/mpsc%u.json", dir, i);
+        snprintf(id, sizeof id, "m%u", i);
+        write_result(path, "ci-1", commit, date, id, "percpu-mpsc", base);
+        cr_expect_eq(import(path), 1);
+        snprintf(path, sizeof path, "%s/ring%u.json", dir, i);
+        snprintf(id, sizeof id, "r%u", i);
+        write_result(path, "ci-1", commit, date, id, "percpu-ring", 1e6 * (1 + wobble[11 - i] / 100));
+        cr_expect_eq(import(path), 1);
+    }
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT, .json = true };
+    struct pb_trend_changes c = { .alpha = 0.05, .seed = 1, .threshold_pct = 5 };
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&buf, &size);
+    unsigned regressions = 99;
+    char err[512] = "";
+    int n = pb_export_trend_changes(m, db, &q, &c, &regressions, err, sizeof err);
+    fclose(m);
+    cr_assert_eq(n, 2, "%s\n%s", err, buf);
+    cr_expect_eq(regressions, 1);
+    json_t *doc = json_loads(buf, 0, NULL);
+    cr_assert_not_null(doc, "%s", buf);
+    json_t *blocks = json_object_get(doc, "blocks");
+    json_t *mpsc = json_array_get(blocks, 0), *ring = json_array_get(blocks, 1);
+    cr_expect_str_eq(json_string_value(json_object_get(mpsc, "queue")), "percpu-mpsc");
+    json_t *changes = json_object_get(mpsc, "changes");
+    cr_assert_eq(json_array_size(changes), 1, "%s", buf);
+    json_t *ch = json_array_get(changes, 0);
+    cr_expect_str_eq(json_string_value(json_object_get(ch, "commit")), "c070beef");
+    cr_expect_str_eq(json_string_value(json_object_get(ch, "previous_commit")), "c060beef");
+    double shift = json_real_value(json_object_get(ch, "shift"));
+    cr_expect(shift < -0.17 && shift > -0.23, "shift %f", shift);
+    cr_expect(json_real_value(json_object_get(ch, "p_value")) <= 0.05);
+    cr_expect_str_eq(json_string_value(json_object_get(ch, "direction")), "regression");
+    cr_expect(json_is_true(json_object_get(ch, "gate")));
+    cr_expect_eq(json_array_size(json_object_get(ring, "changes")), 0, "%s", buf);
+    json_decref(doc);
+    free(buf);
+    /* The text form names the commit; a threshold above the drop passes the gate. */
+    q.json = false;
+    c.threshold_pct = 25;
+    buf = NULL;
+    m = open_memstream(&buf, &size);
+    n = pb_export_trend_changes(m, db, &q, &c, &regressions, err, sizeof err);
+    fclose(m);
+    cr_expect_eq(n, 2);
+    cr_expect_eq(regressions, 0);
+    cr_expect(strstr(buf, "change at c070beef") != NULL && strstr(buf, "regression") != NULL,
+              "%s", buf);
+    cr_expect(strstr(buf, "no change in 12 invocations") != NULL, "%s", buf);
+    free(buf);
+}
+
+/* ---- PostgreSQL: a server that cannot be reached costs the record only ------------------ */
+
+Test(history_pg, server_down)
+{
+    /* A socket directory with no server in it: as a stopped server. */
+    snprintf(db, sizeof db, "postgresql:///pendbench?host=%s&user=postgres", dir);
+    record_fails_keeping_result("cannot connect");
+    expect_find_error("last", "cannot connect");
+}
+
+Test(history_pg, server_does_not_answer)
+{
+    /* Listens, never answers: libpq gives up after connect_timeout. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(s, 4), 0);
+    socklen_t len = sizeof a;
+    cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    snprintf(db, sizeof db, "postgresql://127.0.0.1:%u/pendbench?connect_timeout=2",
+             ntohs(a.sin_port));
+    record_fails_keeping_result("timeout");
+    close(s);
+}
+
+Test(history_pg, login_refused_and_password_hidden)
+{
+    char uri[200];
+    snprintf(uri, sizeof uri, "%.199s", db);
+    *strstr(uri, "user=postgres") = 0;
+    snprintf(db, sizeof db, "%suser=nobody_here", uri);
+    record_fails_keeping_result("nobody_here");
+    struct pb_context ctx;
+    make_ctx(&ctx, "abcd1234", "2024-05-01T10:00:00Z");
+    char err[512] = "";
+    cr_expect_eq(pb_history_record("postgresql://me:s3cret@127.0.0.1:1/x", &ctx, NULL, 0, NULL,
+                                   err, sizeof err), -1);
+    cr_expect(strstr(err, "cannot connect") != NULL && strstr(err, "s3cret") == NULL, "%s", err);
+    cr_expect(strstr(err, "postgresql://me:***@127.0.0.1:1/x") != NULL, "%s", err);
+}
+
+static void pg_exec(const char *sql)
+{
+    PGconn *c = PQconnectdb(db);
+    cr_assert(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+Test(history_pg, newer_layout_refused)
+{
+    record_three();
+    pg_exec("UPDATE pendbench_schema SET version = 4");
+    record_fails_keeping_result("history layout version 4 is newer than this pendbench reads (3)");
+    expect_find_error("last", "newer than this pendbench reads");
+}
+
+Test(history_pg, foreign_tables_refused)
+{
+    pg_exec("CREATE TABLE runs (x INTEGER)");
+    record_fails_keeping_result("not a pendbench history");
+}
+
+Test(history_pg, empty_database)
+{
+    expect_find_error("last", "the history is empty");
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT };
+    free(trend(&q, 0));
 }
