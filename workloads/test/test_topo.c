@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pb_topo.h"
@@ -187,6 +189,79 @@ Test(topo, missing_or_broken_xml_is_a_clear_error)
     cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
     cr_expect_null(t);
     cr_expect(strstr(err, path) != NULL, "message: %s", err);
+    unlink(path);
+}
+
+/* Regression: 'pu:10000' ran for minutes inside hwloc and
+ * 'pack:1000 core:1000 pu:1000' never returned. */
+Test(topo, huge_synthetic_topologies_are_refused_before_hwloc, .timeout = 20)
+{
+    const char *huge[] = {"pu:10000", "pack:1000 core:1000 pu:1000", "pack:4 core:4096 pu:1",
+                          "pack:2 [numa] core:99999999999999999999 pu:2",
+                          "pack:65536(indexes=0) pu:1"};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        char err[512] = "";
+        struct pb_topo *t = NULL;
+        cr_expect_eq(pb_topo_load(&t, PB_TOPO_SYNTHETIC, huge[i], err, sizeof err), -1, "%s", huge[i]);
+        cr_expect_null(t);
+        cr_expect(strstr(err, "too large") && strstr(err, "4096 processors"), "%s: %s", huge[i], err);
+    }
+    /* The cap itself loads. */
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:4 numa:2 core:64 pu:8");
+    cr_expect_eq(pb_topo_npus(t), 4096);
+    pb_topo_free(t);
+}
+
+/* Regression: a FIFO without a writer hung the XML load; a device is not a file. */
+Test(topo, xml_must_be_a_regular_file, .timeout = 20)
+{
+    char dir[] = "/tmp/pb-topo-fifo-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char fifo[256];
+    snprintf(fifo, sizeof fifo, "%s/topo.xml", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {fifo, "/dev/zero", dir};
+    for (size_t i = 0; i < 3; i++) {
+        char err[512] = "";
+        struct pb_topo *t = NULL;
+        cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, paths[i], err, sizeof err), -1, "%s", paths[i]);
+        cr_expect(strstr(err, paths[i]) && strstr(err, "not a regular file"), "%s", err);
+    }
+    unlink(fifo);
+    rmdir(dir);
+}
+
+static const char *write_tmp(const char *text, size_t len)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/pb-topo-xml-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+Test(topo, xml_of_a_newer_hwloc_or_with_nul_bytes_says_what_to_do)
+{
+    const char v3[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE topology SYSTEM \"hwloc3.dtd\">\n"
+                      "<topology version=\"3.0\">\n</topology>\n";
+    const char *path = write_tmp(v3, sizeof v3 - 1);
+    char err[512] = "";
+    struct pb_topo *t = NULL;
+    cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
+    cr_expect(strstr(err, "hwloc 3 format") && strstr(err, "--export-xml-flags v2"), "%s", err);
+    unlink(path);
+
+    const char nul[] = "<?xml version=\"1.0\"?>\n<topology version=\"2.0\">\n\0</topology>\n";
+    path = write_tmp(nul, sizeof nul - 1);
+    cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
+    cr_expect(strstr(err, "NUL byte on line 3"), "%s", err);
+    unlink(path);
+
+    path = write_tmp("", 0);
+    cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
+    cr_expect(strstr(err, "empty"), "%s", err);
     unlink(path);
 }
 
