@@ -176,9 +176,9 @@ struct flt_model {
     unsigned nqueues;
     unsigned nworkers;
     pthread_t *workers;
-    bool workers_joined;                      /* destroy joined them: the queues are free */
     uint64_t (*now)(void);
     bool checks;
+    bool workers_joined;                      /* destroy joined them: the queues are free */
 
     pthread_mutex_t lock;                     /* threads list, verifier log */
     struct flt_thread *threads;

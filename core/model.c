@@ -194,7 +194,8 @@ static struct flt_model *model_take(void)
     uint64_t serial = next_serial++;
     pthread_mutex_unlock(&models_lock);
     if (!m) {
-        m = aligned_alloc(PB_CACHE_LINE, sizeof *m);
+        /* aligned_alloc wants a multiple of the alignment. */
+        m = aligned_alloc(PB_CACHE_LINE, (sizeof *m + PB_CACHE_LINE - 1) / PB_CACHE_LINE * PB_CACHE_LINE);
         if (!m)
             return NULL;
         memset(m, 0, sizeof *m);
