@@ -52,7 +52,7 @@ NTSTATUS flt_set_cancel_completion(struct flt_callback_data *data,
         return STATUS_INVALID_PARAMETER;
     if (!flt_irql_at_most(m, DISPATCH_LEVEL, routine, data))
         return STATUS_INVALID_PARAMETER;
-    if (cbd->in_cbdq) {
+    if (atomic_load_explicit(&cbd->in_cbdq, memory_order_relaxed)) {   /* the owner's own flag */
         flt_verifier_report_model(m, "CAN1", routine, data,
                                   "the operation is held in a cancel-safe queue; refused");
         return STATUS_INVALID_PARAMETER;
@@ -88,7 +88,7 @@ NTSTATUS flt_clear_cancel_completion(struct flt_callback_data *data)
     }
     struct flt_cbd *cbd = cbd_of(data);
     struct flt_model *m = cbd_model(cbd);
-    if (cbd->in_cbdq) {
+    if (atomic_load_explicit(&cbd->in_cbdq, memory_order_relaxed)) {   /* the owner's own flag */
         flt_verifier_report_model(m, "CAN1", "flt_clear_cancel_completion", data,
                                   "the operation is held in a cancel-safe queue; use flt_cbdq_remove_io");
         return STATUS_INVALID_PARAMETER;
@@ -217,7 +217,13 @@ bool flt_cancel_io(struct flt_callback_data *data)
         PB_COUNT(t, cancel_late);
         return false;
     }
-    if (cbd->in_cbdq && cbd->cbdq && cbd->cbdq->instance == cbd->initiator) {
+    /* Another thread's operation, read without the queue's lock: acquire
+     * pairs with the release in flt_cbdq_insert_io so cbdq is the queue. A
+     * stale answer is harmless: the pin below checks the generation. */
+    struct flt_cbdq *q = atomic_load_explicit(&cbd->in_cbdq, memory_order_acquire)
+                             ? atomic_load_explicit(&cbd->cbdq, memory_order_relaxed)
+                             : NULL;
+    if (q && q->instance == cbd->initiator) {
         flt_verifier_report_model(m, "CAN5", routine, data,
                                   "the operation is in the filter's own queue; refused");
         return false;

@@ -38,7 +38,7 @@ static void unlink_locked(struct flt_cbdq *q, struct flt_cbd *cbd)
     if (cbd->cbdq_ctx)
         atomic_store_explicit(&cbd->cbdq_ctx->data, NULL, memory_order_release);
     cbd->cbdq_ctx = NULL;
-    cbd->in_cbdq = false;
+    atomic_store_explicit(&cbd->in_cbdq, false, memory_order_relaxed);
 }
 
 NTSTATUS flt_cbdq_insert_io(struct flt_cbdq *q, struct flt_callback_data *data,
@@ -55,7 +55,8 @@ NTSTATUS flt_cbdq_insert_io(struct flt_cbdq *q, struct flt_callback_data *data,
         flt_verifier_report_model(m, "CBDQ2", routine, data, "only IRP operations can be queued");
         return STATUS_INVALID_PARAMETER;
     }
-    if (cbd->in_cbdq || m->ho_ops->is_armed(m->ho, &cbd->cell)) {
+    /* Relaxed: only the owner of the operation sets it. */
+    if (atomic_load_explicit(&cbd->in_cbdq, memory_order_relaxed) || m->ho_ops->is_armed(m->ho, &cbd->cell)) {
         flt_verifier_report_model(m, "CBDQ2", routine, data,
                                   "already queued, or a cancel routine is set; refused");
         return STATUS_INVALID_PARAMETER;
@@ -71,9 +72,10 @@ NTSTATUS flt_cbdq_insert_io(struct flt_cbdq *q, struct flt_callback_data *data,
         q->release(q, irql);
         return st;
     }
-    cbd->cbdq = q;
+    atomic_store_explicit(&cbd->cbdq, q, memory_order_relaxed);
     cbd->cbdq_ctx = ctx;
-    cbd->in_cbdq = true;
+    /* release: a canceller that sees in_cbdq sees cbdq (flt_cancel_io). */
+    atomic_store_explicit(&cbd->in_cbdq, true, memory_order_release);
     if (ctx)
         atomic_store_explicit(&ctx->data, data, memory_order_release);
     pb_arm_result a = m->ho_ops->arm(m->ho, &cbd->cell, CBDQ_ROUTINE_MARK);
@@ -94,7 +96,7 @@ NTSTATUS flt_cbdq_insert_io(struct flt_cbdq *q, struct flt_callback_data *data,
 /* The routine io_cancel_irp calls for a queued operation (CBDQ3). */
 void flt_cbdq_cancel_routine(struct flt_cbd *cbd)
 {
-    struct flt_cbdq *q = cbd->cbdq;
+    struct flt_cbdq *q = atomic_load_explicit(&cbd->cbdq, memory_order_relaxed);
     KIRQL irql;
     q->acquire(q, &irql);
     unlink_locked(q, cbd);

@@ -30,6 +30,7 @@ struct flt_deferred_io_workitem *flt_allocate_deferred_io_work_item(void)
     if (!item)
         return NULL;     /* DQ1: allocation may fail */
     item->model = m;
+    item->model_serial = atomic_load_explicit(&m->serial, memory_order_acquire);
     item->cbd = NULL;
     item->instance = NULL;
     item->routine = NULL;
@@ -73,6 +74,13 @@ NTSTATUS flt_queue_deferred_io_work_item(struct flt_deferred_io_workitem *item,
     if (!(s & ST_LIVE) || (s & ST_COMPLETED) || cbd->level < 0) {
         flt_verifier_report_model(m, "DQ2", name, data,
                                   "the operation is not being processed by a filter; refused");
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (item->model != m || atomic_load_explicit(&m->serial, memory_order_relaxed) != item->model_serial) {
+        /* Its pool is another model's: running and freeing it here would
+         * put it in the wrong pool. */
+        flt_verifier_report_model(m, "DQ2", name, data,
+                                  "the work item was allocated by another model; refused");
         return STATUS_INVALID_PARAMETER;
     }
     if (atomic_load_explicit(&item->queued, memory_order_acquire)) {

@@ -98,7 +98,7 @@ void cbd_init_op(struct flt_cbd *cbd, struct flt_volume *vol, uint32_t type, uin
     atomic_store_explicit(&cbd->cancel_not_taken, 0, memory_order_relaxed);
     cbd->caught_by_set = false;
     cbd->reached_fs = false;
-    cbd->in_cbdq = false;
+    atomic_store_explicit(&cbd->in_cbdq, false, memory_order_relaxed);
     cbd->postop_active = false;
     cbd->level = -1;
     cbd->pend_level = -1;
@@ -107,7 +107,7 @@ void cbd_init_op(struct flt_cbd *cbd, struct flt_volume *vol, uint32_t type, uin
     cbd->snap_type = type;
     cbd->post_queued = 0;
     cbd->canceled_callback = NULL;
-    cbd->cbdq = NULL;
+    atomic_store_explicit(&cbd->cbdq, NULL, memory_order_relaxed);
     cbd->cbdq_ctx = NULL;
     cbd->volume = vol;
     cbd->initiator = NULL;
@@ -740,7 +740,12 @@ NTSTATUS flt_issue(struct flt_volume *vol, const struct flt_op_desc *desc, flt_o
     cbd->pub.times.t_issue = desc->t_issue ? desc->t_issue : m->now();
     if (handle)
         *handle = (flt_op_handle){ &cbd->pub, ST_GEN(atomic_load_explicit(&cbd->state, memory_order_relaxed)), true };
-    /* release: the filled-in operation before anyone reads its state. */
+    /* A release fence orders the plain writes above before every later
+     * atomic store of this thread, relaxed ones included: the state word's
+     * updates in flt_dispatch_pre and the publication of the handle to a
+     * canceller (the requester's cancel ring). Another thread that
+     * acquires any of those sees the operation filled in. The fence alone
+     * orders nothing for a reader: it takes a later store. */
     atomic_thread_fence(memory_order_release);
     return flt_dispatch_pre(cbd, 0);
 }

@@ -76,7 +76,12 @@ struct flt_cbd {
     bool caught_by_set;                       /* set returned STATUS_CANCELLED (CAN8) */
     bool reached_fs;
     bool allocated_by_filter;                 /* flt_allocate_callback_data */
-    bool in_cbdq;
+    /* In a cancel-safe queue. Written under the queue's lock (and at op
+     * init) but read without it by flt_cancel_io on another thread, so
+     * atomic: set with release after cbdq (an acquire reader that sees true
+     * sees the queue), cleared relaxed (a reader that sees false refuses
+     * nothing and synchronises through the op's state instead). */
+    _Atomic bool in_cbdq;
     bool postop_active;
     int8_t level;                             /* instance slot of the current callback */
     int8_t pend_level;                        /* slot whose pre-op pended */
@@ -88,7 +93,7 @@ struct flt_cbd {
     FLT_PREOP_CALLBACK_STATUS resume_status;
     void *resume_context;
     flt_complete_canceled_callback canceled_callback;
-    struct flt_cbdq *cbdq;
+    struct flt_cbdq *_Atomic cbdq;           /* its queue while in_cbdq (see in_cbdq) */
     struct flt_cbdq_io_context *cbdq_ctx;
     struct flt_volume *volume;
     struct flt_instance *initiator;           /* async I/O: runs below this */
@@ -173,6 +178,7 @@ struct flt_model {
     pthread_t *workers;
     uint64_t (*now)(void);
     bool checks;
+    bool workers_joined;                      /* destroy joined them: the queues are free */
 
     pthread_mutex_t lock;                     /* threads list, verifier log */
     struct flt_thread *threads;
@@ -221,6 +227,7 @@ struct flt_volume {
 struct flt_deferred_io_workitem {
     struct pb_work link;                      /* first: the queue's link */
     struct flt_model *model;
+    uint64_t model_serial;                    /* model's serial at allocation: models are reused */
     struct flt_cbd *cbd;
     struct flt_instance *instance;
     flt_deferred_io_workitem_routine routine;

@@ -158,6 +158,13 @@ static void *worker_main(void *p)
 
 size_t flt_model_drain_work(struct flt_model *model)
 {
+    /* The worker threads are the queues' consumers, and some queues allow
+     * only one (percpu-mpsc): draining beside them would corrupt them. */
+    if (model->nworkers && !model->workers_joined) {
+        flt_verifier_report_model(model, "DQ3", "flt_model_drain_work", NULL,
+                                  "the model's worker threads are running and own the queues; refused");
+        return 0;
+    }
     size_t ran = 0;
     KIRQL saved = pb_irql;
     pb_irql = PASSIVE_LEVEL;        /* DQ3: routines run at PASSIVE_LEVEL */
@@ -187,7 +194,8 @@ static struct flt_model *model_take(void)
     uint64_t serial = next_serial++;
     pthread_mutex_unlock(&models_lock);
     if (!m) {
-        m = aligned_alloc(PB_CACHE_LINE, sizeof *m);
+        /* aligned_alloc wants a multiple of the alignment. */
+        m = aligned_alloc(PB_CACHE_LINE, (sizeof *m + PB_CACHE_LINE - 1) / PB_CACHE_LINE * PB_CACHE_LINE);
         if (!m)
             return NULL;
         memset(m, 0, sizeof *m);
@@ -383,6 +391,7 @@ void flt_model_destroy(struct flt_model *m)
         m->queue_ops->shutdown(m->queue);
         for (unsigned i = 0; i < m->nworkers; i++)
             pthread_join(m->workers[i], NULL);
+        m->workers_joined = true;
     }
     flt_model_drain_work(m);
     struct flt_model *expected = m;

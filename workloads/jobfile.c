@@ -25,7 +25,9 @@
  * may not set it (every job would share it). Job names must be unique.
  *
  * Errors name the file and the line: "FILE:LINE: key 'K': ...", "FILE:LINE:
- * syntax error ...", "FILE: cannot open: ...", "FILE: no jobs ...", and
+ * syntax error ...", "FILE:LINE: a NUL byte ...", "FILE: cannot open: ...",
+ * "FILE: not a regular file ..." (FILE is '-' for standard input; anything
+ * else must be a regular file), "FILE: no jobs ...", and
  * after loading, each job's checks: "FILE: job 'x': ...".
  *
  * Line numbers: inih calls our reader once per line and the handler right
@@ -34,11 +36,15 @@
  * section still be a job and a duplicate section be caught at its line. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pb_scenario.h"
 
@@ -180,19 +186,35 @@ static void classify(struct loader *L, const char *line)
     L->section_has_key = true;
 }
 
+/* Reads a line by hand rather than with fgets: a NUL byte would end an
+ * fgets line early and hide the rest (a buffer of NULs from /dev/zero has
+ * strlen 0, so no length check ever fires and the read never ends). A NUL
+ * is an error naming the line; so is a line longer than the buffer. */
 static char *read_line(char *str, int num, void *stream)
 {
     struct loader *L = stream;
-    if (L->failed || !fgets(str, num, L->f))
+    if (L->failed)
         return NULL;
+    int n = 0, c = EOF;
+    while (n < num - 1 && (c = getc(L->f)) != EOF) {
+        if (c == '\0') {
+            L->line++;
+            failf(L, L->line, "%s:%u: a NUL byte: not a text job file", L->path, L->line);
+            str[0] = '\0';
+            return str;
+        }
+        str[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (n == 0 && c == EOF)
+        return NULL;
+    str[n] = '\0';
     L->line++;
     L->continuation = false;
-    size_t n = strlen(str);
-    if (n == (size_t)num - 1 && str[n - 1] != '\n') {
-        int c = fgetc(L->f);
+    if (n == num - 1 && str[n - 1] != '\n') {
+        c = getc(L->f);
         if (c != EOF && c != '\n') {
-            while ((c = fgetc(L->f)) != EOF && c != '\n')
-                ;
             failf(L, L->line, "%s:%u: line too long (at most %d characters)", L->path, L->line,
                   num - 2);
             str[0] = '\0';
@@ -340,13 +362,35 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
         pb_scenario_defaults(&defaults);
         base = &defaults;
     }
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    /* '-' is standard input. Anything else must be a regular file: a
+     * FIFO without a writer would block the open, a device may never end.
+     * O_NONBLOCK keeps the open itself from blocking on a FIFO. */
+    bool from_stdin = strcmp(path, "-") == 0;
+    FILE *f = NULL;
+    if (from_stdin) {
+        f = stdin;
+    } else {
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            close(fd);
+            return fail(err, errlen, "%s: not a regular file (a job file is a text file, or - for "
+                        "standard input)", path);
+        }
+        f = fdopen(fd, "r");
+        if (!f) {
+            int e = errno;
+            close(fd);
+            return fail(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        }
+    }
 
     struct loader *L = calloc(1, sizeof *L);
     if (!L) {
-        fclose(f);
+        if (!from_stdin)
+            fclose(f);
         return fail(err, errlen, "%s: out of memory", path);
     }
     L->path = path;
@@ -357,7 +401,8 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
 
     int rc = ini_parse_stream(read_line, L, on_key, L);
     int read_errno = ferror(f) ? errno : 0;
-    fclose(f);
+    if (!from_stdin)
+        fclose(f);
 
     int result = -1;
     if (read_errno) {

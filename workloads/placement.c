@@ -52,8 +52,11 @@
  * Binding and memory use one topology of the real machine, loaded on first
  * use (pthread_once) and kept for the life of the process: a simulated
  * topology cannot bind anything. Memory for a processor is bound to the
- * NUMA node nearest the real CPU it maps onto (the same nearest-node rule
- * as topo.c, so a memory-only node is never chosen by default). */
+ * NUMA node local to the real CPU it maps onto (topo.c's rule: the
+ * smallest node cpuset holding the CPU, DRAM first, so a memory-only node
+ * is never chosen by default), or to the node pb_plan_set_memory_node
+ * names. The real topology keeps its caches for the same reason as
+ * topo.c: NUMA nodes hang from them. */
 #include <errno.h>
 #include <hwloc.h>
 #include <pthread.h>
@@ -418,6 +421,25 @@ void pb_plan_free(struct pb_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
+int pb_plan_set_memory_node(struct pb_plan *plan, const struct pb_topo *t, unsigned node,
+                            char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (plan == NULL || t == NULL)
+        return fail(err, errlen, "no plan or topology for the memory node");
+    const struct pb_node_info *nd = pb_topo_node(t, node);
+    if (nd == NULL)
+        return fail(err, errlen, "no node %u for memory: the topology '%s' has nodes 0-%u",
+                    node, pb_topo_description(t), pb_topo_nnodes(t) - 1);
+    if (pb_topo_simulated(t))
+        return fail(err, errlen, "cannot place memory on node %u of the simulated topology '%s': "
+                    "memory binds only on this machine's nodes", node, pb_topo_description(t));
+    plan->memory_node_set = true;
+    plan->memory_node_os = nd->os_index;
+    return 0;
+}
+
 const struct pb_thread_plan *pb_plan_thread(const struct pb_plan *plan, pb_role role, unsigned index)
 {
     if (plan == NULL || plan->threads == NULL)
@@ -445,7 +467,6 @@ static void real_load(void)
     hwloc_topology_t topo;
     if (hwloc_topology_init(&topo) != 0)
         return;
-    hwloc_topology_set_cache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
     hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
     if (hwloc_topology_load(topo) != 0) {
         hwloc_topology_destroy(topo);
@@ -492,7 +513,9 @@ void *pb_numa_alloc_for_pu(const struct pb_plan *plan, unsigned pu, size_t size)
         p = aligned_alloc(CACHE_LINE, sz);
     } else {
         hwloc_obj_t node = NULL;
-        if (plan && plan->os_cpu_of_pu && pu < plan->npus) {
+        if (plan && plan->memory_node_set) {
+            node = hwloc_get_numanode_obj_by_os_index(topo, plan->memory_node_os);
+        } else if (plan && plan->os_cpu_of_pu && pu < plan->npus) {
             hwloc_obj_t cpu = hwloc_get_pu_obj_by_os_index(topo, plan->os_cpu_of_pu[pu]);
             if (cpu)
                 node = pb_topo__local_node(topo, cpu);

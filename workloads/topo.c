@@ -4,29 +4,54 @@
  * is copied into plain arrays and the hwloc topology is dropped, so a
  * pb_topo is immutable and may be read from any thread without locks.
  *
- * Which NUMA node a processor belongs to. In hwloc 2 NUMA nodes are memory
- * children of the object whose processors are local to them, and a node's
- * cpuset is its parent's: a memory-only node (CXL, HBM attached above the
- * packages) has the same cpuset as the Machine, so "the node whose cpuset
- * holds the PU" is ambiguous. We take the nearest one instead: walk up
- * from the PU to the first ancestor with NUMA memory children (through
- * memory-side caches) and pick, among those, a plain DRAM node (no subtype
- * or subtype "DRAM") first, then the lowest logical index. A node no PU
- * picks this way is memory-only (npus 0) and never receives a thread.
+ * Which NUMA node a processor belongs to (its local node). hwloc's notion
+ * of locality: the NUMA nodes whose cpuset contains the processor. A node
+ * is a memory child of the object its memory is local to (a package, a
+ * die, an L3 or memory-side cache, a group), and its cpuset is that
+ * object's. Caches are therefore kept when loading: dropping them moves
+ * their nodes up to the package, where two nodes of one package (AMD
+ * Magny-Cours, KNL SNC4 clusters) can no longer be told apart. Among the
+ * nodes containing the processor we take:
+ *   1. the smallest cpuset (the closest memory: a package's node before
+ *      a node attached to the whole machine, such as CXL memory);
+ *   2. then plain DRAM before HBM/MCDRAM, NVM, CXL and other kinds: hwloc
+ *      names those by the node's subtype ("MCDRAM", "HBM", "NVM",
+ *      "CXL-DRAM", ...) or, for DAX-backed memory, a "DAXDevice" info;
+ *      no subtype or "DRAM" is plain DRAM;
+ *   3. then the lowest logical index.
+ * A processor that lies in no node's cpuset (hwloc's own topologies always
+ * have one; a topology without NUMA information gets one implicit node 0)
+ * has node -1: compact and scatter may use it, same-node and cross-node
+ * never do, and memory for it is not bound (the OS default policy). A node
+ * no processor picks this way is memory-only (npus 0): it never receives a
+ * thread by default, but memory may be placed on it on request
+ * (pb_plan_set_memory_node).
  *
  * The machine topology is restricted to this process's affinity
  * (sched_getaffinity), so a taskset or cpuset-limited run only ever sees
  * processors it may run on; memory-only nodes survive the restriction.
  * Synthetic and XML topologies describe other machines and are never
  * restricted: they are simulated (placement maps their processors onto
- * the real ones). */
+ * the real ones).
+ *
+ * Untrusted input. A synthetic description is sized before hwloc sees it
+ * (hwloc takes minutes over 'pu:10000' and never returns from larger
+ * ones). An XML file must be a regular file; it is read once, checked
+ * for its format version, and loaded first in a forked child: libhwloc
+ * 2.9 crashes on some malformed files, and a crash of the child is
+ * reported as a clear error instead of taking pendbench down. */
 #include <errno.h>
+#include <fcntl.h>
 #include <hwloc.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pb_topo.h"
@@ -43,45 +68,39 @@ struct pb_topo {
     struct pb_node_info *nodes;
 };
 
-static bool is_plain_dram(hwloc_obj_t node)
+/* 0 for plain DRAM, 1 for every other kind of memory. */
+static int memory_kind_rank(hwloc_obj_t node)
 {
-    return node->subtype == NULL || strcmp(node->subtype, "DRAM") == 0;
+    if (hwloc_obj_get_info_by_name(node, "DAXDevice") != NULL)
+        return 1;
+    return node->subtype == NULL || strcasecmp(node->subtype, "DRAM") == 0 ? 0 : 1;
 }
 
+/* The order of the rule above: is cand a better local node than best? */
 static bool better_node(hwloc_obj_t cand, hwloc_obj_t best)
 {
     if (best == NULL)
         return true;
-    if (is_plain_dram(cand) != is_plain_dram(best))
-        return is_plain_dram(cand);
+    int wc = hwloc_bitmap_weight(cand->cpuset), wb = hwloc_bitmap_weight(best->cpuset);
+    /* -1 is an infinite set: larger than any finite one. */
+    if (wc != wb)
+        return wb < 0 || (wc >= 0 && wc < wb);
+    int rc = memory_kind_rank(cand), rb = memory_kind_rank(best);
+    if (rc != rb)
+        return rc < rb;
     return cand->logical_index < best->logical_index;
-}
-
-/* The best NUMA node among obj's memory children, looking through
- * memory-side caches (whose memory children are the nodes they cache). */
-static hwloc_obj_t best_memory_child(hwloc_obj_t obj)
-{
-    hwloc_obj_t best = NULL;
-    for (hwloc_obj_t m = obj->memory_first_child; m; m = m->next_sibling) {
-        hwloc_obj_t cand = m->type == HWLOC_OBJ_NUMANODE ? m : best_memory_child(m);
-        if (cand && better_node(cand, best))
-            best = cand;
-    }
-    return best;
 }
 
 hwloc_obj_t pb_topo__local_node(hwloc_topology_t topo, hwloc_obj_t pu)
 {
-    for (hwloc_obj_t obj = pu; obj; obj = obj->parent) {
-        if (obj->memory_arity == 0)
-            continue;
-        hwloc_obj_t node = best_memory_child(obj);
-        if (node)
-            return node;
-    }
-    /* Unreachable in a valid hwloc 2 topology (the root always has memory
-     * below it), but a topology with nodes elsewhere still gets one. */
-    return hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, 0);
+    if (pu == NULL || pu->cpuset == NULL || hwloc_bitmap_iszero(pu->cpuset))
+        return NULL;
+    hwloc_obj_t best = NULL;
+    for (hwloc_obj_t n = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, NULL); n;
+         n = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, n))
+        if (n->cpuset && hwloc_bitmap_isincluded(pu->cpuset, n->cpuset) && better_node(n, best))
+            best = n;
+    return best;
 }
 
 /* The CPUs this process may run on. 0, or -1 when the kernel will not say. */
@@ -189,6 +208,210 @@ static int snapshot(struct pb_topo *t, hwloc_topology_t topo, char *err, size_t 
     return 0;
 }
 
+/* Largest synthetic topology accepted: more processors than any machine
+ * pendbench is meant for, and hwloc builds it in well under a second. */
+#define PB_TOPO_MAX_SYNTHETIC_PUS 4096u
+#define PB_TOPO_MAX_SYNTHETIC_OBJS 16384u
+/* An XML topology larger than this is not a machine description. */
+#define PB_TOPO_MAX_XML_BYTES (64u << 20)
+/* hwloc loads the largest real XML files in well under a second. */
+#define PB_TOPO_XML_CHILD_SECONDS 30u
+
+/* Sizes a synthetic description the way hwloc reads it: whitespace
+ * separated levels "type:count" (attributes in parentheses after the
+ * count, memory attachments "[numa]" between levels), each count
+ * multiplying the objects of the level above. 0, or -1 with a message
+ * when the description asks for more than the caps; a description hwloc
+ * will not parse anyway is left for hwloc to reject. */
+static int check_synthetic_size(const char *desc, char *err, size_t errlen)
+{
+    uint64_t width = 1, total = 0;
+    const char *s = desc;
+    while (*s) {
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        if (*s == '\0')
+            break;
+        const char *tok = s;
+        int depth = 0;
+        while (*s && (depth > 0 || (*s != ' ' && *s != '\t' && *s != '\n'))) {
+            if (*s == '(' || *s == '[')
+                depth++;
+            else if ((*s == ')' || *s == ']') && depth > 0)
+                depth--;
+            s++;
+        }
+        if (*tok == '[')
+            continue;               /* a memory attachment: one per parent */
+        const char *colon = memchr(tok, ':', (size_t)(s - tok));
+        if (colon == NULL || colon[1] < '0' || colon[1] > '9')
+            continue;               /* not a level hwloc accepts: it says so */
+        errno = 0;
+        unsigned long long n = strtoull(colon + 1, NULL, 10);
+        if (errno == ERANGE || n > PB_TOPO_MAX_SYNTHETIC_OBJS)
+            n = PB_TOPO_MAX_SYNTHETIC_OBJS + 1ull;
+        width = width * (n ? n : 1);
+        if (width > PB_TOPO_MAX_SYNTHETIC_OBJS)
+            width = PB_TOPO_MAX_SYNTHETIC_OBJS + 1ull;  /* saturate: no overflow */
+        total += width;
+        if (total > PB_TOPO_MAX_SYNTHETIC_OBJS || width > PB_TOPO_MAX_SYNTHETIC_PUS)
+            return fail(err, errlen,
+                        "the synthetic topology '%s' is too large: pendbench simulates at most "
+                        "%u processors and %u objects in all (the levels multiply: "
+                        "'pack:2 core:8 pu:2' is 32 processors)",
+                        desc, PB_TOPO_MAX_SYNTHETIC_PUS, PB_TOPO_MAX_SYNTHETIC_OBJS);
+    }
+    return 0;
+}
+
+/* Reads an XML topology file: a regular file (a FIFO or device would hang
+ * or never end), of sane size, without NUL bytes, in a format this hwloc
+ * reads. *buf is NUL-terminated; 0, or -1 with a message. */
+static int read_xml_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+    *buf = NULL;
+    /* O_NONBLOCK: opening a FIFO without a writer must not block; a
+     * regular file ignores it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return fail(err, errlen, "cannot read the XML topology file '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(err, errlen, "the XML topology '%s' is not a regular file "
+                    "(expected an hwloc XML file, e.g. from 'lstopo --of xml')", path);
+    }
+    if (st.st_size > (off_t)PB_TOPO_MAX_XML_BYTES) {
+        close(fd);
+        return fail(err, errlen, "the XML topology '%s' is too large (%lld bytes; at most %u)",
+                    path, (long long)st.st_size, PB_TOPO_MAX_XML_BYTES);
+    }
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *b = malloc(cap);
+    if (b == NULL) {
+        close(fd);
+        return fail(err, errlen, "out of memory");
+    }
+    while (n + 1 < cap) {
+        ssize_t r = read(fd, b + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(b);
+            close(fd);
+            return fail(err, errlen, "cannot read the XML topology file '%s': %s", path, strerror(e));
+        }
+        if (r == 0)
+            break;                  /* the file shrank: take what is there */
+        n += (size_t)r;
+    }
+    close(fd);
+    b[n] = '\0';
+    if (n == 0) {
+        free(b);
+        return fail(err, errlen, "the XML topology '%s' is empty "
+                    "(expected an hwloc XML file, e.g. from 'lstopo --of xml')", path);
+    }
+    const char *nul = memchr(b, '\0', n);
+    if (nul != NULL) {
+        unsigned line = 1;
+        for (const char *c = b; c < nul; c++)
+            line += *c == '\n';
+        free(b);
+        return fail(err, errlen, "the XML topology '%s' contains a NUL byte on line %u: "
+                    "not a text XML file", path, line);
+    }
+    /* hwloc 2.x reads versions 1 and 2 only, and says no more than
+     * "Invalid argument" about a newer one. */
+    const char *top = strstr(b, "<topology");
+    const char *ver = top ? strstr(top, "version=\"") : NULL;
+    const char *close_tag = top ? strchr(top, '>') : NULL;
+    if (ver && close_tag && ver < close_tag) {
+        unsigned major = (unsigned)strtoul(ver + 9, NULL, 10);
+        if (major > 2) {
+            free(b);
+            return fail(err, errlen,
+                        "the XML topology '%s' is in hwloc %u format; this pendbench uses hwloc %u.%u, "
+                        "which reads hwloc 1 and 2 XML only. Export it again on the machine it "
+                        "describes with 'lstopo --of xml --export-xml-flags v2 FILE.xml' (hwloc 3)",
+                        path, major, HWLOC_API_VERSION >> 16, (HWLOC_API_VERSION >> 8) & 0xff);
+        }
+    }
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+static hwloc_topology_t new_topology(void)
+{
+    hwloc_topology_t topo;
+    if (hwloc_topology_init(&topo) != 0)
+        return NULL;
+    /* Processors, memory and the caches that NUMA nodes hang from are all
+     * placement needs (see the top of the file); skipping I/O keeps
+     * loading the machine quick. */
+    hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+    hwloc_topology_set_type_filter(topo, HWLOC_OBJ_MISC, HWLOC_TYPE_FILTER_KEEP_NONE);
+    return topo;
+}
+
+/* Loads an XML buffer into a fresh topology. 0 or -1 (errno set). */
+static int load_xml_buffer(hwloc_topology_t topo, const char *buf, size_t len)
+{
+    if (len + 1 > (size_t)INT32_MAX) {
+        errno = EFBIG;
+        return -1;
+    }
+    if (hwloc_topology_set_xmlbuffer(topo, buf, (int)(len + 1)) != 0)
+        return -1;
+    return hwloc_topology_load(topo);
+}
+
+/* Loads the XML in a child process first. 0 when the child survived
+ * (whether hwloc accepted the file or not: the parent's own load says
+ * which), -1 with a message when it died. */
+static int try_xml_in_child(const char *path, const char *buf, size_t len, char *err, size_t errlen)
+{
+    fflush(NULL);               /* the child must not write the parent's buffers twice */
+    pid_t pid = fork();
+    if (pid < 0)
+        return fail(err, errlen, "cannot check the XML topology '%s' in a child process: %s",
+                    path, strerror(errno));
+    if (pid == 0) {
+        alarm(PB_TOPO_XML_CHILD_SECONDS);
+        /* hwloc's own warnings about the file are the parent's to give. */
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDERR_FILENO);
+        hwloc_topology_t topo = new_topology();
+        if (topo == NULL)
+            _exit(0);
+        (void)load_xml_buffer(topo, buf, len);
+        hwloc_topology_destroy(topo);
+        _exit(0);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return fail(err, errlen, "cannot check the XML topology '%s': waitpid: %s",
+                        path, strerror(errno));
+    }
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        if (sig == SIGALRM)
+            return fail(err, errlen, "hwloc did not finish reading the XML topology '%s' in %u s: "
+                        "the file is malformed or far too large", path, PB_TOPO_XML_CHILD_SECONDS);
+        return fail(err, errlen, "hwloc crashed (%s) reading the XML topology '%s': the file is "
+                    "malformed; export it again with 'lstopo --of xml FILE.xml'", strsignal(sig), path);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        return fail(err, errlen, "hwloc failed (exit %d) reading the XML topology '%s': the file is "
+                    "malformed; export it again with 'lstopo --of xml FILE.xml'",
+                    WEXITSTATUS(status), path);
+    return 0;
+}
+
 int pb_topo_load(struct pb_topo **out, pb_topo_source src, const char *arg,
                  char *err, size_t errlen)
 {
@@ -202,53 +425,51 @@ int pb_topo_load(struct pb_topo **out, pb_topo_source src, const char *arg,
                                          "(expected e.g. 'pack:2 numa:2 core:4 pu:2')");
     if (src != PB_TOPO_MACHINE && src != PB_TOPO_SYNTHETIC && src != PB_TOPO_XML)
         return fail(err, errlen, "unknown topology source");
-    if (src == PB_TOPO_XML && access(arg, R_OK) != 0)
-        return fail(err, errlen, "cannot read the XML topology file '%s': %s", arg, strerror(errno));
+    if (src == PB_TOPO_SYNTHETIC && check_synthetic_size(arg, err, errlen) != 0)
+        return -1;
+    char *xml = NULL;
+    size_t xml_len = 0;
+    if (src == PB_TOPO_XML && (read_xml_file(arg, &xml, &xml_len, err, errlen) != 0 ||
+                               try_xml_in_child(arg, xml, xml_len, err, errlen) != 0)) {
+        free(xml);
+        return -1;
+    }
 
     struct pb_topo *t = calloc(1, sizeof *t);
-    if (t == NULL)
+    if (t == NULL) {
+        free(xml);
         return fail(err, errlen, "out of memory");
+    }
     t->src = src;
     t->description = strdup(src == PB_TOPO_MACHINE ? "machine" : arg);
     if (t->description == NULL) {
+        free(xml);
         free(t);
         return fail(err, errlen, "out of memory");
     }
 
-    hwloc_topology_t topo;
-    if (hwloc_topology_init(&topo) != 0) {
+    hwloc_topology_t topo = new_topology();
+    if (topo == NULL) {
+        free(xml);
         pb_topo_free(t);
         return fail(err, errlen, "hwloc could not start: %s", strerror(errno));
     }
-    /* Processors and memory are all placement needs; skipping caches and
-     * I/O keeps loading the machine quick. */
-    hwloc_topology_set_cache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
-    hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
-    hwloc_topology_set_type_filter(topo, HWLOC_OBJ_MISC, HWLOC_TYPE_FILTER_KEEP_NONE);
-
     int rc = 0;
     if (src == PB_TOPO_SYNTHETIC) {
-        if (hwloc_topology_set_synthetic(topo, arg) != 0)
+        if (hwloc_topology_set_synthetic(topo, arg) != 0 || hwloc_topology_load(topo) != 0)
             rc = fail(err, errlen,
                       "hwloc rejected the synthetic description '%s': %s "
                       "(expected levels like 'pack:2 numa:2 core:4 pu:2')",
                       arg, strerror(errno));
     } else if (src == PB_TOPO_XML) {
-        if (hwloc_topology_set_xml(topo, arg) != 0)
-            rc = fail(err, errlen, "hwloc rejected the XML topology '%s': %s", arg, strerror(errno));
-    }
-    if (rc == 0 && hwloc_topology_load(topo) != 0) {
-        if (src == PB_TOPO_XML)
+        if (load_xml_buffer(topo, xml, xml_len) != 0)
             rc = fail(err, errlen, "hwloc could not load the XML topology '%s': %s "
-                      "(expected an hwloc 2 XML file, e.g. from 'lstopo --of xml')",
+                      "(expected an hwloc 1 or 2 XML file, e.g. from 'lstopo --of xml')",
                       arg, strerror(errno));
-        else if (src == PB_TOPO_SYNTHETIC)
-            rc = fail(err, errlen, "hwloc rejected the synthetic description '%s': %s",
-                      arg, strerror(errno));
-        else
-            rc = fail(err, errlen, "hwloc could not read this machine's topology: %s",
-                      strerror(errno));
+    } else if (hwloc_topology_load(topo) != 0) {
+        rc = fail(err, errlen, "hwloc could not read this machine's topology: %s", strerror(errno));
     }
+    free(xml);
     if (rc == 0 && src == PB_TOPO_MACHINE)
         rc = restrict_to_affinity(topo, err, errlen);
     if (rc == 0)

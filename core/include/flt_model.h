@@ -54,7 +54,9 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
 void flt_model_destroy(struct flt_model *model);
 
 /* Runs, in the calling thread at PASSIVE_LEVEL, every work item queued so
- * far (for models without workers: deterministic tests). Returns how many. */
+ * far (for models without workers: deterministic tests). Returns how many.
+ * A model whose worker threads run is refused (verifier DQ3, returns 0):
+ * they own the queues. */
 size_t flt_model_drain_work(struct flt_model *model);
 
 const char *flt_model_pool_name(const struct flt_model *model);

@@ -88,6 +88,10 @@ struct pb_plan {
     unsigned npus;                       /* processors of the planned topology */
     unsigned *os_cpu_of_pu;              /* [npus]: the real CPU each processor maps onto */
     unsigned *real_cpus;                 /* [nreal_cpus]: this process's CPUs, ascending */
+    /* Memory placement (pb_plan_set_memory_node); unset: each processor's
+     * local node. */
+    bool memory_node_set;
+    unsigned memory_node_os;             /* OS index of the node memory goes to */
 };
 
 /* Plans the threads. 0, or -1 with a message: a policy that cannot be met
@@ -99,14 +103,21 @@ int pb_plan_make(const struct pb_topo *t, pb_placement p, unsigned nrequesters,
                  unsigned nworkers, unsigned ncancellers, struct pb_plan *out,
                  char *err, size_t errlen);
 void pb_plan_free(struct pb_plan *plan);
+/* Puts all of the plan's NUMA memory on node `node` (logical index in t)
+ * instead of each processor's local node: the way to use a memory-only
+ * node (CXL, HBM without processors). t must be this machine's topology:
+ * a simulated one binds nothing. 0, or -1 with a message. */
+int pb_plan_set_memory_node(struct pb_plan *plan, const struct pb_topo *t, unsigned node,
+                            char *err, size_t errlen);
 const struct pb_thread_plan *pb_plan_thread(const struct pb_plan *plan, pb_role role, unsigned index);
 
 /* Binds the calling thread to its os_cpu (hwloc, on the real machine). 0 or
  * -1 (then the thread runs unbound; callers report it, never fail on it). */
 int pb_plan_bind_self(const struct pb_thread_plan *tp);
 
-/* Memory on a NUMA node of the real machine (node of the planned pu's real
- * CPU), cache-line aligned and zeroed; falls back to plain memory when the
+/* Memory on a NUMA node of the real machine (the node local to the planned
+ * pu's real CPU, by topo.c's rule, or the plan's memory node when set),
+ * cache-line aligned and zeroed; falls back to plain memory when the
  * machine cannot bind. Suitable as pb_mem_hooks (pb_strategy.h). */
 void *pb_numa_alloc_for_pu(const struct pb_plan *plan, unsigned pu, size_t size);
 void pb_numa_free(void *ptr, size_t size);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pb_scenario.h"
@@ -279,6 +280,43 @@ Test(jobfile, missing_file)
     cr_expect(strstr(err, path) && strstr(err, "cannot open") &&
                   strstr(err, "No such file or directory"),
               "%s", err);
+}
+
+/* Regression: a NUL byte ended the line early for fgets/strlen, so /dev/zero
+ * made read_line spin forever; a FIFO without a writer blocked the open. */
+Test(jobfile, nul_bytes_name_the_line, .timeout = 10)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/nul.ini", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("[a]\nseed = 1\n", f);
+    fputc('\0', f);
+    fputs("seed = 2\n", f);
+    fclose(f);
+    struct pb_scenario *jobs = (void *)1;
+    char err[1024] = "";
+    cr_expect_eq(pb_jobfile_load(path, NULL, &jobs, err, sizeof err), -1);
+    cr_expect_null(jobs);
+    cr_expect(strstr(err, "nul.ini:3:") && strstr(err, "NUL byte"), "%s", err);
+}
+
+Test(jobfile, devices_and_fifos_are_refused_without_hanging, .timeout = 10)
+{
+    struct pb_scenario *jobs = (void *)1;
+    char err[1024] = "";
+    cr_expect_eq(pb_jobfile_load("/dev/zero", NULL, &jobs, err, sizeof err), -1);
+    cr_expect_null(jobs);
+    cr_expect(strstr(err, "/dev/zero: not a regular file"), "%s", err);
+
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo.ini", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    cr_expect_eq(pb_jobfile_load(fifo, NULL, &jobs, err, sizeof err), -1);
+    cr_expect(strstr(err, "fifo.ini: not a regular file"), "%s", err);
+
+    cr_expect_eq(pb_jobfile_load(dir, NULL, &jobs, err, sizeof err), -1);
+    cr_expect(strstr(err, "not a regular file"), "%s", err);
 }
 
 Test(jobfile, no_jobs)

@@ -4,6 +4,7 @@
  * live in workloads/test/data (tests run from the repository root;
  * PB_TOPO_TEST_DATA overrides the folder). */
 #include <criterion/criterion.h>
+#include <hwloc.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sched.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pb_topo.h"
@@ -36,6 +39,13 @@ static struct pb_topo *load(pb_topo_source src, const char *arg)
 static struct pb_topo *load_xml(const char *name)
 {
     return load(PB_TOPO_XML, data_path(name));
+}
+
+/* Plain DRAM: no subtype (or "DRAM") and not DAX-backed. */
+static bool memory_kind_is_dram(hwloc_obj_t n)
+{
+    return hwloc_obj_get_info_by_name(n, "DAXDevice") == NULL &&
+           (n->subtype == NULL || strcmp(n->subtype, "DRAM") == 0);
 }
 
 static cpu_set_t affinity(void)
@@ -179,6 +189,79 @@ Test(topo, missing_or_broken_xml_is_a_clear_error)
     cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
     cr_expect_null(t);
     cr_expect(strstr(err, path) != NULL, "message: %s", err);
+    unlink(path);
+}
+
+/* Regression: 'pu:10000' ran for minutes inside hwloc and
+ * 'pack:1000 core:1000 pu:1000' never returned. */
+Test(topo, huge_synthetic_topologies_are_refused_before_hwloc, .timeout = 20)
+{
+    const char *huge[] = {"pu:10000", "pack:1000 core:1000 pu:1000", "pack:4 core:4096 pu:1",
+                          "pack:2 [numa] core:99999999999999999999 pu:2",
+                          "pack:65536(indexes=0) pu:1"};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        char err[512] = "";
+        struct pb_topo *t = NULL;
+        cr_expect_eq(pb_topo_load(&t, PB_TOPO_SYNTHETIC, huge[i], err, sizeof err), -1, "%s", huge[i]);
+        cr_expect_null(t);
+        cr_expect(strstr(err, "too large") && strstr(err, "4096 processors"), "%s: %s", huge[i], err);
+    }
+    /* The cap itself loads. */
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:4 numa:2 core:64 pu:8");
+    cr_expect_eq(pb_topo_npus(t), 4096);
+    pb_topo_free(t);
+}
+
+/* Regression: a FIFO without a writer hung the XML load; a device is not a file. */
+Test(topo, xml_must_be_a_regular_file, .timeout = 20)
+{
+    char dir[] = "/tmp/pb-topo-fifo-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char fifo[256];
+    snprintf(fifo, sizeof fifo, "%s/topo.xml", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {fifo, "/dev/zero", dir};
+    for (size_t i = 0; i < 3; i++) {
+        char err[512] = "";
+        struct pb_topo *t = NULL;
+        cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, paths[i], err, sizeof err), -1, "%s", paths[i]);
+        cr_expect(strstr(err, paths[i]) && strstr(err, "not a regular file"), "%s", err);
+    }
+    unlink(fifo);
+    rmdir(dir);
+}
+
+static const char *write_tmp(const char *text, size_t len)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/pb-topo-xml-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+Test(topo, xml_of_a_newer_hwloc_or_with_nul_bytes_says_what_to_do)
+{
+    const char v3[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE topology SYSTEM \"hwloc3.dtd\">\n"
+                      "<topology version=\"3.0\">\n</topology>\n";
+    const char *path = write_tmp(v3, sizeof v3 - 1);
+    char err[512] = "";
+    struct pb_topo *t = NULL;
+    cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
+    cr_expect(strstr(err, "hwloc 3 format") && strstr(err, "--export-xml-flags v2"), "%s", err);
+    unlink(path);
+
+    const char nul[] = "<?xml version=\"1.0\"?>\n<topology version=\"2.0\">\n\0</topology>\n";
+    path = write_tmp(nul, sizeof nul - 1);
+    cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
+    cr_expect(strstr(err, "NUL byte on line 3"), "%s", err);
+    unlink(path);
+
+    path = write_tmp("", 0);
+    cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
+    cr_expect(strstr(err, "empty"), "%s", err);
     unlink(path);
 }
 
@@ -443,6 +526,167 @@ Test(topo_plan, errors_name_the_problem)
     cr_expect_str_eq(pb_role_name(PB_ROLE_REQUESTER), "requester");
     cr_expect_str_eq(pb_role_name(PB_ROLE_WORKER), "worker");
     cr_expect_str_eq(pb_role_name(PB_ROLE_CANCELLER), "canceller");
+}
+
+/* ---- real shapes: every thread's node against its processor's cpuset -------------- */
+
+/* The fixtures in workloads/test/data modelled on lstopo's output for
+ * machines whose packages hold more than one node. expect_node gives the
+ * OS index of the node local to a processor (by its OS index), as the
+ * rule in topo.c says: smallest cpuset containing it, DRAM first. */
+struct shape {
+    const char *file;
+    unsigned npus, nnodes, nodes_with_pus;
+    unsigned (*expect_node)(unsigned pu_os);
+};
+
+static unsigned by_four(unsigned u) { return u / 4; }
+static unsigned knl_cluster(unsigned u) { return (u % 16) / 4; }
+static unsigned hbm_cluster_dram(unsigned u) { return u < 4 ? 1 : 4; }
+static unsigned cxl_package(unsigned u) { return u < 4 ? 0 : 1; }
+
+static const struct shape shapes[] = {
+    /* two DRAM nodes per package, each under its own L3 */
+    {"magny-cours-2x2.xml", 16, 4, 4, by_four},
+    /* four packages of two nodes, captured without node 7's CPUs */
+    {"4socket-2node-cgroup.xml", 28, 8, 7, by_four},
+    /* one package, four clusters of DRAM + MCDRAM under memory-side caches */
+    {"knl-snc4-hybrid.xml", 64, 8, 4, knl_cluster},
+    /* HBM (listed first), DRAM and NVM per cluster, all of one cpuset */
+    {"hbm-nvm-clusters.xml", 8, 6, 2, hbm_cluster_dram},
+    /* CXL beside package 0's DRAM and CXL under the whole machine */
+    {"cxl-memonly.xml", 8, 4, 2, cxl_package},
+};
+
+/* hwloc's own view of a fixture, loaded the way topo.c loads it, to check
+ * node cpusets independently of the snapshot. */
+static hwloc_topology_t raw_xml(const char *name)
+{
+    hwloc_topology_t topo;
+    cr_assert_eq(hwloc_topology_init(&topo), 0);
+    hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+    cr_assert_eq(hwloc_topology_set_xml(topo, data_path(name)), 0, "%s", name);
+    cr_assert_eq(hwloc_topology_load(topo), 0, "%s", name);
+    return topo;
+}
+
+static void check_node_of_pu(const struct shape *sh, const struct pb_topo *t, hwloc_topology_t raw,
+                             unsigned pu, int node, const char *what)
+{
+    const struct pb_pu_info *pi = pb_topo_pu(t, pu);
+    cr_assert_geq(node, 0, "%s: pu %u has no node", what, pu);
+    const struct pb_node_info *nd = pb_topo_node(t, (unsigned)node);
+    cr_assert_not_null(nd, "%s", what);
+    cr_expect_eq(nd->os_index, sh->expect_node(pi->os_index), "%s: PU P#%u on node P#%u, expected P#%u",
+                 what, pi->os_index, nd->os_index, sh->expect_node(pi->os_index));
+    hwloc_obj_t hn = hwloc_get_obj_by_type(raw, HWLOC_OBJ_NUMANODE, (unsigned)node);
+    cr_assert_not_null(hn, "%s", what);
+    cr_expect_eq(hn->os_index, nd->os_index, "%s", what);
+    cr_expect(hwloc_bitmap_isset(hn->cpuset, pi->os_index),
+              "%s: PU P#%u is not in node P#%u's cpuset", what, pi->os_index, nd->os_index);
+    cr_expect_eq(memory_kind_is_dram(hn), true, "%s: node P#%u is not DRAM", what, nd->os_index);
+}
+
+Test(topo_shapes, every_processor_on_the_node_whose_cpuset_holds_it)
+{
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const struct shape *sh = &shapes[i];
+        struct pb_topo *t = load_xml(sh->file);
+        hwloc_topology_t raw = raw_xml(sh->file);
+        cr_assert_eq(pb_topo_npus(t), sh->npus, "%s", sh->file);
+        cr_assert_eq(pb_topo_nnodes(t), sh->nnodes, "%s", sh->file);
+        cr_expect_eq(nodes_with_pus(t), sh->nodes_with_pus, "%s", sh->file);
+        for (unsigned u = 0; u < pb_topo_npus(t); u++)
+            check_node_of_pu(sh, t, raw, u, pb_topo_pu(t, u)->numa_node, sh->file);
+        /* Counts agree with the processors' nodes; nodes nobody picks are memory-only. */
+        for (unsigned n = 0; n < pb_topo_nnodes(t); n++) {
+            unsigned c = 0;
+            for (unsigned u = 0; u < pb_topo_npus(t); u++)
+                c += pb_topo_pu(t, u)->numa_node == (int)n;
+            cr_expect_eq(pb_topo_node(t, n)->npus, c, "%s: node %u", sh->file, n);
+        }
+        hwloc_topology_destroy(raw);
+        pb_topo_free(t);
+    }
+}
+
+Test(topo_shapes, every_policy_puts_threads_on_their_processors_nodes)
+{
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const struct shape *sh = &shapes[i];
+        struct pb_topo *t = load_xml(sh->file);
+        hwloc_topology_t raw = raw_xml(sh->file);
+        every_policy(t);        /* the general promises, cross-node allowed: >= 2 nodes */
+        for (size_t pi = 0; pi < sizeof all_policies / sizeof all_policies[0]; pi++) {
+            char what[256], err[512];
+            struct pb_plan p;
+            snprintf(what, sizeof what, "%s, %s", sh->file, pb_placement_name(all_policies[pi]));
+            cr_assert_eq(pb_plan_make(t, all_policies[pi], 8, 4, 2, &p, err, sizeof err), 0,
+                         "%s: %s", what, err);
+            bool used[8] = {false};
+            for (unsigned ti = 0; ti < p.nthreads; ti++) {
+                check_node_of_pu(sh, t, raw, p.threads[ti].pu, p.threads[ti].numa_node, what);
+                used[p.threads[ti].numa_node % 8] = true;
+            }
+            /* Node policies spread the four workers over four nodes (all there are
+             * when fewer); cross-node puts requesters on the node after. */
+            if (all_policies[pi] == PB_PLACE_SAME_NODE || all_policies[pi] == PB_PLACE_CROSS_NODE) {
+                unsigned k = 0;
+                for (unsigned n = 0; n < 8; n++)
+                    k += used[n];
+                unsigned want = all_policies[pi] == PB_PLACE_SAME_NODE ? 4 : 5;
+                if (want > sh->nodes_with_pus)
+                    want = sh->nodes_with_pus;
+                cr_expect_eq(k, want, "%s: %u nodes used", what, k);
+            }
+            pb_plan_free(&p);
+        }
+        hwloc_topology_destroy(raw);
+        pb_topo_free(t);
+    }
+}
+
+Test(topo_shapes, memory_node_may_be_a_memory_only_node)
+{
+    struct pb_topo *t = load_xml("cxl-memonly.xml");
+    struct pb_plan p;
+    char err[512];
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_COMPACT, 1, 1, 0, &p, err, sizeof err), 0, "%s", err);
+    /* Simulated: nothing can be bound on it, and it says so. */
+    cr_expect_eq(pb_plan_set_memory_node(&p, t, 3, err, sizeof err), -1);
+    cr_expect(strstr(err, "simulated"), "%s", err);
+    cr_expect_eq(pb_plan_set_memory_node(&p, t, 99, err, sizeof err), -1);
+    cr_expect(strstr(err, "99"), "%s", err);
+    pb_plan_free(&p);
+    pb_topo_free(t);
+
+    t = load(PB_TOPO_MACHINE, NULL);
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_COMPACT, 1, 1, 0, &p, err, sizeof err), 0, "%s", err);
+    cr_expect_not(p.memory_node_set);
+    cr_assert_eq(pb_plan_set_memory_node(&p, t, 0, err, sizeof err), 0, "%s", err);
+    cr_expect(p.memory_node_set);
+    cr_expect_eq(p.memory_node_os, pb_topo_node(t, 0)->os_index);
+    void *m = pb_numa_alloc_for_pu(&p, p.threads[0].pu, 4096);
+    cr_assert_not_null(m);
+    cr_expect_eq(((unsigned char *)m)[4095], 0);
+    pb_numa_free(m, 4096);
+    cr_expect_eq(pb_plan_set_memory_node(&p, t, pb_topo_nnodes(t), err, sizeof err), -1);
+    cr_expect(strstr(err, "no node"), "%s", err);
+    pb_plan_free(&p);
+    pb_topo_free(t);
+}
+
+Test(topo_shapes, print_names_memory_only_nodes_of_each_kind)
+{
+    struct pb_topo *t = load_xml("knl-snc4-hybrid.xml");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    pb_topo_print(t, f);
+    fclose(f);
+    cr_expect(strstr(buf, "8 NUMA nodes (4 memory-only)"), "%s", buf);
+    free(buf);
+    pb_topo_free(t);
 }
 
 /* ---- printing -------------------------------------------------------------------- */
