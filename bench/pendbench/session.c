@@ -370,9 +370,10 @@ static void print_floors(FILE *out, const struct config *cfg, unsigned ncfg, uns
     char a[16], b[16], c[16], lo[16], hi[16];
     struct figure fl = figure_of(med, n);
     if (n)
-        fprintf(out, "\nfloors: c2c round trip %s (median of %u runs; range %s-%s; CPUs %d,%d), ",
-                pb_fmt_ns(fl.median, a, sizeof a), n, pb_fmt_ns(fl.min, lo, sizeof lo),
-                pb_fmt_ns(fl.max, hi, sizeof hi), f->c2c_os_cpu_a, f->c2c_os_cpu_b);
+        fprintf(out, "\nfloors: c2c round trip %s (median of %u run%s; range %s-%s; CPUs %d,%d), ",
+                pb_fmt_ns(fl.median, a, sizeof a), n, n == 1 ? "" : "s",
+                pb_fmt_ns(fl.min, lo, sizeof lo), pb_fmt_ns(fl.max, hi, sizeof hi),
+                f->c2c_os_cpu_a, f->c2c_os_cpu_b);
     else
         fprintf(out, "\nfloors: c2c round trip n/a, ");
     fprintf(out, "timestamp %s, futex wake-to-run %s; instrumentation %.1f ns/op\n",
