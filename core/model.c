@@ -401,7 +401,7 @@ void flt_model_destroy(struct flt_model *m)
 const char *flt_model_pool_name(const struct flt_model *m) { return m->pool_ops->name; }
 const char *flt_model_queue_name(const struct flt_model *m) { return m->queue_ops->name; }
 const char *flt_model_handoff_name(const struct flt_model *m) { return m->ho_ops->name; }
-bool flt_model_pool_type_stable(const struct flt_model *m) { return m->pool_ops->type_stable; }
+bool flt_model_pool_type_stable(const struct flt_model *m) { return (m->pool_ops->flags & PB_TYPE_STABLE) != 0; }
 
 /* ---- counters and invariants ----------------------------------------------- */
 

@@ -255,7 +255,7 @@ int pb_stress_run(const struct pb_stress_config *in, struct pb_stress_result *re
     struct checks *k = h->user;
     k->nrequesters = cfg.requesters;
     const struct pb_queue_ops *qo = pb_queue_find(sc.queue);
-    k->check_fifo = qo && qo->fifo_per_producer;
+    k->check_fifo = qo && (qo->flags & PB_FIFO_PER_PRODUCER);
     k->lock_ready = pthread_mutex_init(&k->why_lock, NULL) == 0;
 
     int rc = -1;

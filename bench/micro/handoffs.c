@@ -42,7 +42,7 @@ static void micro_routine(void *op) { (void)op; }
 
 static const char *label_of(const struct pb_handoff_ops *ops)
 {
-    return ops->broken ? "BROKEN on purpose: double owners expected" : NULL;
+    return (ops->flags & PB_BROKEN) ? "BROKEN on purpose: double owners expected" : NULL;
 }
 
 static bool handoff_setup(gb_state *st, struct handoff_ctx *c)

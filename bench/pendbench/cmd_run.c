@@ -197,7 +197,7 @@ static int split_list(const char *verb, const char *key, const char *value, char
                              : (pb_handoffs[i] ? pb_handoffs[i]->name : NULL);
             if (!name || n >= max)
                 break;
-            if (strcmp(kind, "handoff") == 0 && pb_handoffs[i]->broken)
+            if (strcmp(kind, "handoff") == 0 && (pb_handoffs[i]->flags & PB_BROKEN))
                 continue;
             snprintf(out[n++], PB_NAME_MAX, "%s", name);
         }
@@ -353,6 +353,17 @@ static void suite_usage(FILE *f)
     fputs(pb_session_options_help, f);
 }
 
+#define SUITE_MAX 64
+
+/* Adds a strategy to a suite group when it is in the suite and is (or is
+ * not) the group's baseline. */
+static void suite_take(const char *names[32], unsigned *count, const char *name, unsigned flags,
+                       bool baseline)
+{
+    if ((flags & PB_IN_SUITE) && ((flags & PB_BASELINE) != 0) == baseline && *count < 32)
+        names[(*count)++] = name;
+}
+
 int pb_cmd_suite(int argc, char **argv)
 {
     struct pb_session ss;
@@ -384,26 +395,39 @@ int pb_cmd_suite(int argc, char **argv)
         }
     }
     double dur = quick ? 0.4 : 1.6;
-    struct pb_scenario sc[40];
-    int baseline[40];
+    struct pb_scenario sc[SUITE_MAX];
+    int baseline[SUITE_MAX];
     unsigned n = 0;
     char err[512];
-    /* Groups: (scenario, kind, strategies...); the first of a group is its baseline. */
-    static const char *const queues[] = { "global-mutex", "global-spin", "percpu-mutex",
-                                          "percpu-mpsc", "percpu-ring", "percpu-steal", "ck-ring",
-                                          "urcu-wfcq" };
-    static const char *const pools[] = { "malloc", "locked-list", "jemalloc", "lifo", "magazine" };
-    static const char *const handoffs[] = { "global-lock", "op-lock", "cas", "xchg" };
-    struct { const char *scenario, *kind; const char *const *names; unsigned count; } groups[] = {
-        { "steady", "queue", queues, sizeof queues / sizeof queues[0] },
-        { "steady", "pool", pools, sizeof pools / sizeof pools[0] },
-        { "cancel-race", "handoff", handoffs, sizeof handoffs / sizeof handoffs[0] },
+    /* Groups: (scenario, kind); their strategies are the registry's ones
+     * flagged PB_IN_SUITE, the PB_BASELINE one first (the one the others
+     * are measured against), then the rest in registry order. */
+    struct { const char *scenario, *kind; const char *names[32]; unsigned count; } groups[] = {
+        { "steady", "queue", { 0 }, 0 },
+        { "steady", "pool", { 0 }, 0 },
+        { "cancel-race", "handoff", { 0 }, 0 },
     };
+    for (int pass = 0; pass < 2; pass++) {
+        bool want_baseline = pass == 0;
+        for (size_t i = 0; pb_queues[i]; i++)
+            suite_take(groups[0].names, &groups[0].count, pb_queues[i]->name,
+                       pb_queues[i]->flags, want_baseline);
+        for (size_t i = 0; pb_pools[i]; i++)
+            suite_take(groups[1].names, &groups[1].count, pb_pools[i]->name,
+                       pb_pools[i]->flags, want_baseline);
+        for (size_t i = 0; pb_handoffs[i]; i++)
+            suite_take(groups[2].names, &groups[2].count, pb_handoffs[i]->name,
+                       pb_handoffs[i]->flags, want_baseline);
+    }
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         unsigned first = n;
         for (unsigned k = 0; k < groups[g].count; k++) {
             if (quick && k > 0 && k + 1 < groups[g].count)
                 continue;            /* --quick: the baseline and the default only */
+            if (n >= SUITE_MAX) {
+                fprintf(stderr, "pendbench: suite: more than %d configurations\n", SUITE_MAX);
+                return PB_EXIT_USAGE;
+            }
             struct pb_scenario s;
             if (pb_scenario_builtin(&s, groups[g].scenario, err, sizeof err) != 0 ||
                 pb_scenario_set(&s, groups[g].kind, groups[g].names[k], err, sizeof err) != 0) {
@@ -419,6 +443,10 @@ int pb_cmd_suite(int argc, char **argv)
         if (strcmp(b->name, "steady") == 0 || strcmp(b->name, "cancel-race") == 0 ||
             strcmp(b->name, "cross-node") == 0)
             continue;
+        if (n + 1 >= SUITE_MAX) {     /* one left for cross-node */
+            fprintf(stderr, "pendbench: suite: more than %d configurations\n", SUITE_MAX);
+            return PB_EXIT_USAGE;
+        }
         if (pb_scenario_builtin(&sc[n], b->name, err, sizeof err) != 0) {
             fprintf(stderr, "pendbench: suite: %s\n", err);
             return PB_EXIT_USAGE;
@@ -429,7 +457,7 @@ int pb_cmd_suite(int argc, char **argv)
     }
     /* cross-node needs two nodes: on a one-node machine, it runs on a
      * simulated two-node topology folded onto this machine's CPUs. */
-    const struct pb_topo *topo_of[40] = { 0 };
+    const struct pb_topo *topo_of[SUITE_MAX] = { 0 };
     struct pb_topo *machine = NULL, *sim = NULL;
     if (pb_topo_load(&machine, PB_TOPO_MACHINE, NULL, err, sizeof err) == 0 &&
         pb_scenario_builtin(&sc[n], "cross-node", err, sizeof err) == 0) {

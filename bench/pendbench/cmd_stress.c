@@ -102,7 +102,7 @@ int pb_cmd_stress(int argc, char **argv)
         for (size_t p = 0; pb_pools[p]; p++)
             combos[n++] = (struct combo){ pb_pools[p]->name, NULL, NULL };
         for (size_t h = 0; pb_handoffs[h]; h++)
-            for (size_t q = 0; pb_queues[q] && !pb_handoffs[h]->broken; q++)
+            for (size_t q = 0; pb_queues[q] && !(pb_handoffs[h]->flags & PB_BROKEN); q++)
                 combos[n++] = (struct combo){ NULL, pb_queues[q]->name, pb_handoffs[h]->name };
     }
     double each = duration / n;

@@ -112,7 +112,7 @@ static bool broken_is_armed(struct pb_handoff *h, const struct pb_cancel_cell *c
 const struct pb_handoff_ops pb_handoff_broken = {
     .name = "broken",
     .description = "DELIBERATELY WRONG check-then-act disarm, to prove the stress checker fails",
-    .broken = true,
+    .flags = PB_BROKEN,
     .init = broken_init,
     .fini = broken_fini,
     .reset = broken_reset,

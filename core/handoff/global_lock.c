@@ -134,6 +134,7 @@ static bool gl_is_armed(struct pb_handoff *h, const struct pb_cancel_cell *c)
 const struct pb_handoff_ops pb_handoff_global_lock = {
     .name = "global-lock",
     .description = "one cancel spinlock for everything (IoAcquireCancelSpinLock)",
+    .flags = PB_BASELINE | PB_NEVER_YIELDS | PB_IN_SUITE,
     .init = gl_init,
     .fini = gl_fini,
     .reset = gl_reset,

@@ -131,6 +131,7 @@ static bool opl_is_armed(struct pb_handoff *h, const struct pb_cancel_cell *c)
 const struct pb_handoff_ops pb_handoff_op_lock = {
     .name = "op-lock",
     .description = "a spinlock per operation around plain updates",
+    .flags = PB_NEVER_YIELDS | PB_IN_SUITE,
     .init = opl_init,
     .fini = opl_fini,
     .reset = opl_reset,

@@ -572,7 +572,7 @@ fail:
 const struct pb_pool_ops pb_pool_magazine = {
     .name = "magazine",
     .description = "per-CPU magazines with a depot, NUMA-local slabs, batched remote frees",
-    .type_stable = true,
+    .flags = PB_TYPE_STABLE | PB_IN_SUITE,
     .init = mag_init,
     .fini = mag_fini,
     .get = mag_get,

@@ -119,7 +119,7 @@ static void gs_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_global_spin = {
     .name = "global-spin",
     .description = "one FIFO, test-and-test-and-set spinlock, futex idle",
-    .fifo_per_producer = true,
+    .flags = PB_SHARED | PB_FIFO_PER_PRODUCER | PB_IN_SUITE,
     .init = gs_init,
     .fini = gs_fini,
     .enqueue = gs_enqueue,

@@ -166,7 +166,7 @@ static void mpsc_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_percpu_mpsc = {
     .name = "percpu-mpsc",
     .description = "intrusive lock-free MPSC queue per CPU (Vyukov), futex idle",
-    .fifo_per_producer = true,
+    .flags = PB_FIFO_PER_PRODUCER | PB_IN_SUITE,
     .init = mpsc_init,
     .fini = mpsc_fini,
     .enqueue = mpsc_enqueue,

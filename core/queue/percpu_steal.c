@@ -238,7 +238,7 @@ static void steal_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_percpu_steal = {
     .name = "percpu-steal",
     .description = "MPSC queue per CPU, idle workers steal one item before parking",
-    .fifo_per_producer = false,
+    .flags = PB_STEALS | PB_IN_SUITE,
     .init = steal_init,
     .fini = steal_fini,
     .enqueue = steal_enqueue,

@@ -43,17 +43,20 @@ static size_t param_index[64];
         return cr_make_param_array(size_t, param_index, n);                           \
     }
 
+#include "strategy_common.h"
+
 static struct pb_handoff *open_handoff(const struct pb_handoff_ops *ops)
 {
     struct pb_handoff *h = NULL;
     int rc = ops->init(&h);
+    skip_if_unavailable(ops->name, ops->flags, rc);
     cr_assert_eq(rc, 0, "%s: init returned %d", ops->name, rc);
     return h;
 }
 
 static void skip_broken(const struct pb_handoff_ops *ops)
 {
-    if (ops->broken)
+    if (ops->flags & PB_BROKEN)
         cr_skip_test("%s is deliberately broken", ops->name);
 }
 
@@ -378,7 +381,7 @@ HANDOFF_PARAMS(broken_is_caught)
 ParameterizedTest(size_t *param, handoffs, broken_is_caught)
 {
     const struct pb_handoff_ops *ops = pb_handoffs[*param];
-    if (!ops->broken)
+    if (!(ops->flags & PB_BROKEN))
         cr_skip_test("%s is not marked broken", ops->name);
     struct race_outcome o = run_race(ops, RACE_DISARM, 3.0, (unsigned long)-1, 1);
     cr_log_info("%s: double owner after %lu rounds", ops->name, o.rounds);
@@ -391,6 +394,21 @@ Test(handoffs, broken_is_registered)
 {
     bool found = false;
     for (size_t i = 0; pb_handoffs[i]; i++)
-        found |= pb_handoffs[i]->broken;
+        found |= (pb_handoffs[i]->flags & PB_BROKEN) != 0;
     cr_assert(found, "no handoff marked broken in pb_handoffs[]");
+}
+
+/* The suite's handoff group has one baseline, and the broken handoff is
+ * never in the suite. */
+Test(handoffs, flags_are_consistent)
+{
+    unsigned baselines = 0;
+    for (size_t i = 0; pb_handoffs[i]; i++) {
+        const struct pb_handoff_ops *ops = pb_handoffs[i];
+        cr_assert_eq(pb_handoff_find(ops->name), ops, "%s", ops->name);
+        cr_expect(!((ops->flags & PB_BROKEN) && (ops->flags & PB_IN_SUITE)),
+                  "%s: a broken handoff in the suite", ops->name);
+        baselines += (ops->flags & PB_BASELINE) && (ops->flags & PB_IN_SUITE);
+    }
+    cr_expect_eq(baselines, 1);
 }
