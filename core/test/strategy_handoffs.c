@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "pb_strategy.h"
+#include "pb_tsc.h"
 
 TestSuite(handoffs, .timeout = 30);
 
@@ -207,13 +208,6 @@ struct race {
     _Atomic unsigned worker_locks;  /* pb_locks_held seen by the worker after a call */
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static uint64_t rnd(uint64_t *s)
 {
     *s ^= *s << 13;
@@ -225,7 +219,7 @@ static uint64_t rnd(uint64_t *s)
 static void pause_n(unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
-        cpu_relax();
+        pb_cpu_relax();
 }
 
 /* Spins on a word the other thread will change; yields now and then, as
@@ -238,7 +232,7 @@ static bool wait_for(_Atomic unsigned long *w, unsigned long v, _Atomic bool *st
         if (spins % 1024 == 1023)
             sched_yield();
         else
-            cpu_relax();
+            pb_cpu_relax();
     }
     return true;
 }
