@@ -431,3 +431,107 @@ Test(cli, unavailable_strategy_is_skipped_and_failures_are_named, .timeout = 180
     cr_expect(strstr(out, "MOSTLY FAILED") != NULL, "%s", out);
     cr_expect(strstr(out, "STATUS_INSUFFICIENT_RESOURCES") != NULL, "%s", out);
 }
+
+/* <variant>/plugins/NAME.so or <variant>/test/plugins/NAME.so, beside the
+ * program under test. */
+static void plugin_path(char *buf, size_t size, const char *sub, const char *name)
+{
+    if (!prog[0])
+        find_program();
+    size_t dirlen = (size_t)(strrchr(prog, '/') - prog);
+    int n = snprintf(buf, size, "%.*s/%s/%s.so", (int)dirlen, prog, sub, name);
+    cr_assert(n > 0 && (size_t)n < size, "plugin path too long");
+    cr_assert_eq(access(buf, R_OK), 0, "no plugin at %s (built by ninja)", buf);
+}
+
+/* Bring your own strategy: each example plugin passes stress's checks as
+ * a built-in would, and the deliberately broken queue is caught. */
+Test(cli, example_plugins_pass_stress_and_the_broken_one_is_caught, .timeout = 180)
+{
+    char pool[PATH_MAX], queue[PATH_MAX], handoff[PATH_MAX], broken[PATH_MAX];
+    plugin_path(pool, sizeof pool, "plugins", "example_pool");
+    plugin_path(queue, sizeof queue, "plugins", "example_queue");
+    plugin_path(handoff, sizeof handoff, "plugins", "example_handoff");
+    plugin_path(broken, sizeof broken, "plugins", "broken_queue");
+    int rc = RUN("stress", "--pool", pool, "--duration", "0.3");
+    cr_expect_eq(rc, 0, "%s", out);
+    rc = RUN("stress", "--queue", queue, "--duration", "0.3");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "no violation") != NULL, "%s", out);
+    rc = RUN("stress", "--queue", queue, "--handoff", handoff, "--duration", "0.3");
+    cr_expect_eq(rc, 0, "%s", out);
+    rc = RUN("stress", "--queue", broken, "--duration", "2");
+    cr_expect_eq(rc, 1, "the broken queue plugin must be caught: %s", out);
+    cr_expect(strstr(out, "FIFO order broken") != NULL, "%s", out);
+    cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
+}
+
+/* A plugin that is not one is refused before anything runs, with exit 2
+ * and a message naming what is wrong. */
+Test(cli, bad_plugins_are_refused_with_status_2)
+{
+    struct { const char *name, *expect; } cases[] = {
+        { "bad_abi", "ABI version 42" },
+        { "no_symbol", "no symbol 'pendbench_plugin'" },
+        { "null_op", "operation 'dequeue' is NULL" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[PATH_MAX];
+        plugin_path(path, sizeof path, "test/plugins", cases[i].name);
+        int rc = RUN("run", "--queue", path, "--ops", "100", "--no-history");
+        cr_expect_eq(rc, 2, "%s: %s", cases[i].name, out);
+        cr_expect(strstr(out, cases[i].expect) != NULL, "%s: %s", cases[i].name, out);
+        rc = RUN("stress", "--queue", path);
+        cr_expect_eq(rc, 2, "%s: %s", cases[i].name, out);
+        cr_expect(strstr(out, cases[i].expect) != NULL, "%s: %s", cases[i].name, out);
+    }
+    char pool_as_queue[PATH_MAX];
+    plugin_path(pool_as_queue, sizeof pool_as_queue, "plugins", "example_pool");
+    int rc = RUN("run", "--queue", pool_as_queue, "--ops", "100", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "is a pool strategy, not a queue") != NULL, "%s", out);
+    rc = RUN("run", "--queue", "./no-such-plugin.so", "--ops", "100", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "cannot load plugin") != NULL, "%s", out);
+}
+
+/* run, sweep lists and job files take plugins as they take names. */
+Test(cli, run_sweep_and_job_files_take_plugins, .timeout = 180)
+{
+    char queue[PATH_MAX];
+    plugin_path(queue, sizeof queue, "plugins", "example_queue");
+    int rc = RUN("run", "--queue", queue, "--ops", "1000", "--warmup", "0", "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    char list[PATH_MAX + 16];
+    snprintf(list, sizeof list, "percpu-mpsc,%s", queue);
+    rc = RUN("sweep", "--queues", list, "--ops", "1000", "--warmup", "0", "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "percpu-mpsc") != NULL, "%s", out);
+
+    char dir[] = "/tmp/pb-cli-job-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char job[PATH_MAX];
+    snprintf(job, sizeof job, "%s/plugin.ini", dir);
+    FILE *f = fopen(job, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "[global]\nops = 1000\nwarmup = 0\n[mine]\nqueue = %s\n", queue);
+    fclose(f);
+    rc = RUN("run", job, "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "mine") != NULL, "%s", out);
+    unlink(job);
+    rmdir(dir);
+}
+
+/* Issue #10 item 7: stress refuses zero threads or slots, and says how
+ * long it will take when --duration is too short for its runs. */
+Test(cli, stress_refuses_zero_counts_and_says_what_it_takes)
+{
+    int rc = RUN("stress", "--requesters", "0");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "at least 1") != NULL, "%s", out);
+    rc = RUN("stress", "--inflight", "0");
+    cr_expect_eq(rc, 2, "%s", out);
+    rc = RUN("stress", "--workers", "0");
+    cr_expect_eq(rc, 2, "%s", out);
+}
