@@ -1008,6 +1008,18 @@ static unsigned edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
+const char *pb_closest(const char *word, const char *const *names, size_t n)
+{
+    const char *close = NULL;
+    unsigned best = 3;            /* more than two edits away is not a typo */
+    for (size_t i = 0; word && i < n; i++) {
+        unsigned d = edit_distance(word, names[i]);
+        if (d < best)
+            best = d, close = names[i];
+    }
+    return close;
+}
+
 int pb_scenario_set(struct pb_scenario *s, const char *key, const char *value, char *err,
                     size_t errlen)
 {
@@ -1022,13 +1034,10 @@ int pb_scenario_set(struct pb_scenario *s, const char *key, const char *value, c
                         pb_scenario_options[i].syntax);
         return setters[i].fn(s, key, value, err, errlen);
     }
-    const char *close = NULL;
-    unsigned best = 3;
-    for (size_t i = 0; i < NSETTERS; i++) {
-        unsigned d = edit_distance(key, setters[i].name);
-        if (d < best)
-            best = d, close = setters[i].name;
-    }
+    const char *names[NSETTERS];
+    for (size_t i = 0; i < NSETTERS; i++)
+        names[i] = setters[i].name;
+    const char *close = pb_closest(key, names, NSETTERS);
     if (close)
         return fail(err, errlen, "key '%s': unknown option (did you mean '%s'?)", key, close);
     return fail(err, errlen, "key '%s': unknown option (see `pendbench run --help`)", key);

@@ -52,6 +52,27 @@ static void print_scenario_options(FILE *f)
         fprintf(f, "  --%-16s %-28s %s\n", o->name, o->syntax, o->help);
 }
 
+/* An unknown option of run / sweep / the suite, with the closest known one. */
+static void unknown_option(const char *verb, const char *key)
+{
+    const char *names[128];
+    size_t n = 0;
+    for (const struct pb_option_doc *o = pb_scenario_options; o->name && n < 100; o++)
+        names[n++] = o->name;
+    static const char *const own[] = { "repeat", "json", "history-db", "no-history",
+                                       "no-interleave", "interleave-seed", "max-cv", "quiet",
+                                       "topology", "topology-xml", "help", "quick", "pools",
+                                       "queues", "handoffs", "threads" };
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        names[n++] = own[i];
+    const char *near = pb_closest(key, names, n);
+    if (near)
+        fprintf(stderr, "pendbench %s: unknown option '--%s'; did you mean --%s?\n", verb, key,
+                near);
+    else
+        fprintf(stderr, "pendbench %s: unknown option '--%s'\n", verb, key);
+}
+
 /* ---- run ---------------------------------------------------------------------- */
 
 static void run_usage(FILE *f)
@@ -63,8 +84,9 @@ static void run_usage(FILE *f)
             "\n"
             "Runs one scenario: a built-in (see `pendbench list`), the jobs of an INI job\n"
             "file ([global] plus one section per job; keys are the option names below),\n"
-            "or the defaults changed by options. Options given before JOBFILE apply to\n"
-            "every job; a job's own keys override them. --repeat runs each job N times\n"
+            "or the defaults changed by options. Options on the command line, before or\n"
+            "after JOBFILE, are explicit: they win over the job file's keys ([global] and\n"
+            "its sections), and a note names each override. --repeat runs each job N times\n"
             "(compare uses the repetitions for significance), interleaved: every round\n"
             "measures each job once, in a seeded random order, so drift hits all jobs\n"
             "alike. --json writes the result file (atomically; '-' for stdout). Every\n"
@@ -87,6 +109,10 @@ int pb_cmd_run(int argc, char **argv)
     const char *jobfile = NULL;
     char key[64];
     const char *value;
+    /* The scenario options given, in order: applied again over each job. */
+    enum { MAX_CLI = 64 };
+    struct { char key[64]; const char *value; } cli[MAX_CLI];
+    unsigned ncli = 0;
     for (int i = 1; i < argc;) {
         if (argv[i][0] != '-') {
             if (jobfile) {
@@ -119,9 +145,15 @@ int pb_cmd_run(int argc, char **argv)
         if (sc < 0)
             goto usage_err;
         if (sc == 0) {
-            fprintf(stderr, "pendbench run: unknown option '--%s' (see `pendbench run --help`)\n", key);
+            unknown_option("run", key);
             goto usage_err;
         }
+        if (ncli == MAX_CLI) {
+            fprintf(stderr, "pendbench run: more than %d scenario options\n", MAX_CLI);
+            goto usage_err;
+        }
+        snprintf(cli[ncli].key, sizeof cli[ncli].key, "%s", key);
+        cli[ncli++].value = value;
     }
     struct pb_scenario *jobs = NULL;
     int njobs = 1;
@@ -132,6 +164,30 @@ int pb_cmd_run(int argc, char **argv)
             fprintf(stderr, "pendbench run: %s\n", err);
             pb_topo_free(topo);
             return PB_EXIT_USAGE;
+        }
+        /* The command line wins over the file, in any position. */
+        for (int j = 0; j < njobs; j++) {
+            for (unsigned k = 0; k < ncli; k++) {
+                /* --scenario is where jobs start (a section's scenario= picks its own). */
+                if (strcmp(cli[k].key, "scenario") == 0)
+                    continue;
+                struct pb_scenario before = jobs[j];
+                if (pb_scenario_set(&jobs[j], cli[k].key, cli[k].value, err, sizeof err) != 0) {
+                    fprintf(stderr, "pendbench run: --%s: %s\n", cli[k].key, err);
+                    free(jobs);
+                    pb_topo_free(topo);
+                    return PB_EXIT_USAGE;
+                }
+                if (!pb_scenario_equal(&before, &jobs[j]))
+                    fprintf(stderr, "note: job '%s': --%s %s on the command line overrides %s\n",
+                            jobs[j].name, cli[k].key, cli[k].value, jobfile);
+            }
+            if (pb_scenario_validate(&jobs[j], err, sizeof err) != 0) {
+                fprintf(stderr, "pendbench run: job '%s': %s\n", jobs[j].name, err);
+                free(jobs);
+                pb_topo_free(topo);
+                return PB_EXIT_USAGE;
+            }
         }
     } else {
         if (pb_scenario_validate(&base, err, sizeof err) != 0) {
@@ -284,7 +340,7 @@ int pb_cmd_sweep(int argc, char **argv)
             if (s < 0)
                 goto usage_err;
             if (s == 0) {
-                fprintf(stderr, "pendbench sweep: unknown option '--%s'\n", key);
+                unknown_option("sweep", key);
                 goto usage_err;
             }
         }
@@ -390,7 +446,7 @@ int pb_cmd_suite(int argc, char **argv)
         if (o < 0)
             goto usage_err;
         if (o == 0) {
-            fprintf(stderr, "pendbench: unknown option '--%s'\n", key);
+            unknown_option("suite", key);
             goto usage_err;
         }
     }

@@ -77,12 +77,17 @@ int pb_cmd_stress(int argc, char **argv)
         if (pb_next_option(argc, argv, &i, "stress", key, sizeof key, &v) != 0)
             return PB_EXIT_USAGE;
         if (strcmp(key, "duration") == 0) {
-            char *end;
-            duration = v ? strtod(v, &end) : 0;
-            if (!v || *end || !(duration > 0 && duration <= 86400)) {
-                fprintf(stderr, "pendbench stress: --duration wants seconds (0 < S <= 86400)\n");
+            /* The scenario's parser: the same units as every verb (2, 2s, 500ms, 1m). */
+            struct pb_scenario tmp;
+            char err[200];
+            pb_scenario_defaults(&tmp);
+            if (!v || pb_scenario_set(&tmp, "duration", v, err, sizeof err) != 0 ||
+                !(tmp.duration_s > 0 && tmp.duration_s <= 86400)) {
+                fprintf(stderr, "pendbench stress: --duration wants a time (2, 2s, 500ms; "
+                        "0 < S <= 86400 s)\n");
                 return PB_EXIT_USAGE;
             }
+            duration = tmp.duration_s;
         } else if (strcmp(key, "seed") == 0) {
             if (parse_u(key, v, UINT64_MAX, &seed)) return PB_EXIT_USAGE;
         } else if (strcmp(key, "requesters") == 0) {

@@ -85,6 +85,13 @@ int pb_session_option(struct pb_session *s, const char *key, const char *value)
         fprintf(stderr, "pendbench %s: --%s needs a value\n", verb, key);
         return -1;
     }
+    /* `--json --duration 0.1`: the next option is not a file name. */
+    if ((strcmp(key, "json") == 0 || strcmp(key, "history-db") == 0) && value[0] == '-' &&
+        value[1] == '-') {
+        fprintf(stderr, "pendbench %s: --%s needs a file name ('-' for stdout), not the option "
+                "'%s'\n", verb, key, value);
+        return -1;
+    }
     char *end;
     errno = 0;
     if (strcmp(key, "history-db") == 0) {
@@ -493,6 +500,13 @@ static void fill_context(struct pb_context *ctx, const struct pb_session *s,
 int pb_session_run(struct pb_session *s)
 {
     const char *verb = s->verb;
+    /* An output that cannot be written is bad input, found before the
+     * runs rather than after them (issue #10 item 7). */
+    char why[600];
+    if (s->json_path && pb_check_output_path(s->json_path, why, sizeof why) != 0) {
+        fprintf(stderr, "pendbench %s: --json: %s\n", verb, why);
+        return PB_EXIT_USAGE;
+    }
     bool json_stdout = s->json_path && strcmp(s->json_path, "-") == 0;
     /* With the document on stdout, everything for a person goes to stderr. */
     FILE *out = json_stdout ? stderr : stdout;

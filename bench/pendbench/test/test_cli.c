@@ -535,3 +535,90 @@ Test(cli, stress_refuses_zero_counts_and_says_what_it_takes)
     rc = RUN("stress", "--workers", "0");
     cr_expect_eq(rc, 2, "%s", out);
 }
+
+/* One convention for every verb: --version, help VERB, did-you-mean for
+ * verbs and options, the same units everywhere. */
+Test(cli, version_help_verb_and_did_you_mean, .timeout = 60)
+{
+    int rc = RUN("--version");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "pendbench 0.11.0 (commit ") != NULL, "%s", out);
+#ifdef PB_BUILD_VARIANT
+    char variant[64];
+    snprintf(variant, sizeof variant, "%s build", PB_BUILD_VARIANT);
+    cr_expect(strstr(out, variant) != NULL, "%s", out);
+#endif
+    rc = RUN("help", "stress");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "usage: pendbench stress") != NULL, "%s", out);
+    rc = RUN("help", "nosuchverb");
+    cr_expect_eq(rc, 2, "%s", out);
+    rc = RUN("stres");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "did you mean 'stress'?") != NULL, "%s", out);
+    rc = RUN("run", "--qeue", "percpu-mpsc");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "did you mean --queue?") != NULL, "%s", out);
+    rc = RUN("sweep", "--pols", "all");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "did you mean --pools?") != NULL, "%s", out);
+    rc = RUN("--help");
+    cr_expect(strstr(out, "--quick") != NULL, "the suite's options are in the top help: %s", out);
+    rc = RUN("stress", "--duration", "300ms", "--queue", "percpu-mpsc");
+    cr_expect_eq(rc, 0, "stress takes a unit like every verb: %s", out);
+    rc = RUN("demo", "--ops", "2k");
+    cr_expect_eq(rc, 0, "demo takes a suffix like every verb: %s", out);
+}
+
+/* Issue #10 item 7: `--json --duration 0.1` is not a file named
+ * "--duration", and an output that cannot be written is bad input found
+ * before the run (exit 2, nothing measured). */
+Test(cli, output_paths_are_checked_before_the_run)
+{
+    int rc = RUN("run", "--json", "--duration", "0.1", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "needs a file name") != NULL, "%s", out);
+    rc = RUN("run", "--json", "/nonexistent-dir/sub/x.json", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "cannot write") != NULL, "%s", out);
+    cr_expect(strstr(out, "ops/s") == NULL, "nothing ran: %s", out);
+    rc = RUN("run", "--json", "/tmp", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "is a directory") != NULL, "%s", out);
+}
+
+/* Options on the command line win over a job file's [global] and its
+ * sections, before or after the file, and a note names each override. */
+Test(cli, command_line_wins_over_the_job_file, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-over-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char job[PATH_MAX], res[PATH_MAX];
+    snprintf(job, sizeof job, "%s/j.ini", dir);
+    snprintf(res, sizeof res, "%s/r.json", dir);
+    FILE *f = fopen(job, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "[global]\nops = 500\nwarmup = 0\nqueue = global-mutex\n[a]\n[b]\npool = malloc\n");
+    fclose(f);
+    int rc = RUN("run", job, "--queue", "percpu-ring", "--pool", "lifo", "--json", res,
+                 "--no-history");
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "note: job 'a': --queue percpu-ring on the command line overrides") !=
+                  NULL, "%s", out);
+    cr_expect(strstr(out, "note: job 'b': --pool lifo on the command line overrides") != NULL,
+              "%s", out);
+    json_error_t e;
+    json_t *root = json_load_file(res, 0, &e);
+    cr_assert_not_null(root, "%s", e.text);
+    json_t *runs = json_object_get(root, "runs");
+    cr_assert_eq(json_array_size(runs), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *sc = json_object_get(json_array_get(runs, i), "strategies");
+        cr_expect_str_eq(json_string_value(json_object_get(sc, "queue")), "percpu-ring");
+        cr_expect_str_eq(json_string_value(json_object_get(sc, "pool")), "lifo");
+    }
+    json_decref(root);
+    unlink(res);
+    unlink(job);
+    rmdir(dir);
+}
