@@ -323,8 +323,6 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
         snprintf(out->invariants.why, sizeof out->invariants.why,
                  "%llu operations never completed", (unsigned long long)busy);
     }
-    if (busy)
-        h->lost = true;
     if (harness_merge(h, out) != 0 || fairness(h, out) != 0)
         goto done;
     /* Throughput is what succeeded or was cancelled: a failed operation

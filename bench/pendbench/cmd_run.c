@@ -238,7 +238,10 @@ static void sweep_usage(FILE *f)
     fputs("\n", f);
 }
 
-static int split_list(const char *verb, const char *key, const char *value, char out[][PB_NAME_MAX],
+/* A list item: a strategy's name, or a plugin's path (longer). */
+#define LIST_ITEM_MAX 1024
+
+static int split_list(const char *verb, const char *key, const char *value, char out[][LIST_ITEM_MAX],
                       unsigned max, const char *kind)
 {
     if (!value || !*value) {
@@ -255,7 +258,7 @@ static int split_list(const char *verb, const char *key, const char *value, char
                 break;
             if (strcmp(kind, "handoff") == 0 && (pb_handoffs[i]->flags & PB_BROKEN))
                 continue;
-            snprintf(out[n++], PB_NAME_MAX, "%s", name);
+            snprintf(out[n++], LIST_ITEM_MAX, "%s", name);
         }
         return (int)n;
     }
@@ -263,7 +266,7 @@ static int split_list(const char *verb, const char *key, const char *value, char
     while (*p) {
         const char *c = strchr(p, ',');
         size_t len = c ? (size_t)(c - p) : strlen(p);
-        if (len == 0 || len >= PB_NAME_MAX || n >= max) {
+        if (len == 0 || len >= LIST_ITEM_MAX || n >= max) {
             fprintf(stderr, "pendbench %s: --%s: bad list '%s'\n", verb, key, value);
             return -1;
         }
@@ -285,7 +288,7 @@ int pb_cmd_sweep(int argc, char **argv)
     pb_scenario_builtin(&base, "steady", err, sizeof err);
     base.duration_s = 1.0;
     struct pb_topo *topo = NULL;
-    char pools[32][PB_NAME_MAX], queues[32][PB_NAME_MAX], handoffs[32][PB_NAME_MAX];
+    static char pools[32][LIST_ITEM_MAX], queues[32][LIST_ITEM_MAX], handoffs[32][LIST_ITEM_MAX];
     int np = 0, nq = 0, nh = 0, nt = 0;
     unsigned threads[16];
     char key[64];
@@ -321,7 +324,7 @@ int pb_cmd_sweep(int argc, char **argv)
             if ((nh = split_list("sweep", key, value, handoffs, 32, "handoff")) < 0)
                 goto usage_err;
         } else if (strcmp(key, "threads") == 0) {
-            char tl[16][PB_NAME_MAX];
+            char tl[16][LIST_ITEM_MAX];
             int n = split_list("sweep", key, value, tl, 16, NULL);
             if (n < 0)
                 goto usage_err;
@@ -345,9 +348,9 @@ int pb_cmd_sweep(int argc, char **argv)
             }
         }
     }
-    if (!np) { snprintf(pools[0], PB_NAME_MAX, "%s", base.pool); np = 1; }
-    if (!nq) { snprintf(queues[0], PB_NAME_MAX, "%s", base.queue); nq = 1; }
-    if (!nh) { snprintf(handoffs[0], PB_NAME_MAX, "%s", base.handoff); nh = 1; }
+    if (!np) { snprintf(pools[0], LIST_ITEM_MAX, "%s", base.pool); np = 1; }
+    if (!nq) { snprintf(queues[0], LIST_ITEM_MAX, "%s", base.queue); nq = 1; }
+    if (!nh) { snprintf(handoffs[0], LIST_ITEM_MAX, "%s", base.handoff); nh = 1; }
     if (!nt) { threads[0] = base.requesters; nt = 1; }
     unsigned n = (unsigned)(np * nq * nh * nt);
     struct pb_scenario *sc = calloc(n, sizeof *sc);
