@@ -14,7 +14,7 @@ static void history_usage(FILE *f)
     fprintf(f,
             "usage: pendbench history [--scenario S] [--strategies POOL/QUEUE/HANDOFF]\n"
             "                         [--metric throughput|p50|p90|p99|p999|cancel]\n"
-            "                         [--db PATH] [--limit N] [--json]\n"
+            "                         [--history-db PATH] [--limit N] [--json]\n"
             "\n"
             "Shows how a figure moved across the recorded runs and commits: one block\n"
             "per scenario, strategy set and thread count (requesters x workers), oldest\n"
@@ -27,7 +27,7 @@ static void history_usage(FILE *f)
             "  --metric M         throughput (ops/s, median of the repetitions; default),\n"
             "                     p50, p90, p99, p999 (pend-to-completion latency of the\n"
             "                     repetitions' merged histograms), cancel (success rate)\n"
-            "  --db PATH          the database (default " PB_HISTORY_DEFAULT ")\n"
+            "  --history-db PATH  the database (default " PB_HISTORY_DEFAULT "; --db: the same)\n"
             "  --limit N          the last N invocations of each block (default 20; 0: all)\n"
             "  --json             a JSON document instead of the tables\n"
             "\n"
@@ -69,7 +69,8 @@ int pb_cmd_history(int argc, char **argv)
                         value);
                 goto usage_err;
             }
-        } else if (strcmp(key, "db") == 0) {
+        } else if (strcmp(key, "db") == 0 || strcmp(key, "history-db") == 0) {
+            /* --history-db as in every other verb; --db kept for old scripts. */
             db = value;
         } else if (strcmp(key, "limit") == 0) {
             char *end;
