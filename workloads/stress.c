@@ -294,8 +294,10 @@ int pb_stress_run(const struct pb_stress_config *in, struct pb_stress_result *re
     rc = 0;
 
 out:
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(res->why, sizeof res->why, "%s", h->error);
+        res->not_available = h->not_available;
+    }
     if (k->lock_ready && !h->lost)
         pthread_mutex_destroy(&k->why_lock);
     harness_free(h);

@@ -156,7 +156,7 @@ int pb_cmd_stress(int argc, char **argv)
         };
         struct pb_stress_result r;
         if (pb_stress_run(&c, &r) != 0) {
-            if (strstr(r.why, "not available in this build")) {
+            if (r.not_available) {
                 printf("stress %-12s %-14s %-12s skipped: %s\n", c.pool ? c.pool : "-",
                        c.queue ? c.queue : "-", c.handoff ? c.handoff : "-", r.why);
                 continue;

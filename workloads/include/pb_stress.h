@@ -39,6 +39,7 @@ struct pb_stress_config {
 struct pb_stress_result {
     bool ok;
     char why[256];                            /* the first violation, in words */
+    bool not_available;                       /* -1: a strategy is not in this build (a skip) */
     double seconds;
     uint64_t issued;                          /* by the harness's own tally */
     uint64_t completed_once;
