@@ -29,6 +29,15 @@ CXX_PROGRAMS = {
     # name -> (C sources folder, C++ shim folder, libs)
     "pendbench-micro": ("bench/micro", "bench/gbench", ["workloads", "core"]),
 }
+# Plugins (pendbench_plugin.h): each .c file of these folders is built into
+# <variant>/<out>/<name>.so, with the variant's flags. The examples are part
+# of `all`; the CLI test's bad plugins (wrong ABI, no symbol, NULL operation)
+# are built for the CLI test.
+PLUGIN_DIRS = [
+    ("examples/plugins", "plugins"),
+    ("bench/pendbench/test/plugins", "test/plugins"),
+]
+
 # (program, folder, libraries, file-name prefix filter: None = files not
 # claimed by another entry of the same folder)
 TEST_DIRS = [
@@ -157,6 +166,11 @@ def main():
     w("rule linkxx")
     w("  command = $cxx $ldflags -o $out $in $libs $libs_link")
     w("  description = LINK $out")
+    w("rule plugin")
+    w("  command = $cc -MMD -MF $out.d $common_cflags $cflags -fPIC -shared -o $out $in $ldflags")
+    w("  deps = gcc")
+    w("  depfile = $out.d")
+    w("  description = PLUGIN $out")
     w("rule run_test")
     w("  command = $env $in $args")
     w("  description = TEST $in")
@@ -222,6 +236,14 @@ def main():
             w(f"build {b}: linkxx {' '.join(objs + lib_list(libs))}")
             w(f"  cxx = {v['cxx']}\n  ldflags = {v['ldflags']}\n  libs = -lbenchmark {jemalloc}")
             bins.append(b)
+        plugins = []
+        for folder, outdir in PLUGIN_DIRS:
+            for src in c_sources(folder):
+                so = f"{vname}/{outdir}/{os.path.basename(src)[:-2]}.so"
+                w(f"build {so}: plugin {src}")
+                w(f"  cc = {v['cc']}\n  cflags = {v['cflags']}\n  ldflags = {v['ldflags']}")
+                plugins.append(so)
+        bins += [p for p in plugins if "/test/" not in p]
         tests = []
         stamps = []
         seen_objs = set()
@@ -260,7 +282,7 @@ def main():
             w(f"  cc = {v['cc']}\n  cxx = {v['cxx']}\n  ldflags = {v['ldflags']}\n  libs = {blibs}")
             tests.append(b)
             stamp = f"{vname}/test/{tname}.passed"
-            needs = f" | {vname}/pendbench" if tname == "cli" else ""
+            needs = (f" | {vname}/pendbench " + " ".join(plugins)) if tname == "cli" else ""
             w(f"build {stamp}: run_test {b}{needs}")
             w("  args = --jobs=2 --timeout 600")
             if vname == "build-tsan":

@@ -73,7 +73,7 @@ struct flt_cbd *cbd_alloc(struct flt_volume *vol, struct flt_thread *t, unsigned
     }
     PB_COUNT(t, pool_get);
     uint32_t gen;
-    if (m->pool_ops->type_stable) {
+    if ((m->pool_ops->flags & PB_TYPE_STABLE)) {
         /* The block's last generation is still there: the next one differs
          * from every handle that named it (CD5). relaxed: only stale
          * readers race with us, and they only compare. */

@@ -236,6 +236,9 @@ static void model_free_parts(struct flt_model *m)
     }
     m->threads = NULL;
     free(m->workers);
+    /* The model's own copy: every failed create goes through here too. */
+    free((void *)m->cfg.worker_cpu);
+    m->cfg.worker_cpu = NULL;
     pthread_mutex_destroy(&m->lock);
 }
 
@@ -335,19 +338,23 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
         .idle = cfg->idle,
         .mem = cfg->mem,
     };
-    if (queue_ops->init(&m->queue, &qc) != 0) {
+    rc = queue_ops->init(&m->queue, &qc);
+    if (rc != 0) {
         m->queue = NULL;
-        *error = "the queue strategy failed to start";
+        *error = rc == -ENOTSUP ? "the queue strategy is not available in this build"
+                                : "the queue strategy failed to start";
         model_free_parts(m);
         model_give_back(m);
-        return STATUS_INSUFFICIENT_RESOURCES;
+        return rc == -ENOTSUP ? STATUS_NOT_SUPPORTED : STATUS_INSUFFICIENT_RESOURCES;
     }
-    if (ho_ops->init(&m->ho) != 0) {
+    rc = ho_ops->init(&m->ho);
+    if (rc != 0) {
         m->ho = NULL;
-        *error = "the handoff strategy failed to start";
+        *error = rc == -ENOTSUP ? "the handoff strategy is not available in this build"
+                                : "the handoff strategy failed to start";
         model_free_parts(m);
         model_give_back(m);
-        return STATUS_INSUFFICIENT_RESOURCES;
+        return rc == -ENOTSUP ? STATUS_NOT_SUPPORTED : STATUS_INSUFFICIENT_RESOURCES;
     }
     atomic_store_explicit(&last_model, m, memory_order_release);
 
@@ -396,7 +403,6 @@ void flt_model_destroy(struct flt_model *m)
     flt_model_drain_work(m);
     struct flt_model *expected = m;
     atomic_compare_exchange_strong(&last_model, &expected, NULL);
-    free((void *)m->cfg.worker_cpu);
     model_free_parts(m);
     model_give_back(m);
 }
@@ -404,7 +410,7 @@ void flt_model_destroy(struct flt_model *m)
 const char *flt_model_pool_name(const struct flt_model *m) { return m->pool_ops->name; }
 const char *flt_model_queue_name(const struct flt_model *m) { return m->queue_ops->name; }
 const char *flt_model_handoff_name(const struct flt_model *m) { return m->ho_ops->name; }
-bool flt_model_pool_type_stable(const struct flt_model *m) { return m->pool_ops->type_stable; }
+bool flt_model_pool_type_stable(const struct flt_model *m) { return (m->pool_ops->flags & PB_TYPE_STABLE) != 0; }
 
 /* ---- counters and invariants ----------------------------------------------- */
 

@@ -22,6 +22,7 @@
 
 #include "pb_rng.h"
 #include "pb_scenario.h"
+#include "pendbench_plugin.h"
 
 #define MAX_THREADS_PER_ROLE 1024u
 #define MAX_INFLIGHT 4096u
@@ -420,10 +421,19 @@ void pb_scenario_defaults(struct pb_scenario *s)
 typedef int (*setter_fn)(struct pb_scenario *s, const char *key, const char *v, char *err,
                          size_t errlen);
 
-#define STRATEGY_SETTER(fn, field, kind, registry, find)                                         \
+/* A value with a '/' or ending in ".so" is a plugin (pendbench_plugin.h):
+ * loaded and checked here, so a bad one is a clear error of this key. */
+#define STRATEGY_SETTER(fn, field, kind, registry, find, plugin_kind)                            \
     static int fn(struct pb_scenario *s, const char *key, const char *v, char *err,              \
                   size_t errlen)                                                                 \
     {                                                                                            \
+        if (pb_plugin_is_path(v)) {  /* the scenario names it by its plugin's name */         \
+            char why[400];                                                                       \
+            if (!pb_plugin_load(v, plugin_kind, why, sizeof why))                                \
+                return fail(err, errlen, "key '%s': %s", key, why);                              \
+            snprintf(s->field, sizeof s->field, "%s", pb_plugin_name_of(v));                     \
+            return 0;                                                                            \
+        }                                                                                        \
         if (strlen(v) < sizeof s->field && find(v)) {                                            \
             snprintf(s->field, sizeof s->field, "%s", v);                                        \
             return 0;                                                                            \
@@ -442,9 +452,11 @@ typedef int (*setter_fn)(struct pb_scenario *s, const char *key, const char *v, 
                     known);                                                                      \
     }
 
-STRATEGY_SETTER(set_pool, pool, "pool", pb_pools, pb_pool_find)
-STRATEGY_SETTER(set_queue, queue, "queue", pb_queues, pb_queue_find)
-STRATEGY_SETTER(set_handoff, handoff, "handoff", pb_handoffs, pb_handoff_find)
+_Static_assert(PB_PLUGIN_NAME_MAX <= PB_NAME_MAX, "a plugin's name fits a scenario's field");
+
+STRATEGY_SETTER(set_pool, pool, "pool", pb_pools, pb_pool_find, PB_PLUGIN_POOL)
+STRATEGY_SETTER(set_queue, queue, "queue", pb_queues, pb_queue_find, PB_PLUGIN_QUEUE)
+STRATEGY_SETTER(set_handoff, handoff, "handoff", pb_handoffs, pb_handoff_find, PB_PLUGIN_HANDOFF)
 
 static int set_threads(unsigned *field, unsigned min, const char *key, const char *v, char *err,
                        size_t errlen)
@@ -895,10 +907,10 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
       set_name)                                                                                 \
     X("description", "TEXT", "free text kept with the results (default empty)",                \
       set_description)                                                                          \
-    X("pool", "NAME", "callback-data pool strategy (default magazine; see `pendbench list`)",    \
+    X("pool", "NAME|./x.so", "callback-data pool strategy (default magazine; see `pendbench list`)",    \
       set_pool)                                                                                 \
-    X("queue", "NAME", "deferred work queue strategy (default percpu-mpsc)", set_queue)         \
-    X("handoff", "NAME", "cancel/complete handoff strategy (default xchg)", set_handoff)        \
+    X("queue", "NAME|./x.so", "deferred work queue strategy (default percpu-mpsc)", set_queue)         \
+    X("handoff", "NAME|./x.so", "cancel/complete handoff strategy (default xchg)", set_handoff)        \
     X("requesters", "N", "requester threads, 1 to 1024 (default 1)", set_requesters)            \
     X("workers", "N", "worker threads, 1 to 1024 (default 1)", set_workers)                     \
     X("cancellers", "N",                                                                        \
@@ -996,6 +1008,18 @@ static unsigned edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
+const char *pb_closest(const char *word, const char *const *names, size_t n)
+{
+    const char *close = NULL;
+    unsigned best = 3;            /* more than two edits away is not a typo */
+    for (size_t i = 0; word && i < n; i++) {
+        unsigned d = edit_distance(word, names[i]);
+        if (d < best)
+            best = d, close = names[i];
+    }
+    return close;
+}
+
 int pb_scenario_set(struct pb_scenario *s, const char *key, const char *value, char *err,
                     size_t errlen)
 {
@@ -1010,13 +1034,10 @@ int pb_scenario_set(struct pb_scenario *s, const char *key, const char *value, c
                         pb_scenario_options[i].syntax);
         return setters[i].fn(s, key, value, err, errlen);
     }
-    const char *close = NULL;
-    unsigned best = 3;
-    for (size_t i = 0; i < NSETTERS; i++) {
-        unsigned d = edit_distance(key, setters[i].name);
-        if (d < best)
-            best = d, close = setters[i].name;
-    }
+    const char *names[NSETTERS];
+    for (size_t i = 0; i < NSETTERS; i++)
+        names[i] = setters[i].name;
+    const char *close = pb_closest(key, names, NSETTERS);
     if (close)
         return fail(err, errlen, "key '%s': unknown option (did you mean '%s'?)", key, close);
     return fail(err, errlen, "key '%s': unknown option (see `pendbench run --help`)", key);

@@ -42,7 +42,7 @@ static void micro_routine(void *op) { (void)op; }
 
 static const char *label_of(const struct pb_handoff_ops *ops)
 {
-    return ops->broken ? "BROKEN on purpose: double owners expected" : NULL;
+    return (ops->flags & PB_BROKEN) ? "BROKEN on purpose: double owners expected" : NULL;
 }
 
 static bool handoff_setup(gb_state *st, struct handoff_ctx *c)
@@ -225,18 +225,22 @@ static struct handoff_ctx *new_ctx(const struct pb_handoff_ops *ops)
     return c;
 }
 
+/* The handoff's benchmarks (a built-in's, or a plugin's: `--plugin ./x.so`). */
+void micro_register_handoff(const struct pb_handoff_ops *ops)
+{
+    const char *s = ops->name;
+    gb_register_with_arg(micro_name("handoff", s, "arm_disarm"), bm_arm_disarm, new_ctx(ops));
+    gb_benchmark *b;
+    b = gb_register_with_arg(micro_name("handoff", s, "arm_disarm"), bm_arm_disarm,
+                             new_ctx(ops));
+    gb_set_threads(b, 2);
+    b = gb_register_with_arg(micro_name("handoff", s, "cancel_vs_clear"), bm_cancel_vs_clear,
+                             new_ctx(ops));
+    gb_set_threads(b, 2);
+}
+
 void micro_register_handoffs(void)
 {
-    for (size_t i = 0; pb_handoffs[i]; i++) {
-        const struct pb_handoff_ops *ops = pb_handoffs[i];
-        const char *s = ops->name;
-        gb_register_with_arg(micro_name("handoff", s, "arm_disarm"), bm_arm_disarm, new_ctx(ops));
-        gb_benchmark *b;
-        b = gb_register_with_arg(micro_name("handoff", s, "arm_disarm"), bm_arm_disarm,
-                                 new_ctx(ops));
-        gb_set_threads(b, 2);
-        b = gb_register_with_arg(micro_name("handoff", s, "cancel_vs_clear"), bm_cancel_vs_clear,
-                                 new_ctx(ops));
-        gb_set_threads(b, 2);
-    }
+    for (size_t i = 0; pb_handoffs[i]; i++)
+        micro_register_handoff(pb_handoffs[i]);
 }

@@ -9,6 +9,9 @@
  *               from Google Benchmark's JSON output: the --benchmark_out file
  *               when one is given (it must then be JSON, the default), else
  *               a temporary file removed at exit.
+ *   --plugin PATH  also time a plugin's strategy (pendbench_plugin.h): its
+ *               fast paths under the same names as a built-in's
+ *               (kind/its-name/operation...); may be given more than once.
  *
  * Exit status: 0 after a run, 2 for an unknown flag (as gb_main), 1 when the
  * summary cannot read the results. */
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "micro.h"
+#include "pendbench_plugin.h"
 
 static char tmp_path[64];
 
@@ -40,8 +44,27 @@ static void usage_extra(void)
            "--benchmark_list_tests=true, pick with --benchmark_filter=REGEX.\n"
            "Own flag:\n"
            "  --summary   print the tracked ratios of this run after it (see README)\n"
+           "  --plugin PATH  also time a plugin strategy's fast paths (./x.so)\n"
            "Google Benchmark's flags:\n");
     fflush(stdout);
+}
+
+/* Loads a plugin and registers its benchmarks; 0, or -1 after saying why. */
+static int add_plugin(const char *prog, const char *path)
+{
+    char err[512];
+    const void *ops = path && *path ? pb_plugin_load(path, PB_PLUGIN_ANY, err, sizeof err) : NULL;
+    if (!ops) {
+        fprintf(stderr, "%s: --plugin: %s\n", prog, path && *path ? err : "needs a path");
+        return -1;
+    }
+    switch (pb_plugin_kind_of(path)) {
+    case PB_PLUGIN_POOL: micro_register_pool(ops); break;
+    case PB_PLUGIN_QUEUE: micro_register_queue(ops); break;
+    case PB_PLUGIN_HANDOFF: micro_register_handoff(ops); break;
+    default: return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -109,6 +132,15 @@ int main(int argc, char **argv)
     micro_register_direct_pool();
     micro_register_direct_queue();
     micro_register_direct_handoff();
+    for (int i = 1; i < argc; i++) {
+        const char *path = flag_value(argv[i], "--plugin");
+        if (!path && strcmp(argv[i], "--plugin") == 0)
+            path = i + 1 < argc ? argv[++i] : "";
+        if (path && add_plugin(argv[0], path) != 0) {
+            free(args);
+            return 2;
+        }
+    }
     char buf[32];
     snprintf(buf, sizeof buf, "%u", micro_cpus_allowed());
     gb_add_custom_context("pendbench_cpus_allowed", buf);
@@ -118,14 +150,19 @@ int main(int argc, char **argv)
     gb_initialize(&nargs, args);
     /* What is left is ours, or unknown. */
     int kept = 1;
-    for (int i = 1; i < nargs; i++)
-        if (strcmp(args[i], "--summary") != 0)
+    for (int i = 1; i < nargs; i++) {
+        if (strcmp(args[i], "--plugin") == 0) {
+            i++;                   /* its path */
+            continue;
+        }
+        if (strcmp(args[i], "--summary") != 0 && !flag_value(args[i], "--plugin"))
             args[kept++] = args[i];
+    }
     nargs = kept;
     args[nargs] = NULL;
     if (gb_report_unrecognized(nargs, args)) {
         fprintf(stderr, "%s: Google Benchmark's flags look like --benchmark_filter=REGEX; "
-                        "ours is --summary; see --help\n", argv[0]);
+                        "ours are --summary and --plugin PATH; see --help\n", argv[0]);
         gb_shutdown();
         micro_ctx_free_all();
         free(args);

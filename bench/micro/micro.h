@@ -169,6 +169,10 @@ void micro_register_floors(void);
 void micro_register_pools(void);
 void micro_register_queues(void);
 void micro_register_handoffs(void);
+/* One strategy's benchmarks, under its name (plugins). */
+void micro_register_pool(const struct pb_pool_ops *ops);
+void micro_register_queue(const struct pb_queue_ops *ops);
+void micro_register_handoff(const struct pb_handoff_ops *ops);
 void micro_register_direct_pool(void);
 void micro_register_direct_queue(void);
 void micro_register_direct_handoff(void);

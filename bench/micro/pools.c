@@ -216,19 +216,23 @@ static struct pool_ctx *new_ctx(const struct pb_pool_ops *ops)
     return c;
 }
 
+/* The pool's benchmarks (a built-in's, or a plugin's: `--plugin ./x.so`). */
+void micro_register_pool(const struct pb_pool_ops *ops)
+{
+    const char *s = ops->name;
+    gb_register_with_arg(micro_name("pool", s, "get_put"), bm_get_put, new_ctx(ops));
+    gb_benchmark *b;
+    b = gb_register_with_arg(micro_name("pool", s, "get_put"), bm_get_put, new_ctx(ops));
+    gb_set_threads(b, 2);
+    gb_register_with_arg(micro_name("pool", s, "get_put_cross"), bm_get_put_cross,
+                         new_ctx(ops));
+    b = gb_register_with_arg(micro_name("pool", s, "get_put_remote"), bm_get_put_remote,
+                             new_ctx(ops));
+    gb_set_threads(b, 2);
+}
+
 void micro_register_pools(void)
 {
-    for (size_t i = 0; pb_pools[i]; i++) {
-        const struct pb_pool_ops *ops = pb_pools[i];
-        const char *s = ops->name;
-        gb_register_with_arg(micro_name("pool", s, "get_put"), bm_get_put, new_ctx(ops));
-        gb_benchmark *b;
-        b = gb_register_with_arg(micro_name("pool", s, "get_put"), bm_get_put, new_ctx(ops));
-        gb_set_threads(b, 2);
-        gb_register_with_arg(micro_name("pool", s, "get_put_cross"), bm_get_put_cross,
-                             new_ctx(ops));
-        b = gb_register_with_arg(micro_name("pool", s, "get_put_remote"), bm_get_put_remote,
-                                 new_ctx(ops));
-        gb_set_threads(b, 2);
-    }
+    for (size_t i = 0; pb_pools[i]; i++)
+        micro_register_pool(pb_pools[i]);
 }

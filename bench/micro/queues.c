@@ -210,16 +210,20 @@ static struct queue_ctx *new_ctx(const struct pb_queue_ops *ops)
     return c;
 }
 
+/* The queue's benchmarks (a built-in's, or a plugin's: `--plugin ./x.so`). */
+void micro_register_queue(const struct pb_queue_ops *ops)
+{
+    const char *s = ops->name;
+    gb_register_with_arg(micro_name("queue", s, "enq_deq"), bm_enq_deq, new_ctx(ops));
+    gb_benchmark *b;
+    b = gb_register_with_arg(micro_name("queue", s, "spsc"), bm_pipeline, new_ctx(ops));
+    gb_set_threads(b, 2);
+    b = gb_register_with_arg(micro_name("queue", s, "mpsc"), bm_pipeline, new_ctx(ops));
+    gb_set_threads(b, 3);
+}
+
 void micro_register_queues(void)
 {
-    for (size_t i = 0; pb_queues[i]; i++) {
-        const struct pb_queue_ops *ops = pb_queues[i];
-        const char *s = ops->name;
-        gb_register_with_arg(micro_name("queue", s, "enq_deq"), bm_enq_deq, new_ctx(ops));
-        gb_benchmark *b;
-        b = gb_register_with_arg(micro_name("queue", s, "spsc"), bm_pipeline, new_ctx(ops));
-        gb_set_threads(b, 2);
-        b = gb_register_with_arg(micro_name("queue", s, "mpsc"), bm_pipeline, new_ctx(ops));
-        gb_set_threads(b, 3);
-    }
+    for (size_t i = 0; pb_queues[i]; i++)
+        micro_register_queue(pb_queues[i]);
 }

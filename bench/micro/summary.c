@@ -156,20 +156,21 @@ int micro_summary(const char *path, FILE *out)
         "ns_per_op", INFO, 0, "ns");
 
     /* Queues: items per second with two producers into one queue index
-     * and one consumer (mpsc/threads:3), larger = better. */
-    static const struct {
-        const char *name;
-        double target;
-    } baselines[] = { { "global-mutex", 1.5 }, { "ck-ring", 1.0 }, { "urcu-wfcq", 1.0 } };
+     * and one consumer (mpsc/threads:3), larger = better. Every per-worker
+     * queue (not PB_SHARED) that is neither a baseline nor a reference is
+     * held to the baseline (1.5x) and to each outside reference (1x). */
     for (size_t i = 0; pb_queues[i]; i++) {
-        const char *q = pb_queues[i]->name;
-        if (strncmp(q, "percpu-", 7) != 0)
+        const struct pb_queue_ops *q = pb_queues[i];
+        if (q->flags & (PB_SHARED | PB_BASELINE | PB_REFERENCE))
             continue;
-        for (size_t k = 0; k < sizeof baselines / sizeof baselines[0]; k++) {
-            snprintf(a, sizeof a, "queue/%s/mpsc/threads:3", q);
-            snprintf(b, sizeof b, "queue/%s/mpsc/threads:3", baselines[k].name);
-            snprintf(what, sizeof what, "%s vs %s, mpsc items/s", q, baselines[k].name);
-            row(out, what, a, b, "ops_per_s", AT_LEAST, baselines[k].target, "/s");
+        for (size_t k = 0; pb_queues[k]; k++) {
+            const struct pb_queue_ops *y = pb_queues[k];
+            if (!(y->flags & (PB_BASELINE | PB_REFERENCE)))
+                continue;
+            snprintf(a, sizeof a, "queue/%s/mpsc/threads:3", q->name);
+            snprintf(b, sizeof b, "queue/%s/mpsc/threads:3", y->name);
+            snprintf(what, sizeof what, "%s vs %s, mpsc items/s", q->name, y->name);
+            row(out, what, a, b, "ops_per_s", AT_LEAST, (y->flags & PB_BASELINE) ? 1.5 : 1.0, "/s");
         }
     }
 
@@ -209,7 +210,7 @@ int micro_summary(const char *path, FILE *out)
                 "%.1f ns/round (%.2f c2c)%s\n",
                 h->name, d, none, value(a, "arm_won"), value(a, "cancel_won"), round,
                 isnan(c2c) || c2c == 0 ? NAN : round / c2c,
-                h->broken ? "  [broken on purpose: double owners expected]"
+                (h->flags & PB_BROKEN) ? "  [broken on purpose: double owners expected]"
                 : (d != 0 || none != 0) ? "  <-- VIOLATION"
                                         : "");
     }

@@ -6,6 +6,21 @@
 
 #include "commands.h"
 
+/* A strategy: its name, description, capabilities as words, and the one
+ * boolean its kind always had (kept for readers of the old format). */
+static json_t *strategy_json(const char *name, const char *description, unsigned flags,
+                             const char *key, unsigned flag)
+{
+    json_t *words = json_array();
+    for (unsigned bit = 0; bit < 32; bit++) {
+        const char *w = (flags >> bit) & 1u ? pb_strategy_flag_word(1u << bit) : NULL;
+        if (w)
+            json_array_append_new(words, json_string(w));
+    }
+    return json_pack("{s:s, s:s, s:b, s:o}", "name", name, "description", description, key,
+                     (flags & flag) != 0, "flags", words);
+}
+
 int pb_cmd_list(int argc, char **argv)
 {
     bool json = false;
@@ -25,17 +40,19 @@ int pb_cmd_list(int argc, char **argv)
         json_t *root = json_object(), *pools = json_array(), *queues = json_array(),
                *handoffs = json_array(), *scen = json_array(), *opts = json_array();
         for (size_t i = 0; pb_pools[i]; i++)
-            json_array_append_new(pools, json_pack("{s:s, s:s, s:b}", "name", pb_pools[i]->name,
-                                                   "description", pb_pools[i]->description,
-                                                   "type_stable", pb_pools[i]->type_stable));
+            json_array_append_new(pools, strategy_json(pb_pools[i]->name, pb_pools[i]->description,
+                                                       pb_pools[i]->flags, "type_stable",
+                                                       PB_TYPE_STABLE));
         for (size_t i = 0; pb_queues[i]; i++)
-            json_array_append_new(queues, json_pack("{s:s, s:s, s:b}", "name", pb_queues[i]->name,
-                                                    "description", pb_queues[i]->description,
-                                                    "fifo_per_producer", pb_queues[i]->fifo_per_producer));
+            json_array_append_new(queues, strategy_json(pb_queues[i]->name,
+                                                        pb_queues[i]->description,
+                                                        pb_queues[i]->flags, "fifo_per_producer",
+                                                        PB_FIFO_PER_PRODUCER));
         for (size_t i = 0; pb_handoffs[i]; i++)
-            json_array_append_new(handoffs, json_pack("{s:s, s:s, s:b}", "name", pb_handoffs[i]->name,
-                                                      "description", pb_handoffs[i]->description,
-                                                      "broken", pb_handoffs[i]->broken));
+            json_array_append_new(handoffs, strategy_json(pb_handoffs[i]->name,
+                                                          pb_handoffs[i]->description,
+                                                          pb_handoffs[i]->flags, "broken",
+                                                          PB_BROKEN));
         for (const struct pb_builtin *b = pb_builtins; b->name; b++)
             json_array_append_new(scen, json_pack("{s:s, s:s, s:s}", "name", b->name, "description",
                                                   b->description, "options", b->options));
@@ -52,16 +69,19 @@ int pb_cmd_list(int argc, char **argv)
         json_decref(root);
         return PB_EXIT_OK;
     }
+    char words[200];
     printf("pools:\n");
     for (size_t i = 0; pb_pools[i]; i++)
-        printf("  %-14s %s%s\n", pb_pools[i]->name, pb_pools[i]->description,
-               pb_pools[i]->type_stable ? " [type-stable]" : "");
+        printf("  %-14s %s [%s]\n", pb_pools[i]->name, pb_pools[i]->description,
+               pb_strategy_flags_text(pb_pools[i]->flags, words, sizeof words));
     printf("queues:\n");
     for (size_t i = 0; pb_queues[i]; i++)
-        printf("  %-14s %s\n", pb_queues[i]->name, pb_queues[i]->description);
+        printf("  %-14s %s [%s]\n", pb_queues[i]->name, pb_queues[i]->description,
+               pb_strategy_flags_text(pb_queues[i]->flags, words, sizeof words));
     printf("handoffs:\n");
     for (size_t i = 0; pb_handoffs[i]; i++)
-        printf("  %-14s %s\n", pb_handoffs[i]->name, pb_handoffs[i]->description);
+        printf("  %-14s %s [%s]\n", pb_handoffs[i]->name, pb_handoffs[i]->description,
+               pb_strategy_flags_text(pb_handoffs[i]->flags, words, sizeof words));
     printf("scenarios:\n");
     for (const struct pb_builtin *b = pb_builtins; b->name; b++)
         printf("  %-14s %s\n", b->name, b->description);

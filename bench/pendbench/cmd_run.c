@@ -52,6 +52,27 @@ static void print_scenario_options(FILE *f)
         fprintf(f, "  --%-16s %-28s %s\n", o->name, o->syntax, o->help);
 }
 
+/* An unknown option of run / sweep / the suite, with the closest known one. */
+static void unknown_option(const char *verb, const char *key)
+{
+    const char *names[128];
+    size_t n = 0;
+    for (const struct pb_option_doc *o = pb_scenario_options; o->name && n < 100; o++)
+        names[n++] = o->name;
+    static const char *const own[] = { "repeat", "json", "history-db", "no-history",
+                                       "no-interleave", "interleave-seed", "max-cv", "quiet",
+                                       "topology", "topology-xml", "help", "quick", "pools",
+                                       "queues", "handoffs", "threads" };
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        names[n++] = own[i];
+    const char *near = pb_closest(key, names, n);
+    if (near)
+        fprintf(stderr, "pendbench %s: unknown option '--%s'; did you mean --%s?\n", verb, key,
+                near);
+    else
+        fprintf(stderr, "pendbench %s: unknown option '--%s'\n", verb, key);
+}
+
 /* ---- run ---------------------------------------------------------------------- */
 
 static void run_usage(FILE *f)
@@ -63,8 +84,9 @@ static void run_usage(FILE *f)
             "\n"
             "Runs one scenario: a built-in (see `pendbench list`), the jobs of an INI job\n"
             "file ([global] plus one section per job; keys are the option names below),\n"
-            "or the defaults changed by options. Options given before JOBFILE apply to\n"
-            "every job; a job's own keys override them. --repeat runs each job N times\n"
+            "or the defaults changed by options. Options on the command line, before or\n"
+            "after JOBFILE, are explicit: they win over the job file's keys ([global] and\n"
+            "its sections), and a note names each override. --repeat runs each job N times\n"
             "(compare uses the repetitions for significance), interleaved: every round\n"
             "measures each job once, in a seeded random order, so drift hits all jobs\n"
             "alike. --json writes the result file (atomically; '-' for stdout). Every\n"
@@ -87,6 +109,10 @@ int pb_cmd_run(int argc, char **argv)
     const char *jobfile = NULL;
     char key[64];
     const char *value;
+    /* The scenario options given, in order: applied again over each job. */
+    enum { MAX_CLI = 64 };
+    struct { char key[64]; const char *value; } cli[MAX_CLI];
+    unsigned ncli = 0;
     for (int i = 1; i < argc;) {
         if (argv[i][0] != '-') {
             if (jobfile) {
@@ -119,9 +145,15 @@ int pb_cmd_run(int argc, char **argv)
         if (sc < 0)
             goto usage_err;
         if (sc == 0) {
-            fprintf(stderr, "pendbench run: unknown option '--%s' (see `pendbench run --help`)\n", key);
+            unknown_option("run", key);
             goto usage_err;
         }
+        if (ncli == MAX_CLI) {
+            fprintf(stderr, "pendbench run: more than %d scenario options\n", MAX_CLI);
+            goto usage_err;
+        }
+        snprintf(cli[ncli].key, sizeof cli[ncli].key, "%s", key);
+        cli[ncli++].value = value;
     }
     struct pb_scenario *jobs = NULL;
     int njobs = 1;
@@ -132,6 +164,30 @@ int pb_cmd_run(int argc, char **argv)
             fprintf(stderr, "pendbench run: %s\n", err);
             pb_topo_free(topo);
             return PB_EXIT_USAGE;
+        }
+        /* The command line wins over the file, in any position. */
+        for (int j = 0; j < njobs; j++) {
+            for (unsigned k = 0; k < ncli; k++) {
+                /* --scenario is where jobs start (a section's scenario= picks its own). */
+                if (strcmp(cli[k].key, "scenario") == 0)
+                    continue;
+                struct pb_scenario before = jobs[j];
+                if (pb_scenario_set(&jobs[j], cli[k].key, cli[k].value, err, sizeof err) != 0) {
+                    fprintf(stderr, "pendbench run: --%s: %s\n", cli[k].key, err);
+                    free(jobs);
+                    pb_topo_free(topo);
+                    return PB_EXIT_USAGE;
+                }
+                if (!pb_scenario_equal(&before, &jobs[j]))
+                    fprintf(stderr, "note: job '%s': --%s %s on the command line overrides %s\n",
+                            jobs[j].name, cli[k].key, cli[k].value, jobfile);
+            }
+            if (pb_scenario_validate(&jobs[j], err, sizeof err) != 0) {
+                fprintf(stderr, "pendbench run: job '%s': %s\n", jobs[j].name, err);
+                free(jobs);
+                pb_topo_free(topo);
+                return PB_EXIT_USAGE;
+            }
         }
     } else {
         if (pb_scenario_validate(&base, err, sizeof err) != 0) {
@@ -182,7 +238,10 @@ static void sweep_usage(FILE *f)
     fputs("\n", f);
 }
 
-static int split_list(const char *verb, const char *key, const char *value, char out[][PB_NAME_MAX],
+/* A list item: a strategy's name, or a plugin's path (longer). */
+#define LIST_ITEM_MAX 1024
+
+static int split_list(const char *verb, const char *key, const char *value, char out[][LIST_ITEM_MAX],
                       unsigned max, const char *kind)
 {
     if (!value || !*value) {
@@ -197,9 +256,9 @@ static int split_list(const char *verb, const char *key, const char *value, char
                              : (pb_handoffs[i] ? pb_handoffs[i]->name : NULL);
             if (!name || n >= max)
                 break;
-            if (strcmp(kind, "handoff") == 0 && pb_handoffs[i]->broken)
+            if (strcmp(kind, "handoff") == 0 && (pb_handoffs[i]->flags & PB_BROKEN))
                 continue;
-            snprintf(out[n++], PB_NAME_MAX, "%s", name);
+            snprintf(out[n++], LIST_ITEM_MAX, "%s", name);
         }
         return (int)n;
     }
@@ -207,7 +266,7 @@ static int split_list(const char *verb, const char *key, const char *value, char
     while (*p) {
         const char *c = strchr(p, ',');
         size_t len = c ? (size_t)(c - p) : strlen(p);
-        if (len == 0 || len >= PB_NAME_MAX || n >= max) {
+        if (len == 0 || len >= LIST_ITEM_MAX || n >= max) {
             fprintf(stderr, "pendbench %s: --%s: bad list '%s'\n", verb, key, value);
             return -1;
         }
@@ -229,7 +288,7 @@ int pb_cmd_sweep(int argc, char **argv)
     pb_scenario_builtin(&base, "steady", err, sizeof err);
     base.duration_s = 1.0;
     struct pb_topo *topo = NULL;
-    char pools[32][PB_NAME_MAX], queues[32][PB_NAME_MAX], handoffs[32][PB_NAME_MAX];
+    static char pools[32][LIST_ITEM_MAX], queues[32][LIST_ITEM_MAX], handoffs[32][LIST_ITEM_MAX];
     int np = 0, nq = 0, nh = 0, nt = 0;
     unsigned threads[16];
     char key[64];
@@ -265,7 +324,7 @@ int pb_cmd_sweep(int argc, char **argv)
             if ((nh = split_list("sweep", key, value, handoffs, 32, "handoff")) < 0)
                 goto usage_err;
         } else if (strcmp(key, "threads") == 0) {
-            char tl[16][PB_NAME_MAX];
+            char tl[16][LIST_ITEM_MAX];
             int n = split_list("sweep", key, value, tl, 16, NULL);
             if (n < 0)
                 goto usage_err;
@@ -284,14 +343,14 @@ int pb_cmd_sweep(int argc, char **argv)
             if (s < 0)
                 goto usage_err;
             if (s == 0) {
-                fprintf(stderr, "pendbench sweep: unknown option '--%s'\n", key);
+                unknown_option("sweep", key);
                 goto usage_err;
             }
         }
     }
-    if (!np) { snprintf(pools[0], PB_NAME_MAX, "%s", base.pool); np = 1; }
-    if (!nq) { snprintf(queues[0], PB_NAME_MAX, "%s", base.queue); nq = 1; }
-    if (!nh) { snprintf(handoffs[0], PB_NAME_MAX, "%s", base.handoff); nh = 1; }
+    if (!np) { snprintf(pools[0], LIST_ITEM_MAX, "%s", base.pool); np = 1; }
+    if (!nq) { snprintf(queues[0], LIST_ITEM_MAX, "%s", base.queue); nq = 1; }
+    if (!nh) { snprintf(handoffs[0], LIST_ITEM_MAX, "%s", base.handoff); nh = 1; }
     if (!nt) { threads[0] = base.requesters; nt = 1; }
     unsigned n = (unsigned)(np * nq * nh * nt);
     struct pb_scenario *sc = calloc(n, sizeof *sc);
@@ -353,6 +412,17 @@ static void suite_usage(FILE *f)
     fputs(pb_session_options_help, f);
 }
 
+#define SUITE_MAX 64
+
+/* Adds a strategy to a suite group when it is in the suite and is (or is
+ * not) the group's baseline. */
+static void suite_take(const char *names[32], unsigned *count, const char *name, unsigned flags,
+                       bool baseline)
+{
+    if ((flags & PB_IN_SUITE) && ((flags & PB_BASELINE) != 0) == baseline && *count < 32)
+        names[(*count)++] = name;
+}
+
 int pb_cmd_suite(int argc, char **argv)
 {
     struct pb_session ss;
@@ -379,31 +449,44 @@ int pb_cmd_suite(int argc, char **argv)
         if (o < 0)
             goto usage_err;
         if (o == 0) {
-            fprintf(stderr, "pendbench: unknown option '--%s'\n", key);
+            unknown_option("suite", key);
             goto usage_err;
         }
     }
     double dur = quick ? 0.4 : 1.6;
-    struct pb_scenario sc[40];
-    int baseline[40];
+    struct pb_scenario sc[SUITE_MAX];
+    int baseline[SUITE_MAX];
     unsigned n = 0;
     char err[512];
-    /* Groups: (scenario, kind, strategies...); the first of a group is its baseline. */
-    static const char *const queues[] = { "global-mutex", "global-spin", "percpu-mutex",
-                                          "percpu-mpsc", "percpu-ring", "percpu-steal", "ck-ring",
-                                          "urcu-wfcq" };
-    static const char *const pools[] = { "malloc", "locked-list", "jemalloc", "lifo", "magazine" };
-    static const char *const handoffs[] = { "global-lock", "op-lock", "cas", "xchg" };
-    struct { const char *scenario, *kind; const char *const *names; unsigned count; } groups[] = {
-        { "steady", "queue", queues, sizeof queues / sizeof queues[0] },
-        { "steady", "pool", pools, sizeof pools / sizeof pools[0] },
-        { "cancel-race", "handoff", handoffs, sizeof handoffs / sizeof handoffs[0] },
+    /* Groups: (scenario, kind); their strategies are the registry's ones
+     * flagged PB_IN_SUITE, the PB_BASELINE one first (the one the others
+     * are measured against), then the rest in registry order. */
+    struct { const char *scenario, *kind; const char *names[32]; unsigned count; } groups[] = {
+        { "steady", "queue", { 0 }, 0 },
+        { "steady", "pool", { 0 }, 0 },
+        { "cancel-race", "handoff", { 0 }, 0 },
     };
+    for (int pass = 0; pass < 2; pass++) {
+        bool want_baseline = pass == 0;
+        for (size_t i = 0; pb_queues[i]; i++)
+            suite_take(groups[0].names, &groups[0].count, pb_queues[i]->name,
+                       pb_queues[i]->flags, want_baseline);
+        for (size_t i = 0; pb_pools[i]; i++)
+            suite_take(groups[1].names, &groups[1].count, pb_pools[i]->name,
+                       pb_pools[i]->flags, want_baseline);
+        for (size_t i = 0; pb_handoffs[i]; i++)
+            suite_take(groups[2].names, &groups[2].count, pb_handoffs[i]->name,
+                       pb_handoffs[i]->flags, want_baseline);
+    }
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         unsigned first = n;
         for (unsigned k = 0; k < groups[g].count; k++) {
             if (quick && k > 0 && k + 1 < groups[g].count)
                 continue;            /* --quick: the baseline and the default only */
+            if (n >= SUITE_MAX) {
+                fprintf(stderr, "pendbench: suite: more than %d configurations\n", SUITE_MAX);
+                return PB_EXIT_USAGE;
+            }
             struct pb_scenario s;
             if (pb_scenario_builtin(&s, groups[g].scenario, err, sizeof err) != 0 ||
                 pb_scenario_set(&s, groups[g].kind, groups[g].names[k], err, sizeof err) != 0) {
@@ -419,6 +502,10 @@ int pb_cmd_suite(int argc, char **argv)
         if (strcmp(b->name, "steady") == 0 || strcmp(b->name, "cancel-race") == 0 ||
             strcmp(b->name, "cross-node") == 0)
             continue;
+        if (n + 1 >= SUITE_MAX) {     /* one left for cross-node */
+            fprintf(stderr, "pendbench: suite: more than %d configurations\n", SUITE_MAX);
+            return PB_EXIT_USAGE;
+        }
         if (pb_scenario_builtin(&sc[n], b->name, err, sizeof err) != 0) {
             fprintf(stderr, "pendbench: suite: %s\n", err);
             return PB_EXIT_USAGE;
@@ -429,7 +516,7 @@ int pb_cmd_suite(int argc, char **argv)
     }
     /* cross-node needs two nodes: on a one-node machine, it runs on a
      * simulated two-node topology folded onto this machine's CPUs. */
-    const struct pb_topo *topo_of[40] = { 0 };
+    const struct pb_topo *topo_of[SUITE_MAX] = { 0 };
     struct pb_topo *machine = NULL, *sim = NULL;
     if (pb_topo_load(&machine, PB_TOPO_MACHINE, NULL, err, sizeof err) == 0 &&
         pb_scenario_builtin(&sc[n], "cross-node", err, sizeof err) == 0) {

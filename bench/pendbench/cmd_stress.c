@@ -8,12 +8,14 @@
 
 #include "commands.h"
 #include "pb_stress.h"
+#include "pendbench_plugin.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: pendbench stress [--duration S] [--seed N] [--pool NAME] [--queue NAME]\n"
-            "                        [--handoff NAME] [--requesters N] [--workers N]\n"
+            "usage: pendbench stress [--duration S] [--seed N] [--pool NAME|./x.so]\n"
+            "                        [--queue NAME|./x.so] [--handoff NAME|./x.so]\n"
+            "                        [--requesters N] [--workers N]\n"
             "                        [--cancellers N] [--inflight N]\n"
             "\n"
             "Randomized pend / cancel / complete traffic (seeded decisions) over every\n"
@@ -22,8 +24,13 @@ static void usage(FILE *f)
             "none lost, FIFO per producer where promised, no callback data leaked, no\n"
             "cancel routine left set, no verifier violation. Naming a strategy restricts\n"
             "the runs to it (--handoff broken must fail: it exists to prove the checks\n"
-            "work). On a violation: the seed and the command that reproduces it; exit 1.\n");
+            "work). A path (./x.so) is a plugin (see README, \"Bring your own strategy\"):\n"
+            "it gets the same checks. Each run takes at least 0.2 s: when --duration is\n"
+            "too short for the runs, stress says how long it will take. On a violation:\n"
+            "the seed and the command that reproduces it; exit 1.\n");
 }
+
+#define MIN_RUN_S 0.2
 
 static int parse_u(const char *key, const char *v, unsigned long long max, unsigned long long *out)
 {
@@ -38,6 +45,20 @@ static int parse_u(const char *key, const char *v, unsigned long long max, unsig
         return -1;
     }
     *out = x;
+    return 0;
+}
+
+/* A thread or slot count: at least 1 (0 would silently mean the default). */
+static int parse_count(const char *key, const char *v, unsigned long long max,
+                       unsigned long long *out)
+{
+    if (parse_u(key, v, max, out) != 0)
+        return -1;
+    if (*out == 0) {
+        fprintf(stderr, "pendbench stress: --%s: at least 1 (leave it out for the default)\n",
+                key);
+        return -1;
+    }
     return 0;
 }
 
@@ -56,28 +77,41 @@ int pb_cmd_stress(int argc, char **argv)
         if (pb_next_option(argc, argv, &i, "stress", key, sizeof key, &v) != 0)
             return PB_EXIT_USAGE;
         if (strcmp(key, "duration") == 0) {
-            char *end;
-            duration = v ? strtod(v, &end) : 0;
-            if (!v || *end || !(duration > 0 && duration <= 86400)) {
-                fprintf(stderr, "pendbench stress: --duration wants seconds (0 < S <= 86400)\n");
+            /* The scenario's parser: the same units as every verb (2, 2s, 500ms, 1m). */
+            struct pb_scenario tmp;
+            char err[200];
+            pb_scenario_defaults(&tmp);
+            if (!v || pb_scenario_set(&tmp, "duration", v, err, sizeof err) != 0 ||
+                !(tmp.duration_s > 0 && tmp.duration_s <= 86400)) {
+                fprintf(stderr, "pendbench stress: --duration wants a time (2, 2s, 500ms; "
+                        "0 < S <= 86400 s)\n");
                 return PB_EXIT_USAGE;
             }
+            duration = tmp.duration_s;
         } else if (strcmp(key, "seed") == 0) {
             if (parse_u(key, v, UINT64_MAX, &seed)) return PB_EXIT_USAGE;
         } else if (strcmp(key, "requesters") == 0) {
-            if (parse_u(key, v, 256, &req)) return PB_EXIT_USAGE;
+            if (parse_count(key, v, 256, &req)) return PB_EXIT_USAGE;
         } else if (strcmp(key, "workers") == 0) {
-            if (parse_u(key, v, 256, &work)) return PB_EXIT_USAGE;
+            if (parse_count(key, v, 256, &work)) return PB_EXIT_USAGE;
         } else if (strcmp(key, "cancellers") == 0) {
-            if (parse_u(key, v, 256, &canc)) return PB_EXIT_USAGE;
+            if (parse_count(key, v, 256, &canc)) return PB_EXIT_USAGE;
         } else if (strcmp(key, "inflight") == 0) {
-            if (parse_u(key, v, 4096, &infl)) return PB_EXIT_USAGE;
+            if (parse_count(key, v, 4096, &infl)) return PB_EXIT_USAGE;
         } else if (strcmp(key, "pool") == 0 || strcmp(key, "queue") == 0 || strcmp(key, "handoff") == 0) {
-            bool ok = v && (key[0] == 'p' ? pb_pool_find(v) != NULL
-                          : key[0] == 'q' ? pb_queue_find(v) != NULL : pb_handoff_find(v) != NULL);
-            if (!ok) {
-                fprintf(stderr, "pendbench stress: --%s: unknown %s '%s' (see `pendbench list`)\n",
-                        key, key, v ? v : "");
+            enum pb_plugin_kind kind = key[0] == 'p' ? PB_PLUGIN_POOL
+                                     : key[0] == 'q' ? PB_PLUGIN_QUEUE : PB_PLUGIN_HANDOFF;
+            char why[400];
+            if (v && pb_plugin_is_path(v)) {
+                if (!pb_plugin_load(v, kind, why, sizeof why)) {
+                    fprintf(stderr, "pendbench stress: --%s: %s\n", key, why);
+                    return PB_EXIT_USAGE;
+                }
+            } else if (!v || !(key[0] == 'p' ? pb_pool_find(v) != NULL
+                               : key[0] == 'q' ? pb_queue_find(v) != NULL
+                                               : pb_handoff_find(v) != NULL)) {
+                fprintf(stderr, "pendbench stress: --%s: unknown %s '%s' (see `pendbench list`, "
+                        "or give a plugin's path: ./x.so)\n", key, key, v ? v : "");
                 return PB_EXIT_USAGE;
             }
             if (key[0] == 'p') pool = v; else if (key[0] == 'q') queue = v; else handoff = v;
@@ -90,24 +124,28 @@ int pb_cmd_stress(int argc, char **argv)
      * queue, and every handoff against every queue. */
     struct combo { const char *pool, *queue, *handoff; } combos[512];
     unsigned n = 0;
-    if (pool || queue || handoff) {
-        for (size_t q = 0; pb_queues[q] && n < 512; q++) {
-            if (queue && strcmp(queue, pb_queues[q]->name) != 0)
-                continue;
-            if (!queue && !handoff && q > 0)
-                break;        /* only a pool named: one queue (the default) suffices */
-            combos[n++] = (struct combo){ pool, queue ? queue : pb_queues[q]->name, handoff };
-        }
+    if (queue || (pool && !handoff)) {
+        /* a queue named (by name or path): that one; only a pool: the default queue */
+        combos[n++] = (struct combo){ pool, queue, handoff };
+    } else if (handoff) {
+        for (size_t q = 0; pb_queues[q] && n < 512; q++)
+            combos[n++] = (struct combo){ pool, pb_queues[q]->name, handoff };
     } else {
         for (size_t p = 0; pb_pools[p]; p++)
             combos[n++] = (struct combo){ pb_pools[p]->name, NULL, NULL };
         for (size_t h = 0; pb_handoffs[h]; h++)
-            for (size_t q = 0; pb_queues[q] && !pb_handoffs[h]->broken; q++)
+            for (size_t q = 0; pb_queues[q] && !(pb_handoffs[h]->flags & PB_BROKEN); q++)
                 combos[n++] = (struct combo){ NULL, pb_queues[q]->name, pb_handoffs[h]->name };
     }
+    /* The shortest meaningful run is MIN_RUN_S: with many combinations a
+     * short --duration cannot be honoured, so say what it will take. */
     double each = duration / n;
-    if (each < 0.2)
-        each = 0.2;
+    if (each < MIN_RUN_S) {
+        each = MIN_RUN_S;
+        fprintf(stderr, "pendbench stress: %u runs of at least %.1f s each: about %.0f s, more "
+                "than the %.3g s asked (name a strategy to run fewer)\n", n, each, n * each,
+                duration);
+    }
     pb_install_sigint();
     unsigned ran = 0;
     for (unsigned k = 0; k < n && !pb_interrupted; k++) {
@@ -118,7 +156,7 @@ int pb_cmd_stress(int argc, char **argv)
         };
         struct pb_stress_result r;
         if (pb_stress_run(&c, &r) != 0) {
-            if (strstr(r.why, "not available in this build")) {
+            if (r.not_available) {
                 printf("stress %-12s %-14s %-12s skipped: %s\n", c.pool ? c.pool : "-",
                        c.queue ? c.queue : "-", c.handoff ? c.handoff : "-", r.why);
                 continue;

@@ -10,6 +10,11 @@
 #include "pb_run.h"
 #include "pb_scenario.h"
 #include "pb_topo.h"
+#include "pendbench_plugin.h"
+
+/* The version `pendbench --version` prints beside the git commit and the
+ * build variant. */
+#define PENDBENCH_VERSION "0.11.0"
 
 int pb_cmd_suite(int argc, char **argv);     /* no verb: the default suite */
 int pb_cmd_run(int argc, char **argv);
@@ -44,6 +49,11 @@ int pb_next_option(int argc, char **argv, int *i, const char *verb, char *key, s
  * Returns 1 when key was one of them (and loaded it), 0 when not, -1 on
  * error (printed). */
 int pb_topology_option(const char *key, const char *value, struct pb_topo **topo);
+
+/* Whether an output file can be written, checked before the work that
+ * produces it: "-" (stdout), an existing writable file, or a new file in
+ * an existing writable directory. 0, or -1 with why. */
+int pb_check_output_path(const char *path, char *why, size_t n);
 
 /* Live progress on stderr when it is a terminal. */
 struct pb_progress {

@@ -177,3 +177,47 @@ int pb_save_results(const char *json_path, bool suite_dir, const struct pb_conte
     }
     return 0;
 }
+
+int pb_check_output_path(const char *path, char *why, size_t n)
+{
+    if (strcmp(path, "-") == 0)
+        return 0;
+    if (!*path) {
+        snprintf(why, n, "an empty file name");
+        return -1;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(why, n, "%s is a directory: give a file name", path);
+            return -1;
+        }
+        if (access(path, W_OK) != 0) {
+            snprintf(why, n, "cannot write %s: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    /* A new file: its directory must exist and take files. */
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (stat(dir, &st) != 0) {
+        snprintf(why, n, "cannot write %s: directory %s: %s", path, dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(why, n, "cannot write %s: %s is not a directory", path, dir);
+        return -1;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        snprintf(why, n, "cannot write %s: directory %s: %s", path, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

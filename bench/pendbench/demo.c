@@ -165,6 +165,19 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
     return true;
 }
 
+/* A count as every verb reads one (1000, 1k, 2M): the scenario's parser. */
+static bool parse_ops(const char *s, unsigned long long *out)
+{
+    struct pb_scenario tmp;
+    char err[200];
+    pb_scenario_defaults(&tmp);
+    if (!s || pb_scenario_set(&tmp, "ops", s, err, sizeof err) != 0 || tmp.ops == 0 ||
+        tmp.ops > 100000000)
+        return false;
+    *out = tmp.ops;
+    return true;
+}
+
 int pb_cmd_demo(int argc, char **argv)
 {
     unsigned long long ops = 20000, cancel_every = 4, service_ns = 200;
@@ -185,8 +198,9 @@ int pb_cmd_demo(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            if (!parse_uint(optarg, 100000000, &ops) || ops == 0) {
-                fprintf(stderr, "pendbench demo: --ops wants a whole number from 1 to 100000000, not '%s'\n", optarg);
+            if (!parse_ops(optarg, &ops)) {
+                fprintf(stderr, "pendbench demo: --ops wants a count from 1 to 100000000 (suffixes "
+                        "k, M allowed), not '%s'\n", optarg);
                 return 2;
             }
             break;

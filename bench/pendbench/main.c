@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "pb_result.h"
 
 static void usage(FILE *f)
 {
@@ -30,8 +31,60 @@ static void usage(FILE *f)
             "  export     a result file as Google Benchmark JSON (for its compare.py) or CSV\n"
             "  history    the trend of a figure across recorded runs and commits\n"
             "\n"
-            "`pendbench VERB --help` describes each verb. Exit status: 0 ok, 1 a run's\n"
-            "invariants failed, 2 bad input.\n");
+            "  help VERB  the help of one verb (as `pendbench VERB --help`)\n"
+            "\n"
+            "The default suite's own options: --quick (the baselines and the defaults\n"
+            "only), --quiet, --repeat N, --json FILE, --no-history | --history-db PATH,\n"
+            "--no-interleave, --interleave-seed N, --max-cv PCT (`pendbench --suite-help`\n"
+            "says more). --version: the version, git commit and build variant.\n"
+            "\n"
+            "`pendbench VERB --help` describes each verb. Options are --name VALUE or\n"
+            "--name=VALUE; durations take a unit (500ms, 2s), counts a suffix (1k, 2M).\n"
+            "Exit status: 0 ok, 1 a run's invariants failed, 2 bad input.\n");
+}
+
+static const struct { const char *name; int (*fn)(int, char **); } verbs[] = {
+    { "run", pb_cmd_run }, { "sweep", pb_cmd_sweep }, { "stress", pb_cmd_stress },
+    { "report", pb_cmd_report },
+    { "topo", pb_cmd_topo }, { "list", pb_cmd_list }, { "demo", pb_cmd_demo },
+    { "compare", pb_cmd_compare }, { "ab", pb_cmd_ab },
+    { "export", pb_cmd_export },
+    { "history", pb_cmd_history },
+};
+#define NVERBS (sizeof verbs / sizeof verbs[0])
+
+static int (*verb_fn(const char *name))(int, char **)
+{
+    for (size_t i = 0; i < NVERBS; i++)
+        if (strcmp(name, verbs[i].name) == 0)
+            return verbs[i].fn;
+    return NULL;
+}
+
+static int unknown_verb(const char *name)
+{
+    const char *names[NVERBS + 1];
+    for (size_t i = 0; i < NVERBS; i++)
+        names[i] = verbs[i].name;
+    names[NVERBS] = "help";
+    const char *near = pb_closest(name, names, NVERBS + 1);
+    if (near)
+        fprintf(stderr, "pendbench: unknown verb '%s'; did you mean '%s'?\n\n", name, near);
+    else
+        fprintf(stderr, "pendbench: unknown verb '%s'\n\n", name);
+    usage(stderr);
+    return PB_EXIT_USAGE;
+}
+
+/* What this program is: a version, the commit it was built from, and the
+ * build variant (a sanitizer build's figures are not release figures). */
+static int version(void)
+{
+    struct pb_context c;
+    pb_context_collect(&c, NULL);
+    printf("pendbench %s (commit %s, %s build, plugin ABI %u)\n", PENDBENCH_VERSION,
+           c.git_commit, c.build_variant, PB_PLUGIN_ABI_VERSION);
+    return PB_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -41,24 +94,29 @@ int main(int argc, char **argv)
             usage(stdout);
             return PB_EXIT_OK;
         }
+        if (argc >= 2 && strcmp(argv[1], "--version") == 0)
+            return version();
+        if (argc >= 2 && strcmp(argv[1], "--suite-help") == 0) {
+            char *help[] = { "pendbench", "--help", NULL };
+            return pb_cmd_suite(2, help);
+        }
         return pb_cmd_suite(argc - 1, argv + 1);
     }
-    static const struct { const char *name; int (*fn)(int, char **); } verbs[] = {
-        { "run", pb_cmd_run }, { "sweep", pb_cmd_sweep }, { "stress", pb_cmd_stress },
-        { "report", pb_cmd_report },
-        { "topo", pb_cmd_topo }, { "list", pb_cmd_list }, { "demo", pb_cmd_demo },
-        { "compare", pb_cmd_compare }, { "ab", pb_cmd_ab },
-        { "export", pb_cmd_export },
-        { "history", pb_cmd_history },
-    };
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (strcmp(argv[1], verbs[i].name) == 0)
-            return verbs[i].fn(argc - 1, argv + 1);
+    int (*fn)(int, char **) = verb_fn(argv[1]);
+    if (fn)
+        return fn(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0)
+        return version();
     if (strcmp(argv[1], "help") == 0) {
-        usage(stdout);
-        return PB_EXIT_OK;
+        if (argc < 3) {
+            usage(stdout);
+            return PB_EXIT_OK;
+        }
+        fn = verb_fn(argv[2]);
+        if (!fn)
+            return unknown_verb(argv[2]);
+        char *help[] = { argv[2], "--help", NULL };
+        return fn(2, help);
     }
-    fprintf(stderr, "pendbench: unknown verb '%s'\n\n", argv[1]);
-    usage(stderr);
-    return PB_EXIT_USAGE;
+    return unknown_verb(argv[1]);
 }

@@ -85,6 +85,13 @@ int pb_session_option(struct pb_session *s, const char *key, const char *value)
         fprintf(stderr, "pendbench %s: --%s needs a value\n", verb, key);
         return -1;
     }
+    /* `--json --duration 0.1`: the next option is not a file name. */
+    if ((strcmp(key, "json") == 0 || strcmp(key, "history-db") == 0) && value[0] == '-' &&
+        value[1] == '-') {
+        fprintf(stderr, "pendbench %s: --%s needs a file name ('-' for stdout), not the option "
+                "'%s'\n", verb, key, value);
+        return -1;
+    }
     char *end;
     errno = 0;
     if (strcmp(key, "history-db") == 0) {
@@ -143,6 +150,10 @@ struct config {
     double c2c_ns;                      /* median over runs with a stable floor; 0 none */
     unsigned floors_unstable;
     bool ok, partial, stalled, unstable;
+    /* Failed operations over the summarised runs: not throughput (item 8). */
+    uint64_t nfailed, outcomes;
+    uint32_t failure_status;
+    bool mostly_failed;
     double cancel_rate;
     uint64_t cancel_attempted;
 };
@@ -199,6 +210,24 @@ static double session_floor(const struct config *cfg, unsigned ncfg, unsigned sl
     return ref;
 }
 
+/* A configuration that could not run gets no further repetitions. One
+ * whose strategy this build does not have (jemalloc under the sanitizers)
+ * is skipped with a note: a sweep over "all" is not a failure for it
+ * (issue #10 item 6); anything else is bad input (exit 2). */
+static void could_not_run(const char *verb, const char *label, const struct pb_scenario *sc,
+                          struct pb_run_result *res, struct config *c, int *status, FILE *out)
+{
+    if (res->not_available) {
+        if (!c->failed)
+            fprintf(out, "skipped %s (%s): %s\n", sc->name, label, res->error);
+    } else {
+        fprintf(stderr, "pendbench %s: %s: %s\n", verb, sc->name, res->error);
+        *status = PB_EXIT_USAGE;
+    }
+    pb_run_result_free(res);
+    c->failed = true;
+}
+
 /* Summarises the runs in the majority's machine state (all when none is). */
 static void summarise(struct config *c, unsigned slots, double max_cv, double ref)
 {
@@ -210,6 +239,9 @@ static void summarise(struct config *c, unsigned slots, double max_cv, double re
     c->screened = 0;
     c->cancel_attempted = 0;
     c->floors_unstable = 0;
+    c->nfailed = c->outcomes = 0;
+    c->failure_status = 0;
+    c->mostly_failed = false;
     pb_hist_init(c->merged);
     uint64_t won = 0;
     for (unsigned r = 0; r < slots; r++) {
@@ -233,6 +265,11 @@ static void summarise(struct config *c, unsigned slots, double max_cv, double re
         c->floors_unstable += x->c2c_round_trip_ns > 0 && x->floor_unstable;
         won += x->cancel.won;
         c->cancel_attempted += x->cancel.attempted;
+        c->nfailed += x->failed;
+        c->outcomes += x->completed + x->completed_cancelled + x->failed;
+        c->mostly_failed |= x->mostly_failed;
+        if (!c->failure_status)
+            c->failure_status = x->failure_status;
     }
     c->nreps = n;
     c->tput = figure_of(tp, n);
@@ -329,9 +366,14 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
         } else {
             snprintf(c2c, sizeof c2c, "-");
         }
-        char status[48];
-        snprintf(status, sizeof status, "%s%s%s", !c->ok ? (c->stalled ? "STALLED" : "FAILED") : "ok",
-                 c->unstable ? " unstable" : "", c->partial ? " (partial)" : "");
+        char status[120], fails[80] = "";
+        if (c->nfailed)
+            snprintf(fails, sizeof fails, " %s %.1f%% %s",
+                     c->mostly_failed ? "MOSTLY FAILED:" : "failed",
+                     c->outcomes ? 100.0 * (double)c->nfailed / (double)c->outcomes : 0.0,
+                     nt_status_name((NTSTATUS)c->failure_status));
+        snprintf(status, sizeof status, "%s%s%s%s", !c->ok ? (c->stalled ? "STALLED" : "FAILED") : "ok",
+                 c->unstable ? " unstable" : "", c->partial ? " (partial)" : "", fails);
         if (reps)
             fprintf(out, "%-13.13s %-38.38s %11.0f %9s %9s %9s %7s %8s %8s %-8s %s\n", sc->name,
                     strat, c->tput.median, a, b, d, cancel, base, c2c,
@@ -459,6 +501,13 @@ static void fill_context(struct pb_context *ctx, const struct pb_session *s,
 int pb_session_run(struct pb_session *s)
 {
     const char *verb = s->verb;
+    /* An output that cannot be written is bad input, found before the
+     * runs rather than after them (issue #10 item 7). */
+    char why[600];
+    if (s->json_path && pb_check_output_path(s->json_path, why, sizeof why) != 0) {
+        fprintf(stderr, "pendbench %s: --json: %s\n", verb, why);
+        return PB_EXIT_USAGE;
+    }
     bool json_stdout = s->json_path && strcmp(s->json_path, "-") == 0;
     /* With the document on stdout, everything for a person goes to stderr. */
     FILE *out = json_stdout ? stderr : stdout;
@@ -550,10 +599,7 @@ int pb_session_run(struct pb_session *s)
         int rc = pb_run(sc, &env, res);
         pb_progress_clear(&prog);
         if (rc != 0) {
-            fprintf(stderr, "pendbench %s: %s: %s\n", verb, sc->name, res->error);
-            pb_run_result_free(res);
-            c->failed = true;
-            status = PB_EXIT_USAGE;
+            could_not_run(verb, label, sc, res, c, &status, out);
             continue;
         }
         res->repetition = r;
@@ -604,10 +650,7 @@ int pb_session_run(struct pb_session *s)
             pb_progress_clear(&prog);
             extra_runs++;
             if (rc != 0) {
-                fprintf(stderr, "pendbench %s: %s: %s\n", verb, sc->name, res->error);
-                pb_run_result_free(res);
-                c->failed = true;
-                status = PB_EXIT_USAGE;
+                could_not_run(verb, label, sc, res, c, &status, out);
                 continue;
             }
             res->repetition = r;

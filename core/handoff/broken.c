@@ -39,18 +39,12 @@
 #include <stdlib.h>
 
 #include "pb_strategy.h"
+#include "pb_tsc.h"
 
 #define CANCEL_BIT 1u
 #define WINDOW_PAUSES 64
 
 struct pb_handoff { int unused; };
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
 
 static int broken_init(struct pb_handoff **h)
 {
@@ -83,10 +77,10 @@ static bool broken_disarm(struct pb_handoff *h, struct pb_cancel_cell *c)
     if (atomic_load_explicit(&c->word, memory_order_relaxed) == 0)
         return false;
     for (int i = 0; i < WINDOW_PAUSES / 2; i++)
-        cpu_relax();
+        pb_cpu_relax();
     sched_yield();
     for (int i = 0; i < WINDOW_PAUSES / 2; i++)
-        cpu_relax();
+        pb_cpu_relax();
     /* ... then act, without checking that the routine is still there. */
     atomic_store_explicit(&c->word, 0, memory_order_relaxed);
     return true;
@@ -112,7 +106,7 @@ static bool broken_is_armed(struct pb_handoff *h, const struct pb_cancel_cell *c
 const struct pb_handoff_ops pb_handoff_broken = {
     .name = "broken",
     .description = "DELIBERATELY WRONG check-then-act disarm, to prove the stress checker fails",
-    .broken = true,
+    .flags = PB_BROKEN,
     .init = broken_init,
     .fini = broken_fini,
     .reset = broken_reset,

@@ -114,6 +114,7 @@ static bool cas_is_armed(struct pb_handoff *h, const struct pb_cancel_cell *c)
 const struct pb_handoff_ops pb_handoff_cas = {
     .name = "cas",
     .description = "one state word (routine | cancel bit), compare-and-swap transitions",
+    .flags = PB_IN_SUITE,
     .init = cas_init,
     .fini = cas_fini,
     .reset = cas_reset,

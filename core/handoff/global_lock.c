@@ -32,35 +32,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_spin.h"
 #include "pb_strategy.h"
 
 #define CANCEL_BIT 1u
 
 struct pb_handoff {
-    _Alignas(PB_CACHE_LINE) _Atomic unsigned lock;
-    char pad[PB_CACHE_LINE - sizeof(unsigned)];
+    _Alignas(PB_CACHE_LINE) pb_spinlock lock;
+    char pad[PB_CACHE_LINE - sizeof(pb_spinlock)];
 };
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
 
 static void cancel_lock(struct pb_handoff *h)
 {
     /* acquire: every cell as the last holder left it. */
-    while (atomic_exchange_explicit(&h->lock, 1, memory_order_acquire))
-        while (atomic_load_explicit(&h->lock, memory_order_relaxed))
-            cpu_relax();
+    pb_spin_lock(&h->lock, false);     /* a kernel spinlock never sleeps: PB_NEVER_YIELDS */
     pb_locks_held++;
 }
 
 static void cancel_unlock(struct pb_handoff *h)
 {
     pb_locks_held--;
-    atomic_store_explicit(&h->lock, 0, memory_order_release);
+    pb_spin_unlock(&h->lock);
 }
 
 static int gl_init(struct pb_handoff **h)
@@ -134,6 +126,7 @@ static bool gl_is_armed(struct pb_handoff *h, const struct pb_cancel_cell *c)
 const struct pb_handoff_ops pb_handoff_global_lock = {
     .name = "global-lock",
     .description = "one cancel spinlock for everything (IoAcquireCancelSpinLock)",
+    .flags = PB_BASELINE | PB_NEVER_YIELDS | PB_IN_SUITE,
     .init = gl_init,
     .fini = gl_fini,
     .reset = gl_reset,

@@ -32,32 +32,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "pb_spin.h"
 #include "pb_strategy.h"
 
 #define CANCEL ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1))
 
 struct pb_handoff { int unused; };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static void op_lock(struct pb_cancel_cell *c)
 {
     /* acquire: the cell as the last holder left it. */
-    while (atomic_exchange_explicit(&c->aux, 1, memory_order_acquire))
-        while (atomic_load_explicit(&c->aux, memory_order_relaxed))
-            cpu_relax();
+    pb_spin_lock(&c->aux, false);     /* a kernel spinlock never sleeps: PB_NEVER_YIELDS */
     pb_locks_held++;
 }
 
 static void op_unlock(struct pb_cancel_cell *c)
 {
     pb_locks_held--;
-    atomic_store_explicit(&c->aux, 0, memory_order_release);
+    pb_spin_unlock(&c->aux);
 }
 
 static int opl_init(struct pb_handoff **h)
@@ -131,6 +123,7 @@ static bool opl_is_armed(struct pb_handoff *h, const struct pb_cancel_cell *c)
 const struct pb_handoff_ops pb_handoff_op_lock = {
     .name = "op-lock",
     .description = "a spinlock per operation around plain updates",
+    .flags = PB_NEVER_YIELDS | PB_IN_SUITE,
     .init = opl_init,
     .fini = opl_fini,
     .reset = opl_reset,

@@ -85,6 +85,7 @@ static bool xchg_is_armed(struct pb_handoff *h, const struct pb_cancel_cell *c)
 const struct pb_handoff_ops pb_handoff_xchg = {
     .name = "xchg",
     .description = "atomic exchange of the routine slot (IoSetCancelRoutine)",
+    .flags = PB_IN_SUITE,
     .init = xchg_init,
     .fini = xchg_fini,
     .reset = xchg_reset,

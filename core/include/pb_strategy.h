@@ -2,7 +2,10 @@
  * deferred work queues and cancel/complete handoffs. A strategy is one
  * file with one `static const struct pb_*_ops` filled with designated
  * initialisers, listed in its kind's registry table (core/<kind>/registry.c).
- * Workloads pick them by name at run time.
+ * Workloads pick them by name at run time; what a strategy is (bounded,
+ * shared, a baseline, in the default suite, ...) is data in its `flags`,
+ * which every test, the suite and the micro summary read: nothing decides
+ * a property from a name. Adding a strategy is one file plus one line.
  *
  * "cpu" everywhere is a processor index of the placement plan, 0 <=
  * cpu < ncpus, not an OS CPU number. */
@@ -15,6 +18,21 @@
 #include <stdint.h>
 
 #define PB_CACHE_LINE 64
+
+/* Capabilities, fio-style: a strategy's `flags` (any kind unless noted). */
+enum pb_strategy_flag {
+    PB_BASELINE           = 1u << 0,   /* the baseline its kind's suite group is measured against */
+    PB_REFERENCE          = 1u << 1,   /* an outside library's implementation, a yardstick */
+    PB_IN_SUITE           = 1u << 2,   /* measured by the default suite (`pendbench` alone) */
+    PB_MAY_BE_UNAVAILABLE = 1u << 3,   /* init may return -ENOTSUP in some builds */
+    PB_NEVER_YIELDS       = 1u << 4,   /* models a kernel spinlock: waits spin, never sleep */
+    PB_TYPE_STABLE        = 1u << 8,   /* pools: see pb_pool_ops */
+    PB_BOUNDED            = 1u << 12,  /* queues: enqueue may refuse with -EAGAIN when full */
+    PB_SHARED             = 1u << 13,  /* queues: one queue shared by every worker */
+    PB_STEALS             = 1u << 14,  /* queues: a worker takes items from another's queue */
+    PB_FIFO_PER_PRODUCER  = 1u << 15,  /* queues: one producer's items run in its order (stress checks it) */
+    PB_BROKEN             = 1u << 20,  /* handoffs: deliberately wrong; only for proving the checker */
+};
 
 /* Where per-CPU memory goes: the workloads bind it to the CPU's NUMA node
  * (hwloc); the core only calls through this hook. NULL hooks mean plain
@@ -49,11 +67,12 @@ struct pb_pool;
 struct pb_pool_ops {
     const char *name;
     const char *description;
-    /* Type-stable: a block put back stays mapped and is only ever handed
-     * out again as a block of this pool, until fini (so a stale handle's
-     * generation can always be read). */
-    bool type_stable;
-    int (*init)(struct pb_pool **pool, const struct pb_pool_config *cfg);  /* 0 or -errno */
+    /* pb_strategy_flag bits. PB_TYPE_STABLE: a block put back stays mapped
+     * and is only ever handed out again as a block of this pool, until fini
+     * (so a stale handle's generation can always be read). */
+    unsigned flags;
+    /* 0 or -errno; -ENOTSUP: not available in this build (skipped, not failed). */
+    int (*init)(struct pb_pool **pool, const struct pb_pool_config *cfg);
     void (*fini)(struct pb_pool *pool);
     /* NULL when exhausted (capacity reached or memory refused). */
     void *(*get)(struct pb_pool *pool, unsigned cpu);
@@ -87,8 +106,8 @@ struct pb_queue;
 struct pb_queue_ops {
     const char *name;
     const char *description;
-    bool fifo_per_producer;        /* promise checked by the stress harness */
-    int (*init)(struct pb_queue **q, const struct pb_queue_config *cfg);
+    unsigned flags;                /* pb_strategy_flag bits */
+    int (*init)(struct pb_queue **q, const struct pb_queue_config *cfg);   /* as pools' */
     void (*fini)(struct pb_queue *q);
     /* 0, or -EAGAIN when a bounded queue is full (the item is not taken). */
     int (*enqueue)(struct pb_queue *q, unsigned qi, struct pb_work *w);
@@ -123,8 +142,8 @@ struct pb_handoff;
 struct pb_handoff_ops {
     const char *name;
     const char *description;
-    bool broken;                   /* deliberately wrong; only for proving the checker */
-    int (*init)(struct pb_handoff **h);
+    unsigned flags;                /* pb_strategy_flag bits */
+    int (*init)(struct pb_handoff **h);                                    /* as pools' */
     void (*fini)(struct pb_handoff *h);
     /* A fresh operation: no routine, cancel bit clear. Not concurrent. */
     void (*reset)(struct pb_handoff *h, struct pb_cancel_cell *c);
@@ -150,6 +169,11 @@ extern const struct pb_handoff_ops *const pb_handoffs[];
 const struct pb_pool_ops *pb_pool_find(const char *name);
 const struct pb_queue_ops *pb_queue_find(const char *name);
 const struct pb_handoff_ops *pb_handoff_find(const char *name);
+
+/* The word for one flag ("bounded", "fifo-per-producer", ...; NULL for
+ * an unknown bit), and every set flag as words separated by spaces. */
+const char *pb_strategy_flag_word(unsigned flag);
+const char *pb_strategy_flags_text(unsigned flags, char *buf, size_t size);
 
 /* Per-thread count of model locks held (handoff locks), for CAN2 checks and
  * the op-lock / global-lock strategies' `held` asserts. */

@@ -161,7 +161,7 @@ static void je_put(struct pb_pool *pool, unsigned cpu, void *block) { }
 const struct pb_pool_ops pb_pool_jemalloc = {
     .name = "jemalloc",
     .description = "jemalloc arena per NUMA node, mallocx/dallocx with tcache",
-    .type_stable = false,
+    .flags = PB_REFERENCE | PB_MAY_BE_UNAVAILABLE | PB_IN_SUITE,
     .init = je_init,
     .fini = je_fini,
     .get = je_get,

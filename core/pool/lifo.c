@@ -223,7 +223,7 @@ static void lifo_put(struct pb_pool *pool, unsigned cpu, void *block)
 const struct pb_pool_ops pb_pool_lifo = {
     .name = "lifo",
     .description = "lock-free Treiber stack with ABA tag (SLIST lookaside)",
-    .type_stable = true,
+    .flags = PB_TYPE_STABLE | PB_IN_SUITE,
     .init = lifo_init,
     .fini = lifo_fini,
     .get = lifo_get,

@@ -98,7 +98,7 @@ static void ll_put(struct pb_pool *pool, unsigned cpu, void *block)
 const struct pb_pool_ops pb_pool_locked_list = {
     .name = "locked-list",
     .description = "one mutex-protected free list (naive lookaside list)",
-    .type_stable = true,
+    .flags = PB_TYPE_STABLE | PB_IN_SUITE,
     .init = ll_init,
     .fini = ll_fini,
     .get = ll_get,

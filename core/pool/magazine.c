@@ -62,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_spin.h"
 #include "pb_strategy.h"
 
 #define MAG_ROUNDS 30              /* blocks per magazine: 256-byte magazines */
@@ -69,7 +70,6 @@
 #define SLAB_MIN_BLOCKS 16
 #define REGION_MAX_SLABS 16        /* regions double from 1 slab up to this */
 #define MAG_CHUNK 16               /* magazines per allocation when the depot has none */
-#define SPINS_BEFORE_YIELD 256
 
 struct mag {
     _Alignas(PB_CACHE_LINE) struct mag *next;  /* in a depot or inbox list */
@@ -90,7 +90,7 @@ struct slab_header {
 
 struct pcpu {
     /* Written by the threads using this cpu index (and a sweep). */
-    _Alignas(PB_CACHE_LINE) _Atomic unsigned lock;
+    _Alignas(PB_CACHE_LINE) pb_spinlock lock;
     struct mag *loaded;
     struct mag *prev;
     struct mag **remote;           /* [ncpus] batch per home cpu, NULL = none */
@@ -119,30 +119,17 @@ struct pb_pool {
     struct extent *extents;
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static void pc_lock(struct pcpu *pc)
 {
-    unsigned spins = 0;
-    /* acquire: the cpu's magazines as the last holder left them. */
-    while (atomic_exchange_explicit(&pc->lock, 1, memory_order_acquire)) {
-        while (atomic_load_explicit(&pc->lock, memory_order_relaxed)) {
-            if (++spins % SPINS_BEFORE_YIELD == 0)
-                sched_yield(); /* the holder may be preempted: two threads on one cpu index */
-            else
-                cpu_relax();
-        }
-    }
+    /* The cpu's magazines as the last holder left them (acquire). It
+     * yields now and then: the holder may be preempted (two threads on
+     * one cpu index). */
+    pb_spin_lock(&pc->lock, true);
 }
 
 static void pc_unlock(struct pcpu *pc)
 {
-    atomic_store_explicit(&pc->lock, 0, memory_order_release);
+    pb_spin_unlock(&pc->lock);
 }
 
 static unsigned home_of(const struct pb_pool *p, const void *block)
@@ -572,7 +559,7 @@ fail:
 const struct pb_pool_ops pb_pool_magazine = {
     .name = "magazine",
     .description = "per-CPU magazines with a depot, NUMA-local slabs, batched remote frees",
-    .type_stable = true,
+    .flags = PB_TYPE_STABLE | PB_IN_SUITE,
     .init = mag_init,
     .fini = mag_fini,
     .get = mag_get,

@@ -56,7 +56,7 @@ static void malloc_put(struct pb_pool *pool, unsigned cpu, void *block)
 const struct pb_pool_ops pb_pool_malloc = {
     .name = "malloc",
     .description = "libc malloc/free per block (baseline)",
-    .type_stable = false,
+    .flags = PB_BASELINE | PB_IN_SUITE,
     .init = malloc_init,
     .fini = malloc_fini,
     .get = malloc_get,

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "pb_strategy.h"
+#include "pendbench_plugin.h"
 
 extern const struct pb_pool_ops pb_pool_malloc;
 extern const struct pb_pool_ops pb_pool_locked_list;
@@ -20,8 +21,10 @@ const struct pb_pool_ops *const pb_pools[] = {
 
 const struct pb_pool_ops *pb_pool_find(const char *name)
 {
+    if (pb_plugin_is_path(name))     /* a plugin, by its path: loaded on first use */
+        return pb_plugin_load(name, PB_PLUGIN_POOL, NULL, 0);
     for (size_t i = 0; name && pb_pools[i]; i++)
         if (strcmp(pb_pools[i]->name, name) == 0)
             return pb_pools[i];
-    return NULL;
+    return pb_plugin_find_name(name, PB_PLUGIN_POOL);   /* a loaded plugin, by its name */
 }

@@ -162,7 +162,7 @@ static void ckq_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_ck_ring = {
     .name = "ck-ring",
     .description = "Concurrency Kit ck_ring per CPU (mpsc), bounded, futex idle",
-    .fifo_per_producer = true,
+    .flags = PB_BOUNDED | PB_FIFO_PER_PRODUCER | PB_REFERENCE | PB_IN_SUITE,
     .init = ckq_init,
     .fini = ckq_fini,
     .enqueue = ckq_enqueue,

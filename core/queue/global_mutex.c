@@ -111,7 +111,7 @@ static void gm_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_global_mutex = {
     .name = "global-mutex",
     .description = "one FIFO, mutex + condition variable (baseline)",
-    .fifo_per_producer = true,
+    .flags = PB_SHARED | PB_FIFO_PER_PRODUCER | PB_BASELINE | PB_IN_SUITE,
     .init = gm_init,
     .fini = gm_fini,
     .enqueue = gm_enqueue,

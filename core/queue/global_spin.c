@@ -10,45 +10,36 @@
  * hammer the lock line. Idle/wake: pb_idle_wait / pb_idle_notify with one
  * waiter for all workers (several may park; each notify wakes one).
  *
- * The lock spins reading (no write while it is held), with pause; after
- * PB_SPIN_YIELD_AFTER reads it yields the CPU, because a spinner may be
- * waiting for a holder that the scheduler has preempted (oversubscribed
- * machines, sanitizer builds). */
+ * The lock is the strategies' one spinlock (pb_spin.h): it spins reading
+ * (no write while it is held), with pause, and yields the CPU now and
+ * then, because a spinner may be waiting for a holder that the scheduler
+ * has preempted (oversubscribed machines, sanitizer builds). */
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 
 #include "idle.h"
+#include "pb_spin.h"
 #include "pb_strategy.h"
 #include "pb_tsc.h"
 
-#define PB_SPIN_YIELD_AFTER 1024u
 
 struct pb_queue {
     /* Lock and list on one line: whoever holds the lock writes both. */
-    _Alignas(PB_CACHE_LINE) atomic_bool lock;
+    _Alignas(PB_CACHE_LINE) pb_spinlock lock;
     struct pb_work *_Atomic head;   /* written under the lock; peeked without it */
     struct pb_work *tail;           /* only under the lock */
     struct pb_idle_waiter waiter;   /* its own line (aligned type) */
 };
 
-static void spin_lock(atomic_bool *lock)
+static void spin_lock(pb_spinlock *lock)
 {
-    unsigned spins = 0;
-    /* acquire: the critical section must see the previous holder's writes. */
-    while (atomic_exchange_explicit(lock, true, memory_order_acquire)) {
-        /* relaxed: just waiting for it to look free; the exchange orders. */
-        while (atomic_load_explicit(lock, memory_order_relaxed)) {
-            pb_cpu_relax();
-            if (++spins % PB_SPIN_YIELD_AFTER == 0)
-                sched_yield();
-        }
-    }
+    pb_spin_lock(lock, true);
 }
 
-static void spin_unlock(atomic_bool *lock)
+static void spin_unlock(pb_spinlock *lock)
 {
-    atomic_store_explicit(lock, false, memory_order_release); /* publishes the section */
+    pb_spin_unlock(lock);
 }
 
 static int gs_init(struct pb_queue **q, const struct pb_queue_config *cfg)
@@ -57,7 +48,7 @@ static int gs_init(struct pb_queue **q, const struct pb_queue_config *cfg)
     struct pb_queue *g = pb_mem_alloc(NULL, 0, sizeof *g);
     if (!g)
         return -ENOMEM;
-    atomic_init(&g->lock, false);
+    atomic_init(&g->lock, 0);
     atomic_init(&g->head, NULL);
     g->tail = NULL;
     pb_idle_init(&g->waiter, cfg);
@@ -119,7 +110,7 @@ static void gs_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_global_spin = {
     .name = "global-spin",
     .description = "one FIFO, test-and-test-and-set spinlock, futex idle",
-    .fifo_per_producer = true,
+    .flags = PB_SHARED | PB_FIFO_PER_PRODUCER | PB_IN_SUITE,
     .init = gs_init,
     .fini = gs_fini,
     .enqueue = gs_enqueue,

@@ -117,7 +117,7 @@ static void pm_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_percpu_mutex = {
     .name = "percpu-mutex",
     .description = "FIFO per CPU behind its own mutex, futex idle",
-    .fifo_per_producer = true,
+    .flags = PB_FIFO_PER_PRODUCER | PB_IN_SUITE,
     .init = pm_init,
     .fini = pm_fini,
     .enqueue = pm_enqueue,

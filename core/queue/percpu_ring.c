@@ -187,7 +187,7 @@ static void ring_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_percpu_ring = {
     .name = "percpu-ring",
     .description = "bounded ring per CPU (Vyukov, sequence per cell), futex idle",
-    .fifo_per_producer = true,
+    .flags = PB_BOUNDED | PB_FIFO_PER_PRODUCER | PB_IN_SUITE,
     .init = ring_init,
     .fini = ring_fini,
     .enqueue = ring_enqueue,

@@ -25,7 +25,7 @@
  * Order: each queue pops in FIFO order, but a stolen item runs on another
  * worker, concurrently with or before its predecessors from the same
  * producer; one worker can also see a producer's items from two queues
- * interleaved. So fifo_per_producer is false.
+ * interleaved. So it is not PB_FIFO_PER_PRODUCER (it PB_STEALS).
  *
  * Idle/wake: pb_idle_wait / pb_idle_notify_sc on qi's own waiter (the
  * tail exchange is seq_cst and an empty own-queue poll reads the tail
@@ -40,12 +40,13 @@
 #include <stdlib.h>
 
 #include "idle.h"
+#include "pb_spin.h"
 #include "pb_strategy.h"
 #include "pb_tsc.h"
 
 struct steal_queue {
     _Alignas(PB_CACHE_LINE) struct pb_work *_Atomic tail; /* producers exchange it */
-    _Alignas(PB_CACHE_LINE) atomic_bool pop_lock;         /* serializes pops: owner and thieves */
+    _Alignas(PB_CACHE_LINE) pb_spinlock pop_lock;         /* serializes pops: owner and thieves */
     struct pb_work *head;                                 /* under pop_lock */
     struct pb_work stub;
     struct pb_idle_waiter waiter;
@@ -62,86 +63,26 @@ struct steal_ctx {
     unsigned qi;
 };
 
-static void sq_push(struct steal_queue *sq, struct pb_work *w)
-{
-    atomic_store_explicit(&w->next, NULL, memory_order_relaxed); /* published by the exchange */
-    /* seq_cst: acq_rel for the queue (see percpu-mpsc), seq_cst for
-     * pb_idle_notify_sc. */
-    struct pb_work *prev = atomic_exchange_explicit(&sq->tail, w, memory_order_seq_cst);
-    /* release: the popper's acquire of prev->next sees w's contents. */
-    atomic_store_explicit(&prev->next, w, memory_order_release);
-}
-
-/* The successor of a node that is not the tail is being linked. */
-static struct pb_work *wait_next(struct pb_work *node)
-{
-    unsigned spins = 0;
-    for (;;) {
-        struct pb_work *next = atomic_load_explicit(&node->next, memory_order_acquire);
-        if (next)
-            return next;
-        pb_cpu_relax();
-        if (++spins % 256 == 0)
-            sched_yield();
-    }
-}
-
-/* Vyukov's pop, waiting out the exchange-then-link window. Caller holds
- * pop_lock. */
+/* Vyukov's pop (pb_spin.h). Caller holds pop_lock. */
 static struct pb_work *sq_pop_locked(struct steal_queue *sq)
 {
-    struct pb_work *head = sq->head;
-    struct pb_work *next = atomic_load_explicit(&head->next, memory_order_acquire);
-    if (head == &sq->stub) {
-        if (!next) {
-            /* relaxed: read after the parking owner's fence (C3), it sees
-             * any tail exchange that precedes the fence (idle.h). */
-            if (atomic_load_explicit(&sq->tail, memory_order_relaxed) == &sq->stub)
-                return NULL;
-            next = wait_next(head);
-        }
-        sq->head = next;
-        head = next;
-        next = atomic_load_explicit(&head->next, memory_order_acquire);
-    }
-    if (next) {
-        sq->head = next;
-        return head;
-    }
-    if (atomic_load_explicit(&sq->tail, memory_order_relaxed) != head) {
-        sq->head = wait_next(head);
-        return head;
-    }
-    sq_push(sq, &sq->stub);
-    sq->head = wait_next(head);
-    return head;
+    return pb_mpsc_pop(&sq->tail, &sq->head, &sq->stub);
 }
 
 static void pop_lock(struct steal_queue *sq)
 {
-    unsigned spins = 0;
-    /* acquire: the holder must see the previous holder's head. */
-    while (atomic_exchange_explicit(&sq->pop_lock, true, memory_order_acquire)) {
-        /* relaxed: waiting for a thief's single pop; the exchange orders. */
-        while (atomic_load_explicit(&sq->pop_lock, memory_order_relaxed)) {
-            pb_cpu_relax();
-            if (++spins % 256 == 0)
-                sched_yield();
-        }
-    }
+    /* The holder sees the previous holder's head (acquire). */
+    pb_spin_lock(&sq->pop_lock, true);
 }
 
 static bool pop_trylock(struct steal_queue *sq)
 {
-    /* relaxed peek: do not write the line of a queue already being popped. */
-    if (atomic_load_explicit(&sq->pop_lock, memory_order_relaxed))
-        return false;
-    return !atomic_exchange_explicit(&sq->pop_lock, true, memory_order_acquire);
+    return pb_spin_trylock(&sq->pop_lock);
 }
 
 static void pop_unlock(struct steal_queue *sq)
 {
-    atomic_store_explicit(&sq->pop_lock, false, memory_order_release); /* publishes head */
+    pb_spin_unlock(&sq->pop_lock);      /* publishes head */
 }
 
 /* No lock-free emptiness peek here: tail == stub is not "empty" (a thief
@@ -204,10 +145,8 @@ static int steal_init(struct pb_queue **qp, const struct pb_queue_config *cfg)
             steal_fini(q);
             return -ENOMEM;
         }
-        atomic_init(&sq->stub.next, NULL);
-        atomic_init(&sq->tail, &sq->stub);
-        atomic_init(&sq->pop_lock, false);
-        sq->head = &sq->stub;
+        pb_mpsc_init(&sq->tail, &sq->head, &sq->stub);
+        atomic_init(&sq->pop_lock, 0);
         pb_idle_init(&sq->waiter, cfg);
         q->qs[i] = sq;
     }
@@ -218,7 +157,7 @@ static int steal_init(struct pb_queue **qp, const struct pb_queue_config *cfg)
 static int steal_enqueue(struct pb_queue *q, unsigned qi, struct pb_work *w)
 {
     struct steal_queue *sq = q->qs[qi];
-    sq_push(sq, w);
+    pb_mpsc_push(&sq->tail, w);
     pb_idle_notify_sc(&sq->waiter);
     return 0;
 }
@@ -238,7 +177,7 @@ static void steal_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_percpu_steal = {
     .name = "percpu-steal",
     .description = "MPSC queue per CPU, idle workers steal one item before parking",
-    .fifo_per_producer = false,
+    .flags = PB_STEALS | PB_IN_SUITE,
     .init = steal_init,
     .fini = steal_fini,
     .enqueue = steal_enqueue,

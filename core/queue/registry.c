@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "pb_strategy.h"
+#include "pendbench_plugin.h"
 
 extern const struct pb_queue_ops pb_queue_global_mutex;
 extern const struct pb_queue_ops pb_queue_global_spin;
@@ -27,8 +28,10 @@ const struct pb_queue_ops *const pb_queues[] = {
 
 const struct pb_queue_ops *pb_queue_find(const char *name)
 {
+    if (pb_plugin_is_path(name))     /* a plugin, by its path: loaded on first use */
+        return pb_plugin_load(name, PB_PLUGIN_QUEUE, NULL, 0);
     for (size_t i = 0; name && pb_queues[i]; i++)
         if (strcmp(pb_queues[i]->name, name) == 0)
             return pb_queues[i];
-    return NULL;
+    return pb_plugin_find_name(name, PB_PLUGIN_QUEUE);   /* a loaded plugin, by its name */
 }

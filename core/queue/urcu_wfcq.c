@@ -176,7 +176,7 @@ static void wfq_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_urcu_wfcq = {
     .name = "urcu-wfcq",
     .description = "liburcu wfcqueue per CPU (wait-free enqueue), futex idle",
-    .fifo_per_producer = true,
+    .flags = PB_FIFO_PER_PRODUCER | PB_REFERENCE | PB_IN_SUITE,
     .init = wfq_init,
     .fini = wfq_fini,
     .enqueue = wfq_enqueue,

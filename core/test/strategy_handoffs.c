@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "pb_strategy.h"
+#include "pb_tsc.h"
 
 TestSuite(handoffs, .timeout = 30);
 
@@ -43,17 +44,20 @@ static size_t param_index[64];
         return cr_make_param_array(size_t, param_index, n);                           \
     }
 
+#include "strategy_common.h"
+
 static struct pb_handoff *open_handoff(const struct pb_handoff_ops *ops)
 {
     struct pb_handoff *h = NULL;
     int rc = ops->init(&h);
+    skip_if_unavailable(ops->name, ops->flags, rc);
     cr_assert_eq(rc, 0, "%s: init returned %d", ops->name, rc);
     return h;
 }
 
 static void skip_broken(const struct pb_handoff_ops *ops)
 {
-    if (ops->broken)
+    if (ops->flags & PB_BROKEN)
         cr_skip_test("%s is deliberately broken", ops->name);
 }
 
@@ -204,13 +208,6 @@ struct race {
     _Atomic unsigned worker_locks;  /* pb_locks_held seen by the worker after a call */
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static uint64_t rnd(uint64_t *s)
 {
     *s ^= *s << 13;
@@ -222,7 +219,7 @@ static uint64_t rnd(uint64_t *s)
 static void pause_n(unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
-        cpu_relax();
+        pb_cpu_relax();
 }
 
 /* Spins on a word the other thread will change; yields now and then, as
@@ -235,7 +232,7 @@ static bool wait_for(_Atomic unsigned long *w, unsigned long v, _Atomic bool *st
         if (spins % 1024 == 1023)
             sched_yield();
         else
-            cpu_relax();
+            pb_cpu_relax();
     }
     return true;
 }
@@ -378,7 +375,7 @@ HANDOFF_PARAMS(broken_is_caught)
 ParameterizedTest(size_t *param, handoffs, broken_is_caught)
 {
     const struct pb_handoff_ops *ops = pb_handoffs[*param];
-    if (!ops->broken)
+    if (!(ops->flags & PB_BROKEN))
         cr_skip_test("%s is not marked broken", ops->name);
     struct race_outcome o = run_race(ops, RACE_DISARM, 3.0, (unsigned long)-1, 1);
     cr_log_info("%s: double owner after %lu rounds", ops->name, o.rounds);
@@ -391,6 +388,21 @@ Test(handoffs, broken_is_registered)
 {
     bool found = false;
     for (size_t i = 0; pb_handoffs[i]; i++)
-        found |= pb_handoffs[i]->broken;
+        found |= (pb_handoffs[i]->flags & PB_BROKEN) != 0;
     cr_assert(found, "no handoff marked broken in pb_handoffs[]");
+}
+
+/* The suite's handoff group has one baseline, and the broken handoff is
+ * never in the suite. */
+Test(handoffs, flags_are_consistent)
+{
+    unsigned baselines = 0;
+    for (size_t i = 0; pb_handoffs[i]; i++) {
+        const struct pb_handoff_ops *ops = pb_handoffs[i];
+        cr_assert_eq(pb_handoff_find(ops->name), ops, "%s", ops->name);
+        cr_expect(!((ops->flags & PB_BROKEN) && (ops->flags & PB_IN_SUITE)),
+                  "%s: a broken handoff in the suite", ops->name);
+        baselines += (ops->flags & PB_BASELINE) && (ops->flags & PB_IN_SUITE);
+    }
+    cr_expect_eq(baselines, 1);
 }

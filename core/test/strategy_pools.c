@@ -44,6 +44,8 @@ static size_t param_index[64];
         return cr_make_param_array(size_t, param_index, n);                           \
     }
 
+#include "strategy_common.h"
+
 static struct pb_pool *open_pool(const struct pb_pool_ops *ops, size_t capacity, unsigned ncpus)
 {
     struct pb_pool_config cfg = {
@@ -53,10 +55,7 @@ static struct pb_pool *open_pool(const struct pb_pool_ops *ops, size_t capacity,
     };
     struct pb_pool *pool = NULL;
     int rc = ops->init(&pool, &cfg);
-#ifdef PB_SANITIZER
-    if (rc == -ENOTSUP && strcmp(ops->name, "jemalloc") == 0)
-        cr_skip_test("%s: not available in sanitizer builds", ops->name);
-#endif
+    skip_if_unavailable(ops->name, ops->flags, rc);
     cr_assert_eq(rc, 0, "%s: init returned %d", ops->name, rc);
     return pool;
 }
@@ -218,10 +217,7 @@ ParameterizedTest(size_t *param, pools, numa_hooks)
     };
     struct pb_pool *pool = NULL;
     int rc = ops->init(&pool, &cfg);
-#ifdef PB_SANITIZER
-    if (rc == -ENOTSUP && strcmp(ops->name, "jemalloc") == 0)
-        cr_skip_test("%s: not available in sanitizer builds", ops->name);
-#endif
+    skip_if_unavailable(ops->name, ops->flags, rc);
     cr_assert_eq(rc, 0, "%s: init returned %d", ops->name, rc);
     enum { N = 500 };
     void **blocks = calloc(N, sizeof *blocks);
@@ -393,4 +389,19 @@ POOL_PARAMS(threads_at_capacity)
 ParameterizedTest(size_t *param, pools, threads_at_capacity)
 {
     run_threads(pb_pools[*param], 3 * MAX_HELD, 4, false, 0.3);
+}
+
+/* The suite's pool group has one baseline; every pool is found by name. */
+Test(pools, flags_are_consistent)
+{
+    unsigned baselines = 0;
+    for (size_t i = 0; pb_pools[i]; i++) {
+        const struct pb_pool_ops *ops = pb_pools[i];
+        cr_assert_eq(pb_pool_find(ops->name), ops, "%s", ops->name);
+        cr_expect(!(ops->flags & ~(PB_BASELINE | PB_REFERENCE | PB_IN_SUITE |
+                                   PB_MAY_BE_UNAVAILABLE | PB_NEVER_YIELDS | PB_TYPE_STABLE)),
+                  "%s: a queue's or a handoff's flag on a pool", ops->name);
+        baselines += (ops->flags & PB_BASELINE) && (ops->flags & PB_IN_SUITE);
+    }
+    cr_expect_eq(baselines, 1);
 }

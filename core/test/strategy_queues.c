@@ -51,15 +51,17 @@ static void sq_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+#include "strategy_common.h"
+
 static bool sq_is_bounded(const struct pb_queue_ops *ops)
 {
-    return strcmp(ops->name, "percpu-ring") == 0 || strcmp(ops->name, "ck-ring") == 0;
+    return (ops->flags & PB_BOUNDED) != 0;
 }
 
 /* Strategies whose worker of qi may get items enqueued on another qi. */
 static bool sq_crosses_queues(const struct pb_queue_ops *ops)
 {
-    return strncmp(ops->name, "global-", 7) == 0 || strcmp(ops->name, "percpu-steal") == 0;
+    return (ops->flags & (PB_SHARED | PB_STEALS)) != 0;
 }
 
 static struct pb_queue *sq_make(const struct pb_queue_ops *ops, pb_idle_policy idle, size_t capacity)
@@ -72,6 +74,7 @@ static struct pb_queue *sq_make(const struct pb_queue_ops *ops, pb_idle_policy i
     };
     struct pb_queue *q = NULL;
     int rc = ops->init(&q, &cfg);
+    skip_if_unavailable(ops->name, ops->flags, rc);
     cr_assert_eq(rc, 0, "%s: init failed: %d", ops->name, rc);
     cr_assert_not_null(q);
     return q;
@@ -79,21 +82,26 @@ static struct pb_queue *sq_make(const struct pb_queue_ops *ops, pb_idle_policy i
 
 /* ---- single thread --------------------------------------------------- */
 
+/* Every registered queue is complete and findable by its name, and the
+ * suite has exactly one baseline to measure the others against. */
 Test(queue_basic, registry_complete)
 {
-    static const char *const expected[] = {
-        "global-mutex", "global-spin", "percpu-mutex", "percpu-mpsc", "percpu-ring",
-        "percpu-steal", "ck-ring", "urcu-wfcq",
-    };
-    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
-        const struct pb_queue_ops *ops = pb_queue_find(expected[i]);
-        cr_assert_not_null(ops, "queue %s not registered", expected[i]);
-        cr_assert_not_null(ops->init);
-        cr_assert_not_null(ops->fini);
-        cr_assert_not_null(ops->enqueue);
-        cr_assert_not_null(ops->dequeue);
-        cr_assert_not_null(ops->shutdown);
+    unsigned n = 0, baselines = 0;
+    for (size_t i = 0; pb_queues[i]; i++, n++) {
+        const struct pb_queue_ops *ops = pb_queues[i];
+        cr_assert_not_null(ops->name);
+        cr_assert_eq(pb_queue_find(ops->name), ops, "%s is not found by its name", ops->name);
+        cr_assert_not_null(ops->init, "%s", ops->name);
+        cr_assert_not_null(ops->fini, "%s", ops->name);
+        cr_assert_not_null(ops->enqueue, "%s", ops->name);
+        cr_assert_not_null(ops->dequeue, "%s", ops->name);
+        cr_assert_not_null(ops->shutdown, "%s", ops->name);
+        cr_expect(!(ops->flags & PB_SHARED) || !(ops->flags & PB_STEALS),
+                  "%s: one shared queue has nothing to steal from", ops->name);
+        baselines += (ops->flags & PB_BASELINE) && (ops->flags & PB_IN_SUITE);
     }
+    cr_expect_geq(n, 2, "a registry of queues to compare");
+    cr_expect_eq(baselines, 1, "one baseline of the suite's queue group");
     cr_assert_null(pb_queue_find("no-such-queue"));
 }
 
@@ -432,7 +440,7 @@ static void *mp_consume(void *arg)
 {
     struct mp_consumer *c = arg;
     struct mp_run *run = c->run;
-    bool fifo = run->ops->fifo_per_producer;
+    bool fifo = (run->ops->flags & PB_FIFO_PER_PRODUCER) != 0;
     bool routed = !sq_crosses_queues(run->ops);
     struct pb_work *w;
     while ((w = run->ops->dequeue(run->q, c->qi, true)) != NULL) {

@@ -100,7 +100,7 @@ ParameterizedTestParameters(interleavings, CAN7_every_order_every_handoff)
                                           "SRCX", "SRXC", "SXCR", "SXRC" };
     size_t n = 0;
     for (size_t h = 0; pb_handoffs[h]; h++) {
-        if (pb_handoffs[h]->broken)
+        if ((pb_handoffs[h]->flags & PB_BROKEN))
             continue;
         for (size_t o = 0; o < sizeof orders / sizeof orders[0] && n < 64; o++, n++) {
             snprintf(cases[n].handoff, sizeof cases[n].handoff, "%s", pb_handoffs[h]->name);

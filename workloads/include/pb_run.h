@@ -29,7 +29,13 @@ struct pb_run_result {
     bool partial;              /* stopped early (interrupted): what was measured */
     double seconds;            /* the measured window */
     uint64_t issued, completed, completed_cancelled, failed;   /* in the window */
-    double throughput_ops_s;   /* completions of every kind per second */
+    double throughput_ops_s;   /* completed + completed_cancelled per second (not failed) */
+    /* Failed operations (refused by the pool, failed by the stack): their
+     * share of the window's outcomes, the NTSTATUS they failed with (one
+     * of them; 0 when none), and a flag when more than half failed. */
+    double failed_fraction;
+    uint32_t failure_status;
+    bool mostly_failed;
     struct pb_hist total, queue_wait, service;   /* ns; queue_wait/service: ops a worker completed */
     unsigned npairs;
     struct pb_node_pair *pairs;                  /* malloc'd; pb_run_result_free */
@@ -63,6 +69,7 @@ struct pb_run_result {
     bool stalled;              /* no completion in the window, or far below the warm-up:
                                 * also an invariant failure (invariants.why says so) */
     char error[240];           /* why the run failed, when pb_run returns -1 */
+    bool not_available;        /* ... because a strategy is not available in this build */
 };
 
 struct pb_run_env {

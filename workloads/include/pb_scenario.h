@@ -154,6 +154,10 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
  * wherever it was asked for. */
 bool pb_scenario_equal(const struct pb_scenario *a, const struct pb_scenario *b);
 
+/* "Did you mean": the name among names[n] closest to word (at most two
+ * edits away), or NULL. Used for scenario keys, verbs and options alike. */
+const char *pb_closest(const char *word, const char *const *names, size_t n);
+
 /* One line naming the strategies and the main parameters. */
 void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size);
 

@@ -12,6 +12,7 @@
 #define PB_STRESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flt_model.h"
@@ -38,6 +39,7 @@ struct pb_stress_config {
 struct pb_stress_result {
     bool ok;
     char why[256];                            /* the first violation, in words */
+    bool not_available;                       /* -1: a strategy is not in this build (a skip) */
     double seconds;
     uint64_t issued;                          /* by the harness's own tally */
     uint64_t completed_once;
@@ -48,6 +50,13 @@ struct pb_stress_result {
     struct pb_counters counters;              /* the model's */
     struct flt_invariants invariants;
 };
+
+/* Fills the defaults in (the zeros above) and checks the ranges: 0, or -1
+ * with why. pb_stress_run does this itself. */
+int pb_stress_config_check(struct pb_stress_config *cfg, char *why, size_t n);
+/* The longest a run of cfg may take before it fails as stalled (it runs
+ * past duration_s until min_ops completed). */
+double pb_stress_cap_s(const struct pb_stress_config *cfg);
 
 /* Runs one stress run. Returns 0 when it ran (see res->ok for the verdict),
  * -1 when the configuration is impossible (res->why says why). */

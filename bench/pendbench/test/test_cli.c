@@ -409,3 +409,216 @@ Test(cli, ab_bad_input_and_an_aa_check, .timeout = 240)
     rmdir(o);
     rmdir(dir);
 }
+
+/* Issue #10 items 6 and 8. A sweep over a strategy this build does not
+ * have (jemalloc under the sanitizers) skips it with a note and exits 0,
+ * never 1 (the status of failed invariants); where the build has it, it
+ * simply runs. And a run where most operations fail says so in the table,
+ * with the status and the share. */
+Test(cli, unavailable_strategy_is_skipped_and_failures_are_named, .timeout = 180)
+{
+    int rc = RUN("sweep", "--pools", "jemalloc,magazine", "--ops", "500", "--warmup", "0",
+                 "--quiet", "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    if (strstr(out, "not available"))
+        cr_expect(strstr(out, "skipped") != NULL, "%s", out);
+    cr_expect(strstr(out, "magazine") != NULL, "the other pool ran: %s", out);
+
+    rc = RUN("run", "--pool-capacity", "2", "--inflight", "64", "--service", "fixed:20000",
+             "--cancel-fraction", "0", "--ops", "3000", "--warmup", "0", "--quiet",
+             "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "MOSTLY FAILED") != NULL, "%s", out);
+    cr_expect(strstr(out, "STATUS_INSUFFICIENT_RESOURCES") != NULL, "%s", out);
+}
+
+/* <variant>/plugins/NAME.so or <variant>/test/plugins/NAME.so, beside the
+ * program under test. */
+static void plugin_path(char *buf, size_t size, const char *sub, const char *name)
+{
+    if (!prog[0])
+        find_program();
+    size_t dirlen = (size_t)(strrchr(prog, '/') - prog);
+    int n = snprintf(buf, size, "%.*s/%s/%s.so", (int)dirlen, prog, sub, name);
+    cr_assert(n > 0 && (size_t)n < size, "plugin path too long");
+    cr_assert_eq(access(buf, R_OK), 0, "no plugin at %s (built by ninja)", buf);
+}
+
+/* Bring your own strategy: each example plugin passes stress's checks as
+ * a built-in would, and the deliberately broken queue is caught. */
+Test(cli, example_plugins_pass_stress_and_the_broken_one_is_caught, .timeout = 180)
+{
+    char pool[PATH_MAX], queue[PATH_MAX], handoff[PATH_MAX], broken[PATH_MAX];
+    plugin_path(pool, sizeof pool, "plugins", "example_pool");
+    plugin_path(queue, sizeof queue, "plugins", "example_queue");
+    plugin_path(handoff, sizeof handoff, "plugins", "example_handoff");
+    plugin_path(broken, sizeof broken, "plugins", "broken_queue");
+    int rc = RUN("stress", "--pool", pool, "--duration", "0.3");
+    cr_expect_eq(rc, 0, "%s", out);
+    rc = RUN("stress", "--queue", queue, "--duration", "0.3");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "no violation") != NULL, "%s", out);
+    rc = RUN("stress", "--queue", queue, "--handoff", handoff, "--duration", "0.3");
+    cr_expect_eq(rc, 0, "%s", out);
+    rc = RUN("stress", "--queue", broken, "--duration", "2");
+    cr_expect_eq(rc, 1, "the broken queue plugin must be caught: %s", out);
+    cr_expect(strstr(out, "FIFO order broken") != NULL, "%s", out);
+    cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
+}
+
+/* A plugin that is not one is refused before anything runs, with exit 2
+ * and a message naming what is wrong. */
+Test(cli, bad_plugins_are_refused_with_status_2)
+{
+    struct { const char *name, *expect; } cases[] = {
+        { "bad_abi", "ABI version 42" },
+        { "no_symbol", "no symbol 'pendbench_plugin'" },
+        { "null_op", "operation 'dequeue' is NULL" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[PATH_MAX];
+        plugin_path(path, sizeof path, "test/plugins", cases[i].name);
+        int rc = RUN("run", "--queue", path, "--ops", "100", "--no-history");
+        cr_expect_eq(rc, 2, "%s: %s", cases[i].name, out);
+        cr_expect(strstr(out, cases[i].expect) != NULL, "%s: %s", cases[i].name, out);
+        rc = RUN("stress", "--queue", path);
+        cr_expect_eq(rc, 2, "%s: %s", cases[i].name, out);
+        cr_expect(strstr(out, cases[i].expect) != NULL, "%s: %s", cases[i].name, out);
+    }
+    char pool_as_queue[PATH_MAX];
+    plugin_path(pool_as_queue, sizeof pool_as_queue, "plugins", "example_pool");
+    int rc = RUN("run", "--queue", pool_as_queue, "--ops", "100", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "is a pool strategy, not a queue") != NULL, "%s", out);
+    rc = RUN("run", "--queue", "./no-such-plugin.so", "--ops", "100", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "cannot load plugin") != NULL, "%s", out);
+}
+
+/* run, sweep lists and job files take plugins as they take names. */
+Test(cli, run_sweep_and_job_files_take_plugins, .timeout = 180)
+{
+    char queue[PATH_MAX];
+    plugin_path(queue, sizeof queue, "plugins", "example_queue");
+    int rc = RUN("run", "--queue", queue, "--ops", "1000", "--warmup", "0", "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    char list[PATH_MAX + 16];
+    snprintf(list, sizeof list, "percpu-mpsc,%s", queue);
+    rc = RUN("sweep", "--queues", list, "--ops", "1000", "--warmup", "0", "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "percpu-mpsc") != NULL, "%s", out);
+
+    char dir[] = "/tmp/pb-cli-job-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char job[PATH_MAX];
+    snprintf(job, sizeof job, "%s/plugin.ini", dir);
+    FILE *f = fopen(job, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "[global]\nops = 1000\nwarmup = 0\n[mine]\nqueue = %s\n", queue);
+    fclose(f);
+    rc = RUN("run", job, "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "mine") != NULL, "%s", out);
+    unlink(job);
+    rmdir(dir);
+}
+
+/* Issue #10 item 7: stress refuses zero threads or slots, and says how
+ * long it will take when --duration is too short for its runs. */
+Test(cli, stress_refuses_zero_counts_and_says_what_it_takes)
+{
+    int rc = RUN("stress", "--requesters", "0");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "at least 1") != NULL, "%s", out);
+    rc = RUN("stress", "--inflight", "0");
+    cr_expect_eq(rc, 2, "%s", out);
+    rc = RUN("stress", "--workers", "0");
+    cr_expect_eq(rc, 2, "%s", out);
+}
+
+/* One convention for every verb: --version, help VERB, did-you-mean for
+ * verbs and options, the same units everywhere. */
+Test(cli, version_help_verb_and_did_you_mean, .timeout = 60)
+{
+    int rc = RUN("--version");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "pendbench 0.11.0 (commit ") != NULL, "%s", out);
+#ifdef PB_BUILD_VARIANT
+    char variant[64];
+    snprintf(variant, sizeof variant, "%s build", PB_BUILD_VARIANT);
+    cr_expect(strstr(out, variant) != NULL, "%s", out);
+#endif
+    rc = RUN("help", "stress");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "usage: pendbench stress") != NULL, "%s", out);
+    rc = RUN("help", "nosuchverb");
+    cr_expect_eq(rc, 2, "%s", out);
+    rc = RUN("stres");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "did you mean 'stress'?") != NULL, "%s", out);
+    rc = RUN("run", "--qeue", "percpu-mpsc");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "did you mean --queue?") != NULL, "%s", out);
+    rc = RUN("sweep", "--pols", "all");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "did you mean --pools?") != NULL, "%s", out);
+    rc = RUN("--help");
+    cr_expect(strstr(out, "--quick") != NULL, "the suite's options are in the top help: %s", out);
+    rc = RUN("stress", "--duration", "300ms", "--queue", "percpu-mpsc");
+    cr_expect_eq(rc, 0, "stress takes a unit like every verb: %s", out);
+    rc = RUN("demo", "--ops", "2k");
+    cr_expect_eq(rc, 0, "demo takes a suffix like every verb: %s", out);
+}
+
+/* Issue #10 item 7: `--json --duration 0.1` is not a file named
+ * "--duration", and an output that cannot be written is bad input found
+ * before the run (exit 2, nothing measured). */
+Test(cli, output_paths_are_checked_before_the_run)
+{
+    int rc = RUN("run", "--json", "--duration", "0.1", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "needs a file name") != NULL, "%s", out);
+    rc = RUN("run", "--json", "/nonexistent-dir/sub/x.json", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "cannot write") != NULL, "%s", out);
+    cr_expect(strstr(out, "ops/s") == NULL, "nothing ran: %s", out);
+    rc = RUN("run", "--json", "/tmp", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "is a directory") != NULL, "%s", out);
+}
+
+/* Options on the command line win over a job file's [global] and its
+ * sections, before or after the file, and a note names each override. */
+Test(cli, command_line_wins_over_the_job_file, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-over-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char job[PATH_MAX], res[PATH_MAX];
+    snprintf(job, sizeof job, "%s/j.ini", dir);
+    snprintf(res, sizeof res, "%s/r.json", dir);
+    FILE *f = fopen(job, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "[global]\nops = 500\nwarmup = 0\nqueue = global-mutex\n[a]\n[b]\npool = malloc\n");
+    fclose(f);
+    int rc = RUN("run", job, "--queue", "percpu-ring", "--pool", "lifo", "--json", res,
+                 "--no-history");
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "note: job 'a': --queue percpu-ring on the command line overrides") !=
+                  NULL, "%s", out);
+    cr_expect(strstr(out, "note: job 'b': --pool lifo on the command line overrides") != NULL,
+              "%s", out);
+    json_error_t e;
+    json_t *root = json_load_file(res, 0, &e);
+    cr_assert_not_null(root, "%s", e.text);
+    json_t *runs = json_object_get(root, "runs");
+    cr_assert_eq(json_array_size(runs), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *sc = json_object_get(json_array_get(runs, i), "strategies");
+        cr_expect_str_eq(json_string_value(json_object_get(sc, "queue")), "percpu-ring");
+        cr_expect_str_eq(json_string_value(json_object_get(sc, "pool")), "lifo");
+    }
+    json_decref(root);
+    unlink(res);
+    unlink(job);
+    rmdir(dir);
+}

@@ -1,0 +1,152 @@
+/* Internal to the strategies (core/): the one spinlock and its one
+ * back-off, and the one body of Vyukov's intrusive MPSC queue. Every
+ * strategy that spins uses these, so a fix or a tuning lands everywhere.
+ *
+ * Back-off: pause (pb_cpu_relax) on every spin, and give the CPU away
+ * (sched_yield) every PB_SPIN_YIELD_AFTER spins: the thread being waited
+ * for may be preempted, on a machine with fewer CPUs than threads. A
+ * strategy that models a kernel spinlock (which never sleeps: the holder
+ * runs at DISPATCH_LEVEL and cannot be preempted) passes may_yield false
+ * and carries the PB_NEVER_YIELDS flag. */
+#ifndef PB_SPIN_H
+#define PB_SPIN_H
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pb_strategy.h"
+#include "pb_tsc.h"
+
+#define PB_SPIN_YIELD_AFTER 256u
+
+typedef _Atomic uint32_t pb_spinlock;      /* 0 free, 1 held */
+
+/* One spin of a wait: *spins counts them (start it at 0). */
+static inline void pb_backoff(unsigned *spins, bool may_yield)
+{
+    pb_cpu_relax();
+    if (may_yield && ++*spins % PB_SPIN_YIELD_AFTER == 0)
+        sched_yield();
+}
+
+/* Test-and-test-and-set: waiters only read the word while it is held. */
+static inline void pb_spin_lock(pb_spinlock *l, bool may_yield)
+{
+    unsigned spins = 0;
+    /* acquire: the critical section sees the previous holder's writes. */
+    while (atomic_exchange_explicit(l, 1, memory_order_acquire))
+        /* relaxed: only waiting for it to look free; the exchange orders. */
+        while (atomic_load_explicit(l, memory_order_relaxed))
+            pb_backoff(&spins, may_yield);
+}
+
+static inline bool pb_spin_trylock(pb_spinlock *l)
+{
+    /* relaxed peek: do not write the line of a lock already held. */
+    if (atomic_load_explicit(l, memory_order_relaxed))
+        return false;
+    return !atomic_exchange_explicit(l, 1, memory_order_acquire);
+}
+
+static inline void pb_spin_unlock(pb_spinlock *l)
+{
+    atomic_store_explicit(l, 0, memory_order_release);   /* publishes the section */
+}
+
+/* ---- Vyukov's intrusive MPSC queue with a stub node --------------------------
+ * (1024cores.net, "Intrusive MPSC node-based queue"). The caller keeps the
+ * three parts where its layout wants them (tail alone on the producers'
+ * line; head and stub on the consumer's) and hands them in.
+ *
+ * push: from any number of threads at once; one exchange of the tail plus
+ * one store, wait-free. pop: one consumer at a time. FIFO in exchange
+ * order, hence per producer.
+ *
+ * The transient state: a producer has exchanged the tail but not yet
+ * linked its predecessor to it (tail != head, head->next == NULL).
+ * Vyukov's pop returns "empty, retry"; this one waits on that link (with
+ * the back-off above: the producer may be preempted between its two
+ * instructions), because (a) NULL from pop must mean empty, and (b) an
+ * item may only be handed out once the producer that links after it has
+ * finished writing its `next`.
+ *
+ * The tail exchange is seq_cst and an empty pop reads the tail after the
+ * parking consumer's fence, which the futex idle of queue/idle.h relies
+ * on (no extra fence on the enqueue path). */
+
+static inline void pb_mpsc_init(struct pb_work *_Atomic *tail, struct pb_work **head,
+                                struct pb_work *stub)
+{
+    atomic_init(&stub->next, NULL);
+    atomic_init(tail, stub);
+    *head = stub;
+}
+
+static inline void pb_mpsc_push(struct pb_work *_Atomic *tail, struct pb_work *w)
+{
+    /* relaxed: published by the exchange's release half. */
+    atomic_store_explicit(&w->next, NULL, memory_order_relaxed);
+    /* seq_cst: acq_rel orders the queue (release publishes w->next = NULL
+     * before anyone links after w; acquire orders our link after the
+     * predecessor's NULL); seq_cst also makes it the publication that
+     * pb_idle_notify_sc relies on. */
+    struct pb_work *prev = atomic_exchange_explicit(tail, w, memory_order_seq_cst);
+    /* release: the consumer's acquire load of prev->next sees w's contents. */
+    atomic_store_explicit(&prev->next, w, memory_order_release);
+}
+
+/* Waits out the transient state: `node` is not the tail, so its successor
+ * has exchanged the tail and is about to link it. */
+static inline struct pb_work *pb_mpsc_wait_next(struct pb_work *node)
+{
+    unsigned spins = 0;
+    for (;;) {
+        struct pb_work *next = atomic_load_explicit(&node->next, memory_order_acquire);
+        if (next)
+            return next;
+        pb_backoff(&spins, true);
+    }
+}
+
+/* The oldest item, or NULL when empty. One consumer at a time. */
+static inline struct pb_work *pb_mpsc_pop(struct pb_work *_Atomic *tail, struct pb_work **headp,
+                                          struct pb_work *stub)
+{
+    struct pb_work *head = *headp;
+    /* acquire: pairs with the producer's release link: item contents. */
+    struct pb_work *next = atomic_load_explicit(&head->next, memory_order_acquire);
+    if (head == stub) {
+        if (!next) {
+            /* relaxed: read after the parking consumer's fence (C3), it
+             * sees any tail exchange that precedes the fence (idle.h); the
+             * link itself is read with acquire. */
+            if (atomic_load_explicit(tail, memory_order_relaxed) == stub)
+                return NULL; /* empty */
+            next = pb_mpsc_wait_next(head);
+        }
+        *headp = next; /* skip the stub */
+        head = next;
+        next = atomic_load_explicit(&head->next, memory_order_acquire);
+    }
+    if (next) {
+        *headp = next;
+        return head;
+    }
+    /* head is the last linked node. */
+    if (atomic_load_explicit(tail, memory_order_relaxed) != head) {
+        /* relaxed above: a stale tail only makes us take the stub path,
+         * whose exchange then tells the truth. */
+        *headp = pb_mpsc_wait_next(head);
+        return head;
+    }
+    /* Put the stub behind head so that head can be handed out while the
+     * queue keeps a node. A producer may slip in before the stub: then it
+     * links head->next to itself; either way head gets a successor. */
+    pb_mpsc_push(tail, stub);
+    *headp = pb_mpsc_wait_next(head);
+    return head;
+}
+
+#endif

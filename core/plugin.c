@@ -1,0 +1,220 @@
+/* Plugins (pendbench_plugin.h): strategies loaded from shared objects,
+ * checked, and found by the registries' pb_*_find under their path. */
+#include <dlfcn.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pendbench_plugin.h"
+
+/* Every ops table starts with its name. */
+_Static_assert(offsetof(struct pb_pool_ops, name) == 0 && offsetof(struct pb_queue_ops, name) == 0 &&
+                   offsetof(struct pb_handoff_ops, name) == 0,
+               "an ops table starts with its name");
+
+#define MAX_PLUGINS 32
+
+struct loaded {
+    char *path;
+    enum pb_plugin_kind kind;
+    const void *ops;
+    const char *name;              /* the ops table's */
+};
+
+static pthread_mutex_t plugins_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct loaded plugins[MAX_PLUGINS];
+static unsigned nplugins;
+
+static const char *kind_name(uint32_t k)
+{
+    return k == PB_PLUGIN_POOL ? "pool" : k == PB_PLUGIN_QUEUE ? "queue"
+         : k == PB_PLUGIN_HANDOFF ? "handoff" : "unknown";
+}
+
+int pb_plugin_is_path(const char *v)
+{
+    size_t n = v ? strlen(v) : 0;
+    return v && (strchr(v, '/') || (n > 3 && strcmp(v + n - 3, ".so") == 0));
+}
+
+static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && n)
+        vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Every operation present, a name that is not a built-in's. */
+static int check_ops(const char *path, uint32_t kind, const void *ops, char *err, size_t n)
+{
+#define NEED(field)                                                                              \
+    if (!o->field)                                                                               \
+        return fail(err, n, "plugin %s: %s '%s': operation '%s' is NULL (every operation of "    \
+                    "pb_strategy.h is required)", path, kind_name(kind), o->name, #field)
+    const char *name = NULL;
+    int builtin = 0;
+    if (kind == PB_PLUGIN_POOL) {
+        const struct pb_pool_ops *o = ops;
+        if (!o->name)
+            return fail(err, n, "plugin %s: its pool has no name", path);
+        NEED(init); NEED(fini); NEED(get); NEED(put);
+        name = o->name;
+        for (size_t i = 0; pb_pools[i]; i++)
+            builtin |= strcmp(pb_pools[i]->name, name) == 0;
+    } else if (kind == PB_PLUGIN_QUEUE) {
+        const struct pb_queue_ops *o = ops;
+        if (!o->name)
+            return fail(err, n, "plugin %s: its queue has no name", path);
+        NEED(init); NEED(fini); NEED(enqueue); NEED(dequeue); NEED(shutdown);
+        name = o->name;
+        for (size_t i = 0; pb_queues[i]; i++)
+            builtin |= strcmp(pb_queues[i]->name, name) == 0;
+    } else {
+        const struct pb_handoff_ops *o = ops;
+        if (!o->name)
+            return fail(err, n, "plugin %s: its handoff has no name", path);
+        NEED(init); NEED(fini); NEED(reset); NEED(arm); NEED(disarm); NEED(cancel);
+        NEED(is_cancelled); NEED(is_armed);
+        name = o->name;
+        for (size_t i = 0; pb_handoffs[i]; i++)
+            builtin |= strcmp(pb_handoffs[i]->name, name) == 0;
+    }
+#undef NEED
+    if (builtin)
+        return fail(err, n, "plugin %s: its %s is named '%s', as a built-in one: give it a name "
+                    "of its own", path, kind_name(kind), name);
+    if (!*name || strlen(name) >= PB_PLUGIN_NAME_MAX || strchr(name, '/'))
+        return fail(err, n, "plugin %s: its %s's name '%s' must be 1 to %d characters, "
+                    "without '/'", path, kind_name(kind), name, PB_PLUGIN_NAME_MAX - 1);
+    for (unsigned i = 0; i < nplugins; i++)
+        if (strcmp(plugins[i].name, name) == 0)
+            return fail(err, n, "plugin %s: a plugin named '%s' is already loaded (from %s)",
+                        path, name, plugins[i].path);
+    return 0;
+}
+
+static const void *load_locked(const char *path, enum pb_plugin_kind kind, char *err, size_t n)
+{
+    for (unsigned i = 0; i < nplugins; i++)
+        if (strcmp(plugins[i].path, path) == 0) {
+            if (kind != PB_PLUGIN_ANY && plugins[i].kind != kind) {
+                fail(err, n, "plugin %s is a %s, not a %s", path, kind_name(plugins[i].kind),
+                     kind_name(kind));
+                return NULL;
+            }
+            return plugins[i].ops;
+        }
+    if (nplugins >= MAX_PLUGINS) {
+        fail(err, n, "plugin %s: at most %d plugins in one process", path, MAX_PLUGINS);
+        return NULL;
+    }
+    /* dlopen searches the library path for a bare name: a plugin is a file. */
+    char file[4096];
+    snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path);
+    void *dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        const char *why = dlerror();
+        fail(err, n, "cannot load plugin %s: %s", path, why ? why : "unknown error");
+        return NULL;
+    }
+    const struct pb_plugin *p = dlsym(dl, PB_PLUGIN_SYMBOL);
+    const char *bad = NULL;
+    char msg[512];
+    uint32_t k = p && kind == PB_PLUGIN_ANY ? p->kind : (uint32_t)kind;
+    size_t want = k == PB_PLUGIN_POOL ? sizeof(struct pb_pool_ops)
+                : k == PB_PLUGIN_QUEUE ? sizeof(struct pb_queue_ops)
+                                       : sizeof(struct pb_handoff_ops);
+    if (!p) {
+        snprintf(msg, sizeof msg, "plugin %s exports no symbol '%s' (a plugin ends with "
+                 "PB_PLUGIN_%s(its_ops); see pendbench_plugin.h)", path, PB_PLUGIN_SYMBOL,
+                 kind == PB_PLUGIN_POOL ? "POOL" : kind == PB_PLUGIN_HANDOFF ? "HANDOFF" : "QUEUE");
+        bad = msg;
+    } else if (p->abi_version != PB_PLUGIN_ABI_VERSION) {
+        snprintf(msg, sizeof msg, "plugin %s was built for plugin ABI version %u; this pendbench "
+                 "has version %u: rebuild it against this pendbench's pendbench_plugin.h",
+                 path, p->abi_version, PB_PLUGIN_ABI_VERSION);
+        bad = msg;
+    } else if (k < PB_PLUGIN_POOL || k > PB_PLUGIN_HANDOFF) {
+        snprintf(msg, sizeof msg, "plugin %s: unknown strategy kind %u", path, p->kind);
+        bad = msg;
+    } else if (p->kind != k) {
+        snprintf(msg, sizeof msg, "plugin %s is a %s strategy, not a %s", path,
+                 kind_name(p->kind), kind_name(kind));
+        bad = msg;
+    } else if (p->ops_size != want || !p->ops) {
+        snprintf(msg, sizeof msg, "plugin %s: its %s ops table is %u bytes, this pendbench's is "
+                 "%zu: rebuild it against this pendbench's headers", path, kind_name(kind),
+                 p->ops_size, want);
+        bad = msg;
+    } else if (check_ops(path, p->kind, p->ops, msg, sizeof msg) != 0) {
+        bad = msg;
+    }
+    if (bad) {
+        fail(err, n, "%s", bad);
+        dlclose(dl);
+        return NULL;
+    }
+    char *copy = strdup(path);
+    if (!copy) {
+        fail(err, n, "plugin %s: out of memory", path);
+        dlclose(dl);
+        return NULL;
+    }
+    /* Never closed: models and results refer to its ops and names. */
+    plugins[nplugins++] = (struct loaded){ copy, (enum pb_plugin_kind)k, p->ops,
+                                           *(const char *const *)p->ops };
+    return p->ops;
+}
+
+const void *pb_plugin_load(const char *path, enum pb_plugin_kind kind, char *err, size_t errlen)
+{
+    if (!path || !*path) {
+        fail(err, errlen, "no plugin path");
+        return NULL;
+    }
+    pthread_mutex_lock(&plugins_lock);
+    const void *ops = load_locked(path, kind, err, errlen);
+    pthread_mutex_unlock(&plugins_lock);
+    return ops;
+}
+
+enum pb_plugin_kind pb_plugin_kind_of(const char *path)
+{
+    enum pb_plugin_kind k = PB_PLUGIN_ANY;
+    pthread_mutex_lock(&plugins_lock);
+    for (unsigned i = 0; path && i < nplugins; i++)
+        if (strcmp(plugins[i].path, path) == 0)
+            k = plugins[i].kind;
+    pthread_mutex_unlock(&plugins_lock);
+    return k;
+}
+
+const char *pb_plugin_name_of(const char *path)
+{
+    const char *name = NULL;
+    pthread_mutex_lock(&plugins_lock);
+    for (unsigned i = 0; path && i < nplugins; i++)
+        if (strcmp(plugins[i].path, path) == 0)
+            name = plugins[i].name;
+    pthread_mutex_unlock(&plugins_lock);
+    return name;
+}
+
+const void *pb_plugin_find_name(const char *name, enum pb_plugin_kind kind)
+{
+    const void *ops = NULL;
+    pthread_mutex_lock(&plugins_lock);
+    for (unsigned i = 0; name && i < nplugins; i++)
+        if (plugins[i].kind == kind && strcmp(plugins[i].name, name) == 0)
+            ops = plugins[i].ops;
+    pthread_mutex_unlock(&plugins_lock);
+    return ops;
+}
