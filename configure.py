@@ -106,6 +106,64 @@ LIBS_LINK = ("-lhwloc -lck -lurcu -lurcu-common -linih -ljansson -lsqlite3 -lpq 
 JEMALLOC = "-ljemalloc"
 
 
+# Fuzz targets: each fuzz/fuzz_<name>.c is a libFuzzer target built into
+# build-fuzz/<name> (clang, ASan + UBSan, the libraries instrumented for
+# coverage), with its committed seed corpus in fuzz/corpus/<name>/.
+# `ninja fuzz` runs each for FUZZ_SECONDS; new inputs it finds go to
+# build-fuzz/corpus/<name>/ (never into the committed seeds). README.md,
+# "Fuzzing", says how to run them longer.
+FUZZ_CFLAGS = ("-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined "
+               "-fno-sanitize-recover=undefined -DPB_SANITIZER=1 -DPB_FUZZ=1")
+FUZZ_LDFLAGS = "-fsanitize=fuzzer,address,undefined"
+FUZZ_SECONDS = 8
+# Seeds kept elsewhere in the tree, used as they are (not copied).
+FUZZ_MORE_SEEDS = {"jobfile": "examples", "topo_xml": "workloads/test/data"}
+# A single input slower than this is a finding (the caps must keep every
+# parser fast); more memory than this too.
+FUZZ_RUN_ARGS = (f"-max_total_time={FUZZ_SECONDS} -timeout=10 -rss_limit_mb=1024 "
+                 "-print_final_stats=0")
+
+
+def write_fuzz(w):
+    """The build-fuzz/ variant: fuzz targets only. Returns the run stamps."""
+    vname = "build-fuzz"
+    w(f"# ---- fuzz targets ({vname})")
+    vars_ = f"  cc = clang\n  cflags = {FUZZ_CFLAGS}"
+    libs = []
+    for lib, folders in reversed(LIBS):      # link order: users before what they use
+        objs = []
+        for folder in folders:
+            for src in c_sources(folder):
+                obj = f"{vname}/obj/{src[:-2]}.o"
+                w(f"build {obj}: cc {src}")
+                w(vars_)
+                objs.append(obj)
+        if objs:
+            lf = f"{vname}/lib{lib}.a"
+            w(f"build {lf}: ar {' '.join(objs)}")
+            libs.append(lf)
+    stamps = []
+    for src in c_sources("fuzz"):
+        name = os.path.basename(src)[:-2]
+        if not name.startswith("fuzz_"):
+            continue
+        name = name[len("fuzz_"):]
+        obj = f"{vname}/obj/{src[:-2]}.o"
+        w(f"build {obj}: cc {src}")
+        w(vars_)
+        b = f"{vname}/{name}"
+        w(f"build {b}: link {obj} {' '.join(libs)}")
+        w(f"  cc = clang\n  ldflags = {FUZZ_LDFLAGS}\n  libs = {JEMALLOC}")
+        stamp = f"{vname}/{name}.fuzzed"
+        w(f"build {stamp}: run_fuzz {b}")
+        w(f"  corpus = {vname}/corpus/{name}")
+        w(f"  seeds = fuzz/corpus/{name} {FUZZ_MORE_SEEDS.get(name, '')}".rstrip())
+        stamps.append(stamp)
+    w(f"build fuzz: phony {' '.join(stamps)}")
+    w("")
+    return stamps
+
+
 def c_sources(folder):
     path = os.path.join(ROOT, folder)
     if not os.path.isdir(path):
@@ -157,6 +215,10 @@ def main():
     w("rule linkxx")
     w("  command = $cxx $ldflags -o $out $in $libs $libs_link")
     w("  description = LINK $out")
+    w("rule run_fuzz")
+    w(f"  command = mkdir -p $corpus && $in {FUZZ_RUN_ARGS} $corpus $seeds")
+    w("  description = FUZZ $in")
+    w("  pool = console")
     w("rule run_test")
     w("  command = $env $in $args")
     w("  description = TEST $in")
@@ -270,6 +332,8 @@ def main():
         variant_targets[vname] = (bins, tests, stamps)
         w("")
 
+    write_fuzz(w)
+
     rb, rt, rs = variant_targets["build"]
     w(f"build all: phony {' '.join(rb + rt)}")
     w(f"build test: phony {' '.join(rs)}")
@@ -279,7 +343,7 @@ def main():
         w(f"build {short}: phony {' '.join(b + t)}")
         if short != "clang":
             w(f"build test-{short}: phony {' '.join(s)}")
-    w("build check: phony all test test-asan test-tsan clang")
+    w("build check: phony all test test-asan test-tsan clang fuzz")
     w("default all")
     with open(os.path.join(ROOT, "build.ninja"), "w") as f:
         f.write("\n".join(out) + "\n")

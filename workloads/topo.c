@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "pb_topo.h"
+#include "topo_internal.h"
 
 /* Shared with placement.c (internal to workloads/, not a public API). */
 hwloc_obj_t pb_topo__local_node(hwloc_topology_t topo, hwloc_obj_t pu);
@@ -368,6 +369,8 @@ static int load_xml_buffer(hwloc_topology_t topo, const char *buf, size_t len)
     return hwloc_topology_load(topo);
 }
 
+bool pb_topo__xml_in_process = false;
+
 /* Loads the XML in a child process first. 0 when the child survived
  * (whether hwloc accepted the file or not: the parent's own load says
  * which), -1 with a message when it died. */
@@ -430,7 +433,8 @@ int pb_topo_load(struct pb_topo **out, pb_topo_source src, const char *arg,
     char *xml = NULL;
     size_t xml_len = 0;
     if (src == PB_TOPO_XML && (read_xml_file(arg, &xml, &xml_len, err, errlen) != 0 ||
-                               try_xml_in_child(arg, xml, xml_len, err, errlen) != 0)) {
+                               (!pb_topo__xml_in_process &&
+                                try_xml_in_child(arg, xml, xml_len, err, errlen) != 0))) {
         free(xml);
         return -1;
     }

@@ -19,6 +19,7 @@ static char prog[PATH_MAX];
 static char dir[64];
 static char result[PATH_MAX];      /* a small result file made once per test */
 static char out[65536];            /* stdout and stderr of the last command */
+static char root[PATH_MAX];        /* the checkout (the tests start there) */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -76,6 +77,7 @@ static void setup(void)
     *strrchr(self, '/') = 0;
     snprintf(prog, sizeof prog, "%s/pendbench", self);
     cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
+    cr_assert_not_null(getcwd(root, sizeof root));
     snprintf(dir, sizeof dir, "/tmp/pb-cli-files-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
     snprintf(result, sizeof result, "%s/r.json", dir);
@@ -217,4 +219,17 @@ Test(cli_files, inputs_that_are_not_regular_files_are_refused)
     /* A NUL byte on standard input stops at once and names the line. */
     cr_expect_eq(RUN_STDIN("/dev/zero", "export", "--format", "csv", "-"), 2, "%s", out);
     cr_expect(strstr(out, "-:1: a NUL byte"), "%s", out);
+}
+
+/* An XML topology on which hwloc 2.9 itself segfaults (`lstopo -i` does):
+ * the verbs say so and exit 2, they never crash. */
+Test(cli_files, a_topology_xml_that_crashes_hwloc_is_exit_2)
+{
+    char xml[PATH_MAX + 64];
+    snprintf(xml, sizeof xml, "%s/workloads/test/data/crash-no-complete-cpuset.xml", root);
+    cr_assert_eq(access(xml, R_OK), 0, "%s (run the tests from the checkout)", xml);
+    cr_expect_eq(RUN("topo", "--topology-xml", xml), 2, "%s", out);
+    cr_expect(strstr(out, "crash-no-complete-cpuset.xml") && strstr(out, "malformed"), "%s", out);
+    cr_expect_eq(RUN("run", "--topology-xml", xml, "--ops", "100", "--no-history"), 2, "%s", out);
+    cr_expect(strstr(out, "malformed"), "%s", out);
 }
