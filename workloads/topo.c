@@ -382,6 +382,12 @@ static int try_xml_in_child(const char *path, const char *buf, size_t len, char 
         return fail(err, errlen, "cannot check the XML topology '%s' in a child process: %s",
                     path, strerror(errno));
     if (pid == 0) {
+        /* A crash must end the child by its signal, whatever handlers the
+         * process has (a sanitizer's or a fuzzer's would report it as
+         * theirs and write files of their own). */
+        const int deadly[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+        for (size_t i = 0; i < sizeof deadly / sizeof deadly[0]; i++)
+            signal(deadly[i], SIG_DFL);
         alarm(PB_TOPO_XML_CHILD_SECONDS);
         /* hwloc's own warnings about the file are the parent's to give. */
         int devnull = open("/dev/null", O_WRONLY);

@@ -268,7 +268,9 @@ Test(topo, xml_of_a_newer_hwloc_or_with_nul_bytes_says_what_to_do)
 }
 
 /* Whether hwloc itself dies loading the file (in a child). Under ASan the
- * child's crash is ASan's report and exit status instead of a signal. */
+ * child's crash is ASan's report and exit status instead of a signal;
+ * pendbench's own child restores the default actions, so that it always
+ * dies by the signal. */
 static bool hwloc_dies_on(const char *path)
 {
     pid_t pid = fork();
@@ -289,15 +291,17 @@ static bool hwloc_dies_on(const char *path)
     return WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0);
 }
 
-/* Malformed XML on which hwloc 2.9 itself segfaults (`lstopo -i` too;
+/* Malformed XML on which hwloc 2.9 itself crashes (`lstopo -i` too;
  * found by fuzz/fuzz_topo_xml.c): an object with a cpuset but no
- * complete_cpuset, a hwloc-1 NUMANode without sets. pendbench loads an
+ * complete_cpuset, a hwloc-1 NUMANode without sets (both SIGSEGV), a
+ * cpuset of ",x00000001" (an assertion: SIGABRT). pendbench loads an
  * XML file in a child process first and reports the child's death as a
  * clear error, never crashing itself. (A later hwloc that refuses these
  * files instead gives its own error: also fine.) */
 Test(topo, xml_that_crashes_hwloc_is_a_clear_error)
 {
-    const char *names[] = { "crash-no-complete-cpuset.xml", "crash-v1-numa-without-sets.xml" };
+    const char *names[] = { "crash-no-complete-cpuset.xml", "crash-v1-numa-without-sets.xml",
+                            "crash-bad-set-value.xml" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *path = data_path(names[i]);
         bool dies = hwloc_dies_on(path);
@@ -307,8 +311,7 @@ Test(topo, xml_that_crashes_hwloc_is_a_clear_error)
         cr_expect_null(t);
         cr_expect(strstr(err, names[i]) != NULL, "%s", err);
         if (dies)
-            cr_expect((strstr(err, "hwloc crashed (Segmentation fault)") ||
-                       strstr(err, "hwloc failed (exit")) && strstr(err, "malformed"),
+            cr_expect(strstr(err, "hwloc crashed (") && strstr(err, "malformed"),
                       "%s: %s", names[i], err);
         else
             cr_expect(strstr(err, "hwloc could not load") != NULL, "%s: %s", names[i], err);
