@@ -244,11 +244,13 @@ static int check_synthetic_size(const char *desc, char *err, size_t errlen)
         }
         if (*tok == '[')
             continue;               /* a memory attachment: one per parent */
+        /* "type:count", or a bare count (hwloc guesses the type). */
         const char *colon = memchr(tok, ':', (size_t)(s - tok));
-        if (colon == NULL || colon[1] < '0' || colon[1] > '9')
+        const char *count = colon ? colon + 1 : tok;
+        if (*count < '0' || *count > '9')
             continue;               /* not a level hwloc accepts: it says so */
         errno = 0;
-        unsigned long long n = strtoull(colon + 1, NULL, 10);
+        unsigned long long n = strtoull(count, NULL, 10);
         if (errno == ERANGE || n > PB_TOPO_MAX_SYNTHETIC_OBJS)
             n = PB_TOPO_MAX_SYNTHETIC_OBJS + 1ull;
         width = width * (n ? n : 1);
