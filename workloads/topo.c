@@ -229,28 +229,46 @@ static int check_synthetic_size(const char *desc, char *err, size_t errlen)
     uint64_t width = 1, total = 0;
     const char *s = desc;
     while (*s) {
-        while (*s == ' ' || *s == '\t' || *s == '\n')
-            s++;
+        s += strspn(s, " \t\n");
         if (*s == '\0')
             break;
-        const char *tok = s;
-        int depth = 0;
-        while (*s && (depth > 0 || (*s != ' ' && *s != '\t' && *s != '\n'))) {
-            if (*s == '(' || *s == '[')
-                depth++;
-            else if ((*s == ')' || *s == ']') && depth > 0)
-                depth--;
-            s++;
+        if (*s == '[') {            /* a memory attachment: one per parent */
+            int depth = 0;
+            do {
+                depth += *s == '[';
+                depth -= *s == ']';
+                s++;
+            } while (*s && depth > 0);
+            continue;
         }
-        if (*tok == '[')
-            continue;               /* a memory attachment: one per parent */
-        /* "type:count", or a bare count (hwloc guesses the type). */
-        const char *colon = memchr(tok, ':', (size_t)(s - tok));
-        const char *count = colon ? colon + 1 : tok;
-        if (*count < '0' || *count > '9')
-            continue;               /* not a level hwloc accepts: it says so */
+        /* "type:count", or a bare count (hwloc guesses the type). hwloc
+         * needs no space after a level's count (and its attributes):
+         * '481[numa]pu:3481' is two levels, so the next one starts there. */
+        const char *count = s;
+        if (!strchr("0123456789+-", *s)) {
+            s += strcspn(s, ": \t\n[");
+            if (*s != ':')
+                continue;           /* not a level hwloc accepts: it says so */
+            count = ++s;
+        }
+        /* Read as hwloc reads it: strtoull base 0 ("0x100" is 256, "+8"
+         * and " 8" are 8; "-1" is huge, so refused). */
         errno = 0;
-        unsigned long long n = strtoull(count, NULL, 10);
+        char *after;
+        unsigned long long n = strtoull(count, &after, 0);
+        if (after == count) {
+            s += strcspn(s, " \t\n[");
+            continue;
+        }
+        s = after;
+        if (*s == '(') {            /* attributes */
+            int depth = 0;
+            do {
+                depth += *s == '(';
+                depth -= *s == ')';
+                s++;
+            } while (*s && depth > 0);
+        }
         if (errno == ERANGE || n > PB_TOPO_MAX_SYNTHETIC_OBJS)
             n = PB_TOPO_MAX_SYNTHETIC_OBJS + 1ull;
         width = width * (n ? n : 1);

@@ -203,7 +203,11 @@ Test(topo, huge_synthetic_topologies_are_refused_before_hwloc, .timeout = 20)
                           "pack:65536(indexes=0) pu:1",
                           /* Bare counts, hwloc guessing the types (found by
                            * fuzz/fuzz_topo_synthetic.c: '8112' slipped past). */
-                          "8112", "2 4096"};
+                          "8112", "2 4096",
+                          /* No space between levels, counts in hex or with a
+                           * sign or a space, as hwloc's strtoull reads them. */
+                          "481[numa]pu:3481[numa]", "pack:2pu:4000", "pu:0x100000",
+                          "pu: 5000", "pu:+5000", "pack:2 pu:-1"};
     for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
         char err[512] = "";
         struct pb_topo *t = NULL;
@@ -217,6 +221,9 @@ Test(topo, huge_synthetic_topologies_are_refused_before_hwloc, .timeout = 20)
     pb_topo_free(t);
     t = load(PB_TOPO_SYNTHETIC, "2 2 4");
     cr_expect_eq(pb_topo_npus(t), 16);
+    pb_topo_free(t);
+    t = load(PB_TOPO_SYNTHETIC, "pack:2[numa]core:0x10 pu:2");
+    cr_expect_eq(pb_topo_npus(t), 64);
     pb_topo_free(t);
 }
 
