@@ -35,8 +35,10 @@
 #include "history_db.h"
 #include "pb_changes.h"
 #include "pb_export.h"
+#include "pb_file.h"
 #include "pb_history.h"
 #include "pb_runkey.h"
+#include "result_internal.h"
 
 bool pb_history_is_server(const char *spec)
 {
@@ -317,34 +319,6 @@ out:
     return ret;
 }
 
-static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *m = open_memstream(&buf, &size);
-    char chunk[65536];
-    size_t got;
-    bool ok = m != NULL;
-    while (ok && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ok = fwrite(chunk, 1, got, m) == got;
-    ok = ok && !ferror(f);
-    fclose(f);
-    if (m && fclose(m) != 0)
-        ok = false;
-    if (!ok) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, errno ? strerror(errno) : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    *len = size;
-    return buf;
-}
-
 /* FNV-1a, 64 bits, twice with different starts: the identity of a file
  * without a run_id (not a defence against forgery, only against imports
  * of the same bytes twice). */
@@ -361,14 +335,9 @@ static void document_hash(const char *text, size_t len, char *out, size_t size)
 int pb_history_import(const char *db_path, const char *result_path, char *err, size_t errlen)
 {
     size_t len;
-    char *text = read_text(result_path, &len, err, errlen);
+    char *text = pb_file_read_text(result_path, PB_RESULT_FILE_KIND, 0, &len, err, errlen);
     if (!text)
         return -1;
-    if (strlen(text) != len) {
-        snprintf(err, errlen, "%s: not a pendbench result (a NUL byte in the file)", result_path);
-        free(text);
-        return -1;
-    }
     struct pb_result_doc doc;
     if (pb_result_read_string(text, result_path, &doc, err, errlen) != 0) {
         free(text);
@@ -396,7 +365,9 @@ int pb_history_import(const char *db_path, const char *result_path, char *err, s
         snprintf(identity, sizeof identity, "%s", doc.ctx.run_id);
     else
         document_hash(text, len, identity, sizeof identity);
-    char *abs = realpath(result_path, NULL);
+    /* The file's place, for finding it again; standard input has none. */
+    char *abs = strcmp(result_path, "-") == 0 ? strdup("(standard input)")
+                                              : realpath(result_path, NULL);
     struct record_in in = { .ctx = &doc.ctx, .runs = ptrs,
                             .workloads = (const char *const *)workloads, .nruns = doc.nruns,
                             .json = text, .result_path = abs ? abs : result_path,

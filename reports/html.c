@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "pb_compare.h"
+#include "pb_file.h"
 #include "pb_html.h"
 
 #define MAX_FILES 8                 /* columns of the comparison */
@@ -1486,66 +1487,25 @@ int pb_html_render(FILE *out, const struct pb_html_input *in, unsigned n,
     return 0;
 }
 
+struct render_args {
+    const struct pb_html_input *in;
+    unsigned n;
+    const struct pb_html_options *opt;
+    struct pb_html_stats *stats;
+};
+
+static int render_to(FILE *out, void *arg, char *err, size_t errlen)
+{
+    const struct render_args *a = arg;
+    return pb_html_render(out, a->in, a->n, a->opt, a->stats, err, errlen);
+}
+
 int pb_html_write(const char *path, const struct pb_html_input *in, unsigned n,
                   const struct pb_html_options *opt, struct pb_html_stats *stats, char *err,
                   size_t errlen)
 {
-    if (strcmp(path, "-") == 0)
-        return pb_html_render(stdout, in, n, opt, stats, err, errlen);
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= sizeof tmp) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        return -1;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    char why[256];
-    if (pb_html_render(f, in, n, opt, stats, why, sizeof why) != 0) {
-        snprintf(err, errlen, "%s: %s", path, why);
-        fclose(f);
-        unlink(tmp);
-        return -1;
-    }
-    if (fsync(fd) != 0) {
-        snprintf(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(errno));
-        fclose(f);
-        unlink(tmp);
-        return -1;
-    }
-    if (fclose(f) != 0) {
-        snprintf(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot rename %s to it: %s", path, tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    /* The directory entry, best effort. */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
+    struct render_args a = { in, n, opt, stats };
+    return pb_file_write(path, render_to, &a, err, errlen);
 }
 
 int pb_html_report_file(const char *json_path, const char *html_path,

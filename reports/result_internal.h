@@ -9,6 +9,9 @@
 
 struct json_t;
 
+/* Completes pb_file.h's refusal of an input that is not a result file. */
+#define PB_RESULT_FILE_KIND "a result file is a JSON text file"
+
 /* The fields of struct pb_op_mix, as "mix" keys in params (the names the
  * mix option takes). */
 #define PB_RESULT_MIX_FIELDS(X) \

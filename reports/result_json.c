@@ -7,17 +7,14 @@
  * so is the context's interleave_seed.
  * Non-finite reals (a NaN ratio) are written as null. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "pb_file.h"
 #include "pb_result.h"
 #include "result_internal.h"
 
@@ -510,19 +507,11 @@ int pb_result_write_stream(FILE *out, const struct pb_context *ctx,
     return rc;
 }
 
-/* Makes the rename durable: fsync of the directory that holds path. Best
- * effort (some file systems refuse to fsync a directory). */
-static void sync_dir_of(const char *path)
+static int dump_to(FILE *out, void *doc, char *err, size_t errlen)
 {
-    char *copy = strdup(path);
-    if (!copy)
-        return;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(copy);
+    (void)err;
+    (void)errlen;
+    return dump(doc, out);
 }
 
 int pb_result_write(const char *path, const struct pb_context *ctx,
@@ -533,66 +522,7 @@ int pb_result_write(const char *path, const struct pb_context *ctx,
         snprintf(err, errlen, "%s: out of memory building the document", path);
         return -1;
     }
-    size_t tmplen = strlen(path) + 32;
-    char *tmp = malloc(tmplen);
-    if (!tmp) {
-        json_decref(doc);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
-
-    int rc = -1;
-    const char *step = "cannot create";
-    bool renaming = false;
-    FILE *f = NULL;
-    /* A leftover of a crashed process that had our pid: ours to replace.
-     * O_EXCL | O_NOFOLLOW: never write through a link planted there. */
-    (void)unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd < 0)
-        goto fail;
-    f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        goto fail_unlink;
-    }
-    step = "cannot write";
-    errno = 0;
-    if (dump(doc, f) != 0 || fflush(f) != 0 || ferror(f)) {
-        if (errno == 0)
-            errno = EIO;
-        goto fail_unlink;
-    }
-    step = "cannot sync";
-    if (fsync(fileno(f)) != 0)
-        goto fail_unlink;
-    step = "cannot close";
-    int close_rc = fclose(f);
-    f = NULL;
-    if (close_rc != 0)
-        goto fail_unlink;
-    renaming = true;
-    if (rename(tmp, path) != 0)
-        goto fail_unlink;
-    sync_dir_of(path);
-    rc = 0;
-    goto done;
-
-fail_unlink: {
-        int saved = errno;
-        if (f)
-            fclose(f);
-        (void)unlink(tmp);
-        errno = saved;
-    }
-fail:
-    if (renaming)
-        snprintf(err, errlen, "%s: cannot rename %s to it: %s", path, tmp, strerror(errno));
-    else
-        snprintf(err, errlen, "%s: %s %s: %s", path, step, tmp, strerror(errno));
-done:
-    free(tmp);
+    int rc = pb_file_write(path, dump_to, doc, err, errlen);
     json_decref(doc);
     return rc;
 }

@@ -17,8 +17,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "pb_file.h"
 #include "pb_result.h"
 #include "result_internal.h"
 
@@ -758,25 +758,13 @@ int pb_result_read(const char *path, struct pb_result_doc *out, char *err, size_
 {
     memset(out, 0, sizeof *out);
     struct rd rd = {.name = path, .err = err, .errlen = errlen};
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    size_t len;
+    char *text = pb_file_read_text(path, PB_RESULT_FILE_KIND, 0, &len, err, errlen);
+    if (!text)
         return -1;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(EISDIR));
-        return -1;
-    }
     json_error_t jerr;
-    json_t *root = json_loadf(f, DECODE_FLAGS, &jerr);
-    int read_error = ferror(f);
-    fclose(f);
-    if (!root && read_error) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
-        return -1;
-    }
+    json_t *root = json_loadb(text, len, DECODE_FLAGS, &jerr);
+    free(text);
     return finish(&rd, root, &jerr, out);
 }
 

@@ -36,16 +36,14 @@
  * section still be a job and a duplicate section be caught at its line. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ini.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "pb_file.h"
 #include "pb_scenario.h"
 
 #define SEC_NONE (-2)       /* before the first section header */
@@ -362,35 +360,13 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
         pb_scenario_defaults(&defaults);
         base = &defaults;
     }
-    /* '-' is standard input. Anything else must be a regular file: a
-     * FIFO without a writer would block the open, a device may never end.
-     * O_NONBLOCK keeps the open itself from blocking on a FIFO. */
-    bool from_stdin = strcmp(path, "-") == 0;
-    FILE *f = NULL;
-    if (from_stdin) {
-        f = stdin;
-    } else {
-        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-            return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        struct stat st;
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            close(fd);
-            return fail(err, errlen, "%s: not a regular file (a job file is a text file, or - for "
-                        "standard input)", path);
-        }
-        f = fdopen(fd, "r");
-        if (!f) {
-            int e = errno;
-            close(fd);
-            return fail(err, errlen, "%s: cannot open: %s", path, strerror(e));
-        }
-    }
+    FILE *f;
+    if (pb_file_open_input(path, "a job file is a text file", &f, err, errlen) != 0)
+        return -1;
 
     struct loader *L = calloc(1, sizeof *L);
     if (!L) {
-        if (!from_stdin)
-            fclose(f);
+        pb_file_close_input(f);
         return fail(err, errlen, "%s: out of memory", path);
     }
     L->path = path;
@@ -401,8 +377,7 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
 
     int rc = ini_parse_stream(read_line, L, on_key, L);
     int read_errno = ferror(f) ? errno : 0;
-    if (!from_stdin)
-        fclose(f);
+    pb_file_close_input(f);
 
     int result = -1;
     if (read_errno) {

@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "pb_topo.h"
+#include "topo_internal.h"
 
 /* Shared with placement.c (internal to workloads/, not a public API). */
 hwloc_obj_t pb_topo__local_node(hwloc_topology_t topo, hwloc_obj_t pu);
@@ -228,26 +229,46 @@ static int check_synthetic_size(const char *desc, char *err, size_t errlen)
     uint64_t width = 1, total = 0;
     const char *s = desc;
     while (*s) {
-        while (*s == ' ' || *s == '\t' || *s == '\n')
-            s++;
+        s += strspn(s, " \t\n");
         if (*s == '\0')
             break;
-        const char *tok = s;
-        int depth = 0;
-        while (*s && (depth > 0 || (*s != ' ' && *s != '\t' && *s != '\n'))) {
-            if (*s == '(' || *s == '[')
-                depth++;
-            else if ((*s == ')' || *s == ']') && depth > 0)
-                depth--;
-            s++;
+        if (*s == '[') {            /* a memory attachment: one per parent */
+            int depth = 0;
+            do {
+                depth += *s == '[';
+                depth -= *s == ']';
+                s++;
+            } while (*s && depth > 0);
+            continue;
         }
-        if (*tok == '[')
-            continue;               /* a memory attachment: one per parent */
-        const char *colon = memchr(tok, ':', (size_t)(s - tok));
-        if (colon == NULL || colon[1] < '0' || colon[1] > '9')
-            continue;               /* not a level hwloc accepts: it says so */
+        /* "type:count", or a bare count (hwloc guesses the type). hwloc
+         * needs no space after a level's count (and its attributes):
+         * '481[numa]pu:3481' is two levels, so the next one starts there. */
+        const char *count = s;
+        if (!strchr("0123456789+-", *s)) {
+            s += strcspn(s, ": \t\n[");
+            if (*s != ':')
+                continue;           /* not a level hwloc accepts: it says so */
+            count = ++s;
+        }
+        /* Read as hwloc reads it: strtoull base 0 ("0x100" is 256, "+8"
+         * and " 8" are 8; "-1" is huge, so refused). */
         errno = 0;
-        unsigned long long n = strtoull(colon + 1, NULL, 10);
+        char *after;
+        unsigned long long n = strtoull(count, &after, 0);
+        if (after == count) {
+            s += strcspn(s, " \t\n[");
+            continue;
+        }
+        s = after;
+        if (*s == '(') {            /* attributes */
+            int depth = 0;
+            do {
+                depth += *s == '(';
+                depth -= *s == ')';
+                s++;
+            } while (*s && depth > 0);
+        }
         if (errno == ERANGE || n > PB_TOPO_MAX_SYNTHETIC_OBJS)
             n = PB_TOPO_MAX_SYNTHETIC_OBJS + 1ull;
         width = width * (n ? n : 1);
@@ -368,6 +389,8 @@ static int load_xml_buffer(hwloc_topology_t topo, const char *buf, size_t len)
     return hwloc_topology_load(topo);
 }
 
+bool pb_topo__xml_in_process = false;
+
 /* Loads the XML in a child process first. 0 when the child survived
  * (whether hwloc accepted the file or not: the parent's own load says
  * which), -1 with a message when it died. */
@@ -379,6 +402,12 @@ static int try_xml_in_child(const char *path, const char *buf, size_t len, char 
         return fail(err, errlen, "cannot check the XML topology '%s' in a child process: %s",
                     path, strerror(errno));
     if (pid == 0) {
+        /* A crash must end the child by its signal, whatever handlers the
+         * process has (a sanitizer's or a fuzzer's would report it as
+         * theirs and write files of their own). */
+        const int deadly[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+        for (size_t i = 0; i < sizeof deadly / sizeof deadly[0]; i++)
+            signal(deadly[i], SIG_DFL);
         alarm(PB_TOPO_XML_CHILD_SECONDS);
         /* hwloc's own warnings about the file are the parent's to give. */
         int devnull = open("/dev/null", O_WRONLY);
@@ -430,7 +459,8 @@ int pb_topo_load(struct pb_topo **out, pb_topo_source src, const char *arg,
     char *xml = NULL;
     size_t xml_len = 0;
     if (src == PB_TOPO_XML && (read_xml_file(arg, &xml, &xml_len, err, errlen) != 0 ||
-                               try_xml_in_child(arg, xml, xml_len, err, errlen) != 0)) {
+                               (!pb_topo__xml_in_process &&
+                                try_xml_in_child(arg, xml, xml_len, err, errlen) != 0))) {
         free(xml);
         return -1;
     }

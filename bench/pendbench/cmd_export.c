@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "pb_export.h"
+#include "pb_file.h"
 #include "pb_result.h"
 
 static void export_usage(FILE *f)
@@ -39,39 +39,21 @@ static void export_usage(FILE *f)
             "                      median of ns_per_op, the merged-histogram percentile for\n"
             "                      latency (one repetition: that repetition), named as a\n"
             "                      single repetition would be\n"
-            "  -o, --output FILE   write there (replaced atomically) instead of stdout\n");
+            "  -o, --output FILE   write there instead of stdout: a file is replaced\n"
+            "                      atomically, a device or FIFO written through, - is\n"
+            "                      stdout\n");
 }
 
-/* Writes to path.tmp.<pid> and renames it over path: a failed export never
- * leaves a half-written file behind. */
-static int export_to_file(const char *path, enum pb_export_format format,
-                          const struct pb_export_options *opts, const struct pb_result_doc *doc)
+struct export_args {
+    enum pb_export_format format;
+    const struct pb_export_options *opts;
+    const struct pb_result_doc *doc;
+};
+
+static int export_to(FILE *out, void *arg, char *err, size_t errlen)
 {
-    char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= sizeof tmp) {
-        fprintf(stderr, "pendbench export: %s: name too long\n", path);
-        return -1;
-    }
-    FILE *f = fopen(tmp, "wx");
-    if (!f) {
-        fprintf(stderr, "pendbench export: cannot create %s: %s\n", tmp, strerror(errno));
-        return -1;
-    }
-    char err[4400];
-    int rc = pb_export_doc_opts(f, format, doc, opts, err, sizeof err);
-    if (fclose(f) != 0 && rc == 0) {
-        snprintf(err, sizeof err, "%s", strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        snprintf(err, sizeof err, "cannot rename %s to it: %s", tmp, strerror(errno));
-        rc = -1;
-    }
-    if (rc != 0) {
-        unlink(tmp);
-        fprintf(stderr, "pendbench export: %s: %s\n", path, err);
-    }
-    return rc;
+    const struct export_args *a = arg;
+    return pb_export_doc_opts(out, a->format, a->doc, a->opts, err, errlen);
 }
 
 int pb_cmd_export(int argc, char **argv)
@@ -150,16 +132,17 @@ int pb_cmd_export(int argc, char **argv)
         pb_result_doc_free(&doc);
         return PB_EXIT_USAGE;
     }
-    int rc;
-    if (output && strcmp(output, "-") != 0) {
-        rc = export_to_file(output, format, &opts, &doc);
-    } else {
-        rc = pb_export_doc_opts(stdout, format, &doc, &opts, err, sizeof err);
-        if (rc != 0)
-            fprintf(stderr, "pendbench export: stdout: %s\n", err);
-    }
+    /* pb_file_write: a regular file is replaced atomically (synced, so a
+     * crash leaves the old export or the new one), a device or FIFO is
+     * written through, '-' (the default) is stdout. */
+    struct export_args args = { format, &opts, &doc };
+    char werr[4400];
+    int rc = pb_file_write(output ? output : "-", export_to, &args, werr, sizeof werr);
+    if (rc != 0)
+        fprintf(stderr, "pendbench export: %s\n", werr);
     pb_result_doc_free(&doc);
-    return rc == 0 ? PB_EXIT_OK : PB_EXIT_FAILED;
+    /* A file that cannot be written is bad input like a missing one. */
+    return rc == 0 ? PB_EXIT_OK : PB_EXIT_USAGE;
 usage_err:
     fprintf(stderr, "(see `pendbench export --help`)\n");
     return PB_EXIT_USAGE;

@@ -97,12 +97,6 @@ int pb_cmd_report(int argc, char **argv)
     int status = PB_EXIT_OK;
     char err[512];
     for (; loaded < n; loaded++) {
-        if (strcmp(inputs[loaded], "-") == 0) {
-            fprintf(stderr, "pendbench report: reading a result from stdin is not supported; "
-                            "name the file\n");
-            status = PB_EXIT_USAGE;
-            break;
-        }
         if (pb_result_read(inputs[loaded], &docs[loaded], err, sizeof err) != 0) {
             fprintf(stderr, "pendbench report: %s\n", err);
             pb_result_doc_free(&docs[loaded]);

@@ -39,9 +39,11 @@ int pb_html_render(FILE *out, const struct pb_html_input *in, unsigned n,
                    const struct pb_html_options *opt, struct pb_html_stats *stats,
                    char *err, size_t errlen);
 
-/* The same page written to `path` atomically (path.tmp.<pid>, fsync,
- * rename; on failure the temporary file is removed and `path` untouched);
- * "-" writes to stdout. 0, or -1 with a message naming the file. */
+/* The same page written to `path` by pb_file_write (pb_file.h): a regular
+ * file atomically (path.tmp.<pid>, fsync, rename; on failure the
+ * temporary file is removed and `path` untouched), a character device or
+ * FIFO written through, a directory refused; "-" writes to stdout. 0, or
+ * -1 with a message naming the file. */
 int pb_html_write(const char *path, const struct pb_html_input *in, unsigned n,
                   const struct pb_html_options *opt, struct pb_html_stats *stats,
                   char *err, size_t errlen);

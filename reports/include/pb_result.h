@@ -59,11 +59,13 @@ struct pb_context {
  * found reads "unknown". */
 void pb_context_collect(struct pb_context *c, const char *topology_description);
 
-/* Writes the document to `path` atomically: into path.tmp.<pid> (same
- * directory), fsync, rename over path, fsync of the directory. On failure
- * the temporary file is removed and `path` is untouched (an older file
- * stays whole). Creates no directories. ctx NULL: an empty context.
- * 0, or -1 with a message in err naming the file and the reason. */
+/* Writes the document to `path` as pb_file_write does (pb_file.h): a
+ * regular file atomically (path.tmp.<pid> in the same directory, fsync,
+ * rename over path, fsync of the directory; on failure the temporary file
+ * is removed and `path` is untouched), a character device or FIFO written
+ * through (never replaced), a directory refused, "-" to stdout. Creates
+ * no directories. ctx NULL: an empty context. 0, or -1 with a message in
+ * err naming the file and the reason. */
 int pb_result_write(const char *path, const struct pb_context *ctx,
                     const struct pb_run_result *runs, unsigned nruns,
                     char *err, size_t errlen);
@@ -97,8 +99,12 @@ struct pb_result_doc {
     struct pb_result_run *runs;
 };
 
-/* Loads and checks a result file. 0, or -1 with one message in err:
+/* Loads and checks a result file: a regular file, or "-" for standard
+ * input (pb_file_read_text: a FIFO or device is refused, a NUL byte is an
+ * error naming its line). 0, or -1 with one message in err:
  *   "results.json: cannot open: No such file or directory"
+ *   "fifo: not a regular file but a FIFO (a result file is a JSON text file, ...)"
+ *   "x.json:3: a NUL byte (a result file is a JSON text file)"
  *   "x.json:3:5: not JSON: <jansson's message>"
  *   "x.json: not a pendbench result (no schema_version/generator)"
  *   "x.json: schema_version 7 is newer than this pendbench reads (1)"

@@ -1223,7 +1223,11 @@ Test(compare_cli, bad_input_exit_2)
     write_text(path_in("v99.json"),
                "{\"schema_version\": 99, \"generator\": \"pendbench\", \"context\": {}, \"runs\": []}\n");
     expect_bad(CLI("compare", path_in("v99.json"), ok), "schema_version 99 is newer than this pendbench reads");
-    expect_bad(CLI("compare", ok, path_in(".")), "cannot open");
+    expect_bad(CLI("compare", ok, path_in(".")), "not a regular file but a directory");
+    /* A FIFO without a writer: refused at once (it blocked forever). */
+    cr_assert_eq(mkfifo(path_in("fifo"), 0600), 0);
+    expect_bad(CLI("compare", path_in("fifo"), ok), "fifo: not a regular file but a FIFO");
+    expect_bad(CLI("compare", ok, "/dev/zero"), "/dev/zero: not a regular file");
     /* No runs in common. */
     struct spec other = base_spec(61);
     other.pool = "malloc";

@@ -668,6 +668,21 @@ BOTH(import_is_idempotent)
     cr_expect(strstr(err, "not a pendbench result") != NULL, "%s", err);
     cr_expect_eq(pb_history_import(db, "/no/such/file.json", err, sizeof err), -1);
     cr_expect(strstr(err, "cannot open") != NULL, "%s", err);
+    /* Not a regular file: refused at once (a FIFO without a writer blocked
+     * the import, /dev/zero never ended); a NUL byte names its line. */
+    char fifo[160];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+    cr_expect_eq(pb_history_import(db, fifo, err, sizeof err), -1);
+    cr_expect(strstr(err, "not a regular file but a FIFO") != NULL, "%s", err);
+    cr_expect_eq(pb_history_import(db, "/dev/zero", err, sizeof err), -1);
+    cr_expect(strstr(err, "/dev/zero: not a regular file but a character device") != NULL, "%s",
+              err);
+    f = fopen(bad, "wb");
+    fwrite("{\"x\":\n 1\0}", 1, 11, f);
+    fclose(f);
+    cr_expect_eq(pb_history_import(db, bad, err, sizeof err), -1);
+    cr_expect(strstr(err, "bad.json:2: a NUL byte") != NULL, "%s", err);
 }
 
 /* Two clients with different machine identities in one history: a series

@@ -489,6 +489,21 @@ Test(html, bad_input)
     struct pb_html_options opt = { .no_charts = true };
     cr_assert_eq(pb_html_report_file(in, out, &opt, &st, err, sizeof err), -1);
     cr_assert(strstr(err, "report.html"), "%s", err);
+    /* A device is written through, never replaced: /dev/full fails with
+     * ENOSPC and stays a character device. */
+    struct stat before, after;
+    cr_assert_eq(stat("/dev/full", &before), 0);
+    cr_assert_eq(pb_html_report_file(in, "/dev/full", &opt, &st, err, sizeof err), -1);
+    cr_expect(strstr(err, "/dev/full: ") == err, "%s", err);
+    cr_expect(strstr(err, "No space left on device"), "%s", err);
+    cr_assert_eq(stat("/dev/full", &after), 0);
+    cr_expect(S_ISCHR(after.st_mode) && after.st_ino == before.st_ino, "/dev/full was replaced");
+    /* A directory is refused and stays. */
+    snprintf(out, sizeof out, "%s/adir", dir);
+    cr_assert_eq(mkdir(out, 0755), 0);
+    cr_assert_eq(pb_html_report_file(in, out, &opt, &st, err, sizeof err), -1);
+    cr_expect(strstr(err, "is a directory"), "%s", err);
+    cr_expect(stat(out, &after) == 0 && S_ISDIR(after.st_mode));
 }
 
 /* ---- in a browser ------------------------------------------------------------ */

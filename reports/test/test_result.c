@@ -794,8 +794,9 @@ Test(result, unwritable_directory_fails_cleanly)
     free_runs(runs);
 }
 
-/* The temporary file is written, then the rename fails: it must go. */
-Test(result, failed_rename_removes_the_temporary)
+/* A directory is never a result file: refused before anything is
+ * written (rename would replace an empty one), nothing left beside it. */
+Test(result, a_directory_target_is_refused)
 {
     struct pb_context ctx;
     make_context(&ctx);
@@ -804,12 +805,44 @@ Test(result, failed_rename_removes_the_temporary)
     path_in(path, sizeof path, "adir");
     cr_assert_eq(mkdir(path, 0755), 0);
     snprintf(inner, sizeof inner, "%s/keep", path);
-    write_text(inner, "x");                            /* a non-empty directory */
+    write_text(inner, "x");
     cr_expect_eq(pb_result_write(path, &ctx, runs, NRUNS, err, sizeof err), -1);
-    cr_expect(strstr(err, "cannot rename") != NULL, "%s", err);
+    cr_expect(strstr(err, "is a directory") != NULL, "%s", err);
     cr_expect_eq(count_entries(dir, ".tmp."), 0, "a temporary file was left");
     struct stat st;
     cr_expect(stat(inner, &st) == 0, "the directory is untouched");
+    /* An empty directory too (rename(2) would replace that one). */
+    char empty[256];
+    path_in(empty, sizeof empty, "empty");
+    cr_assert_eq(mkdir(empty, 0755), 0);
+    cr_expect_eq(pb_result_write(empty, &ctx, runs, NRUNS, err, sizeof err), -1);
+    cr_expect(stat(empty, &st) == 0 && S_ISDIR(st.st_mode), "still a directory");
+    free_runs(runs);
+}
+
+/* A device is written through, never replaced: /dev/full fails with its
+ * ENOSPC and stays the character device it was (as root, a rename over
+ * it would have destroyed it). */
+Test(result, a_device_is_written_through_never_replaced)
+{
+    struct pb_context ctx;
+    make_context(&ctx);
+    struct pb_run_result *runs = make_runs();
+    struct stat before, after;
+    cr_assert_eq(stat("/dev/full", &before), 0);
+    cr_assert(S_ISCHR(before.st_mode));
+    char err[512] = "";
+    cr_expect_eq(pb_result_write("/dev/full", &ctx, runs, NRUNS, err, sizeof err), -1);
+    cr_expect(strncmp(err, "/dev/full: ", 11) == 0, "names the file: %s", err);
+    cr_expect(strstr(err, "No space left on device") != NULL, "says why: %s", err);
+    cr_assert_eq(stat("/dev/full", &after), 0);
+    cr_expect(S_ISCHR(after.st_mode), "/dev/full is no longer a character device");
+    cr_expect_eq(after.st_ino, before.st_ino);
+    cr_expect_eq(after.st_rdev, before.st_rdev);
+    cr_expect_eq(access("/dev/full.tmp.0", F_OK), -1);
+    cr_expect_eq(pb_result_write("/dev/null", &ctx, runs, NRUNS, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(stat("/dev/null", &after), 0);
+    cr_expect(S_ISCHR(after.st_mode), "/dev/null is no longer a character device");
     free_runs(runs);
 }
 
@@ -868,8 +901,45 @@ Test(result, error_missing_file)
     path_in(path, sizeof path, "results.json");
     snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
     expect_read_error(path, want);
-    snprintf(want, sizeof want, "%s: cannot open: Is a directory", dir);
+    snprintf(want, sizeof want, "%s: not a regular file but a directory (a result file is a "
+                                "JSON text file, or - for standard input)", dir);
     expect_read_error(dir, want);
+}
+
+/* A FIFO without a writer is refused at once (it used to block the open
+ * forever), a device likewise (/dev/zero never ends), a NUL byte is an
+ * error naming its line. */
+Test(result, error_not_a_regular_file_or_nul, .timeout = 10)
+{
+    char path[256], want[400];
+    path_in(path, sizeof path, "fifo");
+    cr_assert_eq(mkfifo(path, 0600), 0, "%s", strerror(errno));
+    snprintf(want, sizeof want, "%s: not a regular file but a FIFO (a result file is a JSON text "
+                                "file, or - for standard input)", path);
+    expect_read_error(path, want);
+    expect_read_error("/dev/zero", "/dev/zero: not a regular file but a character device (a "
+                                   "result file is a JSON text file, or - for standard input)");
+    path_in(path, sizeof path, "nul.json");
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    fwrite("{\n\"a\":\n\0\"b\"}\n", 1, 13, f);
+    fclose(f);
+    snprintf(want, sizeof want, "%s:3: a NUL byte (a result file is a JSON text file)", path);
+    expect_read_error(path, want);
+}
+
+/* '-' is standard input. */
+Test(result, reads_standard_input)
+{
+    char path[256];
+    write_good("results.json", path, sizeof path);
+    FILE *in = freopen(path, "r", stdin);
+    cr_assert_not_null(in);
+    struct pb_result_doc doc;
+    char err[512] = "";
+    cr_expect_eq(pb_result_read("-", &doc, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(doc.nruns, NRUNS);
+    pb_result_doc_free(&doc);
 }
 
 Test(result, error_not_json)

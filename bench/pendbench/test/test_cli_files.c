@@ -1,0 +1,235 @@
+/* The verbs' inputs and outputs as files (pb_file.h): a device or FIFO
+ * given as the output is written through and stays what it was, a write
+ * error is a clear message and exit status 2, '-' is stdout or stdin, and
+ * an input that is not a regular file is refused at once. Runs the
+ * `pendbench` program built beside this test. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char prog[PATH_MAX];
+static char dir[64];
+static char result[PATH_MAX];      /* a small result file made once per test */
+static char out[65536];            /* stdout and stderr of the last command */
+static char root[PATH_MAX];        /* the checkout (the tests start there) */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Runs pendbench with args (NULL-terminated) in the scratch directory,
+ * standard input from stdin_path (NULL: /dev/null); stdout and stderr
+ * together in `out`. The exit status, or 128 + the signal. */
+static int run_with(const char *stdin_path, const char *const *args)
+{
+    char tmpl[] = "/tmp/pb-cli-files-out-XXXXXX";
+    int fd = mkstemp(tmpl);
+    cr_assert_geq(fd, 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
+        if (in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || chdir(dir) != 0)
+            _exit(99);
+        char history[PATH_MAX];
+        snprintf(history, sizeof history, "%s/history.db", dir);
+        setenv("PENDBENCH_HISTORY_DB", history, 1);
+        const char *argv[32] = { prog };
+        for (int i = 0; args[i] && i < 30; i++)
+            argv[i + 1] = args[i];
+        alarm(60);      /* a hang is a failure, not a stuck test run */
+        execv(prog, (char *const *)argv);
+        _exit(98);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, out, sizeof out - 1);
+    out[n > 0 ? n : 0] = 0;
+    close(fd);
+    unlink(tmpl);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+#define RUN(...) run_with(NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN_STDIN(path, ...) run_with(path, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void setup(void)
+{
+    char self[PATH_MAX - 16];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert_gt(n, 0);
+    self[n] = 0;
+    /* <variant>/test/cli-test -> <variant>/pendbench */
+    *strrchr(self, '/') = 0;
+    *strrchr(self, '/') = 0;
+    snprintf(prog, sizeof prog, "%s/pendbench", self);
+    cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
+    cr_assert_not_null(getcwd(root, sizeof root));
+    snprintf(dir, sizeof dir, "/tmp/pb-cli-files-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(result, sizeof result, "%s/r.json", dir);
+    int rc = RUN("run", "--scenario", "steady", "--ops", "2000", "--warmup", "0", "--quiet",
+                 "--no-history", "--json", result);
+    cr_assert_eq(rc, 0, "%s", out);
+}
+
+static void teardown(void)
+{
+    if (dir[0])
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(cli_files, .init = setup, .fini = teardown, .timeout = 120);
+
+static void expect_device_intact(const char *path, const struct stat *before)
+{
+    struct stat after;
+    cr_assert_eq(stat(path, &after), 0);
+    cr_expect(S_ISCHR(after.st_mode), "%s is no longer a character device", path);
+    cr_expect_eq(after.st_ino, before->st_ino, "%s was replaced", path);
+    cr_expect_eq(after.st_rdev, before->st_rdev);
+}
+
+Test(cli_files, export_and_report_onto_dev_full_fail_with_status_2)
+{
+    struct stat full;
+    cr_assert_eq(stat("/dev/full", &full), 0);
+    cr_expect_eq(RUN("export", "--format", "csv", result, "-o", "/dev/full"), 2, "%s", out);
+    cr_expect(strstr(out, "pendbench export: /dev/full: cannot write: No space left on device"),
+              "%s", out);
+    expect_device_intact("/dev/full", &full);
+    cr_expect_eq(RUN("export", "--format", "gbench", result, "--output", "/dev/full"), 2, "%s",
+                 out);
+    expect_device_intact("/dev/full", &full);
+    cr_expect_eq(RUN("report", result, "--no-charts", "-o", "/dev/full"), 2, "%s", out);
+    cr_expect(strstr(out, "pendbench report: /dev/full: cannot write: No space left on device"),
+              "%s", out);
+    expect_device_intact("/dev/full", &full);
+    /* /dev/null takes anything and stays /dev/null. */
+    struct stat null;
+    cr_assert_eq(stat("/dev/null", &null), 0);
+    cr_expect_eq(RUN("export", "--format", "csv", result, "-o", "/dev/null"), 0, "%s", out);
+    cr_expect_eq(RUN("report", result, "--no-charts", "-o", "/dev/null"), 0, "%s", out);
+    expect_device_intact("/dev/null", &null);
+}
+
+/* run --json: pb_result_write's target. The status is the run verb's. */
+Test(cli_files, run_json_onto_dev_full_leaves_the_device)
+{
+    struct stat full;
+    cr_assert_eq(stat("/dev/full", &full), 0);
+    int rc = RUN("run", "--scenario", "steady", "--ops", "500", "--warmup", "0", "--quiet",
+                 "--no-history", "--json", "/dev/full");
+    cr_expect_neq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "/dev/full") && strstr(out, "No space left on device"), "%s", out);
+    expect_device_intact("/dev/full", &full);
+}
+
+Test(cli_files, a_directory_output_is_refused)
+{
+    char d[PATH_MAX];
+    snprintf(d, sizeof d, "%s/adir", dir);
+    cr_assert_eq(mkdir(d, 0755), 0);
+    cr_expect_eq(RUN("export", "--format", "csv", result, "-o", d), 2, "%s", out);
+    cr_expect(strstr(out, "adir: is a directory"), "%s", out);
+    cr_expect_eq(RUN("report", result, "--no-charts", "-o", d), 2, "%s", out);
+    cr_expect(strstr(out, "adir: is a directory"), "%s", out);
+    struct stat st;
+    cr_expect(stat(d, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+/* As root a FIFO can stand where the output goes: it is written through
+ * to its reader and stays a FIFO. */
+Test(cli_files, a_fifo_output_is_written_through)
+{
+    char fifo[PATH_MAX];
+    snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t reader = fork();
+    cr_assert_geq(reader, 0);
+    if (reader == 0) {
+        /* Counts the bytes it reads, reports the count through the pipe. */
+        close(fds[0]);
+        alarm(60);
+        FILE *f = fopen(fifo, "r");
+        long n = 0;
+        while (f && fgetc(f) != EOF)
+            n++;
+        (void)!write(fds[1], &n, sizeof n);
+        _exit(0);
+    }
+    close(fds[1]);
+    cr_expect_eq(RUN("export", "--format", "csv", result, "-o", fifo), 0, "%s", out);
+    long got = 0;
+    cr_expect_eq(read(fds[0], &got, sizeof got), (ssize_t)sizeof got);
+    close(fds[0]);
+    waitpid(reader, NULL, 0);
+    cr_expect_gt(got, 100, "the reader got %ld bytes", got);
+    struct stat st;
+    cr_expect(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO was replaced");
+}
+
+/* '-' is stdout for every output, stdin for every result input. */
+Test(cli_files, dash_is_stdout_and_stdin)
+{
+    cr_expect_eq(RUN_STDIN(result, "export", "--format", "csv", "-", "-o", "-"), 0, "%s", out);
+    cr_expect(strncmp(out, "date,git_commit,", 16) == 0, "%s", out);
+    cr_expect_eq(RUN_STDIN(result, "report", "-", "--no-charts", "-o", "-"), 0, "%s", out);
+    cr_expect(strstr(out, "<html") != NULL, "not a page: %.200s", out);
+    cr_expect_eq(RUN_STDIN(result, "compare", "-", result), 0, "%s", out);
+    cr_expect_eq(RUN_STDIN(result, "history", "import", "-"), 0, "%s", out);
+    cr_expect(strstr(out, "1 recorded"), "%s", out);
+}
+
+/* Inputs that are not regular files are refused at once: a FIFO without a
+ * writer used to block compare forever, /dev/zero never ended. */
+Test(cli_files, inputs_that_are_not_regular_files_are_refused)
+{
+    char fifo[PATH_MAX];
+    snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+    const char *verbs[][4] = {
+        { "compare", fifo, result, NULL },
+        { "compare", result, "/dev/zero", NULL },
+        { "report", fifo, "--no-charts", NULL },
+        { "export", "--format", "csv", fifo },
+        { "history", "import", fifo, NULL },
+        { "history", "import", "/dev/zero", NULL },
+    };
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        const char *const args[] = { verbs[i][0], verbs[i][1], verbs[i][2], verbs[i][3], NULL };
+        cr_expect_eq(run_with(NULL, args), 2, "%s %s: %s", verbs[i][0], verbs[i][1], out);
+        cr_expect(strstr(out, "not a regular file"), "%s %s: %s", verbs[i][0], verbs[i][1], out);
+    }
+    /* A NUL byte on standard input stops at once and names the line. */
+    cr_expect_eq(RUN_STDIN("/dev/zero", "export", "--format", "csv", "-"), 2, "%s", out);
+    cr_expect(strstr(out, "-:1: a NUL byte"), "%s", out);
+}
+
+/* An XML topology on which hwloc 2.9 itself segfaults (`lstopo -i` does):
+ * the verbs say so and exit 2, they never crash. */
+Test(cli_files, a_topology_xml_that_crashes_hwloc_is_exit_2)
+{
+    char xml[PATH_MAX + 64];
+    snprintf(xml, sizeof xml, "%s/workloads/test/data/crash-no-complete-cpuset.xml", root);
+    cr_assert_eq(access(xml, R_OK), 0, "%s (run the tests from the checkout)", xml);
+    cr_expect_eq(RUN("topo", "--topology-xml", xml), 2, "%s", out);
+    cr_expect(strstr(out, "crash-no-complete-cpuset.xml") && strstr(out, "malformed"), "%s", out);
+    cr_expect_eq(RUN("run", "--topology-xml", xml, "--ops", "100", "--no-history"), 2, "%s", out);
+    cr_expect(strstr(out, "malformed"), "%s", out);
+}
