@@ -908,6 +908,72 @@ static bool off_floor(const struct pb_result_run *r, double ref, double factor)
     return pb_floor_off(&f, ref, factor);
 }
 
+/* The floors are measured before and after a window, not in it: a state
+ * that came and went during the window shows only in the run's figures.
+ * With 4 or more repetitions (pairs), a repetition whose throughput lies
+ * beyond floor_factor of its side's median (paired: a pair whose ratio lies
+ * beyond floor_factor of the median ratio) ran in another machine state
+ * too (the VM's state changes moved throughput 2.5-3.5x; a change in the
+ * code moves every repetition of a side alike, so it is not touched). */
+static bool tput_off(double v, double med, double factor)
+{
+    return v > 0 && med > 0 && (v > factor * med || v * factor < med);
+}
+
+static double median_of(double *v, unsigned n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void drop_run(struct group *g, unsigned k)
+{
+    memmove(&g->runs[k], &g->runs[k + 1], (g->n - k - 1) * sizeof g->runs[0]);
+    memmove(&g->idx[k], &g->idx[k + 1], (g->n - k - 1) * sizeof g->idx[0]);
+    g->n--;
+}
+
+static void screen_throughput(struct group *fb, struct group *fn, const struct pb_compare_opts *o,
+                              unsigned *out_b, unsigned *out_n)
+{
+    double v[PB_COMPARE_MAX_REPS];
+    if (o->paired) {
+        unsigned np = fb->n < fn->n ? fb->n : fn->n;
+        if (np < 4)
+            return;
+        for (unsigned k = 0; k < np; k++) {
+            double b = fb->runs[k]->r.throughput_ops_s, n = fn->runs[k]->r.throughput_ops_s;
+            if (!(b > 0) || !(n > 0))
+                return;
+            v[k] = n / b;
+        }
+        double ratios[PB_COMPARE_MAX_REPS];
+        memcpy(ratios, v, np * sizeof v[0]);
+        double med = median_of(v, np);
+        for (unsigned k = np; k-- > 0;)
+            if (tput_off(ratios[k], med, o->floor_factor)) {
+                drop_run(fb, k);
+                drop_run(fn, k);
+                (*out_b)++;
+                (*out_n)++;
+            }
+        return;
+    }
+    for (int s = 0; s < 2; s++) {
+        struct group *g = s ? fn : fb;
+        if (g->n < 4)
+            continue;
+        for (unsigned k = 0; k < g->n; k++)
+            v[k] = g->runs[k]->r.throughput_ops_s;
+        double med = median_of(v, g->n);
+        for (unsigned k = g->n; k-- > 0;)
+            if (tput_off(g->runs[k]->r.throughput_ops_s, med, o->floor_factor)) {
+                drop_run(g, k);
+                (*(s ? out_n : out_b))++;
+            }
+    }
+}
+
 /* Copies of a matched pair of groups without the off-floor repetitions.
  * Returns how many were left out of each side; *worst: the highest floor
  * left out. */
@@ -919,7 +985,7 @@ static void screen_pair(const struct group *gb, const struct group *gn, double r
     *fn = *gn;
     *out_b = *out_n = 0;
     *worst = 0;
-    if (!(o->floor_factor > 0) || !(ref > 0))
+    if (!(o->floor_factor > 0))
         return;
     fb->n = fn->n = 0;
     unsigned np = gb->n < gn->n ? gb->n : gn->n;
@@ -944,6 +1010,7 @@ static void screen_pair(const struct group *gb, const struct group *gn, double r
             f->n++;
         }
     }
+    screen_throughput(fb, fn, o, out_b, out_n);
 }
 
 int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc *new_doc,
@@ -1023,11 +1090,16 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
             row_warning(row, "%s: %s", "paired", detail);
         }
         if (ex_b || ex_n) {
-            char detail[200];
-            snprintf(detail, sizeof detail, "%u of BASE and %u of NEW left out: their c2c floor "
-                     "moved or was %.0f ns, beyond %gx the comparison's %.0f ns either way "
-                     "(another machine state)", ex_b, ex_n, worst, opts->floor_factor,
-                     out->floor_ref_ns);
+            char detail[400];
+            if (worst > 0)
+                snprintf(detail, sizeof detail, "%u of BASE and %u of NEW left out: c2c floor "
+                         "moved or %.0f ns (median %.0f), or throughput beyond %gx of the "
+                         "others' (another machine state)", ex_b, ex_n, worst,
+                         out->floor_ref_ns, opts->floor_factor);
+            else
+                snprintf(detail, sizeof detail, "%u of BASE and %u of NEW left out: throughput "
+                         "lay beyond %gx of the others' (another machine state)", ex_b, ex_n,
+                         opts->floor_factor);
             row_warning(row, "%s: %s", "repetitions", detail);
             out->excluded += ex_b + ex_n;
         }
@@ -1428,7 +1500,10 @@ static void usage(FILE *f)
             "  screen     repetitions measured in another machine state are left out: their\n"
             "             c2c floor moved during the run, or lay beyond --floor-factor times\n"
             "             the median floor of the comparison, either way (paired: with\n"
-            "             their partner).\n"
+            "             their partner); and, with 4+ repetitions, one whose throughput\n"
+            "             lies beyond --floor-factor of its side's median (paired: a pair\n"
+            "             whose ratio lies beyond it of the median ratio): a state that came\n"
+            "             and went inside the window shows only there.\n"
             "             On a VM the same two CPUs can bounce a line 5x slower in one\n"
             "             process than in the next; no test can tell that from a change.\n"
             "  test       Welch's t test on the logs of the per-repetition figures (each\n"

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "pb_file.h"
+#include "nt_status.h"
 #include "pb_result.h"
 #include "result_internal.h"
 
@@ -281,6 +282,11 @@ static json_t *run_json(const struct pb_run_result *r, bool *ok)
     put(o, "throughput_ops_s", jreal(r->throughput_ops_s), ok);
     put(o, "warmup_throughput_ops_s", jreal(r->warmup_throughput_ops_s), ok);
     put(o, "stalled", json_boolean(r->stalled), ok);
+    put(o, "failed_fraction", jreal(r->failed_fraction), ok);
+    put(o, "failure_status", json_integer(r->failure_status), ok);
+    put(o, "failure_status_name", r->failure_status ? json_string(nt_status_name(r->failure_status))
+                                                    : json_null(), ok);
+    put(o, "mostly_failed", json_boolean(r->mostly_failed), ok);
     put(o, "order", json_integer(r->order), ok);
     put(o, "nthreads", json_integer(r->nthreads), ok);
     put(o, "oversubscribed", json_boolean(r->oversubscribed), ok);

@@ -480,6 +480,11 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
     r->steal_pct = -1;
     get_real(rd, o, path, "warmup_throughput_ops_s", false, &r->warmup_throughput_ops_s);
     get_bool(rd, o, path, "stalled", false, &r->stalled);
+    get_real(rd, o, path, "failed_fraction", false, &r->failed_fraction);
+    uint64_t failure = 0;
+    if (get_u64(rd, o, path, "failure_status", false, &failure))
+        r->failure_status = (uint32_t)failure;
+    get_bool(rd, o, path, "mostly_failed", false, &r->mostly_failed);
     get_uint(rd, o, path, "order", false, &r->order);
     get_uint(rd, o, path, "nthreads", false, &r->nthreads);
     get_bool(rd, o, path, "oversubscribed", false, &r->oversubscribed);

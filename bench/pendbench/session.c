@@ -705,9 +705,12 @@ int pb_session_run(struct pb_session *s)
                 verb, done, total);
     char written[512] = "";
     if ((s->json_path || s->suite_dir) && nruns) {
+        /* An output that fails once written to (a full disk, /dev/full) is
+         * bad input like one refused before the run: exit 2; the document
+         * went to stdout instead. */
         if (pb_save_results(s->json_path, s->suite_dir, &ctx, runs, nruns, written,
                             sizeof written) != 0 && status == PB_EXIT_OK)
-            status = PB_EXIT_FAILED;
+            status = PB_EXIT_USAGE;
         else if (written[0])
             fprintf(out, "results: %s\n", written);
         if (s->suite_dir && written[0])

@@ -1436,6 +1436,36 @@ Test(compare, repetitions_in_another_machine_state_are_left_out)
     cr_expect_eq(c.rows[0].metrics[0].n_base, 5);
     pb_comparison_free(&c);
 
+    /* A state that came and went inside a window: the floors before and
+     * after are the majority's, the throughput is not. Paired: the pair
+     * whose ratio is off the median ratio goes; the change underneath is
+     * found. Unpaired: the run off its side's median goes. */
+    struct spec p = base_spec(126), q = base_spec(127);
+    p.reps = q.reps = 5;
+    q.tput = 0.85e6;
+    for (int k = 0; k < 5; k++) {
+        p.floor[k] = q.floor[k] = 70;
+        p.drift[k] = q.drift[k] = 1;
+    }
+    p.drift[2] = 0.3;
+    pb_compare_opts_default(&o);
+    o.metrics = 1u << PB_METRIC_THROUGHPUT;
+    o.paired = true;
+    compare_specs(&p, &q, &o, &c);
+    cr_expect_eq(c.excluded, 2, "one pair: %u", c.excluded);
+    cr_expect_eq(metric(&c, 0, PB_METRIC_THROUGHPUT)->npairs, 4);
+    assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_REGRESSED);
+    cr_expect(strstr(c.rows[0].warnings[0], "throughput lay beyond 1.5x") != NULL, "%s",
+              c.rows[0].warnings[0]);
+    pb_comparison_free(&c);
+    o.paired = false;
+    compare_specs(&p, &q, &o, &c);
+    cr_expect_eq(c.excluded, 1);
+    cr_expect_eq(c.rows[0].metrics[0].n_base, 4);
+    assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_REGRESSED);
+    pb_comparison_free(&c);
+    o.paired = true;
+
     /* The option: 0 off, a factor >= 1, anything else refused. */
     char err[256];
     cr_expect_eq(pb_compare_option("floor-factor", "0", &o, err, sizeof err), 1);

@@ -244,6 +244,9 @@ static struct pb_run_result *make_runs(void)
         r->migrations = k;
         r->warmup_throughput_ops_s = 98765.4321 + k;
         r->stalled = k == 2;
+        r->failed_fraction = k == 1 ? 0.9995 : 0;
+        r->failure_status = k == 1 ? STATUS_INSUFFICIENT_RESOURCES : 0;
+        r->mostly_failed = k == 1;
     }
     return runs;
 }
@@ -388,6 +391,9 @@ static void expect_run(const struct pb_run_result *g, const struct pb_run_result
     cr_expect_eq(g->migrations, w->migrations);
     expect_close(g->warmup_throughput_ops_s, w->warmup_throughput_ops_s, "warmup throughput");
     cr_expect_eq(g->stalled, w->stalled);
+    expect_close(g->failed_fraction, w->failed_fraction, "failed_fraction");
+    cr_expect_eq(g->failure_status, w->failure_status);
+    cr_expect_eq(g->mostly_failed, w->mostly_failed);
     cr_expect_str_eq(g->error, "");
 }
 
@@ -1083,7 +1089,8 @@ Test(result, older_file_defaults)
         cr_assert_eq(json_object_del(ctx, ctx_new[i]), 0, "%s", ctx_new[i]);
     const char *run_new[] = {"order", "nthreads", "oversubscribed", "steal_pct",
                              "involuntary_switches", "migrations", "warmup_throughput_ops_s",
-                             "stalled"};
+                             "stalled", "failed_fraction", "failure_status",
+                             "failure_status_name", "mostly_failed"};
     const char *floor_new[] = {"c2c_start", "c2c_end", "floor_unstable", "floor_note"};
     size_t i;
     json_t *run;
