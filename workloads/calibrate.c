@@ -30,6 +30,7 @@
 #define TS_MAX_MS       40u
 #define SPIN_LIMIT      4096u     /* relax iterations before yielding */
 #define DEFAULT_MS      50u
+#define C2C_MIN_SAMPLES 8u        /* batches a measurement waits for past its soft deadline */
 #define C2C_WARMUP_MS   5u        /* round trips before the first sample: both
                                    * threads spinning, the line's home settled */
 
@@ -226,7 +227,13 @@ static void c2c_ping(struct pair *p)
     uint64_t now = pb_tsc_now(), span = p->soft_end > now ? p->soft_end - now : 0;
     uint64_t warm = deadline_after_ms(0, C2C_WARMUP_MS);
     uint64_t warm_end = now + (warm < span / 4 ? warm : span / 4);
-    while (!abandoned && p->nsamples < p->cap && pb_tsc_now() < p->soft_end) {
+    /* Past the soft deadline only until a few samples exist (a loaded
+     * machine may start the pair late), never past the hard one. */
+    for (;;) {
+        uint64_t now_ = pb_tsc_now();
+        if (abandoned || p->nsamples >= p->cap || now_ >= p->hard_end ||
+            (now_ >= p->soft_end && p->nsamples >= C2C_MIN_SAMPLES))
+            break;
         uint64_t t0 = pb_tsc_now();
         for (unsigned i = 0; i < C2C_BATCH; i++) {
             k += 2;
