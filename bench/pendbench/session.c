@@ -228,6 +228,38 @@ static void could_not_run(const char *verb, const char *label, const struct pb_s
     c->failed = true;
 }
 
+static void config_label(const struct pb_scenario *s, char *buf, size_t size);
+
+/* Measures repetition r of configuration c into its slot: pb_run, then the
+ * bookkeeping every measured repetition gets. false when it could not run. */
+static bool measure_one(const struct pb_session *s, struct config *c, unsigned r,
+                        struct pb_run_env *env, struct pb_progress *prog, unsigned *done,
+                        int *status, FILE *out)
+{
+    const struct pb_scenario *sc = &s->sc[c->display];
+    char label[200];
+    config_label(sc, label, sizeof label);
+    prog->label = label;
+    env->topo = c->topo;
+    struct pb_run_result *res = &c->reps[r];
+    int rc = pb_run(sc, env, res);
+    pb_progress_clear(prog);
+    prog->label = NULL;
+    if (rc != 0) {
+        could_not_run(s->verb, label, sc, res, c, status, out);
+        return false;
+    }
+    res->repetition = r;
+    res->order = (*done)++;
+    c->have[r] = true;
+    if (!res->invariants.ok) {
+        fprintf(stderr, "pendbench %s: %s: invariants FAILED: %s\n", s->verb, label,
+                res->invariants.why);
+        *status = PB_EXIT_FAILED;
+    }
+    return true;
+}
+
 /* Summarises the runs in the majority's machine state (all when none is). */
 static void summarise(struct config *c, unsigned slots, double max_cv, double ref)
 {
@@ -589,27 +621,8 @@ int pb_session_run(struct pb_session *s)
         struct config *c = &cfg[u];
         if (c->failed)
             continue;
-        const struct pb_scenario *sc = &s->sc[c->display];
-        char label[200];
-        config_label(sc, label, sizeof label);
-        prog.label = label;
         prog.index = k + 1;
-        env.topo = c->topo;
-        struct pb_run_result *res = &c->reps[r];
-        int rc = pb_run(sc, &env, res);
-        pb_progress_clear(&prog);
-        if (rc != 0) {
-            could_not_run(verb, label, sc, res, c, &status, out);
-            continue;
-        }
-        res->repetition = r;
-        res->order = done++;
-        c->have[r] = true;
-        if (!res->invariants.ok) {
-            fprintf(stderr, "pendbench %s: %s: invariants FAILED: %s\n", verb, label,
-                    res->invariants.why);
-            status = PB_EXIT_FAILED;
-        }
+        measure_one(s, c, r, &env, &prog, &done, &status, out);
     }
 
     /* Runs in another machine state than the majority: measured again, in
@@ -640,28 +653,8 @@ int pb_session_run(struct pb_session *s)
                 fprintf(out, "runs in another machine state (c2c floor off the session's %.0f ns "
                              "median): measuring them again\n", ref);
             unsigned r = next[round[i]]++;
-            const struct pb_scenario *sc = &s->sc[c->display];
-            char label[200];
-            config_label(sc, label, sizeof label);
-            prog.label = label;
-            env.topo = c->topo;
-            struct pb_run_result *res = &c->reps[r];
-            int rc = pb_run(sc, &env, res);
-            pb_progress_clear(&prog);
             extra_runs++;
-            if (rc != 0) {
-                could_not_run(verb, label, sc, res, c, &status, out);
-                continue;
-            }
-            res->repetition = r;
-            res->order = done++;
-            c->have[r] = true;
-            if (!res->invariants.ok) {
-                fprintf(stderr, "pendbench %s: %s: invariants FAILED: %s\n", verb, label,
-                        res->invariants.why);
-                status = PB_EXIT_FAILED;
-            }
-            more = true;
+            more |= measure_one(s, c, r, &env, &prog, &done, &status, out);
         }
     }
     free(next);
