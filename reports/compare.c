@@ -920,12 +920,6 @@ static bool tput_off(double v, double med, double factor)
     return v > 0 && med > 0 && (v > factor * med || v * factor < med);
 }
 
-static double median_of(double *v, unsigned n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static void drop_run(struct group *g, unsigned k)
 {
     memmove(&g->runs[k], &g->runs[k + 1], (g->n - k - 1) * sizeof g->runs[0]);
@@ -947,11 +941,9 @@ static void screen_throughput(struct group *fb, struct group *fn, const struct p
                 return;
             v[k] = n / b;
         }
-        double ratios[PB_COMPARE_MAX_REPS];
-        memcpy(ratios, v, np * sizeof v[0]);
-        double med = median_of(v, np);
+        double med = median(v, np);
         for (unsigned k = np; k-- > 0;)
-            if (tput_off(ratios[k], med, o->floor_factor)) {
+            if (tput_off(v[k], med, o->floor_factor)) {
                 drop_run(fb, k);
                 drop_run(fn, k);
                 (*out_b)++;
@@ -965,7 +957,7 @@ static void screen_throughput(struct group *fb, struct group *fn, const struct p
             continue;
         for (unsigned k = 0; k < g->n; k++)
             v[k] = g->runs[k]->r.throughput_ops_s;
-        double med = median_of(v, g->n);
+        double med = median(v, g->n);
         for (unsigned k = g->n; k-- > 0;)
             if (tput_off(g->runs[k]->r.throughput_ops_s, med, o->floor_factor)) {
                 drop_run(g, k);
