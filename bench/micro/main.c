@@ -132,6 +132,7 @@ int main(int argc, char **argv)
     micro_register_direct_pool();
     micro_register_direct_queue();
     micro_register_direct_handoff();
+    micro_register_model();
     for (int i = 1; i < argc; i++) {
         const char *path = flag_value(argv[i], "--plugin");
         if (!path && strcmp(argv[i], "--plugin") == 0)

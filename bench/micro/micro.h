@@ -161,6 +161,8 @@ struct micro_affinity {
     bool pinned;
 };
 bool micro_pin(unsigned index, struct micro_affinity *saved);
+/* The OS CPU micro_pin(index) pins to. */
+unsigned micro_cpu_of(unsigned index);
 void micro_unpin(struct micro_affinity *saved);
 
 /* ---- registration (one per file) ---------------------------------------- */
@@ -176,6 +178,10 @@ void micro_register_handoff(const struct pb_handoff_ops *ops);
 void micro_register_direct_pool(void);
 void micro_register_direct_queue(void);
 void micro_register_direct_handoff(void);
+/* model/pend_complete/...: the model end to end (model.c), and the name of
+ * the default strategies' one. */
+void micro_register_model(void);
+const char *micro_model_default_name(void);
 
 /* A benchmark's context (the pointer given to gb_register_with_arg):
  * cache-line aligned and zeroed; exits with a message when memory is

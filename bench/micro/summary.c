@@ -104,6 +104,32 @@ static void row(FILE *out, const char *what, const char *num_name, const char *d
     fprintf(out, "  %-52s %9s  %-8s %-8s %s\n", what, measured, tgt, verdict, detail);
 }
 
+/* One row from two values already in hand (a counter and the measured
+ * floor, or two counters of one benchmark). */
+static void floor_row(FILE *out, const char *what, double num, double den, enum want want,
+                      double target, const char *bench)
+{
+    char measured[32], tgt[32], detail[160];
+    const char *verdict;
+    if (isnan(num) || isnan(den) || den == 0) {
+        snprintf(measured, sizeof measured, "n/a");
+        verdict = "n/a";
+        snprintf(detail, sizeof detail, "%s %s", bench, failed(bench) ? "failed" : "not run");
+    } else {
+        double r = num / den;
+        snprintf(measured, sizeof measured, "%.2fx", r);
+        verdict = want == INFO ? "(info)"
+                  : (want == AT_LEAST ? r >= target : r <= target) ? "met"
+                                                                   : "NOT met";
+        snprintf(detail, sizeof detail, "%.4g vs %.4g ns", num, den);
+    }
+    if (want == INFO)
+        snprintf(tgt, sizeof tgt, "-");
+    else
+        snprintf(tgt, sizeof tgt, "%s %.1fx", want == AT_LEAST ? ">=" : "<=", target);
+    fprintf(out, "  %-52s %9s  %-8s %-8s %s\n", what, measured, tgt, verdict, detail);
+}
+
 int micro_summary(const char *path, FILE *out)
 {
     struct stat sb;
@@ -145,6 +171,23 @@ int micro_summary(const char *path, FILE *out)
         c2c = bench_c2c;
     fprintf(out, "  %-52s %9s  %-8s %-8s %s\n", "ratio", "measured", "target", "verdict",
             "values");
+
+    /* The model end to end, against the floor measured above. */
+    const char *model = micro_model_default_name();
+    double p50 = value(model, "p50_ns"), p99 = value(model, "p99_ns");
+    double rt = value(model, "round_trip_ns");
+    /* Its own floor, measured around it: the one above may come from
+     * another placement of the vCPUs. */
+    double own = value(model, "c2c_ns");
+    if (isnan(own) || own <= 0)
+        own = c2c;
+    else
+        fprintf(out, "  %s: c2c %.1f ns around it%s\n", model, own,
+                value(model, "c2c_moved") > 0 ? " (MOVED during the run: ratios unreliable)" : "");
+    floor_row(out, "model pend->complete p50 (one way) vs c2c round trip", p50, own, AT_MOST, 1.5,
+              model);
+    floor_row(out, "model pend->complete p99 vs its p50", p99, p50, AT_MOST, 2.0, model);
+    floor_row(out, "model round trip (issue to completion seen) vs c2c", rt, own, INFO, 0, model);
 
     /* Pools: time per get+put, faster = larger ratio. */
     row(out, "magazine get+put vs jemalloc mallocx+sdallocx", "baseline/jemalloc/mallocx_sdallocx",

@@ -27,6 +27,11 @@ unsigned micro_cpus_allowed(void)
     return n_allowed ? n_allowed : 1;
 }
 
+unsigned micro_cpu_of(unsigned index)
+{
+    return n_allowed ? allowed_list[index % n_allowed] : 0;
+}
+
 bool micro_pin(unsigned index, struct micro_affinity *saved)
 {
     saved->pinned = false;
