@@ -25,6 +25,8 @@ NTSTATUS flt_allocate_callback_data(struct flt_instance *instance, uint8_t major
     cbd->pub.flags |= FLTFL_CALLBACK_DATA_GENERATED_IO;
     cbd->allocated_by_filter = true;
     cbd->initiator = instance;
+    cbd->async_cb = NULL;            /* set by flt_perform_asynchronous_io */
+    cbd->async_ctx = NULL;
     cbd->iopb.irp_flags = 0;
     cbd->iopb.major_function = major_function;
     cbd->iopb.minor_function = 0;

@@ -66,7 +66,6 @@ NTSTATUS flt_set_cancel_completion(struct flt_callback_data *data,
                                   "a cancel routine is already set; refused");
         return STATUS_INVALID_PARAMETER;
     }
-    cbd->canceled_callback = canceled_callback;
     switch (m->ho_ops->arm(m->ho, &cbd->cell, as_cell_routine(canceled_callback))) {
     case PB_ARM_CANCELLED:
         /* CAN8: the cancel came first; the caller completes with

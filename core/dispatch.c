@@ -18,6 +18,24 @@
 _Static_assert(offsetof(struct flt_cbd, state) >= PB_POOL_FREE_BYTES,
                "the state word must lie beyond what a free block's link uses");
 _Static_assert(offsetof(struct flt_cbd, pub) == 0, "public part first");
+/* The per-operation lines of docs/cache-line-budget.md: what each line
+ * holds is what the table says it holds. */
+#define PB_LINE_OF(field) (offsetof(struct flt_cbd, field) / PB_CACHE_LINE)
+#define PB_END_LINE_OF(field) \
+    ((offsetof(struct flt_cbd, field) + sizeof(((struct flt_cbd *)0)->field) - 1) / PB_CACHE_LINE)
+_Static_assert(sizeof(struct flt_callback_data) <= PB_CACHE_LINE, "line 0: pub fits one line");
+_Static_assert(PB_LINE_OF(state) == 1 && PB_LINE_OF(cell) == 1 && PB_END_LINE_OF(cell) == 1 &&
+               PB_LINE_OF(cancel_not_taken) == 1 && PB_END_LINE_OF(resume_context) == 1 &&
+               PB_LINE_OF(want_post) == 1 && PB_LINE_OF(in_cbdq) == 1,
+               "line 1: the state word, the cancel cell and the driving thread's small fields");
+_Static_assert(sizeof(struct flt_deferred_io_workitem) <= PB_CACHE_LINE &&
+               PB_LINE_OF(item) == 2 && PB_END_LINE_OF(item) == 2,
+               "line 2: the embedded work item, alone");
+_Static_assert(PB_LINE_OF(volume) == 3 && PB_LINE_OF(on_complete) == 3 &&
+               PB_LINE_OF(on_complete_ctx) == 3 && PB_END_LINE_OF(iopb) == 3,
+               "line 3: what the completer reads");
+_Static_assert(PB_LINE_OF(snap_status) == 4, "the rest is cold");
+_Static_assert(FLT_MAX_INSTANCES <= 8, "want_post / synchronize are 8-bit masks");
 
 /* ---- lifetime -------------------------------------------------------------- */
 
@@ -56,10 +74,15 @@ static void cbd_release(struct flt_cbd *cbd)
 
 void cbd_unpin(struct flt_cbd *cbd)
 {
+    cbd_unpin_n(cbd, 1);
+}
+
+void cbd_unpin_n(struct flt_cbd *cbd, unsigned n)
+{
     /* acq_rel: the last one out must see every write made under the other
      * references before the block is recycled. */
-    uint64_t s = atomic_fetch_sub_explicit(&cbd->state, 1, memory_order_acq_rel);
-    if ((s & ST_REF_MASK) == 1)
+    uint64_t s = atomic_fetch_sub_explicit(&cbd->state, n, memory_order_acq_rel);
+    if ((s & ST_REF_MASK) == n)
         cbd_release(cbd);
 }
 
@@ -83,17 +106,30 @@ struct flt_cbd *cbd_alloc(struct flt_volume *vol, struct flt_thread *t, unsigned
     }
     if (gen == 0)
         gen = 1;
-    cbd->home_cpu = t->cpu;
     /* relaxed: the block is published by the caller's later release (the
      * state store in flt_issue / flt_allocate_callback_data). */
     atomic_store_explicit(&cbd->state, ((uint64_t)gen << 32) | ST_LIVE | refs,
                           memory_order_relaxed);
+    /* A block comes back only when every reference is gone, its embedded
+     * item's included: the item is free. Written here, not per operation
+     * (flt_perform_asynchronous_io reinitialises a block whose item a
+     * filter may hold). Writing the item's line now also starts its
+     * transfer from the CPU that last ran it, long before the pre-op
+     * queues it. relaxed: published with the block, as above. */
+    cbd->item.embedded = true;
+    atomic_store_explicit(&cbd->item.in_use, false, memory_order_relaxed);
     return cbd;
 }
 
 void cbd_init_op(struct flt_cbd *cbd, struct flt_volume *vol, uint32_t type, uint8_t major)
 {
     struct flt_model *m = vol->model;
+    /* The four lines of an operation (line 0 last: the pool may have
+     * written its link there) are all written below or by the issuer; ask
+     * for them in exclusive state at once so their transfers overlap
+     * instead of stalling one after the other. */
+    __builtin_prefetch((char *)cbd + 3 * PB_CACHE_LINE, 1);
+    __builtin_prefetch((char *)cbd + 2 * PB_CACHE_LINE, 1);
     m->ho_ops->reset(m->ho, &cbd->cell);
     atomic_store_explicit(&cbd->cancel_not_taken, 0, memory_order_relaxed);
     cbd->caught_by_set = false;
@@ -103,18 +139,20 @@ void cbd_init_op(struct flt_cbd *cbd, struct flt_volume *vol, uint32_t type, uin
     cbd->level = -1;
     cbd->pend_level = -1;
     cbd->post_level = -1;
+    cbd->want_post = 0;
+    cbd->synchronize = 0;
     cbd->snap_major = major;
     cbd->snap_type = type;
     cbd->post_queued = 0;
-    cbd->canceled_callback = NULL;
-    atomic_store_explicit(&cbd->cbdq, NULL, memory_order_relaxed);
-    cbd->cbdq_ctx = NULL;
+    /* Not reset: the cold fields, each written before it is read (cbdq
+     * and cbdq_ctx when inserted, in_cbdq guarding them; initiator and the
+     * async callback by flt_allocate_callback_data and
+     * flt_perform_asynchronous_io, allocated_by_filter guarding them;
+     * snap_status before each pre-op when checks are on; a frame when its
+     * level's want_post bit is set). */
     cbd->volume = vol;
-    cbd->initiator = NULL;
     cbd->on_complete = NULL;
     cbd->on_complete_ctx = NULL;
-    cbd->async_cb = NULL;
-    cbd->async_ctx = NULL;
     cbd->pub.flags = type;
     cbd->pub.iopb = &cbd->iopb;
     cbd->pub.io_status.status = STATUS_SUCCESS;
@@ -223,7 +261,7 @@ static NTSTATUS finalize(struct flt_cbd *cbd)
         PB_COUNT(t, completed);
     if (cbd->on_complete)
         cbd->on_complete(&cbd->pub, cbd->on_complete_ctx);
-    cbd_unpin(cbd);                 /* the operation's own reference */
+    cbd_unpin_deferred(cbd);        /* the operation's own reference */
     return status;
 }
 
@@ -258,11 +296,11 @@ NTSTATUS flt_complete_up(struct flt_cbd *cbd, int level)
     struct flt_model *m = vol->model;
     uint8_t major = cbd->snap_major;
     for (; level >= 0; level--) {
-        struct flt_frame *f = &cbd->frames[level];
-        if (!f->want_post)
+        if (!(cbd->want_post & (1u << level)))
             continue;
+        struct flt_frame *f = &cbd->frames[level];
         struct flt_instance *inst = vol->inst[level];
-        if (f->synchronize && f->sync_thread != flt_thread_ctx(m)) {
+        if ((cbd->synchronize & (1u << level)) && f->sync_thread != flt_thread_ctx(m)) {
             /* PRE5: the post-op runs in the thread that is waiting there. */
             pb_gate_open(&f->sync_gate);
             return STATUS_PENDING;
@@ -396,9 +434,9 @@ static void arm_post(struct flt_cbd *cbd, struct flt_instance *inst, int level, 
 {
     struct flt_frame *f = &cbd->frames[level];
     f->completion_context = ctx;
-    f->want_post = 1;
-    f->synchronize = synchronize;
+    cbd->want_post |= (uint8_t)(1u << level);
     if (synchronize) {
+        cbd->synchronize |= (uint8_t)(1u << level);
         f->sync_thread = flt_thread_ctx(cbd_model(cbd));
         atomic_store_explicit(&f->sync_gate, 0, memory_order_relaxed);
     }
@@ -450,7 +488,10 @@ static const char *preop_name(FLT_PREOP_CALLBACK_STATUS r)
     }
 }
 
-NTSTATUS flt_dispatch_pre(struct flt_cbd *cbd, int level)
+/* fresh: the operation has not been shown to any other thread yet (the
+ * first pre-op of flt_issue: no handle is out, no work item queued), so
+ * its state word has no other writer until that pre-op publishes it. */
+static NTSTATUS dispatch_pre(struct flt_cbd *cbd, int level, bool fresh)
 {
     struct flt_volume *vol = cbd->volume;
     struct flt_model *m = vol->model;
@@ -458,9 +499,9 @@ NTSTATUS flt_dispatch_pre(struct flt_cbd *cbd, int level)
     const int depth = atomic_load_explicit(&vol->depth, memory_order_acquire);
     for (; level < depth; level++) {
         struct flt_instance *inst = vol->inst[level];
-        struct flt_frame *f = &cbd->frames[level];
-        f->want_post = 0;
-        f->synchronize = 0;
+        const uint8_t bit = (uint8_t)(1u << level);
+        cbd->want_post &= (uint8_t)~bit;
+        cbd->synchronize &= (uint8_t)~bit;
         if (atomic_load_explicit(&inst->deleting, memory_order_acquire))
             continue;
         flt_pre_operation_callback pre = inst->filter->pre[major];
@@ -471,11 +512,25 @@ NTSTATUS flt_dispatch_pre(struct flt_cbd *cbd, int level)
         void *ctx = NULL;
         if (pre) {
             cbd->level = (int8_t)level;
-            cbd->snap_status = cbd->pub.io_status;
-            /* acq_rel: a work item queued by this pre-op may complete it
-             * before we return (PEND3) and must see this bit. */
-            atomic_fetch_or_explicit(&cbd->state, ST_PREOP_ACTIVE, memory_order_acq_rel);
+            if (m->checks)
+                cbd->snap_status = cbd->pub.io_status;
+            if (fresh) {
+                /* No other writer (see above): a plain store, no locked
+                 * RMW. relaxed: the pre-op publishes the operation with a
+                 * release (the queue's enqueue, a handle's hand-over), so
+                 * whoever receives it sees this bit. */
+                uint64_t s = atomic_load_explicit(&cbd->state, memory_order_relaxed);
+                atomic_store_explicit(&cbd->state, s | ST_PREOP_ACTIVE, memory_order_relaxed);
+                fresh = false;     /* the pre-op may hand the operation out */
+            } else {
+                /* acq_rel: a work item queued by this pre-op may complete
+                 * it before we return (PEND3) and must see this bit. */
+                atomic_fetch_or_explicit(&cbd->state, ST_PREOP_ACTIVE, memory_order_acq_rel);
+            }
+            struct flt_cbd *outer = pb_preop_cbd;
+            pb_preop_cbd = cbd;      /* its work items embed in it */
             r = pre(&cbd->pub, &inst->objs, &ctx);
+            pb_preop_cbd = outer;
             if (m->checks)
                 check_read_only(cbd, "pre-operation callback");
             if (r != FLT_PREOP_PENDING)
@@ -509,8 +564,8 @@ NTSTATUS flt_dispatch_pre(struct flt_cbd *cbd, int level)
                 NTSTATUS st = flt_dispatch_pre(cbd, level + 1);
                 if (st != STATUS_PENDING)
                     return st;     /* completed in this thread, past this level */
-                pb_gate_wait(&f->sync_gate);
-                f->synchronize = 0;   /* we are the waiting thread: run it here */
+                pb_gate_wait(&cbd->frames[level].sync_gate);
+                cbd->synchronize &= (uint8_t)~bit;   /* we are the waiting thread: run it here */
                 return flt_complete_up(cbd, level);
             }
         case FLT_PREOP_COMPLETE:
@@ -578,13 +633,27 @@ NTSTATUS flt_dispatch_pre(struct flt_cbd *cbd, int level)
     return fs_dispatch(cbd, depth);
 }
 
+NTSTATUS flt_dispatch_pre(struct flt_cbd *cbd, int level)
+{
+    return dispatch_pre(cbd, level, false);
+}
+
+static NTSTATUS resume_cleared(struct flt_cbd *cbd);
+
 /* Whichever of "pre-op returned PENDING" and "flt_complete_pended_preop"
  * came second calls this, in its own thread. */
 static NTSTATUS resume(struct flt_cbd *cbd)
 {
-    struct flt_model *m = cbd_model(cbd);
     atomic_fetch_and_explicit(&cbd->state, ~(ST_PENDED | ST_RESUME_REQ | ST_RESUME_CLAIM),
                               memory_order_acq_rel);
+    return resume_cleared(cbd);
+}
+
+/* The same once the pend bits are cleared (by resume, or by the one CAS of
+ * flt_complete_pended_preop's fast path). */
+static NTSTATUS resume_cleared(struct flt_cbd *cbd)
+{
+    struct flt_model *m = cbd_model(cbd);
     struct flt_thread *t = flt_thread_ctx(m);
     PB_COUNT(t, resumed);
     int level = cbd->pend_level;
@@ -665,8 +734,15 @@ NTSTATUS flt_complete_pended_preop(struct flt_callback_data *data,
         PB_COUNT(flt_thread_ctx(m), routine_left_set);
         return STATUS_INVALID_PARAMETER;
     }
-    /* Claim the right to resume: only one completer per pend (PEND4). */
+    /* Claim the right to resume: only one completer per pend (PEND4).
+     * When the pre-op has already returned PENDING (PENDED set, which
+     * clears PREOP_ACTIVE), nobody else reads the status we are about to
+     * store, so one CAS both claims and takes the pend bits off, and we
+     * resume at once: the claim, RESUME_REQ and resume's own clearing
+     * would be three locked RMWs. While the pre-op still runs, the
+     * two-step hand-over below (claim, store, RESUME_REQ) is needed. */
     uint64_t s = atomic_load_explicit(&cbd->state, memory_order_acquire);
+    uint64_t n;
     do {
         if (!(s & ST_LIVE) || (s & ST_COMPLETED) || (s & ST_RESUME_CLAIM) ||
             !(s & (ST_PENDED | ST_PREOP_ACTIVE))) {
@@ -677,12 +753,20 @@ NTSTATUS flt_complete_pended_preop(struct flt_callback_data *data,
             PB_COUNT(flt_thread_ctx(m), double_complete_refused);
             return STATUS_INVALID_PARAMETER;
         }
-    } while (!atomic_compare_exchange_weak_explicit(&cbd->state, &s, s | ST_RESUME_CLAIM,
+        n = (s & ST_PENDED) ? s & ~(ST_PENDED | ST_RESUME_REQ | ST_RESUME_CLAIM)
+                            : s | ST_RESUME_CLAIM;
+        /* acq_rel: we see what the pre-op's thread did before pending
+         * (pend_level); a later completer that is refused sees our claim. */
+    } while (!atomic_compare_exchange_weak_explicit(&cbd->state, &s, n,
                                                     memory_order_acq_rel, memory_order_acquire));
     cbd->resume_status = status;
     cbd->resume_context = context;
-    if (pb_running_cbd == cbd)
+    if (pb_running_cbd == cbd && pb_running_t_dequeue)
         cbd->pub.times.t_dequeue = pb_running_t_dequeue;   /* we own it now */
+    if (s & ST_PENDED) {
+        resume_cleared(cbd);
+        return STATUS_SUCCESS;
+    }
     /* acq_rel: publish the status; see pend_level if the pre-op has pended. */
     s = atomic_fetch_or_explicit(&cbd->state, ST_RESUME_REQ, memory_order_acq_rel);
     if (s & ST_PENDED)
@@ -747,7 +831,7 @@ NTSTATUS flt_issue(struct flt_volume *vol, const struct flt_op_desc *desc, flt_o
      * acquires any of those sees the operation filled in. The fence alone
      * orders nothing for a reader: it takes a later store. */
     atomic_thread_fence(memory_order_release);
-    return flt_dispatch_pre(cbd, 0);
+    return dispatch_pre(cbd, 0, true);
 }
 
 struct issue_wait {

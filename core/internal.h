@@ -59,51 +59,98 @@
 
 struct flt_frame {
     void *completion_context;
-    uint8_t want_post;             /* pre-op asked for the post-op */
-    uint8_t synchronize;           /* FLT_PREOP_SYNCHRONIZE at this level */
     _Atomic uint8_t post_claimed;  /* post-op called (by completion or drain) */
     _Atomic uint32_t sync_gate;    /* completion reached this level in another thread */
     struct flt_thread *sync_thread;             /* the thread that waits at this level */
     struct flt_cbd *drain_prev, *drain_next;   /* instance's outstanding list */
 };
 
+/* A deferred work item. Either its own block of the model's item pool, or
+ * the one embedded in each callback data (`embedded`), handed out by
+ * flt_allocate_deferred_io_work_item during a pre-op of that data: then
+ * queueing it for its own operation costs no pool and no separate line,
+ * and the worker finds the operation beside it (docs/cache-line-budget.md).
+ *
+ * An embedded item holds a reference on its host callback data from
+ * allocation to free, so the host outlives it whatever the filter does
+ * with it; queued for its host, that reference is also the one that keeps
+ * the data alive for the routine (no second pin). */
+struct flt_deferred_io_workitem {
+    struct pb_work link;                      /* first: the queue's link */
+    struct flt_model *model;
+    uint64_t model_serial;                    /* model's serial at allocation: models are reused */
+    struct flt_cbd *cbd;                      /* the operation it is queued for */
+    struct flt_instance *instance;
+    flt_deferred_io_workitem_routine routine;
+    void *context;
+    _Atomic uint32_t queued;
+    bool embedded;                            /* inside a flt_cbd (set once, at the block's allocation) */
+    /* Embedded items: allocated. Set by the host's pre-op thread (the one
+     * allocator, which finds it clear), cleared with release by whoever
+     * frees it, read with acquire by the allocator. */
+    _Atomic bool in_use;
+};
+
+/* The callback data, laid out by who touches what per operation
+ * (docs/cache-line-budget.md; offsets asserted in dispatch.c):
+ *
+ *   line 0  pub     the filter's view: written by the issuer at init, by
+ *                   the completer (status, t_dequeue, t_complete)
+ *   line 1  state   every read-modify-write of the operation (state word,
+ *                   cancel cell, not-taken count) and the small fields the
+ *                   driving thread keeps beside them
+ *   line 2  item    the embedded work item: written by the issuer (queue),
+ *                   read by the worker
+ *   line 3  op      what the completer reads: volume, requester callback,
+ *                   the I/O parameter block
+ *   cold            verifier snapshots, cbdq, async I/O, the per-level
+ *                   frames (touched only when a post-op is armed)
+ *
+ * So the hand-over of an operation to a worker moves four lines, which
+ * the issuer fetches (prefetchw) while it fills them in and the worker
+ * fetches together as soon as it has the item. */
 struct flt_cbd {
     struct flt_callback_data pub;             /* offset 0: the filter's view */
     /* offset 64: nothing above is touched by stale readers. */
     _Atomic uint64_t state PB_ALIGNED;
     struct pb_cancel_cell cell;
     _Atomic uint32_t cancel_not_taken;        /* attempts that found no routine */
-    bool caught_by_set;                       /* set returned STATUS_CANCELLED (CAN8) */
-    bool reached_fs;
-    bool allocated_by_filter;                 /* flt_allocate_callback_data */
     /* In a cancel-safe queue. Written under the queue's lock (and at op
      * init) but read without it by flt_cancel_io on another thread, so
      * atomic: set with release after cbdq (an acquire reader that sees true
      * sees the queue), cleared relaxed (a reader that sees false refuses
      * nothing and synchronises through the op's state instead). */
     _Atomic bool in_cbdq;
+    bool caught_by_set;                       /* set returned STATUS_CANCELLED (CAN8) */
+    bool reached_fs;
+    bool allocated_by_filter;                 /* flt_allocate_callback_data */
     bool postop_active;
     int8_t level;                             /* instance slot of the current callback */
     int8_t pend_level;                        /* slot whose pre-op pended */
     int8_t post_level;                        /* slot whose post-op pended */
     uint8_t snap_major;                       /* CD4 */
+    /* Per level (bit = instance slot): the pre-op asked for its post-op;
+     * it did so with SYNCHRONIZE. Kept here rather than in the frames so
+     * that an operation without post-ops never touches a frame's line. */
+    uint8_t want_post;
+    uint8_t synchronize;
     uint32_t snap_type;
     uint32_t post_queued;                     /* work items queued during the running post-op */
-    struct flt_io_status_block snap_status;   /* PRE8 */
     FLT_PREOP_CALLBACK_STATUS resume_status;
     void *resume_context;
-    flt_complete_canceled_callback canceled_callback;
-    struct flt_cbdq *_Atomic cbdq;           /* its queue while in_cbdq (see in_cbdq) */
-    struct flt_cbdq_io_context *cbdq_ctx;
-    struct flt_volume *volume;
-    struct flt_instance *initiator;           /* async I/O: runs below this */
+    struct flt_deferred_io_workitem item PB_ALIGNED;
+    struct flt_volume *volume PB_ALIGNED;
     flt_requester_completion on_complete;
     void *on_complete_ctx;
-    flt_completed_async_io_callback async_cb;
-    void *async_ctx;
-    unsigned home_cpu;
     struct flt_io_parameter_block iopb;
-    struct flt_frame frames[FLT_MAX_INSTANCES];
+    /* Cold. */
+    struct flt_io_status_block snap_status PB_ALIGNED;   /* PRE8; verifier checks only */
+    struct flt_cbdq *_Atomic cbdq;           /* its queue while in_cbdq (see in_cbdq) */
+    struct flt_cbdq_io_context *cbdq_ctx;    /* valid while in_cbdq */
+    struct flt_instance *initiator;           /* filter-allocated data: runs below this */
+    flt_completed_async_io_callback async_cb; /* filter-allocated data */
+    void *async_ctx;
+    struct flt_frame frames[FLT_MAX_INSTANCES];   /* levels with want_post set */
 };
 
 static inline struct flt_cbd *cbd_of(const struct flt_callback_data *d)
@@ -138,6 +185,7 @@ struct flt_thread {
     unsigned cpu;
     unsigned route;
     uint32_t index;
+    unsigned split_countdown;                 /* work items until the next t_dequeue stamp */
     uint64_t op_seq;
 } PB_ALIGNED;
 
@@ -150,7 +198,15 @@ extern _Thread_local KIRQL pb_irql;
 /* The callback data whose work item this thread is running, and when it
  * was dequeued. */
 extern _Thread_local struct flt_cbd *pb_running_cbd;
-extern _Thread_local uint64_t pb_running_t_dequeue;
+extern _Thread_local uint64_t pb_running_t_dequeue;   /* 0: not sampled (split_every) */
+/* References on pb_running_cbd dropped while its routine runs, taken off
+ * in one step when the routine returns (the run holds one of its own until
+ * then, so the block cannot be recycled early): saves a locked RMW per
+ * drop on the worker's path. See cbd_unpin_deferred. */
+extern _Thread_local unsigned pb_deferred_unpins;
+/* The operation whose pre-op callback this thread is running: the host
+ * flt_allocate_deferred_io_work_item embeds its item in. */
+extern _Thread_local struct flt_cbd *pb_preop_cbd;
 /* The callback data whose canceled callback this thread is running (CAN9). */
 extern _Thread_local struct flt_cbd *pb_in_canceled_callback;
 
@@ -175,6 +231,7 @@ struct flt_model {
     unsigned ncpus;
     unsigned nqueues;
     unsigned nworkers;
+    unsigned split_every;                     /* cfg.split_every, at least 1 */
     pthread_t *workers;
     uint64_t (*now)(void);
     bool checks;
@@ -224,16 +281,6 @@ struct flt_volume {
     _Atomic int64_t (*fs_counts)[256];        /* [ncpus][major], relaxed */
 };
 
-struct flt_deferred_io_workitem {
-    struct pb_work link;                      /* first: the queue's link */
-    struct flt_model *model;
-    uint64_t model_serial;                    /* model's serial at allocation: models are reused */
-    struct flt_cbd *cbd;
-    struct flt_instance *instance;
-    flt_deferred_io_workitem_routine routine;
-    void *context;
-    _Atomic uint32_t queued;
-};
 
 /* ---- shared helpers ------------------------------------------------------- */
 
@@ -262,6 +309,16 @@ void flt_verifier_report_model(struct flt_model *model, const char *rule, const 
 void cbd_pin(struct flt_cbd *cbd);                 /* op known live */
 bool cbd_try_pin(struct flt_cbd *cbd, uint32_t gen);/* false: completed, freed or reused */
 void cbd_unpin(struct flt_cbd *cbd);
+void cbd_unpin_n(struct flt_cbd *cbd, unsigned n);
+/* An unpin that may wait for the end of the running work item when cbd is
+ * the one it runs for (pb_deferred_unpins). */
+static inline void cbd_unpin_deferred(struct flt_cbd *cbd)
+{
+    if (cbd == pb_running_cbd)
+        pb_deferred_unpins++;
+    else
+        cbd_unpin(cbd);
+}
 /* Takes a block from the pool and gives it a new generation, LIVE and
  * `refs` references; the caller fills in the rest. NULL when exhausted. */
 struct flt_cbd *cbd_alloc(struct flt_volume *vol, struct flt_thread *t, unsigned refs);

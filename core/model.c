@@ -47,6 +47,7 @@ static struct flt_thread *thread_attach(struct flt_model *model, unsigned cpu)
     t->model = model;
     t->cpu = model->ncpus ? cpu % model->ncpus : 0;
     t->route = t->cpu;
+    t->split_countdown = 1;                   /* the first item is stamped */
     pthread_mutex_lock(&model->lock);
     t->index = ++model->nthreads;
     t->next = model->threads;
@@ -294,6 +295,7 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
     m->nqueues = m->nworkers ? m->nworkers : m->ncpus;
     m->now = cfg->now ? cfg->now : pb_tsc_now;
     m->checks = !cfg->verifier_checks_off;
+    m->split_every = cfg->split_every ? cfg->split_every : 1;
     pthread_mutex_init(&m->lock, NULL);
 
     if (cfg->worker_cpu && m->nworkers) {
