@@ -57,8 +57,9 @@ static inline void pb_spin_unlock(pb_spinlock *l)
 
 /* ---- Vyukov's intrusive MPSC queue with a stub node --------------------------
  * (1024cores.net, "Intrusive MPSC node-based queue"). The caller keeps the
- * three parts where its layout wants them (tail alone on the producers'
- * line; head and stub on the consumer's) and hands them in.
+ * three parts where its layout wants them (head alone on the consumer's
+ * line; the stub beside the tail on the producers' line, or beside the
+ * head) and hands them in.
  *
  * push: from any number of threads at once; one exchange of the tail plus
  * one store, wait-free. pop: one consumer at a time. FIFO in exchange
@@ -126,6 +127,13 @@ static inline struct pb_work *pb_mpsc_pop(struct pb_work *_Atomic *tail, struct 
                 return NULL; /* empty */
             next = pb_mpsc_wait_next(head);
         }
+        /* The first item after an empty spell, likely the last one too
+         * (one in flight): its line is read now and written below (the
+         * stub goes behind it), and so is the tail's. Ask for both in
+         * exclusive state at once, so that each moves once, together,
+         * instead of read-then-upgrade one after the other. */
+        __builtin_prefetch(next, 1);
+        __builtin_prefetch((const void *)tail, 1);
         *headp = next; /* skip the stub */
         head = next;
         next = atomic_load_explicit(&head->next, memory_order_acquire);

@@ -12,12 +12,19 @@
  * consumer's fence, so no extra fence is needed on the enqueue path
  * (idle.h).
  *
- * Layout (one pb_mem_alloc on qi's CPU): the tail alone on the producers'
- * line; head and stub on the consumer's line (a producer writes stub.next
- * only when it finds the queue empty: the handoff); the waiter on its own
- * line. The fast path writes nothing else. */
+ * Layout (one pb_mem_alloc on qi's CPU): the tail and the stub on the
+ * producers' line; head alone on the consumer's; the waiter on its own.
+ * When the queue is empty (a worker keeping up: the case whose latency
+ * matters) the stub is the tail, so an enqueue's exchange and its link
+ * land in one line, the idle consumer polls that one line, and taking
+ * the item and putting the stub back behind it moves it once more: one
+ * line each way per operation instead of two (the stub beside the head
+ * made the producer fetch the tail's line, then the stub's). While items
+ * queue up the consumer does not touch it. The fast path writes nothing
+ * else. docs/cache-line-budget.md has the count. */
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "idle.h"
@@ -27,10 +34,17 @@
 
 struct mpsc_queue {
     _Alignas(PB_CACHE_LINE) struct pb_work *_Atomic tail; /* producers exchange it */
+    struct pb_work stub;                                  /* the empty queue's link */
     _Alignas(PB_CACHE_LINE) struct pb_work *head;         /* consumer only */
-    struct pb_work stub;
     struct pb_idle_waiter waiter;
 };
+
+_Static_assert(offsetof(struct mpsc_queue, stub) / PB_CACHE_LINE ==
+                   offsetof(struct mpsc_queue, tail) / PB_CACHE_LINE,
+               "the stub shares the tail's line");
+_Static_assert(offsetof(struct mpsc_queue, head) / PB_CACHE_LINE !=
+                   offsetof(struct mpsc_queue, tail) / PB_CACHE_LINE,
+               "the consumer's head has its own line");
 
 struct pb_queue {
     unsigned nqueues;
