@@ -190,6 +190,7 @@ static json_t *params_json(const struct pb_scenario *s, bool *ok)
     put(p, "pool-capacity", ju64(s->pool_capacity), ok);
     put(p, "queue-capacity", ju64(s->queue_capacity), ok);
     put(p, "verifier-checks", json_boolean(s->verifier_checks), ok);
+    put(p, "split-every", json_integer(s->split_every), ok);
     return p;
 }
 

@@ -399,6 +399,9 @@ static void read_params(json_t *p, struct pb_scenario *s, bool *complete)
 {
     char text[512], why[256];
     pb_scenario_defaults(s);
+    /* Written before split-every existed: every work item was split. */
+    if (!json_object_get(p, "split-every"))
+        s->split_every = 1;
     for (const struct pb_option_doc *o = pb_scenario_options; o->name; o++) {
         /* Not scenario options of a run: "scenario" resets everything,
          * name and description are the run's own fields. */

@@ -17,7 +17,10 @@
 
 bool pb_runkey_is_workload_param(const char *name)
 {
-    static const char *const skip[] = { "duration", "ops", "warmup", "seed",
+    /* How long and from which seed it ran, how its latency split was
+     * sampled, and the strategies (a key of their own) do not make another
+     * workload. */
+    static const char *const skip[] = { "duration", "ops", "warmup", "seed", "split-every",
                                         "pool", "queue", "handoff" };
     for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
         if (strcmp(name, skip[i]) == 0)

@@ -64,6 +64,34 @@ static int node_of_worker(struct harness *h, unsigned w)
     return tp ? tp->numa_node : -1;
 }
 
+/* The live p99 of the progress line is published this often (a
+ * percentile scans the bins: ~1 us, so not on every completion). */
+#define PUBLISH_EVERY 4096u
+
+/* The measurement of one completed operation, in its completing thread:
+ * the total (always), the queue-wait / service split when the worker
+ * stamped t_dequeue (every split-every-th item), the node pair when the
+ * run has several nodes (with one, the pair's histogram is the total's:
+ * harness_merge takes it from there). The instrumentation cost the run
+ * reports is this function's, measured (harness_record_cost_ns). */
+static inline void recorder_add(struct harness *h, struct recorder *r, int pair,
+                                uint64_t t_issue, uint64_t t_dequeue, uint64_t t_complete)
+{
+    uint64_t total = t_complete > t_issue ? pb_ticks_to_ns(&h->scale, t_complete - t_issue) : 0;
+    pb_hist_record(&r->total, total);
+    if (t_dequeue && t_dequeue >= t_issue && t_complete >= t_dequeue) {
+        pb_hist_record(&r->queue_wait, pb_ticks_to_ns(&h->scale, t_dequeue - t_issue));
+        pb_hist_record(&r->service, pb_ticks_to_ns(&h->scale, t_complete - t_dequeue));
+    }
+    if (pair >= 0 && r->pairs)
+        pb_hist_record(&r->pairs[pair], total);
+    if (++r->since_publish >= PUBLISH_EVERY) {
+        r->since_publish = 0;
+        atomic_store_explicit(&r->p99_ns, pb_hist_percentile(&r->total, 99.0),
+                              memory_order_relaxed);
+    }
+}
+
 /* The completing thread records the operation, then frees the op. */
 static void record_completion(struct harness *h, struct pb_op *op, NTSTATUS status,
                               uint64_t t_issue, uint64_t t_dequeue, uint64_t t_complete)
@@ -73,15 +101,13 @@ static void record_completion(struct harness *h, struct pb_op *op, NTSTATUS stat
         struct recorder *r = fallback ? &h->fallback_rec : tls_rec;
         if (fallback)
             pthread_mutex_lock(&h->fallback_lock);
-        uint64_t total = t_complete > t_issue ? pb_ticks_to_ns(&h->scale, t_complete - t_issue) : 0;
-        pb_hist_record(&r->total, total);
-        if (t_dequeue && t_dequeue >= t_issue && t_complete >= t_dequeue) {
-            pb_hist_record(&r->queue_wait, pb_ticks_to_ns(&h->scale, t_dequeue - t_issue));
-            pb_hist_record(&r->service, pb_ticks_to_ns(&h->scale, t_complete - t_dequeue));
+        int pair = -1;
+        if (h->pairs_per_op) {
+            int rn = op->rq->tp->numa_node, wn = node_of_worker(h, op->worker);
+            if (rn >= 0 && wn >= 0)
+                pair = rn * (int)h->nnodes + wn;
         }
-        int rn = op->rq->tp->numa_node, wn = node_of_worker(h, op->worker);
-        if (r->pairs && rn >= 0 && wn >= 0)
-            pb_hist_record(&r->pairs[(unsigned)rn * h->nnodes + (unsigned)wn], total);
+        recorder_add(h, r, pair, t_issue, t_dequeue, t_complete);
         if (status == STATUS_CANCELLED) {
             bump(&r->cancelled);
         } else if (NT_ERROR(status)) {
@@ -89,11 +115,6 @@ static void record_completion(struct harness *h, struct pb_op *op, NTSTATUS stat
             atomic_store_explicit(&r->failed_status, (uint32_t)status, memory_order_relaxed);
         } else
             bump(&r->completed);
-        if (++r->since_publish >= 1024) {
-            r->since_publish = 0;
-            atomic_store_explicit(&r->p99_ns, pb_hist_percentile(&r->total, 99.0),
-                                  memory_order_relaxed);
-        }
         if (fallback)
             pthread_mutex_unlock(&h->fallback_lock);
     }
@@ -780,6 +801,50 @@ static void mem_free(void *arg, void *ptr, size_t size)
     pb_numa_free(ptr, size);
 }
 
+double harness_record_cost_ns(struct harness *h)
+{
+    struct recorder *r = aligned_alloc(64, sizeof *r);
+    if (!r || recorder_init(r, h->nnodes) != 0) {
+        free(r);
+        return 0;
+    }
+    /* Latencies spread as a run's are, from 250 ns to ~16 us (log-uniform
+     * over six octaves, drawn before the clock starts), the split on every
+     * split-every-th one; the pair's record when the run has one per
+     * operation. Back to back, so a little pessimistic: in a run the
+     * records are far apart and their memory chains never wait. */
+    enum { NVALUES = 4096, N = 200000 };
+    uint64_t *ticks = malloc(NVALUES * sizeof *ticks);
+    if (!ticks) {
+        free(r->pairs);
+        free(r);
+        return 0;
+    }
+    double tpn = pb_tsc_ticks_per_ns();
+    uint64_t x = 0x9e3779b97f4a7c15ull, base = 1ull << 40;
+    for (unsigned i = 0; i < NVALUES; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        ticks[i] = (uint64_t)((double)((250ull << ((x >> 60) % 6)) + ((x >> 32) & 255)) * tpn);
+    }
+    unsigned split = h->sc->split_every ? h->sc->split_every : 1, countdown = 1;
+    int pair = h->pairs_per_op ? 0 : -1;
+    uint64_t t0 = pb_tsc_now();
+    for (unsigned i = 0; i < N; i++) {
+        uint64_t t = ticks[i % NVALUES], t_dequeue = 0;
+        if (--countdown == 0) {
+            countdown = split;
+            t_dequeue = base + t / 2;
+        }
+        recorder_add(h, r, pair, base, t_dequeue, base + t);
+        bump(&r->completed);
+    }
+    double cost = pb_tsc_to_ns(pb_tsc_now() - t0) / N;
+    free(ticks);
+    free(r->pairs);
+    free(r);
+    return cost;
+}
+
 double harness_mono_s(void)
 {
     struct timespec ts;
@@ -834,7 +899,9 @@ static void merge_recorder(struct pb_run_result *out, struct harness *h, struct 
     out->completed_cancelled += atomic_load(&r->cancelled);
     out->failed += atomic_load(&r->failed);
     for (unsigned i = 0; r->pairs && i < h->nnodes * h->nnodes; i++) {
-        if (!r->pairs[i].count)
+        /* One node (every thread on it): the pair is the total. */
+        const struct pb_hist *pair = h->pairs_per_op ? &r->pairs[i] : &r->total;
+        if (!pair->count)
             continue;
         int rn = (int)(i / h->nnodes), wn = (int)(i % h->nnodes);
         unsigned k;
@@ -847,7 +914,7 @@ static void merge_recorder(struct pb_run_result *out, struct harness *h, struct 
             pb_hist_init(&out->pairs[k].total);
             out->npairs++;
         }
-        pb_hist_merge(&out->pairs[k].total, &r->pairs[i]);
+        pb_hist_merge(&out->pairs[k].total, pair);
     }
 }
 /* ---- building, step by step ------------------------------------------------ */
@@ -918,6 +985,12 @@ int harness_plan(struct harness *h)
         int n = pb_topo_pu(h->topo, i)->numa_node;
         h->node_of_pu[i] = n < 0 ? 0 : (unsigned)n;
     }
+    /* With one node the node-pair histogram is the total's, taken at the
+     * merge: no per-operation record (unless a thread sits on a processor
+     * without a node, whose operations have no pair). */
+    h->pairs_per_op = h->nnodes > 1;
+    for (unsigned i = 0; i < h->plan.nthreads && !h->pairs_per_op; i++)
+        h->pairs_per_op = h->plan.threads[i].numa_node < 0;
     pb_tsc_calibrate(0);
     pb_tick_scale_init(&h->scale, pb_tsc_ticks_per_ns());
     double svc = pb_dist_mean(&sc->service) + pb_dist_mean(&sc->fs_service) + 500;
@@ -952,6 +1025,7 @@ int harness_build_model(struct harness *h)
                  .node_of_cpu = h->node_of_pu },
         .on_worker_start = on_worker_start, .hook_arg = h,
         .verifier_checks_off = !sc->verifier_checks,
+        .split_every = sc->split_every,
         .verifier_log = h->o.verifier_log,
     };
     const char *merr = NULL;

@@ -168,6 +168,7 @@ struct harness {
     _Atomic bool requesters_done;
     _Atomic uint64_t migrations;             /* threads found off their planned CPU */
     bool has_async;                          /* an async filter cancels its own I/O */
+    bool pairs_per_op;                       /* several nodes: a node-pair record per op */
     struct recorder fallback_rec;
     bool fallback_ready;
     pthread_mutex_t fallback_lock;
@@ -211,6 +212,11 @@ unsigned harness_nthreads(const struct harness *h);
 struct pb_run_result;
 /* Adds every recorder into out (histograms, outcome counts, node pairs). */
 int harness_merge(struct harness *h, struct pb_run_result *out);
+
+/* What recording one completed operation costs the completing thread, in
+ * ns (the histograms, the split on every split-every-th, the outcome
+ * count; measured on a scratch recorder). After harness_plan. */
+double harness_record_cost_ns(struct harness *h);
 
 double harness_mono_s(void);
 void harness_nap_ms(unsigned ms);

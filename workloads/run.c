@@ -45,24 +45,19 @@ void pb_run_result_free(struct pb_run_result *r)
 #define FLOOR_MAX_SPREAD 0.5
 #define FLOOR_MAX_MOVE 0.3
 
-static void measure_floors(const struct pb_plan *plan, const struct pb_run_env *env,
+static void measure_floors(struct harness *hs, const struct pb_run_env *env,
                            struct pb_run_result *out)
 {
+    const struct pb_plan *plan = &hs->plan;
     struct pb_floor f;
     pb_measure_timestamp_cost(&f);
     out->timestamp_overhead_ns = f.median_ns;
-    /* The instrumentation per op: three timestamps and three records. */
-    struct pb_hist *h = malloc(sizeof *h);
-    double rec_ns = 0;
-    if (h) {
-        pb_hist_init(h);
-        uint64_t t0 = pb_tsc_now();
-        for (unsigned i = 0; i < 100000; i++)
-            pb_hist_record(h, (i * 2654435761u) & 0xfffff);
-        rec_ns = pb_tsc_to_ns(pb_tsc_now() - t0) / 100000.0;
-        free(h);
-    }
-    out->instrumentation_ns_per_op = 3 * f.median_ns + 3 * rec_ns;
+    /* The instrumentation per op: the two timestamps of the total latency
+     * (t_issue, t_complete), the split's third on every split-every-th
+     * operation, and the completing thread's recording, measured. */
+    unsigned split = hs->sc->split_every ? hs->sc->split_every : 1;
+    out->instrumentation_ns_per_op =
+        (2.0 + 1.0 / split) * f.median_ns + harness_record_cost_ns(hs);
     const struct pb_thread_plan *a = pb_plan_thread(plan, PB_ROLE_REQUESTER, 0);
     const struct pb_thread_plan *b = pb_plan_thread(plan, PB_ROLE_WORKER, 0);
     out->c2c_os_cpu_a = a ? (int)a->os_cpu : -1;
@@ -301,7 +296,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     if (harness_plan(h) != 0)
         goto done;
     /* The floors before any thread of the run exists. */
-    measure_floors(&h->plan, env, out);
+    measure_floors(h, env, out);
     if (harness_build_model(h) != 0 || harness_build_stack(h) != 0 ||
         harness_build_traffic(h) != 0 || harness_start(h) != 0)
         goto done;

@@ -414,6 +414,7 @@ void pb_scenario_defaults(struct pb_scenario *s)
     s->pool_capacity = 0;
     s->queue_capacity = 0;
     s->verifier_checks = false;
+    s->split_every = PB_SPLIT_EVERY_DEFAULT;
 }
 
 /* ---- setters ------------------------------------------------------------------- */
@@ -853,6 +854,17 @@ static int set_verifier_checks(struct pb_scenario *s, const char *key, const cha
     return 0;
 }
 
+static int set_split_every(struct pb_scenario *s, const char *key, const char *v, char *err,
+                           size_t errlen)
+{
+    uint64_t n;
+    if (parse_count(v, &n) != 0 || n < 1 || n > PB_SPLIT_EVERY_MAX)
+        return fail(err, errlen, "key '%s': '%s' is not a whole number from 1 to %u", key, v,
+                    PB_SPLIT_EVERY_MAX);
+    s->split_every = (unsigned)n;
+    return 0;
+}
+
 static bool printable(const char *v)
 {
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
@@ -969,7 +981,11 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
       "per-queue capacity of bounded queues (default 0 = the strategy's default)",              \
       set_queue_capacity)                                                                       \
     X("verifier-checks", "on|off", "the verifier's hot-path checks (default off)",              \
-      set_verifier_checks)
+      set_verifier_checks)                                                                      \
+    X("split-every", "N",                                                                       \
+      "measure the queue-wait / service split on every Nth work item of each worker, 1 to "     \
+      "1000000; the total latency is measured on every operation (default 16)",                 \
+      set_split_every)
 
 #define OPTION_DOC(name, syntax, help, fn) {name, syntax, help},
 #define OPTION_SETTER(name, syntax, help, fn) {name, fn},
@@ -1187,7 +1203,8 @@ bool pb_scenario_equal(const struct pb_scenario *a, const struct pb_scenario *b)
            a->burst_on_ms == b->burst_on_ms && a->burst_off_ms == b->burst_off_ms &&
            a->duration_s == b->duration_s && a->ops == b->ops && a->warmup_s == b->warmup_s &&
            a->seed == b->seed && a->pool_capacity == b->pool_capacity &&
-           a->queue_capacity == b->queue_capacity && a->verifier_checks == b->verifier_checks;
+           a->queue_capacity == b->queue_capacity && a->verifier_checks == b->verifier_checks &&
+           a->split_every == b->split_every;
 }
 
 void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size)

@@ -132,12 +132,15 @@ static const char *model_setup(struct model_ctx *c)
     if (micro_cpus_allowed() < 2)
         return "needs two CPUs (the issuer and the worker on different CPUs)";
     static const unsigned worker_cpu[1] = { 1 };
+    struct pb_scenario defaults;
+    pb_scenario_defaults(&defaults);
     struct flt_model_config mc = {
         .pool = c->pool, .queue = c->queue, .handoff = c->handoff,
         .ncpus = 2, .nworkers = 1, .worker_cpu = worker_cpu,
         .idle = PB_IDLE_SPIN,
         .on_worker_start = on_worker_start, .hook_arg = c,
         .verifier_checks_off = true,
+        .split_every = defaults.split_every,   /* t_dequeue sampled as a run samples it */
     };
     const char *err = NULL;
     if (flt_model_create(&mc, &c->model, &err) != STATUS_SUCCESS) {

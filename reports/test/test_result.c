@@ -181,6 +181,7 @@ static struct pb_run_result *make_runs(void)
         set(s, "pool-capacity", "4096");
         set(s, "queue-capacity", "512");
         set(s, "verifier-checks", "on");
+        set(s, "split-every", "64");
 
         r->repetition = k;
         r->partial = k == 2;
@@ -321,6 +322,7 @@ static void expect_scenario(const struct pb_scenario *g, const struct pb_scenari
     cr_expect_eq(g->pool_capacity, w->pool_capacity);
     cr_expect_eq(g->queue_capacity, w->queue_capacity);
     cr_expect_eq(g->verifier_checks, w->verifier_checks);
+    cr_expect_eq(g->split_every, w->split_every);
 }
 
 static void expect_run(const struct pb_run_result *g, const struct pb_run_result *w)
@@ -637,6 +639,7 @@ Test(result, document_values)
     cr_expect_str_eq(json_string_value(json_object_get(params, "burst")), "20:80.5");
     cr_expect_eq(json_integer_value(json_object_get(params, "workers")), 2);
     cr_expect(json_is_true(json_object_get(params, "verifier-checks")));
+    cr_expect_eq(json_integer_value(json_object_get(params, "split-every")), 64);
     json_t *filters = json_object_get(params, "filters");
     cr_expect_str_eq(json_string_value(json_array_get(filters, 0)), "pass");
     cr_expect_str_eq(json_string_value(json_array_get(filters, 1)), "pend");

@@ -48,7 +48,10 @@ struct pb_run_result {
     /* The floors of this run, between the CPUs it used. */
     double c2c_round_trip_ns;  /* 0 when not measured (one CPU); = c2c_start.median_ns */
     double timestamp_overhead_ns;        /* one pb_tsc_now() */
-    double instrumentation_ns_per_op;    /* 3 timestamps + 3 histogram records */
+    /* The measurement's own cost per op, subtractable: 2 timestamps (t_issue,
+     * t_complete) + 1 per split-every operations (t_dequeue) + the
+     * completing thread's recording, measured (harness_record_cost_ns). */
+    double instrumentation_ns_per_op;
     double futex_wake_ns;
     int c2c_os_cpu_a, c2c_os_cpu_b;
     /* The c2c floor in full, measured (pinned, after a warm-up) before the

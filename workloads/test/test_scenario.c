@@ -32,7 +32,7 @@ static bool same_scenario(const struct pb_scenario *a, const struct pb_scenario 
                 a->burst_off_ms == b->burst_off_ms && a->duration_s == b->duration_s &&
                 a->ops == b->ops && a->warmup_s == b->warmup_s && a->seed == b->seed &&
                 a->pool_capacity == b->pool_capacity && a->queue_capacity == b->queue_capacity &&
-                a->verifier_checks == b->verifier_checks;
+                a->verifier_checks == b->verifier_checks && a->split_every == b->split_every;
     for (unsigned i = 0; same && i < a->nfilters && i < PB_MAX_FILTERS; i++)
         same = a->filters[i] == b->filters[i];
     return same;
@@ -106,6 +106,7 @@ Test(scenario, defaults_are_the_documented_ones)
     cr_expect_eq(s.pool_capacity, 0);
     cr_expect_eq(s.queue_capacity, 0);
     cr_expect_not(s.verifier_checks);
+    cr_expect_eq(s.split_every, 16);
     char err[256];
     cr_expect_eq(pb_scenario_validate(&s, err, sizeof err), 0, "%s", err);
 }
@@ -189,6 +190,9 @@ Test(scenario, every_option_sets_its_field)
     SET_OK("verifier-checks", "off", !s.verifier_checks);
     SET_OK("verifier-checks", "false", !s.verifier_checks);
     SET_OK("verifier-checks", "0", !s.verifier_checks);
+    SET_OK("split-every", "1", s.split_every == 1);
+    SET_OK("split-every", "64", s.split_every == 64);
+    SET_OK("split-every", "1M", s.split_every == 1000000);
     SET_OK("name", "my-run", strcmp(s.name, "my-run") == 0);
     SET_OK("description", "free text, with spaces: and = signs",
            strcmp(s.description, "free text, with spaces: and = signs") == 0);
@@ -310,6 +314,9 @@ static const struct bad bad_values[] = {
     {"pool-capacity", "-5", NULL},
     {"queue-capacity", "lots", NULL},
     {"verifier-checks", "maybe", "on, off"},
+    {"split-every", "0", "1 to 1000000"},
+    {"split-every", "2M", "1 to 1000000"},
+    {"split-every", "often", NULL},
     {"name", "", NULL},
     {"name", "a-name-that-is-far-too-long-to-fit-in-forty-seven-chars", NULL},
     {"name", "tab\there", NULL},
