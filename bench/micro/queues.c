@@ -11,7 +11,12 @@
  * Items are allocated before the run (one cache line each, a fixed set per
  * producer) and recycled: a producer reuses an item once the consumer has
  * cleared its busy flag, which lives on the item's own line, a line the
- * queue moves between the two anyway. */
+ * queue moves between the two anyway.
+ *
+ * The pipelines also report the time an item spends in the queue (p50_ns,
+ * p99_ns: enqueue to dequeue, TSC): every LATENCY_EVERY-th item of each
+ * producer carries its enqueue time, the consumer records it (two
+ * timestamps per LATENCY_EVERY items, the same cost for every queue). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,12 +24,15 @@
 #include <string.h>
 
 #include "micro.h"
+#include "pb_hist.h"
 
 #define ITEMS_PER_PRODUCER 1024u /* power of two; below every bounded default */
+#define LATENCY_EVERY 16u
 
 struct qitem {
     _Alignas(PB_CACHE_LINE) struct pb_work link;
     _Atomic uint32_t busy;         /* 1 from the producer's take to the consumer's dequeue */
+    uint64_t t_enqueue;            /* TSC before the enqueue; 0: not timed (published by it) */
 };
 
 struct queue_ctx {
@@ -132,6 +140,7 @@ static bool produce(gb_state *st, struct queue_ctx *c, unsigned p, uint64_t n, u
                 goto peer_failed;
         }
         atomic_store_explicit(&it->busy, 1, memory_order_relaxed); /* published by the enqueue */
+        it->t_enqueue = *seq % LATENCY_EVERY == 0 ? pb_tsc_now() : 0;
         int rc;
         spins = 0;
         while ((rc = ops->enqueue(q, 0, &it->link)) == -EAGAIN) {
@@ -151,7 +160,7 @@ peer_failed:
 
 /* n rounds of one item per producer. */
 static bool consume(gb_state *st, struct queue_ctx *c, unsigned producers, uint64_t n,
-                    uint64_t *items)
+                    uint64_t *items, struct pb_hist *lat, const struct pb_tick_scale *scale)
 {
     const struct pb_queue_ops *ops = c->ops;
     struct pb_queue *q = c->q;
@@ -166,6 +175,11 @@ static bool consume(gb_state *st, struct queue_ctx *c, unsigned producers, uint6
                 }
             }
             struct qitem *it = (struct qitem *)((char *)w - offsetof(struct qitem, link));
+            if (it->t_enqueue) {
+                uint64_t now = pb_tsc_now();
+                pb_hist_record(lat, now > it->t_enqueue
+                                        ? pb_ticks_to_ns(scale, now - it->t_enqueue) : 0);
+            }
             /* release: our reads of the item happen before its reuse. */
             atomic_store_explicit(&it->busy, 0, memory_order_release);
         }
@@ -187,19 +201,34 @@ static void bm_pipeline(gb_state *st)
     queue_setup(st, c);
     uint64_t n, seq = 0, items = 0;
     bool ok = true;
+    struct pb_hist *lat = consumer ? malloc(sizeof *lat) : NULL;
+    struct pb_tick_scale scale;
+    if (consumer) {
+        pb_tick_scale_init(&scale, pb_tsc_ticks_per_ns());
+        if (lat)
+            pb_hist_init(lat);
+        else
+            micro_fail(st, &c->abort, "out of memory");
+    }
     while (gb_keep_running_batch(st, &n)) {
         micro_clock_start(&clk);
         if (!ok || !micro_peers_ok(st, &c->abort)) {
             ok = false;
             continue;
         }
-        ok = consumer ? consume(st, c, producers, n, &items)
+        ok = consumer ? consume(st, c, producers, n, &items, lat, &scale)
                       : produce(st, c, (unsigned)t, n, &seq);
     }
     micro_unpin(&aff);
     queue_teardown(st, c);
-    if (consumer)
+    if (consumer) {
         micro_report(st, (double)items, &clk, false);
+        if (lat && lat->count) {
+            gb_counter_set(st, "p50_ns", (double)pb_hist_percentile(lat, 50), GB_COUNTER_DEFAULT);
+            gb_counter_set(st, "p99_ns", (double)pb_hist_percentile(lat, 99), GB_COUNTER_DEFAULT);
+        }
+    }
+    free(lat);
 }
 
 static struct queue_ctx *new_ctx(const struct pb_queue_ops *ops)

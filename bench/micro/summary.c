@@ -3,12 +3,15 @@
  * is printed with its target and "met" / "NOT met"; nothing is asserted:
  * these are reports, and a shared or small machine may miss a target that
  * a quiet one meets. With --benchmark_repetitions, a benchmark's value is
- * the mean of its repetitions. A benchmark that was filtered out or failed
- * gives "n/a". */
+ * the median of its repetitions (one repetition preempted for a time slice
+ * moves a mean by several times; with --benchmark_enable_random_interleaving
+ * the repetitions of every benchmark spread over the same minutes). A
+ * benchmark that was filtered out or failed gives "n/a". */
 #include <jansson.h>
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -38,11 +41,19 @@ static double measured_c2c(struct pb_floor *f, unsigned *cpu_a, unsigned *cpu_b)
 
 static json_t *benchmarks;
 
-/* Mean of counter key over the successful repetitions of benchmark name;
- * NAN when there is none. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define MAX_REPS 256
+
+/* Median of counter key over the successful repetitions of benchmark name
+ * (the mean of the middle two for an even count); NAN when there is none. */
 static double value(const char *name, const char *key)
 {
-    double sum = 0;
+    double v[MAX_REPS];
     unsigned n = 0;
     size_t i;
     json_t *b;
@@ -53,13 +64,15 @@ static double value(const char *name, const char *key)
             continue;
         if (json_is_true(json_object_get(b, "error_occurred")))
             continue;
-        json_t *v = json_object_get(b, key);
-        if (!json_is_number(v))
+        json_t *x = json_object_get(b, key);
+        if (!json_is_number(x) || n == MAX_REPS)
             continue;
-        sum += json_number_value(v);
-        n++;
+        v[n++] = json_number_value(x);
     }
-    return n ? sum / n : NAN;
+    if (!n)
+        return NAN;
+    qsort(v, n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static bool failed(const char *name)
@@ -201,7 +214,8 @@ int micro_summary(const char *path, FILE *out)
     /* Queues: items per second with two producers into one queue index
      * and one consumer (mpsc/threads:3), larger = better. Every per-worker
      * queue (not PB_SHARED) that is neither a baseline nor a reference is
-     * held to the baseline (1.5x) and to each outside reference (1x). */
+     * held to the baseline (1.5x) and to each outside reference (1x), in
+     * items/s and in the p99 of an item's time in the queue. */
     for (size_t i = 0; pb_queues[i]; i++) {
         const struct pb_queue_ops *q = pb_queues[i];
         if (q->flags & (PB_SHARED | PB_BASELINE | PB_REFERENCE))
@@ -214,6 +228,9 @@ int micro_summary(const char *path, FILE *out)
             snprintf(b, sizeof b, "queue/%s/mpsc/threads:3", y->name);
             snprintf(what, sizeof what, "%s vs %s, mpsc items/s", q->name, y->name);
             row(out, what, a, b, "ops_per_s", AT_LEAST, (y->flags & PB_BASELINE) ? 1.5 : 1.0, "/s");
+            /* p99 time in the queue: lower is better, so theirs over ours. */
+            snprintf(what, sizeof what, "%s vs %s, mpsc p99 in queue", q->name, y->name);
+            row(out, what, b, a, "p99_ns", AT_LEAST, (y->flags & PB_BASELINE) ? 1.5 : 1.0, "ns");
         }
     }
 

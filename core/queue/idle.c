@@ -58,9 +58,15 @@ static struct pb_work *park(struct pb_idle_waiter *w, pb_idle_poll_fn poll, void
 
 struct pb_work *pb_idle_wait(struct pb_idle_waiter *w, pb_idle_poll_fn poll, void *ctx)
 {
+    return pb_idle_wait_spin(w, poll, poll, ctx);
+}
+
+struct pb_work *pb_idle_wait_spin(struct pb_idle_waiter *w, pb_idle_poll_fn spin_poll,
+                                  pb_idle_poll_fn poll, void *ctx)
+{
     unsigned spins = 0;
     for (;;) {
-        struct pb_work *item = poll(ctx);
+        struct pb_work *item = spin_poll(ctx);
         if (item)
             return item;
         if (pb_idle_stopping(w))

@@ -72,6 +72,13 @@ void pb_idle_init(struct pb_idle_waiter *w, const struct pb_queue_config *cfg);
  * last poll: the items left, one per call, then NULL). */
 struct pb_work *pb_idle_wait(struct pb_idle_waiter *w, pb_idle_poll_fn poll, void *ctx);
 
+/* The same, polling with spin_poll while it spins: a poll that may answer
+ * NULL for an item still being enqueued (it is polled again), in exchange
+ * for reading fewer of the producers' lines. poll (NULL means empty) is
+ * the one used after the fence before parking (C4) and at shutdown. */
+struct pb_work *pb_idle_wait_spin(struct pb_idle_waiter *w, pb_idle_poll_fn spin_poll,
+                                  pb_idle_poll_fn poll, void *ctx);
+
 /* Slow half of notify: a consumer said it sleeps. */
 void pb_idle_wake(struct pb_idle_waiter *w);
 
