@@ -185,6 +185,10 @@ static void pend_work(struct flt_deferred_io_workitem *item, struct flt_callback
     struct harness *h = lv->h;
     flt_free_deferred_io_work_item(item);
     struct pb_op *op = op_of(data);
+    /* Completion writes op->busy: its line (the requester's) starts moving
+     * now, while the model works, not when on_complete needs it. */
+    if (op)
+        __builtin_prefetch(op, 1);
     if (h->o.hooks.work && op && tls_worker >= 0)
         h->o.hooks.work(h->o.hooks.arg, op, data, (unsigned)tls_worker);
     service_spin(h);
@@ -195,7 +199,10 @@ static void pend_work(struct flt_deferred_io_workitem *item, struct flt_callback
     }
     if (flt_clear_cancel_completion(data) != STATUS_SUCCESS)   /* CAN3: the cancel owns it */
         return;
-    unsigned resume = op ? op->resume : RESUME_NO_CALLBACK;
+    /* Only the stress harness varies the resume plan: the run engine's
+     * worker does not read the op (the requester's line) before it
+     * completes. */
+    unsigned resume = h->o.vary_resume && op ? op->resume : RESUME_NO_CALLBACK;
     if (resume == RESUME_COMPLETE) {
         data->io_status.status = STATUS_SUCCESS;
         data->io_status.information = 7;
@@ -1132,7 +1139,9 @@ static int build_requester(struct harness *h, unsigned i)
     if (recorder_init(&rq->rec, h->nnodes) != 0)
         return fail(h, "out of memory for requester %u", i);
     rq->nops = sc->rate > 0 ? (sc->inflight > 1 ? sc->inflight : OPEN_LOOP_SLOTS) : sc->inflight;
-    rq->ops = calloc(rq->nops, sizeof *rq->ops);
+    rq->ops = aligned_alloc(64, rq->nops * sizeof *rq->ops);
+    if (rq->ops)
+        memset(rq->ops, 0, rq->nops * sizeof *rq->ops);
     rq->route_targets = calloc(sc->workers ? sc->workers : 1, sizeof *rq->route_targets);
     if (!rq->ops || !rq->route_targets)
         return fail(h, "out of memory for requester %u's %u operations", i, rq->nops);

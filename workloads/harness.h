@@ -51,9 +51,11 @@ struct recorder {
 enum { RESUME_NO_CALLBACK = 0, RESUME_WITH_CALLBACK, RESUME_COMPLETE };
 
 /* One operation's context: the only thing a filter finds in the callback
- * data (parameters.others[2]), and what on_complete is handed. */
+ * data (parameters.others[2]), and what on_complete is handed. Aligned to
+ * a line: the requester fills one slot while a worker completes the next,
+ * and neighbours sharing a line would make each take it from the other. */
 struct pb_op {
-    _Atomic uint32_t busy;
+    _Alignas(64) _Atomic uint32_t busy;
     uint32_t flags;
     struct hrequester *rq;
     unsigned worker;                         /* routed worker */
@@ -73,6 +75,8 @@ struct pb_op {
 struct pb_cancel_ring;
 
 struct hrequester {
+    /* Read by every thread that completes one of its operations (op->rq->h,
+     * ->tp): written once, before the threads start. */
     struct harness *h;
     unsigned index;
     const struct pb_thread_plan *tp;
@@ -80,7 +84,11 @@ struct hrequester {
     unsigned nops;
     struct pb_cancel_ring *ring;             /* its cancel orders; NULL when none */
     unsigned *route_targets;                 /* workers this requester routes to */
-    unsigned nroute, route_next;
+    unsigned nroute;
+    /* Written by the requester on every issue: a line of their own, so a
+     * worker reading the fields above does not take it from the requester
+     * each time (docs/cache-line-budget.md). */
+    _Alignas(64) unsigned route_next;
     uint64_t seq;                            /* operations issued, whole run (its thread only) */
     uint64_t refused;                        /* of those, refused by the pool (CD3) */
     uint64_t issued_in_window;
