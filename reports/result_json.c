@@ -348,6 +348,7 @@ static json_t *run_json(const struct pb_run_result *r, bool *ok)
         put(floors, "c2c_end", floor_json(&r->c2c_end), ok);
         put(floors, "floor_unstable", json_boolean(r->floor_unstable), ok);
         put(floors, "floor_note", JSTR(r->floor_note), ok);
+        put(floors, "instrumentation_ns_per_op", jreal(r->instrumentation_ns_per_op), ok);
     }
     put(o, "floors", floors, ok);
 

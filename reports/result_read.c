@@ -574,6 +574,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         get_real(rd, fl, p, "c2c_round_trip_ns", true, &r->c2c_round_trip_ns);
         get_real(rd, fl, p, "timestamp_overhead_ns", true, &r->timestamp_overhead_ns);
         get_real(rd, fl, p, "futex_wake_ns", true, &r->futex_wake_ns);
+        get_real(rd, fl, p, "instrumentation_ns_per_op", false, &r->instrumentation_ns_per_op);
         json_t *cpus = get_array(rd, fl, p, "c2c_os_cpus", false);
         if (cpus) {
             json_t *a = json_array_get(cpus, 0), *b = json_array_get(cpus, 1);

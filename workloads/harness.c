@@ -31,6 +31,13 @@
 
 #define OPEN_LOOP_SLOTS 1024u
 
+/* The lines of docs/cache-line-budget.md that the harness owns. */
+_Static_assert(sizeof(struct pb_op) % 64 == 0 && _Alignof(struct pb_op) == 64,
+               "an op slot is whole lines: neighbours never share one");
+_Static_assert(offsetof(struct hrequester, route_next) / 64 != offsetof(struct hrequester, h) / 64 &&
+                   offsetof(struct hrequester, route_next) / 64 != offsetof(struct hrequester, tp) / 64,
+               "what the requester writes per issue is off the line completers read");
+
 static _Thread_local struct recorder *tls_rec;
 static _Thread_local struct pb_rng tls_rng;
 static _Thread_local bool tls_rng_ready;

@@ -227,6 +227,7 @@ static struct pb_run_result *make_runs(void)
         r->c2c_round_trip_ns = k == 1 ? 0 : 91.5;   /* 0: not measured, no ratios */
         r->timestamp_overhead_ns = 7.25;
         r->futex_wake_ns = 3100.5;
+        r->instrumentation_ns_per_op = 27.375;
         r->c2c_os_cpu_a = 0;
         r->c2c_os_cpu_b = k == 1 ? 0 : 3;
         r->c2c_start = (struct pb_floor){.median_ns = r->c2c_round_trip_ns, .p10_ns = 88.25,
@@ -373,6 +374,7 @@ static void expect_run(const struct pb_run_result *g, const struct pb_run_result
     expect_close(g->c2c_round_trip_ns, w->c2c_round_trip_ns, "c2c");
     expect_close(g->timestamp_overhead_ns, w->timestamp_overhead_ns, "timestamp");
     expect_close(g->futex_wake_ns, w->futex_wake_ns, "futex");
+    expect_close(g->instrumentation_ns_per_op, w->instrumentation_ns_per_op, "instrumentation");
     cr_expect_eq(g->c2c_os_cpu_a, w->c2c_os_cpu_a);
     cr_expect_eq(g->c2c_os_cpu_b, w->c2c_os_cpu_b);
     const struct pb_floor *gf[] = {&g->c2c_start, &g->c2c_end};
