@@ -143,6 +143,70 @@ static void floor_row(FILE *out, const char *what, double num, double den, enum 
     fprintf(out, "  %-52s %9s  %-8s %-8s %s\n", what, measured, tgt, verdict, detail);
 }
 
+/* Google Benchmark writes NaN, inf and -inf as bare tokens (the cv of a
+ * counter that is 0 in every repetition is 0/0), which are not JSON: read
+ * the file and turn them into null, which value() skips. */
+static json_t *load_results(const char *path, json_error_t *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err->text, sizeof err->text, "cannot open it");
+        err->line = 0;
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + len, 1, cap - len, f)) > 0;) {
+        len += got;
+        if (len == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = bigger;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err->text, sizeof err->text, "out of memory");
+        err->line = 0;
+        return NULL;
+    }
+    static const char *const bad[] = { "-Infinity", "Infinity", "-inf", "NaN", "nan", "inf" };
+    /* Each token becomes "null" (at most one byte longer): outside strings
+     * only, i.e. right after a ':' (a name never holds a bare token there). */
+    char *fixed = malloc(2 * len + 1);
+    size_t o = 0;
+    for (size_t i = 0; fixed && i < len;) {
+        fixed[o++] = buf[i];
+        if (buf[i++] != ':')
+            continue;
+        while (i < len && buf[i] == ' ')
+            fixed[o++] = buf[i++];
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            size_t n = strlen(bad[k]);
+            if (i + n <= len && memcmp(buf + i, bad[k], n) == 0) {
+                memcpy(fixed + o, "null", 4);
+                o += 4;
+                i += n;
+                break;
+            }
+        }
+    }
+    free(buf);
+    if (!fixed) {
+        snprintf(err->text, sizeof err->text, "out of memory");
+        err->line = 0;
+        return NULL;
+    }
+    buf = fixed;
+    len = o;
+    json_t *root = json_loadb(buf, len, 0, err);
+    free(buf);
+    return root;
+}
+
 int micro_summary(const char *path, FILE *out)
 {
     struct stat sb;
@@ -151,7 +215,7 @@ int micro_summary(const char *path, FILE *out)
         return 0;
     }
     json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
+    json_t *root = load_results(path, &err);
     if (!root) {
         fprintf(stderr, "pendbench-micro: --summary: cannot read %s: %s (line %d)\n", path,
                 err.text, err.line);
