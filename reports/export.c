@@ -524,7 +524,7 @@ static void csv_real(FILE *out, double v)
 static const char *const csv_params[] = {
     "idle", "placement", "route", "filters", "mix", "pend-fraction", "cancel-fraction",
     "cancel-when", "cancel-delay", "service", "fs-service", "inflight", "rate", "burst",
-    "pool-capacity", "queue-capacity",
+    "pool-capacity", "queue-capacity", "memory-node",   /* absent (local memory): empty */
 };
 
 /* params[i]: run i's "params" object (NULL: rebuilt from its scenario). */

@@ -190,6 +190,10 @@ static json_t *params_json(const struct pb_scenario *s, bool *ok)
     put(p, "pool-capacity", ju64(s->pool_capacity), ok);
     put(p, "queue-capacity", ju64(s->queue_capacity), ok);
     put(p, "verifier-checks", json_boolean(s->verifier_checks), ok);
+    /* Only when set: a run on local memory keeps the key of the runs
+     * recorded before the option existed. */
+    if (s->memory_node >= 0)
+        put(p, "memory-node", json_integer(s->memory_node), ok);
     return p;
 }
 

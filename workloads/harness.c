@@ -909,6 +909,9 @@ int harness_plan(struct harness *h)
                      &h->plan, err, sizeof err) != 0)
         return fail(h, "%s", err);
     h->have_plan = true;
+    if (sc->memory_node >= 0 &&
+        pb_plan_set_memory_node(&h->plan, h->topo, (unsigned)sc->memory_node, err, sizeof err) != 0)
+        return fail(h, "memory-node: %s", err);
     unsigned npus = pb_topo_npus(h->topo);
     h->nnodes = pb_topo_nnodes(h->topo);
     h->node_of_pu = calloc(npus, sizeof *h->node_of_pu);

@@ -414,6 +414,7 @@ void pb_scenario_defaults(struct pb_scenario *s)
     s->pool_capacity = 0;
     s->queue_capacity = 0;
     s->verifier_checks = false;
+    s->memory_node = -1;
 }
 
 /* ---- setters ------------------------------------------------------------------- */
@@ -853,6 +854,24 @@ static int set_verifier_checks(struct pb_scenario *s, const char *key, const cha
     return 0;
 }
 
+static int set_memory_node(struct pb_scenario *s, const char *key, const char *v, char *err,
+                           size_t errlen)
+{
+    if (!strcmp(v, "local")) {
+        s->memory_node = -1;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < 0 || n > 4095)
+        return fail(err, errlen,
+                    "key '%s': '%s' is not a node (local, or a node index 0-4095 of the topology: "
+                    "see `pendbench topo`)", key, v);
+    s->memory_node = (int)n;
+    return 0;
+}
+
 static bool printable(const char *v)
 {
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
@@ -969,7 +988,10 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
       "per-queue capacity of bounded queues (default 0 = the strategy's default)",              \
       set_queue_capacity)                                                                       \
     X("verifier-checks", "on|off", "the verifier's hot-path checks (default off)",              \
-      set_verifier_checks)
+      set_verifier_checks)                                                                      \
+    X("memory-node", "local|N",                                                                 \
+      "where memory goes: each processor's local node, or node N of the topology for all of "   \
+      "it, memory-only (CXL/HBM) nodes included (default local)", set_memory_node)
 
 #define OPTION_DOC(name, syntax, help, fn) {name, syntax, help},
 #define OPTION_SETTER(name, syntax, help, fn) {name, fn},
@@ -1187,14 +1209,17 @@ bool pb_scenario_equal(const struct pb_scenario *a, const struct pb_scenario *b)
            a->burst_on_ms == b->burst_on_ms && a->burst_off_ms == b->burst_off_ms &&
            a->duration_s == b->duration_s && a->ops == b->ops && a->warmup_s == b->warmup_s &&
            a->seed == b->seed && a->pool_capacity == b->pool_capacity &&
-           a->queue_capacity == b->queue_capacity && a->verifier_checks == b->verifier_checks;
+           a->queue_capacity == b->queue_capacity && a->verifier_checks == b->verifier_checks &&
+           a->memory_node == b->memory_node;
 }
 
 void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size)
 {
     if (!size)
         return;
-    char filters[96], mix[160], cancel[96], service[48], load[128], length[64];
+    char filters[96], mix[160], cancel[96], service[48], load[128], length[64], memnode[48] = "";
+    if (s->memory_node >= 0)
+        snprintf(memnode, sizeof memnode, ", memory on node %d", s->memory_node);
     format_filters(s, filters, sizeof filters);
     format_mix(&s->mix, mix, sizeof mix);
     pb_dist_format(&s->service, service, sizeof service);
@@ -1225,12 +1250,12 @@ void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size)
     snprintf(buf, size,
              "%.*s: pool %.*s, queue %.*s, handoff %.*s; %u requester%s, %u worker%s, "
              "%u canceller%s, idle %s, %s, route %s; filters %s; mix %s; pend %g, %s; "
-             "service %s; %s; %s after %g s warm-up, seed %llu%s",
+             "service %s; %s; %s after %g s warm-up, seed %llu%s%s",
              PB_NAME_MAX, s->name, PB_NAME_MAX, s->pool, PB_NAME_MAX, s->queue, PB_NAME_MAX,
              s->handoff, s->requesters, s->requesters == 1 ? "" : "s", s->workers,
              s->workers == 1 ? "" : "s", s->cancellers, s->cancellers == 1 ? "" : "s",
              pb_idle_name(s->idle), pb_placement_name(s->placement),
              pb_route_name(s->route), filters, mix, s->pend_fraction, cancel, service, load,
              length, s->warmup_s, (unsigned long long)s->seed,
-             s->verifier_checks ? ", verifier checks on" : "");
+             s->verifier_checks ? ", verifier checks on" : "", memnode);
 }

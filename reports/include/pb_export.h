@@ -53,7 +53,7 @@ enum pb_export_format { PB_EXPORT_GBENCH, PB_EXPORT_CSV };
     "date,git_commit,build_variant,host,run_id,"                                               \
     "scenario,pool,queue,handoff,repetition,partial,requesters,workers,cancellers,"            \
     "idle,placement,route,filters,mix,pend_fraction,cancel_fraction,cancel_when,cancel_delay," \
-    "service,fs_service,inflight,rate,burst,pool_capacity,queue_capacity,seconds,"             \
+    "service,fs_service,inflight,rate,burst,pool_capacity,queue_capacity,memory_node,seconds,"           \
     "issued,completed,completed_cancelled,failed,throughput_ops_s,total_p50_ns,total_p90_ns,"  \
     "total_p99_ns,total_p999_ns,total_max_ns,queue_wait_p50_ns,queue_wait_p99_ns,"             \
     "service_p50_ns,service_p99_ns,cancel_attempted,won,lost,early,late,not_cancelable,"       \

@@ -212,7 +212,7 @@ Test(export, csv_header_and_rows)
               "header: %.200s", text);
     static char fields[128][512];
     unsigned lines = 0, header_fields = csv_fields(PB_EXPORT_CSV_HEADER, fields, 128);
-    cr_expect_eq(header_fields, 54);
+    cr_expect_eq(header_fields, 55);
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         size_t len = strlen(line);
@@ -266,6 +266,7 @@ Test(export, csv_session_and_params_columns)
     set(sc, "burst", "20:80.5");
     set(sc, "pool-capacity", "4096");
     set(sc, "queue-capacity", "512");
+    set(sc, "memory-node", "1");
     struct pb_context ctx;
     make_ctx(&ctx);
     char *text = export_text(PB_EXPORT_CSV, &ctx, runs, 1);
@@ -273,7 +274,7 @@ Test(export, csv_session_and_params_columns)
     cr_assert_not_null(row);
     row += 2;
     static char f[128][512];
-    cr_assert_eq(csv_fields(row, f, 128), 54, "%s", row);
+    cr_assert_eq(csv_fields(row, f, 128), 55, "%s", row);
     static const struct { const char *column, *value; } want[] = {
         {"date", "2024-05-01T12:00:00Z"},
         {"git_commit", "abc1234"},
@@ -299,6 +300,7 @@ Test(export, csv_session_and_params_columns)
         {"burst", "20:80.5"},
         {"pool_capacity", "4096"},
         {"queue_capacity", "512"},
+        {"memory_node", "1"},
         {"issued", "1000"},
         {"invariants_ok", "true"},
     };
@@ -311,7 +313,7 @@ Test(export, csv_session_and_params_columns)
     static const char *const params[] = {
         "idle", "placement", "route", "filters", "mix", "pend-fraction", "cancel-fraction",
         "cancel-when", "cancel-delay", "service", "fs-service", "inflight", "rate", "burst",
-        "pool-capacity", "queue-capacity"};
+        "pool-capacity", "queue-capacity", "memory-node"};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
         char col[64];
         snprintf(col, sizeof col, "%s", params[i]);
@@ -324,6 +326,7 @@ Test(export, csv_session_and_params_columns)
     cr_expect_eq(back.nfilters, 2);
     cr_expect_eq(back.mix.read, 70);
     cr_expect_eq(back.queue_capacity, 512);
+    cr_expect_eq(back.memory_node, 1);
     free(text);
     free_runs(runs);
 }

@@ -91,6 +91,9 @@ struct pb_scenario {
     size_t pool_capacity;      /* 0 = unlimited */
     size_t queue_capacity;     /* 0 = the strategy's default */
     bool verifier_checks;      /* VER2: hot-path checks on (default false when benchmarking) */
+    /* The NUMA node (a topology node index) all memory goes to, memory-only
+     * nodes (CXL, HBM) included; -1: each processor's local node. */
+    int memory_node;
 };
 
 /* The defaults every scenario starts from (documented in `pendbench run

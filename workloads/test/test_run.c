@@ -96,6 +96,34 @@ Test(run, same_node_pairs_share_a_node, .timeout = 60)
     pb_topo_free(topo);
 }
 
+/* Issue #10: memory can be sent to one node (a memory-only one too); a
+ * node the topology lacks, or memory on a simulated machine, is refused
+ * before any thread starts. */
+Test(run, memory_node_is_checked_against_the_topology, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    short_run(&s);
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result r;
+    s.memory_node = 0;      /* this machine has node 0 */
+    cr_expect_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    cr_expect(r.completed > 0);
+    pb_run_result_free(&r);
+    s.memory_node = 64;
+    cr_expect_eq(pb_run(&s, &env, &r), -1);
+    cr_expect(strstr(r.error, "memory-node") != NULL && strstr(r.error, "no node 64") != NULL,
+              "%s", r.error);
+    struct pb_topo *topo;
+    cr_assert_eq(pb_topo_load(&topo, PB_TOPO_SYNTHETIC, "node:2 core:2 pu:1", err, sizeof err), 0);
+    env.topo = topo;
+    s.memory_node = 1;
+    cr_expect_eq(pb_run(&s, &env, &r), -1);
+    cr_expect(strstr(r.error, "simulated") != NULL, "%s", r.error);
+    pb_topo_free(topo);
+}
+
 Test(run, impossible_placement_is_a_clear_error)
 {
     struct pb_scenario s;

@@ -189,6 +189,8 @@ Test(scenario, every_option_sets_its_field)
     SET_OK("verifier-checks", "off", !s.verifier_checks);
     SET_OK("verifier-checks", "false", !s.verifier_checks);
     SET_OK("verifier-checks", "0", !s.verifier_checks);
+    SET_OK("memory-node", "3", s.memory_node == 3);
+    SET_OK("memory-node", "local", s.memory_node == -1);
     SET_OK("name", "my-run", strcmp(s.name, "my-run") == 0);
     SET_OK("description", "free text, with spaces: and = signs",
            strcmp(s.description, "free text, with spaces: and = signs") == 0);
@@ -310,6 +312,9 @@ static const struct bad bad_values[] = {
     {"pool-capacity", "-5", NULL},
     {"queue-capacity", "lots", NULL},
     {"verifier-checks", "maybe", "on, off"},
+    {"memory-node", "-1", "local"},
+    {"memory-node", "two", "pendbench topo"},
+    {"memory-node", "9999", "0-4095"},
     {"name", "", NULL},
     {"name", "a-name-that-is-far-too-long-to-fit-in-forty-seven-chars", NULL},
     {"name", "tab\there", NULL},
