@@ -579,9 +579,10 @@ static void issue(struct hrequester *rq, struct pb_op *op, struct pb_rng *rng, u
         io_cancel_irp_ex(hd);
         flt_release_handle(hd);
     } else if (hand) {
-        uint64_t fire = t_intended;
-        if (!fire && h->o.delay_from_issue)
-            fire = pb_tsc_now();
+        /* A delay counts from the intended issue time in the open loop (as
+         * the latency does) and from the issue in the closed loop, which
+         * has no intended time (counting from 0 fired every cancel at once). */
+        uint64_t fire = t_intended ? t_intended : pb_tsc_now();
         if (sc->cancel_when == PB_CANCEL_DELAY)
             fire += pb_ns_to_tsc((uint64_t)delay_ns);
         else if (sc->cancel_when == PB_CANCEL_RACE)

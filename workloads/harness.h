@@ -131,10 +131,6 @@ struct harness_opts {
     const struct pb_topo *topo;              /* NULL: this machine */
     bool bind;                               /* pin threads to their planned CPUs */
     bool vary_resume;                        /* draw RESUME_* per operation */
-    /* Cancels aimed with a delay count it from the issue, in the closed
-     * loop too (the run engine counts it from the intended time, which a
-     * closed loop does not have). */
-    bool delay_from_issue;
     bool verifier_log;
     struct harness_hooks hooks;
 };

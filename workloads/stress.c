@@ -241,7 +241,7 @@ int pb_stress_run(const struct pb_stress_config *in, struct pb_stress_result *re
         return -1;
     }
     struct harness_opts o = {
-        .topo = topo, .bind = false, .vary_resume = true, .delay_from_issue = true,
+        .topo = topo, .bind = false, .vary_resume = true,
         .hooks = { .issuing = on_issuing, .work = on_work, .complete = on_complete,
                    .violation = on_violation },
     };

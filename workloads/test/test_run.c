@@ -124,6 +124,41 @@ Test(run, memory_node_is_checked_against_the_topology, .timeout = 60)
     pb_topo_free(topo);
 }
 
+/* A closed loop has no intended issue time: a cancel delay counts from
+ * the issue. Counted from 0 (the bug), every cancel fired at once and won
+ * against a 20 us service; 50 ms after the issue, the operation is long
+ * done (a stalled worker may let a rare one win on a loaded machine). */
+static struct pb_cancel_outcomes closed_loop_cancels(const char *delay)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    short_run(&s);
+    s.ops = 600;
+    cr_assert_eq(pb_scenario_set(&s, "service", "fixed:20000", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-fraction", "1", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-when", "delay", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-delay", delay, err, sizeof err), 0, "%s", err);
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    check_consistent(&r, delay);
+    struct pb_cancel_outcomes c = r.cancel;
+    pb_run_result_free(&r);
+    return c;
+}
+
+Test(run, closed_loop_cancel_delay_counts_from_the_issue, .timeout = 60)
+{
+    struct pb_cancel_outcomes now = closed_loop_cancels("fixed:0");
+    cr_expect_gt(now.won, now.attempted / 4, "won %llu of %llu at once",
+                 (unsigned long long)now.won, (unsigned long long)now.attempted);
+    struct pb_cancel_outcomes later = closed_loop_cancels("fixed:50000000");
+    cr_expect_gt(later.attempted, 0);
+    cr_expect_leq(later.won * 50, later.attempted, "won %llu of %llu 50 ms after the issue",
+                  (unsigned long long)later.won, (unsigned long long)later.attempted);
+}
+
 Test(run, impossible_placement_is_a_clear_error)
 {
     struct pb_scenario s;
