@@ -333,6 +333,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     cancel_outcomes(&c0, &c1, &out->cancel);
     judge_stall(sc, warmup_ops, warmup_s, out);
     out->migrations = atomic_load_explicit(&h->migrations, memory_order_relaxed);
+    out->smt_siblings_used = !pb_topo_simulated(h->topo) && pb_plan_uses_smt_siblings(&h->plan, h->topo);
     rc = 0;
 
 done:

@@ -520,6 +520,7 @@ static void fill_context(struct pb_context *ctx, const struct pb_session *s,
         if (runs[i].nthreads > ctx->env.max_threads)
             ctx->env.max_threads = runs[i].nthreads;
         ctx->env.migrations += runs[i].migrations;
+        ctx->env.smt_siblings_used |= runs[i].smt_siblings_used;
     }
     ctx->tsc_ticks_per_ns = pb_tsc_ticks_per_ns();
     snprintf(ctx->command, sizeof ctx->command, "%s", s->command);

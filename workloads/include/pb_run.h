@@ -65,6 +65,8 @@ struct pb_run_result {
     double steal_pct;          /* machine-wide steal time in the window, % of CPU time; -1 unknown */
     uint64_t involuntary_switches;   /* of the run's threads in the window (preemptions) */
     uint64_t migrations;       /* pinned threads found running on a CPU other than their own */
+    bool smt_siblings_used;    /* two of its threads planned on hardware threads of one core
+                                * (of this machine; never for a simulated topology) */
     double warmup_throughput_ops_s;  /* completions per second in the warm-up; 0 when none */
     bool stalled;              /* no completion in the window, or far below the warm-up:
                                 * also an invariant failure (invariants.why says so) */
