@@ -140,8 +140,9 @@ static const struct pb_opt *find_alias(const struct pb_cli *cli, char c,
     return NULL;
 }
 
-/* The unknown option `arg` (its name without dashes: word), with the
- * closest option this verb takes: the names come from its groups alone. */
+/* The unknown option `arg` (its name without dashes: word; NULL: suggest
+ * nothing), with the closest option this verb takes: the names come from
+ * its groups alone. */
 static void unknown_option(const struct pb_cli *cli, const char *arg, const char *word)
 {
     const char *names[512];
@@ -150,7 +151,7 @@ static void unknown_option(const struct pb_cli *cli, const char *arg, const char
     for (size_t g = 0; g < cli->ngroups; g++)
         for (const struct pb_opt *o = cli->groups[g].opts; o->name && n < 512; o++)
             names[n++] = o->name;
-    const char *near = pb_closest(word, names, n);
+    const char *near = word ? pb_closest(word, names, n) : NULL;
     prefix(stderr, cli);
     if (near)
         fprintf(stderr, "unknown option '%s'; did you mean --%s?\n", arg, near);
@@ -227,7 +228,7 @@ enum pb_cli_result pb_cli_parse(const struct pb_cli *cli, int argc, char **argv)
                 o = find_long(cli, name, &g);
             }
             if (!o) {
-                unknown_option(cli, shown, len < sizeof name ? name : "");
+                unknown_option(cli, shown, len < sizeof name ? name : shown + 2);
                 return PB_CLI_ERROR;
             }
             if (eq) {
@@ -239,8 +240,9 @@ enum pb_cli_result pb_cli_parse(const struct pb_cli *cli, int argc, char **argv)
             if (a[2] == 0)
                 o = find_alias(cli, a[1], &g);
             if (!o) {
-                /* "-queue": the word is still the best guess of what was meant. */
-                unknown_option(cli, shown, a + 1);
+                /* "-queue": the word is still the best guess of what was meant;
+                 * one letter ("-x") is no evidence of any option. */
+                unknown_option(cli, shown, a[2] ? a + 1 : NULL);
                 return PB_CLI_ERROR;
             }
         }
