@@ -40,7 +40,8 @@ static const struct pb_opt stress_opts[] = {
     { "workers", 0, "N", "worker threads per run, 1 to 256 (default 2)", ST_WORKERS },
     { "cancellers", 0, "N", "canceller threads per run, 1 to 256 (default 1)",
       ST_CANCELLERS },
-    { "inflight", 0, "N", "operations in flight per requester, 1 to 4096 (default 16)", ST_INFLIGHT },
+    { "inflight", 0, "N", "operations in flight per requester, 1 to 4096 (default 16)",
+      ST_INFLIGHT },
     { NULL, 0, NULL, NULL, 0 },
 };
 

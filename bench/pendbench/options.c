@@ -217,7 +217,8 @@ enum pb_cli_result pb_cli_parse(const struct pb_cli *cli, int argc, char **argv)
             const char *eq = strchr(a + 2, '=');
             size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
             char name[64];
-            snprintf(shown, sizeof shown, "%.*s", (int)(len + 2 < sizeof shown ? len + 2 : sizeof shown - 1), a);
+            int shown_len = len + 2 < sizeof shown ? (int)len + 2 : (int)sizeof shown - 1;
+            snprintf(shown, sizeof shown, "%.*s", shown_len, a);
             if (len < sizeof name) {
                 memcpy(name, a + 2, len);
                 name[len] = 0;

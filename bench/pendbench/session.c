@@ -73,7 +73,8 @@ const struct pb_opt pb_session_opts[] = {
     { "max-cv", 0, "PCT", "mark a configuration unstable above this CV of its repetitions' "
       "throughput or p50 (default 10)", SS_MAX_CV },
     { "json", 0, "FILE", "the result file ('-': stdout, and the table goes to stderr)", SS_JSON },
-    { "quiet", 0, NULL, "no progress line and no aggregate line per configuration (the table stays)", SS_QUIET },
+    { "quiet", 0, NULL, "no progress line and no aggregate line per configuration (the table "
+      "stays)", SS_QUIET },
     { "no-history", 0, NULL, "do not record the invocation in the history database",
       SS_NO_HISTORY },
     { "history-db", 0, "PATH", "record it there (default $PENDBENCH_HISTORY_DB, else "

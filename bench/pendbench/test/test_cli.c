@@ -676,7 +676,9 @@ struct listed {
 static unsigned parse_listed(const char *help, struct listed *opt, unsigned max)
 {
     unsigned n = 0;
-    for (const char *line = help; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (const char *line = help, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        next = next ? next + 1 : NULL;
         const char *p = line;
         if (strncmp(p, "  -", 3) != 0)
             continue;
@@ -834,7 +836,7 @@ Test(cli, flags_values_and_help_are_the_same_in_every_verb, .timeout = 120)
         cr_expect_eq(rc, 2, "%s %s: %s", flag_given_value[i][0], flag_given_value[i][1] ?: "", out);
         cr_expect(strstr(out, "takes no value") != NULL, "%s", out);
     }
-    static const char *const missing[][4] = {
+    static const char *const missing[][5] = {
         { "report", "x.json", "-o", NULL },   { "export", "--format", NULL, NULL },
         { "compare", "--baseline", NULL, NULL }, { "history", "import", "--db", NULL },
         { "stress", "--seed", NULL, NULL },   { "--repeat", NULL, NULL, NULL },
