@@ -21,21 +21,38 @@ static json_t *strategy_json(const char *name, const char *description, unsigned
                      (flags & flag) != 0, "flags", words);
 }
 
+static const struct pb_opt list_opts[] = {
+    { "json", 0, NULL, "one JSON document on stdout: pools, queues, handoffs (with their flags), "
+      "scenarios, options", 0 },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+static int list_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                    size_t errlen)
+{
+    (void)o;
+    (void)value;
+    (void)err;
+    (void)errlen;
+    *(bool *)ctx = true;                /* --json, its one option */
+    return 0;
+}
+
 int pb_cmd_list(int argc, char **argv)
 {
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: pendbench list [--json]\n\nLists the strategies of each kind, the "
-                   "built-in scenarios and the scenario options.\n");
-            return PB_EXIT_OK;
-        } else {
-            fprintf(stderr, "pendbench list: unknown option '%s' (see `pendbench list --help`)\n", argv[i]);
-            return PB_EXIT_USAGE;
-        }
-    }
+    const struct pb_opt_group groups[] = { { "options", list_opts, list_set, &json } };
+    const struct pb_cli cli = {
+        .verb = "list",
+        .usage = "pendbench list [--json]\n",
+        .about = "Lists the strategies of each kind with their flags, the built-in scenarios\n"
+                 "and (with --json) the scenario options.\n",
+        .groups = groups,
+        .ngroups = 1,
+    };
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+    if (pr != PB_CLI_GO)
+        return pb_cli_exit(pr);
     if (json) {
         json_t *root = json_object(), *pools = json_array(), *queues = json_array(),
                *handoffs = json_array(), *scen = json_array(), *opts = json_array();

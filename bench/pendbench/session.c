@@ -60,75 +60,65 @@ void pb_session_note_command(struct pb_session *s, int argc, char **argv)
     }
 }
 
-static int bad_count(const char *verb, const char *key, const char *what)
+enum { SS_REPEAT, SS_NO_INTERLEAVE, SS_INTERLEAVE_SEED, SS_MAX_CV, SS_JSON, SS_QUIET,
+       SS_NO_HISTORY, SS_HISTORY_DB };
+
+const struct pb_opt pb_session_opts[] = {
+    { "repeat", 0, "N", "measure each configuration N times, 1 to 1000 (compare needs 3+, 5 "
+      "advised; default 1)", SS_REPEAT },
+    { "no-interleave", 0, NULL, "repetitions back to back instead of in seeded random rounds",
+      SS_NO_INTERLEAVE },
+    { "interleave-seed", 0, "N", "the seed of the interleaved order (default: random, recorded)",
+      SS_INTERLEAVE_SEED },
+    { "max-cv", 0, "PCT", "mark a configuration unstable above this CV of its repetitions' "
+      "throughput or p50 (default 10)", SS_MAX_CV },
+    { "json", 0, "FILE", "the result file ('-': stdout, and the table goes to stderr)", SS_JSON },
+    { "quiet", 0, NULL, "no progress line and no aggregate line per configuration (the table "
+      "stays)", SS_QUIET },
+    { "no-history", 0, NULL, "do not record the invocation in the history database",
+      SS_NO_HISTORY },
+    { "history-db", 0, "PATH", "record it there (default $PENDBENCH_HISTORY_DB, else "
+      PB_HISTORY_DEFAULT "; postgresql://... for PostgreSQL)", SS_HISTORY_DB },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+int pb_session_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                   size_t errlen)
 {
-    fprintf(stderr, "pendbench %s: --%s wants %s\n", verb, key, what);
+    struct pb_session *s = ctx;
+    uint64_t n;
+    switch (o->id) {
+    case SS_REPEAT:
+        if (pb_opt_count(value, 1, 1000, &n, err, errlen) != 0)
+            return -1;
+        s->repeat = (unsigned)n;
+        return 0;
+    case SS_NO_INTERLEAVE:
+        s->interleave = false;
+        return 0;
+    case SS_INTERLEAVE_SEED:
+        if (pb_opt_seed(value, &s->seed, err, errlen) != 0)
+            return -1;
+        s->seed_given = true;
+        return 0;
+    case SS_MAX_CV:
+        return pb_opt_percent(value, 0, 1, HUGE_VAL, &s->max_cv_pct, err, errlen);
+    case SS_JSON:
+        s->json_path = value;
+        return pb_opt_path(value, err, errlen);
+    case SS_QUIET:
+        s->quiet = true;
+        return 0;
+    case SS_NO_HISTORY:
+        s->no_history = true;
+        return 0;
+    case SS_HISTORY_DB:
+        s->history_db = value;
+        return pb_opt_path(value, err, errlen);
+    }
+    snprintf(err, errlen, "not a session option (bench/pendbench/session.c)");
     return -1;
 }
-
-int pb_session_option(struct pb_session *s, const char *key, const char *value)
-{
-    const char *verb = s->verb;
-    if (strcmp(key, "no-history") == 0) {
-        s->no_history = true;
-        return 2;                        /* a flag: the caller gives the value back */
-    }
-    if (strcmp(key, "no-interleave") == 0) {
-        s->interleave = false;
-        return 2;
-    }
-    if (strcmp(key, "history-db") != 0 && strcmp(key, "repeat") != 0 &&
-        strcmp(key, "interleave-seed") != 0 && strcmp(key, "max-cv") != 0 &&
-        strcmp(key, "json") != 0)
-        return 0;
-    if (!value || !*value) {
-        fprintf(stderr, "pendbench %s: --%s needs a value\n", verb, key);
-        return -1;
-    }
-    /* `--json --duration 0.1`: the next option is not a file name. */
-    if ((strcmp(key, "json") == 0 || strcmp(key, "history-db") == 0) && value[0] == '-' &&
-        value[1] == '-') {
-        fprintf(stderr, "pendbench %s: --%s needs a file name ('-' for stdout), not the option "
-                "'%s'\n", verb, key, value);
-        return -1;
-    }
-    char *end;
-    errno = 0;
-    if (strcmp(key, "history-db") == 0) {
-        s->history_db = value;
-    } else if (strcmp(key, "json") == 0) {
-        s->json_path = value;
-    } else if (strcmp(key, "repeat") == 0) {
-        unsigned long v = strtoul(value, &end, 10);
-        if (*end || errno || v < 1 || v > 1000 || value[0] == '-')
-            return bad_count(verb, key, "a count from 1 to 1000");
-        s->repeat = (unsigned)v;
-    } else if (strcmp(key, "interleave-seed") == 0) {
-        unsigned long long v = strtoull(value, &end, 0);
-        if (*end || errno || value[0] == '-')
-            return bad_count(verb, key, "a non-negative integer");
-        s->seed = v;
-        s->seed_given = true;
-    } else {
-        double v = strtod(value, &end);
-        if (*end == '%')
-            end++;
-        if (*end || errno || !(v > 0) || !isfinite(v))
-            return bad_count(verb, key, "a percentage > 0");
-        s->max_cv_pct = v;
-    }
-    return 1;
-}
-
-const char *pb_session_options_help =
-    "  --repeat N           measure each configuration N times (compare needs 3+, 5 advised)\n"
-    "  --no-interleave      repetitions back to back instead of in seeded random rounds\n"
-    "  --interleave-seed N  the seed of the interleaved order (default: random, recorded)\n"
-    "  --max-cv PCT         mark a configuration unstable above this CV of its\n"
-    "                       repetitions' throughput or p50 (default 10)\n"
-    "  --json FILE          the result file ('-': stdout, and the table goes to stderr)\n"
-    "  --no-history         do not record the invocation in the history database\n"
-    "  --history-db PATH    record it there (default " PB_HISTORY_DEFAULT ")\n";
 
 /* ---- per-configuration aggregates ------------------------------------------------- */
 
