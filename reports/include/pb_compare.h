@@ -284,11 +284,4 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
                           const struct pb_context *base_ctx, const char *new_name,
                           const struct pb_context *new_ctx);
 
-/* The whole of `pendbench compare ARGS` (argv[0] is "compare"): reads the
- * files (or the history), compares, prints to out, messages to err.
- * Returns 0 (nothing regressed beyond the threshold), 1 (something did),
- * 2 (bad input or usage). bench/pendbench/cmd_compare.c is this with
- * stdout and stderr; it lives here so the tests can drive it. */
-int pb_compare_main(int argc, char **argv, FILE *out, FILE *err);
-
 #endif
