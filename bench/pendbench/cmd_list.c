@@ -27,21 +27,10 @@ static const struct pb_opt list_opts[] = {
     { NULL, 0, NULL, NULL, 0 },
 };
 
-static int list_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
-                    size_t errlen)
-{
-    (void)o;
-    (void)value;
-    (void)err;
-    (void)errlen;
-    *(bool *)ctx = true;                /* --json, its one option */
-    return 0;
-}
-
 int pb_cmd_list(int argc, char **argv)
 {
     bool json = false;
-    const struct pb_opt_group groups[] = { { "options", list_opts, list_set, &json } };
+    const struct pb_opt_group groups[] = { { "options", list_opts, pb_opt_set_flag, &json } };
     const struct pb_cli cli = {
         .verb = "list",
         .usage = "pendbench list [--json]\n",

@@ -381,21 +381,10 @@ static const struct pb_opt suite_opts[] = {
     { NULL, 0, NULL, NULL, 0 },
 };
 
-static int suite_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
-                     size_t errlen)
-{
-    (void)o;
-    (void)value;
-    (void)err;
-    (void)errlen;
-    *(bool *)ctx = true;                /* --quick, its one option */
-    return 0;
-}
-
 /* The suite's option groups, over a session and its --quick. */
 static void suite_groups(struct pb_opt_group g[2], struct pb_session *ss, bool *quick)
 {
-    g[0] = (struct pb_opt_group){ "suite options", suite_opts, suite_set, quick };
+    g[0] = (struct pb_opt_group){ "suite options", suite_opts, pb_opt_set_flag, quick };
     g[1] = (struct pb_opt_group){ "session options", pb_session_opts, pb_session_set, ss };
 }
 

@@ -410,3 +410,14 @@ int pb_topology_set(void *ctx, const struct pb_opt *o, const char *value, char *
     return pb_topo_load(topo, o->id ? PB_TOPO_XML : PB_TOPO_SYNTHETIC, value, err, errlen) == 0
                ? 0 : -1;
 }
+
+int pb_opt_set_flag(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                    size_t errlen)
+{
+    (void)o;
+    (void)value;
+    (void)err;
+    (void)errlen;
+    *(bool *)ctx = true;
+    return 0;
+}

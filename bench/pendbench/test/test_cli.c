@@ -14,24 +14,11 @@
 
 #include <jansson.h>
 
-static char prog[PATH_MAX];
+#include "program.h"
+
+#define prog pb_test_program()
 static char out[65536];
 static char out_stdout[65536];     /* run_split: stdout alone */
-
-static void find_program(void)
-{
-    char self[PATH_MAX - 16];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    cr_assert_gt(n, 0);
-    self[n] = 0;
-    /* <variant>/test/cli-test -> <variant>/pendbench */
-    char *slash = strrchr(self, '/');
-    *slash = 0;
-    slash = strrchr(self, '/');
-    *slash = 0;
-    snprintf(prog, sizeof prog, "%s/pendbench", self);
-    cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
-}
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -48,47 +35,18 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
  * the tests never write into the checkout's results/. */
 static int run_in(const char *dir, const char *const *args, bool split)
 {
-    if (!prog[0])
-        find_program();
     char scratch[] = "/tmp/pb-cli-cwd-XXXXXX";
     cr_assert_not_null(mkdtemp(scratch));
     char history[PATH_MAX];
     snprintf(history, sizeof history, "%s/history.db", scratch);
-    char tmpl[] = "/tmp/pb-cli-XXXXXX", tmpl_out[] = "/tmp/pb-cli-out-XXXXXX";
-    int fd = mkstemp(tmpl);
-    int fd_out = split ? mkstemp(tmpl_out) : fd;
-    cr_assert_geq(fd, 0);
-    cr_assert_geq(fd_out, 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd_out, 1);
-        dup2(fd, 2);
-        if (chdir(dir ? dir : scratch) != 0)
-            _exit(99);
-        setenv("PENDBENCH_HISTORY_DB", history, 1);
-        const char *argv[32] = { prog };
-        for (int i = 0; args[i] && i < 30; i++)
-            argv[i + 1] = args[i];
-        alarm(120);
-        execv(prog, (char *const *)argv);
-        _exit(98);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, out, sizeof out - 1);
-    out[n > 0 ? n : 0] = 0;
-    close(fd);
-    unlink(tmpl);
-    if (split) {
-        lseek(fd_out, 0, SEEK_SET);
-        n = read(fd_out, out_stdout, sizeof out_stdout - 1);
-        out_stdout[n > 0 ? n : 0] = 0;
-        close(fd_out);
-        unlink(tmpl_out);
-    }
+    int fd = pb_test_output_fd();
+    int fd_out = split ? pb_test_output_fd() : fd;
+    int st = pb_test_exec(dir ? dir : scratch, NULL, history, args, fd_out, fd, 120);
+    pb_test_read_output(fd, out, sizeof out);
+    if (split)
+        pb_test_read_output(fd_out, out_stdout, sizeof out_stdout);
     nftw(scratch, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return st;
 }
 
 static int run(const char *dir, const char *const *args)
@@ -439,8 +397,6 @@ Test(cli, unavailable_strategy_is_skipped_and_failures_are_named, .timeout = 180
  * program under test. */
 static void plugin_path(char *buf, size_t size, const char *sub, const char *name)
 {
-    if (!prog[0])
-        find_program();
     size_t dirlen = (size_t)(strrchr(prog, '/') - prog);
     int n = snprintf(buf, size, "%.*s/%s/%s.so", (int)dirlen, prog, sub, name);
     cr_assert(n > 0 && (size_t)n < size, "plugin path too long");

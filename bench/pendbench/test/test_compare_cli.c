@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "program.h"
+
 #include <jansson.h>
 
 #include "pb_result.h"
@@ -27,7 +29,6 @@
 
 /* ---- the program and a scratch directory ----------------------------------------- */
 
-static char prog[PATH_MAX];
 static char dir[64];
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -38,15 +39,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 static void setup(void)
 {
-    char self[PATH_MAX - 16];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    cr_assert_gt(n, 0);
-    self[n] = 0;
-    /* <variant>/test/cli-test -> <variant>/pendbench */
-    *strrchr(self, '/') = 0;
-    *strrchr(self, '/') = 0;
-    snprintf(prog, sizeof prog, "%s/pendbench", self);
-    cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
+    pb_test_program();      /* asserts it was built */
     snprintf(dir, sizeof dir, "/tmp/pb-compare-cli.XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
 }
@@ -83,52 +76,20 @@ struct cli_result {
     char *out, *err;
 };
 
-static char *slurp(int fd)
-{
-    struct stat st;
-    cr_assert_eq(fstat(fd, &st), 0);
-    char *text = malloc((size_t)st.st_size + 1);
-    cr_assert_not_null(text);
-    ssize_t n = pread(fd, text, (size_t)st.st_size, 0);
-    cr_assert_eq(n, st.st_size);
-    text[n] = 0;
-    close(fd);
-    return text;
-}
-
 /* Runs pendbench with args (NULL-terminated; args[0] the verb) in the
  * scratch directory, standard input /dev/null and the history there: the
  * tests never write into the checkout's results/. */
 static struct cli_result cli(const char *const *args)
 {
-    char out_path[] = "/tmp/pb-compare-cli-out-XXXXXX";
-    char err_path[] = "/tmp/pb-compare-cli-err-XXXXXX";
-    int fd_out = mkstemp(out_path), fd_err = mkstemp(err_path);
-    cr_assert(fd_out >= 0 && fd_err >= 0);
-    unlink(out_path);
-    unlink(err_path);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        if (in < 0 || dup2(in, 0) < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0 ||
-            chdir(dir) != 0)
-            _exit(99);
-        char history[PATH_MAX];
-        snprintf(history, sizeof history, "%s/history.db", dir);
-        setenv("PENDBENCH_HISTORY_DB", history, 1);
-        const char *argv[32] = { prog };
-        for (int i = 0; args[i] && i < 30; i++)
-            argv[i + 1] = args[i];
-        alarm(60);      /* a hang is a failure, not a stuck test run */
-        execv(prog, (char *const *)argv);
-        _exit(98);
-    }
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    struct cli_result r = { .status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st) };
-    r.out = slurp(fd_out);
-    r.err = slurp(fd_err);
+    char history[PATH_MAX];
+    snprintf(history, sizeof history, "%s/history.db", dir);
+    int fd_out = pb_test_output_fd(), fd_err = pb_test_output_fd();
+    struct cli_result r = { .status = pb_test_exec(dir, NULL, history, args, fd_out, fd_err, 60) };
+    r.out = malloc(1 << 20);
+    r.err = malloc(1 << 16);
+    cr_assert(r.out && r.err);
+    pb_test_read_output(fd_out, r.out, 1 << 20);
+    pb_test_read_output(fd_err, r.err, 1 << 16);
     return r;
 }
 
