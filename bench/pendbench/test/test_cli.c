@@ -474,7 +474,7 @@ Test(cli, example_plugins_pass_stress_and_the_broken_one_is_caught, .timeout = 1
 Test(cli, bad_plugins_are_refused_with_status_2)
 {
     struct { const char *name, *expect; } cases[] = {
-        { "bad_abi", "ABI version 42" },
+        { "bad_abi", "ABI version 43" },   /* PB_PLUGIN_ABI_VERSION + 41 */
         { "no_symbol", "no symbol 'pendbench_plugin'" },
         { "null_op", "operation 'dequeue' is NULL" },
     };
