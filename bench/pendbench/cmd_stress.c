@@ -15,7 +15,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: pendbench stress [--duration S] [--seed N] [--pool NAME|./x.so]\n"
             "                        [--queue NAME|./x.so] [--handoff NAME|./x.so]\n"
-            "                        [--requesters N] [--workers N]\n"
+            "                        [--lock NAME|./x.so] [--requesters N] [--workers N]\n"
             "                        [--cancellers N] [--inflight N]\n"
             "\n"
             "Randomized pend / cancel / complete traffic (seeded decisions) over every\n"
@@ -27,7 +27,14 @@ static void usage(FILE *f)
             "work). A path (./x.so) is a plugin (see README, \"Bring your own strategy\"):\n"
             "it gets the same checks. Each run takes at least 0.2 s: when --duration is\n"
             "too short for the runs, stress says how long it will take. On a violation:\n"
-            "the seed and the command that reproduces it; exit 1.\n");
+            "the seed and the command that reproduces it; exit 1.\n"
+            "\n"
+            "--lock puts that lock in every lock-based strategy of each run. Alone, it\n"
+            "runs each lock-based handoff, queue and pool in turn, the other two kinds\n"
+            "lock-free, so a violation names the strategy; with strategies named, the\n"
+            "usual runs under it, skipping those it does not fit (trylock, in-word).\n"
+            "Each run is then a child process: a crash or a hang is a violation too\n"
+            "(--lock broken-lock must fail: it exists to prove the checks work).\n");
 }
 
 #define MIN_RUN_S 0.2
@@ -66,7 +73,7 @@ int pb_cmd_stress(int argc, char **argv)
 {
     double duration = 10;
     unsigned long long seed = 1, req = 0, work = 0, canc = 0, infl = 0;
-    const char *pool = NULL, *queue = NULL, *handoff = NULL;
+    const char *pool = NULL, *queue = NULL, *handoff = NULL, *lock = NULL;
     char key[64];
     const char *v;
     for (int i = 1; i < argc;) {
@@ -115,6 +122,19 @@ int pb_cmd_stress(int argc, char **argv)
                 return PB_EXIT_USAGE;
             }
             if (key[0] == 'p') pool = v; else if (key[0] == 'q') queue = v; else handoff = v;
+        } else if (strcmp(key, "lock") == 0) {
+            char why[400];
+            if (v && pb_plugin_is_path(v)) {
+                if (!pb_plugin_load(v, PB_PLUGIN_LOCK, why, sizeof why)) {
+                    fprintf(stderr, "pendbench stress: --lock: %s\n", why);
+                    return PB_EXIT_USAGE;
+                }
+            } else if (!v || !pb_lock_find(v)) {
+                fprintf(stderr, "pendbench stress: --lock: unknown lock '%s' (see `pendbench "
+                        "list`, or give a plugin's path: ./x.so)\n", v ? v : "");
+                return PB_EXIT_USAGE;
+            }
+            lock = v;
         } else {
             fprintf(stderr, "pendbench stress: unknown option '--%s' (see `pendbench stress --help`)\n", key);
             return PB_EXIT_USAGE;
@@ -124,7 +144,13 @@ int pb_cmd_stress(int argc, char **argv)
      * queue, and every handoff against every queue. */
     struct combo { const char *pool, *queue, *handoff; } combos[512];
     unsigned n = 0;
-    if (queue || (pool && !handoff)) {
+    if (lock && !pool && !queue && !handoff) {
+        /* The lock alone: each lock-based strategy in turn (pb_stress.h). */
+        struct pb_stress_combo lc[512];
+        size_t m = pb_stress_lock_combos(lc, 512);
+        for (size_t i = 0; i < m; i++)
+            combos[n++] = (struct combo){ lc[i].pool, lc[i].queue, lc[i].handoff };
+    } else if (queue || (pool && !handoff)) {
         /* a queue named (by name or path): that one; only a pool: the default queue */
         combos[n++] = (struct combo){ pool, queue, handoff };
     } else if (handoff) {
@@ -151,9 +177,20 @@ int pb_cmd_stress(int argc, char **argv)
     for (unsigned k = 0; k < n && !pb_interrupted; k++) {
         struct pb_stress_config c = {
             .pool = combos[k].pool, .queue = combos[k].queue, .handoff = combos[k].handoff,
+            .lock = lock, .isolate = lock != NULL,
             .requesters = (unsigned)req, .workers = (unsigned)work, .cancellers = (unsigned)canc,
             .inflight = (unsigned)infl, .duration_s = each, .seed = seed + k, .min_ops = 1,
         };
+        char unfit[300];
+        if (pb_stress_lock_unfit(&c, unfit, sizeof unfit)) {
+            if (n == 1) {               /* the one run asked for cannot be: a usage error */
+                fprintf(stderr, "pendbench stress: %s\n", unfit);
+                return PB_EXIT_USAGE;
+            }
+            printf("stress %-12s %-14s %-12s skipped: %s\n", c.pool ? c.pool : "(default)",
+                   c.queue ? c.queue : "(default)", c.handoff ? c.handoff : "(default)", unfit);
+            continue;
+        }
         struct pb_stress_result r;
         if (pb_stress_run(&c, &r) != 0) {
             if (r.not_available) {
@@ -165,9 +202,10 @@ int pb_cmd_stress(int argc, char **argv)
             return PB_EXIT_USAGE;
         }
         ran++;
-        printf("stress %-12s %-14s %-12s %9llu ops  %s\n", c.pool ? c.pool : "(default)",
+        printf("stress %-12s %-14s %-12s %9llu ops  %s%s%s\n", c.pool ? c.pool : "(default)",
                c.queue ? c.queue : "(default)", c.handoff ? c.handoff : "(default)",
-               (unsigned long long)r.completed_once, r.ok ? "ok" : "VIOLATION");
+               (unsigned long long)r.completed_once, r.ok ? "ok" : "VIOLATION",
+               lock ? "  lock " : "", lock ? lock : "");
         fflush(stdout);
         if (!r.ok) {
             fprintf(stderr, "\npendbench stress: violation with seed %llu: %s\n",
@@ -177,6 +215,7 @@ int pb_cmd_stress(int argc, char **argv)
             if (c.pool) fprintf(stderr, " --pool %s", c.pool);
             if (c.queue) fprintf(stderr, " --queue %s", c.queue);
             if (c.handoff) fprintf(stderr, " --handoff %s", c.handoff);
+            if (c.lock) fprintf(stderr, " --lock %s", c.lock);
             if (req) fprintf(stderr, " --requesters %llu", req);
             if (work) fprintf(stderr, " --workers %llu", work);
             if (canc) fprintf(stderr, " --cancellers %llu", canc);
