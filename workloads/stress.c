@@ -230,13 +230,20 @@ static void verdict(struct harness *h, struct checks *k, uint64_t busy,
     snprintf(res->why, sizeof res->why, "%s", k->why);
 }
 
+#ifndef PB_TSAN
 static int run_isolated(const struct pb_stress_config *cfg, struct pb_stress_result *res);
+#endif
 
 int pb_stress_run(const struct pb_stress_config *in, struct pb_stress_result *res)
 {
     memset(res, 0, sizeof *res);
+#ifndef PB_TSAN
+    /* ThreadSanitizer does not support starting threads in a child forked
+     * from a threaded process (a test runner is one): there the run stays
+     * in this process, and a strategy's memory error is TSan's to report. */
     if (in->isolate)
         return run_isolated(in, res);
+#endif
     struct pb_stress_config cfg = *in;
     struct pb_scenario sc;
     if (pb_stress_config_check(&cfg, res->why, sizeof res->why) != 0 ||
@@ -317,6 +324,7 @@ out:
 }
 
 /* ---- in a child process --------------------------------------------------------- */
+#ifndef PB_TSAN
 
 struct child_report {
     int rc;
@@ -417,6 +425,7 @@ static int run_isolated(const struct pb_stress_config *in, struct pb_stress_resu
                  "verdict", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     return 0;
 }
+#endif
 
 /* ---- stressing a lock ----------------------------------------------------------- */
 

@@ -50,14 +50,14 @@ extern const struct pb_handoff_ops pb_handoff_global_lock;
 static void cancel_lock(struct pb_handoff *h, struct pb_lock_hold *hold)
 {
     /* The lock's acquire: every cell as the last holder left it. */
-    pb_lock_acquire(h->lock.ops, h->lock.state, hold);
+    pb_lock_acquire_inline(h->lock.ops, h->lock.state, hold);
     pb_locks_held++;
 }
 
 static void cancel_unlock(struct pb_handoff *h, struct pb_lock_hold *hold)
 {
     pb_locks_held--;
-    pb_lock_release(h->lock.ops, h->lock.state, hold);
+    pb_lock_release_inline(h->lock.ops, h->lock.state, hold);
 }
 
 static void gl_fini(struct pb_handoff *h)

@@ -56,14 +56,14 @@ extern const struct pb_handoff_ops pb_handoff_op_lock;
 static void op_lock(struct pb_handoff *h, struct pb_cancel_cell *c, struct pb_lock_hold *hold)
 {
     /* The lock's acquire: the cell as the last holder left it. */
-    pb_lock_acquire(h->lock, c->lock, hold);
+    pb_lock_acquire_inline(h->lock, c->lock, hold);
     pb_locks_held++;
 }
 
 static void op_unlock(struct pb_handoff *h, struct pb_cancel_cell *c, struct pb_lock_hold *hold)
 {
     pb_locks_held--;
-    pb_lock_release(h->lock, c->lock, hold);
+    pb_lock_release_inline(h->lock, c->lock, hold);
 }
 
 static int opl_init(struct pb_handoff **hp, const struct pb_handoff_config *cfg)

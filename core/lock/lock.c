@@ -1,14 +1,8 @@
 /* The lock kind's common part (pb_lock.h, pb_lock_use.h): finding a lock
  * by name, placing its state, and the one acquire path that counts each
- * thread's acquisitions and waiting time.
- *
- * Counting (pb_lock_acquire): a lock with a trylock is tried first; only
- * when the try fails is the wait timed (two pb_tsc_now), so the
- * uncontended path pays no clock read. A lock without a trylock cannot
- * tell an uncontended acquisition from a short wait: every acquisition is
- * timed, and one that took more than NO_TRY_WAIT_TICKS counts as
- * contended (its whole time as waiting); below that it is what an
- * uncontended lock call costs, cache misses on the lock's line included. */
+ * thread's acquisitions and waiting time (its body is inline in
+ * pb_lock_use.h, for the strategies' fast paths; how it counts is said
+ * there). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +12,6 @@
 #include "pb_lock_use.h"
 #include "pb_tsc.h"
 #include "pendbench_plugin.h"
-
-/* About 300-500 ns at common TSC rates: several cache-line transfers, far
- * above an uncontended lock call (tens of ticks, a few hundred on a miss). */
-#define NO_TRY_WAIT_TICKS 1000u
 
 _Thread_local unsigned pb_thread_node;
 _Thread_local struct pb_lock_stats pb_lock_stats;
@@ -38,28 +28,12 @@ const struct pb_lock_ops *pb_lock_find(const char *name)
 
 void pb_lock_acquire(const struct pb_lock_ops *ops, void *state, struct pb_lock_hold *h)
 {
-    pb_lock_stats.acquisitions++;
-    if (ops->trylock) {
-        if (ops->trylock(state, h))
-            return;
-        uint64_t t0 = pb_tsc_now();
-        ops->lock(state, h);
-        pb_lock_stats.contended++;
-        pb_lock_stats.wait_ticks += pb_tsc_now() - t0;
-        return;
-    }
-    uint64_t t0 = pb_tsc_now();
-    ops->lock(state, h);
-    uint64_t took = pb_tsc_now() - t0;
-    if (took > NO_TRY_WAIT_TICKS) {
-        pb_lock_stats.contended++;
-        pb_lock_stats.wait_ticks += took;
-    }
+    pb_lock_acquire_inline(ops, state, h);
 }
 
 void pb_lock_release(const struct pb_lock_ops *ops, void *state, struct pb_lock_hold *h)
 {
-    ops->unlock(state, h);
+    pb_lock_release_inline(ops, state, h);
 }
 
 /* ---- placing a lock ---------------------------------------------------------- */

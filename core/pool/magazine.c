@@ -152,12 +152,12 @@ static void pc_unlock(const struct cpu_slot *cs, struct pb_lock_hold *h)
 
 static void depot_lock(struct pb_pool *p, struct pb_lock_hold *h)
 {
-    pb_lock_acquire(p->depot_lock.ops, p->depot_lock.state, h);
+    pb_lock_acquire_inline(p->depot_lock.ops, p->depot_lock.state, h);
 }
 
 static void depot_unlock(struct pb_pool *p, struct pb_lock_hold *h)
 {
-    pb_lock_release(p->depot_lock.ops, p->depot_lock.state, h);
+    pb_lock_release_inline(p->depot_lock.ops, p->depot_lock.state, h);
 }
 
 static unsigned home_of(const struct pb_pool *p, const void *block)

@@ -204,7 +204,15 @@ Test(lock_use, contended_stats)
         pb_lock_release(r.ops, r.state, &h);
         pthread_join(t, NULL);
         cr_assert_eq(pb_lock_stats.acquisitions, 1, "%s", l->name);
+        /* A lock without trylock: an acquisition slower than the threshold
+         * counts as a wait; a sanitizer makes the first, uncontended call
+         * that slow, so the holder's count means something only without. */
+#ifndef PB_SANITIZER
         cr_assert_eq(pb_lock_stats.contended, 0, "%s: the holder did not wait", l->name);
+#else
+        if (l->trylock)
+            cr_assert_eq(pb_lock_stats.contended, 0, "%s: the holder did not wait", l->name);
+#endif
         cr_assert_eq(w.stats.acquisitions, 1, "%s", l->name);
         cr_assert_eq(w.stats.contended, 1, "%s: the waiter's acquisition not counted as "
                      "contended", l->name);

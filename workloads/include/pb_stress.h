@@ -39,7 +39,8 @@ struct pb_stress_config {
      * within pb_stress_cap_s + 30 s, then killed) of the strategies under
      * test is a violation saying so, not the end of the caller. For
      * strategies that may corrupt memory when wrong (a lock without
-     * mutual exclusion). */
+     * mutual exclusion). Ignored in the ThreadSanitizer build (TSan does
+     * not support threads in a child of a threaded process). */
     bool isolate;
 };
 

@@ -487,6 +487,9 @@ Test(cli, stress_lock_passes_real_locks_and_catches_no_exclusion, .timeout = 240
     int rc = RUN("stress", "--lock", example, "--duration", "1.6");
     cr_expect_eq(rc, 0, "the example lock plugin: %s", out);
 
+#ifndef PB_TSAN
+    /* (Under TSan the missing exclusion is a data race that stops the
+     * program, and stress cannot isolate its runs: not tried there.) */
     plugin_path(none, sizeof none, "test/plugins", "broken_lock");
     rc = RUN("stress", "--lock", none, "--duration", "4");
     cr_expect_eq(rc, 1, "stress must catch a lock without exclusion: %s", out);
@@ -504,6 +507,9 @@ Test(cli, stress_lock_passes_real_locks_and_catches_no_exclusion, .timeout = 240
         cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
         cr_expect(strstr(out, "--lock broken-lock") != NULL, "%s", out);
     }
+#else
+    (void)none;
+#endif
 
     expect_usage_error(RUN("stress", "--lock", "nope"), "unknown lock 'nope'");
     expect_usage_error(RUN("stress", "--queue", "global-mutex", "--handoff", "op-lock", "--lock",
