@@ -23,6 +23,7 @@
 #include "flt_kernel.h"
 #include "flt_model.h"
 #include "pb_hist.h"
+#include "pb_lock.h"
 #include "pb_rng.h"
 #include "pb_scenario.h"
 #include "pb_topo.h"
@@ -86,6 +87,7 @@ struct hrequester {
     uint64_t issued_in_window;
     uint64_t refused_in_window;
     struct recorder rec;
+    struct pb_lock_stats lock_stats;         /* its thread's, kept as it ends */
     pthread_t thread;
     bool started;
 };
@@ -95,6 +97,7 @@ struct hcanceller {
     unsigned index;
     const struct pb_thread_plan *tp;
     struct recorder rec;
+    struct pb_lock_stats lock_stats;         /* its thread's, kept as it ends */
     pthread_t thread;
     bool started;
 };
@@ -155,6 +158,7 @@ struct harness {
     struct hcanceller *can;
     unsigned ncancellers;                    /* cancellers the run has (0 when nothing is cancelled) */
     struct recorder *worker_rec;
+    struct pb_lock_stats *worker_lock;       /* [workers], kept as each worker ends */
     unsigned nworker_rec;
     struct pb_tick_scale scale;
     uint64_t race_delay_ticks;               /* cancel-when race: expected completion */
@@ -207,6 +211,11 @@ unsigned harness_nthreads(const struct harness *h);
 struct pb_run_result;
 /* Adds every recorder into out (histograms, outcome counts, node pairs). */
 int harness_merge(struct harness *h, struct pb_run_result *out);
+/* The locks the run's strategies took and every thread's pb_lock_stats
+ * into out's lock figures (pb_run.h). The requesters' and cancellers'
+ * are there once harness_stop returned, the workers' once the model's
+ * workers stopped (flt_model_stop_workers); 0 or -1 (out of memory). */
+int harness_lock_figures(struct harness *h, struct pb_run_result *out);
 
 double harness_mono_s(void);
 void harness_nap_ms(unsigned ms);

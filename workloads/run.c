@@ -323,7 +323,12 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
         snprintf(out->invariants.why, sizeof out->invariants.why,
                  "%llu operations never completed", (unsigned long long)busy);
     }
-    if (harness_merge(h, out) != 0 || fairness(h, out) != 0)
+    /* The workers' lock statistics are kept as each ends: stop them now
+     * that every work item ran (not with operations lost: a worker may be
+     * what is stuck, and the model is then kept as it is). */
+    if (!busy)
+        flt_model_stop_workers(h->model);
+    if (harness_merge(h, out) != 0 || fairness(h, out) != 0 || harness_lock_figures(h, out) != 0)
         goto done;
     /* Throughput is what succeeded or was cancelled: a failed operation
      * did no work (issue #10: a pool too small looked fast). */

@@ -44,6 +44,13 @@
  * model's callback data (core/internal.h, not included from here). */
 #define MICRO_OBJECT_SIZE 640
 
+/* The handoffs' config in the micro suite: two cpus on one node, each
+ * handoff's default lock. */
+static const struct pb_handoff_config micro_handoff_cfg __attribute__((unused)) = {
+    .ncpus = 2,
+    .nnodes = 1,
+};
+
 /* Pause instructions before a waiting thread yields its CPU: the peer it
  * waits for may share the CPU (one CPU, or more threads than CPUs). */
 #define MICRO_SPINS_BEFORE_YIELD 128u

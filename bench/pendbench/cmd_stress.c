@@ -20,11 +20,18 @@ static const char stress_about[] =
     "(./x.so) is a plugin (see README, \"Bring your own strategy\"): it gets the\n"
     "same checks. Each run takes at least 0.2 s: when --duration is too short for\n"
     "the runs, stress says how long it will take. On a violation: the seed and\n"
-    "the command that reproduces it; exit 1.\n";
+    "the command that reproduces it; exit 1.\n"
+    "\n"
+    "--lock puts that lock in every lock-based strategy of each run. Alone, it\n"
+    "runs each lock-based handoff, queue and pool in turn, the other two kinds\n"
+    "lock-free, so a violation names the strategy; with strategies named, the\n"
+    "usual runs under it, skipping those it does not fit (trylock, in-word).\n"
+    "Each run is then a child process: a crash or a hang is a violation too\n"
+    "(--lock broken-lock must fail: it exists to prove the checks work).\n";
 
 #define MIN_RUN_S 0.2
 
-enum { ST_DURATION, ST_SEED, ST_POOL, ST_QUEUE, ST_HANDOFF, ST_REQUESTERS, ST_WORKERS,
+enum { ST_DURATION, ST_SEED, ST_POOL, ST_QUEUE, ST_HANDOFF, ST_LOCK, ST_REQUESTERS, ST_WORKERS,
        ST_CANCELLERS, ST_INFLIGHT };
 
 static const struct pb_opt stress_opts[] = {
@@ -35,6 +42,8 @@ static const struct pb_opt stress_opts[] = {
     { "queue", 0, "NAME|./x.so", "only this queue", ST_QUEUE },
     { "handoff", 0, "NAME|./x.so", "only this handoff, against every queue (or the one named)",
       ST_HANDOFF },
+    { "lock", 0, "NAME|./x.so", "that lock in every lock-based strategy (alone: each lock-based "
+      "strategy in turn, in a child process)", ST_LOCK },
     { "requesters", 0, "N", "requester threads per run, 1 to 256 (default 2)",
       ST_REQUESTERS },
     { "workers", 0, "N", "worker threads per run, 1 to 256 (default 2)", ST_WORKERS },
@@ -48,7 +57,7 @@ static const struct pb_opt stress_opts[] = {
 struct stress_args {
     double duration;
     uint64_t seed, req, work, canc, infl;
-    const char *pool, *queue, *handoff;
+    const char *pool, *queue, *handoff, *lock;
 };
 
 /* A strategy by name, or a plugin by path (loaded now: a bad one is bad input). */
@@ -97,6 +106,9 @@ static int stress_set(void *ctx, const struct pb_opt *o, const char *v, char *er
         a->handoff = v;
         return stress_strategy("handoff", PB_PLUGIN_HANDOFF, pb_handoff_find(v) != NULL, v, err,
                                errlen);
+    case ST_LOCK:
+        a->lock = v;
+        return stress_strategy("lock", PB_PLUGIN_LOCK, pb_lock_find(v) != NULL, v, err, errlen);
     }
     return -1;
 }
@@ -111,7 +123,8 @@ int pb_cmd_stress(int argc, char **argv)
         .verb = "stress",
         .usage = "pendbench stress [--duration TIME] [--seed N] [--pool NAME|./x.so]\n"
                  "                        [--queue NAME|./x.so] [--handoff NAME|./x.so]\n"
-                 "                        [--requesters N] [--workers N] [--cancellers N]\n"
+                 "                        [--lock NAME|./x.so] [--requesters N] [--workers N]\n"
+                 "                        [--cancellers N]\n"
                  "                        [--inflight N]\n",
         .about = stress_about,
         .groups = groups,
@@ -123,12 +136,18 @@ int pb_cmd_stress(int argc, char **argv)
     double duration = args.duration;
     unsigned long long seed = args.seed, req = args.req, work = args.work, canc = args.canc,
                        infl = args.infl;
-    const char *pool = args.pool, *queue = args.queue, *handoff = args.handoff;
+    const char *pool = args.pool, *queue = args.queue, *handoff = args.handoff, *lock = args.lock;
     /* The combinations: each named kind fixed; otherwise every pool, every
      * queue, and every handoff against every queue. */
     struct combo { const char *pool, *queue, *handoff; } combos[512];
     unsigned n = 0;
-    if (queue || (pool && !handoff)) {
+    if (lock && !pool && !queue && !handoff) {
+        /* The lock alone: each lock-based strategy in turn (pb_stress.h). */
+        struct pb_stress_combo lc[512];
+        size_t m = pb_stress_lock_combos(lc, 512);
+        for (size_t i = 0; i < m; i++)
+            combos[n++] = (struct combo){ lc[i].pool, lc[i].queue, lc[i].handoff };
+    } else if (queue || (pool && !handoff)) {
         /* a queue named (by name or path): that one; only a pool: the default queue */
         combos[n++] = (struct combo){ pool, queue, handoff };
     } else if (handoff) {
@@ -155,9 +174,20 @@ int pb_cmd_stress(int argc, char **argv)
     for (unsigned k = 0; k < n && !pb_interrupted; k++) {
         struct pb_stress_config c = {
             .pool = combos[k].pool, .queue = combos[k].queue, .handoff = combos[k].handoff,
+            .lock = lock, .isolate = lock != NULL,
             .requesters = (unsigned)req, .workers = (unsigned)work, .cancellers = (unsigned)canc,
             .inflight = (unsigned)infl, .duration_s = each, .seed = seed + k, .min_ops = 1,
         };
+        char unfit[300];
+        if (pb_stress_lock_unfit(&c, unfit, sizeof unfit)) {
+            if (n == 1) {               /* the one run asked for cannot be: a usage error */
+                fprintf(stderr, "pendbench stress: %s\n", unfit);
+                return PB_EXIT_USAGE;
+            }
+            printf("stress %-12s %-14s %-12s skipped: %s\n", c.pool ? c.pool : "(default)",
+                   c.queue ? c.queue : "(default)", c.handoff ? c.handoff : "(default)", unfit);
+            continue;
+        }
         struct pb_stress_result r;
         if (pb_stress_run(&c, &r) != 0) {
             if (r.not_available) {
@@ -169,9 +199,10 @@ int pb_cmd_stress(int argc, char **argv)
             return PB_EXIT_USAGE;
         }
         ran++;
-        printf("stress %-12s %-14s %-12s %9llu ops  %s\n", c.pool ? c.pool : "(default)",
+        printf("stress %-12s %-14s %-12s %9llu ops  %s%s%s\n", c.pool ? c.pool : "(default)",
                c.queue ? c.queue : "(default)", c.handoff ? c.handoff : "(default)",
-               (unsigned long long)r.completed_once, r.ok ? "ok" : "VIOLATION");
+               (unsigned long long)r.completed_once, r.ok ? "ok" : "VIOLATION",
+               lock ? "  lock " : "", lock ? lock : "");
         fflush(stdout);
         if (!r.ok) {
             fprintf(stderr, "\npendbench stress: violation with seed %llu: %s\n",
@@ -181,6 +212,7 @@ int pb_cmd_stress(int argc, char **argv)
             if (c.pool) fprintf(stderr, " --pool %s", c.pool);
             if (c.queue) fprintf(stderr, " --queue %s", c.queue);
             if (c.handoff) fprintf(stderr, " --handoff %s", c.handoff);
+            if (c.lock) fprintf(stderr, " --lock %s", c.lock);
             if (req) fprintf(stderr, " --requesters %llu", req);
             if (work) fprintf(stderr, " --workers %llu", work);
             if (canc) fprintf(stderr, " --cancellers %llu", canc);

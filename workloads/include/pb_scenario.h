@@ -65,6 +65,9 @@ struct pb_scenario {
     char description[160];
     /* strategies */
     char pool[PB_NAME_MAX], queue[PB_NAME_MAX], handoff[PB_NAME_MAX];
+    /* The lock every lock-based strategy takes (pb_lock.h), by name; ""
+     * (option value "default"): each strategy's own default. */
+    char lock[PB_NAME_MAX];
     /* threads and placement */
     unsigned requesters, workers, cancellers;
     pb_idle_policy idle;
@@ -97,7 +100,8 @@ struct pb_scenario {
 };
 
 /* The defaults every scenario starts from (documented in `pendbench run
- * --help`): pool magazine, queue percpu-mpsc, handoff xchg, 1 requester,
+ * --help`): pool magazine, queue percpu-mpsc, handoff xchg, lock default
+ * (each strategy's own), 1 requester,
  * 1 worker, 1 canceller, idle spin-park, placement compact, route local,
  * filters "pend", mix read=70 write=30, pend-fraction 1, cancel-fraction
  * 0.1, cancel-when delay, cancel-delay exp:2000, service fixed:0,

@@ -369,3 +369,86 @@ Test(run, floors_before_and_after_and_threats, .timeout = 60)
     }
     pb_run_result_free(&r);
 }
+
+/* The lock figures (pb_run.h): which locks the run's strategies took, and
+ * every thread's acquisitions, waits and fairness, whole run. */
+static void lock_run(const char *options, struct pb_run_result *r)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    cr_assert_eq(pb_scenario_apply_options(&s, options, err, sizeof err), 0, "%s", err);
+    short_run(&s);
+    struct pb_topo *topo = NULL;
+    cr_assert_eq(pb_topo_load(&topo, PB_TOPO_SYNTHETIC, "pack:1 numa:2 core:2 pu:1", err,
+                              sizeof err), 0, "%s", err);
+    struct pb_run_env env = { .topo = topo, .skip_floors = true };
+    cr_assert_eq(pb_run(&s, &env, r), 0, "%s: %s", options, r->error);
+    check_consistent(r, options);
+    pb_topo_free(topo);
+}
+
+Test(run, lock_figures, .timeout = 60)
+{
+    struct pb_run_result r;
+    /* A chosen lock in every lock-based strategy: magazine and global-mutex. */
+    lock_run("pool=magazine\nqueue=global-mutex\nhandoff=xchg\nlock=ttas-backoff\n"
+             "requesters=2\nworkers=2\nroute=round-robin", &r);
+    cr_log_info("%s: %llu acquisitions, %llu contended, %.0f ns waiting; requesters %llu..%llu "
+                "(Jain %.3f), workers %llu..%llu (Jain %.3f); %llu ops", r.locks,
+                (unsigned long long)r.lock_acquisitions, (unsigned long long)r.lock_contended,
+                r.lock_wait_ns, (unsigned long long)r.lock_acq_min,
+                (unsigned long long)r.lock_acq_max, r.lock_fairness_jain,
+                (unsigned long long)r.lock_worker_acq_min,
+                (unsigned long long)r.lock_worker_acq_max, r.lock_worker_fairness_jain,
+                (unsigned long long)r.completed);
+    cr_expect_str_eq(r.locks, "ttas-backoff");
+    cr_expect_str_eq(r.scenario.lock, "ttas-backoff");
+    /* Each operation takes a pool block and a work item (magazine: a lock
+     * per get and put) and goes through the queue (a lock per enqueue and
+     * per dequeue): at least 2 acquisitions per completed operation. */
+    cr_expect_geq(r.lock_acquisitions, 2 * r.completed, "%llu acquisitions for %llu ops",
+                  (unsigned long long)r.lock_acquisitions, (unsigned long long)r.completed);
+    cr_expect_leq(r.lock_contended, r.lock_acquisitions);
+    cr_expect_geq(r.lock_wait_ns, 0);
+    cr_expect(r.lock_contended == 0 || r.lock_wait_ns > 0, "waits counted but not timed");
+    cr_expect_gt(r.lock_acq_min, 0, "a requester acquired nothing");
+    cr_expect_geq(r.lock_acq_max, r.lock_acq_min);
+    cr_expect(r.lock_fairness_jain > 0 && r.lock_fairness_jain <= 1.0 + 1e-9, "%f",
+              r.lock_fairness_jain);
+    cr_expect_gt(r.lock_worker_acq_min, 0, "a worker acquired nothing");
+    cr_expect_geq(r.lock_worker_acq_max, r.lock_worker_acq_min);
+    cr_expect(r.lock_worker_fairness_jain > 0 && r.lock_worker_fairness_jain <= 1.0 + 1e-9,
+              "%f", r.lock_worker_fairness_jain);
+    pb_run_result_free(&r);
+
+    /* Each strategy's own default, in pool, queue, handoff order. */
+    lock_run("pool=magazine\nqueue=global-mutex\nhandoff=global-lock", &r);
+    cr_expect_str_eq(r.locks, "ttas-backoff+pthread-mutex");
+    cr_expect_str_eq(r.scenario.lock, "");
+    cr_expect_gt(r.lock_acquisitions, 0);
+    pb_run_result_free(&r);
+
+    /* No lock-based strategy: nothing taken, nothing counted. */
+    lock_run("pool=malloc\nqueue=percpu-mpsc\nhandoff=xchg", &r);
+    cr_expect_str_eq(r.locks, "");
+    cr_expect_eq(r.lock_acquisitions, 0);
+    cr_expect_eq(r.lock_acq_max, 0);
+    pb_run_result_free(&r);
+}
+
+/* A lock that does not fit a strategy of the scenario: pb_run refuses it
+ * (the scenario's check), naming the lock, the strategy and the reason. */
+Test(run, unfit_lock_is_refused)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    cr_assert_eq(pb_scenario_apply_options(&s, "handoff=op-lock\nlock=pthread-mutex", err,
+                                           sizeof err), 0, "%s", err);
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, NULL, &r), -1);
+    cr_expect(strstr(r.error, "lock 'pthread-mutex' does not fit the handoff strategy 'op-lock'"),
+              "%s", r.error);
+    pb_run_result_free(&r);
+}

@@ -115,6 +115,8 @@ Test(scenario, every_option_sets_its_field)
     SET_OK("pool", "lifo", strcmp(s.pool, "lifo") == 0);
     SET_OK("queue", "percpu-ring", strcmp(s.queue, "percpu-ring") == 0);
     SET_OK("handoff", "cas", strcmp(s.handoff, "cas") == 0);
+    SET_OK("lock", "ttas-backoff", strcmp(s.lock, "ttas-backoff") == 0);
+    SET_OK("lock", "default", s.lock[0] == '\0');
     SET_OK("requesters", "3", s.requesters == 3);
     SET_OK("workers", "5", s.workers == 5);
     SET_OK("cancellers", "0", s.cancellers == 0);
@@ -236,6 +238,8 @@ static const struct bad bad_values[] = {
     {"pool", "nope", "magazine"},           /* lists the known names */
     {"queue", "nope", "percpu-mpsc"},
     {"handoff", "nope", "xchg"},
+    {"lock", "nope", "pthread-mutex"},      /* lists the known locks */
+    {"lock", "pthread-mutx", "did you mean 'pthread-mutex'"},
     {"pool", "", NULL},
     {"requesters", "0", "1 to"},
     {"requesters", "-1", NULL},
@@ -450,6 +454,10 @@ Test(scenario, impossible_combinations_are_refused)
     expect_invalid("filters=async,cbdq", "filter 'async' needs a 'pend' filter below it");
     expect_invalid("burst=20:80", "rate");
     expect_invalid("duration=0\nops=0", "duration and ops");
+    /* A lock must fit every lock-based strategy of the scenario. */
+    expect_invalid("handoff=op-lock\nlock=pthread-mutex",
+                   "lock 'pthread-mutex' does not fit the handoff strategy 'op-lock': it is not "
+                   "an in-word lock");
 
     expect_valid("cancellers=0\ncancel-fraction=0");
     expect_valid("cancellers=0\ncancel-fraction=0.5\ncancel-when=race");
@@ -460,6 +468,9 @@ Test(scenario, impossible_combinations_are_refused)
     expect_valid("duration=0\nops=1000");
     expect_valid("filters=pass");
     expect_valid("placement=cross-node\nroute=remote-node");  /* the planner's business */
+    expect_valid("handoff=op-lock\nlock=ttas-backoff");
+    expect_valid("queue=global-mutex\nlock=ttas-backoff");
+    expect_valid("pool=malloc\nqueue=percpu-mpsc\nlock=pthread-mutex");   /* takes no lock: fine */
 }
 
 Test(scenario, validate_checks_fields_set_directly)

@@ -425,12 +425,65 @@ Test(cli, example_plugins_pass_stress_and_the_broken_one_is_caught, .timeout = 1
     cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
 }
 
+/* The lock kind under stress: --lock puts the lock in each lock-based
+ * strategy in turn; a real lock passes, a lock without mutual exclusion
+ * (a test plugin, and the kind's own broken-lock) fails with the seed and
+ * a reproduce command naming the lock; an unknown or unfit lock is a
+ * usage error. */
+Test(cli, stress_lock_passes_real_locks_and_catches_no_exclusion, .timeout = 240)
+{
+    const char *real[] = { "ttas-backoff", "pthread-mutex" };
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        int rc = RUN("stress", "--lock", real[i], "--duration", "1.6");
+        cr_expect_eq(rc, 0, "stress --lock %s: %s", real[i], out);
+        cr_expect(strstr(out, "no violation") != NULL, "%s", out);
+    }
+    char example[PATH_MAX], none[PATH_MAX];
+    plugin_path(example, sizeof example, "plugins", "example_lock");
+    int rc = RUN("stress", "--lock", example, "--duration", "1.6");
+    cr_expect_eq(rc, 0, "the example lock plugin: %s", out);
+
+#ifndef PB_TSAN
+    /* (Under TSan the missing exclusion is a data race that stops the
+     * program, and stress cannot isolate its runs: not tried there.) */
+    plugin_path(none, sizeof none, "test/plugins", "broken_lock");
+    rc = RUN("stress", "--lock", none, "--duration", "4");
+    cr_expect_eq(rc, 1, "stress must catch a lock without exclusion: %s", out);
+    cr_expect(strstr(out, "violation with seed") != NULL, "%s", out);
+    cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
+    cr_expect(strstr(out, "--lock ") != NULL, "the reproduce command names the lock: %s", out);
+
+    /* The kind's own broken lock (core/lock/, written beside this test):
+     * until it is in this build, `--lock broken-lock` is an unknown lock. */
+    rc = RUN("stress", "--lock", "broken-lock", "--duration", "4");
+    if (rc == 2 && strstr(out, "unknown lock 'broken-lock'")) {
+        cr_log_warn("no broken-lock in this build yet: its stress check did not run");
+    } else {
+        cr_expect_eq(rc, 1, "stress must fail on broken-lock: %s", out);
+        cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
+        cr_expect(strstr(out, "--lock broken-lock") != NULL, "%s", out);
+    }
+#else
+    (void)none;
+#endif
+
+    expect_usage_error(RUN("stress", "--lock", "nope"), "unknown lock 'nope'");
+    expect_usage_error(RUN("stress", "--queue", "global-mutex", "--handoff", "op-lock", "--lock",
+                           "pthread-mutex"),
+                       "lock 'pthread-mutex' does not fit the handoff strategy 'op-lock'");
+    expect_usage_error(RUN("run", "--handoff", "op-lock", "--lock", "pthread-mutex", "--ops",
+                           "100", "--no-history"),
+                       "does not fit the handoff strategy 'op-lock'");
+    expect_usage_error(RUN("run", "--lock", "ttas-backof", "--ops", "100", "--no-history"),
+                       "did you mean 'ttas-backoff'");
+}
+
 /* A plugin that is not one is refused before anything runs, with exit 2
  * and a message naming what is wrong. */
 Test(cli, bad_plugins_are_refused_with_status_2)
 {
     struct { const char *name, *expect; } cases[] = {
-        { "bad_abi", "ABI version 42" },
+        { "bad_abi", "ABI version 43" },   /* PB_PLUGIN_ABI_VERSION + 41 */
         { "no_symbol", "no symbol 'pendbench_plugin'" },
         { "null_op", "operation 'dequeue' is NULL" },
     };
