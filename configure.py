@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 
 # Libraries in dependency order (each may use the ones before it).
 LIBS = [
-    ("core", ["core", "core/pool", "core/queue", "core/handoff"]),
+    ("core", ["core", "core/pool", "core/queue", "core/handoff", "core/lock"]),
     ("workloads", ["workloads"]),
     ("reports", ["reports"]),
 ]
