@@ -89,8 +89,8 @@ static size_t param_index[64];
     }
 
 #define THREADS 4u
-#define ITERS 4000u
-#define NO_INIT_ITERS 2000u
+#define ITERS 2000u
+#define NO_INIT_ITERS 1000u
 #define BROKEN_ROUNDS 50u          /* rounds before giving up on seeing the broken lock fail */
 #define SECTION_SPIN 8u            /* pauses between the section's read and write */
 #define YIELD_EVERY 512u           /* a yield inside the section now and then */
