@@ -80,12 +80,16 @@ static void clh_fini(void *lock)
 static void clh_lock(void *lock, struct pb_lock_hold *h)
 {
     struct clh *l = lock;
+    /* Read once, before the exchange: the lock's line moves at every
+     * newcomer's exchange, and a read of it inside the wait would fetch
+     * it back at each handover. */
+    bool may_yield = l->may_yield;
     struct clh_node *me = pb_lock_node_get();
     atomic_store_explicit(&me->locked, 1, memory_order_relaxed);
     struct clh_node *pred = atomic_exchange_explicit(&l->tail, me, memory_order_acq_rel);
     unsigned spins = 0;
     while (atomic_load_explicit(&pred->locked, memory_order_acquire))
-        pb_backoff(&spins, l->may_yield);
+        pb_backoff(&spins, may_yield);
     pb_lock_node_put(pred);        /* its owner has let go of it, and no one else reads it */
     ((struct clh_hold *)h)->mine = me;
 }

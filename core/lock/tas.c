@@ -46,10 +46,11 @@ static void tas_fini(void *lock) { (void)lock; }
 static void tas_lock(void *lock, struct pb_lock_hold *h)
 {
     struct tas *l = lock;
+    bool may_yield = l->may_yield;
     unsigned spins = 0;
     /* acquire: the section sees what the previous holder wrote. */
     while (atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
-        pb_backoff(&spins, l->may_yield);
+        pb_backoff(&spins, may_yield);
 }
 
 static bool tas_trylock(void *lock, struct pb_lock_hold *h)
