@@ -1,5 +1,6 @@
-/* Strategy capabilities as words (pb_strategy.h), for `pendbench list`
- * and the README's table. */
+/* Strategy capabilities as words (pb_strategy.h, and the lock kind's own
+ * bits of pb_lock.h), for `pendbench list`, the micro summary and the
+ * README's table. */
 #include <stdio.h>
 #include <string.h>
 
