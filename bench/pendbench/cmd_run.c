@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "pb_history.h"
+#include "pb_lock.h"
 
 
 #define SCENARIO_GROUP "scenario options (also the keys of job files)"
@@ -188,6 +189,15 @@ static const char *handoff_at(size_t i, bool *in_all)
     return pb_handoffs[i]->name;
 }
 
+static const char *lock_at(size_t i, bool *in_all)
+{
+    if (!pb_locks[i])
+        return NULL;
+    /* 'all' never includes broken-lock: it exists for stress. */
+    *in_all = !(pb_locks[i]->flags & PB_BROKEN);
+    return pb_locks[i]->name;
+}
+
 /* The strategy kinds a sweep crosses, in nesting order (the last varies
  * fastest): the scenario option each list item sets, and the registry
  * that 'all' stands for. A kind is one line here and one in sweep_opts
@@ -199,6 +209,7 @@ static const struct sweep_kind {
     { "pool", pool_at },
     { "queue", queue_at },
     { "handoff", handoff_at },
+    { "lock", lock_at },
 };
 #define NKINDS (sizeof sweep_kinds / sizeof sweep_kinds[0])
 
@@ -209,6 +220,8 @@ static const struct pb_opt sweep_opts[] = {
       "'all'", 0 },
     { "queues", 0, "LIST", "queue strategies, likewise", 1 },
     { "handoffs", 0, "LIST", "handoff strategies, likewise ('all': every one but broken)", 2 },
+    { "locks", 0, "LIST", "locks for every lock-based strategy of the scenario (pb_lock.h), "
+      "likewise ('all': every one but broken-lock; a lock a strategy cannot take is an error)", 3 },
     { "threads", 0, "N,...", "thread counts, 1 to 256: requesters = workers = N for each",
       SWEEP_THREADS },
     { NULL, 0, NULL, NULL, 0 },
@@ -364,9 +377,11 @@ int pb_cmd_sweep(int argc, char **argv)
 static const char suite_about[] =
     "The default suite: every built-in scenario, and the strategies that matter\n"
     "side by side (queues against the global-mutex baseline, pools against\n"
-    "malloc, handoffs against the global cancel lock), with the floors measured in\n"
-    "the same run. A configuration that stands in two groups is measured once.\n"
-    "About a minute on 2 cores (--quick: about 15 s; --repeat N: N times that,\n"
+    "malloc, handoffs against the global cancel lock; and the locks: the shared\n"
+    "queue and the global cancel lock under each lock of the suite, against\n"
+    "pthread-mutex), with the floors measured in the same run. A configuration\n"
+    "that stands in two groups is measured once.\n"
+    "About 80 s on 2 cores (--quick: about 20 s; --repeat N: N times that,\n"
     "the repetitions interleaved in random rounds). Writes\n"
     "results/<timestamp>/result.json and report.html beside it, and points\n"
     "results/latest at that folder (--json FILE writes the result there\n"
@@ -434,10 +449,27 @@ int pb_cmd_suite(int argc, char **argv)
     /* Groups: (scenario, kind); their strategies are the registry's ones
      * flagged PB_IN_SUITE, the PB_BASELINE one first (the one the others
      * are measured against), then the rest in registry order. */
-    struct { const char *scenario, *kind; const char *names[32]; unsigned count; } groups[] = {
-        { "steady", "queue", { 0 }, 0 },
-        { "steady", "pool", { 0 }, 0 },
-        { "cancel-race", "handoff", { 0 }, 0 },
+    /* The locks groups: the baseline (shared) queue and the baseline
+     * (legacy cancel-lock) handoff, each under every lock in the suite. */
+    const char *lock_queue = NULL, *lock_handoff = NULL;
+    for (size_t i = 0; pb_queues[i] && !lock_queue; i++)
+        if ((pb_queues[i]->flags & (PB_BASELINE | PB_SHARED)) == (PB_BASELINE | PB_SHARED) &&
+            pb_queues[i]->lock)
+            lock_queue = pb_queues[i]->name;
+    for (size_t i = 0; pb_handoffs[i] && !lock_handoff; i++)
+        if ((pb_handoffs[i]->flags & PB_BASELINE) && pb_handoffs[i]->lock)
+            lock_handoff = pb_handoffs[i]->name;
+    struct {
+        const char *scenario, *kind;
+        const char *fixed_kind, *fixed;       /* a strategy the group holds fixed, or NULL */
+        const char *names[32];
+        unsigned count;
+    } groups[] = {
+        { "steady", "queue", NULL, NULL, { 0 }, 0 },
+        { "steady", "pool", NULL, NULL, { 0 }, 0 },
+        { "cancel-race", "handoff", NULL, NULL, { 0 }, 0 },
+        { "steady", "lock", "queue", lock_queue, { 0 }, 0 },
+        { "cancel-race", "lock", "handoff", lock_handoff, { 0 }, 0 },
     };
     for (int pass = 0; pass < 2; pass++) {
         bool want_baseline = pass == 0;
@@ -450,6 +482,10 @@ int pb_cmd_suite(int argc, char **argv)
         for (size_t i = 0; pb_handoffs[i]; i++)
             suite_take(groups[2].names, &groups[2].count, pb_handoffs[i]->name,
                        pb_handoffs[i]->flags, want_baseline);
+        for (size_t g = 3; g < 5; g++)
+            for (size_t i = 0; pb_locks[i] && groups[g].fixed; i++)
+                suite_take(groups[g].names, &groups[g].count, pb_locks[i]->name,
+                           pb_locks[i]->flags, want_baseline);
     }
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         unsigned first = n;
@@ -462,6 +498,8 @@ int pb_cmd_suite(int argc, char **argv)
             }
             struct pb_scenario s;
             if (pb_scenario_builtin(&s, groups[g].scenario, err, sizeof err) != 0 ||
+                (groups[g].fixed &&
+                 pb_scenario_set(&s, groups[g].fixed_kind, groups[g].fixed, err, sizeof err) != 0) ||
                 pb_scenario_set(&s, groups[g].kind, groups[g].names[k], err, sizeof err) != 0) {
                 fprintf(stderr, "pendbench: suite: %s\n", err);
                 return PB_EXIT_USAGE;

@@ -327,7 +327,10 @@ static const char *fmt_cv(double cv, char *buf, size_t size)
 
 static void config_label(const struct pb_scenario *s, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s %s/%s/%s", s->name, s->pool, s->queue, s->handoff);
+    /* People's text: cut when it does not fit. */
+    if (snprintf(buf, size, "%s %s/%s/%s%s%s", s->name, s->pool, s->queue, s->handoff,
+                 s->lock[0] ? " lock " : "", s->lock) < 0 && size)
+        buf[0] = 0;
 }
 
 /* The line after a configuration's last repetition. */
@@ -353,7 +356,7 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
                         const unsigned *cfg_of, unsigned repeat)
 {
     bool reps = repeat > 1;
-    fprintf(out, "%-13s %-38s %11s %9s %9s %9s %7s %8s %8s %s%s\n", "scenario",
+    fprintf(out, "%-13s %-46s %11s %9s %9s %9s %7s %8s %8s %s%s\n", "scenario",
             "pool / queue / handoff", reps ? "ops/s(med)" : "ops/s", "p50", "p99", "p99.9",
             "cancel", "vs base", "p50/c2c", reps ? "cv      " : "", "ok");
     unsigned withheld = 0;
@@ -362,8 +365,12 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
         if (!c->nreps)
             continue;
         const struct pb_scenario *sc = &s->sc[i];
-        char strat[160], a[16], b[16], d[16], cancel[16], base[16], c2c[16], cv[16];
-        snprintf(strat, sizeof strat, "%s / %s / %s", sc->pool, sc->queue, sc->handoff);
+        char strat[240], a[16], b[16], d[16], cancel[16], base[16], c2c[16], cv[16];
+        /* A chosen lock is part of what was measured: shown after the strategies. */
+        snprintf(strat, sizeof strat, "%s / %s / %s%s%s", sc->pool, sc->queue, sc->handoff,
+                 sc->lock[0] ? " [" : "", sc->lock[0] ? sc->lock : "");
+        if (sc->lock[0])
+            strncat(strat, "]", sizeof strat - strlen(strat) - 1);
         double p50 = (double)pb_hist_percentile(c->merged, 50);
         pb_fmt_ns(p50, a, sizeof a);
         pb_fmt_ns((double)pb_hist_percentile(c->merged, 99), b, sizeof b);
@@ -397,11 +404,11 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
         snprintf(status, sizeof status, "%s%s%s%s", !c->ok ? (c->stalled ? "STALLED" : "FAILED") : "ok",
                  c->unstable ? " unstable" : "", c->partial ? " (partial)" : "", fails);
         if (reps)
-            fprintf(out, "%-13.13s %-38.38s %11.0f %9s %9s %9s %7s %8s %8s %-8s %s\n", sc->name,
+            fprintf(out, "%-13.13s %-46.46s %11.0f %9s %9s %9s %7s %8s %8s %-8s %s\n", sc->name,
                     strat, c->tput.median, a, b, d, cancel, base, c2c,
                     fmt_cv(c->tput.cv_pct, cv, sizeof cv), status);
         else
-            fprintf(out, "%-13.13s %-38.38s %11.0f %9s %9s %9s %7s %8s %8s %s\n", sc->name, strat,
+            fprintf(out, "%-13.13s %-46.46s %11.0f %9s %9s %9s %7s %8s %8s %s\n", sc->name, strat,
                     c->tput.median, a, b, d, cancel, base, c2c, status);
     }
     if (withheld)

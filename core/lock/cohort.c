@@ -188,7 +188,7 @@ const struct pb_lock_ops pb_lock_cohort = {
     .name = "cohort",
     .description = "NUMA cohort lock (C-TKT-TKT): a global ticket lock passed within a node "
                    "for up to 64 sections",
-    .flags = PB_LOCK_NUMA | PB_LOCK_TRYLOCK,
+    .flags = PB_IN_SUITE | PB_LOCK_NUMA | PB_LOCK_TRYLOCK,
     .size = sizeof(struct cohort),
     .init = cohort_init,
     .fini = cohort_fini,

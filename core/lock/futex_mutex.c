@@ -84,7 +84,7 @@ static void fm_unlock(void *lock, struct pb_lock_hold *h)
 const struct pb_lock_ops pb_lock_futex_mutex = {
     .name = "futex-mutex",
     .description = "futex mutex (Drepper's 3-state: free, taken, contended): waiters park in the kernel",
-    .flags = PB_LOCK_SLEEPS | PB_LOCK_TRYLOCK | PB_LOCK_IN_WORD,
+    .flags = PB_IN_SUITE | PB_LOCK_SLEEPS | PB_LOCK_TRYLOCK | PB_LOCK_IN_WORD,
     .size = sizeof(_Atomic uint32_t),
     .init = fm_init,
     .fini = fm_fini,

@@ -127,7 +127,7 @@ static void mcs_unlock(void *lock, struct pb_lock_hold *h)
 const struct pb_lock_ops pb_lock_mcs = {
     .name = "mcs",
     .description = "MCS queue lock: each waiter spins on its own node (in its hold), FIFO",
-    .flags = PB_LOCK_FIFO | PB_LOCK_TRYLOCK | PB_LOCK_IN_WORD,
+    .flags = PB_IN_SUITE | PB_LOCK_FIFO | PB_LOCK_TRYLOCK | PB_LOCK_IN_WORD,
     .size = sizeof(_Atomic uintptr_t),
     .init = mcs_init,
     .fini = mcs_fini,

@@ -43,7 +43,7 @@ static void pm_unlock(void *lock, struct pb_lock_hold *h)
 const struct pb_lock_ops pb_lock_pthread_mutex = {
     .name = "pthread-mutex",
     .description = "the C library's default mutex: a futex, waiters park (baseline)",
-    .flags = PB_BASELINE | PB_LOCK_SLEEPS | PB_LOCK_TRYLOCK | PB_LOCK_PTHREAD,
+    .flags = PB_BASELINE | PB_IN_SUITE | PB_LOCK_SLEEPS | PB_LOCK_TRYLOCK | PB_LOCK_PTHREAD,
     .size = sizeof(pthread_mutex_t),
     .init = pm_init,
     .fini = pm_fini,

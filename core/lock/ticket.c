@@ -63,7 +63,7 @@ static void ticket_unlock(void *lock, struct pb_lock_hold *h)
 const struct pb_lock_ops pb_lock_ticket = {
     .name = "ticket",
     .description = "ticket lock: fetch-and-add a ticket, wait to be served (FIFO); one 8-byte word",
-    .flags = PB_LOCK_FIFO | PB_LOCK_TRYLOCK | PB_LOCK_IN_WORD,
+    .flags = PB_IN_SUITE | PB_LOCK_FIFO | PB_LOCK_TRYLOCK | PB_LOCK_IN_WORD,
     .size = sizeof(_Atomic uint64_t),
     .init = ticket_init,
     .fini = ticket_fini,

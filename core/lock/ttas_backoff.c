@@ -55,7 +55,7 @@ static void ttas_unlock(void *lock, struct pb_lock_hold *h)
 const struct pb_lock_ops pb_lock_ttas_backoff = {
     .name = "ttas-backoff",
     .description = "test-and-test-and-set, pause and yield back-off (the strategies' spinlock)",
-    .flags = PB_LOCK_TRYLOCK | PB_LOCK_IN_WORD,
+    .flags = PB_IN_SUITE | PB_LOCK_TRYLOCK | PB_LOCK_IN_WORD,
     .size = sizeof(struct ttas),
     .init = ttas_init,
     .fini = ttas_fini,

@@ -453,16 +453,11 @@ Test(cli, stress_lock_passes_real_locks_and_catches_no_exclusion, .timeout = 240
     cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
     cr_expect(strstr(out, "--lock ") != NULL, "the reproduce command names the lock: %s", out);
 
-    /* The kind's own broken lock (core/lock/, written beside this test):
-     * until it is in this build, `--lock broken-lock` is an unknown lock. */
+    /* The kind's own broken lock (core/lock/broken.c): no exclusion at all. */
     rc = RUN("stress", "--lock", "broken-lock", "--duration", "4");
-    if (rc == 2 && strstr(out, "unknown lock 'broken-lock'")) {
-        cr_log_warn("no broken-lock in this build yet: its stress check did not run");
-    } else {
-        cr_expect_eq(rc, 1, "stress must fail on broken-lock: %s", out);
-        cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
-        cr_expect(strstr(out, "--lock broken-lock") != NULL, "%s", out);
-    }
+    cr_expect_eq(rc, 1, "stress must fail on broken-lock: %s", out);
+    cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
+    cr_expect(strstr(out, "--lock broken-lock") != NULL, "%s", out);
 #else
     (void)none;
 #endif
