@@ -30,6 +30,7 @@ static inline void skip_if_unavailable(const char *name, unsigned flags, int rc)
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pb_lock.h"
 
@@ -38,10 +39,18 @@ struct lock_param {
     size_t lock;                   /* index in pb_locks[] */
 };
 
+/* The strategy tests run up to 5 threads. A FIFO lock that never yields
+ * (Concurrency Kit's), with more threads than CPUs, hands the lock to a
+ * preempted waiter and every other thread spins out its time slice:
+ * correct, but a drain of thousands of items then outlasts the test (CI
+ * failure on 2 CPUs). Such locks are left out below 8 CPUs; the lock
+ * conformance suite (test_locks.c) checks them on any machine. */
 static inline bool lock_is_other(const char *dflt, unsigned needs, const struct pb_lock_ops *l)
 {
+    bool convoys = (l->flags & (PB_NEVER_YIELDS | PB_LOCK_FIFO)) ==
+                   (PB_NEVER_YIELDS | PB_LOCK_FIFO) && sysconf(_SC_NPROCESSORS_ONLN) < 8;
     return dflt && !(l->flags & PB_BROKEN) && strcmp(l->name, dflt) != 0 &&
-           (l->flags & needs) == needs;
+           (l->flags & needs) == needs && !convoys;
 }
 
 /* Fills params with every (strategy, other lock) pair; the count. */
