@@ -221,7 +221,10 @@ Test(cli, the_suite_measures_a_shared_configuration_once, .timeout = 240)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/r.json", dir);
     int rc = run(NULL, (const char *const[]){ "--quick", "--quiet", "--json", path, NULL });
-    cr_assert_eq(rc, 0, "%s", out);
+    /* On a loaded machine (ninja check runs tests beside builds) a 0.4 s
+     * window can fall below a tenth of its warm-up: the run is then
+     * rightly called stalled (exit 1). What this test checks is the count. */
+    cr_assert(rc == 0 || (rc == 1 && strstr(out, "stalled")), "%s", out);
     json_error_t e;
     json_t *root = json_load_file(path, 0, &e);
     cr_assert_not_null(root, "%s", e.text);
