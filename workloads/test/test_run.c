@@ -359,8 +359,10 @@ Test(run, floors_before_and_after_and_threats, .timeout = 60)
     cr_expect(r.steal_pct == -1 || (r.steal_pct >= 0 && r.steal_pct <= 100), "%g", r.steal_pct);
     cr_expect_eq(r.migrations, 0);
     if (r.c2c_os_cpu_a != r.c2c_os_cpu_b) {
-        cr_expect_gt(r.c2c_start.samples, 10);
-        cr_expect_gt(r.c2c_end.samples, 10);
+        /* calibrate.c waits past its soft deadline for 8 batches at least
+         * (a loaded machine gets no more: >10 failed there). */
+        cr_expect_geq(r.c2c_start.samples, 8);
+        cr_expect_geq(r.c2c_end.samples, 8);
         cr_expect_eq(r.c2c_round_trip_ns, r.c2c_start.median_ns);
         cr_expect_leq(r.c2c_start.p10_ns, r.c2c_start.median_ns);
         cr_expect_leq(r.c2c_start.median_ns, r.c2c_start.p90_ns);
