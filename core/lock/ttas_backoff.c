@@ -15,6 +15,7 @@
  * spins (the holder may be preempted). Not FIFO: whoever's exchange lands
  * first after the release takes it. */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pb_lock.h"
@@ -25,6 +26,7 @@ struct ttas {
     uint32_t may_yield;            /* written by init only, before the lock is shared */
 };
 _Static_assert(sizeof(struct ttas) <= 8, "an in-word lock is at most 8 bytes");
+_Static_assert(offsetof(struct ttas, word) == 0, "pb_lock_use.h inlines the word at offset 0");
 
 static int ttas_init(void *lock, const struct pb_lock_config *cfg)
 {
