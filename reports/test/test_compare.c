@@ -775,6 +775,19 @@ Test(compare, runs_match_under_their_own_lock)
     cr_assert_str_eq(c.only_base[0], "steady magazine / global-mutex / xchg (5 repetitions)");
     cr_assert_str_eq(c.only_new[0],
                      "steady magazine / global-mutex / xchg [lock clh] (5 repetitions)");
+    /* The JSON names it with the strategies too. */
+    char *js = NULL;
+    size_t jlen = 0;
+    FILE *jf = open_memstream(&js, &jlen);
+    cr_assert_not_null(jf);
+    cr_assert_eq(pb_compare_print_json(jf, &c, "b", &db.ctx, "n", &dn.ctx), 0);
+    cr_assert_eq(fclose(jf), 0);
+    json_t *jd = json_loads(js, 0, NULL);
+    cr_assert_not_null(jd, "%s", js);
+    json_t *st = json_object_get(json_array_get(json_object_get(jd, "runs"), 0), "strategies");
+    cr_expect_str_eq(json_string_value(json_object_get(st, "lock")), "mcs", "%s", js);
+    json_decref(jd);
+    free(js);
     pb_comparison_free(&c);
     pb_result_doc_free(&db);
     pb_result_doc_free(&dn);
