@@ -117,10 +117,9 @@ static bool default_lock_item(const struct item *it)
 /* The key's lock from its (canonical) workload text. */
 static void set_lock(struct pb_runkey *key)
 {
-    char v[ITEM_MAX];
-    if (!find_value(key->workload, "lock", v, sizeof v) || strcmp(v, "default") == 0)
-        v[0] = 0;
-    snprintf(key->lock, sizeof key->lock, "%s", v);
+    if (!find_value(key->workload, "lock", key->lock, sizeof key->lock) ||
+        strcmp(key->lock, "default") == 0)
+        key->lock[0] = 0;
 }
 
 /* Joins sorted items; -1 when the text was cut (at a whole item). */
