@@ -1,13 +1,14 @@
 /* `pendbench compare`: two result documents, run by run, metric by metric.
  *
  * Matching. A run's configuration is its run key (pb_runkey.h: scenario
- * name, strategies as the file names them, workload params except
- * duration, ops, warmup and seed, compared on the params both have). The
- * runs of one side with the same key form a group: its repetitions,
- * ordered by repetition number (the order `pendbench ab` pairs them in).
- * Groups match across sides on the key; then a group left over on each
- * side with the same name and strategies is matched anyway, with a
- * warning naming what changed. The rest is listed ("only in BASE"), not
+ * name, strategies as the file names them, the lock chosen, workload
+ * params except duration, ops, warmup and seed, compared on the params
+ * both have). The runs of one side with the same key form a group: its
+ * repetitions, ordered by repetition number (the order `pendbench ab`
+ * pairs them in). Groups match across sides on the key; then a group left
+ * over on each side with the same name, strategies and lock is matched
+ * anyway, with a warning naming what changed (never across locks: another
+ * lock is another configuration). The rest is listed ("only in BASE"), not
  * failed. No match at all is an error.
  *
  * Figures of a side (never an average of percentiles):
@@ -757,8 +758,9 @@ static void list_groups(const struct side *s, char *out, size_t size)
     out[0] = 0;
     for (unsigned i = 0; i < s->n && i < 3; i++) {
         const struct pb_runkey *k = &s->g[i].key;
-        char item[4 * PB_NAME_MAX + 8];
-        snprintf(item, sizeof item, "%s %s/%s/%s", k->scenario, k->pool, k->queue, k->handoff);
+        char item[5 * PB_NAME_MAX + 24];
+        snprintf(item, sizeof item, "%s %s/%s/%s%s%s%s", k->scenario, k->pool, k->queue,
+                 k->handoff, k->lock[0] ? " [lock " : "", k->lock, k->lock[0] ? "]" : "");
         append(out, size, ", ", item);
     }
     if (s->n > 3) {
@@ -1063,6 +1065,7 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
         snprintf(row->pool, sizeof row->pool, "%s", gb->key.pool);
         snprintf(row->queue, sizeof row->queue, "%s", gb->key.queue);
         snprintf(row->handoff, sizeof row->handoff, "%s", gb->key.handoff);
+        snprintf(row->lock, sizeof row->lock, "%s", gb->key.lock);
         snprintf(row->workload, sizeof row->workload, "%s", wl);
         row->reps_base = gb->n;
         row->reps_new = gn->n;
@@ -1254,20 +1257,30 @@ void pb_compare_print(FILE *out, const struct pb_comparison *c, const char *base
     print_side(out, "NEW", new_name, new_ctx);
     for (unsigned w = 0; w < c->nwarnings; w++)
         fprintf(out, "warning: %s\n", c->warnings[w]);
-    fprintf(out, "\n%-13s %-34s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n", "scenario",
+    /* The strategies' column fits the longest (a chosen lock makes a name
+     * longer: "magazine / global-mutex / xchg [lock futex-mutex]"). */
+    int sw = 34;
+    for (unsigned i = 0; i < c->nrows; i++) {
+        char strat[5 * PB_NAME_MAX + 32];
+        const struct pb_compare_row *r = &c->rows[i];
+        pb_runkey_strategies_text(r->pool, r->queue, r->handoff, r->lock, strat, sizeof strat);
+        if ((int)strlen(strat) > sw)
+            sw = (int)strlen(strat);
+    }
+    fprintf(out, "\n%-13s %-*s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n", "scenario", sw,
             "pool / queue / handoff", "metric", "base", "new", "change", "test", "p",
             "p adj", "noise", "verdict");
     for (unsigned i = 0; i < c->nrows; i++) {
         const struct pb_compare_row *r = &c->rows[i];
-        char strat[160];
-        snprintf(strat, sizeof strat, "%s / %s / %s", r->pool, r->queue, r->handoff);
+        char strat[5 * PB_NAME_MAX + 32];
+        pb_runkey_strategies_text(r->pool, r->queue, r->handoff, r->lock, strat, sizeof strat);
         for (unsigned k = 0; k < r->nmetrics; k++) {
             const struct pb_compare_metric *m = &r->metrics[k];
             char vb[32], vn[32], ch[32], p[16], pa[16], nf[24], words[64];
             fmt_p(p, sizeof p, m->p_raw);
             fmt_p(pa, sizeof pa, m->p_adj);
-            fprintf(out, "%-13.13s %-34.34s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n",
-                    k == 0 ? r->scenario : "", k == 0 ? strat : "", pb_metric_name(m->metric),
+            fprintf(out, "%-13.13s %-*s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n",
+                    k == 0 ? r->scenario : "", sw, k == 0 ? strat : "", pb_metric_name(m->metric),
                     fmt_value(m->metric, m->base, vb, sizeof vb),
                     fmt_value(m->metric, m->new_value, vn, sizeof vn), fmt_change(m, ch, sizeof ch),
                     m->note, p, pa, fmt_noise(m, nf, sizeof nf),
@@ -1433,6 +1446,7 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
         json_object_set_new(st, "pool", json_string(r->pool));
         json_object_set_new(st, "queue", json_string(r->queue));
         json_object_set_new(st, "handoff", json_string(r->handoff));
+        json_object_set_new(st, "lock", json_string(r->lock[0] ? r->lock : "default"));
         json_object_set_new(o, "strategies", st);
         json_object_set_new(o, "workload", json_string(r->workload));
         json_object_set_new(o, "repetitions_base", json_integer(r->reps_base));

@@ -226,6 +226,7 @@ struct pb_compare_metric {
 
 struct pb_compare_row {
     char scenario[PB_NAME_MAX], pool[PB_NAME_MAX], queue[PB_NAME_MAX], handoff[PB_NAME_MAX];
+    char lock[PB_NAME_MAX];    /* the lock chosen; "" = each strategy's default */
     char workload[160];        /* the params that tell it from a sibling with the same name and
                                 * strategies ("requesters=4, workers=4"); usually empty */
     unsigned reps_base, reps_new;

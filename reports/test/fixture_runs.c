@@ -33,6 +33,10 @@ void fill_run(struct pb_run_result *r, const struct spec *sp, unsigned rep)
     pb_scenario_defaults(s);
     set(s, "name", sp->scenario ? sp->scenario : "steady");
     set(s, "pool", sp->pool ? sp->pool : "magazine");
+    if (sp->queue)
+        set(s, "queue", sp->queue);
+    if (sp->lock)
+        set(s, "lock", sp->lock);
     char n[16];
     snprintf(n, sizeof n, "%u", sp->requesters ? sp->requesters : 1);
     set(s, "requesters", n);
@@ -56,6 +60,18 @@ void fill_run(struct pb_run_result *r, const struct spec *sp, unsigned rep)
     for (unsigned i = 0; i < samples; i++) {
         double v = level + sp->lat_sd * normal(&rng);
         pb_hist_record(&r->total, v < 1 ? 1 : (uint64_t)llround(v));
+    }
+    if (sp->lock) {
+        /* Two acquisitions an operation (a pool and a queue lock), a tenth
+         * contended, each wait about a microsecond. */
+        snprintf(r->locks, sizeof r->locks, "%s", sp->lock);
+        r->lock_acquisitions = 2 * (uint64_t)samples;
+        r->lock_contended = samples / 5;
+        r->lock_wait_ns = 1000.0 * (double)r->lock_contended * (1 + 0.1 * normal(&rng));
+        r->lock_fairness_jain = sp->lock_jain > 0 ? sp->lock_jain : 1;
+        r->lock_acq_min = r->lock_acq_max = r->lock_acquisitions / 2;
+        r->lock_worker_fairness_jain = 1;
+        r->lock_worker_acq_min = r->lock_worker_acq_max = r->lock_acquisitions / 2;
     }
     r->cancel.attempted = sp->cancel_attempted;
     /* Binomial draws: the counts vary as real ones would. */

@@ -29,6 +29,12 @@ struct spec {
     bool partial, broken;
     double floor[8];           /* per repetition: the c2c floor before and after, ns (0: none) */
     unsigned floor_moved;      /* bit per repetition: the floor moved during it (unstable) */
+    const char *queue;         /* NULL: the default (percpu-mpsc) */
+    /* The lock chosen (NULL: each strategy's default, and the run took
+     * none); a chosen lock is also the one taken, with lock figures drawn
+     * from the group's stream: requester fairness lock_jain (0: 1). */
+    const char *lock;
+    double lock_jain;
 };
 
 /* A default group: 5 repetitions, latency N(1000, 50), 1 M ops/s +- 1 %. */

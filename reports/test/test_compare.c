@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -660,6 +661,143 @@ Test(runkey, a_run_read_from_a_file_and_its_label_agree)
     cr_assert_str_eq(fromlabel.workload, k0.workload);
     cr_assert(pb_runkey_same(&fromlabel, &k0));
     pb_result_doc_free(&d);
+}
+
+/* A run under each strategy's own lock keeps the key of a file written
+ * before locks existed; a chosen lock is part of the key, compared with
+ * the name (never the same configuration as another lock, never matched
+ * anyway as a sibling), and shown with the strategies. */
+Test(runkey, the_lock_is_part_of_the_key)
+{
+    struct spec sp[3] = { base_spec(1), base_spec(2), base_spec(3) };
+    for (unsigned i = 0; i < 3; i++) {
+        sp[i].queue = "global-mutex";
+        sp[i].reps = 1;
+    }
+    sp[1].lock = "mcs";
+    sp[2].lock = "tas";
+    write_doc(path_in("locks.json"), sp, 3);
+    /* The same file as a pendbench before locks wrote it. */
+    FILE *in = fopen(path_in("locks.json"), "r");
+    cr_assert_not_null(in);
+    json_error_t jerr;
+    json_t *root = json_loadf(in, 0, &jerr);
+    fclose(in);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *run0 = json_array_get(json_object_get(root, "runs"), 0);
+    cr_assert_null(json_object_get(json_object_get(run0, "params"), "lock"));
+    cr_assert_eq(json_object_del(json_object_get(run0, "strategies"), "lock"), 0);
+    cr_assert_eq(json_object_del(json_object_get(run0, "strategies"), "locks_taken"), 0);
+    cr_assert_eq(json_dump_file(root, path_in("old.json"), 0), 0);
+    json_decref(root);
+
+    struct pb_result_doc d, old;
+    read_doc(path_in("locks.json"), &d);
+    read_doc(path_in("old.json"), &old);
+    struct pb_runkey k[3], ko;
+    for (unsigned i = 0; i < 3; i++)
+        cr_assert_eq(pb_runkey_of_run(&d.runs[i], &k[i]), 0);
+    cr_assert_eq(pb_runkey_of_run(&old.runs[0], &ko), 0);
+    cr_assert_str_eq(k[0].workload, ko.workload, "the default run's key is the old file's");
+    cr_assert_str_eq(k[0].lock, "");
+    cr_assert(pb_runkey_same(&k[0], &ko));
+    cr_assert_null(strstr(k[0].workload, "lock"), "%s", k[0].workload);
+    /* A chosen lock is in the workload text (the history stores that) and
+     * the key's lock. */
+    cr_assert(strstr(k[1].workload, "lock=mcs, "), "%s", k[1].workload);
+    cr_assert_str_eq(k[1].lock, "mcs");
+    cr_assert_str_eq(k[2].lock, "tas");
+    for (unsigned i = 0; i < 3; i++)
+        for (unsigned j = 0; j < 3; j++) {
+            cr_assert_eq(pb_runkey_same(&k[i], &k[j]), i == j, "%u %u", i, j);
+            cr_assert_eq(pb_runkey_same_name(&k[i], &k[j]), i == j, "%u %u", i, j);
+            cr_assert(pb_runkey_same_but_lock(&k[i], &k[j]), "%u %u", i, j);
+        }
+    cr_assert_not(pb_runkey_same(&k[1], &ko), "an old run is a default-lock run");
+    /* Not a param that tells siblings apart: it is shown with the strategies. */
+    const struct pb_runkey *others[] = { &k[0], &k[1], &k[2] };
+    char label[200], text[300];
+    pb_runkey_distinguishing(&k[1], others, 3, label, sizeof label);
+    cr_assert_str_eq(label, "");
+    pb_runkey_format(&k[1], "", text, sizeof text);
+    cr_assert_str_eq(text, "steady magazine / global-mutex / xchg [lock mcs]");
+    pb_runkey_format(&k[0], "requesters=1", text, sizeof text);
+    cr_assert_str_eq(text, "steady magazine / global-mutex / xchg [requesters=1]");
+    /* Another workload is not "the same but for the lock". */
+    struct pb_runkey k4;
+    cr_assert_eq(pb_runkey_set(&k4, "steady", "magazine", "global-mutex", "xchg",
+                               "lock=tas, requesters=2"), 0);
+    cr_assert_not(pb_runkey_same_but_lock(&k[1], &k4));
+    /* Rebuilt from the stored text (history): the same key, lock included;
+     * "lock=default" is the default, as no item. */
+    struct pb_runkey fromlabel;
+    cr_assert_eq(pb_runkey_set(&fromlabel, "steady", "magazine", "global-mutex", "xchg",
+                               k[1].workload), 0);
+    cr_assert_str_eq(fromlabel.lock, "mcs");
+    cr_assert(pb_runkey_same(&fromlabel, &k[1]));
+    cr_assert_eq(pb_runkey_set(&fromlabel, "steady", "magazine", "global-mutex", "xchg",
+                               "requesters=1, lock=default"), 0);
+    cr_assert_str_eq(fromlabel.workload, "requesters=1");
+    cr_assert_str_eq(fromlabel.lock, "");
+    pb_result_doc_free(&d);
+    pb_result_doc_free(&old);
+}
+
+/* compare: runs match under the same lock only; a run under another lock
+ * is listed, never compared as the same configuration; the table names
+ * the lock with the strategies. */
+Test(compare, runs_match_under_their_own_lock)
+{
+    struct spec bs[2] = { base_spec(50), base_spec(51) };
+    bs[0].queue = bs[1].queue = "global-mutex";
+    bs[1].lock = "mcs";
+    struct spec ns[2] = { base_spec(52), base_spec(53) };
+    ns[0].queue = ns[1].queue = "global-mutex";
+    ns[0].lock = "mcs";
+    ns[0].lat_mean = 1500;
+    ns[1].lock = "clh";
+    write_doc(path_in("b.json"), bs, 2);
+    write_doc(path_in("n.json"), ns, 2);
+    struct pb_result_doc db, dn;
+    read_doc(path_in("b.json"), &db);
+    read_doc(path_in("n.json"), &dn);
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    struct pb_comparison c;
+    char err[512];
+    cr_assert_eq(pb_compare_docs(&db, &dn, &o, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(c.nrows, 1);
+    cr_assert_str_eq(c.rows[0].lock, "mcs");
+    cr_assert_eq(c.rows[0].nwarnings, 0, "%s", c.rows[0].warnings[0]);
+    assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_REGRESSED);
+    cr_assert_eq(c.nonly_base, 1);
+    cr_assert_eq(c.nonly_new, 1);
+    cr_assert_str_eq(c.only_base[0], "steady magazine / global-mutex / xchg (5 repetitions)");
+    cr_assert_str_eq(c.only_new[0],
+                     "steady magazine / global-mutex / xchg [lock clh] (5 repetitions)");
+    /* The JSON names it with the strategies too. */
+    char *js = NULL;
+    size_t jlen = 0;
+    FILE *jf = open_memstream(&js, &jlen);
+    cr_assert_not_null(jf);
+    cr_assert_eq(pb_compare_print_json(jf, &c, "b", &db.ctx, "n", &dn.ctx), 0);
+    cr_assert_eq(fclose(jf), 0);
+    json_t *jd = json_loads(js, 0, NULL);
+    cr_assert_not_null(jd, "%s", js);
+    json_t *st = json_object_get(json_array_get(json_object_get(jd, "runs"), 0), "strategies");
+    cr_expect_str_eq(json_string_value(json_object_get(st, "lock")), "mcs", "%s", js);
+    json_decref(jd);
+    free(js);
+    pb_comparison_free(&c);
+    pb_result_doc_free(&db);
+    pb_result_doc_free(&dn);
+
+    struct printed r = print_compare(path_in("b.json"), path_in("n.json"), NULL);
+    cr_assert(strstr(r.out, "steady        magazine / global-mutex / xchg [lock mcs] throughput "), "%s",
+              r.out);
+    cr_assert(strstr(r.out, "only in NEW:  steady magazine / global-mutex / xchg [lock clh]"),
+              "%s", r.out);
+    free(r.out);
 }
 
 /* ---- the verdict rule on families ------------------------------------------------------ */
