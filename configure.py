@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 
 # Libraries in dependency order (each may use the ones before it).
 LIBS = [
-    ("core", ["core", "core/pool", "core/queue", "core/handoff"]),
+    ("core", ["core", "core/pool", "core/queue", "core/handoff", "core/lock"]),
     ("workloads", ["workloads"]),
     ("reports", ["reports"]),
 ]
@@ -46,9 +46,18 @@ TEST_DIRS = [
     ("workloads", "workloads/test", ["workloads", "core"], None),
     ("reports", "reports/test", ["reports", "workloads", "core"], None),
     ("gbench", "bench/gbench/test", ["core"], None),
-    # Runs the pendbench program of the same variant.
-    ("cli", "bench/pendbench/test", [], None),
+    # Runs the pendbench program of the same variant; builds its input files
+    # with the reports fixtures (TEST_SHARED_SOURCES).
+    ("cli", "bench/pendbench/test", ["reports", "workloads", "core"], None),
 ]
+
+# Test sources a program takes from another test folder: fixtures kept once
+# for two test programs (the folder's own program builds them anyway). The
+# direction is the libraries': a program may take only what its libraries
+# may use (bench -> reports -> workloads -> core).
+TEST_SHARED_SOURCES = {
+    "cli": ["reports/test/fixture_runs.c"],
+}
 
 
 def test_sources(folder, prefix):
@@ -322,10 +331,12 @@ def main():
             if not srcs:
                 continue
             objs = []
-            for src in srcs:
+            for src in srcs + TEST_SHARED_SOURCES.get(tname, []):
                 obj = f"{vname}/obj/{src[:-2]}.o"
-                w(f"build {obj}: cc {src}")
-                w(vars_)
+                if obj not in seen_objs:       # a shared source is built once
+                    w(f"build {obj}: cc {src}")
+                    w(vars_)
+                    seen_objs.add(obj)
                 objs.append(obj)
             # TSan-only fix for Criterion's arena (see the file).
             src = "core/test/sanitizers/criterion_sanitizers.c"

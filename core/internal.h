@@ -228,7 +228,9 @@ struct flt_model {
     struct pb_queue *queue;
     const struct pb_handoff_ops *ho_ops;
     struct pb_handoff *ho;
+    const struct pb_lock_ops *lock_ops;       /* the chosen lock; NULL: each strategy's default */
     unsigned ncpus;
+    unsigned nnodes;
     unsigned nqueues;
     unsigned nworkers;
     unsigned split_every;                     /* cfg.split_every, at least 1 */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "pb_lock_use.h"
 
 _Thread_local KIRQL pb_irql = PASSIVE_LEVEL;
 
@@ -154,6 +155,8 @@ static void *worker_main(void *p)
             break;
         flt_run_workitem(m, (struct flt_deferred_io_workitem *)w);
     }
+    if (m->cfg.on_worker_stop)
+        m->cfg.on_worker_stop(m->cfg.hook_arg, a.index);
     return NULL;
 }
 
@@ -182,6 +185,76 @@ size_t flt_model_drain_work(struct flt_model *model)
     }
     pb_irql = saved;
     return ran;
+}
+
+/* ---- locks ------------------------------------------------------------------- */
+
+/* The refusal of a lock that does not fit a strategy: kept per thread,
+ * so *error can point at it. */
+static _Thread_local char lock_error[320];
+
+/* The lock a strategy of `kind` takes (NULL: it takes none), checked
+ * against what it needs. false with *error set when it does not fit. */
+static bool lock_fits(const char *kind, const char *sname, const char *dflt, unsigned needs,
+                      const struct pb_lock_ops *chosen, const char **error)
+{
+    if (!dflt)
+        return true;
+    const struct pb_lock_ops *lock = pb_lock_choose(chosen, dflt);
+    if (!lock) {
+        snprintf(lock_error, sizeof lock_error,
+                 "the %s strategy '%s' takes the lock '%s' by default, which is not in this build",
+                 kind, sname, dflt);
+        *error = lock_error;
+        return false;
+    }
+    if (pb_lock_fits(lock, needs))
+        return true;
+    char why[200];
+    snprintf(lock_error, sizeof lock_error, "lock '%s' does not fit the %s strategy '%s': %s",
+             lock->name, kind, sname, pb_lock_unfit_why(lock, needs, why, sizeof why));
+    *error = lock_error;
+    return false;
+}
+
+static unsigned count_nodes(const struct pb_mem_hooks *mem, unsigned ncpus)
+{
+    unsigned n = 1;
+    for (unsigned c = 0; mem->node_of_cpu && c < ncpus; c++)
+        if (mem->node_of_cpu[c] + 1 > n)
+            n = mem->node_of_cpu[c] + 1;
+    return n;
+}
+
+/* A strategy's init failed: the message and the status. */
+static NTSTATUS init_failed(int rc, const char *kind, const char **error)
+{
+    static const char *const unavailable[] = {
+        "the pool strategy is not available in this build",
+        "the queue strategy is not available in this build",
+        "the handoff strategy is not available in this build",
+    };
+    static const char *const refused[] = {
+        "the pool strategy refused its lock (it lacks a capability the strategy needs)",
+        "the queue strategy refused its lock (it lacks a capability the strategy needs)",
+        "the handoff strategy refused its lock (it lacks a capability the strategy needs)",
+    };
+    static const char *const failed[] = {
+        "the pool strategy failed to start",
+        "the queue strategy failed to start",
+        "the handoff strategy failed to start",
+    };
+    int k = kind[0] == 'p' ? 0 : kind[0] == 'q' ? 1 : 2;
+    if (rc == -ENOTSUP) {
+        *error = unavailable[k];
+        return STATUS_NOT_SUPPORTED;
+    }
+    if (rc == -EINVAL) {
+        *error = refused[k];
+        return STATUS_INVALID_PARAMETER;
+    }
+    *error = failed[k];
+    return STATUS_INSUFFICIENT_RESOURCES;
 }
 
 /* ---- create / destroy ------------------------------------------------------ */
@@ -268,6 +341,16 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
     if (!pool_ops) { *error = "unknown pool strategy (see `pendbench list`)"; return STATUS_INVALID_PARAMETER; }
     if (!queue_ops) { *error = "unknown queue strategy (see `pendbench list`)"; return STATUS_INVALID_PARAMETER; }
     if (!ho_ops) { *error = "unknown handoff strategy (see `pendbench list`)"; return STATUS_INVALID_PARAMETER; }
+    const struct pb_lock_ops *lock_ops = NULL;
+    if (cfg->lock && !(lock_ops = pb_lock_find(cfg->lock))) {
+        *error = "unknown lock (see `pendbench list`)";
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (!lock_fits("pool", pool_ops->name, pool_ops->lock, pool_ops->lock_needs, lock_ops, error) ||
+        !lock_fits("queue", queue_ops->name, queue_ops->lock, queue_ops->lock_needs, lock_ops,
+                   error) ||
+        !lock_fits("handoff", ho_ops->name, ho_ops->lock, ho_ops->lock_needs, lock_ops, error))
+        return STATUS_INVALID_PARAMETER;
     if (cfg->ncpus > 4096 || cfg->nworkers > 4096) {
         *error = "too many cpus or workers (at most 4096)";
         return STATUS_INVALID_PARAMETER;
@@ -286,11 +369,14 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
     m->cfg.pool = pool_ops->name;
     m->cfg.queue = queue_ops->name;
     m->cfg.handoff = ho_ops->name;
+    m->cfg.lock = lock_ops ? lock_ops->name : NULL;
     m->cfg.worker_cpu = NULL;       /* copied below: the caller's array may go away */
     m->pool_ops = pool_ops;
     m->queue_ops = queue_ops;
     m->ho_ops = ho_ops;
+    m->lock_ops = lock_ops;
     m->ncpus = cfg->ncpus ? cfg->ncpus : 1;
+    m->nnodes = count_nodes(&cfg->mem, m->ncpus);
     m->nworkers = cfg->nworkers;
     m->nqueues = m->nworkers ? m->nworkers : m->ncpus;
     m->now = cfg->now ? cfg->now : pb_tsc_now;
@@ -320,6 +406,8 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
         .capacity = cfg->pool_capacity,
         .ncpus = m->ncpus,
         .mem = cfg->mem,
+        .lock = lock_ops,
+        .nnodes = m->nnodes,
     };
     int rc = pool_ops->init(&m->pool, &pc);
     if (rc == 0) {
@@ -328,35 +416,42 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
     }
     if (rc != 0) {
         m->pool = m->pool ? (pool_ops->fini(m->pool), NULL) : NULL;
-        *error = rc == -ENOTSUP ? "the pool strategy is not available in this build"
-                                : "the pool strategy failed to start";
+        m->item_pool = NULL;
+        NTSTATUS st = init_failed(rc, "pool", error);
         model_free_parts(m);
         model_give_back(m);
-        return rc == -ENOTSUP ? STATUS_NOT_SUPPORTED : STATUS_INSUFFICIENT_RESOURCES;
+        return st;
     }
     struct pb_queue_config qc = {
         .nqueues = m->nqueues,
         .capacity = cfg->queue_capacity,
         .idle = cfg->idle,
         .mem = cfg->mem,
+        .lock = lock_ops,
+        .ncpus = m->ncpus,
+        .nnodes = m->nnodes,
     };
     rc = queue_ops->init(&m->queue, &qc);
     if (rc != 0) {
         m->queue = NULL;
-        *error = rc == -ENOTSUP ? "the queue strategy is not available in this build"
-                                : "the queue strategy failed to start";
+        NTSTATUS st = init_failed(rc, "queue", error);
         model_free_parts(m);
         model_give_back(m);
-        return rc == -ENOTSUP ? STATUS_NOT_SUPPORTED : STATUS_INSUFFICIENT_RESOURCES;
+        return st;
     }
-    rc = ho_ops->init(&m->ho);
+    struct pb_handoff_config hc = {
+        .ncpus = m->ncpus,
+        .nnodes = m->nnodes,
+        .mem = cfg->mem,
+        .lock = lock_ops,
+    };
+    rc = ho_ops->init(&m->ho, &hc);
     if (rc != 0) {
         m->ho = NULL;
-        *error = rc == -ENOTSUP ? "the handoff strategy is not available in this build"
-                                : "the handoff strategy failed to start";
+        NTSTATUS st = init_failed(rc, "handoff", error);
         model_free_parts(m);
         model_give_back(m);
-        return rc == -ENOTSUP ? STATUS_NOT_SUPPORTED : STATUS_INSUFFICIENT_RESOURCES;
+        return st;
     }
     atomic_store_explicit(&last_model, m, memory_order_release);
 
@@ -390,18 +485,24 @@ nomem:
     return STATUS_INSUFFICIENT_RESOURCES;
 }
 
+void flt_model_stop_workers(struct flt_model *m)
+{
+    /* DQ4: the queues drain before the workers stop. */
+    if (!m || !m->nworkers || m->workers_joined)
+        return;
+    m->queue_ops->shutdown(m->queue);
+    for (unsigned i = 0; i < m->nworkers; i++)
+        pthread_join(m->workers[i], NULL);
+    m->workers_joined = true;
+}
+
 void flt_model_destroy(struct flt_model *m)
 {
     if (!m)
         return;
-    /* DQ4: the queues drain before the workers stop. Without workers, the
-     * caller's thread runs what is left. */
-    if (m->nworkers) {
-        m->queue_ops->shutdown(m->queue);
-        for (unsigned i = 0; i < m->nworkers; i++)
-            pthread_join(m->workers[i], NULL);
-        m->workers_joined = true;
-    }
+    /* Without workers (or once they stopped), the caller's thread runs
+     * what is left. */
+    flt_model_stop_workers(m);
     flt_model_drain_work(m);
     struct flt_model *expected = m;
     atomic_compare_exchange_strong(&last_model, &expected, NULL);
@@ -412,6 +513,32 @@ void flt_model_destroy(struct flt_model *m)
 const char *flt_model_pool_name(const struct flt_model *m) { return m->pool_ops->name; }
 const char *flt_model_queue_name(const struct flt_model *m) { return m->queue_ops->name; }
 const char *flt_model_handoff_name(const struct flt_model *m) { return m->ho_ops->name; }
+const char *flt_model_lock_name(const struct flt_model *m) { return m->lock_ops ? m->lock_ops->name : NULL; }
+
+const char *flt_model_locks_taken(const struct flt_model *m, char *buf, size_t size)
+{
+    const char *dflt[3] = { m->pool_ops->lock, m->queue_ops->lock, m->ho_ops->lock };
+    const char *names[3];
+    unsigned n = 0;
+    size_t used = 0;
+    if (size)
+        buf[0] = '\0';
+    for (unsigned k = 0; k < 3; k++) {
+        if (!dflt[k])
+            continue;
+        const char *name = m->lock_ops ? m->lock_ops->name : dflt[k];
+        bool seen = false;
+        for (unsigned j = 0; j < n; j++)
+            seen |= strcmp(names[j], name) == 0;
+        if (seen)
+            continue;
+        names[n++] = name;
+        int w = snprintf(buf + used, used < size ? size - used : 0, "%s%s", used ? "+" : "", name);
+        if (w > 0)
+            used += (size_t)w;
+    }
+    return buf;
+}
 bool flt_model_pool_type_stable(const struct flt_model *m) { return (m->pool_ops->flags & PB_TYPE_STABLE) != 0; }
 
 /* ---- counters and invariants ----------------------------------------------- */

@@ -12,7 +12,8 @@
 
 /* Every ops table starts with its name. */
 _Static_assert(offsetof(struct pb_pool_ops, name) == 0 && offsetof(struct pb_queue_ops, name) == 0 &&
-                   offsetof(struct pb_handoff_ops, name) == 0,
+                   offsetof(struct pb_handoff_ops, name) == 0 &&
+                   offsetof(struct pb_lock_ops, name) == 0,
                "an ops table starts with its name");
 
 #define MAX_PLUGINS 32
@@ -31,7 +32,7 @@ static unsigned nplugins;
 static const char *kind_name(uint32_t k)
 {
     return k == PB_PLUGIN_POOL ? "pool" : k == PB_PLUGIN_QUEUE ? "queue"
-         : k == PB_PLUGIN_HANDOFF ? "handoff" : "unknown";
+         : k == PB_PLUGIN_HANDOFF ? "handoff" : k == PB_PLUGIN_LOCK ? "lock" : "unknown";
 }
 
 int pb_plugin_is_path(const char *v)
@@ -58,7 +59,7 @@ static int check_ops(const char *path, uint32_t kind, const void *ops, char *err
 #define NEED(field)                                                                              \
     if (!o->field)                                                                               \
         return fail(err, n, "plugin %s: %s '%s': operation '%s' is NULL (every operation of "    \
-                    "pb_strategy.h is required)", path, kind_name(kind), o->name, #field)
+                    "its kind is required)", path, kind_name(kind), o->name, #field)
     const char *name = NULL;
     int builtin = 0;
     if (kind == PB_PLUGIN_POOL) {
@@ -77,6 +78,23 @@ static int check_ops(const char *path, uint32_t kind, const void *ops, char *err
         name = o->name;
         for (size_t i = 0; pb_queues[i]; i++)
             builtin |= strcmp(pb_queues[i]->name, name) == 0;
+    } else if (kind == PB_PLUGIN_LOCK) {
+        const struct pb_lock_ops *o = ops;
+        if (!o->name)
+            return fail(err, n, "plugin %s: its lock has no name", path);
+        NEED(init); NEED(fini); NEED(lock); NEED(unlock);
+        /* trylock is the one optional operation: present exactly when the
+         * flags promise it (pb_lock_acquire tries it first). */
+        if (!o->trylock != !(o->flags & PB_LOCK_TRYLOCK))
+            return fail(err, n, "plugin %s: lock '%s': %s", path, o->name,
+                        o->trylock ? "has a trylock but its flags lack PB_LOCK_TRYLOCK"
+                                   : "its flags have PB_LOCK_TRYLOCK but trylock is NULL");
+        if ((o->flags & PB_LOCK_IN_WORD) && o->size > 8)
+            return fail(err, n, "plugin %s: lock '%s': PB_LOCK_IN_WORD with %zu bytes of state "
+                        "(an in-word lock has at most 8)", path, o->name, o->size);
+        name = o->name;
+        for (size_t i = 0; pb_locks[i]; i++)
+            builtin |= strcmp(pb_locks[i]->name, name) == 0;
     } else {
         const struct pb_handoff_ops *o = ops;
         if (!o->name)
@@ -131,18 +149,20 @@ static const void *load_locked(const char *path, enum pb_plugin_kind kind, char 
     uint32_t k = p && kind == PB_PLUGIN_ANY ? p->kind : (uint32_t)kind;
     size_t want = k == PB_PLUGIN_POOL ? sizeof(struct pb_pool_ops)
                 : k == PB_PLUGIN_QUEUE ? sizeof(struct pb_queue_ops)
+                : k == PB_PLUGIN_LOCK ? sizeof(struct pb_lock_ops)
                                        : sizeof(struct pb_handoff_ops);
     if (!p) {
         snprintf(msg, sizeof msg, "plugin %s exports no symbol '%s' (a plugin ends with "
                  "PB_PLUGIN_%s(its_ops); see pendbench_plugin.h)", path, PB_PLUGIN_SYMBOL,
-                 kind == PB_PLUGIN_POOL ? "POOL" : kind == PB_PLUGIN_HANDOFF ? "HANDOFF" : "QUEUE");
+                 kind == PB_PLUGIN_POOL ? "POOL" : kind == PB_PLUGIN_HANDOFF ? "HANDOFF"
+                 : kind == PB_PLUGIN_LOCK ? "LOCK" : "QUEUE");
         bad = msg;
     } else if (p->abi_version != PB_PLUGIN_ABI_VERSION) {
         snprintf(msg, sizeof msg, "plugin %s was built for plugin ABI version %u; this pendbench "
                  "has version %u: rebuild it against this pendbench's pendbench_plugin.h",
                  path, p->abi_version, PB_PLUGIN_ABI_VERSION);
         bad = msg;
-    } else if (k < PB_PLUGIN_POOL || k > PB_PLUGIN_HANDOFF) {
+    } else if (k < PB_PLUGIN_POOL || k > PB_PLUGIN_LOCK) {
         snprintf(msg, sizeof msg, "plugin %s: unknown strategy kind %u", path, p->kind);
         bad = msg;
     } else if (p->kind != k) {

@@ -1,8 +1,10 @@
-/* Strategy capabilities as words (pb_strategy.h), for `pendbench list`
- * and the README's table. */
+/* Strategy capabilities as words (pb_strategy.h, and the lock kind's own
+ * bits of pb_lock.h), for `pendbench list`, the micro summary and the
+ * README's table. */
 #include <stdio.h>
 #include <string.h>
 
+#include "pb_lock.h"
 #include "pb_strategy.h"
 
 static const struct { unsigned flag; const char *word; } flag_words[] = {
@@ -17,6 +19,13 @@ static const struct { unsigned flag; const char *word; } flag_words[] = {
     { PB_STEALS, "steals" },
     { PB_FIFO_PER_PRODUCER, "fifo-per-producer" },
     { PB_BROKEN, "broken" },
+    /* locks (pb_lock.h) */
+    { PB_LOCK_FIFO, "fifo" },
+    { PB_LOCK_NUMA, "numa" },
+    { PB_LOCK_SLEEPS, "sleeps" },
+    { PB_LOCK_TRYLOCK, "trylock" },
+    { PB_LOCK_IN_WORD, "in-word" },
+    { PB_LOCK_PTHREAD, "pthread" },
 };
 
 const char *pb_strategy_flag_word(unsigned flag)

@@ -1,13 +1,14 @@
 /* `pendbench compare`: two result documents, run by run, metric by metric.
  *
  * Matching. A run's configuration is its run key (pb_runkey.h: scenario
- * name, strategies as the file names them, workload params except
- * duration, ops, warmup and seed, compared on the params both have). The
- * runs of one side with the same key form a group: its repetitions,
- * ordered by repetition number (the order `pendbench ab` pairs them in).
- * Groups match across sides on the key; then a group left over on each
- * side with the same name and strategies is matched anyway, with a
- * warning naming what changed. The rest is listed ("only in BASE"), not
+ * name, strategies as the file names them, the lock chosen, workload
+ * params except duration, ops, warmup and seed, compared on the params
+ * both have). The runs of one side with the same key form a group: its
+ * repetitions, ordered by repetition number (the order `pendbench ab`
+ * pairs them in). Groups match across sides on the key; then a group left
+ * over on each side with the same name, strategies and lock is matched
+ * anyway, with a warning naming what changed (never across locks: another
+ * lock is another configuration). The rest is listed ("only in BASE"), not
  * failed. No match at all is an error.
  *
  * Figures of a side (never an average of percentiles):
@@ -72,7 +73,6 @@
 #include <string.h>
 
 #include "pb_compare.h"
-#include "pb_history.h"
 
 #define MIN_REPS 3             /* per side (or pairs) for the t test */
 
@@ -758,8 +758,9 @@ static void list_groups(const struct side *s, char *out, size_t size)
     out[0] = 0;
     for (unsigned i = 0; i < s->n && i < 3; i++) {
         const struct pb_runkey *k = &s->g[i].key;
-        char item[4 * PB_NAME_MAX + 8];
-        snprintf(item, sizeof item, "%s %s/%s/%s", k->scenario, k->pool, k->queue, k->handoff);
+        char item[5 * PB_NAME_MAX + 24];
+        snprintf(item, sizeof item, "%s %s/%s/%s%s%s%s", k->scenario, k->pool, k->queue,
+                 k->handoff, k->lock[0] ? " [lock " : "", k->lock, k->lock[0] ? "]" : "");
         append(out, size, ", ", item);
     }
     if (s->n > 3) {
@@ -1064,6 +1065,7 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
         snprintf(row->pool, sizeof row->pool, "%s", gb->key.pool);
         snprintf(row->queue, sizeof row->queue, "%s", gb->key.queue);
         snprintf(row->handoff, sizeof row->handoff, "%s", gb->key.handoff);
+        snprintf(row->lock, sizeof row->lock, "%s", gb->key.lock);
         snprintf(row->workload, sizeof row->workload, "%s", wl);
         row->reps_base = gb->n;
         row->reps_new = gn->n;
@@ -1255,20 +1257,30 @@ void pb_compare_print(FILE *out, const struct pb_comparison *c, const char *base
     print_side(out, "NEW", new_name, new_ctx);
     for (unsigned w = 0; w < c->nwarnings; w++)
         fprintf(out, "warning: %s\n", c->warnings[w]);
-    fprintf(out, "\n%-13s %-34s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n", "scenario",
+    /* The strategies' column fits the longest (a chosen lock makes a name
+     * longer: "magazine / global-mutex / xchg [lock futex-mutex]"). */
+    int sw = 34;
+    for (unsigned i = 0; i < c->nrows; i++) {
+        char strat[5 * PB_NAME_MAX + 32];
+        const struct pb_compare_row *r = &c->rows[i];
+        pb_runkey_strategies_text(r->pool, r->queue, r->handoff, r->lock, strat, sizeof strat);
+        if ((int)strlen(strat) > sw)
+            sw = (int)strlen(strat);
+    }
+    fprintf(out, "\n%-13s %-*s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n", "scenario", sw,
             "pool / queue / handoff", "metric", "base", "new", "change", "test", "p",
             "p adj", "noise", "verdict");
     for (unsigned i = 0; i < c->nrows; i++) {
         const struct pb_compare_row *r = &c->rows[i];
-        char strat[160];
-        snprintf(strat, sizeof strat, "%s / %s / %s", r->pool, r->queue, r->handoff);
+        char strat[5 * PB_NAME_MAX + 32];
+        pb_runkey_strategies_text(r->pool, r->queue, r->handoff, r->lock, strat, sizeof strat);
         for (unsigned k = 0; k < r->nmetrics; k++) {
             const struct pb_compare_metric *m = &r->metrics[k];
             char vb[32], vn[32], ch[32], p[16], pa[16], nf[24], words[64];
             fmt_p(p, sizeof p, m->p_raw);
             fmt_p(pa, sizeof pa, m->p_adj);
-            fprintf(out, "%-13.13s %-34.34s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n",
-                    k == 0 ? r->scenario : "", k == 0 ? strat : "", pb_metric_name(m->metric),
+            fprintf(out, "%-13.13s %-*s %-10s %12s %12s %9s  %-34s %7s %7s %8s  %s\n",
+                    k == 0 ? r->scenario : "", sw, k == 0 ? strat : "", pb_metric_name(m->metric),
                     fmt_value(m->metric, m->base, vb, sizeof vb),
                     fmt_value(m->metric, m->new_value, vn, sizeof vn), fmt_change(m, ch, sizeof ch),
                     m->note, p, pa, fmt_noise(m, nf, sizeof nf),
@@ -1434,6 +1446,7 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
         json_object_set_new(st, "pool", json_string(r->pool));
         json_object_set_new(st, "queue", json_string(r->queue));
         json_object_set_new(st, "handoff", json_string(r->handoff));
+        json_object_set_new(st, "lock", json_string(r->lock[0] ? r->lock : "default"));
         json_object_set_new(o, "strategies", st);
         json_object_set_new(o, "workload", json_string(r->workload));
         json_object_set_new(o, "repetitions_base", json_integer(r->reps_base));
@@ -1472,216 +1485,4 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
     fflush(out);
     json_decref(root);
     return rc == 0 ? 0 : -1;
-}
-
-/* ---- the command ---------------------------------------------------------------- */
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: pendbench compare BASE.json NEW.json [options]\n"
-            "       pendbench compare --baseline last|COMMIT [--history-db PATH] NEW.json\n"
-            "                         [options]\n"
-            "\n"
-            "Matches the runs of two result files by scenario, strategies and workload, and\n"
-            "for each shows the change in throughput (median of the repetitions), p50, p99\n"
-            "and p99.9 total latency (from the merged histograms: never averaged) and the\n"
-            "cancel success rate (won / attempted, in percentage points), with a verdict.\n"
-            "\n"
-            "How a verdict is reached, for each metric of each run:\n"
-            "  screen     repetitions measured in another machine state are left out: their\n"
-            "             c2c floor moved during the run, or lay beyond --floor-factor times\n"
-            "             the median floor of the comparison, either way (paired: with\n"
-            "             their partner); and, with 4+ repetitions, one whose throughput\n"
-            "             lies beyond --floor-factor of its side's median (paired: a pair\n"
-            "             whose ratio lies beyond it of the median ratio): a state that came\n"
-            "             and went inside the window shows only there.\n"
-            "             On a VM the same two CPUs can bounce a line 5x slower in one\n"
-            "             process than in the next; no test can tell that from a change.\n"
-            "  test       Welch's t test on the logs of the per-repetition figures (each\n"
-            "             repetition's ops/s, its own percentile, its own cancel rate with\n"
-            "             the test of the summed counts); needs 3+ repetitions a side.\n"
-            "             With --paired (files from `pendbench ab`) the t test on the log\n"
-            "             ratios of the pairs, the Wilcoxon signed-rank p beside it.\n"
-            "  family     the p-values of every metric of every run are adjusted together\n"
-            "             (--correction): the column 'p adj' is what is compared with alpha.\n"
-            "  threshold  the change must exceed --threshold.\n"
-            "  noise      and exceed --noise-k times the base's robust CV (1.4826 x MAD /\n"
-            "             median of its repetitions): the base's own spread was measured in\n"
-            "             the same minutes, with interleaved repetitions and no extra runs,\n"
-            "             and a change inside k robust sigmas of it cannot be told from its\n"
-            "             own scatter. Paired, the pairs' ratios' robust CV instead: drift\n"
-            "             both builds saw is what pairing removes.\n"
-            "Verdicts: regressed / improved (all of the above); no significant change;\n"
-            "below threshold; within noise; inconclusive (too noisy): the change would\n"
-            "count but a side's robust CV exceeds --max-cv, so the machine was too noisy to\n"
-            "tell (rerun on a quiet machine, or use `pendbench ab`); n/a (no data). With\n"
-            "fewer than 3 repetitions a side a metric is untested and judged by the\n"
-            "threshold alone (a latency change the histograms' confidence intervals cannot\n"
-            "tell apart excepted); the summary says so once.\n"
-            "\n"
-            "False alarms: with Holm at alpha 0.05, at most 5%% of comparisons of a build\n"
-            "against itself (A/A) raise any alarm at all, whatever the number of runs and\n"
-            "metrics; the threshold and the noise floor make it fewer. Untested metrics have\n"
-            "no such bound.\n"
-            "\n"
-            "Recommended CI gate: `pendbench ab OLD NEW JOB --repeat 6` (the two builds\n"
-            "alternate, ABBA, so drift cancels), or `pendbench compare --metric gate` on two\n"
-            "files each made with `--repeat 5`. p99.9 needs far more operations per run to\n"
-            "be stable: it is not in the gate.\n"
-            "\n"
-            "  --threshold PCT   a change must exceed PCT percent (cancel: points)\n"
-            "                    (default 5)\n"
-            "  --alpha A         family-wise significance level, 0 < A < 1 (default 0.05)\n"
-            "  --correction C    holm (default: family-wise error), bh (false discovery\n"
-            "                    rate), none\n"
-            "  --noise-k K       a change must exceed K x the base's robust CV (default 3;\n"
-            "                    0: off)\n"
-            "  --max-cv PCT      a side spread wider than PCT%% (cancel: points) is too noisy\n"
-            "                    to judge: inconclusive (default 15)\n"
-            "  --floor-factor F  leave out repetitions whose c2c floor exceeds F x the\n"
-            "                    comparison's median floor (default 1.5; 0: keep all)\n"
-            "  --metric M        throughput, p50, p99, p999, cancel, or the presets gate\n"
-            "                    (throughput,p50,p99: stable enough for a CI gate), latency\n"
-            "                    (p50,p99,p999), all (default); repeat or comma-separate\n"
-            "  --paired          repetition i of BASE with repetition i of NEW (run back to\n"
-            "                    back, as `pendbench ab` does)\n"
-            "  --json            the comparison as JSON on stdout instead of the table\n"
-            "  --baseline SPEC   compare against a recorded run: 'last' (the last one\n"
-            "                    recorded before NEW), or a git commit (4+ hex digits)\n"
-            "  --history-db PATH the history database (default " PB_HISTORY_DEFAULT ")\n"
-            "\n"
-            "Exit status: 0 nothing regressed, 1 something did (inconclusive does not\n"
-            "count), 2 bad input (a missing file, not a pendbench result, a schema version\n"
-            "this build cannot read, no runs in common, bad options).\n");
-}
-
-static int bad_usage(FILE *err, const char *fmt, const char *arg)
-{
-    fprintf(err, "pendbench compare: ");
-    fprintf(err, fmt, arg);
-    fprintf(err, "\n(see `pendbench compare --help`)\n");
-    return 2;
-}
-
-int pb_compare_main(int argc, char **argv, FILE *out, FILE *err)
-{
-    struct pb_compare_opts opts;
-    pb_compare_opts_default(&opts);
-    bool json = false, only_files = false;
-    const char *baseline = NULL, *db = PB_HISTORY_DEFAULT;
-    const char *files[2];
-    int nfiles = 0;
-    char msg[1024];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_files || strncmp(a, "--", 2) != 0 || a[2] == 0) {
-            if (!only_files && strcmp(a, "--") == 0) {
-                only_files = true;
-                continue;
-            }
-            if (!only_files && (strcmp(a, "-h") == 0)) {
-                usage(out);
-                return 0;
-            }
-            if (nfiles == 2)
-                return bad_usage(err, "too many files ('%s'): expected BASE.json NEW.json", a);
-            files[nfiles++] = a;
-            continue;
-        }
-        char key[32];
-        const char *eq = strchr(a + 2, '=');
-        size_t klen = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-        if (klen >= sizeof key)
-            return bad_usage(err, "unknown option '%s'", a);
-        memcpy(key, a + 2, klen);
-        key[klen] = 0;
-        if (strcmp(key, "help") == 0) {
-            usage(out);
-            return 0;
-        }
-        if (strcmp(key, "json") == 0 && !eq) {
-            json = true;
-            continue;
-        }
-        if (strcmp(key, "paired") == 0 && !eq) {
-            opts.paired = true;
-            continue;
-        }
-        static const char *const valued[] = { "threshold", "alpha", "metric", "correction",
-                                              "noise-k", "max-cv", "floor-factor", "baseline",
-                                              "history-db" };
-        bool known = false;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            known |= strcmp(key, valued[k]) == 0;
-        if (!known)
-            return bad_usage(err, "unknown option '%s'", a);
-        const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
-        if (!v)
-            return bad_usage(err, "%s needs a value", a);
-        if (strcmp(key, "baseline") == 0) {
-            if (!v[0])
-                return bad_usage(err, "--baseline wants 'last' or a git commit%s", "");
-            baseline = v;
-        } else if (strcmp(key, "history-db") == 0) {
-            if (!v[0])
-                return bad_usage(err, "--history-db wants a path%s", "");
-            db = v;
-        } else if (pb_compare_option(key, v, &opts, msg, sizeof msg) < 0) {
-            return bad_usage(err, "%s", msg);
-        }
-    }
-    if (baseline && nfiles != 1)
-        return bad_usage(err, "with --baseline, give one file: NEW.json%s", "");
-    if (!baseline && nfiles != 2)
-        return bad_usage(err, "expected two files, BASE.json NEW.json (or --baseline last|COMMIT "
-                              "NEW.json)%s", "");
-
-    struct pb_result_doc base, new_doc;
-    memset(&base, 0, sizeof base);
-    memset(&new_doc, 0, sizeof new_doc);
-    char base_name[300];
-    int status = 2;
-    /* NEW first: a baseline from the history is chosen relative to it. */
-    const char *new_name = files[nfiles - 1];
-    if (pb_result_read(new_name, &new_doc, msg, sizeof msg) != 0) {
-        fprintf(err, "pendbench compare: %s\n", msg);
-        goto done;
-    }
-    if (baseline) {
-        snprintf(base_name, sizeof base_name, "history:%s (%s)", baseline, db);
-        /* A missing, damaged or locked database is the history's message;
-         * NEW's own record (every run records itself) is never its baseline. */
-        if (pb_history_find_before(db, baseline, &new_doc.ctx, &base, msg, sizeof msg) != 0) {
-            fprintf(err, "pendbench compare: --baseline %s: %s\n", baseline, msg);
-            goto done;
-        }
-    } else {
-        snprintf(base_name, sizeof base_name, "%s", files[0]);
-        if (pb_result_read(files[0], &base, msg, sizeof msg) != 0) {
-            fprintf(err, "pendbench compare: %s\n", msg);
-            goto done;
-        }
-    }
-    struct pb_comparison c;
-    if (pb_compare_docs(&base, &new_doc, &opts, &c, msg, sizeof msg) != 0) {
-        fprintf(err, "pendbench compare: %s vs %s: %s\n", base_name, new_name, msg);
-        goto done;
-    }
-    if (json) {
-        if (pb_compare_print_json(out, &c, base_name, &base.ctx, new_name, &new_doc.ctx) != 0) {
-            fprintf(err, "pendbench compare: cannot write the JSON output\n");
-            pb_comparison_free(&c);
-            goto done;
-        }
-    } else {
-        pb_compare_print(out, &c, base_name, &base.ctx, new_name, &new_doc.ctx);
-        fflush(out);
-    }
-    status = c.regressed ? 1 : 0;
-    pb_comparison_free(&c);
-done:
-    pb_result_doc_free(&base);
-    pb_result_doc_free(&new_doc);
-    return status;
 }

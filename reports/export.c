@@ -98,8 +98,10 @@ static double figure_value(const struct pb_run_result *r, int fig)
     return r->throughput_ops_s > 0 ? 1e9 / r->throughput_ops_s : 0;
 }
 
-/* A benchmark's name: the run key's name and strategies, the thread
- * counts, and, when the document holds siblings with the same name and
+/* A benchmark's name: the run key's name and strategies, the lock when
+ * one was chosen (part of the name, as in the run key: runs under two
+ * locks are never siblings that a label tells apart), the thread counts,
+ * and, when the document holds siblings with the same name and
  * strategies but another workload (pb_runkey_distinguishing), what tells
  * this one apart ("inflight=8,service=fixed:500"), so that no two
  * configurations share a name and their repetitions never mix. */
@@ -108,9 +110,11 @@ static double figure_value(const struct pb_run_result *r, int fig)
 static void run_name(char *buf, size_t size, const struct pb_run_result *r, const char *label,
                      int fig)
 {
-    snprintf(buf, size, "%s/%s/%s/%s/threads:%ux%u%s%s/%s", r->scenario.name, r->scenario.pool,
-             r->scenario.queue, r->scenario.handoff, r->scenario.requesters, r->scenario.workers,
-             label[0] ? "/" : "", label, figures[fig].name);
+    const char *lock = r->scenario.lock;
+    snprintf(buf, size, "%s/%s/%s/%s%s%s/threads:%ux%u%s%s/%s", r->scenario.name,
+             r->scenario.pool, r->scenario.queue, r->scenario.handoff, lock[0] ? "/lock:" : "",
+             lock, r->scenario.requesters, r->scenario.workers, label[0] ? "/" : "", label,
+             figures[fig].name);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -244,7 +248,7 @@ static void add_aggregates(struct jb *b, json_t *list, const struct pb_run_resul
                            const unsigned *members, unsigned nm, int fig, unsigned family,
                            const char *label)
 {
-    char base[PB_NAME_MAX * 4 + 96 + LABEL_MAX], name[sizeof base + 16];
+    char base[PB_NAME_MAX * 5 + 104 + LABEL_MAX], name[sizeof base + 16];
     const struct pb_run_result *first = runs[members[0]];
     run_name(base, sizeof base, first, label, fig);
     if (figures[fig].percentile > 0) {
@@ -304,7 +308,7 @@ static void add_summary(struct jb *b, json_t *list, const struct pb_run_result *
                         const unsigned *members, unsigned nm, int fig, unsigned family,
                         const char *label)
 {
-    char name[PB_NAME_MAX * 4 + 96 + LABEL_MAX];
+    char name[PB_NAME_MAX * 5 + 104 + LABEL_MAX];
     const struct pb_run_result *first = runs[members[0]];
     run_name(name, sizeof name, first, label, fig);
     struct pb_hist *merged = malloc(sizeof *merged);
@@ -447,7 +451,7 @@ static int export_gbench(FILE *out, const struct pb_context *ctx,
         for (int fig = 0; fig < NFIGURES && aggregates_only; fig++)
             add_summary(&b, list, runs, members, nm, fig, family, label);
         for (int fig = 0; fig < NFIGURES && !aggregates_only; fig++) {
-            char name[PB_NAME_MAX * 4 + 96 + LABEL_MAX];
+            char name[PB_NAME_MAX * 5 + 104 + LABEL_MAX];
             run_name(name, sizeof name, runs[i], label, fig);
             for (unsigned k = 0; k < nm; k++) {
                 const struct pb_run_result *r = runs[members[k]];
@@ -524,7 +528,7 @@ static void csv_real(FILE *out, double v)
 static const char *const csv_params[] = {
     "idle", "placement", "route", "filters", "mix", "pend-fraction", "cancel-fraction",
     "cancel-when", "cancel-delay", "service", "fs-service", "inflight", "rate", "burst",
-    "pool-capacity", "queue-capacity",
+    "pool-capacity", "queue-capacity", "memory-node",   /* absent (local memory): empty */
 };
 
 /* params[i]: run i's "params" object (NULL: rebuilt from its scenario). */
@@ -539,7 +543,8 @@ static int export_csv(FILE *out, const struct pb_context *ctx,
         /* Who and when first, so rows of several sessions concatenate. */
         const char *text[] = { ctx ? ctx->date : "", ctx ? ctx->git_commit : "",
                                ctx ? ctx->build_variant : "", ctx ? ctx->host : "",
-                               ctx ? ctx->run_id : "", s->name, s->pool, s->queue, s->handoff };
+                               ctx ? ctx->run_id : "", s->name, s->pool, s->queue, s->handoff,
+                               s->lock[0] ? s->lock : "default" };
         for (size_t k = 0; k < sizeof text / sizeof text[0]; k++) {
             if (k)
                 fputc(',', out);

@@ -13,8 +13,10 @@
  *                exactly, histograms included.
  *   runs         one row per run (repetition) of an invocation: the run key
  *                (scenario, strategies, and the canonical workload text of
- *                pb_runkey.h), thread counts, and the figures a trend
- *                follows.
+ *                pb_runkey.h, which holds a chosen lock as "lock=NAME":
+ *                no column of its own, and a run under each strategy's
+ *                default lock keeps the text recorded before locks),
+ *                thread counts, and the figures a trend follows.
  * A record is one transaction that holds the writer's lock from its start.
  * Nothing here touches the result file: a damaged, locked or unreachable
  * database costs the record, never the results.
@@ -921,9 +923,13 @@ static void fmt_value(enum pb_trend_metric m, double v, char *buf, size_t size)
 
 static void print_block_head(FILE *out, const struct block *b, enum pb_trend_metric m)
 {
-    fprintf(out, "%s  %s/%s/%s  threads %ux%u%s%s%s  on %s  %s\n", b->key.scenario, b->key.pool,
-            b->key.queue, b->key.handoff, b->requesters, b->workers, b->label[0] ? "  [" : "",
-            b->label, b->label[0] ? "]" : "", b->machine, metrics[m].title);
+    /* The lock is named with the strategies: blocks under two locks are
+     * never siblings that the label tells apart (pb_runkey.h). */
+    fprintf(out, "%s  %s/%s/%s%s%s%s  threads %ux%u%s%s%s  on %s  %s\n", b->key.scenario,
+            b->key.pool, b->key.queue, b->key.handoff, b->key.lock[0] ? " [lock " : "",
+            b->key.lock, b->key.lock[0] ? "]" : "", b->requesters, b->workers,
+            b->label[0] ? "  [" : "", b->label, b->label[0] ? "]" : "", b->machine,
+            metrics[m].title);
 }
 
 static void print_block_text(FILE *out, const struct block *b, unsigned first,
@@ -963,11 +969,11 @@ static void print_block_text(FILE *out, const struct block *b, unsigned first,
 
 static json_t *block_key_json(const struct block *b)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "machine", b->machine,
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "machine", b->machine,
                      "scenario", b->key.scenario, "pool", b->key.pool, "queue", b->key.queue,
-                     "handoff", b->key.handoff, "workload", b->by_threads ? "" : b->key.workload,
-                     "requesters", (int)b->requesters, "workers", (int)b->workers, "label",
-                     b->label);
+                     "handoff", b->key.handoff, "lock", b->key.lock[0] ? b->key.lock : "default",
+                     "workload", b->by_threads ? "" : b->key.workload, "requesters",
+                     (int)b->requesters, "workers", (int)b->workers, "label", b->label);
 }
 
 static json_t *block_json(const struct block *b, unsigned first, enum pb_trend_metric m)

@@ -20,6 +20,8 @@
 #include "pb_compare.h"
 #include "pb_file.h"
 #include "pb_html.h"
+#include "pb_lock.h"
+#include "pb_runkey.h"
 
 #define MAX_FILES 8                 /* columns of the comparison */
 #define MAX_LINES_PER_SPECTRUM 14   /* beyond that a spectrum is unreadable: split */
@@ -82,6 +84,16 @@ static const char *fmt_count(double v, char *buf, size_t size)
     return buf;
 }
 
+/* Jain's index, 1 = fair; "-" when not known (a null in the file). */
+static const char *fmt_jain(double v, char *buf, size_t size)
+{
+    if (v == v)
+        snprintf(buf, size, "%.3f", v);
+    else
+        snprintf(buf, size, "-");
+    return buf;
+}
+
 /* A string for a gnuplot script, double-quoted: control characters,
  * quotes and backslashes replaced (the script has no way to need them). */
 static void gp_quote(FILE *g, const char *s)
@@ -113,9 +125,12 @@ static void gp_quote_fmt(FILE *g, const char *s)
     gp_quote(g, buf);
 }
 
+/* "magazine/global-mutex/xchg", then " [lock mcs]" when a lock was chosen. */
 static const char *run_strategies(const struct pb_run_result *r, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s/%s/%s", r->scenario.pool, r->scenario.queue, r->scenario.handoff);
+    const char *lock = r->scenario.lock;
+    snprintf(buf, size, "%s/%s/%s%s%s%s", r->scenario.pool, r->scenario.queue,
+             r->scenario.handoff, lock[0] ? " [lock " : "", lock, lock[0] ? "]" : "");
     return buf;
 }
 
@@ -147,12 +162,12 @@ static struct doc_shape shape_of(const struct pb_result_doc *d)
     return s;
 }
 
-/* "steady magazine/percpu-mpsc/xchg", with the thread count and the
- * repetition when the document has several. */
+/* "steady magazine/percpu-mpsc/xchg", with the lock when one was chosen,
+ * the thread count and the repetition when the document has several. */
 static const char *run_label(const struct pb_run_result *r, struct doc_shape sh, char *buf,
                              size_t size)
 {
-    char strat[3 * PB_NAME_MAX + 4], th[48] = "", rep[24] = "";
+    char strat[4 * PB_NAME_MAX + 16], th[48] = "", rep[24] = "";
     if (sh.threads_vary) {
         th[0] = ' ';
         threads_label(r->scenario.requesters, r->scenario.workers, th + 1, sizeof th - 1);
@@ -459,7 +474,7 @@ static void doc_throughput(struct render *R, const struct pb_result_doc *d, cons
             th[at][0] = s->requesters;
             th[at][1] = s->workers;
         }
-        /* Key: scenario + strategies + repetition, thread count aside. */
+        /* Key: scenario + strategies + lock + repetition, thread count aside. */
         const struct pb_run_result *r = &d->runs[i].r;
         key_of[i] = -1;
         for (k = 0; k < nkeys; k++) {
@@ -468,6 +483,7 @@ static void doc_throughput(struct render *R, const struct pb_result_doc *d, cons
                 strcmp(o->scenario.pool, r->scenario.pool) == 0 &&
                 strcmp(o->scenario.queue, r->scenario.queue) == 0 &&
                 strcmp(o->scenario.handoff, r->scenario.handoff) == 0 &&
+                strcmp(o->scenario.lock, r->scenario.lock) == 0 &&
                 o->repetition == r->repetition) {
                 key_of[i] = (int)k;
                 break;
@@ -745,16 +761,440 @@ static unsigned doc_heatmaps(struct render *R, const struct pb_result_doc *d)
     return drawn;
 }
 
+/* ---- locks ----------------------------------------------------------------------- */
+
+/* The runs of one configuration (scenario, strategies, workload) under
+ * several locks, side by side: a row per lock, against the baseline lock
+ * (the one pb_locks[] flags PB_BASELINE: its flag is read, never a name). */
+
+#define MAX_LOCK_CHARTS 12
+
+struct lock_row {
+    char lock[PB_NAME_MAX];    /* chosen (the run key's); "" = each strategy's own */
+    const char *taken;         /* locks_taken of its first run */
+    unsigned n;                /* repetitions */
+    unsigned *runs;            /* their indices in the document */
+    bool reference;
+    double tput;               /* median of the repetitions' ops/s */
+    double p99;                /* of their merged histograms, ns */
+    double jain, worker_jain;  /* median of the repetitions' */
+    double wait_per_acq;       /* ns: summed wait / summed acquisitions */
+    double contended;          /* share of acquisitions that waited */
+};
+
+struct lock_set {
+    unsigned first;            /* the configuration's first run */
+    unsigned nrows;
+    struct lock_row *rows;
+};
+
+static const struct pb_lock_ops *baseline_lock(void)
+{
+    for (size_t i = 0; pb_locks[i]; i++)
+        if (pb_locks[i]->flags & PB_BASELINE)
+            return pb_locks[i];
+    return NULL;
+}
+
+static bool lock_is_baseline(const char *name, size_t len)
+{
+    char buf[PB_NAME_MAX];
+    if (!len || len >= sizeof buf)
+        return false;
+    memcpy(buf, name, len);
+    buf[len] = 0;
+    const struct pb_lock_ops *l = pb_lock_find(buf);
+    return l && (l->flags & PB_BASELINE);
+}
+
+/* The reference row: the baseline lock chosen; or, without one, the
+ * strategies' own locks when each of those taken is the baseline. */
+static bool row_is_reference(const struct lock_row *row, bool chosen_only)
+{
+    if (row->lock[0])
+        return lock_is_baseline(row->lock, strlen(row->lock));
+    if (chosen_only || !row->taken[0])
+        return false;
+    for (const char *p = row->taken; *p;) {
+        size_t len = strcspn(p, "+");
+        if (!lock_is_baseline(p, len))
+            return false;
+        p += len + (p[len] == '+');
+    }
+    return true;
+}
+
+static const char *lock_row_label(const struct lock_row *row, char *buf, size_t size)
+{
+    if (row->lock[0])
+        snprintf(buf, size, "%s", row->lock);
+    else if (row->taken[0])
+        snprintf(buf, size, "default (%s)", row->taken);
+    else
+        snprintf(buf, size, "default");
+    return buf;
+}
+
+static double median_in_place(double *v, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++)
+        for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n == 0 ? NAN : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void lock_row_figures(const struct pb_result_doc *d, struct lock_row *row, double *scratch,
+                             struct pb_hist *h)
+{
+    pb_hist_init(h);
+    double wait = 0, acq = 0, contended = 0;
+    for (unsigned k = 0; k < row->n; k++) {
+        const struct pb_run_result *r = &d->runs[row->runs[k]].r;
+        scratch[k] = r->throughput_ops_s;
+        pb_hist_merge(h, &r->total);
+        wait += r->lock_wait_ns;
+        acq += (double)r->lock_acquisitions;
+        contended += (double)r->lock_contended;
+    }
+    row->tput = median_in_place(scratch, row->n);
+    row->p99 = pct(h, 99);
+    unsigned m = 0;
+    for (unsigned k = 0; k < row->n; k++)
+        if (d->runs[row->runs[k]].r.locks[0])
+            scratch[m++] = d->runs[row->runs[k]].r.lock_fairness_jain;
+    row->jain = median_in_place(scratch, m);
+    m = 0;
+    for (unsigned k = 0; k < row->n; k++)
+        if (d->runs[row->runs[k]].r.locks[0])
+            scratch[m++] = d->runs[row->runs[k]].r.lock_worker_fairness_jain;
+    row->worker_jain = median_in_place(scratch, m);
+    row->wait_per_acq = acq > 0 ? wait / acq : NAN;
+    row->contended = acq > 0 ? contended / acq : NAN;
+}
+
+static void lock_sets_free(struct lock_set *sets, unsigned n)
+{
+    for (unsigned i = 0; sets && i < n; i++) {
+        for (unsigned k = 0; k < sets[i].nrows; k++)
+            free(sets[i].rows[k].runs);
+        free(sets[i].rows);
+    }
+    free(sets);
+}
+
+/* The configurations of the document that ran under two locks or more,
+ * each with its rows (the reference first, then in running order) and
+ * their figures. -1: out of memory. */
+static int lock_sets(const struct pb_result_doc *d, struct lock_set **out, unsigned *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    unsigned n = d->nruns;
+    struct pb_runkey *keys = calloc(n ? n : 1, sizeof *keys);
+    unsigned *config = calloc(n ? n : 1, sizeof *config);
+    struct lock_set *sets = calloc(n ? n : 1, sizeof *sets);
+    double *scratch = calloc(n ? n : 1, sizeof *scratch);
+    struct pb_hist *h = malloc(sizeof *h);
+    int rc = -1;
+    unsigned nsets = 0;
+    if (!keys || !config || !sets || !scratch || !h)
+        goto out;
+    for (unsigned i = 0; i < n; i++) {
+        /* A workload too long to hold whole still compares on what it holds. */
+        (void)pb_runkey_of_run(&d->runs[i], &keys[i]);
+        config[i] = i;
+        for (unsigned j = 0; j < i; j++)
+            if (config[j] == j && pb_runkey_same_but_lock(&keys[j], &keys[i])) {
+                config[i] = j;
+                break;
+            }
+    }
+    for (unsigned c = 0; c < n; c++) {
+        if (config[c] != c)
+            continue;
+        struct lock_set *set = &sets[nsets];
+        set->first = c;
+        set->rows = calloc(n, sizeof *set->rows);
+        if (!set->rows)
+            goto out;
+        nsets++;
+        for (unsigned i = c; i < n; i++) {
+            if (config[i] != c)
+                continue;
+            unsigned k = 0;
+            while (k < set->nrows && strcmp(set->rows[k].lock, keys[i].lock) != 0)
+                k++;
+            struct lock_row *row = &set->rows[k];
+            if (k == set->nrows) {
+                set->nrows++;
+                snprintf(row->lock, sizeof row->lock, "%s", keys[i].lock);
+                row->taken = d->runs[i].r.locks;
+                row->runs = calloc(n, sizeof *row->runs);
+                if (!row->runs)
+                    goto out;
+            }
+            row->runs[row->n++] = i;
+        }
+        if (set->nrows < 2) {
+            nsets--;
+            for (unsigned k = 0; k < set->nrows; k++)
+                free(set->rows[k].runs);
+            free(set->rows);
+            memset(set, 0, sizeof *set);
+            continue;
+        }
+        /* The reference: the baseline lock chosen, else the default rows
+         * whose locks taken are all the baseline; it goes first. */
+        int ref = -1;
+        for (int pass = 0; pass < 2 && ref < 0; pass++)
+            for (unsigned k = 0; k < set->nrows && ref < 0; k++)
+                if (row_is_reference(&set->rows[k], pass == 0))
+                    ref = (int)k;
+        if (ref > 0) {
+            struct lock_row t = set->rows[ref];
+            memmove(&set->rows[1], &set->rows[0], (size_t)ref * sizeof t);
+            set->rows[0] = t;
+        }
+        if (ref >= 0)
+            set->rows[0].reference = true;
+        for (unsigned k = 0; k < set->nrows; k++)
+            lock_row_figures(d, &set->rows[k], scratch, h);
+    }
+    rc = 0;
+out:
+    if (rc == 0) {
+        *out = sets;
+        *nout = nsets;
+    } else {
+        lock_sets_free(sets, nsets);
+    }
+    free(keys);
+    free(config);
+    free(scratch);
+    free(h);
+    return rc;
+}
+
+static const char *lock_set_title(const struct pb_result_doc *d, const struct lock_set *set,
+                                  char *buf, size_t size)
+{
+    const struct pb_scenario *s = &d->runs[set->first].r.scenario;
+    char th[48];
+    snprintf(buf, size, "Locks: %s %s/%s/%s, %s", s->name, s->pool, s->queue, s->handoff,
+             threads_label(s->requesters, s->workers, th, sizeof th));
+    return buf;
+}
+
+/* "0.85x" of the reference; "" without one. */
+static const char *ratio_text(double v, double ref, char *buf, size_t size)
+{
+    if (ref > 0 && v == v && ref == ref)
+        snprintf(buf, size, "%.2f\xc3\x97", v / ref);
+    else
+        snprintf(buf, size, "%s", "");
+    return buf;
+}
+
+/* Throughput per lock (left) and p99 beside it (right): a row per lock,
+ * the reference in grey. */
+static void lock_chart(struct render *R, const struct pb_result_doc *d, const struct lock_set *set,
+                       const char *baseline)
+{
+    unsigned m = set->nrows;
+    double tmax = 0;
+    for (unsigned k = 0; k < m; k++)
+        if (set->rows[k].tput > tmax)
+            tmax = set->rows[k].tput;
+    double scale = tmax >= 1e6 ? 1e6 : tmax >= 1e3 ? 1e3 : 1;
+    const char *unit = scale == 1e6 ? "million ops/s" : scale == 1e3 ? "thousand ops/s" : "ops/s";
+    struct script s;
+    if (script_open(&s, CHART_W, 150 + 30 * (int)m) != 0)
+        return;
+    FILE *g = s.f;
+    const struct lock_row *ref = set->rows[0].reference ? &set->rows[0] : NULL;
+    /* Row, throughput, p99 (us), colour, the two labels. */
+    fprintf(g, "$d << EOD\n");
+    for (unsigned k = 0; k < m; k++) {
+        const struct lock_row *row = &set->rows[k];
+        char b[32], ra[24], rb[24], la[80], lb[80];
+        ratio_text(row->tput, ref ? ref->tput : 0, ra, sizeof ra);
+        ratio_text(row->p99, ref ? ref->p99 : 0, rb, sizeof rb);
+        snprintf(la, sizeof la, " %.3g%s%s%s", row->tput / scale, ra[0] ? "  (" : "", ra,
+                 ra[0] ? ")" : "");
+        snprintf(lb, sizeof lb, " %s%s%s%s", fmt_ns(row->p99, b, sizeof b), rb[0] ? "  (" : "",
+                 rb, rb[0] ? ")" : "");
+        /* The palette's last colour is the grey the reference gets. */
+        long rgb = row->reference ? strtol(colors[NCOLORS - 1] + 1, NULL, 16)
+                                  : strtol(colors[k % (NCOLORS - 1)] + 1, NULL, 16);
+        fprintf(g, "%u %.6g %.6g %ld ", k, row->tput / scale,
+                row->p99 == row->p99 ? row->p99 / 1e3 : 0, rgb);
+        gp_quote(g, la);
+        fputc(' ', g);
+        gp_quote(g, lb);
+        fputc('\n', g);
+    }
+    fprintf(g, "EOD\n");
+    char title[LABEL_MAX];
+    lock_set_title(d, set, title, sizeof title);
+    fprintf(g, "set multiplot layout 1,2 title ");
+    gp_quote(g, title);
+    fprintf(g, " noenhanced\nset key off\nset yrange [%u.5:-0.5]\n"
+               "set ytics nomirror scale 0 font ',9' (", m - 1);
+    for (unsigned k = 0; k < m; k++) {
+        char lab[3 * PB_NAME_MAX + 16];
+        if (k)
+            fputc(',', g);
+        gp_quote_fmt(g, lock_row_label(&set->rows[k], lab, sizeof lab));
+        fprintf(g, " %u", k);
+    }
+    fprintf(g, ")\nset grid xtics noytics\nset style fill solid 0.85 border rgb '#444444'\n"
+               "set xrange [0:*]\nset offsets 0, graph 0.25, 0, 0\n"
+               "set xlabel '%s (higher is better)'\nset title 'throughput'\n"
+               "plot $d using ($2/2):1:($2/2):(0.35):4 with boxxyerror lc rgb variable notitle, "
+               "$d using 2:1:5 with labels left font ',8' notitle\n", unit);
+    fprintf(g, "set xlabel 'p99 latency, \xc2\xb5s (lower is better)'\nset title 'p99'\n"
+               "set ytics nomirror scale 0 font ',9' (");
+    for (unsigned k = 0; k < m; k++)
+        fprintf(g, "%s'' %u", k ? "," : "", k);
+    fprintf(g, ")\nplot $d using ($3/2):1:($3/2):(0.35):4 with boxxyerror lc rgb variable notitle, "
+               "$d using 3:1:6 with labels left font ',8' notitle\nunset multiplot\n");
+    char caption[400];
+    if (ref)
+        snprintf(caption, sizeof caption,
+                 "The same scenario, strategies and workload under each lock. Throughput: median "
+                 "of the repetitions; p99: of their merged histograms. Ratios against %s, the "
+                 "baseline lock (grey).", baseline);
+    else
+        snprintf(caption, sizeof caption,
+                 "The same scenario, strategies and workload under each lock. Throughput: median "
+                 "of the repetitions; p99: of their merged histograms. No run under %s, the "
+                 "baseline lock: no ratios.", baseline);
+    chart_emit(R, &s, title, CHART_W, caption);
+}
+
+/* The same as numbers, with the locks' own figures. */
+static void lock_table(FILE *o, const struct lock_set *set)
+{
+    const struct lock_row *ref = set->rows[0].reference ? &set->rows[0] : NULL;
+    fprintf(o, "<div class=\"scroll\"><table class=\"locks\"><thead><tr><th>lock</th>"
+               "<th class=\"num\">repetitions</th><th class=\"num\">ops/s</th>"
+               "<th class=\"num\">vs baseline</th><th class=\"num\">p99</th>"
+               "<th class=\"num\">vs baseline</th><th class=\"num\">contended</th>"
+               "<th class=\"num\">wait / acquisition</th>"
+               "<th class=\"num\">fairness (Jain)<br><small>req / wrk</small></th></tr></thead>"
+               "<tbody>\n");
+    for (unsigned k = 0; k < set->nrows; k++) {
+        const struct lock_row *row = &set->rows[k];
+        char lab[3 * PB_NAME_MAX + 16], t[40], a[32], b[32], ra[24], rb[24], j1[16], j2[16];
+        fprintf(o, "<tr><td class=\"nw\">");
+        esc(o, lock_row_label(row, lab, sizeof lab));
+        if (row->reference)
+            fprintf(o, " <small class=\"dim\">(baseline)</small>");
+        fprintf(o, "</td><td class=\"num\">%u</td><td class=\"num\">%s</td>"
+                   "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>",
+                row->n, fmt_count(row->tput, t, sizeof t),
+                ratio_text(row->tput, ref ? ref->tput : 0, ra, sizeof ra),
+                fmt_ns(row->p99, a, sizeof a), ratio_text(row->p99, ref ? ref->p99 : 0, rb, sizeof rb));
+        if (row->contended == row->contended)
+            fprintf(o, "<td class=\"num\">%.1f%%</td>", 100 * row->contended);
+        else
+            fprintf(o, "<td class=\"num dim\">-</td>");
+        fprintf(o, "<td class=\"num\">%s</td><td class=\"num\">%s / %s</td></tr>\n",
+                fmt_ns(row->wait_per_acq, b, sizeof b), fmt_jain(row->jain, j1, sizeof j1),
+                fmt_jain(row->worker_jain, j2, sizeof j2));
+    }
+    fprintf(o, "</tbody></table></div>\n");
+}
+
+/* The locks section: nothing when no configuration ran under two locks. */
+static void doc_locks(struct render *R, const struct pb_result_doc *d, const char *id, int h)
+{
+    struct lock_set *sets;
+    unsigned n;
+    if (lock_sets(d, &sets, &n) != 0) {
+        fprintf(R->out, "<p class=\"note\">Out of memory for the locks section.</p>\n");
+        return;
+    }
+    if (!n)
+        return;
+    const struct pb_lock_ops *base = baseline_lock();
+    const char *baseline = base ? base->name : "the baseline lock";
+    fprintf(R->out, "<h%d id=\"%s-locks\">Locks</h%d>\n", h, id, h);
+    for (unsigned i = 0; i < n; i++) {
+        if (i < MAX_LOCK_CHARTS) {
+            lock_chart(R, d, &sets[i], baseline);
+        } else {
+            char title[LABEL_MAX];
+            fprintf(R->out, "<h%d>", h + 1);
+            esc(R->out, lock_set_title(d, &sets[i], title, sizeof title));
+            fprintf(R->out, "</h%d>\n", h + 1);
+        }
+        lock_table(R->out, &sets[i]);
+    }
+    lock_sets_free(sets, n);
+}
+
+/* Whether the document has a locks section (for the page's links). */
+static bool doc_has_locks(const struct pb_result_doc *d)
+{
+    struct lock_set *sets;
+    unsigned n;
+    if (lock_sets(d, &sets, &n) != 0)
+        return false;
+    lock_sets_free(sets, n);
+    return n > 0;
+}
+
 /* ---- tables -------------------------------------------------------------------- */
+
+/* A run's lock figures, two cells: the time its threads waited for a lock
+ * (whole run, every thread together; per acquisition below it, the
+ * figure that compares across run lengths) and Jain's fairness index of
+ * the acquisitions across the requesters and across the workers. */
+static void lock_cells(FILE *o, const struct pb_run_result *r)
+{
+    if (!r->locks[0]) {
+        fprintf(o, "<td class=\"num dim\">-</td><td class=\"num dim\">-</td>");
+        return;
+    }
+    char a[32], b[32], n[40], c[40];
+    double per = r->lock_acquisitions ? r->lock_wait_ns / (double)r->lock_acquisitions : NAN;
+    fprintf(o, "<td class=\"num\" title=\"");
+    fprintf(o, "%s acquisitions, %s contended (locks taken: ",
+            fmt_count((double)r->lock_acquisitions, n, sizeof n),
+            fmt_count((double)r->lock_contended, c, sizeof c));
+    esc(o, r->locks);
+    fprintf(o, ")\">%s<br><small>%s / acquisition</small></td>",
+            fmt_ns(r->lock_wait_ns, a, sizeof a), fmt_ns(per, b, sizeof b));
+    char j1[16], j2[16];
+    fprintf(o, "<td class=\"num\">%s / %s</td>", fmt_jain(r->lock_fairness_jain, j1, sizeof j1),
+            fmt_jain(r->lock_worker_fairness_jain, j2, sizeof j2));
+}
+
+static bool any_lock_taken(const struct pb_result_doc *d)
+{
+    for (unsigned i = 0; i < d->nruns; i++)
+        if (d->runs[i].r.locks[0])
+            return true;
+    return false;
+}
 
 static void summary_table(FILE *o, const struct pb_result_doc *d)
 {
+    /* The lock columns only where a run took a lock. */
+    bool locks = any_lock_taken(d);
     fprintf(o, "<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>#</th>"
                "<th>scenario</th><th>pool / queue / handoff</th><th>threads<br><small>req / wrk "
                "/ cancel</small></th><th class=\"num\">ops/s</th><th class=\"num\">p50</th>"
                "<th class=\"num\">p99</th><th class=\"num\">p99.9</th><th class=\"num\">max</th>"
-               "<th class=\"num\">cancel success</th><th class=\"num\">p50 / c2c</th>"
-               "<th>invariants</th><th>partial</th></tr></thead>\n<tbody>\n");
+               "<th class=\"num\">cancel success</th><th class=\"num\">p50 / c2c</th>%s"
+               "<th>invariants</th><th>partial</th></tr></thead>\n<tbody>\n",
+            locks ? "<th class=\"num\">lock wait<br><small>whole run, all threads</small></th>"
+                    "<th class=\"num\">lock fairness<br><small>Jain, req / wrk</small></th>"
+                  : "");
     for (unsigned i = 0; i < d->nruns; i++) {
         const struct pb_run_result *r = &d->runs[i].r;
         char a[32], b[32], c[32], e[32], t[40];
@@ -766,12 +1206,11 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
         esc(o, r->scenario.name);
         if (r->repetition)
             fprintf(o, " <small>#%u</small>", r->repetition);
+        char strat[5 * PB_NAME_MAX + 32];
+        pb_runkey_strategies_text(r->scenario.pool, r->scenario.queue, r->scenario.handoff,
+                                  r->scenario.lock, strat, sizeof strat);
         fprintf(o, "</td><td class=\"nw\">");
-        esc(o, r->scenario.pool);
-        fprintf(o, " / ");
-        esc(o, r->scenario.queue);
-        fprintf(o, " / ");
-        esc(o, r->scenario.handoff);
+        esc(o, strat);
         fprintf(o, "</td><td>%u / %u / %u</td>", r->scenario.requesters, r->scenario.workers,
                 r->scenario.cancellers);
         fprintf(o, "<td class=\"num\">%s</td>", fmt_count(r->throughput_ops_s, t, sizeof t));
@@ -788,6 +1227,8 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
             fprintf(o, "<td class=\"num\">%.1f&times;</td>", p50 / r->c2c_round_trip_ns);
         else
             fprintf(o, "<td class=\"num\">-</td>");
+        if (locks)
+            lock_cells(o, r);
         if (r->invariants.ok) {
             fprintf(o, "<td class=\"good\">ok</td>");
         } else {
@@ -1014,14 +1455,13 @@ static void comparison_table(FILE *o, const struct pb_comparison *c, unsigned f)
                 fprintf(o, " data-verdict=\"%s\"", pb_verdict_name(r->verdict));
             fprintf(o, ">");
             if (first) {
+                char strat[5 * PB_NAME_MAX + 32];
+                pb_runkey_strategies_text(r->pool, r->queue, r->handoff, r->lock, strat,
+                                          sizeof strat);
                 fprintf(o, "<td rowspan=\"%u\">", shown);
                 esc(o, r->scenario);
                 fprintf(o, " ");
-                esc(o, r->pool);
-                fprintf(o, " / ");
-                esc(o, r->queue);
-                fprintf(o, " / ");
-                esc(o, r->handoff);
+                esc(o, strat);
                 if (r->workload[0]) {
                     fprintf(o, "<br><span class=\"dim\">");
                     esc(o, r->workload);
@@ -1143,9 +1583,10 @@ static void comparison_spectra(struct render *R, const struct pb_html_input *in,
             dash[m] = 0;
             m++;
         }
-        char title[LABEL_MAX + 64];
-        snprintf(title, sizeof title, "%s %s/%s/%s%s%s%s", first->scenario, first->pool,
-                 first->queue, first->handoff, first->workload[0] ? " [" : "", first->workload,
+        char title[5 * PB_NAME_MAX + 160 + 64];
+        snprintf(title, sizeof title, "%s %s/%s/%s%s%s%s%s%s%s", first->scenario, first->pool,
+                 first->queue, first->handoff, first->lock[0] ? " [lock " : "", first->lock,
+                 first->lock[0] ? "]" : "", first->workload[0] ? " [" : "", first->workload,
                  first->workload[0] ? "]" : "");
         spectrum_chart(R, title, hp, labels, color, dash, m, 640, 360,
                        "repetitions merged, as the comparison's percentiles");
@@ -1279,6 +1720,12 @@ static void howto(FILE *o)
             "<li><b>Throughput</b> counts completions of every kind per second of the measured "
             "window (after warm-up). Compare strategies within one scenario; scenarios do "
             "different work.</li>\n"
+            "<li><b>Locks</b>: a run's lock is the one every lock-based strategy took "
+            "(<code>--lock</code>; <i>default</i>: each its own). The locks chart puts one "
+            "configuration under each lock side by side, against the baseline lock. <b>Lock "
+            "wait</b> is the time threads spent waiting for a lock over the whole run; "
+            "<b>fairness</b> is Jain's index of the acquisitions across the requesters and "
+            "across the workers (1: every thread got the lock as often).</li>\n"
             "<li><b>Cancel outcomes</b>: every attempt is <i>won</i> (the cancel completed the "
             "operation), <i>lost</i> (the worker got there first), <i>early</i> (before the "
             "cancel routine was set), <i>late</i> (after completion) or <i>not cancelable</i>. "
@@ -1323,6 +1770,7 @@ static void doc_sections(struct render *R, const struct pb_result_doc *d, const 
     doc_spectra(R, d);
     fprintf(o, "<h%d id=\"%s-throughput\">Throughput</h%d>\n", h, id, h);
     doc_throughput(R, d, "Throughput per strategy");
+    doc_locks(R, d, id, h);
     fprintf(o, "<h%d id=\"%s-cancel\">Cancel outcomes</h%d>\n", h, id, h);
     bool any_cancel = false;
     for (unsigned i = 0; i < d->nruns; i++)
@@ -1425,8 +1873,9 @@ static int render_page(FILE *page, const struct pb_html_input *in, unsigned n,
             fprintf(page, "<a href=\"#f%c\">%c</a>", 'a' + f, 'A' + f);
     } else {
         fprintf(page, "<a href=\"#fa-summary\">Summary</a><a href=\"#fa-latency\">Latency</a>"
-                      "<a href=\"#fa-throughput\">Throughput</a><a href=\"#fa-cancel\">Cancel "
-                      "outcomes</a><a href=\"#fa-queue\">Queue wait and service</a>");
+                      "<a href=\"#fa-throughput\">Throughput</a>%s<a href=\"#fa-cancel\">Cancel "
+                      "outcomes</a><a href=\"#fa-queue\">Queue wait and service</a>",
+                doc_has_locks(in[0].doc) ? "<a href=\"#fa-locks\">Locks</a>" : "");
         bool pairs = false;
         for (unsigned i = 0; i < in[0].doc->nruns; i++)
             pairs |= in[0].doc->runs[i].r.npairs > 1;

@@ -145,6 +145,10 @@ static json_t *params_json(const struct pb_scenario *s, bool *ok)
     put(p, "pool", JSTR(s->pool), ok);
     put(p, "queue", JSTR(s->queue), ok);
     put(p, "handoff", JSTR(s->handoff), ok);
+    /* Only when chosen: a run under each strategy's own lock keeps the
+     * key of the runs recorded before locks existed (pb_runkey.h). */
+    if (s->lock[0])
+        put(p, "lock", JSTR(s->lock), ok);
     put(p, "requesters", json_integer(s->requesters), ok);
     put(p, "workers", json_integer(s->workers), ok);
     put(p, "cancellers", json_integer(s->cancellers), ok);
@@ -190,6 +194,10 @@ static json_t *params_json(const struct pb_scenario *s, bool *ok)
     put(p, "pool-capacity", ju64(s->pool_capacity), ok);
     put(p, "queue-capacity", ju64(s->queue_capacity), ok);
     put(p, "verifier-checks", json_boolean(s->verifier_checks), ok);
+    /* Only when set: a run on local memory keeps the key of the runs
+     * recorded before the option existed. */
+    if (s->memory_node >= 0)
+        put(p, "memory-node", json_integer(s->memory_node), ok);
     put(p, "split-every", json_integer(s->split_every), ok);
     return p;
 }
@@ -270,8 +278,10 @@ static json_t *run_json(const struct pb_run_result *r, bool *ok)
     put(o, "repetition", json_integer(r->repetition), ok);
     put(o, "partial", json_boolean(r->partial), ok);
     put(o, "strategies",
-        json_pack("{s:o, s:o, s:o}", "pool", JSTR(s->pool), "queue", JSTR(s->queue), "handoff",
-                  JSTR(s->handoff)),
+        json_pack("{s:o, s:o, s:o, s:o, s:o}", "pool", JSTR(s->pool), "queue", JSTR(s->queue),
+                  "handoff", JSTR(s->handoff), "lock",
+                  s->lock[0] ? JSTR(s->lock) : json_string("default"), "locks_taken",
+                  JSTR(r->locks)),
         ok);
     put(o, "params", params_json(s, ok), ok);
     put(o, "seconds", jreal(r->seconds), ok);
@@ -371,6 +381,23 @@ static json_t *run_json(const struct pb_run_result *r, bool *ok)
 #undef COUNTER_
     }
     put(o, "counters", counters, ok);
+
+    /* The locks' figures, only for a run whose strategies took one. */
+    if (r->locks[0]) {
+        json_t *locks = json_object();
+        if (locks) {
+            put(locks, "acquisitions", ju64(r->lock_acquisitions), ok);
+            put(locks, "contended", ju64(r->lock_contended), ok);
+            put(locks, "wait_ns", jreal(r->lock_wait_ns), ok);
+            put(locks, "acq_min", ju64(r->lock_acq_min), ok);
+            put(locks, "acq_max", ju64(r->lock_acq_max), ok);
+            put(locks, "fairness_jain", jreal(r->lock_fairness_jain), ok);
+            put(locks, "worker_acq_min", ju64(r->lock_worker_acq_min), ok);
+            put(locks, "worker_acq_max", ju64(r->lock_worker_acq_max), ok);
+            put(locks, "worker_fairness_jain", jreal(r->lock_worker_fairness_jain), ok);
+        }
+        put(o, "locks", locks, ok);
+    }
     return o;
 }
 

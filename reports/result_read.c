@@ -7,8 +7,9 @@
  * floors. Fields a later version may add are ignored; counters and params a
  * file lacks keep zero (a new counter keeps schema_version: SCHEMA.md).
  * Fields added within version 1 (the context's identity and environment,
- * a run's threat figures and full floors) are optional, with defaults that
- * claim nothing: unknown environment, steal -1, a stable floor. */
+ * a run's threat figures and full floors, the lock and its figures) are
+ * optional, with defaults that claim nothing: unknown environment, steal
+ * -1, a stable floor, each strategy's default lock, no lock taken. */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -463,6 +464,13 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         get_str(rd, st, p, "pool", true, s->pool, sizeof s->pool);
         get_str(rd, st, p, "queue", true, s->queue, sizeof s->queue);
         get_str(rd, st, p, "handoff", true, s->handoff, sizeof s->handoff);
+        /* Added with the locks (optional: older files lack them). The lock
+         * as the file names it, as the strategies are: params' lock is
+         * refused by a build that lacks it, this is not. */
+        char lock[PB_NAME_MAX] = "";
+        if (get_str(rd, st, p, "lock", false, lock, sizeof lock))
+            snprintf(s->lock, sizeof s->lock, "%s", strcmp(lock, "default") ? lock : "");
+        get_str(rd, st, p, "locks_taken", false, r->locks, sizeof r->locks);
     }
     get_real(rd, o, path, "seconds", true, &r->seconds);
     json_t *ops = get_object(rd, o, path, "ops", true);
@@ -594,6 +602,21 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         read_floor(rd, fl, p, "c2c_end", &r->c2c_end);
         get_bool(rd, fl, p, "floor_unstable", false, &r->floor_unstable);
         get_str(rd, fl, p, "floor_note", false, r->floor_note, sizeof r->floor_note);
+    }
+
+    /* Only a run that took a lock has them; complete when present. */
+    json_t *lk = get_object(rd, o, path, "locks", false);
+    if (lk) {
+        join(p, sizeof p, path, "locks");
+        get_u64(rd, lk, p, "acquisitions", true, &r->lock_acquisitions);
+        get_u64(rd, lk, p, "contended", true, &r->lock_contended);
+        get_real(rd, lk, p, "wait_ns", true, &r->lock_wait_ns);
+        get_u64(rd, lk, p, "acq_min", true, &r->lock_acq_min);
+        get_u64(rd, lk, p, "acq_max", true, &r->lock_acq_max);
+        get_real(rd, lk, p, "fairness_jain", true, &r->lock_fairness_jain);
+        get_u64(rd, lk, p, "worker_acq_min", true, &r->lock_worker_acq_min);
+        get_u64(rd, lk, p, "worker_acq_max", true, &r->lock_worker_acq_max);
+        get_real(rd, lk, p, "worker_fairness_jain", true, &r->lock_worker_fairness_jain);
     }
 
     json_t *cn = get_object(rd, o, path, "counters", true);

@@ -109,6 +109,22 @@ static void squeeze(char *v)
     *o = 0;
 }
 
+/* "lock=default" (or an empty lock) says what no lock item says: each
+ * strategy's own lock. Dropped, so such a run keeps the key of a run
+ * written without the item (and of the runs recorded before locks). */
+static bool default_lock_item(const struct item *it)
+{
+    return strcmp(it->key, "lock") == 0 && (!it->value[0] || strcmp(it->value, "default") == 0);
+}
+
+/* The key's lock from its (canonical) workload text. */
+static void set_lock(struct pb_runkey *key)
+{
+    if (!find_value(key->workload, "lock", key->lock, sizeof key->lock) ||
+        strcmp(key->lock, "default") == 0)
+        key->lock[0] = 0;
+}
+
 /* Joins sorted items; -1 when the text was cut (at a whole item). */
 static int join(struct item *items, unsigned n, char *out, size_t size)
 {
@@ -181,9 +197,12 @@ int pb_runkey_of_run(const struct pb_result_run *run, struct pb_runkey *key)
             free(dump);
         }
         squeeze(it->value);
+        if (default_lock_item(it))
+            n--;
     }
     rc |= join(items, n, key->workload, sizeof key->workload);
     free(items);
+    set_lock(key);
     return rc ? -1 : 0;
 }
 
@@ -221,29 +240,39 @@ int pb_runkey_set(struct pb_runkey *key, const char *scenario, const char *pool,
             rc = -1;
             break;
         }
-        items[n++] = it;
+        if (!default_lock_item(&it))
+            items[n++] = it;
     }
     rc |= join(items, n, key->workload, sizeof key->workload);
     free(items);
+    set_lock(key);
     return rc || bad ? -1 : 0;
 }
 
 /* ---- comparing -------------------------------------------------------------------- */
 
-bool pb_runkey_same_name(const struct pb_runkey *a, const struct pb_runkey *b)
+static bool same_strategies(const struct pb_runkey *a, const struct pb_runkey *b)
 {
     return strcmp(a->scenario, b->scenario) == 0 && strcmp(a->pool, b->pool) == 0 &&
            strcmp(a->queue, b->queue) == 0 && strcmp(a->handoff, b->handoff) == 0;
 }
 
-bool pb_runkey_workload_same(const char *a, const char *b, char *diff, size_t difflen)
+bool pb_runkey_same_name(const struct pb_runkey *a, const struct pb_runkey *b)
+{
+    return same_strategies(a, b) && strcmp(a->lock, b->lock) == 0;
+}
+
+/* skip: a param left out of the comparison (NULL: none). */
+static bool workload_same(const char *a, const char *b, const char *skip, char *diff,
+                          size_t difflen)
 {
     if (diff && difflen)
         diff[0] = 0;
     bool same = true, bad = false;
     char k[ITEM_MAX], va[ITEM_MAX], vb[ITEM_MAX];
     for (const char *cursor = a; next_item(&cursor, k, sizeof k, va, sizeof va, &bad);) {
-        if (!find_value(b, k, vb, sizeof vb) || strcmp(va, vb) == 0)
+        if ((skip && strcmp(k, skip) == 0) || !find_value(b, k, vb, sizeof vb) ||
+            strcmp(va, vb) == 0)
             continue;
         same = false;
         if (!diff)
@@ -255,9 +284,19 @@ bool pb_runkey_workload_same(const char *a, const char *b, char *diff, size_t di
     return same;
 }
 
+bool pb_runkey_workload_same(const char *a, const char *b, char *diff, size_t difflen)
+{
+    return workload_same(a, b, NULL, diff, difflen);
+}
+
 bool pb_runkey_same(const struct pb_runkey *a, const struct pb_runkey *b)
 {
     return pb_runkey_same_name(a, b) && pb_runkey_workload_same(a->workload, b->workload, NULL, 0);
+}
+
+bool pb_runkey_same_but_lock(const struct pb_runkey *a, const struct pb_runkey *b)
+{
+    return same_strategies(a, b) && workload_same(a->workload, b->workload, "lock", NULL, 0);
 }
 
 void pb_runkey_distinguishing(const struct pb_runkey *key, const struct pb_runkey *const *others,
@@ -284,9 +323,20 @@ void pb_runkey_distinguishing(const struct pb_runkey *key, const struct pb_runke
     }
 }
 
+void pb_runkey_strategies_text(const char *pool, const char *queue, const char *handoff,
+                               const char *lock, char *out, size_t size)
+{
+    bool with = lock && lock[0] && strcmp(lock, "default") != 0;
+    snprintf(out, size, "%s / %s / %s%s%s%s", pool ? pool : "", queue ? queue : "",
+             handoff ? handoff : "", with ? " [lock " : "", with ? lock : "", with ? "]" : "");
+}
+
 void pb_runkey_format(const struct pb_runkey *key, const char *label, char *out, size_t size)
 {
     bool with = label && label[0];
-    snprintf(out, size, "%s %s / %s / %s%s%s%s", key->scenario, key->pool, key->queue,
-             key->handoff, with ? " [" : "", with ? label : "", with ? "]" : "");
+    char strategies[4 * PB_NAME_MAX + 32];
+    pb_runkey_strategies_text(key->pool, key->queue, key->handoff, key->lock, strategies,
+                              sizeof strategies);
+    snprintf(out, size, "%s %s%s%s%s", key->scenario, strategies, with ? " [" : "",
+             with ? label : "", with ? "]" : "");
 }

@@ -614,9 +614,10 @@ static void issue(struct hrequester *rq, struct pb_op *op, struct pb_rng *rng, u
         io_cancel_irp_ex(hd);
         flt_release_handle(hd);
     } else if (hand) {
-        uint64_t fire = t_intended;
-        if (!fire && h->o.delay_from_issue)
-            fire = pb_tsc_now();
+        /* A delay counts from the intended issue time in the open loop (as
+         * the latency does) and from the issue in the closed loop, which
+         * has no intended time (counting from 0 fired every cancel at once). */
+        uint64_t fire = t_intended ? t_intended : pb_tsc_now();
         if (sc->cancel_when == PB_CANCEL_DELAY)
             fire += pb_ns_to_tsc((uint64_t)delay_ns);
         else if (sc->cancel_when == PB_CANCEL_RACE)
@@ -675,6 +676,9 @@ static void bind_self(struct harness *h, const struct pb_thread_plan *tp)
 {
     if (h->o.bind)
         pb_plan_bind_self(tp);
+    /* NUMA-aware locks hand over within the node the thread runs on: its
+     * planned CPU's (where it is pinned; the plan's node when unbound). */
+    pb_thread_node = tp && tp->numa_node > 0 ? (unsigned)tp->numa_node : 0;
 }
 
 static void check_still_pinned(struct harness *h, const struct pb_thread_plan *tp)
@@ -714,6 +718,7 @@ static void *requester_main(void *p)
         }
         fire_own_cancels(rq);      /* stopping: fire (release) what is left */
         check_still_pinned(h, rq->tp);
+        rq->lock_stats = pb_lock_stats;   /* read after the join */
         return NULL;
     }
     /* Open loop: Poisson arrivals at rate / requesters, in on/off bursts. */
@@ -743,6 +748,7 @@ static void *requester_main(void *p)
     }
     fire_own_cancels(rq);
     check_still_pinned(h, rq->tp);
+    rq->lock_stats = pb_lock_stats;       /* read after the join */
     return NULL;
 }
 
@@ -789,6 +795,7 @@ static void *canceller_main(void *p)
             nap_us(pending && next != UINT64_MAX ? (unsigned)(pb_tsc_to_ns(next - now) / 1000) : 100);
     }
     check_still_pinned(h, c->tp);
+    c->lock_stats = pb_lock_stats;        /* read after the join */
     return NULL;
 }
 
@@ -802,6 +809,12 @@ static void on_worker_start(void *arg, unsigned w)
     tls_worker = (int)w;
     seed_thread_rng(h, STREAM_WORKER + w);
     atomic_fetch_add_explicit(&h->ready, 1, memory_order_release);
+}
+
+static void on_worker_stop(void *arg, unsigned w)
+{
+    struct harness *h = arg;
+    h->worker_lock[w] = pb_lock_stats;    /* read after flt_model_stop_workers joined it */
 }
 
 static void *mem_alloc(void *arg, unsigned cpu, size_t size)
@@ -1004,6 +1017,9 @@ int harness_plan(struct harness *h)
                      &h->plan, err, sizeof err) != 0)
         return fail(h, "%s", err);
     h->have_plan = true;
+    if (sc->memory_node >= 0 &&
+        pb_plan_set_memory_node(&h->plan, h->topo, (unsigned)sc->memory_node, err, sizeof err) != 0)
+        return fail(h, "memory-node: %s", err);
     unsigned npus = pb_topo_npus(h->topo);
     h->nnodes = pb_topo_nnodes(h->topo);
     h->node_of_pu = calloc(npus, sizeof *h->node_of_pu);
@@ -1032,7 +1048,8 @@ int harness_build_model(struct harness *h)
     if (recorder_init(&h->fallback_rec, h->nnodes) != 0)
         return fail(h, "out of memory for the recorders");
     h->worker_rec = aligned_alloc(64, sc->workers * sizeof *h->worker_rec);
-    if (!h->worker_rec && sc->workers)
+    h->worker_lock = calloc(sc->workers ? sc->workers : 1, sizeof *h->worker_lock);
+    if ((!h->worker_rec && sc->workers) || !h->worker_lock)
         return fail(h, "out of memory for %u workers' recorders", sc->workers);
     for (; h->nworker_rec < sc->workers; h->nworker_rec++)
         if (recorder_init(&h->worker_rec[h->nworker_rec], h->nnodes) != 0) {
@@ -1046,12 +1063,13 @@ int harness_build_model(struct harness *h)
         worker_cpu[w] = pb_plan_thread(&h->plan, PB_ROLE_WORKER, w)->pu;
     struct flt_model_config mc = {
         .pool = sc->pool, .queue = sc->queue, .handoff = sc->handoff,
+        .lock = sc->lock[0] ? sc->lock : NULL,
         .ncpus = pb_topo_npus(h->topo), .nworkers = sc->workers, .worker_cpu = worker_cpu,
         .pool_capacity = sc->pool_capacity, .queue_capacity = sc->queue_capacity,
         .idle = sc->idle,
         .mem = { .alloc_on_cpu_node = mem_alloc, .free = mem_free, .arg = h,
                  .node_of_cpu = h->node_of_pu },
-        .on_worker_start = on_worker_start, .hook_arg = h,
+        .on_worker_start = on_worker_start, .on_worker_stop = on_worker_stop, .hook_arg = h,
         .verifier_checks_off = !sc->verifier_checks,
         .split_every = sc->split_every,
         .verifier_log = h->o.verifier_log,
@@ -1298,6 +1316,55 @@ int harness_merge(struct harness *h, struct pb_run_result *out)
     return 0;
 }
 
+static void add_stats(struct pb_lock_stats *sum, const struct pb_lock_stats *s)
+{
+    sum->acquisitions += s->acquisitions;
+    sum->contended += s->contended;
+    sum->wait_ticks += s->wait_ticks;
+}
+
+/* min, max and Jain's index of n threads' acquisitions. */
+static void lock_fairness(const uint64_t *per, unsigned n, uint64_t *min, uint64_t *max,
+                          double *jain)
+{
+    *min = n ? UINT64_MAX : 0;
+    *max = 0;
+    for (unsigned i = 0; i < n; i++) {
+        *min = per[i] < *min ? per[i] : *min;
+        *max = per[i] > *max ? per[i] : *max;
+    }
+    *jain = pb_jain_index(per, n);
+}
+
+int harness_lock_figures(struct harness *h, struct pb_run_result *out)
+{
+    flt_model_locks_taken(h->model, out->locks, sizeof out->locks);
+    unsigned most = h->nreq > h->nworker_rec ? h->nreq : h->nworker_rec;
+    uint64_t *per = calloc(most ? most : 1, sizeof *per);
+    if (!per)
+        return fail(h, "out of memory for the lock figures");
+    struct pb_lock_stats sum = { 0 };
+    for (unsigned i = 0; i < h->nreq; i++) {
+        add_stats(&sum, &h->req[i].lock_stats);
+        per[i] = h->req[i].lock_stats.acquisitions;
+    }
+    lock_fairness(per, h->nreq, &out->lock_acq_min, &out->lock_acq_max,
+                  &out->lock_fairness_jain);
+    for (unsigned w = 0; w < h->nworker_rec; w++) {
+        add_stats(&sum, &h->worker_lock[w]);
+        per[w] = h->worker_lock[w].acquisitions;
+    }
+    lock_fairness(per, h->nworker_rec, &out->lock_worker_acq_min, &out->lock_worker_acq_max,
+                  &out->lock_worker_fairness_jain);
+    for (unsigned c = 0; c < h->ncancellers; c++)
+        add_stats(&sum, &h->can[c].lock_stats);
+    out->lock_acquisitions = sum.acquisitions;
+    out->lock_contended = sum.contended;
+    out->lock_wait_ns = pb_tsc_to_ns(sum.wait_ticks);
+    free(per);
+    return 0;
+}
+
 /* Runs with lost operations, kept reachable (see harness_free). */
 static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct harness *stuck[64];
@@ -1339,6 +1406,7 @@ void harness_free(struct harness *h)
     free(h->req);
     free(h->can);
     free(h->worker_rec);
+    free(h->worker_lock);
     free(h->fallback_rec.pairs);
     if (h->fallback_ready)
         pthread_mutex_destroy(&h->fallback_lock);

@@ -23,6 +23,7 @@
 #include "flt_kernel.h"
 #include "flt_model.h"
 #include "pb_hist.h"
+#include "pb_lock.h"
 #include "pb_rng.h"
 #include "pb_scenario.h"
 #include "pb_topo.h"
@@ -94,6 +95,7 @@ struct hrequester {
     uint64_t issued_in_window;
     uint64_t refused_in_window;
     struct recorder rec;
+    struct pb_lock_stats lock_stats;         /* its thread's, kept as it ends */
     pthread_t thread;
     bool started;
 };
@@ -103,6 +105,7 @@ struct hcanceller {
     unsigned index;
     const struct pb_thread_plan *tp;
     struct recorder rec;
+    struct pb_lock_stats lock_stats;         /* its thread's, kept as it ends */
     pthread_t thread;
     bool started;
 };
@@ -139,10 +142,6 @@ struct harness_opts {
     const struct pb_topo *topo;              /* NULL: this machine */
     bool bind;                               /* pin threads to their planned CPUs */
     bool vary_resume;                        /* draw RESUME_* per operation */
-    /* Cancels aimed with a delay count it from the issue, in the closed
-     * loop too (the run engine counts it from the intended time, which a
-     * closed loop does not have). */
-    bool delay_from_issue;
     bool verifier_log;
     struct harness_hooks hooks;
 };
@@ -167,6 +166,7 @@ struct harness {
     struct hcanceller *can;
     unsigned ncancellers;                    /* cancellers the run has (0 when nothing is cancelled) */
     struct recorder *worker_rec;
+    struct pb_lock_stats *worker_lock;       /* [workers], kept as each worker ends */
     unsigned nworker_rec;
     struct pb_tick_scale scale;
     uint64_t race_delay_ticks;               /* cancel-when race: expected completion */
@@ -220,6 +220,11 @@ unsigned harness_nthreads(const struct harness *h);
 struct pb_run_result;
 /* Adds every recorder into out (histograms, outcome counts, node pairs). */
 int harness_merge(struct harness *h, struct pb_run_result *out);
+/* The locks the run's strategies took and every thread's pb_lock_stats
+ * into out's lock figures (pb_run.h). The requesters' and cancellers'
+ * are there once harness_stop returned, the workers' once the model's
+ * workers stopped (flt_model_stop_workers); 0 or -1 (out of memory). */
+int harness_lock_figures(struct harness *h, struct pb_run_result *out);
 
 /* What recording one completed operation costs the completing thread, in
  * ns (the histograms, the split on every split-every-th, the outcome

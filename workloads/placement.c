@@ -439,6 +439,20 @@ void pb_plan_free(struct pb_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
+bool pb_plan_uses_smt_siblings(const struct pb_plan *plan, const struct pb_topo *t)
+{
+    if (!plan || !plan->threads || !t)
+        return false;
+    for (unsigned i = 0; i < plan->nthreads; i++)
+        for (unsigned j = i + 1; j < plan->nthreads; j++) {
+            const struct pb_pu_info *a = pb_topo_pu(t, plan->threads[i].pu);
+            const struct pb_pu_info *b = pb_topo_pu(t, plan->threads[j].pu);
+            if (a && b && a->index != b->index && a->core == b->core)
+                return true;
+        }
+    return false;
+}
+
 int pb_plan_set_memory_node(struct pb_plan *plan, const struct pb_topo *t, unsigned node,
                             char *err, size_t errlen)
 {

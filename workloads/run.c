@@ -318,7 +318,12 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
         snprintf(out->invariants.why, sizeof out->invariants.why,
                  "%llu operations never completed", (unsigned long long)busy);
     }
-    if (harness_merge(h, out) != 0 || fairness(h, out) != 0)
+    /* The workers' lock statistics are kept as each ends: stop them now
+     * that every work item ran (not with operations lost: a worker may be
+     * what is stuck, and the model is then kept as it is). */
+    if (!busy)
+        flt_model_stop_workers(h->model);
+    if (harness_merge(h, out) != 0 || fairness(h, out) != 0 || harness_lock_figures(h, out) != 0)
         goto done;
     /* Throughput is what succeeded or was cancelled: a failed operation
      * did no work (issue #10: a pool too small looked fast). */
@@ -328,6 +333,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     cancel_outcomes(&c0, &c1, &out->cancel);
     judge_stall(sc, warmup_ops, warmup_s, out);
     out->migrations = atomic_load_explicit(&h->migrations, memory_order_relaxed);
+    out->smt_siblings_used = !pb_topo_simulated(h->topo) && pb_plan_uses_smt_siblings(&h->plan, h->topo);
     rc = 0;
 
 done:

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_lock_use.h"
 #include "pb_rng.h"
 #include "pb_scenario.h"
 #include "pendbench_plugin.h"
@@ -414,6 +415,7 @@ void pb_scenario_defaults(struct pb_scenario *s)
     s->pool_capacity = 0;
     s->queue_capacity = 0;
     s->verifier_checks = false;
+    s->memory_node = -1;
     s->split_every = PB_SPLIT_EVERY_DEFAULT;
 }
 
@@ -458,6 +460,48 @@ _Static_assert(PB_PLUGIN_NAME_MAX <= PB_NAME_MAX, "a plugin's name fits a scenar
 STRATEGY_SETTER(set_pool, pool, "pool", pb_pools, pb_pool_find, PB_PLUGIN_POOL)
 STRATEGY_SETTER(set_queue, queue, "queue", pb_queues, pb_queue_find, PB_PLUGIN_QUEUE)
 STRATEGY_SETTER(set_handoff, handoff, "handoff", pb_handoffs, pb_handoff_find, PB_PLUGIN_HANDOFF)
+
+/* As the strategies', and "default" (each strategy's own lock) clears it.
+ * An unknown name gets a "did you mean" and the list of locks. */
+static int set_lock(struct pb_scenario *s, const char *key, const char *v, char *err,
+                    size_t errlen)
+{
+    if (strcmp(v, "default") == 0) {
+        s->lock[0] = '\0';
+        return 0;
+    }
+    if (pb_plugin_is_path(v)) {      /* the scenario names it by its plugin's name */
+        char why[400];
+        if (!pb_plugin_load(v, PB_PLUGIN_LOCK, why, sizeof why))
+            return fail(err, errlen, "key '%s': %s", key, why);
+        snprintf(s->lock, sizeof s->lock, "%s", pb_plugin_name_of(v));
+        return 0;
+    }
+    if (strlen(v) < sizeof s->lock && pb_lock_find(v)) {
+        snprintf(s->lock, sizeof s->lock, "%s", v);
+        return 0;
+    }
+    const char *names[64];
+    size_t n = 0;
+    char known[512];
+    size_t used = 0;
+    known[0] = '\0';
+    for (size_t i = 0; pb_locks[i]; i++) {
+        if (n < sizeof names / sizeof names[0])
+            names[n++] = pb_locks[i]->name;
+        int k = used < sizeof known
+                    ? snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
+                               pb_locks[i]->name)
+                    : 0;
+        if (k > 0)
+            used += (size_t)k;
+    }
+    const char *close = pb_closest(v, names, n);
+    if (close)
+        return fail(err, errlen, "key '%s': unknown lock '%s' (did you mean '%s'? known: "
+                    "default, %s)", key, v, close, known);
+    return fail(err, errlen, "key '%s': unknown lock '%s' (known: default, %s)", key, v, known);
+}
 
 static int set_threads(unsigned *field, unsigned min, const char *key, const char *v, char *err,
                        size_t errlen)
@@ -854,6 +898,24 @@ static int set_verifier_checks(struct pb_scenario *s, const char *key, const cha
     return 0;
 }
 
+static int set_memory_node(struct pb_scenario *s, const char *key, const char *v, char *err,
+                           size_t errlen)
+{
+    if (!strcmp(v, "local")) {
+        s->memory_node = -1;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < 0 || n > 4095)
+        return fail(err, errlen,
+                    "key '%s': '%s' is not a node (local, or a node index 0-4095 of the topology: "
+                    "see `pendbench topo`)", key, v);
+    s->memory_node = (int)n;
+    return 0;
+}
+
 static int set_split_every(struct pb_scenario *s, const char *key, const char *v, char *err,
                            size_t errlen)
 {
@@ -923,6 +985,10 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
       set_pool)                                                                                 \
     X("queue", "NAME|./x.so", "deferred work queue strategy (default percpu-mpsc)", set_queue)         \
     X("handoff", "NAME|./x.so", "cancel/complete handoff strategy (default xchg)", set_handoff)        \
+    X("lock", "NAME|./x.so|default",                                                            \
+      "the lock every lock-based pool, queue and handoff takes (default: each its own; see "    \
+      "`pendbench list`)",                                                                      \
+      set_lock)                                                                                 \
     X("requesters", "N", "requester threads, 1 to 1024 (default 1)", set_requesters)            \
     X("workers", "N", "worker threads, 1 to 1024 (default 1)", set_workers)                     \
     X("cancellers", "N",                                                                        \
@@ -982,6 +1048,9 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
       set_queue_capacity)                                                                       \
     X("verifier-checks", "on|off", "the verifier's hot-path checks (default off)",              \
       set_verifier_checks)                                                                      \
+    X("memory-node", "local|N",                                                                 \
+      "where memory goes: each processor's local node, or node N of the topology for all of "   \
+      "it, memory-only (CXL/HBM) nodes included (default local)", set_memory_node)            \
     X("split-every", "N",                                                                       \
       "measure the queue-wait / service split on every Nth work item of each worker, 1 to "     \
       "1000000; the total latency is measured on every operation (default 16)",                 \
@@ -1069,8 +1138,31 @@ int pb_scenario_validate(const struct pb_scenario *s, char *err, size_t errlen)
         return fail(err, errlen, "unknown pool strategy '%.*s'", PB_NAME_MAX, s->pool);
     if (!pb_queue_find(s->queue))
         return fail(err, errlen, "unknown queue strategy '%.*s'", PB_NAME_MAX, s->queue);
-    if (!pb_handoff_find(s->handoff))
+    const struct pb_handoff_ops *ho = pb_handoff_find(s->handoff);
+    if (!ho)
         return fail(err, errlen, "unknown handoff strategy '%.*s'", PB_NAME_MAX, s->handoff);
+    if (!memchr(s->lock, '\0', sizeof s->lock))
+        return fail(err, errlen, "the lock's name is not terminated");
+    if (s->lock[0]) {
+        const struct pb_lock_ops *lock = pb_lock_find(s->lock);
+        if (!lock)
+            return fail(err, errlen, "unknown lock '%.*s'", PB_NAME_MAX, s->lock);
+        /* Each lock-based strategy of the scenario must be able to take it
+         * (the model checks the same; saying it here names the job). */
+        const struct pb_pool_ops *po = pb_pool_find(s->pool);
+        const struct pb_queue_ops *qo = pb_queue_find(s->queue);
+        const char *kind[3] = { "pool", "queue", "handoff" };
+        const char *sname[3] = { po->name, qo->name, ho->name };
+        const char *dflt[3] = { po->lock, qo->lock, ho->lock };
+        unsigned needs[3] = { po->lock_needs, qo->lock_needs, ho->lock_needs };
+        for (int k = 0; k < 3; k++) {
+            char why[200];
+            if (dflt[k] && !pb_lock_fits(lock, needs[k]))
+                return fail(err, errlen, "lock '%s' does not fit the %s strategy '%s': %s",
+                            lock->name, kind[k], sname[k],
+                            pb_lock_unfit_why(lock, needs[k], why, sizeof why));
+        }
+    }
     if (s->requesters < 1 || s->requesters > MAX_THREADS_PER_ROLE)
         return fail(err, errlen, "requesters must be from 1 to %u (it is %u)",
                     MAX_THREADS_PER_ROLE, s->requesters);
@@ -1182,7 +1274,8 @@ static bool dist_equal(const struct pb_dist *a, const struct pb_dist *b)
 bool pb_scenario_equal(const struct pb_scenario *a, const struct pb_scenario *b)
 {
     if (strcmp(a->name, b->name) != 0 || strcmp(a->pool, b->pool) != 0 ||
-        strcmp(a->queue, b->queue) != 0 || strcmp(a->handoff, b->handoff) != 0)
+        strcmp(a->queue, b->queue) != 0 || strcmp(a->handoff, b->handoff) != 0 ||
+        strcmp(a->lock, b->lock) != 0)
         return false;
     if (a->requesters != b->requesters || a->workers != b->workers ||
         a->cancellers != b->cancellers || a->idle != b->idle || a->placement != b->placement ||
@@ -1204,14 +1297,16 @@ bool pb_scenario_equal(const struct pb_scenario *a, const struct pb_scenario *b)
            a->duration_s == b->duration_s && a->ops == b->ops && a->warmup_s == b->warmup_s &&
            a->seed == b->seed && a->pool_capacity == b->pool_capacity &&
            a->queue_capacity == b->queue_capacity && a->verifier_checks == b->verifier_checks &&
-           a->split_every == b->split_every;
+           a->memory_node == b->memory_node && a->split_every == b->split_every;
 }
 
 void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size)
 {
     if (!size)
         return;
-    char filters[96], mix[160], cancel[96], service[48], load[128], length[64];
+    char filters[96], mix[160], cancel[96], service[48], load[128], length[64], memnode[48] = "";
+    if (s->memory_node >= 0)
+        snprintf(memnode, sizeof memnode, ", memory on node %d", s->memory_node);
     format_filters(s, filters, sizeof filters);
     format_mix(&s->mix, mix, sizeof mix);
     pb_dist_format(&s->service, service, sizeof service);
@@ -1240,14 +1335,14 @@ void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size)
     else
         snprintf(length, sizeof length, "%g s", s->duration_s);
     snprintf(buf, size,
-             "%.*s: pool %.*s, queue %.*s, handoff %.*s; %u requester%s, %u worker%s, "
+             "%.*s: pool %.*s, queue %.*s, handoff %.*s%s%.*s; %u requester%s, %u worker%s, "
              "%u canceller%s, idle %s, %s, route %s; filters %s; mix %s; pend %g, %s; "
-             "service %s; %s; %s after %g s warm-up, seed %llu%s",
+             "service %s; %s; %s after %g s warm-up, seed %llu%s%s",
              PB_NAME_MAX, s->name, PB_NAME_MAX, s->pool, PB_NAME_MAX, s->queue, PB_NAME_MAX,
-             s->handoff, s->requesters, s->requesters == 1 ? "" : "s", s->workers,
+             s->handoff, s->lock[0] ? ", lock " : "", PB_NAME_MAX, s->lock, s->requesters, s->requesters == 1 ? "" : "s", s->workers,
              s->workers == 1 ? "" : "s", s->cancellers, s->cancellers == 1 ? "" : "s",
              pb_idle_name(s->idle), pb_placement_name(s->placement),
              pb_route_name(s->route), filters, mix, s->pend_fraction, cancel, service, load,
              length, s->warmup_s, (unsigned long long)s->seed,
-             s->verifier_checks ? ", verifier checks on" : "");
+             s->verifier_checks ? ", verifier checks on" : "", memnode);
 }

@@ -18,13 +18,20 @@
  * (each worker keeps the last sequence it ran per requester), filters see
  * their own completion contexts; then the model's invariants and its
  * verifier. */
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
+#include "pb_lock_use.h"
 #include "pb_stress.h"
 
 #define OP_ID_SEQ_MASK ((1ull << 40) - 1)     /* op_id: issuing thread << 40 | its sequence */
@@ -114,9 +121,9 @@ static int to_scenario(const struct pb_stress_config *cfg, struct pb_scenario *s
     pb_scenario_defaults(s);
     snprintf(s->name, sizeof s->name, "stress");
     char err[200];
-    const char *names[3] = { cfg->pool, cfg->queue, cfg->handoff };
-    const char *keys[3] = { "pool", "queue", "handoff" };
-    for (int i = 0; i < 3; i++)
+    const char *names[4] = { cfg->pool, cfg->queue, cfg->handoff, cfg->lock };
+    const char *keys[4] = { "pool", "queue", "handoff", "lock" };
+    for (int i = 0; i < 4; i++)
         if (names[i] && pb_scenario_set(s, keys[i], names[i], err, sizeof err) != 0) {
             snprintf(why, n, "%s", err);
             return -1;
@@ -223,9 +230,20 @@ static void verdict(struct harness *h, struct checks *k, uint64_t busy,
     snprintf(res->why, sizeof res->why, "%s", k->why);
 }
 
+#ifndef PB_TSAN
+static int run_isolated(const struct pb_stress_config *cfg, struct pb_stress_result *res);
+#endif
+
 int pb_stress_run(const struct pb_stress_config *in, struct pb_stress_result *res)
 {
     memset(res, 0, sizeof *res);
+#ifndef PB_TSAN
+    /* ThreadSanitizer does not support starting threads in a child forked
+     * from a threaded process (a test runner is one): there the run stays
+     * in this process, and a strategy's memory error is TSan's to report. */
+    if (in->isolate)
+        return run_isolated(in, res);
+#endif
     struct pb_stress_config cfg = *in;
     struct pb_scenario sc;
     if (pb_stress_config_check(&cfg, res->why, sizeof res->why) != 0 ||
@@ -241,7 +259,7 @@ int pb_stress_run(const struct pb_stress_config *in, struct pb_stress_result *re
         return -1;
     }
     struct harness_opts o = {
-        .topo = topo, .bind = false, .vary_resume = true, .delay_from_issue = true,
+        .topo = topo, .bind = false, .vary_resume = true,
         .hooks = { .issuing = on_issuing, .work = on_work, .complete = on_complete,
                    .violation = on_violation },
     };
@@ -303,4 +321,168 @@ out:
     harness_free(h);
     pb_topo_free(topo);
     return rc;
+}
+
+/* ---- in a child process --------------------------------------------------------- */
+#ifndef PB_TSAN
+
+struct child_report {
+    int rc;
+    struct pb_stress_result res;
+};
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The run in a forked child that writes its report through a pipe and
+ * leaves with _exit (whatever the strategies left behind dies with it).
+ * The parent waits for the report at most the run's cap plus a margin. */
+static int run_isolated(const struct pb_stress_config *in, struct pb_stress_result *res)
+{
+    struct pb_stress_config cfg = *in;
+    cfg.isolate = false;
+    if (pb_stress_config_check(&cfg, res->why, sizeof res->why) != 0)
+        return -1;
+    int fd[2];
+    if (pipe(fd) != 0) {
+        snprintf(res->why, sizeof res->why, "cannot isolate the run: pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);                       /* nothing buffered is written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(res->why, sizeof res->why, "cannot isolate the run: fork: %s", strerror(errno));
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        struct child_report rep;
+        memset(&rep, 0, sizeof rep);
+        rep.rc = pb_stress_run(&cfg, &rep.res);
+        const char *p = (const char *)&rep;
+        size_t left = sizeof rep;
+        while (left) {
+            ssize_t w = write(fd[1], p, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                _exit(3);
+            p += w;
+            left -= (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fd[1]);
+    struct child_report rep;
+    size_t got = 0;
+    double limit = pb_stress_cap_s(&cfg) + 30, t0 = mono_s();
+    bool hung = false;
+    while (got < sizeof rep) {
+        double left_s = limit - (mono_s() - t0);
+        if (left_s <= 0) {
+            hung = true;
+            break;
+        }
+        struct pollfd p = { .fd = fd[0], .events = POLLIN };
+        int pr = poll(&p, 1, (int)(left_s * 1000) + 1);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0)
+            continue;               /* the time left is checked above */
+        ssize_t r = read(fd[0], (char *)&rep + got, sizeof rep - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;                  /* the child is gone without a whole report */
+        got += (size_t)r;
+    }
+    close(fd[0]);
+    if (hung)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (got == sizeof rep) {
+        *res = rep.res;
+        return rep.rc;
+    }
+    memset(res, 0, sizeof *res);
+    res->ok = false;
+    if (hung)
+        snprintf(res->why, sizeof res->why,
+                 "hung: no verdict within %.0f s (the run was killed)", limit);
+    else if (WIFSIGNALED(status))
+        snprintf(res->why, sizeof res->why, "crashed: signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(res->why, sizeof res->why, "the run's process ended (status %d) without a "
+                 "verdict", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return 0;
+}
+#endif
+
+/* ---- stressing a lock ----------------------------------------------------------- */
+
+/* A strategy that takes no lock and is always there: what surrounds the
+ * lock-based one under test. */
+#define LOCK_FREE(ops) (!(ops)->lock && !((ops)->flags & (PB_MAY_BE_UNAVAILABLE | PB_BROKEN)))
+
+size_t pb_stress_lock_combos(struct pb_stress_combo *out, size_t max)
+{
+    const char *pool = NULL, *queue = NULL, *handoff = NULL;
+    for (size_t i = 0; pb_pools[i] && !pool; i++)
+        if (LOCK_FREE(pb_pools[i]))
+            pool = pb_pools[i]->name;
+    for (size_t i = 0; pb_queues[i] && !queue; i++)
+        if (LOCK_FREE(pb_queues[i]) && !(pb_queues[i]->flags & PB_BOUNDED))
+            queue = pb_queues[i]->name;
+    for (size_t i = 0; pb_handoffs[i] && !handoff; i++)
+        if (LOCK_FREE(pb_handoffs[i]))
+            handoff = pb_handoffs[i]->name;
+    size_t n = 0;
+    for (size_t i = 0; pb_queues[i] && n < max; i++)
+        if (pb_queues[i]->lock && !(pb_queues[i]->flags & PB_BROKEN))
+            out[n++] = (struct pb_stress_combo){ pool, pb_queues[i]->name, handoff };
+    for (size_t i = 0; pb_pools[i] && n < max; i++)
+        if (pb_pools[i]->lock && !(pb_pools[i]->flags & PB_BROKEN))
+            out[n++] = (struct pb_stress_combo){ pb_pools[i]->name, queue, handoff };
+    for (size_t i = 0; pb_handoffs[i] && n < max; i++)
+        if (pb_handoffs[i]->lock && !(pb_handoffs[i]->flags & PB_BROKEN))
+            out[n++] = (struct pb_stress_combo){ pool, queue, pb_handoffs[i]->name };
+    return n;
+}
+
+const char *pb_stress_lock_unfit(const struct pb_stress_config *cfg, char *why, size_t n)
+{
+    if (!cfg->lock)
+        return NULL;
+    const struct pb_lock_ops *lock = pb_lock_find(cfg->lock);
+    if (!lock) {
+        snprintf(why, n, "unknown lock '%s'", cfg->lock);
+        return why;
+    }
+    const struct pb_pool_ops *po = pb_pool_find(cfg->pool ? cfg->pool : FLT_DEFAULT_POOL);
+    const struct pb_queue_ops *qo = pb_queue_find(cfg->queue ? cfg->queue : FLT_DEFAULT_QUEUE);
+    const struct pb_handoff_ops *ho = pb_handoff_find(cfg->handoff ? cfg->handoff
+                                                                   : FLT_DEFAULT_HANDOFF);
+    const char *kind[3] = { "pool", "queue", "handoff" };
+    const char *name[3] = { po ? po->name : NULL, qo ? qo->name : NULL, ho ? ho->name : NULL };
+    const char *dflt[3] = { po ? po->lock : NULL, qo ? qo->lock : NULL, ho ? ho->lock : NULL };
+    unsigned needs[3] = { po ? po->lock_needs : 0, qo ? qo->lock_needs : 0,
+                          ho ? ho->lock_needs : 0 };
+    for (int k = 0; k < 3; k++) {
+        char missing[200];
+        if (dflt[k] && !pb_lock_fits(lock, needs[k])) {
+            snprintf(why, n, "lock '%s' does not fit the %s strategy '%s': %s", lock->name,
+                     kind[k], name[k], pb_lock_unfit_why(lock, needs[k], missing, sizeof missing));
+            return why;
+        }
+    }
+    return NULL;
 }

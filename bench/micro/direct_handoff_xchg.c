@@ -26,7 +26,7 @@ static void direct_routine(void *op) { (void)op; }
 static void bm_direct(gb_state *st)
 {
     struct pb_handoff *h = NULL;
-    if (pb_handoff_xchg_direct.init(&h) != 0) {
+    if (pb_handoff_xchg_direct.init(&h, &micro_handoff_cfg) != 0) {
         gb_skip_with_error(st, "handoff xchg: init failed");
         h = NULL;
     }
@@ -54,7 +54,7 @@ static void bm_ops(gb_state *st)
 {
     const struct pb_handoff_ops *ops = gb_user_arg(st);
     struct pb_handoff *h = NULL;
-    if (ops->init(&h) != 0) {
+    if (ops->init(&h, &micro_handoff_cfg) != 0) {
         gb_skip_with_error(st, "handoff xchg: init failed");
         h = NULL;
     }

@@ -53,7 +53,7 @@ static bool handoff_setup(gb_state *st, struct handoff_ctx *c)
     atomic_store_explicit(&c->go, 0, memory_order_relaxed);
     atomic_store_explicit(&c->done, 0, memory_order_relaxed);
     c->h = NULL;
-    int err = c->ops->init(&c->h);
+    int err = c->ops->init(&c->h, &micro_handoff_cfg);
     if (err) {
         char msg[160];
         snprintf(msg, sizeof msg, "handoff %s: init failed: %s", c->ops->name, strerror(-err));

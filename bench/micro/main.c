@@ -5,7 +5,8 @@
  *   --summary   after the run, print the ratios the project tracks
  *               (magazine vs jemalloc, per-CPU queues vs the baselines, xchg
  *               vs an atomic exchange, global-lock vs xchg, the c2c round
- *               trip), computed from this run's results. They are read back
+ *               trip, the locks side by side against the baseline lock),
+ *               computed from this run's results. They are read back
  *               from Google Benchmark's JSON output: the --benchmark_out file
  *               when one is given (it must then be JSON, the default), else
  *               a temporary file removed at exit.
@@ -129,6 +130,7 @@ int main(int argc, char **argv)
     micro_register_pools();
     micro_register_queues();
     micro_register_handoffs();
+    micro_register_locks();
     micro_register_direct_pool();
     micro_register_direct_queue();
     micro_register_direct_handoff();

@@ -37,12 +37,20 @@
 #include <time.h>
 
 #include "gbench.h"
+#include "pb_lock.h"
 #include "pb_strategy.h"
 #include "pb_tsc.h"
 
 /* Size of the blocks the pools hand out: sizeof(struct flt_cbd), the
  * model's callback data (core/internal.h, not included from here). */
 #define MICRO_OBJECT_SIZE 640
+
+/* The handoffs' config in the micro suite: two cpus on one node, each
+ * handoff's default lock. */
+static const struct pb_handoff_config micro_handoff_cfg __attribute__((unused)) = {
+    .ncpus = 2,
+    .nnodes = 1,
+};
 
 /* Pause instructions before a waiting thread yields its CPU: the peer it
  * waits for may share the CPU (one CPU, or more threads than CPUs). */
@@ -171,10 +179,15 @@ void micro_register_floors(void);
 void micro_register_pools(void);
 void micro_register_queues(void);
 void micro_register_handoffs(void);
+void micro_register_locks(void);
 /* One strategy's benchmarks, under its name (plugins). */
 void micro_register_pool(const struct pb_pool_ops *ops);
 void micro_register_queue(const struct pb_queue_ops *ops);
 void micro_register_handoff(const struct pb_handoff_ops *ops);
+void micro_register_lock(const struct pb_lock_ops *ops);
+/* N of lock/S/handover/threads:N: the CPUs allowed (handover runs 1, 2
+ * and, when more than 2, N threads). */
+unsigned micro_lock_threads_n(void);
 void micro_register_direct_pool(void);
 void micro_register_direct_queue(void);
 void micro_register_direct_handoff(void);

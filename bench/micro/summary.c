@@ -207,6 +207,65 @@ static json_t *load_results(const char *path, json_error_t *err)
     return root;
 }
 
+static void cell(FILE *out, int width, int decimals, double v)
+{
+    if (isnan(v) || isinf(v))
+        fprintf(out, " %*s", width, "n/a");
+    else
+        fprintf(out, " %*.*f", width, decimals, v);
+}
+
+/* The locks side by side: lock+unlock alone (ns), acquisitions per second
+ * with two threads contending and how many of them passed the lock to the
+ * other thread, Jain's index at 2 and N threads. The baseline is the lock
+ * flagged PB_BASELINE (its flags say so, not its name); "x base" > 1
+ * favours the lock (faster alone, more acquisitions per second). */
+static void lock_table(FILE *out)
+{
+    const struct pb_lock_ops *base = NULL;
+    for (size_t i = 0; pb_locks[i] && !base; i++)
+        if (pb_locks[i]->flags & PB_BASELINE)
+            base = pb_locks[i];
+    unsigned n = micro_lock_threads_n();
+    char name[160], flags[160], jn[16];
+    double base_ns = NAN, base_rate = NAN;
+    if (base) {
+        snprintf(name, sizeof name, "lock/%s/uncontended", base->name);
+        base_ns = value(name, "ns_per_op");
+        snprintf(name, sizeof name, "lock/%s/handover/iterations:1/threads:2", base->name);
+        base_rate = value(name, "ops_per_s");
+    }
+    snprintf(jn, sizeof jn, "jain@%u", n);
+    fprintf(out, "  locks (baseline: %s; uncontended = lock+unlock ns, one thread; @2 = two "
+                 "threads contending)\n", base ? base->name : "none flagged");
+    fprintf(out, "    %-14s %9s %7s %12s %7s %9s %7s %7s  %s\n", "lock", "uncont ns", "x base",
+            "acq/s @2", "x base", "handover", "jain@2", n > 2 ? jn : "", "flags");
+    for (size_t i = 0; pb_locks[i]; i++) {
+        const struct pb_lock_ops *l = pb_locks[i];
+        snprintf(name, sizeof name, "lock/%s/uncontended", l->name);
+        double ns = value(name, "ns_per_op");
+        snprintf(name, sizeof name, "lock/%s/handover/iterations:1/threads:2", l->name);
+        double rate = value(name, "ops_per_s");
+        double ratio = value(name, "handover_ratio");
+        double jain2 = value(name, "jain");
+        snprintf(name, sizeof name, "lock/%s/handover/iterations:1/threads:%u", l->name, n);
+        double jainn = n > 2 ? value(name, "jain") : NAN;
+        fprintf(out, "    %-14s", l->name);
+        cell(out, 9, 1, ns);
+        cell(out, 7, 2, base_ns / ns);
+        cell(out, 12, 0, rate);
+        cell(out, 7, 2, rate / base_rate);
+        cell(out, 9, 2, ratio);
+        cell(out, 7, 3, jain2);
+        if (n > 2)
+            cell(out, 7, 3, jainn);
+        else
+            fprintf(out, " %7s", "");
+        fprintf(out, "  %s%s\n", pb_strategy_flags_text(l->flags, flags, sizeof flags),
+                (l->flags & PB_BROKEN) ? "  [broken on purpose: no exclusion]" : "");
+    }
+}
+
 int micro_summary(const char *path, FILE *out)
 {
     struct stat sb;
@@ -338,6 +397,8 @@ int micro_summary(const char *path, FILE *out)
                 : (d != 0 || none != 0) ? "  <-- VIOLATION"
                                         : "");
     }
+
+    lock_table(out);
     json_decref(root);
     benchmarks = NULL;
     return 0;

@@ -49,40 +49,128 @@
 #define AB_MAX_UNITS 64
 #define PATH_MAX_AB 1024
 
-static void usage(FILE *f)
+static const char ab_about[] =
+    "Measures two builds of pendbench alternately on this machine: for every\n"
+    "configuration, N pairs of runs, OLD and NEW back to back in ABBA order\n"
+    "(A B, B A, ...), so that drift hits both alike. A job file with several\n"
+    "sections is run one section at a time, so the two runs of a pair are about a\n"
+    "second apart. Writes DIR/base.json (OLD) and DIR/new.json (NEW), then prints\n"
+    "compare's table with paired statistics: attempt i of OLD against attempt i\n"
+    "of NEW (the paired t test on the log of each pair's ratio, with the Wilcoxon\n"
+    "signed-rank test beside it when the pairs can reach alpha), corrected for\n"
+    "multiple comparisons and judged against the noise floor as `pendbench\n"
+    "compare --help` describes. A pair in which a run saw another machine state\n"
+    "(its c2c floor moved, or lay beyond --floor-factor of the median) is left\n"
+    "out and measured again, at most 3N attempts per configuration.\n"
+    "\n"
+    "This is the CI gate: build the old revision in a second work tree and run\n"
+    "  pendbench ab /tmp/old/build/pendbench ./build/pendbench JOB.ini --repeat 6\n"
+    "`pendbench ab ./build/pendbench ./build/pendbench JOB.ini` (the same build\n"
+    "twice, an A/A check) shows what this machine calls noise.\n"
+    "\n"
+    "JOBFILE, the topology options and the scenario options go to every run (as\n"
+    "`EXE run JOBFILE OPTIONS --repeat 1 --quiet --no-history --json FILE`); they\n"
+    "are checked here first.\n";
+
+enum { AB_REPEAT, AB_OUTPUT, AB_JSON };
+
+static const struct pb_opt ab_opts[] = {
+    { "repeat", 0, "N", "clean pairs per configuration, 1 to 200 (default 6; 3 at least for "
+      "the statistics)", AB_REPEAT },
+    { "output", 'o', "DIR", "where base.json, new.json and ab.log go (default ab-out)",
+      AB_OUTPUT },
+    { "json", 0, NULL, "the comparison as JSON on stdout instead of the table", AB_JSON },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+/* ab's command line, read. */
+struct ab_args {
+    const char *exe[2], *outdir;
+    unsigned repeat;
+    bool json;
+    /* What goes to every run, in the order given; jf: the job file's index, or -1. */
+    const char *pass[AB_MAX_ARGS];
+    int npass, jf;
+    char *arena;                       /* the "--name=value" strings of pass[] */
+    size_t arena_used, arena_size;
+    struct pb_scenario check;          /* the scenario options, applied to check them */
+    struct pb_topo *topo;              /* the topology options, loaded to check them */
+};
+
+static int ab_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
 {
-    fprintf(f,
-            "usage: pendbench ab OLD_PENDBENCH NEW_PENDBENCH [JOBFILE | run options]\n"
-            "                    [--repeat N] [-o DIR] [compare options] [--json]\n"
-            "\n"
-            "Measures two builds of pendbench alternately on this machine: for every\n"
-            "configuration, N pairs of runs, OLD and NEW back to back in ABBA order\n"
-            "(A B, B A, ...), so that drift hits both alike. A job file with several\n"
-            "sections is run one section at a time, so the two runs of a pair are about a\n"
-            "second apart. Writes DIR/base.json (OLD) and DIR/new.json (NEW), then prints\n"
-            "compare's table with paired statistics: attempt i of OLD against attempt i\n"
-            "of NEW (the paired t test on the log of each pair's ratio, with the Wilcoxon\n"
-            "signed-rank test beside it when the pairs can reach alpha), corrected for\n"
-            "multiple comparisons and judged against the noise floor as `pendbench\n"
-            "compare --help` describes. A pair in which a run saw another machine state\n"
-            "(its c2c floor moved, or lay beyond --floor-factor of the median) is left\n"
-            "out and measured again, at most 3N attempts per configuration.\n"
-            "\n"
-            "This is the CI gate: build the old revision in a second work tree and run\n"
-            "  pendbench ab /tmp/old/build/pendbench ./build/pendbench JOB.ini --repeat 6\n"
-            "`pendbench ab ./build/pendbench ./build/pendbench JOB.ini` (the same build\n"
-            "twice, an A/A check) shows what this machine calls noise.\n"
-            "\n"
-            "  --repeat N         clean pairs per configuration (default 6; 3 at least)\n"
-            "  -o, --output DIR   where base.json, new.json and ab.log go (default ab-out)\n"
-            "  --json             the comparison as JSON on stdout instead of the table\n"
-            "  --threshold PCT, --alpha A, --metric M, --correction holm|bh|none,\n"
-            "  --noise-k K, --max-cv PCT, --floor-factor F   as for `pendbench compare`\n"
-            "Every other argument goes to `run` unchanged (a job file, --scenario, the\n"
-            "scenario options, --topology...).\n"
-            "\n"
-            "Exit status: 0 nothing regressed, 1 something did, 2 bad input (an executable\n"
-            "missing, a run that could not start: its message is shown).\n");
+    struct ab_args *a = ctx;
+    uint64_t n;
+    switch (o->id) {
+    case AB_REPEAT:
+        if (pb_opt_count(v, 1, AB_MAX_REPEAT, &n, err, errlen) != 0)
+            return -1;
+        a->repeat = (unsigned)n;
+        return 0;
+    case AB_OUTPUT:
+        a->outdir = v;
+        return pb_opt_path(v, err, errlen);
+    case AB_JSON:
+        a->json = true;
+        return 0;
+    }
+    return -1;
+}
+
+/* A run option, checked: passed on as one "--name=value" (a value that
+ * starts with a dash stays a value for any run). */
+static int ab_pass(struct ab_args *a, const struct pb_opt *o, const char *v, char *err,
+                   size_t errlen)
+{
+    size_t need = strlen(o->name) + strlen(v) + 4;
+    if (a->npass >= AB_MAX_ARGS - 12 || a->arena_used + need > a->arena_size) {
+        snprintf(err, errlen, "too many arguments for run");
+        return -1;
+    }
+    char *t = a->arena + a->arena_used;
+    snprintf(t, need, "--%s=%s", o->name, v);
+    a->arena_used += need;
+    a->pass[a->npass++] = t;
+    return 0;
+}
+
+static int ab_scenario(void *ctx, const struct pb_opt *o, const char *v, char *err,
+                       size_t errlen)
+{
+    struct ab_args *a = ctx;
+    if (pb_scenario_opt_apply(&a->check, o, v, err, errlen) != 0)
+        return -1;
+    return ab_pass(a, o, v, err, errlen);
+}
+
+static int ab_topology(void *ctx, const struct pb_opt *o, const char *v, char *err,
+                       size_t errlen)
+{
+    struct ab_args *a = ctx;
+    if (pb_topology_set(&a->topo, o, v, err, errlen) != 0)
+        return -1;
+    return ab_pass(a, o, v, err, errlen);
+}
+
+/* OLD, NEW, then the job file. */
+static int ab_positional(void *ctx, const char *arg, char *err, size_t errlen)
+{
+    struct ab_args *a = ctx;
+    if (!a->exe[1]) {
+        a->exe[a->exe[0] ? 1 : 0] = arg;
+        return 0;
+    }
+    if (a->jf >= 0) {
+        snprintf(err, errlen, "one job file at a time ('%s', '%s')", a->pass[a->jf], arg);
+        return -1;
+    }
+    if (a->npass >= AB_MAX_ARGS - 12) {
+        snprintf(err, errlen, "too many arguments for run");
+        return -1;
+    }
+    a->jf = a->npass;
+    a->pass[a->npass++] = arg;
+    return 0;
 }
 
 static int fail_usage(const char *fmt, const char *arg)
@@ -148,24 +236,6 @@ static bool section_header(const char *line, char *out, size_t size)
     memcpy(out, line + 1, (size_t)(end - line - 1));
     out[end - line - 1] = 0;
     return true;
-}
-
-/* The run argument that is a job file: not an option and not an option's
- * value (run takes the next argument as the value of every option it does
- * not know as a flag). -1 when there is none. */
-static int jobfile_arg(const char *const *pass, int npass)
-{
-    static const char *const flags[] = { "--quiet", "--no-history", "--no-interleave" };
-    for (int i = 0; i < npass; i++) {
-        if (pass[i][0] != '-')
-            return i;
-        bool flag = strchr(pass[i], '=') != NULL;
-        for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
-            flag |= strcmp(pass[i], flags[k]) == 0;
-        if (!flag)
-            i++;                               /* skip its value */
-    }
-    return -1;
 }
 
 /* Writes one job file per section of `path` other than [global] into dir
@@ -386,74 +456,15 @@ out:
 
 /* ---- the verb ------------------------------------------------------------------------ */
 
-int pb_cmd_ab(int argc, char **argv)
+/* The measuring, once the command line is read. */
+static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return PB_EXIT_USAGE;
-    }
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return PB_EXIT_OK;
-        }
-    struct pb_compare_opts opts;
-    pb_compare_opts_default(&opts);
-    opts.paired = true;
-    const char *exe[2] = { NULL, NULL }, *outdir = "ab-out";
-    unsigned repeat = 6;
-    bool json = false;
-    const char *pass[AB_MAX_ARGS];
-    int npass = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-' && !exe[1]) {
-            exe[exe[0] ? 1 : 0] = a;
-            continue;
-        }
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strncmp(a, "--output=", 9) == 0) {
-            const char *v = a[1] == 'o' || a[8] == 0 ? (i + 1 < argc ? argv[++i] : NULL) : a + 9;
-            if (!v || !*v)
-                return fail_usage("%s needs a directory", a);
-            outdir = v;
-            continue;
-        }
-        if (strcmp(a, "--json") == 0) {
-            json = true;
-            continue;
-        }
-        if (strncmp(a, "--", 2) == 0) {
-            char key[32];
-            const char *eq = strchr(a + 2, '=');
-            size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-            if (klen < sizeof key) {
-                memcpy(key, a + 2, klen);
-                key[klen] = 0;
-                if (strcmp(key, "repeat") == 0) {
-                    const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
-                    char *end;
-                    unsigned long r = v ? strtoul(v, &end, 10) : 0;
-                    if (!v || *end || !*v || v[0] == '-' || r < 1 || r > AB_MAX_REPEAT)
-                        return fail_usage("--repeat wants a count of pairs from 1 to 200%s", "");
-                    repeat = (unsigned)r;
-                    continue;
-                }
-                const char *v = eq ? eq + 1 : i + 1 < argc ? argv[i + 1] : NULL;
-                char err[256];
-                int h = pb_compare_option(key, v, &opts, err, sizeof err);
-                if (h < 0)
-                    return fail_usage("%s", err);
-                if (h > 0) {
-                    if (!eq)
-                        i++;
-                    continue;
-                }
-            }
-        }
-        if (npass >= AB_MAX_ARGS - 12)
-            return fail_usage("too many arguments for run%s", "");
-        pass[npass++] = a;
-    }
+    struct pb_compare_opts opts = *opts_in;
+    const char *const *exe = ab->exe, *outdir = ab->outdir;
+    unsigned repeat = ab->repeat;
+    bool json = ab->json;
+    const char *const *pass = ab->pass;
+    int npass = ab->npass, jf = ab->jf;
     if (!exe[0] || !exe[1])
         return fail_usage("expected two pendbench executables, OLD and NEW%s", "");
     for (int k = 0; k < 2; k++)
@@ -467,7 +478,6 @@ int pb_cmd_ab(int argc, char **argv)
     /* The units: one per section of a job file, or the arguments whole. */
     static char unit_file[AB_MAX_UNITS][PATH_MAX_AB];
     char err[1024];
-    int jf = jobfile_arg(pass, npass);
     int nunits = jf >= 0 ? split_jobfile(pass[jf], outdir, unit_file, err, sizeof err) : 0;
     if (nunits < 0) {
         fprintf(stderr, "pendbench ab: %s\n", err);
@@ -650,4 +660,54 @@ out:
         free(attempt_of[s]);
     }
     return status;
+}
+
+int pb_cmd_ab(int argc, char **argv)
+{
+    static struct ab_args a;
+    memset(&a, 0, sizeof a);
+    a.outdir = "ab-out";
+    a.repeat = 6;
+    a.jf = -1;
+    pb_scenario_defaults(&a.check);
+    struct pb_compare_opts opts;
+    pb_compare_opts_default(&opts);
+    opts.paired = true;
+    /* Room for every argument as "--name=value". */
+    for (int i = 0; i < argc; i++)
+        a.arena_size += strlen(argv[i]) + 4;
+    a.arena = malloc(a.arena_size);
+    if (!a.arena) {
+        fprintf(stderr, "pendbench ab: out of memory\n");
+        return PB_EXIT_USAGE;
+    }
+    const struct pb_opt_group groups[] = {
+        { "options", ab_opts, ab_set, &a },
+        { "statistics (as for `pendbench compare`)", pb_compare_stat_opts, pb_compare_stat_set,
+          &opts },
+        { "topology options (passed to every run)", pb_topology_opts, ab_topology, &a },
+        { "scenario options (passed to every run)", pb_scenario_opts(), ab_scenario, &a },
+    };
+    const struct pb_cli cli = {
+        .verb = "ab",
+        .usage = "pendbench ab OLD_PENDBENCH NEW_PENDBENCH [JOBFILE] [OPTIONS]\n",
+        .about = ab_about,
+        .epilog = "Exit status: 0 nothing regressed, 1 something did, 2 bad input (an executable\n"
+                  "missing, a run that could not start: its message is shown).\n",
+        .groups = groups,
+        .ngroups = sizeof groups / sizeof groups[0],
+        .positional = ab_positional,
+        .ctx = &a,
+    };
+    int st;
+    if (argc < 2) {
+        pb_cli_help(&cli, stderr);
+        st = PB_EXIT_USAGE;
+    } else {
+        enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+        st = pr != PB_CLI_GO ? pb_cli_exit(pr) : ab_run(&a, &opts);
+    }
+    pb_topo_free(a.topo);
+    free(a.arena);
+    return st;
 }

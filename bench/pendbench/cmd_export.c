@@ -10,38 +10,78 @@
 #include "pb_file.h"
 #include "pb_result.h"
 
-static void export_usage(FILE *f)
+static const char export_about[] =
+    "Writes a result file in another tool's format (default: to stdout).\n"
+    "\n"
+    "  gbench  Google Benchmark's JSON, for its compare tool:\n"
+    "            /usr/share/benchmark/compare.py benchmarks OLD.gbench.json NEW.gbench.json\n"
+    "          Each run gives four benchmarks named\n"
+    "            SCENARIO/POOL/QUEUE/HANDOFF/threads:RxW/FIGURE\n"
+    "          (R requesters, W workers); FIGURE is p50, p99, p999 (latency, ns) or\n"
+    "          ns_per_op (1e9 / throughput). real_time = cpu_time = that figure.\n"
+    "          Repetitions (run --repeat N) are Google Benchmark repetitions, so\n"
+    "          compare.py runs its U test over them; aggregates follow (ns_per_op:\n"
+    "          mean, median, stddev; latency: 'merged', from the merged histograms).\n"
+    "          Strategies within one file (a sweep) compare with its filters mode:\n"
+    "            compare.py filters SWEEP.gbench.json global-mutex percpu-mpsc\n"
+    "          The context holds the session's measured environment (load average,\n"
+    "          frequency scaling, CPUs, MHz, caches) and its warnings.\n"
+    "  csv     one row per run and repetition under a header row (RFC 4180):\n"
+    "          date, git_commit, build_variant, host, run_id, the run's identity,\n"
+    "          every workload parameter (idle ... queue-capacity), then the\n"
+    "          figures; CSVs of several sessions concatenate (same header).\n"
+    "\n"
+    "RESULT.json may be '-' (standard input).\n";
+
+enum { EXPORT_FORMAT, EXPORT_AGGREGATES_ONLY, EXPORT_OUTPUT };
+
+static const struct pb_opt export_opts[] = {
+    { "format", 0, "gbench|csv", "the format (required)", EXPORT_FORMAT },
+    { "aggregates-only", 0, NULL, "gbench: one entry per benchmark, for dashboards: the median "
+      "of ns_per_op, the merged-histogram percentile for latency (one repetition: that "
+      "repetition), named as a single repetition would be", EXPORT_AGGREGATES_ONLY },
+    { "output", 'o', "FILE", "write there instead of stdout: a file is replaced atomically, a "
+      "device or FIFO written through, - is stdout", EXPORT_OUTPUT },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+struct export_cli {
+    const char *input, *output;
+    bool format_given;
+    enum pb_export_format format;
+    struct pb_export_options opts;
+};
+
+static int export_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
 {
-    fprintf(f,
-            "usage: pendbench export --format gbench|csv [--aggregates-only] RESULT.json [-o FILE]\n"
-            "\n"
-            "Writes a result file in another tool's format (default: to stdout).\n"
-            "\n"
-            "  gbench  Google Benchmark's JSON, for its compare tool:\n"
-            "            /usr/share/benchmark/compare.py benchmarks OLD.gbench.json NEW.gbench.json\n"
-            "          Each run gives four benchmarks named\n"
-            "            SCENARIO/POOL/QUEUE/HANDOFF/threads:RxW/FIGURE\n"
-            "          (R requesters, W workers); FIGURE is p50, p99, p999 (latency, ns) or\n"
-            "          ns_per_op (1e9 / throughput). real_time = cpu_time = that figure.\n"
-            "          Repetitions (run --repeat N) are Google Benchmark repetitions, so\n"
-            "          compare.py runs its U test over them; aggregates follow (ns_per_op:\n"
-            "          mean, median, stddev; latency: 'merged', from the merged histograms).\n"
-            "          Strategies within one file (a sweep) compare with its filters mode:\n"
-            "            compare.py filters SWEEP.gbench.json global-mutex percpu-mpsc\n"
-            "          The context holds the session's measured environment (load average,\n"
-            "          frequency scaling, CPUs, MHz, caches) and its warnings.\n"
-            "  csv     one row per run and repetition under a header row (RFC 4180):\n"
-            "          date, git_commit, build_variant, host, run_id, the run's identity,\n"
-            "          every workload parameter (idle ... queue-capacity), then the\n"
-            "          figures; CSVs of several sessions concatenate (same header).\n"
-            "\n"
-            "  --aggregates-only   gbench: one entry per benchmark, for dashboards: the\n"
-            "                      median of ns_per_op, the merged-histogram percentile for\n"
-            "                      latency (one repetition: that repetition), named as a\n"
-            "                      single repetition would be\n"
-            "  -o, --output FILE   write there instead of stdout: a file is replaced\n"
-            "                      atomically, a device or FIFO written through, - is\n"
-            "                      stdout\n");
+    struct export_cli *a = ctx;
+    switch (o->id) {
+    case EXPORT_FORMAT:
+        if (pb_export_format_parse(v, &a->format) != 0) {
+            snprintf(err, errlen, "'%s' is not gbench or csv", v);
+            return -1;
+        }
+        a->format_given = true;
+        return 0;
+    case EXPORT_AGGREGATES_ONLY:
+        a->opts.aggregates_only = true;
+        return 0;
+    case EXPORT_OUTPUT:
+        a->output = v;
+        return pb_opt_path(v, err, errlen);
+    }
+    return -1;
+}
+
+static int export_input(void *ctx, const char *arg, char *err, size_t errlen)
+{
+    struct export_cli *a = ctx;
+    if (a->input) {
+        snprintf(err, errlen, "one result file at a time ('%s', '%s')", a->input, arg);
+        return -1;
+    }
+    a->input = arg;
+    return 0;
 }
 
 struct export_args {
@@ -58,73 +98,30 @@ static int export_to(FILE *out, void *arg, char *err, size_t errlen)
 
 int pb_cmd_export(int argc, char **argv)
 {
-    const char *input = NULL, *output = NULL, *format_name = NULL;
-    struct pb_export_options opts = {.aggregates_only = false};
-    char key[64];
-    const char *value;
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            export_usage(stdout);
-            return PB_EXIT_OK;
-        }
-        if (a[0] != '-' || strcmp(a, "-") == 0) {
-            if (input) {
-                fprintf(stderr, "pendbench export: one result file at a time ('%s', '%s')\n",
-                        input, a);
-                goto usage_err;
-            }
-            input = argv[i++];
-            continue;
-        }
-        /* A flag: pb_next_option would take the next argument as its value. */
-        if (strcmp(a, "--aggregates-only") == 0) {
-            opts.aggregates_only = true;
-            i++;
-            continue;
-        }
-        if (strcmp(a, "-o") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "pendbench export: -o needs a file name\n");
-                goto usage_err;
-            }
-            output = argv[i + 1];
-            i += 2;
-            continue;
-        }
-        if (pb_next_option(argc, argv, &i, "export", key, sizeof key, &value) != 0)
-            goto usage_err;
-        if (strcmp(key, "format") == 0) {
-            format_name = value;
-        } else if (strcmp(key, "output") == 0) {
-            if (!value) {
-                fprintf(stderr, "pendbench export: --output needs a file name\n");
-                goto usage_err;
-            }
-            output = value;
-        } else {
-            fprintf(stderr, "pendbench export: unknown option '--%s'\n", key);
-            goto usage_err;
-        }
-    }
-    enum pb_export_format format;
-    if (!format_name) {
-        fprintf(stderr, "pendbench export: --format gbench|csv is required\n");
-        goto usage_err;
-    }
-    if (pb_export_format_parse(format_name, &format) != 0) {
-        fprintf(stderr, "pendbench export: --format: '%s' is not gbench or csv\n", format_name);
-        goto usage_err;
-    }
-    if (opts.aggregates_only && format != PB_EXPORT_GBENCH) {
-        fprintf(stderr, "pendbench export: --aggregates-only is for --format gbench (csv has a "
-                        "row per run)\n");
-        goto usage_err;
-    }
-    if (!input) {
-        fprintf(stderr, "pendbench export: which result file? (RESULT.json)\n");
-        goto usage_err;
-    }
+    struct export_cli a = { .opts = { .aggregates_only = false } };
+    const struct pb_opt_group groups[] = { { "options", export_opts, export_set, &a } };
+    const struct pb_cli cli = {
+        .verb = "export",
+        .usage = "pendbench export --format gbench|csv [--aggregates-only] RESULT.json [-o FILE]\n",
+        .about = export_about,
+        .groups = groups,
+        .ngroups = 1,
+        .positional = export_input,
+        .ctx = &a,
+    };
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+    if (pr != PB_CLI_GO)
+        return pb_cli_exit(pr);
+    if (!a.format_given)
+        return pb_cli_fail(&cli, "--format gbench|csv is required");
+    if (a.opts.aggregates_only && a.format != PB_EXPORT_GBENCH)
+        return pb_cli_fail(&cli, "--aggregates-only is for --format gbench (csv has a row per "
+                           "run)");
+    if (!a.input)
+        return pb_cli_fail(&cli, "which result file? (RESULT.json)");
+    const char *input = a.input, *output = a.output;
+    enum pb_export_format format = a.format;
+    struct pb_export_options opts = a.opts;
     struct pb_result_doc doc;
     char err[512];
     if (pb_result_read(input, &doc, err, sizeof err) != 0) {
@@ -143,7 +140,4 @@ int pb_cmd_export(int argc, char **argv)
     pb_result_doc_free(&doc);
     /* A file that cannot be written is bad input like a missing one. */
     return rc == 0 ? PB_EXIT_OK : PB_EXIT_USAGE;
-usage_err:
-    fprintf(stderr, "(see `pendbench export --help`)\n");
-    return PB_EXIT_USAGE;
 }

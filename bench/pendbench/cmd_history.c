@@ -13,64 +13,166 @@
 #include "pb_export.h"
 #include "pb_history.h"
 
-static void history_usage(FILE *f)
+static const char history_usage[] =
+    "pendbench history [FILTERS] [--limit N] [--json] [--history-db DB]\n"
+    "       pendbench history --changes [FILTERS] [--gate] [--threshold PCT]\n"
+    "                         [--alpha A] [--seed N] [--json] [--history-db DB]\n"
+    "       pendbench history export [FILTERS] [--format csv|json] [--history-db DB]\n"
+    "       pendbench history import [--history-db DB] RESULT.json...\n"
+    "FILTERS: [--scenario S] [--strategies POOL/QUEUE/HANDOFF] [--machine M]\n"
+    "         [--metric throughput|p50|p90|p99|p999|cancel]\n";
+
+static const char history_about[] =
+    "Shows how a figure moved across the recorded runs and commits: one block\n"
+    "per machine and run configuration (scenario, strategies, workload), oldest\n"
+    "first, with the date, commit, host, the value, the change against the row\n"
+    "before, and a sparkline. The suite, `run` and `sweep` record every\n"
+    "invocation in the history unless given --no-history.\n"
+    "\n"
+    "--changes finds where each block's series shifts (E-divisive means, a\n"
+    "seeded permutation test for significance) and lists each change with the\n"
+    "first commit after it, the medians before and after, the shift and its\n"
+    "p-value; a change needs 3 invocations on each side.\n";
+
+static const char history_epilog[] =
+    "`history export` writes the series for dashboards and `history import`\n"
+    "records result files made elsewhere: `pendbench history export --help`,\n"
+    "`pendbench history import --help`. `pendbench compare --baseline\n"
+    "last|COMMIT NEW.json` compares against a recorded invocation.\n";
+
+enum { H_SCENARIO, H_STRATEGIES, H_MACHINE, H_METRIC, H_DB, H_LIMIT, H_JSON, H_CHANGES, H_ALPHA,
+       H_SEED, H_GATE, H_THRESHOLD, H_FORMAT };
+
+static const struct pb_opt filter_opts[] = {
+    { "scenario", 0, "S", "only this scenario", H_SCENARIO },
+    { "strategies", 0, "P/Q/H", "only this strategy set; a part may be '*' (any)",
+      H_STRATEGIES },
+    { "machine", 0, "M", "only this machine (its host name, or its identity as the blocks show "
+      "it)", H_MACHINE },
+    { "metric", 0, "M", "throughput (ops/s, median of the repetitions; default), p50, p90, p99, "
+      "p999 (pend-to-completion latency of the repetitions' merged histograms), cancel "
+      "(success rate)", H_METRIC },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+static const struct pb_opt db_opts[] = {
+    { "history-db", 0, "DB", "the history: a SQLite file (default $PENDBENCH_HISTORY_DB, else "
+      PB_HISTORY_DEFAULT "), or a PostgreSQL server: postgresql://USER@HOST/DB (a libpq URI), or "
+      "postgresql: alone for libpq's PG* environment", H_DB },
+    { "db", 0, "DB", "the same as --history-db (its older name)", H_DB },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+static const struct pb_opt trend_opts[] = {
+    { "limit", 0, "N", "the last N invocations of each block (default 20; 0: all; not with "
+      "--changes, which reads the whole series)", H_LIMIT },
+    { "json", 0, NULL, "a JSON document instead of the tables", H_JSON },
+    { "changes", 0, NULL, "the change points of each series instead of the trend", H_CHANGES },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+static const struct pb_opt changes_opts[] = {
+    { "alpha", 0, "A", "significance of each change, 0 < A < 1 (default 0.05)", H_ALPHA },
+    { "seed", 0, "N", "of the permutations (default 1): same input, same answer", H_SEED },
+    { "gate", 0, NULL, "exit 1 when a block's newest change is a regression (lower throughput or "
+      "cancel rate, higher latency) beyond --threshold", H_GATE },
+    { "threshold", 0, "PCT", "the regression --gate counts, in percent (default 5)",
+      H_THRESHOLD },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+static const struct pb_opt export_opts[] = {
+    { "format", 0, "csv|json", "CSV rows, one per invocation (default), or a JSON document",
+      H_FORMAT },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+struct history_args {
+    struct pb_trend_query q;
+    struct pb_trend_changes ch;
+    const char *db;
+    bool changes, gate;
+    const char *changes_only;          /* the first option given that needs --changes */
+    bool limit_given;
+    char **files;                      /* import: its result files, room for argc */
+    int nfiles;
+};
+
+static int history_set(void *ctx, const struct pb_opt *o, const char *v, char *err,
+                       size_t errlen)
 {
-    fprintf(f,
-            "usage: pendbench history [FILTERS] [--limit N] [--json] [--db DB]\n"
-            "       pendbench history --changes [FILTERS] [--gate] [--threshold PCT]\n"
-            "                         [--alpha A] [--seed N] [--json] [--db DB]\n"
-            "       pendbench history export [FILTERS] [--format csv|json] [--db DB]\n"
-            "       pendbench history import [--db DB] RESULT.json...\n"
-            "FILTERS: [--scenario S] [--strategies POOL/QUEUE/HANDOFF] [--machine M]\n"
-            "         [--metric throughput|p50|p90|p99|p999|cancel]\n"
-            "\n"
-            "Shows how a figure moved across the recorded runs and commits: one block\n"
-            "per machine and run configuration (scenario, strategies, workload), oldest\n"
-            "first, with the date, commit, host, the value, the change against the row\n"
-            "before, and a sparkline. The suite, `run` and `sweep` record every\n"
-            "invocation in the history unless given --no-history.\n"
-            "\n"
-            "  --scenario S       only this scenario\n"
-            "  --strategies P/Q/H only this strategy set; a part may be '*' (any)\n"
-            "  --machine M        only this machine (its host name, or its identity as\n"
-            "                     the blocks show it)\n"
-            "  --metric M         throughput (ops/s, median of the repetitions; default),\n"
-            "                     p50, p90, p99, p999 (pend-to-completion latency of the\n"
-            "                     repetitions' merged histograms), cancel (success rate)\n"
-            "  --db DB            the history: a SQLite file (default $PENDBENCH_HISTORY_DB,\n"
-            "                     else " PB_HISTORY_DEFAULT "), or a PostgreSQL server:\n"
-            "                     postgresql://USER@HOST/DB (a libpq URI), or postgresql:\n"
-            "                     alone for libpq's PG* environment; --history-db is the same\n"
-            "  --limit N          the last N invocations of each block (default 20; 0: all)\n"
-            "  --json             a JSON document instead of the tables\n"
-            "\n"
-            "--changes finds where each block's series shifts (E-divisive means, a\n"
-            "seeded permutation test for significance) and lists each change with the\n"
-            "first commit after it, the medians before and after, the shift and its\n"
-            "p-value; a change needs 3 invocations on each side.\n"
-            "  --alpha A          significance of each change (default 0.05)\n"
-            "  --seed N           of the permutations (default 1): same input, same answer\n"
-            "  --gate             exit 1 when a block's newest change is a regression\n"
-            "                     (lower throughput or cancel rate, higher latency) beyond\n"
-            "  --threshold PCT    percent (default 5)\n"
-            "\n"
-            "export writes every invocation of the series (no --limit) as CSV (default)\n"
-            "or JSON, for dashboards. import records result files (CI artifacts) as\n"
-            "their own invocations, once each: a result already there (the same run_id,\n"
-            "or the same file) is skipped.\n"
-            "\n"
-            "`pendbench compare --baseline last|COMMIT NEW.json` compares against a\n"
-            "recorded invocation.\n");
+    struct history_args *a = ctx;
+    uint64_t n;
+    switch (o->id) {
+    case H_SCENARIO:
+        a->q.scenario = v;
+        return 0;
+    case H_STRATEGIES:
+        a->q.strategies = v;
+        return 0;
+    case H_MACHINE:
+        a->q.machine = v;
+        return 0;
+    case H_METRIC:
+        if (pb_trend_metric_parse(v, &a->q.metric) == 0)
+            return 0;
+        snprintf(err, errlen, "'%s' is not throughput, p50, p90, p99, p999 or cancel", v);
+        return -1;
+    case H_DB:
+        a->db = v;
+        return pb_opt_path(v, err, errlen);
+    case H_LIMIT:
+        if (pb_opt_count(v, 0, 1000000, &n, err, errlen) != 0)
+            return -1;
+        a->q.limit = (unsigned)n;
+        a->limit_given = true;
+        return 0;
+    case H_JSON:
+        a->q.json = true;
+        return 0;
+    case H_CHANGES:
+        a->changes = true;
+        return 0;
+    case H_FORMAT:
+        if (strcmp(v, "csv") == 0 || strcmp(v, "json") == 0) {
+            a->q.csv = v[0] == 'c';
+            a->q.json = v[0] == 'j';
+            return 0;
+        }
+        snprintf(err, errlen, "'%s' is not csv or json", v);
+        return -1;
+    }
+    /* The options of --changes, which may come before or after it. */
+    if (!a->changes_only)
+        a->changes_only = o->name;
+    switch (o->id) {
+    case H_ALPHA: {
+        char *end;
+        double x = strtod(v, &end);
+        if (end == v || *end || !(x > 0 && x < 1)) {
+            snprintf(err, errlen, "'%s' is not a significance between 0 and 1 (e.g. 0.05)", v);
+            return -1;
+        }
+        a->ch.alpha = x;
+        return 0;
+    }
+    case H_SEED:
+        return pb_opt_seed(v, &a->ch.seed, err, errlen);
+    case H_GATE:
+        a->gate = true;
+        return 0;
+    case H_THRESHOLD:
+        return pb_opt_percent(v, 0, 0, 1e6, &a->ch.threshold_pct, err, errlen);
+    }
+    return -1;
 }
 
-static int parse_double(const char *value, double lo, double hi, double *out)
+static int history_file(void *ctx, const char *arg, char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (!*value || *end || errno || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
+    (void)err;
+    (void)errlen;
+    struct history_args *a = ctx;
+    a->files[a->nfiles++] = (char *)arg;     /* room for every argument: see pb_cmd_history */
     return 0;
 }
 
@@ -106,138 +208,98 @@ static int import_files(const char *db, int nfiles, char **files)
 
 int pb_cmd_history(int argc, char **argv)
 {
-    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT, .limit = 20 };
-    struct pb_trend_changes ch = { .alpha = 0.05, .seed = 1, .threshold_pct = 5 };
-    const char *db = getenv("PENDBENCH_HISTORY_DB");
-    if (!db || !*db)
-        db = PB_HISTORY_DEFAULT;
-    enum { TREND, CHANGES, EXPORT, IMPORT } mode = TREND;
-    bool gate = false;
-    int first = 1;
-    if (argc > 1 && strcmp(argv[1], "export") == 0) {
+    struct history_args a = {
+        .q = { .metric = PB_TREND_THROUGHPUT, .limit = 20 },
+        .ch = { .alpha = 0.05, .seed = 1, .threshold_pct = 5 },
+        .db = getenv("PENDBENCH_HISTORY_DB"),
+    };
+    if (!a.db || !*a.db)
+        a.db = PB_HISTORY_DEFAULT;
+    enum { TREND, EXPORT, IMPORT } mode = TREND;
+    if (argc > 1 && strcmp(argv[1], "export") == 0)
         mode = EXPORT;
-        q.csv = true;
-        q.limit = 0;
-        first = 2;
-    } else if (argc > 1 && strcmp(argv[1], "import") == 0) {
+    else if (argc > 1 && strcmp(argv[1], "import") == 0)
         mode = IMPORT;
-        first = 2;
+    const struct pb_opt_group filters = { "filters", filter_opts, history_set, &a };
+    const struct pb_opt_group db = { "the history", db_opts, history_set, &a };
+    const struct pb_opt_group trend[] = {
+        filters,
+        { "the trend", trend_opts, history_set, &a },
+        { "with --changes", changes_opts, history_set, &a },
+        db,
+    };
+    const struct pb_opt_group exp[] = {
+        filters,
+        { "the export", export_opts, history_set, &a },
+        db,
+    };
+    struct pb_cli cli = {
+        .verb = "history",
+        .usage = history_usage,
+        .about = history_about,
+        .epilog = history_epilog,
+        .groups = trend,
+        .ngroups = sizeof trend / sizeof trend[0],
+    };
+    if (mode == EXPORT) {
+        a.q.csv = true;
+        a.q.limit = 0;
+        cli = (struct pb_cli){
+            .verb = "history export",
+            .usage = "pendbench history export [FILTERS] [--format csv|json] [--history-db DB]\n",
+            .about = "Writes every invocation of the series (no --limit) as CSV (default) or\n"
+                     "JSON, for dashboards (Grafana's CSV or JSON data sources).\n",
+            .groups = exp,
+            .ngroups = sizeof exp / sizeof exp[0],
+        };
+    } else if (mode == IMPORT) {
+        cli = (struct pb_cli){
+            .verb = "history import",
+            .usage = "pendbench history import [--history-db DB] RESULT.json...\n",
+            .about = "Records result files (CI artifacts) as their own invocations, once each: a\n"
+                     "result already there (the same run_id, or the same file) is skipped. '-'\n"
+                     "reads standard input.\n",
+            .groups = &db,
+            .ngroups = 1,
+            .positional = history_file,
+            .ctx = &a,
+        };
     }
-    char key[64];
-    const char *value;
-    int i = first;
-    while (i < argc) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            history_usage(stdout);
-            return PB_EXIT_OK;
-        }
-        if (mode == IMPORT && strncmp(argv[i], "--", 2) != 0)
-            break;                     /* the files */
-        if (strcmp(argv[i], "--json") == 0 && mode != IMPORT && mode != EXPORT) {
-            q.json = true;
-            i++;
-            continue;
-        }
-        if (strcmp(argv[i], "--changes") == 0 && mode == TREND) {
-            mode = CHANGES;
-            i++;
-            continue;
-        }
-        if (strcmp(argv[i], "--gate") == 0 && mode != IMPORT && mode != EXPORT) {
-            gate = true;
-            i++;
-            continue;
-        }
-        if (pb_next_option(argc, argv, &i, "history", key, sizeof key, &value) != 0)
-            goto usage_err;
-        if (!value) {
-            fprintf(stderr, "pendbench history: --%s needs a value\n", key);
-            goto usage_err;
-        }
-        bool any = mode != IMPORT;
-        if (strcmp(key, "db") == 0 || strcmp(key, "history-db") == 0) {
-            db = value;
-        } else if (any && strcmp(key, "scenario") == 0) {
-            q.scenario = value;
-        } else if (any && strcmp(key, "strategies") == 0) {
-            q.strategies = value;
-        } else if (any && strcmp(key, "machine") == 0) {
-            q.machine = value;
-        } else if (any && strcmp(key, "metric") == 0) {
-            if (pb_trend_metric_parse(value, &q.metric) != 0) {
-                fprintf(stderr,
-                        "pendbench history: --metric: '%s' is not throughput, p50, p90, p99, "
-                        "p999 or cancel\n",
-                        value);
-                goto usage_err;
-            }
-        } else if (mode == TREND && strcmp(key, "limit") == 0) {
-            char *end;
-            unsigned long v = strtoul(value, &end, 10);
-            if (!*value || *end || value[0] == '-' || v > 1000000) {
-                fprintf(stderr, "pendbench history: --limit wants a count (0: all)\n");
-                goto usage_err;
-            }
-            q.limit = (unsigned)v;
-        } else if (mode == EXPORT && strcmp(key, "format") == 0) {
-            if (strcmp(value, "csv") == 0) {
-                q.csv = true;
-                q.json = false;
-            } else if (strcmp(value, "json") == 0) {
-                q.csv = false;
-                q.json = true;
-            } else {
-                fprintf(stderr, "pendbench history export: --format: '%s' is not csv or json\n",
-                        value);
-                goto usage_err;
-            }
-        } else if (mode != IMPORT && mode != EXPORT && strcmp(key, "alpha") == 0) {
-            if (parse_double(value, 1e-9, 0.999999, &ch.alpha) != 0) {
-                fprintf(stderr, "pendbench history: --alpha wants a significance between 0 and "
-                                "1 (e.g. 0.05)\n");
-                goto usage_err;
-            }
-        } else if (mode != IMPORT && mode != EXPORT && strcmp(key, "threshold") == 0) {
-            if (parse_double(value, 0, 1e6, &ch.threshold_pct) != 0) {
-                fprintf(stderr, "pendbench history: --threshold wants a percentage (e.g. 5)\n");
-                goto usage_err;
-            }
-        } else if (mode != IMPORT && mode != EXPORT && strcmp(key, "seed") == 0) {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(value, &end, 10);
-            if (!*value || *end || value[0] == '-' || errno) {
-                fprintf(stderr, "pendbench history: --seed wants a non-negative integer\n");
-                goto usage_err;
-            }
-            ch.seed = v;
-        } else {
-            fprintf(stderr, "pendbench history%s: unknown option '--%s'\n",
-                    mode == IMPORT ? " import" : mode == EXPORT ? " export" : "", key);
-            goto usage_err;
+    if (mode == IMPORT) {
+        a.files = calloc((size_t)argc, sizeof *a.files);
+        if (!a.files) {
+            fprintf(stderr, "pendbench history import: out of memory\n");
+            return PB_EXIT_USAGE;
         }
     }
-    if (mode == IMPORT)
-        return import_files(db, argc - i, argv + i);
-    if (i < argc) {
-        fprintf(stderr, "pendbench history: unexpected argument '%s'\n", argv[i]);
-        goto usage_err;
+    /* The sub-mode is argv[1]: the parser reads what follows it. */
+    int skip = mode == TREND ? 0 : 1;
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc - skip, argv + skip);
+    if (pr != PB_CLI_GO || mode == IMPORT) {
+        int st = pr != PB_CLI_GO ? pb_cli_exit(pr) : import_files(a.db, a.nfiles, a.files);
+        free(a.files);
+        return st;
     }
-    if (gate && mode != CHANGES) {
-        fprintf(stderr, "pendbench history: --gate goes with --changes\n");
-        goto usage_err;
-    }
+    if (a.changes_only && !a.changes)
+        return pb_cli_fail(&cli, "--%s goes with --changes", a.changes_only);
+    if (a.changes && a.limit_given)
+        return pb_cli_fail(&cli, "--limit does not go with --changes (changes read the whole "
+                           "series)");
+    const char *db_path = a.db;
+    struct pb_trend_query q = a.q;
+    struct pb_trend_changes ch = a.ch;
+    bool gate = a.gate;
     char err[1024];
     unsigned regressions = 0;
-    int n = mode == CHANGES ? pb_export_trend_changes(stdout, db, &q, &ch, &regressions, err,
-                                                      sizeof err)
-                            : pb_export_trend(stdout, db, &q, err, sizeof err);
+    int n = a.changes ? pb_export_trend_changes(stdout, db_path, &q, &ch, &regressions, err,
+                                                sizeof err)
+                      : pb_export_trend(stdout, db_path, &q, err, sizeof err);
     if (n < 0) {
         fprintf(stderr, "pendbench history: %s\n", err);
         return PB_EXIT_USAGE;
     }
     if (n == 0 && !q.json && !q.csv)
-        fprintf(stderr, "pendbench history: no recorded run in %s matches%s%s%s%s%s%s\n", db,
+        fprintf(stderr, "pendbench history: no recorded run in %s matches%s%s%s%s%s%s\n", db_path,
                 q.scenario ? " --scenario " : "", q.scenario ? q.scenario : "",
                 q.strategies ? " --strategies " : "", q.strategies ? q.strategies : "",
                 q.machine ? " --machine " : "", q.machine ? q.machine : "");
@@ -248,7 +310,4 @@ int pb_cmd_history(int argc, char **argv)
         return PB_EXIT_FAILED;
     }
     return PB_EXIT_OK;
-usage_err:
-    fprintf(stderr, "(see `pendbench history --help`)\n");
-    return PB_EXIT_USAGE;
 }

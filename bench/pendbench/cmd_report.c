@@ -9,88 +9,87 @@
 
 #define REPORT_MAX_FILES 8
 
-static void report_usage(FILE *f)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+enum { REPORT_OUTPUT, REPORT_NO_CHARTS, REPORT_GNUPLOT };
+
+static const struct pb_opt report_opts[] = {
+    { "output", 'o', "FILE", "where to write (default report.html; '-' for stdout); written "
+      "atomically", REPORT_OUTPUT },
+    { "no-charts", 0, NULL, "tables only", REPORT_NO_CHARTS },
+    { "gnuplot", 0, "PROGRAM", "the gnuplot to run (default: gnuplot on PATH)", REPORT_GNUPLOT },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+struct report_args {
+    const char *out;
+    const char *inputs[REPORT_MAX_FILES];
+    unsigned n;
+    struct pb_html_options opt;
+};
+
+static int report_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
 {
-    fprintf(f,
-            "usage: pendbench report RESULT.json [MORE.json ...] [-o OUT.html] [--no-charts]\n"
-            "                        [--gnuplot PROGRAM]\n"
-            "\n"
-            "Writes one self-contained HTML page (inline styles and SVG, no script, nothing\n"
-            "fetched): the summary table, the latency percentile spectrum per strategy,\n"
-            "throughput per strategy and thread count, cancel outcomes, queue wait against\n"
-            "service, node-pair heatmaps when runs spanned several nodes, and the context\n"
-            "(machine, topology, calibration). With two or more result files (up to %d),\n"
-            "the runs are compared side by side against the first.\n"
-            "\n"
-            "  -o, --output FILE  where to write (default report.html; '-' for stdout);\n"
-            "                     written atomically\n"
-            "  --no-charts        tables only\n"
-            "  --gnuplot PROGRAM  the gnuplot to run (default: gnuplot on PATH)\n"
-            "\n"
-            "Charts are drawn by gnuplot (the gnuplot-nox package); without it the page\n"
-            "has the tables and says so. Exit status: 0 written, 2 bad input or a page\n"
-            "that could not be written.\n",
-            REPORT_MAX_FILES);
+    struct report_args *a = ctx;
+    switch (o->id) {
+    case REPORT_OUTPUT:
+        a->out = v;
+        return pb_opt_path(v, err, errlen);
+    case REPORT_NO_CHARTS:
+        a->opt.no_charts = true;
+        return 0;
+    case REPORT_GNUPLOT:
+        a->opt.gnuplot = v;
+        return pb_opt_path(v, err, errlen);
+    }
+    return -1;
+}
+
+static int report_input(void *ctx, const char *arg, char *err, size_t errlen)
+{
+    struct report_args *a = ctx;
+    if (a->n == REPORT_MAX_FILES) {
+        snprintf(err, errlen, "at most %d result files", REPORT_MAX_FILES);
+        return -1;
+    }
+    a->inputs[a->n++] = arg;
+    return 0;
 }
 
 int pb_cmd_report(int argc, char **argv)
 {
-    const char *out = "report.html";
-    const char *inputs[REPORT_MAX_FILES];
-    unsigned n = 0;
-    struct pb_html_options opt = { 0 };
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            report_usage(stdout);
-            return PB_EXIT_OK;
-        }
-        if (strcmp(a, "-o") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "pendbench report: -o needs a file name\n");
-                return PB_EXIT_USAGE;
-            }
-            out = argv[i + 1];
-            i += 2;
-            continue;
-        }
-        if (a[0] != '-' || strcmp(a, "-") == 0) {
-            if (n == REPORT_MAX_FILES) {
-                fprintf(stderr, "pendbench report: at most %d result files\n", REPORT_MAX_FILES);
-                return PB_EXIT_USAGE;
-            }
-            inputs[n++] = a;
-            i++;
-            continue;
-        }
-        if (strcmp(a, "--no-charts") == 0) {
-            opt.no_charts = true;
-            i++;
-            continue;
-        }
-        char key[32];
-        const char *value;
-        if (pb_next_option(argc, argv, &i, "report", key, sizeof key, &value) != 0)
-            return PB_EXIT_USAGE;
-        if (strcmp(key, "output") == 0 || strcmp(key, "gnuplot") == 0) {
-            if (!value || !*value) {
-                fprintf(stderr, "pendbench report: --%s needs a value\n", key);
-                return PB_EXIT_USAGE;
-            }
-            if (key[0] == 'o')
-                out = value;
-            else
-                opt.gnuplot = value;
-        } else {
-            fprintf(stderr, "pendbench report: unknown option '--%s' (see `pendbench report "
-                            "--help`)\n", key);
-            return PB_EXIT_USAGE;
-        }
-    }
-    if (!n) {
-        fprintf(stderr, "pendbench report: which result file? (see `pendbench report --help`)\n");
-        return PB_EXIT_USAGE;
-    }
+    struct report_args a = { .out = "report.html" };
+    const struct pb_opt_group groups[] = { { "options", report_opts, report_set, &a } };
+    const struct pb_cli cli = {
+        .verb = "report",
+        .usage = "pendbench report RESULT.json [MORE.json ...] [-o OUT.html] [--no-charts]\n"
+                 "                        [--gnuplot PROGRAM]\n",
+        .about = "Writes one self-contained HTML page (inline styles and SVG, no script, nothing\n"
+                 "fetched): the summary table, the latency percentile spectrum per strategy,\n"
+                 "throughput per strategy and thread count, cancel outcomes, queue wait against\n"
+                 "service, node-pair heatmaps when runs spanned several nodes, and the context\n"
+                 "(machine, topology, calibration). With two or more result files (up to "
+                 STR(REPORT_MAX_FILES) "),\n"
+                 "the runs are compared side by side against the first. '-' reads standard\n"
+                 "input.\n",
+        .epilog = "Charts are drawn by gnuplot (the gnuplot-nox package); without it the page\n"
+                  "has the tables and says so. Exit status: 0 written, 2 bad input or a page\n"
+                  "that could not be written.\n",
+        .groups = groups,
+        .ngroups = 1,
+        .positional = report_input,
+        .ctx = &a,
+    };
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+    if (pr != PB_CLI_GO)
+        return pb_cli_exit(pr);
+    if (!a.n)
+        return pb_cli_fail(&cli, "which result file?");
+    const char *out = a.out;
+    const char **inputs = a.inputs;
+    unsigned n = a.n;
+    struct pb_html_options opt = a.opt;
     struct pb_result_doc docs[REPORT_MAX_FILES];
     struct pb_html_input in[REPORT_MAX_FILES];
     unsigned loaded = 0;

@@ -8,94 +8,59 @@
 
 #include "commands.h"
 #include "pb_history.h"
+#include "pb_lock.h"
 
-/* The session's flags (no value): 1 handled (advancing *i), 0 not one. */
-static int session_flag(struct pb_session *ss, char **argv, int *i)
-{
-    const char *a = argv[*i];
-    if (strcmp(a, "--quiet") == 0)
-        ss->quiet = true;
-    else if (strcmp(a, "--no-history") == 0 || strcmp(a, "--no-interleave") == 0)
-        pb_session_option(ss, a + 2, NULL);
-    else
-        return 0;
-    (*i)++;
-    return 1;
-}
 
-/* Options common to run / sweep / the suite. Returns 1 handled, 0 not
- * mine, -1 error (printed). */
-static int scenario_option(const char *verb, const char *key, const char *value,
-                           struct pb_scenario *sc)
-{
-    for (const struct pb_option_doc *o = pb_scenario_options; o->name; o++) {
-        if (strcmp(o->name, key) != 0)
-            continue;
-        if (!value) {
-            fprintf(stderr, "pendbench %s: --%s needs a value (%s)\n", verb, key, o->syntax);
-            return -1;
-        }
-        char err[256];
-        if (pb_scenario_set(sc, key, value, err, sizeof err) != 0) {
-            fprintf(stderr, "pendbench %s: --%s: %s\n", verb, key, err);
-            return -1;
-        }
-        return 1;
-    }
-    return 0;
-}
-
-static void print_scenario_options(FILE *f)
-{
-    fprintf(f, "scenario options (also the keys of job files):\n");
-    for (const struct pb_option_doc *o = pb_scenario_options; o->name; o++)
-        fprintf(f, "  --%-16s %-28s %s\n", o->name, o->syntax, o->help);
-}
-
-/* An unknown option of run / sweep / the suite, with the closest known one. */
-static void unknown_option(const char *verb, const char *key)
-{
-    const char *names[128];
-    size_t n = 0;
-    for (const struct pb_option_doc *o = pb_scenario_options; o->name && n < 100; o++)
-        names[n++] = o->name;
-    static const char *const own[] = { "repeat", "json", "history-db", "no-history",
-                                       "no-interleave", "interleave-seed", "max-cv", "quiet",
-                                       "topology", "topology-xml", "help", "quick", "pools",
-                                       "queues", "handoffs", "threads" };
-    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-        names[n++] = own[i];
-    const char *near = pb_closest(key, names, n);
-    if (near)
-        fprintf(stderr, "pendbench %s: unknown option '--%s'; did you mean --%s?\n", verb, key,
-                near);
-    else
-        fprintf(stderr, "pendbench %s: unknown option '--%s'\n", verb, key);
-}
+#define SCENARIO_GROUP "scenario options (also the keys of job files)"
 
 /* ---- run ---------------------------------------------------------------------- */
 
-static void run_usage(FILE *f)
+static const char run_about[] =
+    "Runs one scenario: a built-in (see `pendbench list`), the jobs of an INI job\n"
+    "file ([global] plus one section per job; keys are the scenario option names\n"
+    "below), or the defaults changed by options. Options on the command line,\n"
+    "before or after JOBFILE, are explicit: they win over the job file's keys\n"
+    "([global] and its sections), and a note names each override. --repeat runs\n"
+    "each job N times (compare uses the repetitions for significance),\n"
+    "interleaved: every round measures each job once, in a seeded random order,\n"
+    "so drift hits all jobs alike. --json writes the result file (atomically;\n"
+    "'-' for stdout). Every invocation is also recorded in the history database\n"
+    "(--history-db PATH or $PENDBENCH_HISTORY_DB: another; --no-history: not at\n"
+    "all), for `pendbench history` and `compare --baseline`.\n";
+
+/* What run's command line gives besides the session and the topology. */
+struct run_args {
+    struct pb_scenario base;
+    const char *jobfile;
+    /* The scenario options given, in order: applied again over each job. */
+    struct { const char *key, *value; } cli[64];
+    unsigned ncli;
+};
+
+static int run_scenario_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                            size_t errlen)
 {
-    fprintf(f,
-            "usage: pendbench run [--scenario NAME | JOBFILE] [OPTIONS] [--repeat N]\n"
-            "                     [--json FILE] [--topology DESC | --topology-xml FILE] [--quiet]\n"
-            "                     [--no-history | --history-db PATH]\n"
-            "\n"
-            "Runs one scenario: a built-in (see `pendbench list`), the jobs of an INI job\n"
-            "file ([global] plus one section per job; keys are the option names below),\n"
-            "or the defaults changed by options. Options on the command line, before or\n"
-            "after JOBFILE, are explicit: they win over the job file's keys ([global] and\n"
-            "its sections), and a note names each override. --repeat runs each job N times\n"
-            "(compare uses the repetitions for significance), interleaved: every round\n"
-            "measures each job once, in a seeded random order, so drift hits all jobs\n"
-            "alike. --json writes the result file (atomically; '-' for stdout). Every\n"
-            "invocation is also recorded in the history database (--history-db PATH or\n"
-            "$PENDBENCH_HISTORY_DB: another; --no-history: not at all), for\n"
-            "`pendbench history` and `compare --baseline`.\n\n");
-    fputs(pb_session_options_help, f);
-    fputs("\n", f);
-    print_scenario_options(f);
+    struct run_args *r = ctx;
+    if (pb_scenario_opt_apply(&r->base, o, value, err, errlen) != 0)
+        return -1;
+    if (r->ncli == sizeof r->cli / sizeof r->cli[0]) {
+        snprintf(err, errlen, "more than %zu scenario options", sizeof r->cli / sizeof r->cli[0]);
+        return -1;
+    }
+    r->cli[r->ncli].key = o->name;
+    r->cli[r->ncli++].value = value;
+    return 0;
+}
+
+static int run_jobfile(void *ctx, const char *arg, char *err, size_t errlen)
+{
+    struct run_args *r = ctx;
+    if (r->jobfile) {
+        snprintf(err, errlen, "one job file at a time ('%s', '%s')", r->jobfile, arg);
+        return -1;
+    }
+    r->jobfile = arg;
+    return 0;
 }
 
 int pb_cmd_run(int argc, char **argv)
@@ -103,63 +68,34 @@ int pb_cmd_run(int argc, char **argv)
     struct pb_session ss;
     pb_session_init(&ss, "run");
     pb_session_note_command(&ss, argc, argv);
-    struct pb_scenario base;
-    pb_scenario_defaults(&base);
+    static struct run_args args;
+    memset(&args, 0, sizeof args);
+    pb_scenario_defaults(&args.base);
     struct pb_topo *topo = NULL;
-    const char *jobfile = NULL;
-    char key[64];
-    const char *value;
-    /* The scenario options given, in order: applied again over each job. */
-    enum { MAX_CLI = 64 };
-    struct { char key[64]; const char *value; } cli[MAX_CLI];
-    unsigned ncli = 0;
-    for (int i = 1; i < argc;) {
-        if (argv[i][0] != '-') {
-            if (jobfile) {
-                fprintf(stderr, "pendbench run: one job file at a time ('%s', '%s')\n", jobfile, argv[i]);
-                goto usage_err;
-            }
-            jobfile = argv[i++];
-            continue;
-        }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            run_usage(stdout);
-            pb_topo_free(topo);
-            return PB_EXIT_OK;
-        }
-        if (session_flag(&ss, argv, &i))
-            continue;
-        if (pb_next_option(argc, argv, &i, "run", key, sizeof key, &value) != 0)
-            goto usage_err;
-        int t = pb_topology_option(key, value, &topo);
-        if (t < 0)
-            goto usage_err;
-        if (t > 0)
-            continue;
-        int o = pb_session_option(&ss, key, value);
-        if (o < 0)
-            goto usage_err;
-        if (o > 0)
-            continue;
-        int sc = scenario_option("run", key, value, &base);
-        if (sc < 0)
-            goto usage_err;
-        if (sc == 0) {
-            unknown_option("run", key);
-            goto usage_err;
-        }
-        if (ncli == MAX_CLI) {
-            fprintf(stderr, "pendbench run: more than %d scenario options\n", MAX_CLI);
-            goto usage_err;
-        }
-        snprintf(cli[ncli].key, sizeof cli[ncli].key, "%s", key);
-        cli[ncli++].value = value;
+    const struct pb_opt_group groups[] = {
+        { "session options", pb_session_opts, pb_session_set, &ss },
+        { "topology options", pb_topology_opts, pb_topology_set, &topo },
+        { SCENARIO_GROUP, pb_scenario_opts(), run_scenario_set, &args },
+    };
+    const struct pb_cli cli = {
+        .verb = "run",
+        .usage = "pendbench run [--scenario NAME | JOBFILE] [OPTIONS]\n",
+        .about = run_about,
+        .groups = groups,
+        .ngroups = sizeof groups / sizeof groups[0],
+        .positional = run_jobfile,
+        .ctx = &args,
+    };
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+    if (pr != PB_CLI_GO) {
+        pb_topo_free(topo);
+        return pb_cli_exit(pr);
     }
     struct pb_scenario *jobs = NULL;
     int njobs = 1;
     char err[512];
-    if (jobfile) {
-        njobs = pb_jobfile_load(jobfile, &base, &jobs, err, sizeof err);
+    if (args.jobfile) {
+        njobs = pb_jobfile_load(args.jobfile, &args.base, &jobs, err, sizeof err);
         if (njobs < 0) {
             fprintf(stderr, "pendbench run: %s\n", err);
             pb_topo_free(topo);
@@ -167,20 +103,21 @@ int pb_cmd_run(int argc, char **argv)
         }
         /* The command line wins over the file, in any position. */
         for (int j = 0; j < njobs; j++) {
-            for (unsigned k = 0; k < ncli; k++) {
+            for (unsigned k = 0; k < args.ncli; k++) {
                 /* --scenario is where jobs start (a section's scenario= picks its own). */
-                if (strcmp(cli[k].key, "scenario") == 0)
+                if (strcmp(args.cli[k].key, "scenario") == 0)
                     continue;
                 struct pb_scenario before = jobs[j];
-                if (pb_scenario_set(&jobs[j], cli[k].key, cli[k].value, err, sizeof err) != 0) {
-                    fprintf(stderr, "pendbench run: --%s: %s\n", cli[k].key, err);
+                if (pb_scenario_set(&jobs[j], args.cli[k].key, args.cli[k].value, err,
+                                    sizeof err) != 0) {
+                    fprintf(stderr, "pendbench run: --%s: %s\n", args.cli[k].key, err);
                     free(jobs);
                     pb_topo_free(topo);
                     return PB_EXIT_USAGE;
                 }
                 if (!pb_scenario_equal(&before, &jobs[j]))
                     fprintf(stderr, "note: job '%s': --%s %s on the command line overrides %s\n",
-                            jobs[j].name, cli[k].key, cli[k].value, jobfile);
+                            jobs[j].name, args.cli[k].key, args.cli[k].value, args.jobfile);
             }
             if (pb_scenario_validate(&jobs[j], err, sizeof err) != 0) {
                 fprintf(stderr, "pendbench run: job '%s': %s\n", jobs[j].name, err);
@@ -190,7 +127,7 @@ int pb_cmd_run(int argc, char **argv)
             }
         }
     } else {
-        if (pb_scenario_validate(&base, err, sizeof err) != 0) {
+        if (pb_scenario_validate(&args.base, err, sizeof err) != 0) {
             fprintf(stderr, "pendbench run: %s\n", err);
             pb_topo_free(topo);
             return PB_EXIT_USAGE;
@@ -200,7 +137,7 @@ int pb_cmd_run(int argc, char **argv)
             pb_topo_free(topo);
             return PB_EXIT_USAGE;
         }
-        jobs[0] = base;
+        jobs[0] = args.base;
     }
     /* Several jobs: the first is the baseline of the 'vs base' column. */
     int *first = njobs > 1 ? calloc((size_t)njobs, sizeof *first) : NULL;
@@ -213,53 +150,100 @@ int pb_cmd_run(int argc, char **argv)
     free(jobs);
     pb_topo_free(topo);
     return st;
-usage_err:
-    pb_topo_free(topo);
-    fprintf(stderr, "(see `pendbench run --help`)\n");
-    return PB_EXIT_USAGE;
 }
 
 /* ---- sweep ------------------------------------------------------------------- */
 
-static void sweep_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: pendbench sweep [--pools a,b] [--queues a,b] [--handoffs a,b]\n"
-            "                       [--threads 1,2,4] [--scenario NAME] [OPTIONS] [--json FILE]\n"
-            "\n"
-            "Runs one scenario (default: steady) for every combination of the listed\n"
-            "strategies and thread counts (--threads sets requesters = workers = N).\n"
-            "A list may be 'all'. Unlisted kinds keep the scenario's strategy. The\n"
-            "first combination is the baseline of the 'vs base' column. With --repeat,\n"
-            "the repetitions are interleaved across the combinations. The runs are\n"
-            "recorded in " PB_HISTORY_DEFAULT " (--history-db PATH: another;\n"
-            "--no-history: not at all).\n\n");
-    fputs(pb_session_options_help, f);
-    fputs("\n", f);
-}
+static const char sweep_about[] =
+    "Runs one scenario (default: steady, 1 s) for every combination of the listed\n"
+    "strategies and thread counts (--threads sets requesters = workers = N). A\n"
+    "list may be 'all'. Unlisted kinds keep the scenario's strategy. The first\n"
+    "combination is the baseline of the 'vs base' column. With --repeat, the\n"
+    "repetitions are interleaved across the combinations. The runs are recorded\n"
+    "in the history database (--history-db PATH: another; --no-history: not at\n"
+    "all).\n";
 
 /* A list item: a strategy's name, or a plugin's path (longer). */
 #define LIST_ITEM_MAX 1024
+#define LIST_MAX 32
+#define THREADS_MAX 16
 
-static int split_list(const char *verb, const char *key, const char *value, char out[][LIST_ITEM_MAX],
-                      unsigned max, const char *kind)
+static const char *pool_at(size_t i, bool *in_all)
 {
-    if (!value || !*value) {
-        fprintf(stderr, "pendbench %s: --%s needs a comma-separated list\n", verb, key);
-        return -1;
-    }
+    *in_all = true;
+    return pb_pools[i] ? pb_pools[i]->name : NULL;
+}
+
+static const char *queue_at(size_t i, bool *in_all)
+{
+    *in_all = true;
+    return pb_queues[i] ? pb_queues[i]->name : NULL;
+}
+
+static const char *handoff_at(size_t i, bool *in_all)
+{
+    if (!pb_handoffs[i])
+        return NULL;
+    /* 'all' never includes a deliberately broken handoff: it exists for stress. */
+    *in_all = !(pb_handoffs[i]->flags & PB_BROKEN);
+    return pb_handoffs[i]->name;
+}
+
+static const char *lock_at(size_t i, bool *in_all)
+{
+    if (!pb_locks[i])
+        return NULL;
+    /* 'all' never includes broken-lock: it exists for stress. */
+    *in_all = !(pb_locks[i]->flags & PB_BROKEN);
+    return pb_locks[i]->name;
+}
+
+/* The strategy kinds a sweep crosses, in nesting order (the last varies
+ * fastest): the scenario option each list item sets, and the registry
+ * that 'all' stands for. A kind is one line here and one in sweep_opts
+ * (its id is the index here). */
+static const struct sweep_kind {
+    const char *key;
+    const char *(*name_at)(size_t i, bool *in_all);
+} sweep_kinds[] = {
+    { "pool", pool_at },
+    { "queue", queue_at },
+    { "handoff", handoff_at },
+    { "lock", lock_at },
+};
+#define NKINDS (sizeof sweep_kinds / sizeof sweep_kinds[0])
+
+enum { SWEEP_THREADS = 1000 };
+
+static const struct pb_opt sweep_opts[] = {
+    { "pools", 0, "LIST", "pool strategies, comma-separated names or plugins (./x.so), or "
+      "'all'", 0 },
+    { "queues", 0, "LIST", "queue strategies, likewise", 1 },
+    { "handoffs", 0, "LIST", "handoff strategies, likewise ('all': every one but broken)", 2 },
+    { "locks", 0, "LIST", "locks for every lock-based strategy of the scenario (pb_lock.h), "
+      "likewise ('all': every one but broken-lock; a lock a strategy cannot take is an error)", 3 },
+    { "threads", 0, "N,...", "thread counts, 1 to 256: requesters = workers = N for each",
+      SWEEP_THREADS },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+struct sweep_args {
+    struct pb_scenario base;
+    char items[NKINDS][LIST_MAX][LIST_ITEM_MAX];
+    unsigned n[NKINDS];                 /* 0: the scenario's own */
+    unsigned threads[THREADS_MAX], nthreads;
+};
+
+static int split_list(const char *value, char out[][LIST_ITEM_MAX], unsigned max,
+                      const struct sweep_kind *kind, char *err, size_t errlen)
+{
     unsigned n = 0;
-    if (strcmp(value, "all") == 0 && kind) {
-        for (size_t i = 0;; i++) {
-            const char *name = strcmp(kind, "pool") == 0 ? (pb_pools[i] ? pb_pools[i]->name : NULL)
-                             : strcmp(kind, "queue") == 0 ? (pb_queues[i] ? pb_queues[i]->name : NULL)
-                             : (pb_handoffs[i] ? pb_handoffs[i]->name : NULL);
-            if (!name || n >= max)
-                break;
-            if (strcmp(kind, "handoff") == 0 && (pb_handoffs[i]->flags & PB_BROKEN))
-                continue;
-            snprintf(out[n++], LIST_ITEM_MAX, "%s", name);
-        }
+    if (kind && strcmp(value, "all") == 0) {
+        bool in_all;
+        const char *name;
+        for (size_t i = 0; (name = kind->name_at(i, &in_all)) != NULL && n < max; i++)
+            if (in_all)
+                snprintf(out[n++], LIST_ITEM_MAX, "%s", name);
         return (int)n;
     }
     const char *p = value;
@@ -267,7 +251,7 @@ static int split_list(const char *verb, const char *key, const char *value, char
         const char *c = strchr(p, ',');
         size_t len = c ? (size_t)(c - p) : strlen(p);
         if (len == 0 || len >= LIST_ITEM_MAX || n >= max) {
-            fprintf(stderr, "pendbench %s: --%s: bad list '%s'\n", verb, key, value);
+            snprintf(err, errlen, "bad list '%s' (comma-separated, at most %u items)", value, max);
             return -1;
         }
         memcpy(out[n], p, len);
@@ -275,7 +259,40 @@ static int split_list(const char *verb, const char *key, const char *value, char
         n++;
         p = c ? c + 1 : p + len;
     }
-    return (int)n;
+    if (!n)
+        snprintf(err, errlen, "an empty list");
+    return n ? (int)n : -1;
+}
+
+static int sweep_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                     size_t errlen)
+{
+    struct sweep_args *w = ctx;
+    if (o->id != SWEEP_THREADS) {
+        int n = split_list(value, w->items[o->id], LIST_MAX, &sweep_kinds[o->id], err, errlen);
+        if (n < 0)
+            return -1;
+        w->n[o->id] = (unsigned)n;
+        return 0;
+    }
+    char tl[THREADS_MAX][LIST_ITEM_MAX];
+    int n = split_list(value, tl, THREADS_MAX, NULL, err, errlen);
+    if (n < 0)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        uint64_t v;
+        if (pb_opt_count(tl[k], 1, 256, &v, err, errlen) != 0)
+            return -1;
+        w->threads[k] = (unsigned)v;
+    }
+    w->nthreads = (unsigned)n;
+    return 0;
+}
+
+static int sweep_scenario_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                              size_t errlen)
+{
+    return pb_scenario_opt_apply(&((struct sweep_args *)ctx)->base, o, value, err, errlen);
 }
 
 int pb_cmd_sweep(int argc, char **argv)
@@ -283,96 +300,67 @@ int pb_cmd_sweep(int argc, char **argv)
     struct pb_session ss;
     pb_session_init(&ss, "sweep");
     pb_session_note_command(&ss, argc, argv);
-    struct pb_scenario base;
+    static struct sweep_args w;
+    memset(&w, 0, sizeof w);
     char err[512];
-    pb_scenario_builtin(&base, "steady", err, sizeof err);
-    base.duration_s = 1.0;
+    pb_scenario_builtin(&w.base, "steady", err, sizeof err);
+    w.base.duration_s = 1.0;
     struct pb_topo *topo = NULL;
-    static char pools[32][LIST_ITEM_MAX], queues[32][LIST_ITEM_MAX], handoffs[32][LIST_ITEM_MAX];
-    int np = 0, nq = 0, nh = 0, nt = 0;
-    unsigned threads[16];
-    char key[64];
-    const char *value;
-    for (int i = 1; i < argc;) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            sweep_usage(stdout);
-            print_scenario_options(stdout);
-            pb_topo_free(topo);
-            return PB_EXIT_OK;
-        }
-        if (session_flag(&ss, argv, &i))
-            continue;
-        if (pb_next_option(argc, argv, &i, "sweep", key, sizeof key, &value) != 0)
-            goto usage_err;
-        int t = pb_topology_option(key, value, &topo);
-        if (t < 0)
-            goto usage_err;
-        if (t > 0)
-            continue;
-        int o = pb_session_option(&ss, key, value);
-        if (o < 0)
-            goto usage_err;
-        if (o > 0)
-            continue;
-        if (strcmp(key, "pools") == 0) {
-            if ((np = split_list("sweep", key, value, pools, 32, "pool")) < 0)
-                goto usage_err;
-        } else if (strcmp(key, "queues") == 0) {
-            if ((nq = split_list("sweep", key, value, queues, 32, "queue")) < 0)
-                goto usage_err;
-        } else if (strcmp(key, "handoffs") == 0) {
-            if ((nh = split_list("sweep", key, value, handoffs, 32, "handoff")) < 0)
-                goto usage_err;
-        } else if (strcmp(key, "threads") == 0) {
-            char tl[16][LIST_ITEM_MAX];
-            int n = split_list("sweep", key, value, tl, 16, NULL);
-            if (n < 0)
-                goto usage_err;
-            for (int k = 0; k < n; k++) {
-                char *end;
-                unsigned long v = strtoul(tl[k], &end, 10);
-                if (*end || v < 1 || v > 256 || tl[k][0] == '-') {
-                    fprintf(stderr, "pendbench sweep: --threads: '%s' is not a count from 1 to 256\n", tl[k]);
-                    goto usage_err;
-                }
-                threads[k] = (unsigned)v;
-            }
-            nt = n;
-        } else {
-            int s = scenario_option("sweep", key, value, &base);
-            if (s < 0)
-                goto usage_err;
-            if (s == 0) {
-                unknown_option("sweep", key);
-                goto usage_err;
-            }
-        }
+    const struct pb_opt_group groups[] = {
+        { "sweep options", sweep_opts, sweep_set, &w },
+        { "session options", pb_session_opts, pb_session_set, &ss },
+        { "topology options", pb_topology_opts, pb_topology_set, &topo },
+        { SCENARIO_GROUP, pb_scenario_opts(), sweep_scenario_set, &w },
+    };
+    const struct pb_cli cli = {
+        .verb = "sweep",
+        .usage = "pendbench sweep [--pools a,b] [--queues a,b] [--handoffs a,b]\n"
+                 "                       [--threads 1,2,4] [--scenario NAME] [OPTIONS]\n",
+        .about = sweep_about,
+        .groups = groups,
+        .ngroups = sizeof groups / sizeof groups[0],
+    };
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+    if (pr != PB_CLI_GO) {
+        pb_topo_free(topo);
+        return pb_cli_exit(pr);
     }
-    if (!np) { snprintf(pools[0], LIST_ITEM_MAX, "%s", base.pool); np = 1; }
-    if (!nq) { snprintf(queues[0], LIST_ITEM_MAX, "%s", base.queue); nq = 1; }
-    if (!nh) { snprintf(handoffs[0], LIST_ITEM_MAX, "%s", base.handoff); nh = 1; }
-    if (!nt) { threads[0] = base.requesters; nt = 1; }
-    unsigned n = (unsigned)(np * nq * nh * nt);
+    /* The combinations: thread counts outermost, then the kinds in order. */
+    unsigned block = 1, count[NKINDS];
+    for (size_t k = 0; k < NKINDS; k++) {
+        count[k] = w.n[k] ? w.n[k] : 1;
+        block *= count[k];
+    }
+    unsigned nt = w.nthreads ? w.nthreads : 1;
+    unsigned n = block * nt;
     struct pb_scenario *sc = calloc(n, sizeof *sc);
     int *baseline = calloc(n, sizeof *baseline);
-    unsigned k = 0;
-    for (int t = 0; t < nt; t++)
-        for (int a = 0; a < np; a++)
-            for (int b = 0; b < nq; b++)
-                for (int c = 0; c < nh; c++) {
-                    struct pb_scenario s = base;
-                    if (pb_scenario_set(&s, "pool", pools[a], err, sizeof err) ||
-                        pb_scenario_set(&s, "queue", queues[b], err, sizeof err) ||
-                        pb_scenario_set(&s, "handoff", handoffs[c], err, sizeof err)) {
-                        fprintf(stderr, "pendbench sweep: %s\n", err);
-                        free(sc);
-                        free(baseline);
-                        goto usage_err;
-                    }
-                    s.requesters = s.workers = threads[t];
-                    baseline[k] = (int)(k - (k % (unsigned)(np * nq * nh)));
-                    sc[k++] = s;
-                }
+    if (!sc || !baseline) {
+        free(sc);
+        free(baseline);
+        pb_topo_free(topo);
+        fprintf(stderr, "pendbench sweep: out of memory\n");
+        return PB_EXIT_USAGE;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        struct pb_scenario s = w.base;
+        unsigned rest = k % block;
+        for (size_t d = NKINDS; d-- > 0;) {
+            unsigned item = rest % count[d];
+            rest /= count[d];
+            if (w.n[d] && pb_scenario_set(&s, sweep_kinds[d].key, w.items[d][item], err,
+                                          sizeof err) != 0) {
+                free(sc);
+                free(baseline);
+                pb_topo_free(topo);
+                return pb_cli_fail(&cli, "%s", err);
+            }
+        }
+        if (w.nthreads)
+            s.requesters = s.workers = w.threads[k / block];
+        baseline[k] = (int)(k - k % block);
+        sc[k] = s;
+    }
     ss.sc = sc;
     ss.n = n;
     ss.baseline_of = baseline;
@@ -382,34 +370,46 @@ int pb_cmd_sweep(int argc, char **argv)
     free(baseline);
     pb_topo_free(topo);
     return st;
-usage_err:
-    pb_topo_free(topo);
-    fprintf(stderr, "(see `pendbench sweep --help`)\n");
-    return PB_EXIT_USAGE;
 }
 
 /* ---- the default suite ------------------------------------------------------------ */
 
-static void suite_usage(FILE *f)
+static const char suite_about[] =
+    "The default suite: every built-in scenario, and the strategies that matter\n"
+    "side by side (queues against the global-mutex baseline, pools against\n"
+    "malloc, handoffs against the global cancel lock; and the locks: the shared\n"
+    "queue and the global cancel lock under each lock of the suite, against\n"
+    "pthread-mutex), with the floors measured in the same run. A configuration\n"
+    "that stands in two groups is measured once.\n"
+    "About 80 s on 2 cores (--quick: about 20 s; --repeat N: N times that,\n"
+    "the repetitions interleaved in random rounds). Writes\n"
+    "results/<timestamp>/result.json and report.html beside it, and points\n"
+    "results/latest at that folder (--json FILE writes the result there\n"
+    "instead). The cross-node scenario runs on a simulated two-node topology\n"
+    "when the machine has one node. Every invocation is also recorded in the\n"
+    "history database, " PB_HISTORY_DEFAULT " (--history-db PATH: another;\n"
+    "--no-history: not at all), for `pendbench history` and\n"
+    "`pendbench compare --baseline last|COMMIT`.\n";
+
+static const struct pb_opt suite_opts[] = {
+    { "quick", 0, NULL, "the baselines and the defaults only, shorter runs (about 15 s)", 0 },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+/* The suite's option groups, over a session and its --quick. */
+static void suite_groups(struct pb_opt_group g[2], struct pb_session *ss, bool *quick)
 {
-    fprintf(f,
-            "usage: pendbench [--quick] [--quiet] [--repeat N] [--json FILE]\n"
-            "                 [--no-history | --history-db PATH]\n"
-            "\n"
-            "The default suite: every built-in scenario, and the strategies that matter\n"
-            "side by side (queues against the global-mutex baseline, pools against\n"
-            "malloc, handoffs against the global cancel lock), with the floors measured in\n"
-            "the same run. A configuration that stands in two groups is measured once.\n"
-            "About a minute on 2 cores (--quick: about 15 s; --repeat N: N times that,\n"
-            "the repetitions interleaved in random rounds). Writes\n"
-            "results/<timestamp>/result.json and report.html beside it, and points\n"
-            "results/latest at that folder (--json FILE writes the result there\n"
-            "instead). The cross-node scenario runs on a simulated\n"
-            "two-node topology when the machine has one node. Every invocation is also\n"
-            "recorded in the history database, " PB_HISTORY_DEFAULT " (--history-db\n"
-            "PATH: another; --no-history: not at all), for `pendbench history` and\n"
-            "`pendbench compare --baseline last|COMMIT`.\n\n");
-    fputs(pb_session_options_help, f);
+    g[0] = (struct pb_opt_group){ "suite options", suite_opts, pb_opt_set_flag, quick };
+    g[1] = (struct pb_opt_group){ "session options", pb_session_opts, pb_session_set, ss };
+}
+
+void pb_suite_print_options(FILE *f)
+{
+    struct pb_opt_group g[2];
+    struct pb_session ss;
+    bool quick;
+    suite_groups(g, &ss, &quick);
+    pb_cli_print_groups(g, 2, f);
 }
 
 #define SUITE_MAX 64
@@ -427,32 +427,20 @@ int pb_cmd_suite(int argc, char **argv)
 {
     struct pb_session ss;
     pb_session_init(&ss, "suite");
-    pb_session_note_command(&ss, argc, argv);
+    pb_session_note_command(&ss, argc - 1, argv + 1);   /* argv[0] is the program */
     bool quick = false;
-    char key[64];
-    const char *value;
-    for (int i = 0; i < argc;) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            suite_usage(stdout);
-            return PB_EXIT_OK;
-        }
-        if (strcmp(argv[i], "--quick") == 0) {
-            quick = true;
-            i++;
-            continue;
-        }
-        if (session_flag(&ss, argv, &i))
-            continue;
-        if (pb_next_option(argc, argv, &i, "suite", key, sizeof key, &value) != 0)
-            goto usage_err;
-        int o = pb_session_option(&ss, key, value);
-        if (o < 0)
-            goto usage_err;
-        if (o == 0) {
-            unknown_option("suite", key);
-            goto usage_err;
-        }
-    }
+    struct pb_opt_group og[2];
+    suite_groups(og, &ss, &quick);
+    const struct pb_cli cli = {
+        .verb = "",
+        .usage = "pendbench [--quick] [SESSION OPTIONS]\n",
+        .about = suite_about,
+        .groups = og,
+        .ngroups = 2,
+    };
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+    if (pr != PB_CLI_GO)
+        return pb_cli_exit(pr);
     double dur = quick ? 0.4 : 1.6;
     struct pb_scenario sc[SUITE_MAX];
     int baseline[SUITE_MAX];
@@ -461,10 +449,27 @@ int pb_cmd_suite(int argc, char **argv)
     /* Groups: (scenario, kind); their strategies are the registry's ones
      * flagged PB_IN_SUITE, the PB_BASELINE one first (the one the others
      * are measured against), then the rest in registry order. */
-    struct { const char *scenario, *kind; const char *names[32]; unsigned count; } groups[] = {
-        { "steady", "queue", { 0 }, 0 },
-        { "steady", "pool", { 0 }, 0 },
-        { "cancel-race", "handoff", { 0 }, 0 },
+    /* The locks groups: the baseline (shared) queue and the baseline
+     * (legacy cancel-lock) handoff, each under every lock in the suite. */
+    const char *lock_queue = NULL, *lock_handoff = NULL;
+    for (size_t i = 0; pb_queues[i] && !lock_queue; i++)
+        if ((pb_queues[i]->flags & (PB_BASELINE | PB_SHARED)) == (PB_BASELINE | PB_SHARED) &&
+            pb_queues[i]->lock)
+            lock_queue = pb_queues[i]->name;
+    for (size_t i = 0; pb_handoffs[i] && !lock_handoff; i++)
+        if ((pb_handoffs[i]->flags & PB_BASELINE) && pb_handoffs[i]->lock)
+            lock_handoff = pb_handoffs[i]->name;
+    struct {
+        const char *scenario, *kind;
+        const char *fixed_kind, *fixed;       /* a strategy the group holds fixed, or NULL */
+        const char *names[32];
+        unsigned count;
+    } groups[] = {
+        { "steady", "queue", NULL, NULL, { 0 }, 0 },
+        { "steady", "pool", NULL, NULL, { 0 }, 0 },
+        { "cancel-race", "handoff", NULL, NULL, { 0 }, 0 },
+        { "steady", "lock", "queue", lock_queue, { 0 }, 0 },
+        { "cancel-race", "lock", "handoff", lock_handoff, { 0 }, 0 },
     };
     for (int pass = 0; pass < 2; pass++) {
         bool want_baseline = pass == 0;
@@ -477,6 +482,10 @@ int pb_cmd_suite(int argc, char **argv)
         for (size_t i = 0; pb_handoffs[i]; i++)
             suite_take(groups[2].names, &groups[2].count, pb_handoffs[i]->name,
                        pb_handoffs[i]->flags, want_baseline);
+        for (size_t g = 3; g < 5; g++)
+            for (size_t i = 0; pb_locks[i] && groups[g].fixed; i++)
+                suite_take(groups[g].names, &groups[g].count, pb_locks[i]->name,
+                           pb_locks[i]->flags, want_baseline);
     }
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         unsigned first = n;
@@ -489,6 +498,8 @@ int pb_cmd_suite(int argc, char **argv)
             }
             struct pb_scenario s;
             if (pb_scenario_builtin(&s, groups[g].scenario, err, sizeof err) != 0 ||
+                (groups[g].fixed &&
+                 pb_scenario_set(&s, groups[g].fixed_kind, groups[g].fixed, err, sizeof err) != 0) ||
                 pb_scenario_set(&s, groups[g].kind, groups[g].names[k], err, sizeof err) != 0) {
                 fprintf(stderr, "pendbench: suite: %s\n", err);
                 return PB_EXIT_USAGE;
@@ -539,7 +550,4 @@ int pb_cmd_suite(int argc, char **argv)
     pb_topo_free(sim);
     pb_topo_free(machine);
     return st;
-usage_err:
-    fprintf(stderr, "(see `pendbench --help`)\n");
-    return PB_EXIT_USAGE;
 }

@@ -10,121 +10,144 @@
 #include "pb_stress.h"
 #include "pendbench_plugin.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: pendbench stress [--duration S] [--seed N] [--pool NAME|./x.so]\n"
-            "                        [--queue NAME|./x.so] [--handoff NAME|./x.so]\n"
-            "                        [--requesters N] [--workers N]\n"
-            "                        [--cancellers N] [--inflight N]\n"
-            "\n"
-            "Randomized pend / cancel / complete traffic (seeded decisions) over every\n"
-            "pool, queue and handoff, each handoff against every queue, for --duration\n"
-            "seconds in all (default 10). Checks: every operation completed exactly once,\n"
-            "none lost, FIFO per producer where promised, no callback data leaked, no\n"
-            "cancel routine left set, no verifier violation. Naming a strategy restricts\n"
-            "the runs to it (--handoff broken must fail: it exists to prove the checks\n"
-            "work). A path (./x.so) is a plugin (see README, \"Bring your own strategy\"):\n"
-            "it gets the same checks. Each run takes at least 0.2 s: when --duration is\n"
-            "too short for the runs, stress says how long it will take. On a violation:\n"
-            "the seed and the command that reproduces it; exit 1.\n");
-}
+static const char stress_about[] =
+    "Randomized pend / cancel / complete traffic (seeded decisions) over every\n"
+    "pool, queue and handoff, each handoff against every queue, for --duration\n"
+    "in all. Checks: every operation completed exactly once, none lost, FIFO per\n"
+    "producer where promised, no callback data leaked, no cancel routine left\n"
+    "set, no verifier violation. Naming a strategy restricts the runs to it\n"
+    "(--handoff broken must fail: it exists to prove the checks work). A path\n"
+    "(./x.so) is a plugin (see README, \"Bring your own strategy\"): it gets the\n"
+    "same checks. Each run takes at least 0.2 s: when --duration is too short for\n"
+    "the runs, stress says how long it will take. On a violation: the seed and\n"
+    "the command that reproduces it; exit 1.\n"
+    "\n"
+    "--lock puts that lock in every lock-based strategy of each run. Alone, it\n"
+    "runs each lock-based handoff, queue and pool in turn, the other two kinds\n"
+    "lock-free, so a violation names the strategy; with strategies named, the\n"
+    "usual runs under it, skipping those it does not fit (trylock, in-word).\n"
+    "Each run is then a child process: a crash or a hang is a violation too\n"
+    "(--lock broken-lock must fail: it exists to prove the checks work).\n";
 
 #define MIN_RUN_S 0.2
 
-static int parse_u(const char *key, const char *v, unsigned long long max, unsigned long long *out)
+enum { ST_DURATION, ST_SEED, ST_POOL, ST_QUEUE, ST_HANDOFF, ST_LOCK, ST_REQUESTERS, ST_WORKERS,
+       ST_CANCELLERS, ST_INFLIGHT };
+
+static const struct pb_opt stress_opts[] = {
+    { "duration", 0, "TIME", "the whole stress, shared by its runs: 2, 2s, 500ms, 1min (default "
+      "10 s; up to 1 day)", ST_DURATION },
+    { "seed", 0, "N", "the first run's seed; run k has N + k (default 1)", ST_SEED },
+    { "pool", 0, "NAME|./x.so", "only this pool (with the default queue and handoff)", ST_POOL },
+    { "queue", 0, "NAME|./x.so", "only this queue", ST_QUEUE },
+    { "handoff", 0, "NAME|./x.so", "only this handoff, against every queue (or the one named)",
+      ST_HANDOFF },
+    { "lock", 0, "NAME|./x.so", "that lock in every lock-based strategy (alone: each lock-based "
+      "strategy in turn, in a child process)", ST_LOCK },
+    { "requesters", 0, "N", "requester threads per run, 1 to 256 (default 2)",
+      ST_REQUESTERS },
+    { "workers", 0, "N", "worker threads per run, 1 to 256 (default 2)", ST_WORKERS },
+    { "cancellers", 0, "N", "canceller threads per run, 1 to 256 (default 1)",
+      ST_CANCELLERS },
+    { "inflight", 0, "N", "operations in flight per requester, 1 to 4096 (default 16)",
+      ST_INFLIGHT },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+struct stress_args {
+    double duration;
+    uint64_t seed, req, work, canc, infl;
+    const char *pool, *queue, *handoff, *lock;
+};
+
+/* A strategy by name, or a plugin by path (loaded now: a bad one is bad input). */
+static int stress_strategy(const char *key, enum pb_plugin_kind kind, bool known, const char *v,
+                           char *err, size_t errlen)
 {
-    char *end;
-    if (!v || !*v || v[0] == '-') {
-        fprintf(stderr, "pendbench stress: --%s needs a number\n", key);
+    if (pb_plugin_is_path(v)) {
+        char why[400];
+        if (!pb_plugin_load(v, kind, why, sizeof why)) {
+            snprintf(err, errlen, "%s", why);
+            return -1;
+        }
+        return 0;
+    }
+    if (!known) {
+        snprintf(err, errlen, "unknown %s '%s' (see `pendbench list`, or give a plugin's path: "
+                 "./x.so)", key, v);
         return -1;
     }
-    unsigned long long x = strtoull(v, &end, 10);
-    if (*end || x > max) {
-        fprintf(stderr, "pendbench stress: --%s: '%s' is not a whole number up to %llu\n", key, v, max);
-        return -1;
-    }
-    *out = x;
     return 0;
 }
 
-/* A thread or slot count: at least 1 (0 would silently mean the default). */
-static int parse_count(const char *key, const char *v, unsigned long long max,
-                       unsigned long long *out)
+static int stress_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
 {
-    if (parse_u(key, v, max, out) != 0)
-        return -1;
-    if (*out == 0) {
-        fprintf(stderr, "pendbench stress: --%s: at least 1 (leave it out for the default)\n",
-                key);
-        return -1;
+    struct stress_args *a = ctx;
+    switch (o->id) {
+    case ST_DURATION:
+        return pb_opt_seconds(v, 86400, &a->duration, err, errlen);
+    case ST_SEED:
+        return pb_opt_seed(v, &a->seed, err, errlen);
+    case ST_REQUESTERS:
+        return pb_opt_count(v, 1, 256, &a->req, err, errlen);
+    case ST_WORKERS:
+        return pb_opt_count(v, 1, 256, &a->work, err, errlen);
+    case ST_CANCELLERS:
+        return pb_opt_count(v, 1, 256, &a->canc, err, errlen);
+    case ST_INFLIGHT:
+        return pb_opt_count(v, 1, 4096, &a->infl, err, errlen);
+    case ST_POOL:
+        a->pool = v;
+        return stress_strategy("pool", PB_PLUGIN_POOL, pb_pool_find(v) != NULL, v, err, errlen);
+    case ST_QUEUE:
+        a->queue = v;
+        return stress_strategy("queue", PB_PLUGIN_QUEUE, pb_queue_find(v) != NULL, v, err, errlen);
+    case ST_HANDOFF:
+        a->handoff = v;
+        return stress_strategy("handoff", PB_PLUGIN_HANDOFF, pb_handoff_find(v) != NULL, v, err,
+                               errlen);
+    case ST_LOCK:
+        a->lock = v;
+        return stress_strategy("lock", PB_PLUGIN_LOCK, pb_lock_find(v) != NULL, v, err, errlen);
     }
-    return 0;
+    return -1;
 }
 
 int pb_cmd_stress(int argc, char **argv)
 {
-    double duration = 10;
-    unsigned long long seed = 1, req = 0, work = 0, canc = 0, infl = 0;
-    const char *pool = NULL, *queue = NULL, *handoff = NULL;
-    char key[64];
-    const char *v;
-    for (int i = 1; i < argc;) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return PB_EXIT_OK;
-        }
-        if (pb_next_option(argc, argv, &i, "stress", key, sizeof key, &v) != 0)
-            return PB_EXIT_USAGE;
-        if (strcmp(key, "duration") == 0) {
-            /* The scenario's parser: the same units as every verb (2, 2s, 500ms, 1m). */
-            struct pb_scenario tmp;
-            char err[200];
-            pb_scenario_defaults(&tmp);
-            if (!v || pb_scenario_set(&tmp, "duration", v, err, sizeof err) != 0 ||
-                !(tmp.duration_s > 0 && tmp.duration_s <= 86400)) {
-                fprintf(stderr, "pendbench stress: --duration wants a time (2, 2s, 500ms; "
-                        "0 < S <= 86400 s)\n");
-                return PB_EXIT_USAGE;
-            }
-            duration = tmp.duration_s;
-        } else if (strcmp(key, "seed") == 0) {
-            if (parse_u(key, v, UINT64_MAX, &seed)) return PB_EXIT_USAGE;
-        } else if (strcmp(key, "requesters") == 0) {
-            if (parse_count(key, v, 256, &req)) return PB_EXIT_USAGE;
-        } else if (strcmp(key, "workers") == 0) {
-            if (parse_count(key, v, 256, &work)) return PB_EXIT_USAGE;
-        } else if (strcmp(key, "cancellers") == 0) {
-            if (parse_count(key, v, 256, &canc)) return PB_EXIT_USAGE;
-        } else if (strcmp(key, "inflight") == 0) {
-            if (parse_count(key, v, 4096, &infl)) return PB_EXIT_USAGE;
-        } else if (strcmp(key, "pool") == 0 || strcmp(key, "queue") == 0 || strcmp(key, "handoff") == 0) {
-            enum pb_plugin_kind kind = key[0] == 'p' ? PB_PLUGIN_POOL
-                                     : key[0] == 'q' ? PB_PLUGIN_QUEUE : PB_PLUGIN_HANDOFF;
-            char why[400];
-            if (v && pb_plugin_is_path(v)) {
-                if (!pb_plugin_load(v, kind, why, sizeof why)) {
-                    fprintf(stderr, "pendbench stress: --%s: %s\n", key, why);
-                    return PB_EXIT_USAGE;
-                }
-            } else if (!v || !(key[0] == 'p' ? pb_pool_find(v) != NULL
-                               : key[0] == 'q' ? pb_queue_find(v) != NULL
-                                               : pb_handoff_find(v) != NULL)) {
-                fprintf(stderr, "pendbench stress: --%s: unknown %s '%s' (see `pendbench list`, "
-                        "or give a plugin's path: ./x.so)\n", key, key, v ? v : "");
-                return PB_EXIT_USAGE;
-            }
-            if (key[0] == 'p') pool = v; else if (key[0] == 'q') queue = v; else handoff = v;
-        } else {
-            fprintf(stderr, "pendbench stress: unknown option '--%s' (see `pendbench stress --help`)\n", key);
-            return PB_EXIT_USAGE;
-        }
-    }
+    struct stress_args args = { .duration = 10, .seed = 1 };
+    const struct pb_opt_group groups[] = {
+        { "options", stress_opts, stress_set, &args },
+    };
+    const struct pb_cli cli = {
+        .verb = "stress",
+        .usage = "pendbench stress [--duration TIME] [--seed N] [--pool NAME|./x.so]\n"
+                 "                        [--queue NAME|./x.so] [--handoff NAME|./x.so]\n"
+                 "                        [--lock NAME|./x.so] [--requesters N] [--workers N]\n"
+                 "                        [--cancellers N]\n"
+                 "                        [--inflight N]\n",
+        .about = stress_about,
+        .groups = groups,
+        .ngroups = 1,
+    };
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+    if (pr != PB_CLI_GO)
+        return pb_cli_exit(pr);
+    double duration = args.duration;
+    unsigned long long seed = args.seed, req = args.req, work = args.work, canc = args.canc,
+                       infl = args.infl;
+    const char *pool = args.pool, *queue = args.queue, *handoff = args.handoff, *lock = args.lock;
     /* The combinations: each named kind fixed; otherwise every pool, every
      * queue, and every handoff against every queue. */
     struct combo { const char *pool, *queue, *handoff; } combos[512];
     unsigned n = 0;
-    if (queue || (pool && !handoff)) {
+    if (lock && !pool && !queue && !handoff) {
+        /* The lock alone: each lock-based strategy in turn (pb_stress.h). */
+        struct pb_stress_combo lc[512];
+        size_t m = pb_stress_lock_combos(lc, 512);
+        for (size_t i = 0; i < m; i++)
+            combos[n++] = (struct combo){ lc[i].pool, lc[i].queue, lc[i].handoff };
+    } else if (queue || (pool && !handoff)) {
         /* a queue named (by name or path): that one; only a pool: the default queue */
         combos[n++] = (struct combo){ pool, queue, handoff };
     } else if (handoff) {
@@ -151,9 +174,20 @@ int pb_cmd_stress(int argc, char **argv)
     for (unsigned k = 0; k < n && !pb_interrupted; k++) {
         struct pb_stress_config c = {
             .pool = combos[k].pool, .queue = combos[k].queue, .handoff = combos[k].handoff,
+            .lock = lock, .isolate = lock != NULL,
             .requesters = (unsigned)req, .workers = (unsigned)work, .cancellers = (unsigned)canc,
             .inflight = (unsigned)infl, .duration_s = each, .seed = seed + k, .min_ops = 1,
         };
+        char unfit[300];
+        if (pb_stress_lock_unfit(&c, unfit, sizeof unfit)) {
+            if (n == 1) {               /* the one run asked for cannot be: a usage error */
+                fprintf(stderr, "pendbench stress: %s\n", unfit);
+                return PB_EXIT_USAGE;
+            }
+            printf("stress %-12s %-14s %-12s skipped: %s\n", c.pool ? c.pool : "(default)",
+                   c.queue ? c.queue : "(default)", c.handoff ? c.handoff : "(default)", unfit);
+            continue;
+        }
         struct pb_stress_result r;
         if (pb_stress_run(&c, &r) != 0) {
             if (r.not_available) {
@@ -165,9 +199,10 @@ int pb_cmd_stress(int argc, char **argv)
             return PB_EXIT_USAGE;
         }
         ran++;
-        printf("stress %-12s %-14s %-12s %9llu ops  %s\n", c.pool ? c.pool : "(default)",
+        printf("stress %-12s %-14s %-12s %9llu ops  %s%s%s\n", c.pool ? c.pool : "(default)",
                c.queue ? c.queue : "(default)", c.handoff ? c.handoff : "(default)",
-               (unsigned long long)r.completed_once, r.ok ? "ok" : "VIOLATION");
+               (unsigned long long)r.completed_once, r.ok ? "ok" : "VIOLATION",
+               lock ? "  lock " : "", lock ? lock : "");
         fflush(stdout);
         if (!r.ok) {
             fprintf(stderr, "\npendbench stress: violation with seed %llu: %s\n",
@@ -177,6 +212,7 @@ int pb_cmd_stress(int argc, char **argv)
             if (c.pool) fprintf(stderr, " --pool %s", c.pool);
             if (c.queue) fprintf(stderr, " --queue %s", c.queue);
             if (c.handoff) fprintf(stderr, " --handoff %s", c.handoff);
+            if (c.lock) fprintf(stderr, " --lock %s", c.lock);
             if (req) fprintf(stderr, " --requesters %llu", req);
             if (work) fprintf(stderr, " --workers %llu", work);
             if (canc) fprintf(stderr, " --cancellers %llu", canc);

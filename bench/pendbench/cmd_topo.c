@@ -5,68 +5,73 @@
 
 #include "commands.h"
 
-static void usage(FILE *f)
+enum { TOPO_PLACEMENT = 3, TOPO_JSON };
+
+static const struct pb_opt topo_opts[] = {
+    { "placement", 0, "compact|scatter|same-node|cross-node", "where the threads go (default "
+      "compact)", TOPO_PLACEMENT },
+    { "requesters", 0, "N", "requester threads to place, 0 to 1024 (default 1)", 0 },
+    { "workers", 0, "N", "worker threads to place, 0 to 1024 (default 1)", 1 },
+    { "cancellers", 0, "N", "canceller threads to place, 0 to 1024 (default 1)", 2 },
+    { "json", 0, NULL, "the plan as JSON on stdout: every thread's role, index, pu, numa_node, "
+      "os_cpu", TOPO_JSON },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+struct topo_args {
+    pb_placement pl;
+    unsigned counts[3];         /* requesters, workers, cancellers: the ids above */
+    bool json;
+};
+
+static int topo_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
 {
-    fprintf(f,
-            "usage: pendbench topo [--topology DESC | --topology-xml FILE] [--placement P]\n"
-            "                      [--requesters N] [--workers N] [--cancellers N] [--json]\n"
-            "\n"
-            "Prints the topology (this machine's, an hwloc synthetic description such as\n"
-            "'pack:2 numa:2 core:4 pu:2', or an hwloc XML file) and where each thread\n"
-            "would run: its planned processor, its NUMA node, and the real CPU of this\n"
-            "machine it maps onto. Placement: compact, scatter, same-node, cross-node\n"
-            "(default compact; 1 requester, 1 worker, 1 canceller).\n");
+    struct topo_args *a = ctx;
+    if (o->id == TOPO_JSON) {
+        a->json = true;
+        return 0;
+    }
+    if (o->id == TOPO_PLACEMENT) {
+        if (pb_placement_parse(v, &a->pl) == 0)
+            return 0;
+        snprintf(err, errlen, "'%s' is not one of compact, scatter, same-node, cross-node", v);
+        return -1;
+    }
+    uint64_t n;
+    if (pb_opt_count(v, 0, 1024, &n, err, errlen) != 0)
+        return -1;
+    a->counts[o->id] = (unsigned)n;
+    return 0;
 }
 
 int pb_cmd_topo(int argc, char **argv)
 {
     struct pb_topo *topo = NULL;
-    pb_placement pl = PB_PLACE_COMPACT;
-    unsigned counts[3] = { 1, 1, 1 };
-    bool json = false;
-    char key[64];
-    const char *v;
+    struct topo_args args = { .pl = PB_PLACE_COMPACT, .counts = { 1, 1, 1 } };
     int status = PB_EXIT_USAGE;
-    for (int i = 1; i < argc;) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            pb_topo_free(topo);
-            return PB_EXIT_OK;
-        }
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-            i++;
-            continue;
-        }
-        if (pb_next_option(argc, argv, &i, "topo", key, sizeof key, &v) != 0)
-            goto out;
-        int t = pb_topology_option(key, v, &topo);
-        if (t < 0)
-            goto out;
-        if (t > 0)
-            continue;
-        if (strcmp(key, "placement") == 0) {
-            if (!v || pb_placement_parse(v, &pl) != 0) {
-                fprintf(stderr, "pendbench topo: --placement: '%s' is not one of compact, scatter, "
-                                "same-node, cross-node\n", v ? v : "");
-                goto out;
-            }
-            continue;
-        }
-        int idx = strcmp(key, "requesters") == 0 ? 0 : strcmp(key, "workers") == 0 ? 1
-                : strcmp(key, "cancellers") == 0 ? 2 : -1;
-        if (idx < 0) {
-            fprintf(stderr, "pendbench topo: unknown option '--%s' (see `pendbench topo --help`)\n", key);
-            goto out;
-        }
-        char *end;
-        unsigned long n = v ? strtoul(v, &end, 10) : 0;
-        if (!v || *end || v[0] == '-' || n > 1024) {
-            fprintf(stderr, "pendbench topo: --%s wants a count from 0 to 1024\n", key);
-            goto out;
-        }
-        counts[idx] = (unsigned)n;
+    const struct pb_opt_group groups[] = {
+        { "options", topo_opts, topo_set, &args },
+        { "topology options", pb_topology_opts, pb_topology_set, &topo },
+    };
+    const struct pb_cli cli = {
+        .verb = "topo",
+        .usage = "pendbench topo [--topology DESC | --topology-xml FILE] [--placement P]\n"
+                 "                      [--requesters N] [--workers N] [--cancellers N] [--json]\n",
+        .about = "Prints the topology (this machine's, an hwloc synthetic description such as\n"
+                 "'pack:2 numa:2 core:4 pu:2', or an hwloc XML file) and where each thread\n"
+                 "would run: its planned processor, its NUMA node, and the real CPU of this\n"
+                 "machine it maps onto.\n",
+        .groups = groups,
+        .ngroups = 2,
+    };
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+    if (pr != PB_CLI_GO) {
+        pb_topo_free(topo);
+        return pb_cli_exit(pr);
     }
+    pb_placement pl = args.pl;
+    unsigned *counts = args.counts;
+    bool json = args.json;
     char err[512];
     if (!topo && pb_topo_load(&topo, PB_TOPO_MACHINE, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "pendbench topo: %s\n", err);

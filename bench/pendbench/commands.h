@@ -10,13 +10,14 @@
 #include "pb_run.h"
 #include "pb_scenario.h"
 #include "pb_topo.h"
+#include "options.h"
 #include "pendbench_plugin.h"
 
 /* The version `pendbench --version` prints beside the git commit and the
  * build variant. */
 #define PENDBENCH_VERSION "0.11.0"
 
-int pb_cmd_suite(int argc, char **argv);     /* no verb: the default suite */
+int pb_cmd_suite(int argc, char **argv);     /* no verb: the default suite (argv[0]: the program) */
 int pb_cmd_run(int argc, char **argv);
 int pb_cmd_sweep(int argc, char **argv);
 int pb_cmd_stress(int argc, char **argv);
@@ -28,6 +29,19 @@ int pb_cmd_compare(int argc, char **argv);
 int pb_cmd_export(int argc, char **argv);
 int pb_cmd_history(int argc, char **argv);
 int pb_cmd_ab(int argc, char **argv);
+/* Each verb reads argv[1..] with pb_cli_parse (options.h); argv[0] is the
+ * verb. */
+
+/* compare's statistics options (threshold, alpha, correction, noise-k,
+ * max-cv, floor-factor, metric): a group of compare and ab, applied by
+ * pb_compare_option; pb_compare_stat_set's ctx is a struct
+ * pb_compare_opts. */
+extern const struct pb_opt pb_compare_stat_opts[];
+int pb_compare_stat_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                        size_t errlen);
+
+/* The default suite's option list, for the top-level help. */
+void pb_suite_print_options(FILE *f);
 
 /* Exit statuses: 0 ok, 1 a run's invariants (or stress) failed, 2 bad
  * input or a run that could not start. */
@@ -38,17 +52,6 @@ int pb_cmd_ab(int argc, char **argv);
 /* Set by SIGINT: runs stop and keep what they measured (marked partial). */
 extern volatile sig_atomic_t pb_interrupted;
 void pb_install_sigint(void);
-
-/* "--key value" or "--key=value" at argv[*i]: fills key (without the
- * dashes) and value, advancing *i. need_value: a value is required.
- * Returns 0, or -1 after printing an error. */
-int pb_next_option(int argc, char **argv, int *i, const char *verb, char *key, size_t keylen,
-                   const char **value);
-
-/* Topology options shared by run, sweep, topo: "topology", "topology-xml".
- * Returns 1 when key was one of them (and loaded it), 0 when not, -1 on
- * error (printed). */
-int pb_topology_option(const char *key, const char *value, struct pb_topo **topo);
 
 /* Whether an output file can be written, checked before the work that
  * produces it: "-" (stdout), an existing writable file, or a new file in
@@ -102,12 +105,12 @@ struct pb_session {
 
 void pb_session_init(struct pb_session *s, const char *verb);
 void pb_session_note_command(struct pb_session *s, int argc, char **argv);
-/* One of the session's options (key without dashes): repeat, no-interleave,
- * interleave-seed, max-cv, json, no-history, history-db. 1 handled (value
- * used), 2 handled as a flag (value not used: give it back), 0 not one of
- * these, -1 bad value (printed). */
-int pb_session_option(struct pb_session *s, const char *key, const char *value);
-extern const char *pb_session_options_help;
+/* The session's options (repeat, no-interleave, interleave-seed, max-cv,
+ * json, quiet, no-history, history-db): a group of the suite, run and
+ * sweep; pb_session_set's ctx is the struct pb_session. */
+extern const struct pb_opt pb_session_opts[];
+int pb_session_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                   size_t errlen);
 /* Measures, prints the table, saves, records. Returns the exit status. */
 int pb_session_run(struct pb_session *s);
 

@@ -1,5 +1,5 @@
-/* What the verbs share: option scanning, topology options, the progress
- * line, the summary table, saving results. */
+/* What the verbs share: the progress line, formatting, saving results
+ * (their options: options.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,54 +32,6 @@ void pb_install_sigint(void)
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
-}
-
-int pb_next_option(int argc, char **argv, int *i, const char *verb, char *key, size_t keylen,
-                   const char **value)
-{
-    const char *a = argv[*i];
-    if (strncmp(a, "--", 2) != 0 || a[2] == 0) {
-        fprintf(stderr, "pendbench %s: expected an option, got '%s'\n", verb, a);
-        return -1;
-    }
-    const char *eq = strchr(a + 2, '=');
-    size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-    if (n + 1 > keylen) {
-        fprintf(stderr, "pendbench %s: option '%s' is too long\n", verb, a);
-        return -1;
-    }
-    memcpy(key, a + 2, n);
-    key[n] = 0;
-    if (eq) {
-        *value = eq + 1;
-    } else if (*i + 1 < argc) {
-        *value = argv[++*i];
-    } else {
-        *value = NULL;
-    }
-    (*i)++;
-    return 0;
-}
-
-int pb_topology_option(const char *key, const char *value, struct pb_topo **topo)
-{
-    bool xml = strcmp(key, "topology-xml") == 0;
-    if (!xml && strcmp(key, "topology") != 0)
-        return 0;
-    if (!value) {
-        fprintf(stderr, "pendbench: --%s needs a value\n", key);
-        return -1;
-    }
-    char err[256];
-    if (*topo) {
-        pb_topo_free(*topo);
-        *topo = NULL;
-    }
-    if (pb_topo_load(topo, xml ? PB_TOPO_XML : PB_TOPO_SYNTHETIC, value, err, sizeof err) != 0) {
-        fprintf(stderr, "pendbench: --%s: %s\n", key, err);
-        return -1;
-    }
-    return 1;
 }
 
 const char *pb_fmt_ns(double ns, char *buf, size_t size)

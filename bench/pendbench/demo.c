@@ -3,8 +3,6 @@
  * thousand operations pended by a minifilter, posted to deferred work
  * queues, completed by workers or cancelled by a canceller thread, through
  * a two-filter stack; then the counters and the invariants. */
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -140,100 +138,70 @@ static void *canceller(void *arg)
     return NULL;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: pendbench demo [--ops N] [--cancel-every K] [--service-ns NS]\n"
-            "                 [--pool NAME] [--queue NAME] [--handoff NAME]\n"
-            "\n"
-            "Demonstrates the Filter Manager model: N operations (default 20000) are\n"
-            "pended by a minifilter, posted to deferred work queues, and completed by\n"
-            "two workers, while a canceller cancels one in K (default 4). Prints the\n"
-            "counters and checks the invariants; exits 1 if one fails.\n");
-}
+enum { DEMO_OPS, DEMO_CANCEL_EVERY, DEMO_SERVICE_NS, DEMO_POOL, DEMO_QUEUE, DEMO_HANDOFF };
 
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-    if (!s || !*s || *s == '-')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
+static const struct pb_opt demo_opts[] = {
+    { "ops", 0, "N", "operations, 1 to 100M, k/M allowed (default 20000)", DEMO_OPS },
+    { "cancel-every", 0, "K", "cancel one operation in K (default 4; 0: no cancels)",
+      DEMO_CANCEL_EVERY },
+    { "service-ns", 0, "NS", "the workers' service time per operation in ns, up to 1e9 "
+      "(default 200)", DEMO_SERVICE_NS },
+    { "pool", 0, "NAME", "callback-data pool strategy (default: the model's)", DEMO_POOL },
+    { "queue", 0, "NAME", "deferred work queue strategy (default: the model's)", DEMO_QUEUE },
+    { "handoff", 0, "NAME", "cancel/complete handoff strategy (default: the model's)",
+      DEMO_HANDOFF },
+    { NULL, 0, NULL, NULL, 0 },
+};
 
-/* A count as every verb reads one (1000, 1k, 2M): the scenario's parser. */
-static bool parse_ops(const char *s, unsigned long long *out)
+struct demo_args {
+    uint64_t ops, cancel_every, service_ns;
+    struct flt_model_config *cfg;
+};
+
+static int demo_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
 {
-    struct pb_scenario tmp;
-    char err[200];
-    pb_scenario_defaults(&tmp);
-    if (!s || pb_scenario_set(&tmp, "ops", s, err, sizeof err) != 0 || tmp.ops == 0 ||
-        tmp.ops > 100000000)
-        return false;
-    *out = tmp.ops;
-    return true;
+    struct demo_args *a = ctx;
+    switch (o->id) {
+    case DEMO_OPS:
+        return pb_opt_count(v, 1, 100000000, &a->ops, err, errlen);
+    case DEMO_CANCEL_EVERY:
+        return pb_opt_count(v, 0, 1000000, &a->cancel_every, err, errlen);
+    case DEMO_SERVICE_NS:
+        return pb_opt_count(v, 0, 1000000000, &a->service_ns, err, errlen);
+    case DEMO_POOL:
+        a->cfg->pool = v;
+        return 0;
+    case DEMO_QUEUE:
+        a->cfg->queue = v;
+        return 0;
+    case DEMO_HANDOFF:
+        a->cfg->handoff = v;
+        return 0;
+    }
+    return -1;
 }
 
 int pb_cmd_demo(int argc, char **argv)
 {
-    unsigned long long ops = 20000, cancel_every = 4, service_ns = 200;
     struct flt_model_config cfg = { .ncpus = 2, .nworkers = 2, .idle = PB_IDLE_SPIN_PARK,
                                      .verifier_log = true };
-    static const struct option opts[] = {
-        { "ops", required_argument, 0, 'n' },
-        { "cancel-every", required_argument, 0, 'c' },
-        { "service-ns", required_argument, 0, 's' },
-        { "pool", required_argument, 0, 'p' },
-        { "queue", required_argument, 0, 'q' },
-        { "handoff", required_argument, 0, 'H' },
-        { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
+    struct demo_args args = { .ops = 20000, .cancel_every = 4, .service_ns = 200, .cfg = &cfg };
+    const struct pb_opt_group groups[] = { { "options", demo_opts, demo_set, &args } };
+    const struct pb_cli cli = {
+        .verb = "demo",
+        .usage = "pendbench demo [--ops N] [--cancel-every K] [--service-ns NS]\n"
+                 "                      [--pool NAME] [--queue NAME] [--handoff NAME]\n",
+        .about = "Demonstrates the Filter Manager model: N operations are pended by a\n"
+                 "minifilter, posted to deferred work queues, and completed by two workers,\n"
+                 "while a canceller cancels one in K. Prints the counters and checks the\n"
+                 "invariants; exits 1 if one fails.\n",
+        .groups = groups,
+        .ngroups = 1,
     };
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            if (!parse_ops(optarg, &ops)) {
-                fprintf(stderr, "pendbench demo: --ops wants a count from 1 to 100000000 (suffixes "
-                        "k, M allowed), not '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'c':
-            if (!parse_uint(optarg, 1000000, &cancel_every)) {
-                fprintf(stderr, "pendbench demo: --cancel-every wants a whole number (0 = no cancels), not '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 's':
-            if (!parse_uint(optarg, 1000000000, &service_ns)) {
-                fprintf(stderr, "pendbench demo: --service-ns wants nanoseconds up to 1e9, not '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'p': cfg.pool = optarg; break;
-        case 'q': cfg.queue = optarg; break;
-        case 'H': cfg.handoff = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default:
-            if (optopt)
-                fprintf(stderr, "pendbench demo: option '-%c' is unknown or needs a value\n", optopt);
-            else
-                fprintf(stderr, "pendbench demo: unknown option '%s'\n", argv[optind - 1]);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "pendbench demo: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
+    enum pb_cli_result pr = pb_cli_parse(&cli, argc, argv);
+    if (pr != PB_CLI_GO)
+        return pb_cli_exit(pr);
+    uint64_t ops = args.ops, cancel_every = args.cancel_every, service_ns = args.service_ns;
 
     pb_tsc_calibrate(20);
     struct flt_model *m;

@@ -33,13 +33,17 @@ static void usage(FILE *f)
             "\n"
             "  help VERB  the help of one verb (as `pendbench VERB --help`)\n"
             "\n"
-            "The default suite's own options: --quick (the baselines and the defaults\n"
-            "only), --quiet, --repeat N, --json FILE, --no-history | --history-db PATH,\n"
-            "--no-interleave, --interleave-seed N, --max-cv PCT (`pendbench --suite-help`\n"
-            "says more). --version: the version, git commit and build variant.\n"
+            "Without a verb, pendbench runs the default suite, which takes these\n"
+            "options (`pendbench --suite-help` says more):\n"
+            "\n");
+    pb_suite_print_options(f);
+    fprintf(f,
             "\n"
-            "`pendbench VERB --help` describes each verb. Options are --name VALUE or\n"
-            "--name=VALUE; durations take a unit (500ms, 2s), counts a suffix (1k, 2M).\n"
+            "`pendbench --version` prints the version, git commit and build variant.\n"
+            "`pendbench VERB --help` describes each verb. Every verb reads its options\n"
+            "the same way: --name VALUE or --name=VALUE, flags without a value, -h or\n"
+            "--help, -- before arguments that start with a dash; durations take a unit\n"
+            "(500ms, 2s, 1min), counts a suffix (1k, 2M), percentages an optional %%.\n"
             "Exit status: 0 ok, 1 a run's invariants failed, 2 bad input.\n");
 }
 
@@ -97,10 +101,10 @@ int main(int argc, char **argv)
         if (argc >= 2 && strcmp(argv[1], "--version") == 0)
             return version();
         if (argc >= 2 && strcmp(argv[1], "--suite-help") == 0) {
-            char *help[] = { "pendbench", "--help", NULL };
+            char *help[] = { argv[0], "--help", NULL };
             return pb_cmd_suite(2, help);
         }
-        return pb_cmd_suite(argc - 1, argv + 1);
+        return pb_cmd_suite(argc, argv);
     }
     int (*fn)(int, char **) = verb_fn(argv[1]);
     if (fn)

@@ -60,75 +60,65 @@ void pb_session_note_command(struct pb_session *s, int argc, char **argv)
     }
 }
 
-static int bad_count(const char *verb, const char *key, const char *what)
+enum { SS_REPEAT, SS_NO_INTERLEAVE, SS_INTERLEAVE_SEED, SS_MAX_CV, SS_JSON, SS_QUIET,
+       SS_NO_HISTORY, SS_HISTORY_DB };
+
+const struct pb_opt pb_session_opts[] = {
+    { "repeat", 0, "N", "measure each configuration N times, 1 to 1000 (compare needs 3+, 5 "
+      "advised; default 1)", SS_REPEAT },
+    { "no-interleave", 0, NULL, "repetitions back to back instead of in seeded random rounds",
+      SS_NO_INTERLEAVE },
+    { "interleave-seed", 0, "N", "the seed of the interleaved order (default: random, recorded)",
+      SS_INTERLEAVE_SEED },
+    { "max-cv", 0, "PCT", "mark a configuration unstable above this CV of its repetitions' "
+      "throughput or p50 (default 10)", SS_MAX_CV },
+    { "json", 0, "FILE", "the result file ('-': stdout, and the table goes to stderr)", SS_JSON },
+    { "quiet", 0, NULL, "no progress line and no aggregate line per configuration (the table "
+      "stays)", SS_QUIET },
+    { "no-history", 0, NULL, "do not record the invocation in the history database",
+      SS_NO_HISTORY },
+    { "history-db", 0, "PATH", "record it there (default $PENDBENCH_HISTORY_DB, else "
+      PB_HISTORY_DEFAULT "; postgresql://... for PostgreSQL)", SS_HISTORY_DB },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+int pb_session_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                   size_t errlen)
 {
-    fprintf(stderr, "pendbench %s: --%s wants %s\n", verb, key, what);
+    struct pb_session *s = ctx;
+    uint64_t n;
+    switch (o->id) {
+    case SS_REPEAT:
+        if (pb_opt_count(value, 1, 1000, &n, err, errlen) != 0)
+            return -1;
+        s->repeat = (unsigned)n;
+        return 0;
+    case SS_NO_INTERLEAVE:
+        s->interleave = false;
+        return 0;
+    case SS_INTERLEAVE_SEED:
+        if (pb_opt_seed(value, &s->seed, err, errlen) != 0)
+            return -1;
+        s->seed_given = true;
+        return 0;
+    case SS_MAX_CV:
+        return pb_opt_percent(value, 0, 1, HUGE_VAL, &s->max_cv_pct, err, errlen);
+    case SS_JSON:
+        s->json_path = value;
+        return pb_opt_path(value, err, errlen);
+    case SS_QUIET:
+        s->quiet = true;
+        return 0;
+    case SS_NO_HISTORY:
+        s->no_history = true;
+        return 0;
+    case SS_HISTORY_DB:
+        s->history_db = value;
+        return pb_opt_path(value, err, errlen);
+    }
+    snprintf(err, errlen, "not a session option (bench/pendbench/session.c)");
     return -1;
 }
-
-int pb_session_option(struct pb_session *s, const char *key, const char *value)
-{
-    const char *verb = s->verb;
-    if (strcmp(key, "no-history") == 0) {
-        s->no_history = true;
-        return 2;                        /* a flag: the caller gives the value back */
-    }
-    if (strcmp(key, "no-interleave") == 0) {
-        s->interleave = false;
-        return 2;
-    }
-    if (strcmp(key, "history-db") != 0 && strcmp(key, "repeat") != 0 &&
-        strcmp(key, "interleave-seed") != 0 && strcmp(key, "max-cv") != 0 &&
-        strcmp(key, "json") != 0)
-        return 0;
-    if (!value || !*value) {
-        fprintf(stderr, "pendbench %s: --%s needs a value\n", verb, key);
-        return -1;
-    }
-    /* `--json --duration 0.1`: the next option is not a file name. */
-    if ((strcmp(key, "json") == 0 || strcmp(key, "history-db") == 0) && value[0] == '-' &&
-        value[1] == '-') {
-        fprintf(stderr, "pendbench %s: --%s needs a file name ('-' for stdout), not the option "
-                "'%s'\n", verb, key, value);
-        return -1;
-    }
-    char *end;
-    errno = 0;
-    if (strcmp(key, "history-db") == 0) {
-        s->history_db = value;
-    } else if (strcmp(key, "json") == 0) {
-        s->json_path = value;
-    } else if (strcmp(key, "repeat") == 0) {
-        unsigned long v = strtoul(value, &end, 10);
-        if (*end || errno || v < 1 || v > 1000 || value[0] == '-')
-            return bad_count(verb, key, "a count from 1 to 1000");
-        s->repeat = (unsigned)v;
-    } else if (strcmp(key, "interleave-seed") == 0) {
-        unsigned long long v = strtoull(value, &end, 0);
-        if (*end || errno || value[0] == '-')
-            return bad_count(verb, key, "a non-negative integer");
-        s->seed = v;
-        s->seed_given = true;
-    } else {
-        double v = strtod(value, &end);
-        if (*end == '%')
-            end++;
-        if (*end || errno || !(v > 0) || !isfinite(v))
-            return bad_count(verb, key, "a percentage > 0");
-        s->max_cv_pct = v;
-    }
-    return 1;
-}
-
-const char *pb_session_options_help =
-    "  --repeat N           measure each configuration N times (compare needs 3+, 5 advised)\n"
-    "  --no-interleave      repetitions back to back instead of in seeded random rounds\n"
-    "  --interleave-seed N  the seed of the interleaved order (default: random, recorded)\n"
-    "  --max-cv PCT         mark a configuration unstable above this CV of its\n"
-    "                       repetitions' throughput or p50 (default 10)\n"
-    "  --json FILE          the result file ('-': stdout, and the table goes to stderr)\n"
-    "  --no-history         do not record the invocation in the history database\n"
-    "  --history-db PATH    record it there (default " PB_HISTORY_DEFAULT ")\n";
 
 /* ---- per-configuration aggregates ------------------------------------------------- */
 
@@ -337,7 +327,10 @@ static const char *fmt_cv(double cv, char *buf, size_t size)
 
 static void config_label(const struct pb_scenario *s, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s %s/%s/%s", s->name, s->pool, s->queue, s->handoff);
+    /* People's text: cut when it does not fit. */
+    if (snprintf(buf, size, "%s %s/%s/%s%s%s", s->name, s->pool, s->queue, s->handoff,
+                 s->lock[0] ? " lock " : "", s->lock) < 0 && size)
+        buf[0] = 0;
 }
 
 /* The line after a configuration's last repetition. */
@@ -363,7 +356,7 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
                         const unsigned *cfg_of, unsigned repeat)
 {
     bool reps = repeat > 1;
-    fprintf(out, "%-13s %-38s %11s %9s %9s %9s %7s %8s %8s %s%s\n", "scenario",
+    fprintf(out, "%-13s %-46s %11s %9s %9s %9s %7s %8s %8s %s%s\n", "scenario",
             "pool / queue / handoff", reps ? "ops/s(med)" : "ops/s", "p50", "p99", "p99.9",
             "cancel", "vs base", "p50/c2c", reps ? "cv      " : "", "ok");
     unsigned withheld = 0;
@@ -372,8 +365,12 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
         if (!c->nreps)
             continue;
         const struct pb_scenario *sc = &s->sc[i];
-        char strat[160], a[16], b[16], d[16], cancel[16], base[16], c2c[16], cv[16];
-        snprintf(strat, sizeof strat, "%s / %s / %s", sc->pool, sc->queue, sc->handoff);
+        char strat[240], a[16], b[16], d[16], cancel[16], base[16], c2c[16], cv[16];
+        /* A chosen lock is part of what was measured: shown after the strategies. */
+        snprintf(strat, sizeof strat, "%s / %s / %s%s%s", sc->pool, sc->queue, sc->handoff,
+                 sc->lock[0] ? " [" : "", sc->lock[0] ? sc->lock : "");
+        if (sc->lock[0])
+            strncat(strat, "]", sizeof strat - strlen(strat) - 1);
         double p50 = (double)pb_hist_percentile(c->merged, 50);
         pb_fmt_ns(p50, a, sizeof a);
         pb_fmt_ns((double)pb_hist_percentile(c->merged, 99), b, sizeof b);
@@ -407,11 +404,11 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
         snprintf(status, sizeof status, "%s%s%s%s", !c->ok ? (c->stalled ? "STALLED" : "FAILED") : "ok",
                  c->unstable ? " unstable" : "", c->partial ? " (partial)" : "", fails);
         if (reps)
-            fprintf(out, "%-13.13s %-38.38s %11.0f %9s %9s %9s %7s %8s %8s %-8s %s\n", sc->name,
+            fprintf(out, "%-13.13s %-46.46s %11.0f %9s %9s %9s %7s %8s %8s %-8s %s\n", sc->name,
                     strat, c->tput.median, a, b, d, cancel, base, c2c,
                     fmt_cv(c->tput.cv_pct, cv, sizeof cv), status);
         else
-            fprintf(out, "%-13.13s %-38.38s %11.0f %9s %9s %9s %7s %8s %8s %s\n", sc->name, strat,
+            fprintf(out, "%-13.13s %-46.46s %11.0f %9s %9s %9s %7s %8s %8s %s\n", sc->name, strat,
                     c->tput.median, a, b, d, cancel, base, c2c, status);
     }
     if (withheld)
@@ -520,6 +517,7 @@ static void fill_context(struct pb_context *ctx, const struct pb_session *s,
         if (runs[i].nthreads > ctx->env.max_threads)
             ctx->env.max_threads = runs[i].nthreads;
         ctx->env.migrations += runs[i].migrations;
+        ctx->env.smt_siblings_used |= runs[i].smt_siblings_used;
     }
     ctx->tsc_ticks_per_ns = pb_tsc_ticks_per_ns();
     snprintf(ctx->command, sizeof ctx->command, "%s", s->command);

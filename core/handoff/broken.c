@@ -46,7 +46,7 @@
 
 struct pb_handoff { int unused; };
 
-static int broken_init(struct pb_handoff **h)
+static int broken_init(struct pb_handoff **h, const struct pb_handoff_config *cfg)
 {
     *h = calloc(1, sizeof **h);
     return *h ? 0 : -ENOMEM;

@@ -39,7 +39,7 @@
 
 struct pb_handoff { int unused; };
 
-static int cas_init(struct pb_handoff **h)
+static int cas_init(struct pb_handoff **h, const struct pb_handoff_config *cfg)
 {
     *h = calloc(1, sizeof **h);
     return *h ? 0 : -ENOMEM;

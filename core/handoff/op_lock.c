@@ -3,10 +3,19 @@
  * request with its own lock instead of relying on IoSetCancelRoutine's
  * exchange.
  *
- * Cell: aux = the lock (0 free, 1 held); word = routine | CANCEL (the top
- * bit, clear in user-space code addresses; arm checks it). word is written
- * only with the lock held; it is an atomic so that is_cancelled and
- * is_armed may read it without the lock.
+ * The lock: by default `ttas-backoff`; any lock of the kind that can live
+ * in the operation's own word (PB_LOCK_IN_WORD: at most 8 bytes, free
+ * when all zero, no init or fini); any other is refused (init returns
+ * -EINVAL, the model says why): an operation has no room for a lock's
+ * line nor a place to init and fini one. Taken through pb_lock_acquire,
+ * never yielding (PB_NEVER_YIELDS: the cell's state is never inited, and
+ * an all-zero in-word lock spins only).
+ *
+ * Cell: lock = the lock's state (the cell's second 8 bytes, zeroed by
+ * reset); word = routine | CANCEL (the top bit, clear in user-space code
+ * addresses; arm checks it). word is written only with the lock held; it
+ * is an atomic so that is_cancelled and is_armed may read it without the
+ * lock.
  *
  * State transitions (S = arm, X = disarm, C = cancel), each one critical
  * section:
@@ -31,31 +40,43 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "pb_spin.h"
+#include "pb_lock_use.h"
 #include "pb_strategy.h"
 
 #define CANCEL ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1))
 
-struct pb_handoff { int unused; };
+struct pb_handoff {
+    const struct pb_lock_ops *lock;   /* read-only after init */
+};
 
-static void op_lock(struct pb_cancel_cell *c)
+extern const struct pb_handoff_ops pb_handoff_op_lock;
+
+static void op_lock(struct pb_handoff *h, struct pb_cancel_cell *c, struct pb_lock_hold *hold)
 {
-    /* acquire: the cell as the last holder left it. */
-    pb_spin_lock(&c->aux, false);     /* a kernel spinlock never sleeps: PB_NEVER_YIELDS */
+    /* The lock's acquire: the cell as the last holder left it. */
+    pb_lock_acquire_inline(h->lock, c->lock, hold);
     pb_locks_held++;
 }
 
-static void op_unlock(struct pb_cancel_cell *c)
+static void op_unlock(struct pb_handoff *h, struct pb_cancel_cell *c, struct pb_lock_hold *hold)
 {
     pb_locks_held--;
-    pb_spin_unlock(&c->aux);
+    pb_lock_release_inline(h->lock, c->lock, hold);
 }
 
-static int opl_init(struct pb_handoff **h)
+static int opl_init(struct pb_handoff **hp, const struct pb_handoff_config *cfg)
 {
-    *h = calloc(1, sizeof **h);
-    return *h ? 0 : -ENOMEM;
+    const struct pb_lock_ops *lock = pb_lock_choose(cfg ? cfg->lock : NULL, pb_handoff_op_lock.lock);
+    if (!pb_lock_fits(lock, pb_handoff_op_lock.lock_needs))
+        return -EINVAL;
+    struct pb_handoff *h = calloc(1, sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    h->lock = lock;
+    *hp = h;
+    return 0;
 }
 
 static void opl_fini(struct pb_handoff *h) { free(h); }
@@ -65,7 +86,8 @@ static void opl_reset(struct pb_handoff *h, struct pb_cancel_cell *c)
     /* relaxed: a fresh operation is published to other threads later, by
      * the release that hands its handle or work item over. */
     atomic_store_explicit(&c->word, 0, memory_order_relaxed);
-    atomic_store_explicit(&c->aux, 0, memory_order_relaxed);
+    /* A free in-word lock is all zero; nobody else is on the cell. */
+    memset(c->lock, 0, sizeof c->lock);
 }
 
 static pb_arm_result opl_arm(struct pb_handoff *h, struct pb_cancel_cell *c, pb_cancel_routine r)
@@ -75,7 +97,8 @@ static pb_arm_result opl_arm(struct pb_handoff *h, struct pb_cancel_cell *c, pb_
         abort();
     }
     pb_arm_result res = PB_ARM_SET;
-    op_lock(c);
+    struct pb_lock_hold hold;
+    op_lock(h, c, &hold);
     /* Loads relaxed inside the lock: the lock orders them. Stores release:
      * for the lock-free queries, which do not take the lock. */
     uintptr_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
@@ -83,29 +106,31 @@ static pb_arm_result opl_arm(struct pb_handoff *h, struct pb_cancel_cell *c, pb_
         res = PB_ARM_CANCELLED;        /* set, saw the bit, took it back */
     else
         atomic_store_explicit(&c->word, (uintptr_t)r, memory_order_release);
-    op_unlock(c);
+    op_unlock(h, c, &hold);
     return res;
 }
 
 static bool opl_disarm(struct pb_handoff *h, struct pb_cancel_cell *c)
 {
     bool took = false;
-    op_lock(c);
+    struct pb_lock_hold hold;
+    op_lock(h, c, &hold);
     uintptr_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
     if (w && !(w & CANCEL)) {
         atomic_store_explicit(&c->word, 0, memory_order_release);
         took = true;
     }
-    op_unlock(c);
+    op_unlock(h, c, &hold);
     return took;
 }
 
 static pb_cancel_routine opl_cancel(struct pb_handoff *h, struct pb_cancel_cell *c, bool *was_set)
 {
-    op_lock(c);
+    struct pb_lock_hold hold;
+    op_lock(h, c, &hold);
     uintptr_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
     atomic_store_explicit(&c->word, CANCEL, memory_order_release);
-    op_unlock(c);
+    op_unlock(h, c, &hold);
     *was_set = (w & CANCEL) != 0;
     return (pb_cancel_routine)(w & ~CANCEL);
 }
@@ -124,6 +149,8 @@ const struct pb_handoff_ops pb_handoff_op_lock = {
     .name = "op-lock",
     .description = "a spinlock per operation around plain updates",
     .flags = PB_NEVER_YIELDS | PB_IN_SUITE,
+    .lock = "ttas-backoff",
+    .lock_needs = PB_LOCK_IN_WORD,
     .init = opl_init,
     .fini = opl_fini,
     .reset = opl_reset,

@@ -17,6 +17,11 @@ struct flt_model_config {
     const char *pool;              /* strategy names; NULL = the defaults */
     const char *queue;
     const char *handoff;
+    /* The lock every lock-based strategy of the model takes (pb_lock.h),
+     * by name or plugin path; NULL = each strategy's default (its ops'
+     * `lock`). A lock that lacks what one of them needs (its ops'
+     * `lock_needs`) is refused, the error naming both and what is missing. */
+    const char *lock;
     unsigned ncpus;                /* planned processors; 0 = 1 */
     unsigned nworkers;             /* worker threads; 0 = none (tests drive work by hand) */
     size_t pool_capacity;          /* most callback data out at once; 0 = unlimited */
@@ -28,6 +33,9 @@ struct flt_model_config {
     const unsigned *worker_cpu;
     /* Called first in each worker thread (e.g. to bind it), with its index. */
     void (*on_worker_start)(void *arg, unsigned worker);
+    /* Called last in each worker thread, once its queue is shut down and
+     * drained (e.g. to collect its per-thread pb_lock_stats); may be NULL. */
+    void (*on_worker_stop)(void *arg, unsigned worker);
     void *hook_arg;
     /* Time source for t_dequeue / t_complete / the simulated file system;
      * NULL = pb_tsc_now. */
@@ -52,13 +60,21 @@ struct flt_model_config {
 
 /* Builds the model and starts its workers. Returns STATUS_SUCCESS, or
  * STATUS_INVALID_PARAMETER with *error naming the problem (an unknown
- * strategy, ...), or STATUS_INSUFFICIENT_RESOURCES. */
+ * strategy or lock, a lock unfit for a strategy, ...), or
+ * STATUS_INSUFFICIENT_RESOURCES. *error stays valid until this thread's
+ * next flt_model_create. */
 NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model **out,
                           const char **error);
 /* Stops the workers after every queued work item has run (DQ4), then frees
  * everything. Operations still in flight are reported by the invariants
  * first; call flt_model_check() before this. */
 void flt_model_destroy(struct flt_model *model);
+/* Shuts the queues down and joins the workers once they have run every
+ * queued work item (DQ4), keeping the model: its counters, invariants and
+ * the workers' on_worker_stop results can be read before destroy. Work
+ * queued later is run by flt_model_drain_work / destroy in the caller's
+ * thread. Idempotent. */
+void flt_model_stop_workers(struct flt_model *model);
 
 /* Runs, in the calling thread at PASSIVE_LEVEL, every work item queued so
  * far (for models without workers: deterministic tests). Returns how many.
@@ -69,6 +85,12 @@ size_t flt_model_drain_work(struct flt_model *model);
 const char *flt_model_pool_name(const struct flt_model *model);
 const char *flt_model_queue_name(const struct flt_model *model);
 const char *flt_model_handoff_name(const struct flt_model *model);
+/* The chosen lock's name; NULL when each strategy takes its default. */
+const char *flt_model_lock_name(const struct flt_model *model);
+/* The locks the model's strategies take, by name, in pool, queue,
+ * handoff order, joined by '+' without repeats ("pthread-mutex+
+ * ttas-backoff"); "" when none takes a lock. Returns buf. */
+const char *flt_model_locks_taken(const struct flt_model *model, char *buf, size_t size);
 bool flt_model_pool_type_stable(const struct flt_model *model);
 
 /* ---- volumes and the simulated file system ----------------------------- */

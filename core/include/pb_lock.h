@@ -32,6 +32,11 @@ enum pb_lock_flag {
     PB_LOCK_TRYLOCK = 1u << 27,    /* trylock is not NULL */
     PB_LOCK_IN_WORD = 1u << 28,    /* size <= 8, all-zero state is a free lock, init/fini are no-ops:
                                       it can live in an operation's word (op-lock) */
+    /* (IN_WORD, in detail: a user such as op-lock never calls init or
+     * fini, so an all-zero state must work as a lock with no config; it
+     * should then spin without yielding, as op-lock models a kernel
+     * spinlock. init may still record the config in the state for users
+     * that do call it: ttas-backoff keeps may_yield there.) */
     PB_LOCK_PTHREAD = 1u << 29,    /* its state is a pthread_mutex_t: usable with a condition variable */
 };
 

@@ -1,6 +1,8 @@
-/* Internal to the strategies (core/): the one spinlock and its one
- * back-off, and the one body of Vyukov's intrusive MPSC queue. Every
+/* Internal to the strategies and locks (core/): the one spinlock and its
+ * one back-off, and the one body of Vyukov's intrusive MPSC queue. Every
  * strategy that spins uses these, so a fix or a tuning lands everywhere.
+ * The spinlock is the lock kind's `ttas-backoff` (core/lock/ttas_backoff.c
+ * wraps it): strategies take it, like every lock, through pb_lock.h.
  *
  * Back-off: pause (pb_cpu_relax) on every spin, and give the CPU away
  * (sched_yield) every PB_SPIN_YIELD_AFTER spins: the thread being waited

@@ -1,5 +1,6 @@
-/* The three kinds of interchangeable strategy: callback-data pools,
- * deferred work queues and cancel/complete handoffs. A strategy is one
+/* The kinds of interchangeable strategy: callback-data pools, deferred
+ * work queues and cancel/complete handoffs (and the locks that the
+ * lock-based ones take: pb_lock.h). A strategy is one
  * file with one `static const struct pb_*_ops` filled with designated
  * initialisers, listed in its kind's registry table (core/<kind>/registry.c).
  * Workloads pick them by name at run time; what a strategy is (bounded,
@@ -18,6 +19,8 @@
 #include <stdint.h>
 
 #define PB_CACHE_LINE 64
+
+struct pb_lock_ops;                /* pb_lock.h */
 
 /* Capabilities, fio-style: a strategy's `flags` (any kind unless noted). */
 enum pb_strategy_flag {
@@ -55,6 +58,11 @@ struct pb_pool_config {
     size_t capacity;               /* most blocks out at once; 0 = unlimited */
     unsigned ncpus;
     struct pb_mem_hooks mem;
+    /* The lock a lock-based pool takes (pb_lock.h); NULL: the strategy's
+     * default (its ops' `lock`). One that lacks a capability of its ops'
+     * `lock_needs` makes init return -EINVAL. */
+    const struct pb_lock_ops *lock;
+    unsigned nnodes;               /* NUMA nodes among the cpus, for the lock; 0 = 1 */
 };
 
 struct pb_pool;
@@ -71,7 +79,14 @@ struct pb_pool_ops {
      * and is only ever handed out again as a block of this pool, until fini
      * (so a stale handle's generation can always be read). */
     unsigned flags;
-    /* 0 or -errno; -ENOTSUP: not available in this build (skipped, not failed). */
+    /* The lock kind's name it takes by default (pb_lock.h); NULL: takes no
+     * lock (then the config's lock is ignored). */
+    const char *lock;
+    /* pb_lock_flag bits a lock must have for it (PB_LOCK_TRYLOCK, ...);
+     * the model refuses a lock without them, naming what is missing. */
+    unsigned lock_needs;
+    /* 0 or -errno; -ENOTSUP: not available in this build (skipped, not
+     * failed); -EINVAL: the config's lock does not fit (lock_needs). */
     int (*init)(struct pb_pool **pool, const struct pb_pool_config *cfg);
     void (*fini)(struct pb_pool *pool);
     /* NULL when exhausted (capacity reached or memory refused). */
@@ -99,6 +114,9 @@ struct pb_queue_config {
     pb_idle_policy idle;
     unsigned spin_iterations;      /* for PB_IDLE_SPIN_PARK; 0 = default */
     struct pb_mem_hooks mem;
+    const struct pb_lock_ops *lock; /* NULL: the strategy's default (as pools') */
+    unsigned ncpus;                /* planned cpus, for the lock; 0 = nqueues */
+    unsigned nnodes;               /* NUMA nodes among them; 0 = 1 */
 };
 
 struct pb_queue;
@@ -107,6 +125,8 @@ struct pb_queue_ops {
     const char *name;
     const char *description;
     unsigned flags;                /* pb_strategy_flag bits */
+    const char *lock;              /* as pools': its default lock; NULL: takes no lock */
+    unsigned lock_needs;           /* as pools' */
     int (*init)(struct pb_queue **q, const struct pb_queue_config *cfg);   /* as pools' */
     void (*fini)(struct pb_queue *q);
     /* 0, or -EAGAIN when a bounded queue is full (the item is not taken). */
@@ -124,12 +144,21 @@ struct pb_queue_ops {
 typedef void (*pb_cancel_routine)(void *op);
 
 /* Per-operation cancel state, inside the callback data. Each handoff
- * strategy gives these words its own meaning (see its file's table). */
+ * strategy gives these words its own meaning (see its file's table).
+ * The second 8 bytes are either aux (and padding) or, for a handoff that
+ * keeps a lock per operation (op-lock), an in-word lock's state
+ * (PB_LOCK_IN_WORD: at most 8 bytes, 8-aligned, free when all zero). */
 struct pb_cancel_cell {
     _Atomic uintptr_t word;
-    _Atomic uint32_t aux;
-    uint32_t pad;
+    union {
+        struct {
+            _Atomic uint32_t aux;
+            uint32_t pad;
+        };
+        _Alignas(8) unsigned char lock[8];
+    };
 };
+_Static_assert(sizeof(struct pb_cancel_cell) == 16, "a cancel cell is 16 bytes");
 
 typedef enum {
     PB_ARM_SET = 0,                /* routine set; no cancel seen */
@@ -139,11 +168,20 @@ typedef enum {
 
 struct pb_handoff;
 
+struct pb_handoff_config {
+    unsigned ncpus;                /* planned cpus; 0 = 1 */
+    unsigned nnodes;               /* NUMA nodes among them; 0 = 1 */
+    struct pb_mem_hooks mem;
+    const struct pb_lock_ops *lock; /* NULL: the strategy's default (as pools') */
+};
+
 struct pb_handoff_ops {
     const char *name;
     const char *description;
     unsigned flags;                /* pb_strategy_flag bits */
-    int (*init)(struct pb_handoff **h);                                    /* as pools' */
+    const char *lock;              /* as pools': its default lock; NULL: takes no lock */
+    unsigned lock_needs;           /* as pools' */
+    int (*init)(struct pb_handoff **h, const struct pb_handoff_config *cfg);   /* as pools' */
     void (*fini)(struct pb_handoff *h);
     /* A fresh operation: no routine, cancel bit clear. Not concurrent. */
     void (*reset)(struct pb_handoff *h, struct pb_cancel_cell *c);

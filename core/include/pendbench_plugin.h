@@ -1,12 +1,16 @@
-/* Bring your own strategy: a pool, queue or handoff built as a shared
- * object and given to pendbench by path (`--queue ./my_queue.so`, a job
- * file's `queue = ./my_queue.so`, a sweep list, `pendbench-micro --plugin`).
+/* Bring your own strategy: a pool, queue, handoff or lock built as a
+ * shared object and given to pendbench by path (`--queue ./my_queue.so`,
+ * `--lock ./my_lock.so`, a job file's `queue = ./my_queue.so`, a sweep
+ * list, `pendbench-micro --plugin`).
  *
  * A plugin is one C file that fills a `struct pb_pool_ops`,
- * `pb_queue_ops` or `pb_handoff_ops` (pb_strategy.h: the contract of each
- * operation is written there) and exports it with one of the macros
- * below. It may use the C library, pthreads and the inline helpers of
- * pb_strategy.h and pb_tsc.h (pb_cpu_relax), nothing else of pendbench.
+ * `pb_queue_ops`, `pb_handoff_ops` (pb_strategy.h) or `pb_lock_ops`
+ * (pb_lock.h: the contract of each operation is written there) and
+ * exports it with one of the macros below. It may use the C library,
+ * pthreads and the inline helpers of pb_strategy.h and pb_tsc.h
+ * (pb_cpu_relax), nothing else of pendbench: so a plugin pool, queue or
+ * handoff takes no lock of the kind (its ops' `lock` is NULL), while a
+ * plugin lock is taken by every lock-based built-in strategy it fits.
  * Build it with the one command of the README ("Bring your own
  * strategy"), e.g.
  *
@@ -23,10 +27,13 @@
 
 #include <stdint.h>
 
+#include "pb_lock.h"
 #include "pb_strategy.h"
 
-/* Bumped whenever pb_strategy.h's ops tables or their contract change. */
-#define PB_PLUGIN_ABI_VERSION 1u
+/* Bumped whenever pb_strategy.h's or pb_lock.h's ops tables or their
+ * contract change. 2: the ops tables name their lock (lock, lock_needs),
+ * handoff init takes a config, locks are a kind. */
+#define PB_PLUGIN_ABI_VERSION 2u
 
 /* A plugin's name (its ops table's) is shorter than this, has no '/', and
  * is neither a built-in's nor another loaded plugin's: runs, tables and
@@ -36,13 +43,19 @@
 /* The symbol pendbench looks up. */
 #define PB_PLUGIN_SYMBOL "pendbench_plugin"
 
-enum pb_plugin_kind { PB_PLUGIN_ANY = 0, PB_PLUGIN_POOL = 1, PB_PLUGIN_QUEUE = 2, PB_PLUGIN_HANDOFF = 3 };
+enum pb_plugin_kind {
+    PB_PLUGIN_ANY = 0,
+    PB_PLUGIN_POOL = 1,
+    PB_PLUGIN_QUEUE = 2,
+    PB_PLUGIN_HANDOFF = 3,
+    PB_PLUGIN_LOCK = 4,
+};
 
 struct pb_plugin {
     uint32_t abi_version;          /* PB_PLUGIN_ABI_VERSION when it was built */
     uint32_t kind;                 /* enum pb_plugin_kind */
     uint32_t ops_size;             /* sizeof its ops table when it was built */
-    const void *ops;               /* the struct pb_{pool,queue,handoff}_ops */
+    const void *ops;               /* the struct pb_{pool,queue,handoff,lock}_ops */
 };
 
 #define PB_PLUGIN_EXPORT_(k, type, ops_var)                                               \
@@ -53,6 +66,7 @@ struct pb_plugin {
 #define PB_PLUGIN_QUEUE(ops_var) PB_PLUGIN_EXPORT_(PB_PLUGIN_QUEUE, struct pb_queue_ops, ops_var)
 #define PB_PLUGIN_HANDOFF(ops_var) \
     PB_PLUGIN_EXPORT_(PB_PLUGIN_HANDOFF, struct pb_handoff_ops, ops_var)
+#define PB_PLUGIN_LOCK(ops_var) PB_PLUGIN_EXPORT_(PB_PLUGIN_LOCK, struct pb_lock_ops, ops_var)
 
 /* ---- pendbench's side ---------------------------------------------------- */
 

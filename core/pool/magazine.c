@@ -20,7 +20,7 @@
  *   - get and put from any thread with any cpu index (cpu >= ncpus is
  *     folded to cpu % ncpus).
  *   - Per-cpu state (loaded, prev, remote batches, slab cursor) is guarded
- *     by the cpu's spinlock. The placement plan gives each cpu index one
+ *     by the cpu's lock. The placement plan gives each cpu index one
  *     thread at a time, so the lock is uncontended and its line, like
  *     everything else on the fast path, is written only by that cpu: the
  *     fast path writes no line another cpu writes. The lock is there so
@@ -30,7 +30,12 @@
  *     a lock-free stack that anyone pushes and anyone takes whole with an
  *     exchange (no pop of single entries, so no ABA).
  *   - The depot (full magazines per home, empty magazines, the list of
- *     memory extents) is guarded by one mutex, taken only on slow paths.
+ *     memory extents) is guarded by one lock, taken only on slow paths.
+ *   - The locks: both kinds are of the lock kind (pb_lock.h), by default
+ *     `ttas-backoff` (any lock fits: the pool needs no capability), taken
+ *     through pb_lock_acquire. A cpu's lock state sits at the start of its
+ *     line with the cpu's magazines right after it (pb_lock_block); the
+ *     depot's on a line of its own (pb_lock_create).
  *   - Lock order: a cpu lock, then the depot lock. A thread never holds
  *     two cpu locks.
  *   - init and fini with no call in flight.
@@ -57,12 +62,11 @@
  * each region of slabs is over-allocated by one slab to align them, and
  * the slack is cut into magazines. */
 #include <errno.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pb_spin.h"
+#include "pb_lock_use.h"
 #include "pb_strategy.h"
 
 #define MAG_ROUNDS 30              /* blocks per magazine: 256-byte magazines */
@@ -88,17 +92,27 @@ struct slab_header {
     unsigned home;
 };
 
+/* Written by the threads using this cpu index (and a sweep), under the
+ * cpu's lock: right after the lock's state, on its line. */
 struct pcpu {
-    /* Written by the threads using this cpu index (and a sweep). */
-    _Alignas(PB_CACHE_LINE) pb_spinlock lock;
     struct mag *loaded;
     struct mag *prev;
     struct mag **remote;           /* [ncpus] batch per home cpu, NULL = none */
     char *next_slab;               /* carving cursor in the current region */
     unsigned slabs_left;
     unsigned region_slabs;         /* slabs in the next region */
-    /* Written by other cpus: its own line. */
-    _Alignas(PB_CACHE_LINE) struct mag *_Atomic inbox;
+};
+
+/* Written by other cpus: its own line. */
+struct inbox {
+    _Alignas(PB_CACHE_LINE) struct mag *_Atomic head;
+};
+
+/* One cpu's parts, read-only after init. */
+struct cpu_slot {
+    struct pb_lock_block lock;     /* the cpu's lock, with its struct pcpu */
+    struct pcpu *pc;               /* = lock.data */
+    struct inbox *inbox;
 };
 
 struct free_block { struct free_block *next; };
@@ -110,26 +124,40 @@ struct pb_pool {
     size_t capacity;
     unsigned ncpus;
     struct pb_mem_hooks mem;
-    struct pcpu **cpu;
+    struct cpu_slot *cpu;          /* [ncpus] */
+    struct pb_lock_config lock_cfg;
     _Alignas(PB_CACHE_LINE) _Atomic size_t created;
-    _Alignas(PB_CACHE_LINE) pthread_mutex_t depot_lock;
+    _Alignas(PB_CACHE_LINE) struct pb_lock_ref depot_lock;   /* its state on its own line */
     struct mag **full;             /* [ncpus] non-empty magazines by depositor */
     struct mag *empty;
     struct free_block *loose;
     struct extent *extents;
 };
 
-static void pc_lock(struct pcpu *pc)
+extern const struct pb_pool_ops pb_pool_magazine;
+
+static void pc_lock(const struct cpu_slot *cs, struct pb_lock_hold *h)
 {
-    /* The cpu's magazines as the last holder left them (acquire). It
-     * yields now and then: the holder may be preempted (two threads on
-     * one cpu index). */
-    pb_spin_lock(&pc->lock, true);
+    /* The cpu's magazines as the last holder left them (the lock's
+     * acquire). A spinning lock may yield now and then (the pool is not
+     * PB_NEVER_YIELDS): the holder may be preempted (two threads on one
+     * cpu index). */
+    pb_lock_block_acquire(&cs->lock, h);
 }
 
-static void pc_unlock(struct pcpu *pc)
+static void pc_unlock(const struct cpu_slot *cs, struct pb_lock_hold *h)
 {
-    pb_spin_unlock(&pc->lock);
+    pb_lock_block_release(&cs->lock, h);
+}
+
+static void depot_lock(struct pb_pool *p, struct pb_lock_hold *h)
+{
+    pb_lock_acquire_inline(p->depot_lock.ops, p->depot_lock.state, h);
+}
+
+static void depot_unlock(struct pb_pool *p, struct pb_lock_hold *h)
+{
+    pb_lock_release_inline(p->depot_lock.ops, p->depot_lock.state, h);
 }
 
 static unsigned home_of(const struct pb_pool *p, const void *block)
@@ -191,11 +219,12 @@ static struct mag *depot_take_full(struct pb_pool *p, unsigned from, bool any)
  * depot lock) when the depot has none. NULL when memory is refused. */
 static struct mag *take_empty(struct pb_pool *p, unsigned cpu)
 {
-    pthread_mutex_lock(&p->depot_lock);
+    struct pb_lock_hold dh;
+    depot_lock(p, &dh);
     struct mag *m = p->empty;
     if (m)
         p->empty = m->next;
-    pthread_mutex_unlock(&p->depot_lock);
+    depot_unlock(p, &dh);
     if (m)
         return m;
     size_t bytes = PB_CACHE_LINE + MAG_CHUNK * sizeof(struct mag);
@@ -203,13 +232,13 @@ static struct mag *take_empty(struct pb_pool *p, unsigned cpu)
     if (!e)
         return NULL;
     e->bytes = bytes;
-    pthread_mutex_lock(&p->depot_lock);
+    depot_lock(p, &dh);
     e->next = p->extents;
     p->extents = e;
     depot_add_mags(p, (char *)e + PB_CACHE_LINE, (char *)e + bytes);
     m = p->empty;
     p->empty = m->next;
-    pthread_mutex_unlock(&p->depot_lock);
+    depot_unlock(p, &dh);
     return m;
 }
 
@@ -230,6 +259,7 @@ static void install_loaded(struct pb_pool *p, struct pcpu *pc, struct mag *m)
 static char *carve_slab(struct pb_pool *p, unsigned cpu, struct pcpu *pc)
 {
     if (!pc->slabs_left) {
+        struct pb_lock_hold dh;
         unsigned k = pc->region_slabs;
         /* One slab extra: the extent header plus alignment slack before the
          * first aligned slab and the rest after the last are < 1 slab. */
@@ -241,12 +271,12 @@ static char *carve_slab(struct pb_pool *p, unsigned cpu, struct pcpu *pc)
                           ~(uintptr_t)(p->slab_bytes - 1);
         struct extent *e = (struct extent *)base;
         e->bytes = bytes;
-        pthread_mutex_lock(&p->depot_lock);
+        depot_lock(p, &dh);
         e->next = p->extents;
         p->extents = e;
         depot_add_mags(p, base + PB_CACHE_LINE, (char *)first);
         depot_add_mags(p, (char *)first + k * p->slab_bytes, base + bytes);
-        pthread_mutex_unlock(&p->depot_lock);
+        depot_unlock(p, &dh);
         pc->next_slab = (char *)first;
         pc->slabs_left = k;
         if (pc->region_slabs < REGION_MAX_SLABS)
@@ -285,9 +315,10 @@ static bool grow(struct pb_pool *p, unsigned cpu, struct pcpu *pc)
     char *blocks = slab + PB_CACHE_LINE;
     size_t i = 0;
     bool installed = false;
+    struct pb_lock_hold dh;
     while (i < n) {
         struct mag *m = take_empty(p, cpu);
-        pthread_mutex_lock(&p->depot_lock);
+        depot_lock(p, &dh);
         if (!m) {
             for (; i < n; i++)
                 depot_put_loose(p, blocks + i * p->bsize);
@@ -300,7 +331,7 @@ static bool grow(struct pb_pool *p, unsigned cpu, struct pcpu *pc)
                 depot_put_full(p, cpu, m);
             installed = true;
         }
-        pthread_mutex_unlock(&p->depot_lock);
+        depot_unlock(p, &dh);
     }
     return true;
 }
@@ -321,11 +352,13 @@ static void sweep_mag(struct pb_pool *p, unsigned owner, struct mag **slot)
 static void sweep(struct pb_pool *p)
 {
     for (unsigned d = 0; d < p->ncpus; d++) {
-        struct pcpu *pc = p->cpu[d];
-        pc_lock(pc);
+        const struct cpu_slot *cs = &p->cpu[d];
+        struct pcpu *pc = cs->pc;
+        struct pb_lock_hold ch, dh;
+        pc_lock(cs, &ch);
         /* acquire: the magazines the remote cpus filled before pushing. */
-        struct mag *in = atomic_exchange_explicit(&pc->inbox, NULL, memory_order_acquire);
-        pthread_mutex_lock(&p->depot_lock);
+        struct mag *in = atomic_exchange_explicit(&cs->inbox->head, NULL, memory_order_acquire);
+        depot_lock(p, &dh);
         while (in) {
             struct mag *next = in->next;
             depot_put_full(p, d, in);
@@ -335,18 +368,21 @@ static void sweep(struct pb_pool *p)
         sweep_mag(p, d, &pc->prev);
         for (unsigned h = 0; h < p->ncpus; h++)
             sweep_mag(p, h, &pc->remote[h]);
-        pthread_mutex_unlock(&p->depot_lock);
-        pc_unlock(pc);
+        depot_unlock(p, &dh);
+        pc_unlock(cs, &ch);
     }
 }
 
 /* ---- get ------------------------------------------------------------------ */
 
 /* loaded and prev are both empty (or NULL): refill loaded, or return a
- * block directly, or NULL when exhausted. Cpu lock held (dropped and taken
- * again around a sweep). */
-static void *get_slow(struct pb_pool *p, unsigned cpu, struct pcpu *pc)
+ * block directly, or NULL when exhausted. Cpu lock held with hold ch
+ * (dropped and taken again around a sweep). */
+static void *get_slow(struct pb_pool *p, unsigned cpu, const struct cpu_slot *cs,
+                      struct pb_lock_hold *ch)
 {
+    struct pcpu *pc = cs->pc;
+    struct pb_lock_hold dh;
     bool swept = false;
     for (;;) {
         if (pc->loaded && pc->loaded->n)
@@ -359,40 +395,40 @@ static void *get_slow(struct pb_pool *p, unsigned cpu, struct pcpu *pc)
         }
         /* 1. Our own blocks, sent home in batches. acquire: the batches'
          * contents as their senders filled them. */
-        struct mag *in = atomic_exchange_explicit(&pc->inbox, NULL, memory_order_acquire);
+        struct mag *in = atomic_exchange_explicit(&cs->inbox->head, NULL, memory_order_acquire);
         /* 2. The depot: our deposits first; after a sweep, anything. */
-        pthread_mutex_lock(&p->depot_lock);
+        depot_lock(p, &dh);
         if (in) {
             for (struct mag *m = in->next, *next; m; m = next) {
                 next = m->next;
                 depot_put_full(p, cpu, m);
             }
             install_loaded(p, pc, in);
-            pthread_mutex_unlock(&p->depot_lock);
+            depot_unlock(p, &dh);
             continue;
         }
         struct mag *m = depot_take_full(p, cpu, swept);
         if (m) {
             install_loaded(p, pc, m);
-            pthread_mutex_unlock(&p->depot_lock);
+            depot_unlock(p, &dh);
             continue;
         }
         struct free_block *f = p->loose;
         if (f) {
             p->loose = f->next;
-            pthread_mutex_unlock(&p->depot_lock);
+            depot_unlock(p, &dh);
             return f;
         }
-        pthread_mutex_unlock(&p->depot_lock);
+        depot_unlock(p, &dh);
         /* 3. New blocks, on our node. */
         if (grow(p, cpu, pc))
             continue;
         /* 4. Exhausted: gather what other cpus cache, once. */
         if (swept)
             return NULL;
-        pc_unlock(pc);
+        pc_unlock(cs, ch);
         sweep(p);
-        pc_lock(pc);
+        pc_lock(cs, ch);
         swept = true;
     }
 }
@@ -401,9 +437,11 @@ static void *mag_get(struct pb_pool *pool, unsigned cpu)
 {
     if (cpu >= pool->ncpus)
         cpu %= pool->ncpus;
-    struct pcpu *pc = pool->cpu[cpu];
+    const struct cpu_slot *cs = &pool->cpu[cpu];
+    struct pcpu *pc = cs->pc;
+    struct pb_lock_hold ch;
     void *b;
-    pc_lock(pc);
+    pc_lock(cs, &ch);
     struct mag *m = pc->loaded;
     if (m && m->n) {
         b = m->b[--m->n];
@@ -412,9 +450,9 @@ static void *mag_get(struct pb_pool *pool, unsigned cpu)
         pc->prev = m;
         b = pc->loaded->b[--pc->loaded->n];
     } else {
-        b = get_slow(pool, cpu, pc);
+        b = get_slow(pool, cpu, cs, &ch);
     }
-    pc_unlock(pc);
+    pc_unlock(cs, &ch);
     return b;
 }
 
@@ -432,8 +470,9 @@ static void put_slow(struct pb_pool *p, unsigned cpu, struct pcpu *pc, void *blo
     }
     /* Both hold blocks: the full loaded becomes prev, the old prev goes to
      * the depot, and an empty magazine is loaded. */
+    struct pb_lock_hold dh;
     struct mag *empty = take_empty(p, cpu);
-    pthread_mutex_lock(&p->depot_lock);
+    depot_lock(p, &dh);
     if (pc->loaded) {
         if (pc->prev)
             depot_put_full(p, cpu, pc->prev);
@@ -446,7 +485,7 @@ static void put_slow(struct pb_pool *p, unsigned cpu, struct pcpu *pc, void *blo
     } else {
         depot_put_loose(p, block);
     }
-    pthread_mutex_unlock(&p->depot_lock);
+    depot_unlock(p, &dh);
 }
 
 /* A block of another home: into this cpu's batch for it; a full batch goes
@@ -457,9 +496,10 @@ static void put_remote(struct pb_pool *p, unsigned cpu, struct pcpu *pc, unsigne
     if (!m) {
         m = take_empty(p, cpu);
         if (!m) {
-            pthread_mutex_lock(&p->depot_lock);
+            struct pb_lock_hold dh;
+            depot_lock(p, &dh);
             depot_put_loose(p, block);
-            pthread_mutex_unlock(&p->depot_lock);
+            depot_unlock(p, &dh);
             return;
         }
         pc->remote[home] = m;
@@ -468,12 +508,12 @@ static void put_remote(struct pb_pool *p, unsigned cpu, struct pcpu *pc, unsigne
     if (m->n < MAG_ROUNDS)
         return;
     pc->remote[home] = NULL;
-    struct pcpu *hc = p->cpu[home];
-    struct mag *old = atomic_load_explicit(&hc->inbox, memory_order_relaxed);
+    struct inbox *hin = p->cpu[home].inbox;
+    struct mag *old = atomic_load_explicit(&hin->head, memory_order_relaxed);
     do
         m->next = old;
     /* release: the batch's contents and link to the home's exchange. */
-    while (!atomic_compare_exchange_weak_explicit(&hc->inbox, &old, m, memory_order_release,
+    while (!atomic_compare_exchange_weak_explicit(&hin->head, &old, m, memory_order_release,
                                                   memory_order_relaxed));
 }
 
@@ -481,9 +521,11 @@ static void mag_put(struct pb_pool *pool, unsigned cpu, void *block)
 {
     if (cpu >= pool->ncpus)
         cpu %= pool->ncpus;
-    struct pcpu *pc = pool->cpu[cpu];
+    const struct cpu_slot *cs = &pool->cpu[cpu];
+    struct pcpu *pc = cs->pc;
+    struct pb_lock_hold ch;
     unsigned home = home_of(pool, block);
-    pc_lock(pc);
+    pc_lock(cs, &ch);
     struct mag *m = pc->loaded;
     if (home != cpu)
         put_remote(pool, cpu, pc, home, block);
@@ -491,7 +533,7 @@ static void mag_put(struct pb_pool *pool, unsigned cpu, void *block)
         m->b[m->n++] = block;
     else
         put_slow(pool, cpu, pc, block);
-    pc_unlock(pc);
+    pc_unlock(cs, &ch);
 }
 
 /* ---- init / fini ---------------------------------------------------------- */
@@ -500,17 +542,18 @@ static void mag_fini(struct pb_pool *p)
 {
     if (p->cpu) {
         for (unsigned c = 0; c < p->ncpus; c++) {
-            if (!p->cpu[c])
-                continue;
-            pb_mem_free(&p->mem, p->cpu[c]->remote, p->ncpus * sizeof(struct mag *));
-            pb_mem_free(&p->mem, p->cpu[c], sizeof(struct pcpu));
+            struct cpu_slot *cs = &p->cpu[c];
+            if (cs->pc)
+                pb_mem_free(&p->mem, cs->pc->remote, p->ncpus * sizeof(struct mag *));
+            pb_lock_block_destroy(&cs->lock);
+            pb_mem_free(&p->mem, cs->inbox, sizeof *cs->inbox);
         }
     }
     for (struct extent *e = p->extents, *next; e; e = next) {
         next = e->next;
         pb_mem_free(&p->mem, e, e->bytes);
     }
-    pthread_mutex_destroy(&p->depot_lock);
+    pb_lock_destroy(&p->depot_lock);
     free(p->full);
     free(p->cpu);
     free(p);
@@ -518,12 +561,15 @@ static void mag_fini(struct pb_pool *p)
 
 static int mag_init(struct pb_pool **pool, const struct pb_pool_config *cfg)
 {
+    const struct pb_lock_ops *lock = pb_lock_choose(cfg->lock, pb_pool_magazine.lock);
+    if (!pb_lock_fits(lock, pb_pool_magazine.lock_needs))
+        return -EINVAL;
     struct pb_pool *p = aligned_alloc(PB_CACHE_LINE, sizeof *p);
     if (!p)
         return -ENOMEM;
     memset(p, 0, sizeof *p);
-    pthread_mutex_init(&p->depot_lock, NULL);
     atomic_init(&p->created, 0);
+    int rc = -ENOMEM;
     size_t size = cfg->object_size ? cfg->object_size : 1;
     p->bsize = (size + PB_CACHE_LINE - 1) & ~(size_t)(PB_CACHE_LINE - 1);
     p->slab_bytes = SLAB_MIN_BYTES;
@@ -533,33 +579,38 @@ static int mag_init(struct pb_pool **pool, const struct pb_pool_config *cfg)
     p->capacity = cfg->capacity;
     p->ncpus = cfg->ncpus ? cfg->ncpus : 1;
     p->mem = cfg->mem;
+    p->lock_cfg = pb_lock_config_of(p->ncpus, cfg->nnodes, pb_pool_magazine.flags, &cfg->mem);
     p->cpu = calloc(p->ncpus, sizeof *p->cpu);
     p->full = calloc(p->ncpus, sizeof *p->full);
     if (!p->cpu || !p->full)
         goto fail;
+    if ((rc = pb_lock_create(&p->depot_lock, lock, &p->lock_cfg)) != 0)
+        goto fail;
     for (unsigned c = 0; c < p->ncpus; c++) {
-        struct pcpu *pc = pb_mem_alloc(&p->mem, c, sizeof *pc);
-        if (!pc)
+        struct cpu_slot *cs = &p->cpu[c];
+        if ((rc = pb_lock_block_create(&cs->lock, lock, &p->lock_cfg, c, sizeof(struct pcpu))) != 0)
             goto fail;
-        p->cpu[c] = pc;
+        rc = -ENOMEM;
+        struct pcpu *pc = cs->pc = cs->lock.data;
         pc->remote = pb_mem_alloc(&p->mem, c, p->ncpus * sizeof(struct mag *));
-        if (!pc->remote)
+        cs->inbox = pb_mem_alloc(&p->mem, c, sizeof *cs->inbox);
+        if (!pc->remote || !cs->inbox)
             goto fail;
-        atomic_init(&pc->lock, 0);
-        atomic_init(&pc->inbox, NULL);
+        atomic_init(&cs->inbox->head, NULL);
         pc->region_slabs = 1;
     }
     *pool = p;
     return 0;
 fail:
     mag_fini(p);
-    return -ENOMEM;
+    return rc;
 }
 
 const struct pb_pool_ops pb_pool_magazine = {
     .name = "magazine",
     .description = "per-CPU magazines with a depot, NUMA-local slabs, batched remote frees",
     .flags = PB_TYPE_STABLE | PB_IN_SUITE,
+    .lock = "ttas-backoff",
     .init = mag_init,
     .fini = mag_fini,
     .get = mag_get,

@@ -1,7 +1,8 @@
 /* queue `percpu-steal`: per queue index an intrusive MPSC queue (Vyukov's,
- * as percpu-mpsc) whose consumer side is guarded by a small try-lock, so
- * that a worker with nothing to do can take work from another queue
- * before it parks.
+ * as percpu-mpsc) whose consumer side is guarded by a small lock with a
+ * trylock (by default `ttas-backoff`; any lock of the kind with
+ * PB_LOCK_TRYLOCK: thieves only try it), so that a worker with nothing to
+ * do can take work from another queue before it parks.
  *
  * Steal policy: one item at a time, taken from the first non-empty victim
  * in the order qi+1, qi+2, ... (wrapping), and run by the thief directly.
@@ -33,30 +34,44 @@
  * the queue it fills: parked workers are not woken to steal.
  *
  * Layout (pb_mem_alloc on qi's CPU): tail alone on the producers' line;
- * consumer lock, head and stub on the consumer's line (written by a thief
- * only while it steals); the waiter on its own line. */
+ * the waiter on its own line; the consumer lock's state with head and stub
+ * right after it (pb_lock_block: the consumer's line for a small lock,
+ * written by a thief only while it steals). */
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 
 #include "idle.h"
+#include "pb_lock_use.h"
 #include "pb_spin.h"
 #include "pb_strategy.h"
 #include "pb_tsc.h"
 
-struct steal_queue {
-    _Alignas(PB_CACHE_LINE) struct pb_work *_Atomic tail; /* producers exchange it */
-    _Alignas(PB_CACHE_LINE) pb_spinlock pop_lock;         /* serializes pops: owner and thieves */
-    struct pb_work *head;                                 /* under pop_lock */
+/* The consumer's side, under the pop lock (right after its state). */
+struct steal_cons {
+    struct pb_work *head;
     struct pb_work stub;
-    struct pb_idle_waiter waiter;
+};
+
+struct steal_prod {
+    _Alignas(PB_CACHE_LINE) struct pb_work *_Atomic tail; /* producers exchange it */
+    struct pb_idle_waiter waiter;                         /* its own line */
+};
+
+/* One queue, read-only after init. */
+struct steal_queue {
+    struct steal_prod *p;
+    struct pb_lock_block pop_lock;  /* serializes pops: owner and thieves; state + cons */
+    struct steal_cons *c;           /* = pop_lock.data */
 };
 
 struct pb_queue {
     unsigned nqueues;
     struct pb_mem_hooks mem;
-    struct steal_queue *qs[];       /* read-only after init */
+    struct steal_queue qs[];        /* read-only after init */
 };
+
+extern const struct pb_queue_ops pb_queue_percpu_steal;
 
 struct steal_ctx {
     struct pb_queue *q;
@@ -66,23 +81,24 @@ struct steal_ctx {
 /* Vyukov's pop (pb_spin.h). Caller holds pop_lock. */
 static struct pb_work *sq_pop_locked(struct steal_queue *sq)
 {
-    return pb_mpsc_pop(&sq->tail, &sq->head, &sq->stub);
+    return pb_mpsc_pop(&sq->p->tail, &sq->c->head, &sq->c->stub);
 }
 
-static void pop_lock(struct steal_queue *sq)
+/* The holder sees the previous holder's head (the lock's acquire), and
+ * its release publishes head to the next. */
+static void pop_lock(struct steal_queue *sq, struct pb_lock_hold *h)
 {
-    /* The holder sees the previous holder's head (acquire). */
-    pb_spin_lock(&sq->pop_lock, true);
+    pb_lock_block_acquire(&sq->pop_lock, h);
 }
 
-static bool pop_trylock(struct steal_queue *sq)
+static bool pop_trylock(struct steal_queue *sq, struct pb_lock_hold *h)
 {
-    return pb_spin_trylock(&sq->pop_lock);
+    return pb_lock_try(sq->pop_lock.ops, sq->pop_lock.state, h);
 }
 
-static void pop_unlock(struct steal_queue *sq)
+static void pop_unlock(struct steal_queue *sq, struct pb_lock_hold *h)
 {
-    pb_spin_unlock(&sq->pop_lock);      /* publishes head */
+    pb_lock_block_release(&sq->pop_lock, h);
 }
 
 /* No lock-free emptiness peek here: tail == stub is not "empty" (a thief
@@ -92,24 +108,26 @@ static void pop_unlock(struct steal_queue *sq)
  * (idle.h) needs the exact answer. */
 static struct pb_work *pop_own(struct steal_queue *sq)
 {
-    pop_lock(sq);
+    struct pb_lock_hold hold;
+    pop_lock(sq, &hold);
     struct pb_work *w = sq_pop_locked(sq);
-    pop_unlock(sq);
+    pop_unlock(sq, &hold);
     return w;
 }
 
 static struct pb_work *steal_one(struct pb_queue *q, unsigned qi)
 {
     for (unsigned k = 1; k < q->nqueues; k++) {
-        struct steal_queue *victim = q->qs[(qi + k) % q->nqueues];
+        struct steal_queue *victim = &q->qs[(qi + k) % q->nqueues];
         /* relaxed probe, a hint only: tail == stub is usually empty, and
          * a queue skipped wrongly still has its owner. */
-        if (atomic_load_explicit(&victim->tail, memory_order_relaxed) == &victim->stub)
+        if (atomic_load_explicit(&victim->p->tail, memory_order_relaxed) == &victim->c->stub)
             continue;
-        if (!pop_trylock(victim))
+        struct pb_lock_hold hold;
+        if (!pop_trylock(victim, &hold))
             continue; /* its owner or another thief is popping: move on */
         struct pb_work *w = sq_pop_locked(victim);
-        pop_unlock(victim);
+        pop_unlock(victim, &hold);
         if (w)
             return w;
     }
@@ -119,36 +137,53 @@ static struct pb_work *steal_one(struct pb_queue *q, unsigned qi)
 static struct pb_work *steal_poll(void *ctx)
 {
     struct steal_ctx *c = ctx;
-    struct pb_work *w = pop_own(c->q->qs[c->qi]);
+    struct pb_work *w = pop_own(&c->q->qs[c->qi]);
     return w ? w : steal_one(c->q, c->qi);
+}
+
+static size_t steal_bytes(unsigned n)
+{
+    return sizeof(struct pb_queue) + n * sizeof(struct steal_queue);
 }
 
 static void steal_fini(struct pb_queue *q)
 {
-    for (unsigned i = 0; i < q->nqueues; i++)
-        pb_mem_free(&q->mem, q->qs[i], sizeof *q->qs[i]);
-    pb_mem_free(NULL, q, sizeof *q + q->nqueues * sizeof q->qs[0]);
+    for (unsigned i = 0; i < q->nqueues; i++) {
+        pb_lock_block_destroy(&q->qs[i].pop_lock);
+        if (q->qs[i].p)
+            pb_mem_free(&q->mem, q->qs[i].p, sizeof *q->qs[i].p);
+    }
+    pb_mem_free(NULL, q, steal_bytes(q->nqueues));
 }
 
 static int steal_init(struct pb_queue **qp, const struct pb_queue_config *cfg)
 {
+    /* Thieves try a victim's lock and move on: it needs a trylock. */
+    const struct pb_lock_ops *lock = pb_lock_choose(cfg->lock, pb_queue_percpu_steal.lock);
+    if (!pb_lock_fits(lock, pb_queue_percpu_steal.lock_needs))
+        return -EINVAL;
     unsigned n = cfg->nqueues ? cfg->nqueues : 1;
     /* Read by every CPU, written by none: its own lines, no NUMA binding. */
-    struct pb_queue *q = pb_mem_alloc(NULL, 0, sizeof *q + n * sizeof q->qs[0]);
+    struct pb_queue *q = pb_mem_alloc(NULL, 0, steal_bytes(n));
     if (!q)
         return -ENOMEM;
     q->nqueues = n;
     q->mem = cfg->mem;
+    struct pb_lock_config lc = pb_lock_config_of(cfg->ncpus ? cfg->ncpus : n, cfg->nnodes,
+                                                 pb_queue_percpu_steal.flags, &cfg->mem);
     for (unsigned i = 0; i < n; i++) {
-        struct steal_queue *sq = pb_mem_alloc(&cfg->mem, i, sizeof *sq);
-        if (!sq) {
+        struct steal_queue *sq = &q->qs[i];
+        sq->p = pb_mem_alloc(&cfg->mem, i, sizeof *sq->p);
+        int rc = sq->p ? pb_lock_block_create(&sq->pop_lock, lock, &lc, i,
+                                              sizeof(struct steal_cons))
+                       : -ENOMEM;
+        if (rc != 0) {
             steal_fini(q);
-            return -ENOMEM;
+            return rc;
         }
-        pb_mpsc_init(&sq->tail, &sq->head, &sq->stub);
-        atomic_init(&sq->pop_lock, 0);
-        pb_idle_init(&sq->waiter, cfg);
-        q->qs[i] = sq;
+        sq->c = sq->pop_lock.data;
+        pb_mpsc_init(&sq->p->tail, &sq->c->head, &sq->c->stub);
+        pb_idle_init(&sq->p->waiter, cfg);
     }
     *qp = q;
     return 0;
@@ -156,28 +191,30 @@ static int steal_init(struct pb_queue **qp, const struct pb_queue_config *cfg)
 
 static int steal_enqueue(struct pb_queue *q, unsigned qi, struct pb_work *w)
 {
-    struct steal_queue *sq = q->qs[qi];
-    pb_mpsc_push(&sq->tail, w);
-    pb_idle_notify_sc(&sq->waiter);
+    struct steal_prod *p = q->qs[qi].p;
+    pb_mpsc_push(&p->tail, w);
+    pb_idle_notify_sc(&p->waiter);
     return 0;
 }
 
 static struct pb_work *steal_dequeue(struct pb_queue *q, unsigned qi, bool wait)
 {
     struct steal_ctx c = { q, qi };
-    return wait ? pb_idle_wait(&q->qs[qi]->waiter, steal_poll, &c) : steal_poll(&c);
+    return wait ? pb_idle_wait(&q->qs[qi].p->waiter, steal_poll, &c) : steal_poll(&c);
 }
 
 static void steal_shutdown(struct pb_queue *q)
 {
     for (unsigned i = 0; i < q->nqueues; i++)
-        pb_idle_shutdown(&q->qs[i]->waiter);
+        pb_idle_shutdown(&q->qs[i].p->waiter);
 }
 
 const struct pb_queue_ops pb_queue_percpu_steal = {
     .name = "percpu-steal",
     .description = "MPSC queue per CPU, idle workers steal one item before parking",
     .flags = PB_STEALS | PB_IN_SUITE,
+    .lock = "ttas-backoff",
+    .lock_needs = PB_LOCK_TRYLOCK,
     .init = steal_init,
     .fini = steal_fini,
     .enqueue = steal_enqueue,

@@ -5,7 +5,10 @@
  * marked broken; a two-thread race (disarm against cancel, and the whole
  * arm-then-disarm protocol against cancel) asserting exactly one owner per
  * round; and, for the `broken` handoff, that the same race finds a double
- * owner within a few seconds: proof that this checker can fail. */
+ * owner within a few seconds: proof that this checker can fail. A
+ * lock-based handoff runs the table and the races again (handoff_lock)
+ * under every other registered lock that fits it, and refuses one that
+ * does not. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <pthread.h>
@@ -46,10 +49,16 @@ static size_t param_index[64];
 
 #include "strategy_common.h"
 
+/* The lock the handoffs under test take: NULL (their defaults) but in
+ * the handoff_lock tests, which set it first (each test runs in its own
+ * process). */
+static const struct pb_lock_ops *ho_lock;
+
 static struct pb_handoff *open_handoff(const struct pb_handoff_ops *ops)
 {
     struct pb_handoff *h = NULL;
-    int rc = ops->init(&h);
+    struct pb_handoff_config cfg = { .ncpus = 2, .nnodes = 1, .lock = ho_lock };
+    int rc = ops->init(&h, &cfg);
     skip_if_unavailable(ops->name, ops->flags, rc);
     cr_assert_eq(rc, 0, "%s: init returned %d", ops->name, rc);
     return h;
@@ -74,11 +83,8 @@ static pb_cancel_routine do_cancel(const struct pb_handoff_ops *ops, struct pb_h
     return r;
 }
 
-HANDOFF_PARAMS(CAN7_fresh_cell)
-ParameterizedTest(size_t *param, handoffs, CAN7_fresh_cell)
+static void CAN7_fresh_cell_body(const struct pb_handoff_ops *ops)
 {
-    const struct pb_handoff_ops *ops = pb_handoffs[*param];
-    skip_broken(ops);
     struct pb_handoff *h = open_handoff(ops);
     struct pb_cancel_cell c;
     memset(&c, 0xff, sizeof c);
@@ -90,13 +96,17 @@ ParameterizedTest(size_t *param, handoffs, CAN7_fresh_cell)
     ops->fini(h);
 }
 
+HANDOFF_PARAMS(CAN7_fresh_cell)
+ParameterizedTest(size_t *param, handoffs, CAN7_fresh_cell)
+{
+    skip_broken(pb_handoffs[*param]);
+    CAN7_fresh_cell_body(pb_handoffs[*param]);
+}
+
 /* C before S: cancel finds nothing; arm sees the bit and the setter takes
  * the routine back (CAN8). */
-HANDOFF_PARAMS(CAN7_cancel_before_set)
-ParameterizedTest(size_t *param, handoffs, CAN7_cancel_before_set)
+static void CAN7_cancel_before_set_body(const struct pb_handoff_ops *ops)
 {
-    const struct pb_handoff_ops *ops = pb_handoffs[*param];
-    skip_broken(ops);
     struct pb_handoff *h = open_handoff(ops);
     struct pb_cancel_cell c;
     ops->reset(h, &c);
@@ -113,12 +123,16 @@ ParameterizedTest(size_t *param, handoffs, CAN7_cancel_before_set)
     ops->fini(h);
 }
 
-/* S, C, X: the canceller takes the routine; the worker's clear fails. */
-HANDOFF_PARAMS(CAN7_set_cancel_clear)
-ParameterizedTest(size_t *param, handoffs, CAN7_set_cancel_clear)
+HANDOFF_PARAMS(CAN7_cancel_before_set)
+ParameterizedTest(size_t *param, handoffs, CAN7_cancel_before_set)
 {
-    const struct pb_handoff_ops *ops = pb_handoffs[*param];
-    skip_broken(ops);
+    skip_broken(pb_handoffs[*param]);
+    CAN7_cancel_before_set_body(pb_handoffs[*param]);
+}
+
+/* S, C, X: the canceller takes the routine; the worker's clear fails. */
+static void CAN7_set_cancel_clear_body(const struct pb_handoff_ops *ops)
+{
     struct pb_handoff *h = open_handoff(ops);
     struct pb_cancel_cell c;
     ops->reset(h, &c);
@@ -142,12 +156,16 @@ ParameterizedTest(size_t *param, handoffs, CAN7_set_cancel_clear)
     ops->fini(h);
 }
 
-/* S, X, C: the worker clears the routine; the cancel finds nothing (late). */
-HANDOFF_PARAMS(CAN7_set_clear_cancel)
-ParameterizedTest(size_t *param, handoffs, CAN7_set_clear_cancel)
+HANDOFF_PARAMS(CAN7_set_cancel_clear)
+ParameterizedTest(size_t *param, handoffs, CAN7_set_cancel_clear)
 {
-    const struct pb_handoff_ops *ops = pb_handoffs[*param];
-    skip_broken(ops);
+    skip_broken(pb_handoffs[*param]);
+    CAN7_set_cancel_clear_body(pb_handoffs[*param]);
+}
+
+/* S, X, C: the worker clears the routine; the cancel finds nothing (late). */
+static void CAN7_set_clear_cancel_body(const struct pb_handoff_ops *ops)
+{
     struct pb_handoff *h = open_handoff(ops);
     struct pb_cancel_cell c;
     ops->reset(h, &c);
@@ -164,12 +182,16 @@ ParameterizedTest(size_t *param, handoffs, CAN7_set_clear_cancel)
     ops->fini(h);
 }
 
-/* C twice: the second sees the bit and takes nothing; reset clears it all. */
-HANDOFF_PARAMS(CAN7_cancel_twice)
-ParameterizedTest(size_t *param, handoffs, CAN7_cancel_twice)
+HANDOFF_PARAMS(CAN7_set_clear_cancel)
+ParameterizedTest(size_t *param, handoffs, CAN7_set_clear_cancel)
 {
-    const struct pb_handoff_ops *ops = pb_handoffs[*param];
-    skip_broken(ops);
+    skip_broken(pb_handoffs[*param]);
+    CAN7_set_clear_cancel_body(pb_handoffs[*param]);
+}
+
+/* C twice: the second sees the bit and takes nothing; reset clears it all. */
+static void CAN7_cancel_twice_body(const struct pb_handoff_ops *ops)
+{
     struct pb_handoff *h = open_handoff(ops);
     struct pb_cancel_cell c;
     ops->reset(h, &c);
@@ -186,6 +208,13 @@ ParameterizedTest(size_t *param, handoffs, CAN7_cancel_twice)
     cr_assert_eq(ops->arm(h, &c, routine_a), PB_ARM_SET, "%s: arm after reset", ops->name);
     cr_assert(ops->disarm(h, &c), "%s: disarm after reset and arm", ops->name);
     ops->fini(h);
+}
+
+HANDOFF_PARAMS(CAN7_cancel_twice)
+ParameterizedTest(size_t *param, handoffs, CAN7_cancel_twice)
+{
+    skip_broken(pb_handoffs[*param]);
+    CAN7_cancel_twice_body(pb_handoffs[*param]);
 }
 
 /* ---- races ---------------------------------------------------------------- */
@@ -341,9 +370,10 @@ static struct race_outcome run_race(const struct pb_handoff_ops *ops, enum race_
     return out;
 }
 
-static void assert_one_owner(const struct pb_handoff_ops *ops, enum race_kind kind)
+static void assert_one_owner(const struct pb_handoff_ops *ops, enum race_kind kind,
+                             double seconds)
 {
-    struct race_outcome o = run_race(ops, kind, 0.4, 200000, 1);
+    struct race_outcome o = run_race(ops, kind, seconds, 200000, 1);
     cr_log_info("%s (%s): %lu rounds: canceller %lu, worker %lu", ops->name,
                 kind == RACE_DISARM ? "disarm" : "arm+disarm", o.rounds,
                 o.canceller_won, o.worker_won);
@@ -359,14 +389,14 @@ HANDOFF_PARAMS(CAN7_race_disarm_cancel)
 ParameterizedTest(size_t *param, handoffs, CAN7_race_disarm_cancel)
 {
     skip_broken(pb_handoffs[*param]);
-    assert_one_owner(pb_handoffs[*param], RACE_DISARM);
+    assert_one_owner(pb_handoffs[*param], RACE_DISARM, 0.4);
 }
 
 HANDOFF_PARAMS(CAN7_race_arm_disarm_cancel)
 ParameterizedTest(size_t *param, handoffs, CAN7_race_arm_disarm_cancel)
 {
     skip_broken(pb_handoffs[*param]);
-    assert_one_owner(pb_handoffs[*param], RACE_PROTOCOL);
+    assert_one_owner(pb_handoffs[*param], RACE_PROTOCOL, 0.4);
 }
 
 /* The checker can fail: the deliberately broken handoff must be caught
@@ -405,4 +435,69 @@ Test(handoffs, flags_are_consistent)
         baselines += (ops->flags & PB_BASELINE) && (ops->flags & PB_IN_SUITE);
     }
     cr_expect_eq(baselines, 1);
+}
+
+/* ---- under other locks ------------------------------------------------------ */
+
+static struct lock_param ho_lock_params[64];
+
+static size_t ho_lock_pairs(void)
+{
+    size_t n = 0;
+    LOCK_PAIRS(pb_handoffs, ho_lock_params, sizeof ho_lock_params / sizeof ho_lock_params[0], n);
+    return n;
+}
+
+ParameterizedTestParameters(handoff_lock, CAN7)
+{
+    return cr_make_param_array(struct lock_param, ho_lock_params, ho_lock_pairs());
+}
+
+/* A lock-based handoff under another lock that fits it: CAN7's table in
+ * every sequential order, and both races with exactly one owner. */
+ParameterizedTest(struct lock_param *param, handoff_lock, CAN7, .timeout = 30)
+{
+    const struct pb_handoff_ops *ops = pb_handoffs[param->strategy];
+    ho_lock = pb_locks[param->lock];
+    cr_log_info("%s under %s", ops->name, ho_lock->name);
+    CAN7_fresh_cell_body(ops);
+    CAN7_cancel_before_set_body(ops);
+    CAN7_set_cancel_clear_body(ops);
+    CAN7_set_clear_cancel_body(ops);
+    CAN7_cancel_twice_body(ops);
+    assert_one_owner(ops, RACE_DISARM, 0.2);
+    assert_one_owner(ops, RACE_PROTOCOL, 0.2);
+}
+
+/* The pairs above are not empty: a lock-based handoff that needs no
+ * capability (global-lock) runs under another lock (pthread-mutex fits). */
+Test(handoff_lock, pairs_exist)
+{
+    size_t n = ho_lock_pairs();
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any |= pb_handoffs[ho_lock_params[i].strategy]->lock_needs == 0;
+    cr_assert(any, "no lock-based handoff without needs runs under another lock");
+}
+
+/* A handoff that needs a lock capability (op-lock: an in-word lock)
+ * refuses a lock without it (-EINVAL), and takes its own default. */
+Test(handoff_lock, unfit_lock_refused)
+{
+    unsigned needy = 0;
+    for (size_t i = 0; pb_handoffs[i]; i++) {
+        const struct pb_handoff_ops *ops = pb_handoffs[i];
+        if (!ops->lock || !ops->lock_needs)
+            continue;
+        needy++;
+        struct pb_handoff_config cfg = { .lock = &test_bare_lock };
+        struct pb_handoff *h = NULL;
+        cr_assert_eq(ops->init(&h, &cfg), -EINVAL, "%s took a lock without %#x", ops->name,
+                     ops->lock_needs);
+        cr_assert_null(h);
+        cfg.lock = NULL;
+        cr_assert_eq(ops->init(&h, &cfg), 0, "%s: its default lock", ops->name);
+        ops->fini(h);
+    }
+    cr_assert_gt(needy, 0, "no handoff needs a lock capability (op-lock needs an in-word lock)");
 }

@@ -3,7 +3,8 @@
  *
  * Each test runs once per pool (a parameterized test). A pool may refuse
  * init with -ENOTSUP only where it says so: jemalloc in sanitizer builds;
- * that instance is skipped. */
+ * that instance is skipped. A lock-based pool runs the threaded tests
+ * again (pool_lock) under every other registered lock that fits it. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
@@ -46,12 +47,18 @@ static size_t param_index[64];
 
 #include "strategy_common.h"
 
+/* The lock the pools under test take: NULL (their defaults) but in the
+ * pool_lock tests, which set it first (each test runs in its own process). */
+static const struct pb_lock_ops *pool_lock;
+
 static struct pb_pool *open_pool(const struct pb_pool_ops *ops, size_t capacity, unsigned ncpus)
 {
     struct pb_pool_config cfg = {
         .object_size = OBJ_SIZE,
         .capacity = capacity,
         .ncpus = ncpus,
+        .lock = pool_lock,
+        .nnodes = 1,
     };
     struct pb_pool *pool = NULL;
     int rc = ops->init(&pool, &cfg);
@@ -404,4 +411,46 @@ Test(pools, flags_are_consistent)
         baselines += (ops->flags & PB_BASELINE) && (ops->flags & PB_IN_SUITE);
     }
     cr_expect_eq(baselines, 1);
+}
+
+/* ---- under other locks ------------------------------------------------------ */
+
+static struct lock_param pool_lock_params[64];
+
+static size_t pool_lock_pairs(void)
+{
+    size_t n = 0;
+    LOCK_PAIRS(pb_pools, pool_lock_params, sizeof pool_lock_params / sizeof pool_lock_params[0], n);
+    return n;
+}
+
+ParameterizedTestParameters(pool_lock, threads)
+{
+    return cr_make_param_array(struct lock_param, pool_lock_params, pool_lock_pairs());
+}
+
+/* A lock-based pool under another lock that fits it: the threaded runs,
+ * with two threads per cpu index (its per-cpu locks contended) and at a
+ * tight capacity (nothing lost). */
+ParameterizedTest(struct lock_param *param, pool_lock, threads)
+{
+    pool_lock = pb_locks[param->lock];
+    cr_log_info("%s under %s", pb_pools[param->strategy]->name, pool_lock->name);
+    run_threads(pb_pools[param->strategy], 0, 4, true, 0.15);
+    run_threads(pb_pools[param->strategy], 3 * MAX_HELD, 4, false, 0.15);
+}
+
+/* Every lock-based pool has another lock to run under (none needs a
+ * capability that only its default has). */
+Test(pool_lock, pairs_exist)
+{
+    size_t n = pool_lock_pairs();
+    for (size_t s = 0; pb_pools[s]; s++) {
+        if (!pb_pools[s]->lock)
+            continue;
+        bool found = false;
+        for (size_t i = 0; i < n; i++)
+            found |= pool_lock_params[i].strategy == s;
+        cr_expect(found, "%s runs under no other lock", pb_pools[s]->name);
+    }
 }

@@ -2,7 +2,9 @@
  * every idle policy: order, empty polls, bounded rings, shutdown and
  * wake-ups, and a multi-producer run that checks every item comes out
  * exactly once (and in order per producer where the strategy promises
- * it). New strategies are picked up from the registry. */
+ * it). New strategies are picked up from the registry. A lock-based queue
+ * runs them under its default lock and again (queue_lock) under every
+ * other registered lock that fits it; one that does not fit is refused. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
@@ -64,6 +66,10 @@ static bool sq_crosses_queues(const struct pb_queue_ops *ops)
     return (ops->flags & (PB_SHARED | PB_STEALS)) != 0;
 }
 
+/* The lock the queues under test take: NULL (their defaults) but in the
+ * queue_lock tests, which set it first (each test runs in its own process). */
+static const struct pb_lock_ops *sq_lock;
+
 static struct pb_queue *sq_make(const struct pb_queue_ops *ops, pb_idle_policy idle, size_t capacity)
 {
     struct pb_queue_config cfg = {
@@ -71,6 +77,7 @@ static struct pb_queue *sq_make(const struct pb_queue_ops *ops, pb_idle_policy i
         .capacity = capacity,
         .idle = idle,
         .spin_iterations = 200,     /* park soon: exercise the futex path */
+        .lock = sq_lock,
     };
     struct pb_queue *q = NULL;
     int rc = ops->init(&q, &cfg);
@@ -119,12 +126,11 @@ Test(queue_basic, empty_poll_returns_null)
     }
 }
 
-Test(queue_basic, single_thread_fifo)
+static void single_thread_fifo(const struct pb_queue_ops *ops)
 {
     enum { PER_QUEUE = 100 };
     static struct sq_item items[SQ_NQUEUES * PER_QUEUE];
-    for (size_t s = 0; pb_queues[s]; s++) {
-        const struct pb_queue_ops *ops = pb_queues[s];
+    {
         for (size_t p = 0; p < SQ_NPOLICIES; p++) {
             struct pb_queue *q = sq_make(ops, sq_policies[p], 0);
             memset(items, 0, sizeof items);
@@ -162,6 +168,12 @@ Test(queue_basic, single_thread_fifo)
             ops->fini(q);
         }
     }
+}
+
+Test(queue_basic, single_thread_fifo)
+{
+    for (size_t s = 0; pb_queues[s]; s++)
+        single_thread_fifo(pb_queues[s]);
 }
 
 Test(queue_basic, bounded_full_returns_eagain)
@@ -244,11 +256,10 @@ static bool sq_join_within(pthread_t t, double seconds)
     return pthread_timedjoin_np(t, NULL, &ts) == 0;
 }
 
-Test(queue_wait, wake_then_shutdown)
+static void wake_then_shutdown(const struct pb_queue_ops *ops)
 {
     static struct sq_item item;
-    for (size_t s = 0; pb_queues[s]; s++) {
-        const struct pb_queue_ops *ops = pb_queues[s];
+    {
         for (size_t p = 0; p < SQ_NPOLICIES; p++) {
             struct sq_waiter st = { .ops = ops, .q = sq_make(ops, sq_policies[p], 0), .qi = 1 };
             memset(&item, 0, sizeof item);
@@ -269,6 +280,12 @@ Test(queue_wait, wake_then_shutdown)
             ops->fini(st.q);
         }
     }
+}
+
+Test(queue_wait, wake_then_shutdown)
+{
+    for (size_t s = 0; pb_queues[s]; s++)
+        wake_then_shutdown(pb_queues[s]);
 }
 
 Test(queue_wait, shutdown_drains_then_null)
@@ -340,12 +357,11 @@ static void *sq_pong_thread(void *arg)
     return NULL;
 }
 
-Test(queue_wait, ping_pong_no_lost_wakeup)
+static void ping_pong(const struct pb_queue_ops *ops)
 {
     static struct sq_item items[2];
     static const pb_idle_policy idles[] = { PB_IDLE_SPIN_PARK, PB_IDLE_PARK };
-    for (size_t s = 0; pb_queues[s]; s++) {
-        const struct pb_queue_ops *ops = pb_queues[s];
+    {
         for (size_t p = 0; p < 2; p++) {
             struct sq_pong st = { .ops = ops, .q = sq_make(ops, idles[p], 0) };
             pthread_t t;
@@ -374,6 +390,12 @@ Test(queue_wait, ping_pong_no_lost_wakeup)
             ops->fini(st.q);
         }
     }
+}
+
+Test(queue_wait, ping_pong_no_lost_wakeup)
+{
+    for (size_t s = 0; pb_queues[s]; s++)
+        ping_pong(pb_queues[s]);
 }
 
 /* ---- multi-producer ---------------------------------------------------- */
@@ -466,7 +488,7 @@ static void *mp_consume(void *arg)
     return NULL;
 }
 
-static void mp_run_one(const struct pb_queue_ops *ops, pb_idle_policy idle)
+static void mp_run_one(const struct pb_queue_ops *ops, pb_idle_policy idle, double seconds)
 {
     struct mp_run *run = calloc(1, sizeof *run);
     cr_assert_not_null(run);
@@ -488,7 +510,7 @@ static void mp_run_one(const struct pb_queue_ops *ops, pb_idle_policy idle)
         cr_assert_eq(pthread_create(&pt[p], NULL, mp_produce, &prods[p]), 0);
     }
     sq_sleep_ms(5); /* consumers reach their idle loop first */
-    run->deadline = sq_now() + MP_SECONDS;
+    run->deadline = sq_now() + seconds;
     atomic_store_explicit(&run->go, 1, memory_order_release);
     for (unsigned p = 0; p < MP_PRODUCERS; p++)
         pthread_join(pt[p], NULL);
@@ -540,5 +562,88 @@ ParameterizedTestParameters(queue_mp, exactly_once)
 
 ParameterizedTest(struct mp_param *param, queue_mp, exactly_once)
 {
-    mp_run_one(pb_queues[param->queue], param->idle);
+    mp_run_one(pb_queues[param->queue], param->idle, MP_SECONDS);
+}
+
+/* ---- under other locks ------------------------------------------------------ */
+
+static struct lock_param sq_lock_params[SQ_MAX_QUEUES * 16];
+
+static size_t sq_lock_pairs(void)
+{
+    size_t n = 0;
+    LOCK_PAIRS(pb_queues, sq_lock_params, sizeof sq_lock_params / sizeof sq_lock_params[0], n);
+    return n;
+}
+
+/* At least the pairs the brief of the lock kind names: global-mutex under
+ * a lock that is not a pthread mutex (its futex idle path), global-spin
+ * under pthread-mutex. Found by data: a lock-based queue with a
+ * condition-variable path is the shared one whose default is a
+ * PB_LOCK_PTHREAD lock. */
+Test(queue_lock, pairs_exist)
+{
+    size_t n = sq_lock_pairs();
+    bool non_pthread_for_cond = false, pthread_for_spin = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct pb_queue_ops *q = pb_queues[sq_lock_params[i].strategy];
+        const struct pb_lock_ops *l = pb_locks[sq_lock_params[i].lock];
+        const struct pb_lock_ops *d = pb_lock_find(q->lock);
+        cr_assert_not_null(d, "%s: its default lock '%s' is not registered", q->name, q->lock);
+        if ((q->flags & PB_SHARED) && (d->flags & PB_LOCK_PTHREAD) && !(l->flags & PB_LOCK_PTHREAD))
+            non_pthread_for_cond = true;
+        if ((q->flags & PB_SHARED) && !(d->flags & PB_LOCK_PTHREAD) && (l->flags & PB_LOCK_PTHREAD))
+            pthread_for_spin = true;
+    }
+    cr_assert(non_pthread_for_cond, "no shared pthread-lock queue under a non-pthread lock");
+    cr_assert(pthread_for_spin, "no shared spinning queue under a pthread lock");
+}
+
+ParameterizedTestParameters(queue_lock, basic)
+{
+    return cr_make_param_array(struct lock_param, sq_lock_params, sq_lock_pairs());
+}
+
+/* Order, wake-ups and shutdown, and no lost wake-up, under the other lock. */
+ParameterizedTest(struct lock_param *param, queue_lock, basic)
+{
+    const struct pb_queue_ops *ops = pb_queues[param->strategy];
+    sq_lock = pb_locks[param->lock];
+    cr_log_info("%s under %s", ops->name, sq_lock->name);
+    single_thread_fifo(ops);
+    wake_then_shutdown(ops);
+    ping_pong(ops);
+}
+
+ParameterizedTestParameters(queue_lock, exactly_once)
+{
+    return cr_make_param_array(struct lock_param, sq_lock_params, sq_lock_pairs());
+}
+
+ParameterizedTest(struct lock_param *param, queue_lock, exactly_once)
+{
+    sq_lock = pb_locks[param->lock];
+    mp_run_one(pb_queues[param->strategy], PB_IDLE_SPIN_PARK, MP_SECONDS / 2);
+}
+
+/* A queue that needs a lock capability refuses a lock without it
+ * (-EINVAL), and takes its own default. */
+Test(queue_lock, unfit_lock_refused)
+{
+    unsigned needy = 0;
+    for (size_t s = 0; pb_queues[s]; s++) {
+        const struct pb_queue_ops *ops = pb_queues[s];
+        if (!ops->lock || !ops->lock_needs)
+            continue;
+        needy++;
+        struct pb_queue_config cfg = { .nqueues = SQ_NQUEUES, .lock = &test_bare_lock };
+        struct pb_queue *q = NULL;
+        cr_assert_eq(ops->init(&q, &cfg), -EINVAL, "%s took a lock without %#x", ops->name,
+                     ops->lock_needs);
+        cr_assert_null(q);
+        cfg.lock = NULL;
+        cr_assert_eq(ops->init(&q, &cfg), 0, "%s: its default lock", ops->name);
+        ops->fini(q);
+    }
+    cr_assert_gt(needy, 0, "no queue needs a lock capability (percpu-steal needs a trylock)");
 }

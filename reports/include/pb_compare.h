@@ -226,6 +226,7 @@ struct pb_compare_metric {
 
 struct pb_compare_row {
     char scenario[PB_NAME_MAX], pool[PB_NAME_MAX], queue[PB_NAME_MAX], handoff[PB_NAME_MAX];
+    char lock[PB_NAME_MAX];    /* the lock chosen; "" = each strategy's default */
     char workload[160];        /* the params that tell it from a sibling with the same name and
                                 * strategies ("requesters=4, workers=4"); usually empty */
     unsigned reps_base, reps_new;
@@ -283,12 +284,5 @@ void pb_compare_print(FILE *out, const struct pb_comparison *c, const char *base
 int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *base_name,
                           const struct pb_context *base_ctx, const char *new_name,
                           const struct pb_context *new_ctx);
-
-/* The whole of `pendbench compare ARGS` (argv[0] is "compare"): reads the
- * files (or the history), compares, prints to out, messages to err.
- * Returns 0 (nothing regressed beyond the threshold), 1 (something did),
- * 2 (bad input or usage). bench/pendbench/cmd_compare.c is this with
- * stdout and stderr; it lives here so the tests can drive it. */
-int pb_compare_main(int argc, char **argv, FILE *out, FILE *err);
 
 #endif

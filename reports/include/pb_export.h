@@ -7,8 +7,10 @@
  *   Each run (a scenario and strategy set at one thread count) becomes
  *   four benchmarks, one per figure, so compare.py's time columns mean
  *   something:
- *     <scenario>/<pool>/<queue>/<handoff>/threads:<R>x<W>/<figure>
- *   R requesters, W workers; figure p50, p99 or p999 (pend-to-completion
+ *     <scenario>/<pool>/<queue>/<handoff>[/lock:<lock>]/threads:<R>x<W>/<figure>
+ *   lock: the lock chosen, when one was (a run under each strategy's own
+ *   lock keeps the name it had before locks existed, so a dashboard's
+ *   series goes on); R requesters, W workers; figure p50, p99 or p999 (pend-to-completion
  *   latency, ns) or ns_per_op (1e9 / throughput). real_time and cpu_time
  *   carry the same value (pendbench measures no CPU time per operation).
  *   Each repetition is one "iteration" entry with the same name, as
@@ -33,7 +35,8 @@
  *   quoted, quotes doubled. The columns are PB_EXPORT_CSV_HEADER: first the
  *   session (date, git_commit, build_variant, host, run_id: empty without
  *   a context), so the CSVs of several sessions concatenate under one
- *   header; then the run's identity and every workload parameter that
+ *   header; then the run's identity (lock: the lock chosen, or "default"
+ *   for each strategy's own) and every workload parameter that
  *   tells runs apart, as pb_result_param_text writes it (a value with a
  *   comma, like filters "pass,pend" or mix "read=70,write=30", is quoted);
  *   then the figures. */
@@ -51,9 +54,9 @@ enum pb_export_format { PB_EXPORT_GBENCH, PB_EXPORT_CSV };
 
 #define PB_EXPORT_CSV_HEADER                                                                   \
     "date,git_commit,build_variant,host,run_id,"                                               \
-    "scenario,pool,queue,handoff,repetition,partial,requesters,workers,cancellers,"            \
+    "scenario,pool,queue,handoff,lock,repetition,partial,requesters,workers,cancellers,"       \
     "idle,placement,route,filters,mix,pend_fraction,cancel_fraction,cancel_when,cancel_delay," \
-    "service,fs_service,inflight,rate,burst,pool_capacity,queue_capacity,seconds,"             \
+    "service,fs_service,inflight,rate,burst,pool_capacity,queue_capacity,memory_node,seconds,"           \
     "issued,completed,completed_cancelled,failed,throughput_ops_s,total_p50_ns,total_p90_ns,"  \
     "total_p99_ns,total_p999_ns,total_max_ns,queue_wait_p50_ns,queue_wait_p99_ns,"             \
     "service_p50_ns,service_p99_ns,cancel_attempted,won,lost,early,late,not_cancelable,"       \

@@ -1,12 +1,15 @@
-/* `pendbench compare`: the statistics against known values and a brute
- * force; the run key; comparisons of synthetic result files with known
- * differences (latency N(1000, 50) ns against N(1200, 50) ns, throughput
- * +20 %, a change under the threshold, one and three repetitions, cancel
- * rates, unmatched and sweep-like runs), through the C API and through
- * the command (its exit status and messages); the verdict rule on seeded
- * families with run-to-run noise (A/A: no alarm; a shift found where it
- * is and only there; the correction, the noise floor, too noisy, paired
- * runs); and bad input, each exit 2. */
+/* Comparing result files (pb_compare.h): the statistics against known
+ * values and a brute force; the run key; comparisons of synthetic result
+ * files with known differences (latency N(1000, 50) ns against N(1200, 50)
+ * ns, throughput +20 %, a change under the threshold, one and three
+ * repetitions, cancel rates, unmatched and sweep-like runs), through the
+ * C API and as printed (pb_compare_print: the table and the summary); the
+ * verdict rule on seeded families with run-to-run noise (A/A: no alarm; a
+ * shift found where it is and only there; the correction, the noise floor,
+ * too noisy, paired runs); and bad option values. The command, `pendbench
+ * compare` (its options, exit status and messages), is tested where it
+ * lives: bench/pendbench/test/test_compare_cli.c, on the same fixtures
+ * (fixture_runs.h). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
@@ -18,14 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture_runs.h"
 #include "pb_compare.h"
-#include "pb_history.h"
 #include "pb_result.h"
 #include "pb_rng.h"
-
-/* The command's own entry point, pb_cmd_compare, compiled in here: the
- * reports tests cannot link bench/pendbench, and this is one line. */
-#include "../../bench/pendbench/cmd_compare.c"
 
 /* ---- scratch directory ------------------------------------------------------ */
 
@@ -51,7 +50,6 @@ static void remove_dir(void)
 
 TestSuite(compare, .init = make_dir, .fini = remove_dir);
 TestSuite(compare_stats);
-TestSuite(compare_cli, .init = make_dir, .fini = remove_dir);
 TestSuite(runkey, .init = make_dir, .fini = remove_dir);
 
 static const char *path_in(const char *name)
@@ -71,141 +69,12 @@ static unsigned count_in(const char *text, const char *what)
     return n;
 }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    cr_assert_eq(fclose(f), 0);
-}
-
-/* ---- synthetic results ------------------------------------------------------- */
-
-/* One group of repetitions: scenario, strategies, workload, and the
- * distributions its figures are drawn from. */
-struct spec {
-    const char *scenario, *pool;
-    unsigned requesters;       /* 0: 1 */
-    unsigned reps;
-    double lat_mean, lat_sd;   /* total latency ~ N(mean, sd), ns */
-    unsigned samples;          /* per repetition; 0: 20000 */
-    double tput, tput_noise;   /* ops/s, relative sd per repetition */
-    double lat_noise;          /* relative sd of a repetition's latency level (run-to-run noise) */
-    double drift[8];           /* per repetition: throughput x drift, latency / drift (0: 1) */
-    uint64_t cancel_attempted; /* per repetition */
-    double cancel_rate;
-    uint64_t seed;
-    bool partial, broken;
-    double floor[8];           /* per repetition: the c2c floor before and after, ns (0: none) */
-    unsigned floor_moved;      /* bit per repetition: the floor moved during it (unstable) */
-};
-
-static void set(struct pb_scenario *s, const char *key, const char *value)
-{
-    char err[256];
-    cr_assert_eq(pb_scenario_set(s, key, value, err, sizeof err), 0, "%s=%s: %s", key, value, err);
-}
-
-static double normal(struct pb_rng *rng)
-{
-    /* Box-Muller; 1 - unit keeps the log away from 0. */
-    double u = 1 - pb_rng_unit(rng), v = pb_rng_unit(rng);
-    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
-
-static void fill_run(struct pb_run_result *r, const struct spec *sp, unsigned rep)
-{
-    memset(r, 0, sizeof *r);
-    struct pb_scenario *s = &r->scenario;
-    pb_scenario_defaults(s);
-    set(s, "name", sp->scenario ? sp->scenario : "steady");
-    set(s, "pool", sp->pool ? sp->pool : "magazine");
-    char n[16];
-    snprintf(n, sizeof n, "%u", sp->requesters ? sp->requesters : 1);
-    set(s, "requesters", n);
-    snprintf(n, sizeof n, "%u", rep + 1);
-    set(s, "seed", n);          /* not part of the workload: repetitions may differ */
-    struct pb_rng rng;
-    pb_rng_seed(&rng, sp->seed, rep);
-    r->repetition = rep;
-    r->partial = sp->partial && rep == 0;
-    r->seconds = 1;
-    unsigned samples = sp->samples ? sp->samples : 20000;
-    double drift = rep < 8 && sp->drift[rep] > 0 ? sp->drift[rep] : 1;
-    r->throughput_ops_s = sp->tput * drift * (1 + sp->tput_noise * normal(&rng));
-    double level = sp->lat_mean / drift;
-    if (sp->lat_noise > 0)
-        level *= 1 + sp->lat_noise * normal(&rng);
-    r->issued = r->completed = samples;
-    pb_hist_init(&r->total);
-    pb_hist_init(&r->queue_wait);
-    pb_hist_init(&r->service);
-    for (unsigned i = 0; i < samples; i++) {
-        double v = level + sp->lat_sd * normal(&rng);
-        pb_hist_record(&r->total, v < 1 ? 1 : (uint64_t)llround(v));
-    }
-    r->cancel.attempted = sp->cancel_attempted;
-    /* Binomial draws: the counts vary as real ones would. */
-    for (uint64_t i = 0; i < sp->cancel_attempted; i++)
-        r->cancel.won += pb_rng_unit(&rng) < sp->cancel_rate;
-    r->cancel.lost = r->cancel.attempted - r->cancel.won;
-    r->cancel.success_rate = r->cancel.attempted ? (double)r->cancel.won / (double)r->cancel.attempted : 0;
-    r->invariants.ok = !sp->broken;
-    r->invariants.issued = r->invariants.completed = samples;
-    if (sp->broken)
-        snprintf(r->invariants.why, sizeof r->invariants.why, "2 callback data outstanding");
-    r->c2c_os_cpu_a = r->c2c_os_cpu_b = -1;
-    if (rep < 8 && sp->floor[rep] > 0) {
-        r->c2c_os_cpu_a = 0;
-        r->c2c_os_cpu_b = 1;
-        r->c2c_round_trip_ns = sp->floor[rep];
-        r->c2c_start = (struct pb_floor){ sp->floor[rep], sp->floor[rep] * 0.95,
-                                          sp->floor[rep] * 1.05, 500 };
-        r->c2c_end = r->c2c_start;
-        if (sp->floor_moved & (1u << rep)) {
-            r->c2c_end.median_ns *= 3;
-            r->floor_unstable = true;
-            snprintf(r->floor_note, sizeof r->floor_note, "c2c floor moved");
-        }
-    }
-}
-
-/* Writes the groups as one result file. */
-static void write_doc(const char *path, const struct spec *specs, unsigned nspecs)
-{
-    unsigned total = 0;
-    for (unsigned i = 0; i < nspecs; i++)
-        total += specs[i].reps;
-    struct pb_run_result *runs = calloc(total ? total : 1, sizeof *runs);
-    cr_assert_not_null(runs);
-    unsigned k = 0;
-    for (unsigned i = 0; i < nspecs; i++)
-        for (unsigned rep = 0; rep < specs[i].reps; rep++)
-            fill_run(&runs[k++], &specs[i], rep);
-    struct pb_context ctx;
-    memset(&ctx, 0, sizeof ctx);
-    snprintf(ctx.date, sizeof ctx.date, "2024-05-01T12:00:00Z");
-    snprintf(ctx.host, sizeof ctx.host, "testhost");
-    snprintf(ctx.cpu_model, sizeof ctx.cpu_model, "Test CPU");
-    snprintf(ctx.git_commit, sizeof ctx.git_commit, "abc1234");
-    char err[512];
-    cr_assert_eq(pb_result_write(path, &ctx, runs, total, err, sizeof err), 0, "%s", err);
-    for (unsigned i = 0; i < total; i++)
-        pb_run_result_free(&runs[i]);
-    free(runs);
-}
+/* ---- synthetic results (fixture_runs.h) --------------------------------------- */
 
 static void read_doc(const char *path, struct pb_result_doc *doc)
 {
     char err[512];
     cr_assert_eq(pb_result_read(path, doc, err, sizeof err), 0, "%s", err);
-}
-
-/* A default group: 5 repetitions, latency N(1000, 50), 1 M ops/s +- 1 %. */
-static struct spec base_spec(uint64_t seed)
-{
-    return (struct spec){ .reps = 5, .lat_mean = 1000, .lat_sd = 50, .tput = 1e6,
-                          .tput_noise = 0.01, .seed = seed };
 }
 
 /* Compares two specs (one group each) through the C API. */
@@ -244,38 +113,36 @@ static const struct pb_compare_metric *metric(const struct pb_comparison *c, uns
                      mm_->change, mm_->note);                                                 \
     } while (0)
 
-/* Runs the command's main function with output captured. */
-struct cli_result {
-    int status;
-    char *out, *err;
-    size_t outlen, errlen;
+/* A comparison of two files as pb_compare_print prints it (the table and
+ * the summary), and how many metrics regressed (the command exits 1 when
+ * any did). */
+struct printed {
+    unsigned regressed;
+    char *out;
+    size_t len;
 };
 
-static struct cli_result cli(int argc, const char **argv)
+static struct printed print_compare(const char *base, const char *new_path,
+                                    const struct pb_compare_opts *o)
 {
-    struct cli_result r = { 0 };
-    FILE *out = open_memstream(&r.out, &r.outlen), *err = open_memstream(&r.err, &r.errlen);
-    cr_assert(out && err);
-    char *args[32];
-    cr_assert_lt(argc, 32);
-    for (int i = 0; i < argc; i++)
-        args[i] = (char *)argv[i];
-    args[argc] = NULL;
-    r.status = pb_compare_main(argc, args, out, err);
-    fclose(out);
-    fclose(err);
+    struct pb_result_doc db, dn;
+    read_doc(base, &db);
+    read_doc(new_path, &dn);
+    struct pb_compare_opts def;
+    pb_compare_opts_default(&def);
+    struct pb_comparison c;
+    char err[512];
+    cr_assert_eq(pb_compare_docs(&db, &dn, o ? o : &def, &c, err, sizeof err), 0, "%s", err);
+    struct printed r = { .regressed = c.regressed };
+    FILE *f = open_memstream(&r.out, &r.len);
+    cr_assert_not_null(f);
+    pb_compare_print(f, &c, base, &db.ctx, new_path, &dn.ctx);
+    cr_assert_eq(fclose(f), 0);
+    pb_comparison_free(&c);
+    pb_result_doc_free(&db);
+    pb_result_doc_free(&dn);
     return r;
 }
-
-static void cli_free(struct cli_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-#define CLI(...)                                                                              \
-    cli(sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *),                       \
-        (const char *[]){ __VA_ARGS__ })
 
 /* ---- statistics ---------------------------------------------------------------- */
 
@@ -444,16 +311,16 @@ Test(compare, latency_regression_found)
     cr_assert_eq(c.not_available, 1);
     pb_comparison_free(&c);
 
-    /* The other way round: improved, and the command exits 0. */
-    struct cli_result r = CLI("compare", path_in("new.json"), path_in("base.json"));
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    /* The other way round: improved, nothing regressed (the command exits 0). */
+    struct printed r = print_compare(path_in("new.json"), path_in("base.json"), NULL);
+    cr_assert_eq(r.regressed, 0, "%s", r.out);
     cr_assert(strstr(r.out, "0 regressed, 3 improved, 1 unchanged, 1 n/a"), "%s", r.out);
-    cli_free(&r);
-    r = CLI("compare", path_in("base.json"), path_in("new.json"));
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    free(r.out);
+    r = print_compare(path_in("base.json"), path_in("new.json"), NULL);
+    cr_assert_eq(r.regressed, 3, "%s", r.out);
     cr_assert(strstr(r.out, "3 regressed, 0 improved, 1 unchanged"), "%s", r.out);
     cr_assert(strstr(r.out, "regressed"));
-    cli_free(&r);
+    free(r.out);
 }
 
 Test(compare, identical_inputs_unchanged)
@@ -484,11 +351,11 @@ Test(compare, identical_inputs_unchanged)
         }
     pb_comparison_free(&c);
     pb_result_doc_free(&d);
-    struct cli_result r = CLI("compare", path_in("a.json"), path_in("a.json"), "--threshold", "0");
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    struct printed r = print_compare(path_in("a.json"), path_in("a.json"), &o);
+    cr_assert_eq(r.regressed, 0, "%s", r.out);
     cr_assert(strstr(r.out, "0 regressed, 0 improved, 9 unchanged"), "%s", r.out);
     cr_assert(strstr(r.out, "no significant change"));
-    cli_free(&r);
+    free(r.out);
 }
 
 Test(compare, independent_samples_of_one_distribution_unchanged)
@@ -542,12 +409,16 @@ Test(compare, change_below_threshold_unchanged)
     assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_UNCHANGED);
     pb_comparison_free(&c);
     /* With a 1 % threshold, the same change is a regression. */
-    struct cli_result r = CLI("compare", "--threshold=1", path_in("base.json"), path_in("new.json"));
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-    cli_free(&r);
-    r = CLI("compare", path_in("base.json"), path_in("new.json"));
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-    cli_free(&r);
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    char err[256];
+    cr_assert_eq(pb_compare_option("threshold", "1", &o, err, sizeof err), 1, "%s", err);
+    struct printed r = print_compare(path_in("base.json"), path_in("new.json"), &o);
+    cr_assert_gt(r.regressed, 0, "%s", r.out);
+    free(r.out);
+    r = print_compare(path_in("base.json"), path_in("new.json"), NULL);
+    cr_assert_eq(r.regressed, 0, "%s", r.out);
+    free(r.out);
 }
 
 Test(compare, one_repetition)
@@ -693,12 +564,12 @@ Test(compare, runs_matched_by_scenario_strategies_and_workload)
     pb_result_doc_free(&db);
     pb_result_doc_free(&dn);
 
-    struct cli_result r = CLI("compare", path_in("b.json"), path_in("n.json"));
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    struct printed r = print_compare(path_in("b.json"), path_in("n.json"), NULL);
+    cr_assert_gt(r.regressed, 0, "%s", r.out);
     cr_assert(strstr(r.out, "only in BASE: steady malloc"), "%s", r.out);
     cr_assert(strstr(r.out, "only in NEW:  steady jemalloc"), "%s", r.out);
     cr_assert(strstr(r.out, "[requesters=2]"), "%s", r.out);
-    cli_free(&r);
+    free(r.out);
 }
 
 Test(compare, changed_workload_matched_with_warning)
@@ -793,6 +664,143 @@ Test(runkey, a_run_read_from_a_file_and_its_label_agree)
     pb_result_doc_free(&d);
 }
 
+/* A run under each strategy's own lock keeps the key of a file written
+ * before locks existed; a chosen lock is part of the key, compared with
+ * the name (never the same configuration as another lock, never matched
+ * anyway as a sibling), and shown with the strategies. */
+Test(runkey, the_lock_is_part_of_the_key)
+{
+    struct spec sp[3] = { base_spec(1), base_spec(2), base_spec(3) };
+    for (unsigned i = 0; i < 3; i++) {
+        sp[i].queue = "global-mutex";
+        sp[i].reps = 1;
+    }
+    sp[1].lock = "mcs";
+    sp[2].lock = "tas";
+    write_doc(path_in("locks.json"), sp, 3);
+    /* The same file as a pendbench before locks wrote it. */
+    FILE *in = fopen(path_in("locks.json"), "r");
+    cr_assert_not_null(in);
+    json_error_t jerr;
+    json_t *root = json_loadf(in, 0, &jerr);
+    fclose(in);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *run0 = json_array_get(json_object_get(root, "runs"), 0);
+    cr_assert_null(json_object_get(json_object_get(run0, "params"), "lock"));
+    cr_assert_eq(json_object_del(json_object_get(run0, "strategies"), "lock"), 0);
+    cr_assert_eq(json_object_del(json_object_get(run0, "strategies"), "locks_taken"), 0);
+    cr_assert_eq(json_dump_file(root, path_in("old.json"), 0), 0);
+    json_decref(root);
+
+    struct pb_result_doc d, old;
+    read_doc(path_in("locks.json"), &d);
+    read_doc(path_in("old.json"), &old);
+    struct pb_runkey k[3], ko;
+    for (unsigned i = 0; i < 3; i++)
+        cr_assert_eq(pb_runkey_of_run(&d.runs[i], &k[i]), 0);
+    cr_assert_eq(pb_runkey_of_run(&old.runs[0], &ko), 0);
+    cr_assert_str_eq(k[0].workload, ko.workload, "the default run's key is the old file's");
+    cr_assert_str_eq(k[0].lock, "");
+    cr_assert(pb_runkey_same(&k[0], &ko));
+    cr_assert_null(strstr(k[0].workload, "lock"), "%s", k[0].workload);
+    /* A chosen lock is in the workload text (the history stores that) and
+     * the key's lock. */
+    cr_assert(strstr(k[1].workload, "lock=mcs, "), "%s", k[1].workload);
+    cr_assert_str_eq(k[1].lock, "mcs");
+    cr_assert_str_eq(k[2].lock, "tas");
+    for (unsigned i = 0; i < 3; i++)
+        for (unsigned j = 0; j < 3; j++) {
+            cr_assert_eq(pb_runkey_same(&k[i], &k[j]), i == j, "%u %u", i, j);
+            cr_assert_eq(pb_runkey_same_name(&k[i], &k[j]), i == j, "%u %u", i, j);
+            cr_assert(pb_runkey_same_but_lock(&k[i], &k[j]), "%u %u", i, j);
+        }
+    cr_assert_not(pb_runkey_same(&k[1], &ko), "an old run is a default-lock run");
+    /* Not a param that tells siblings apart: it is shown with the strategies. */
+    const struct pb_runkey *others[] = { &k[0], &k[1], &k[2] };
+    char label[200], text[300];
+    pb_runkey_distinguishing(&k[1], others, 3, label, sizeof label);
+    cr_assert_str_eq(label, "");
+    pb_runkey_format(&k[1], "", text, sizeof text);
+    cr_assert_str_eq(text, "steady magazine / global-mutex / xchg [lock mcs]");
+    pb_runkey_format(&k[0], "requesters=1", text, sizeof text);
+    cr_assert_str_eq(text, "steady magazine / global-mutex / xchg [requesters=1]");
+    /* Another workload is not "the same but for the lock". */
+    struct pb_runkey k4;
+    cr_assert_eq(pb_runkey_set(&k4, "steady", "magazine", "global-mutex", "xchg",
+                               "lock=tas, requesters=2"), 0);
+    cr_assert_not(pb_runkey_same_but_lock(&k[1], &k4));
+    /* Rebuilt from the stored text (history): the same key, lock included;
+     * "lock=default" is the default, as no item. */
+    struct pb_runkey fromlabel;
+    cr_assert_eq(pb_runkey_set(&fromlabel, "steady", "magazine", "global-mutex", "xchg",
+                               k[1].workload), 0);
+    cr_assert_str_eq(fromlabel.lock, "mcs");
+    cr_assert(pb_runkey_same(&fromlabel, &k[1]));
+    cr_assert_eq(pb_runkey_set(&fromlabel, "steady", "magazine", "global-mutex", "xchg",
+                               "requesters=1, lock=default"), 0);
+    cr_assert_str_eq(fromlabel.workload, "requesters=1");
+    cr_assert_str_eq(fromlabel.lock, "");
+    pb_result_doc_free(&d);
+    pb_result_doc_free(&old);
+}
+
+/* compare: runs match under the same lock only; a run under another lock
+ * is listed, never compared as the same configuration; the table names
+ * the lock with the strategies. */
+Test(compare, runs_match_under_their_own_lock)
+{
+    struct spec bs[2] = { base_spec(50), base_spec(51) };
+    bs[0].queue = bs[1].queue = "global-mutex";
+    bs[1].lock = "mcs";
+    struct spec ns[2] = { base_spec(52), base_spec(53) };
+    ns[0].queue = ns[1].queue = "global-mutex";
+    ns[0].lock = "mcs";
+    ns[0].lat_mean = 1500;
+    ns[1].lock = "clh";
+    write_doc(path_in("b.json"), bs, 2);
+    write_doc(path_in("n.json"), ns, 2);
+    struct pb_result_doc db, dn;
+    read_doc(path_in("b.json"), &db);
+    read_doc(path_in("n.json"), &dn);
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    struct pb_comparison c;
+    char err[512];
+    cr_assert_eq(pb_compare_docs(&db, &dn, &o, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(c.nrows, 1);
+    cr_assert_str_eq(c.rows[0].lock, "mcs");
+    cr_assert_eq(c.rows[0].nwarnings, 0, "%s", c.rows[0].warnings[0]);
+    assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_REGRESSED);
+    cr_assert_eq(c.nonly_base, 1);
+    cr_assert_eq(c.nonly_new, 1);
+    cr_assert_str_eq(c.only_base[0], "steady magazine / global-mutex / xchg (5 repetitions)");
+    cr_assert_str_eq(c.only_new[0],
+                     "steady magazine / global-mutex / xchg [lock clh] (5 repetitions)");
+    /* The JSON names it with the strategies too. */
+    char *js = NULL;
+    size_t jlen = 0;
+    FILE *jf = open_memstream(&js, &jlen);
+    cr_assert_not_null(jf);
+    cr_assert_eq(pb_compare_print_json(jf, &c, "b", &db.ctx, "n", &dn.ctx), 0);
+    cr_assert_eq(fclose(jf), 0);
+    json_t *jd = json_loads(js, 0, NULL);
+    cr_assert_not_null(jd, "%s", js);
+    json_t *st = json_object_get(json_array_get(json_object_get(jd, "runs"), 0), "strategies");
+    cr_expect_str_eq(json_string_value(json_object_get(st, "lock")), "mcs", "%s", js);
+    json_decref(jd);
+    free(js);
+    pb_comparison_free(&c);
+    pb_result_doc_free(&db);
+    pb_result_doc_free(&dn);
+
+    struct printed r = print_compare(path_in("b.json"), path_in("n.json"), NULL);
+    cr_assert(strstr(r.out, "steady        magazine / global-mutex / xchg [lock mcs] throughput "), "%s",
+              r.out);
+    cr_assert(strstr(r.out, "only in NEW:  steady magazine / global-mutex / xchg [lock clh]"),
+              "%s", r.out);
+    free(r.out);
+}
+
 /* ---- the verdict rule on families ------------------------------------------------------ */
 
 #define NCONF 20
@@ -850,10 +858,10 @@ Test(compare, aa_families_raise_no_alarm)
                      c.regressed, c.improved, c.inconclusive);
         pb_comparison_free(&c);
     }
-    struct cli_result r = CLI("compare", path_in("a.json"), path_in("b.json"));
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    struct printed r = print_compare(path_in("a.json"), path_in("b.json"), NULL);
+    cr_assert_eq(r.regressed, 0, "%s", r.out);
     cr_assert(strstr(r.out, "80 tests in the family, holm correction, alpha 0.05"), "%s", r.out);
-    cli_free(&r);
+    free(r.out);
 }
 
 Test(compare, a_shift_is_found_where_it_is_and_only_there)
@@ -876,10 +884,14 @@ Test(compare, a_shift_is_found_where_it_is_and_only_there)
     cr_assert_geq(c.regressed, 3);
     cr_assert_eq(c.improved, 0);
     pb_comparison_free(&c);
-    struct cli_result r = CLI("compare", path_in("a.json"), path_in("b.json"), "--metric", "gate");
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    char err[256];
+    cr_assert_eq(pb_compare_option("metric", "gate", &o, err, sizeof err), 1, "%s", err);
+    struct printed r = print_compare(path_in("a.json"), path_in("b.json"), &o);
+    cr_assert_eq(r.regressed, 3, "%s", r.out);
     cr_assert(strstr(r.out, "3 regressed, 0 improved, 57 unchanged"), "%s", r.out);
-    cli_free(&r);
+    free(r.out);
 }
 
 Test(compare, the_correction_keeps_a_family_from_crying_wolf)
@@ -895,7 +907,7 @@ Test(compare, the_correction_keeps_a_family_from_crying_wolf)
     o.correction = PB_CORRECT_NONE;
     struct pb_comparison c;
     compare_files(path_in("a.json"), path_in("b.json"), &o, &c);
-    unsigned alarms = c.regressed + c.improved;
+    unsigned alarms = c.regressed + c.improved, none_regressed = c.regressed;
     cr_assert_geq(alarms, 1, "uncorrected: no false alarm in this family (change the seed)");
     double smallest = 1;
     for (unsigned i = 0; i < c.nrows; i++)
@@ -917,12 +929,12 @@ Test(compare, the_correction_keeps_a_family_from_crying_wolf)
     compare_files(path_in("a.json"), path_in("b.json"), &o, &c);
     cr_assert_eq(c.regressed + c.improved, 0);
     pb_comparison_free(&c);
-    /* Through the command. */
-    struct cli_result r = CLI("compare", path_in("a.json"), path_in("b.json"), "--threshold", "0",
-                              "--noise-k", "0", "--correction", "none");
-    cr_assert_neq(r.status, 2, "%s", r.err);
+    /* As printed: the summary names the correction. */
+    o.correction = PB_CORRECT_NONE;
+    struct printed r = print_compare(path_in("a.json"), path_in("b.json"), &o);
+    cr_assert_eq(r.regressed, none_regressed, "%s", r.out);
     cr_assert(strstr(r.out, "none correction"), "%s", r.out);
-    cli_free(&r);
+    free(r.out);
 }
 
 Test(compare, a_significant_change_inside_the_noise_floor_is_within_noise)
@@ -979,20 +991,19 @@ Test(compare, too_noisy_is_inconclusive_and_does_not_fail)
     cr_assert_eq(c.rows[0].verdict, PB_VERDICT_INCONCLUSIVE);
     cr_assert_eq(c.inconclusive, 1);
     pb_comparison_free(&c);
-    struct cli_result r = CLI("compare", path_in("base.json"), path_in("new.json"), "--metric",
-                              "throughput");
-    cr_assert_eq(r.status, 0, "inconclusive is not a failure: %s%s", r.out, r.err);
+    struct printed r = print_compare(path_in("base.json"), path_in("new.json"), &o);
+    cr_assert_eq(r.regressed, 0, "inconclusive is not a failure: %s", r.out);
     cr_assert(strstr(r.out, "inconclusive (too noisy)"), "%s", r.out);
     cr_assert(strstr(r.out, "0 regressed, 0 improved, 0 unchanged, 1 inconclusive"), "%s", r.out);
     cr_assert(strstr(r.out, "the machine was too noisy (robust CV over 15%, or too few "
                             "repetitions left in one machine state): rerun on a quiet machine or "
                             "use `pendbench ab`"), "%s", r.out);
-    cli_free(&r);
+    free(r.out);
     /* A wider tolerance judges it. */
-    r = CLI("compare", path_in("base.json"), path_in("new.json"), "--metric", "throughput",
-            "--max-cv", "60");
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-    cli_free(&r);
+    o.max_cv_pct = 60;
+    r = print_compare(path_in("base.json"), path_in("new.json"), &o);
+    cr_assert_eq(r.regressed, 1, "%s", r.out);
+    free(r.out);
 }
 
 Test(compare, paired_runs_see_through_drift)
@@ -1046,12 +1057,11 @@ Test(compare, paired_runs_see_through_drift)
     cr_assert(strstr(c.rows[0].warnings[0], "paired: BASE has 6 repetitions, NEW 5: the first 5 "
                                             "of each are paired"), "%s", c.rows[0].warnings[0]);
     pb_comparison_free(&c);
-    /* The command's --paired. */
-    struct cli_result r = CLI("compare", "--paired", path_in("base.json"), path_in("new.json"),
-                              "--metric", "throughput");
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    /* As printed: the note says which test and how many pairs. */
+    struct printed r = print_compare(path_in("base.json"), path_in("new.json"), &o);
+    cr_assert_eq(r.regressed, 1, "%s", r.out);
     cr_assert(strstr(r.out, "paired-t-log 5 pairs"), "%s", r.out);
-    cli_free(&r);
+    free(r.out);
 }
 
 Test(compare, too_few_repetitions_said_once)
@@ -1065,15 +1075,15 @@ Test(compare, too_few_repetitions_said_once)
     for (int i = 0; i < 3; i++)
         specs[i].seed += 10;
     write_doc(path_in("b.json"), specs, 3);
-    struct cli_result r = CLI("compare", path_in("a.json"), path_in("b.json"));
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    struct printed r = print_compare(path_in("a.json"), path_in("b.json"), NULL);
+    cr_assert_eq(r.regressed, 0, "%s", r.out);
     cr_assert_eq(count_in(r.out, "--repeat 5"), 1, "%s", r.out);
     cr_assert(strstr(r.out, "12 metrics untested (fewer than 3 repetitions a side): judged by "
                             "the threshold alone; run each side with --repeat 5, or use "
                             "`pendbench ab`\n"), "%s", r.out);
     cr_assert_geq(count_in(r.out, "(untested)"), 12, "%s", r.out);
     cr_assert(strstr(r.out, "0 tests in the family"), "%s", r.out);
-    cli_free(&r);
+    free(r.out);
 }
 
 Test(compare, presets_and_compare_option)
@@ -1139,218 +1149,6 @@ Test(compare, presets_and_compare_option)
         cr_assert(strstr(err, bad[i].message), "expected '%s' in '%s'", bad[i].message, err);
         cr_assert_eq(memcmp(&o, &before, sizeof o), 0, "a bad value changed the options");
     }
-}
-
-/* ---- the command --------------------------------------------------------------- */
-
-Test(compare_cli, metric_selection_and_json)
-{
-    struct spec b = base_spec(50), n = base_spec(51);
-    n.lat_mean = 1200;
-    write_doc(path_in("b.json"), &b, 1);
-    write_doc(path_in("n.json"), &n, 1);
-    struct cli_result r = CLI("compare", path_in("b.json"), path_in("n.json"), "--metric",
-                              "throughput", "--metric=p99.9,cancel", "--json");
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-    json_error_t je;
-    json_t *root = json_loads(r.out, 0, &je);
-    cr_assert_not_null(root, "%s: %s", je.text, r.out);
-    json_t *runs = json_object_get(root, "runs");
-    cr_assert_eq(json_array_size(runs), 1);
-    json_t *ms = json_object_get(json_array_get(runs, 0), "metrics");
-    cr_assert_eq(json_array_size(ms), 3);
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(ms, 1), "metric")), "p999");
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(ms, 1), "verdict")), "regressed");
-    json_t *u = json_object_get(json_array_get(ms, 1), "mann_whitney");
-    cr_assert(json_is_object(u));
-    cr_assert_lt(json_real_value(json_object_get(u, "p_value")), 0.05);
-    /* Every number of the verdict. */
-    json_t *p999 = json_array_get(ms, 1), *t = json_object_get(p999, "test");
-    cr_assert_str_eq(json_string_value(json_object_get(t, "name")), "welch-log");
-    double raw = json_real_value(json_object_get(t, "p_value"));
-    double adj = json_real_value(json_object_get(t, "p_adjusted"));
-    cr_assert(raw > 0 && raw < 0.001 && adj >= raw && adj <= 2 * raw + 1e-15, "%g %g", raw, adj);
-    cr_assert(json_is_real(json_object_get(p999, "robust_cv_base")));
-    cr_assert(json_is_real(json_object_get(p999, "noise_floor")));
-    cr_assert_str_eq(json_string_value(json_object_get(p999, "spread_unit")), "percent");
-    cr_assert_str_eq(json_string_value(json_object_get(p999, "reason")), "changed");
-    cr_assert_str_eq(json_string_value(json_object_get(p999, "verdict_words")), "regressed");
-    cr_assert(json_is_object(json_object_get(p999, "histogram_ci")));
-    cr_assert_str_eq(json_string_value(json_object_get(root, "correction")), "holm");
-    /* throughput and p999 tested; cancel n/a. */
-    cr_assert_eq(json_integer_value(json_object_get(root, "family_size")), 2);
-    cr_assert_eq(json_array_size(json_object_get(json_array_get(ms, 1), "base_repetitions")), 5);
-    cr_assert_eq(json_integer_value(json_object_get(json_object_get(root, "summary"), "regressed")), 1);
-    cr_assert_eq(json_integer_value(json_object_get(root, "exit_status")), 1);
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(runs, 0), "verdict")), "regressed");
-    json_decref(root);
-    cli_free(&r);
-}
-
-Test(compare_cli, through_pb_cmd_compare)
-{
-    struct spec b = base_spec(52), n = base_spec(53);
-    write_doc(path_in("b.json"), &b, 1);
-    n.tput = 0.5e6;
-    write_doc(path_in("n.json"), &n, 1);
-    char *argv[] = { "compare", (char *)path_in("b.json"), (char *)path_in("n.json"), "--metric",
-                     "throughput", NULL };
-    cr_assert_eq(pb_cmd_compare(5, argv), 1);
-    char *argv2[] = { "compare", (char *)path_in("b.json"), (char *)path_in("b.json"), NULL };
-    cr_assert_eq(pb_cmd_compare(3, argv2), 0);
-    char *argv3[] = { "compare", (char *)path_in("missing.json"), (char *)path_in("b.json"), NULL };
-    cr_assert_eq(pb_cmd_compare(3, argv3), 2);
-}
-
-static void expect_bad(struct cli_result r, const char *message)
-{
-    cr_assert_eq(r.status, 2, "status %d; out: %s; err: %s", r.status, r.out, r.err);
-    cr_assert(strstr(r.err, message), "expected '%s' in: %s", message, r.err);
-    cli_free(&r);
-}
-
-Test(compare_cli, bad_input_exit_2)
-{
-    struct spec b = base_spec(60);
-    char ok[128];
-    snprintf(ok, sizeof ok, "%s", path_in("ok.json"));
-    write_doc(ok, &b, 1);
-    expect_bad(CLI("compare", path_in("missing.json"), ok), "missing.json: cannot open: No such file");
-    expect_bad(CLI("compare", ok, path_in("missing.json")), "missing.json: cannot open: No such file");
-    write_text(path_in("text.json"), "this is not json\n");
-    expect_bad(CLI("compare", path_in("text.json"), ok), "not JSON");
-    write_text(path_in("other.json"), "{\"benchmarks\": []}\n");
-    expect_bad(CLI("compare", ok, path_in("other.json")), "not a pendbench result");
-    write_text(path_in("v99.json"),
-               "{\"schema_version\": 99, \"generator\": \"pendbench\", \"context\": {}, \"runs\": []}\n");
-    expect_bad(CLI("compare", path_in("v99.json"), ok), "schema_version 99 is newer than this pendbench reads");
-    expect_bad(CLI("compare", ok, path_in(".")), "not a regular file but a directory");
-    /* A FIFO without a writer: refused at once (it blocked forever). */
-    cr_assert_eq(mkfifo(path_in("fifo"), 0600), 0);
-    expect_bad(CLI("compare", path_in("fifo"), ok), "fifo: not a regular file but a FIFO");
-    expect_bad(CLI("compare", ok, "/dev/zero"), "/dev/zero: not a regular file");
-    /* No runs in common. */
-    struct spec other = base_spec(61);
-    other.pool = "malloc";
-    write_doc(path_in("other-pool.json"), &other, 1);
-    expect_bad(CLI("compare", ok, path_in("other-pool.json")),
-               "no runs in common (BASE: steady magazine/percpu-mpsc/xchg; NEW: steady malloc/percpu-mpsc/xchg)");
-    write_doc(path_in("empty.json"), NULL, 0);
-    expect_bad(CLI("compare", ok, path_in("empty.json")), "NEW: no runs");
-}
-
-Test(compare_cli, bad_usage_exit_2)
-{
-    struct spec b = base_spec(62);
-    char ok[128];
-    snprintf(ok, sizeof ok, "%s", path_in("ok.json"));
-    write_doc(ok, &b, 1);
-    expect_bad(CLI("compare"), "expected two files");
-    expect_bad(CLI("compare", ok), "expected two files");
-    expect_bad(CLI("compare", ok, ok, ok), "too many files");
-    expect_bad(CLI("compare", ok, ok, "--threshold", "-1"), "--threshold: '-1'");
-    expect_bad(CLI("compare", ok, ok, "--threshold", "lots"), "--threshold: 'lots'");
-    expect_bad(CLI("compare", ok, ok, "--alpha", "1"), "--alpha: '1'");
-    expect_bad(CLI("compare", ok, ok, "--alpha=0"), "--alpha: '0'");
-    expect_bad(CLI("compare", ok, ok, "--alpha"), "--alpha needs a value");
-    expect_bad(CLI("compare", ok, ok, "--metric", "p42"), "--metric: 'p42'");
-    expect_bad(CLI("compare", ok, ok, "--frobnicate"), "unknown option '--frobnicate'");
-    expect_bad(CLI("compare", "--baseline", "last", ok, ok), "with --baseline, give one file");
-    expect_bad(CLI("compare", "--baseline", "last", "--history-db", path_in("none.db"), ok),
-               "none.db");
-    /* Good values are accepted: threshold 0 and "5%". */
-    struct cli_result r = CLI("compare", ok, ok, "--threshold", "5%", "--alpha", "0.01");
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cli_free(&r);
-    r = CLI("compare", "--help");
-    cr_assert_eq(r.status, 0);
-    cr_assert(strstr(r.out, "usage: pendbench compare"));
-    cli_free(&r);
-}
-
-/* ---- against the history ---------------------------------------------------------- */
-
-/* Records the spec as one invocation at `date` with run id `run_id`. */
-static void record(const char *db, const struct spec *sp, const char *commit, const char *date,
-                   const char *run_id)
-{
-    struct pb_run_result *runs = calloc(sp->reps, sizeof *runs);
-    cr_assert_not_null(runs);
-    for (unsigned rep = 0; rep < sp->reps; rep++)
-        fill_run(&runs[rep], sp, rep);
-    struct pb_context ctx;
-    memset(&ctx, 0, sizeof ctx);
-    snprintf(ctx.host, sizeof ctx.host, "testhost");
-    snprintf(ctx.git_commit, sizeof ctx.git_commit, "%s", commit);
-    snprintf(ctx.date, sizeof ctx.date, "%s", date);
-    snprintf(ctx.run_id, sizeof ctx.run_id, "%s", run_id);
-    char err[512];
-    cr_assert_eq(pb_history_record(db, &ctx, runs, sp->reps, NULL, err, sizeof err), 0, "%s", err);
-    for (unsigned rep = 0; rep < sp->reps; rep++)
-        pb_run_result_free(&runs[rep]);
-    free(runs);
-}
-
-Test(compare_cli, baseline_from_history)
-{
-    char db[128];
-    snprintf(db, sizeof db, "%s", path_in("history.db"));
-    struct spec old = base_spec(70), last = base_spec(71), n = base_spec(72);
-    old.lat_mean = 800;          /* at commit beef1234: faster than now */
-    record(db, &old, "beef1234", "2024-04-01T12:00:00Z", "run-old");
-    record(db, &last, "cafe5678", "2024-04-02T12:00:00Z", "run-last");
-    write_doc(path_in("n.json"), &n, 1);   /* 2024-05-01, no run id: an older file */
-    /* Against the last recorded run: the same distribution. */
-    struct cli_result r = CLI("compare", "--baseline", "last", "--history-db", db, path_in("n.json"));
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-    cr_assert(strstr(r.out, "BASE history:last"), "%s", r.out);
-    cr_assert(strstr(r.out, "commit cafe5678"), "%s", r.out);
-    cli_free(&r);
-    /* Against an older commit, by prefix: latency regressed since. */
-    r = CLI("compare", "--baseline=beef", "--history-db", db, path_in("n.json"));
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-    cr_assert(strstr(r.out, "commit beef1234"), "%s", r.out);
-    cli_free(&r);
-    /* A commit the history does not have; a damaged database. */
-    r = CLI("compare", "--baseline", "dead0000", "--history-db", db, path_in("n.json"));
-    cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
-    cr_assert(strstr(r.err, "--baseline dead0000: "), "%s", r.err);
-    cli_free(&r);
-    write_text(path_in("damaged.db"), "this is not an SQLite database, not even close............\n");
-    r = CLI("compare", "--baseline", "last", "--history-db", path_in("damaged.db"), path_in("n.json"));
-    cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
-    cr_assert(strstr(r.err, "damaged.db"), "%s", r.err);
-    cli_free(&r);
-}
-
-Test(compare_cli, baseline_last_is_never_new_itself)
-{
-    /* Every run records itself: "last" must be the run before NEW, not
-     * NEW's own record (which would always say "no change"). */
-    char db[128];
-    snprintf(db, sizeof db, "%s", path_in("history.db"));
-    struct spec old = base_spec(73), n = base_spec(74);
-    old.lat_mean = 800;
-    record(db, &old, "beef1234", "2024-04-01T12:00:00Z", "run-old");
-    record(db, &n, "cafe5678", "2024-05-01T12:00:00Z", "run-new");
-    /* NEW as its own file, with its run id. */
-    struct pb_run_result runs[5];
-    for (unsigned rep = 0; rep < n.reps; rep++)
-        fill_run(&runs[rep], &n, rep);
-    struct pb_context ctx;
-    memset(&ctx, 0, sizeof ctx);
-    snprintf(ctx.date, sizeof ctx.date, "2024-05-01T12:00:00Z");
-    snprintf(ctx.git_commit, sizeof ctx.git_commit, "cafe5678");
-    snprintf(ctx.run_id, sizeof ctx.run_id, "run-new");
-    char err[512];
-    cr_assert_eq(pb_result_write(path_in("n.json"), &ctx, runs, n.reps, err, sizeof err), 0,
-                 "%s", err);
-    for (unsigned rep = 0; rep < n.reps; rep++)
-        pb_run_result_free(&runs[rep]);
-    struct cli_result r = CLI("compare", "--baseline", "last", "--history-db", db, path_in("n.json"));
-    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-    cr_assert(strstr(r.out, "commit beef1234"), "%s", r.out);
-    cli_free(&r);
 }
 
 /* On a VM one process can see the two CPUs bounce a line 5x slower than

@@ -212,7 +212,7 @@ Test(export, csv_header_and_rows)
               "header: %.200s", text);
     static char fields[128][512];
     unsigned lines = 0, header_fields = csv_fields(PB_EXPORT_CSV_HEADER, fields, 128);
-    cr_expect_eq(header_fields, 54);
+    cr_expect_eq(header_fields, 56);
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         size_t len = strlen(line);
@@ -226,7 +226,7 @@ Test(export, csv_header_and_rows)
             /* The first run: totals 200..1199, so p50 is the bin of 699. */
             char want[256];
             snprintf(want, sizeof want,
-                     ",,,,,steady,magazine,percpu-mpsc,xchg,0,false,2,3,%u,",
+                     ",,,,,steady,magazine,percpu-mpsc,xchg,default,0,false,2,3,%u,",
                      runs[0].scenario.cancellers);
             cr_expect(strncmp(line, want, strlen(want)) == 0, "row 1: %s\nwant: %s", line, want);
             snprintf(want, sizeof want, ",1,1000,1000,0,0,1000000,%llu,",
@@ -237,7 +237,7 @@ Test(export, csv_header_and_rows)
         if (lines == 2)
             cr_expect(strstr(line, ",false\r") != NULL, "row 2: invariants failed: %s", line);
         if (lines == 3)
-            cr_expect(strstr(line, "xchg,2,true,") != NULL, "row 3: partial: %s", line);
+            cr_expect(strstr(line, "xchg,default,2,true,") != NULL, "row 3: partial: %s", line);
         lines++;
     }
     cr_expect_eq(lines, 1 + NRUNS);
@@ -266,6 +266,7 @@ Test(export, csv_session_and_params_columns)
     set(sc, "burst", "20:80.5");
     set(sc, "pool-capacity", "4096");
     set(sc, "queue-capacity", "512");
+    set(sc, "memory-node", "1");
     struct pb_context ctx;
     make_ctx(&ctx);
     char *text = export_text(PB_EXPORT_CSV, &ctx, runs, 1);
@@ -273,7 +274,7 @@ Test(export, csv_session_and_params_columns)
     cr_assert_not_null(row);
     row += 2;
     static char f[128][512];
-    cr_assert_eq(csv_fields(row, f, 128), 54, "%s", row);
+    cr_assert_eq(csv_fields(row, f, 128), 56, "%s", row);
     static const struct { const char *column, *value; } want[] = {
         {"date", "2024-05-01T12:00:00Z"},
         {"git_commit", "abc1234"},
@@ -299,6 +300,7 @@ Test(export, csv_session_and_params_columns)
         {"burst", "20:80.5"},
         {"pool_capacity", "4096"},
         {"queue_capacity", "512"},
+        {"memory_node", "1"},
         {"issued", "1000"},
         {"invariants_ok", "true"},
     };
@@ -311,7 +313,7 @@ Test(export, csv_session_and_params_columns)
     static const char *const params[] = {
         "idle", "placement", "route", "filters", "mix", "pend-fraction", "cancel-fraction",
         "cancel-when", "cancel-delay", "service", "fs-service", "inflight", "rate", "burst",
-        "pool-capacity", "queue-capacity"};
+        "pool-capacity", "queue-capacity", "memory-node"};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
         char col[64];
         snprintf(col, sizeof col, "%s", params[i]);
@@ -324,7 +326,84 @@ Test(export, csv_session_and_params_columns)
     cr_expect_eq(back.nfilters, 2);
     cr_expect_eq(back.mix.read, 70);
     cr_expect_eq(back.queue_capacity, 512);
+    cr_expect_eq(back.memory_node, 1);
     free(text);
+    free_runs(runs);
+}
+
+/* The lock: a CSV column after handoff, and part of a gbench name when
+ * chosen, so runs under each lock are benchmarks of their own (and never
+ * mix their repetitions); a run under the strategies' own locks keeps the
+ * name it had before locks existed. From the runs and from their file
+ * alike. */
+Test(export, the_lock_in_csv_and_gbench_names)
+{
+    struct pb_run_result *runs = make_runs(1);
+    static const char *const lock[NRUNS] = { "", "mcs", "tas", "", "mcs", "tas" };
+    for (unsigned k = 0; k < NRUNS; k++) {
+        set(&runs[k].scenario, "queue", "global-mutex");
+        set(&runs[k].scenario, "lock", lock[k][0] ? lock[k] : "default");
+        runs[k].repetition = 0;
+        snprintf(runs[k].locks, sizeof runs[k].locks, "%s", lock[k][0] ? lock[k] : "pthread-mutex");
+    }
+    runs[3].scenario.requesters = runs[4].scenario.requesters = runs[5].scenario.requesters = 4;
+    struct pb_context ctx;
+    make_ctx(&ctx);
+    char path[128], err[512] = "";
+    snprintf(path, sizeof path, "%s/locks.json", dir);
+    cr_assert_eq(pb_result_write(path, &ctx, runs, NRUNS, err, sizeof err), 0, "%s", err);
+    struct pb_result_doc doc;
+    cr_assert_eq(pb_result_read(path, &doc, err, sizeof err), 0, "%s", err);
+    for (int from_doc = 0; from_doc < 2; from_doc++) {
+        char *csv = NULL, *gb = NULL;
+        if (from_doc) {
+            size_t size = 0;
+            FILE *m = open_memstream(&csv, &size);
+            cr_assert_eq(pb_export_doc(m, PB_EXPORT_CSV, &doc, err, sizeof err), 0, "%s", err);
+            fclose(m);
+            m = open_memstream(&gb, &size);
+            cr_assert_eq(pb_export_doc(m, PB_EXPORT_GBENCH, &doc, err, sizeof err), 0, "%s", err);
+            fclose(m);
+        } else {
+            csv = export_text(PB_EXPORT_CSV, &ctx, runs, NRUNS);
+            gb = export_text(PB_EXPORT_GBENCH, &ctx, runs, NRUNS);
+        }
+        static char f[128][512];
+        unsigned col = column("lock");
+        cr_expect_eq(col, column("handoff") + 1, "lock follows handoff");
+        char *save = NULL;
+        unsigned row = 0;
+        for (char *line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            cr_assert_eq(csv_fields(line, f, 128), 56, "%s", line);
+            if (row > 0)
+                cr_expect_str_eq(f[col], lock[row - 1][0] ? lock[row - 1] : "default",
+                                 "row %u (from the %s)", row, from_doc ? "file" : "runs");
+            row++;
+        }
+        cr_expect_eq(row, 1 + NRUNS);
+        json_t *d = json_loads(gb, 0, NULL);
+        cr_assert_not_null(d);
+        json_t *b = json_object_get(d, "benchmarks");
+        cr_assert_eq(json_array_size(b), NRUNS * 4, "a benchmark per lock and thread count");
+        static const char *const want[NRUNS] = {
+            "steady/magazine/global-mutex/xchg/threads:2x3/requesters=2/p50",
+            "steady/magazine/global-mutex/xchg/lock:mcs/threads:2x3/requesters=2/p50",
+            "steady/magazine/global-mutex/xchg/lock:tas/threads:2x3/requesters=2/p50",
+            "steady/magazine/global-mutex/xchg/threads:4x3/requesters=4/p50",
+            "steady/magazine/global-mutex/xchg/lock:mcs/threads:4x3/requesters=4/p50",
+            "steady/magazine/global-mutex/xchg/lock:tas/threads:4x3/requesters=4/p50",
+        };
+        /* The label names what tells siblings under one lock apart (the
+         * requesters), never the lock: that is in the name. */
+        for (unsigned k = 0; k < NRUNS; k++)
+            cr_expect_str_eq(json_string_value(json_object_get(json_array_get(b, 4 * k), "name")),
+                             want[k], "from the %s: %s", from_doc ? "file" : "runs",
+                             json_string_value(json_object_get(json_array_get(b, 4 * k), "name")));
+        json_decref(d);
+        free(csv);
+        free(gb);
+    }
+    pb_result_doc_free(&doc);
     free_runs(runs);
 }
 

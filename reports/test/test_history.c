@@ -739,6 +739,97 @@ BOTH(sweep_siblings_never_merge)
     free(slow);
 }
 
+/* Runs under different locks are series of their own, named with their
+ * lock; a run under each strategy's own lock keeps the key of one recorded
+ * before locks existed (the workload column carries a chosen lock: no
+ * column of its own). */
+BOTH(locks_are_series_of_their_own)
+{
+    /* Before locks: a file without the lock fields, imported. */
+    char old[160], err[512] = "";
+    snprintf(old, sizeof old, "%s/old.json", dir);
+    write_result(old, "testhost", "abcd1234", "2024-05-01T10:00:00Z", "run-old", "global-mutex",
+                 1e6);
+    json_t *root = json_load_file(old, 0, NULL);
+    cr_assert_not_null(root);
+    size_t i;
+    json_t *run;
+    json_array_foreach(json_object_get(root, "runs"), i, run) {
+        cr_assert_eq(json_object_del(json_object_get(run, "strategies"), "lock"), 0);
+        cr_assert_eq(json_object_del(json_object_get(run, "strategies"), "locks_taken"), 0);
+    }
+    cr_assert_eq(json_dump_file(root, old, 0), 0);
+    json_decref(root);
+    cr_expect_eq(import(old), 1);
+    /* Then one invocation under the default lock, mcs and tas. */
+    static const char *const locks[3] = { "default", "mcs", "tas" };
+    struct pb_run_result all[3 * REPS];
+    for (unsigned l = 0; l < 3; l++) {
+        struct pb_run_result *runs = make_runs("global-mutex", 1000 + 500 * l, 1e6 / (l + 1));
+        for (unsigned k = 0; k < REPS; k++) {
+            cr_assert_eq(pb_scenario_set(&runs[k].scenario, "lock", locks[l], err, sizeof err),
+                         0, "%s", err);
+            snprintf(runs[k].locks, sizeof runs[k].locks, "%s", l ? locks[l] : "pthread-mutex");
+            runs[k].lock_acquisitions = 2000;
+            all[l * REPS + k] = runs[k];
+        }
+        free(runs);
+    }
+    struct pb_context ctx;
+    make_ctx(&ctx, "beef0001", "2024-05-02T10:00:00Z");
+    snprintf(ctx.cpu_model, sizeof ctx.cpu_model, "Test CPU");   /* the same machine */
+    ctx.ncpus_online = 4;
+    pb_env_init(&ctx.env);
+    cr_assert_eq(pb_history_record(db, &ctx, all, 3 * REPS, NULL, err, sizeof err), 0, "%s", err);
+
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT };
+    char *t = trend(&q, 3);
+    cr_expect(strstr(t, "steady  magazine/global-mutex/xchg  threads 1x1  on") != NULL, "%s", t);
+    cr_expect(strstr(t, "steady  magazine/global-mutex/xchg [lock mcs]  threads 1x1  on") != NULL,
+              "%s", t);
+    cr_expect(strstr(t, "steady  magazine/global-mutex/xchg [lock tas]  threads 1x1  on") != NULL,
+              "%s", t);
+    cr_expect_null(strstr(t, "[lock=") , "the lock is no distinguishing label:\n%s", t);
+    free(t);
+    q.json = true;
+    t = trend(&q, 3);
+    json_t *doc = json_loads(t, 0, NULL);
+    cr_assert_not_null(doc, "%s", t);
+    json_t *blocks = json_object_get(doc, "blocks");
+    unsigned seen = 0;
+    json_t *b;
+    json_array_foreach(blocks, i, b) {
+        const char *lock = json_string_value(json_object_get(b, "lock"));
+        const char *wl = json_string_value(json_object_get(b, "workload"));
+        size_t npoints = json_array_size(json_object_get(b, "points"));
+        cr_assert_not_null(lock);
+        if (strcmp(lock, "default") == 0) {
+            seen |= 1;
+            cr_expect_null(strstr(wl, "lock"), "%s", wl);
+            cr_expect_eq(npoints, 2, "the default run continues the series recorded before locks");
+        } else {
+            seen |= strcmp(lock, "mcs") == 0 ? 2 : strcmp(lock, "tas") == 0 ? 4 : 8;
+            char item[32];
+            snprintf(item, sizeof item, "lock=%s, ", lock);
+            cr_expect(strstr(wl, item) != NULL, "%s", wl);
+            cr_expect_eq(npoints, 1);
+        }
+    }
+    cr_expect_eq(seen, 7);
+    json_decref(doc);
+    free(t);
+
+    /* The recorded document reads back with its locks. */
+    struct pb_result_doc last;
+    cr_assert_eq(pb_history_find(db, "last", &last, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(last.nruns, 3 * REPS);
+    cr_expect_str_eq(last.runs[0].r.scenario.lock, "");
+    cr_expect_str_eq(last.runs[0].r.locks, "pthread-mutex");
+    cr_expect_str_eq(last.runs[REPS].r.scenario.lock, "mcs");
+    cr_expect_eq(last.runs[REPS].r.lock_acquisitions, 2000);
+    pb_result_doc_free(&last);
+}
+
 BOTH(export_csv)
 {
     record_three();

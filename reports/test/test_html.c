@@ -506,6 +506,156 @@ Test(html, bad_input)
     cr_expect(stat(out, &after) == 0 && S_ISDIR(after.st_mode));
 }
 
+/* ---- locks ------------------------------------------------------------------- */
+
+#define LOCK_REPS 2
+#define NLOCKS 3
+
+/* steady on magazine/global-mutex/xchg under pthread-mutex (the baseline),
+ * mcs and tas, LOCK_REPS repetitions each, and one cross-node run under
+ * its strategies' own locks: lock run l does (l + 1) x 100000 ops/s at
+ * p99 about 3 * (500 + 100 l) ns. `with_locks` false: the same runs, none
+ * with a lock chosen or taken (a file from before locks). */
+static void write_lock_doc(const char *name, bool with_locks)
+{
+    static const char *const lock[NLOCKS] = { "mcs", "pthread-mutex", "tas" };
+    unsigned n = NLOCKS * LOCK_REPS + 1;
+    struct pb_run_result *runs = calloc(n, sizeof *runs);
+    cr_assert_not_null(runs);
+    for (unsigned i = 0; i < n; i++) {
+        struct pb_run_result *r = &runs[i];
+        unsigned l = i / LOCK_REPS;
+        bool other = i == n - 1;
+        pb_scenario_defaults(&r->scenario);
+        set(&r->scenario, "name", other ? "cross-node" : "steady");
+        set(&r->scenario, "queue", "global-mutex");
+        if (with_locks && !other)
+            set(&r->scenario, "lock", lock[l]);
+        if (with_locks)
+            snprintf(r->locks, sizeof r->locks, "%s",
+                     other ? "ttas-backoff+pthread-mutex" : lock[l]);
+        r->repetition = i % LOCK_REPS;
+        r->seconds = 1;
+        r->issued = r->completed = 20000;
+        r->throughput_ops_s = other ? 50000 : (l + 1) * 100000.0 + 1000 * r->repetition;
+        fill_hist(&r->total, 100 + i, 20000, other ? 900 : 500 + 100 * l);
+        pb_hist_init(&r->queue_wait);
+        pb_hist_init(&r->service);
+        r->invariants.ok = true;
+        if (r->locks[0]) {
+            r->lock_acquisitions = 40000;
+            r->lock_contended = 4000 * (l + 1);
+            r->lock_wait_ns = 4e6 * (l + 1);
+            r->lock_acq_min = 19000;
+            r->lock_acq_max = 21000;
+            r->lock_fairness_jain = 0.9 + 0.01 * l;
+            r->lock_worker_acq_min = r->lock_worker_acq_max = 20000;
+            r->lock_worker_fairness_jain = 1;
+        }
+    }
+    struct pb_context ctx;
+    pb_context_collect(&ctx, NULL);
+    char path[256], err[256];
+    path_in(path, sizeof path, name);
+    cr_assert_eq(pb_result_write(path, &ctx, runs, n, err, sizeof err), 0, "%s", err);
+    free(runs);
+}
+
+/* The <svg> whose <title> starts with `title` ("" when none); malloc'd. */
+static char *svg_titled(const char *page, const char *title)
+{
+    char want[256];
+    snprintf(want, sizeof want, "<title>%s", title);
+    for (const char *p = page; (p = strstr(p, "<svg")); p += 4) {
+        const char *end = strstr(p, "</svg>");
+        cr_assert_not_null(end);
+        char *one = strndup(p, (size_t)(end - p));
+        cr_assert_not_null(one);
+        if (strstr(one, want))
+            return one;
+        free(one);
+    }
+    return strdup("");
+}
+
+/* A tic label of a gnuplot SVG: the text between '>' and '<'. */
+static bool svg_has_text(const char *svg, const char *text)
+{
+    char want[128];
+    snprintf(want, sizeof want, ">%s<", text);
+    return strstr(svg, want) != NULL;
+}
+
+Test(html, a_locks_chart_names_each_lock)
+{
+    if (!have("gnuplot"))
+        cr_skip_test("gnuplot is not installed (scripts/setup installs gnuplot-nox)");
+    write_lock_doc("locks.json", true);
+    struct pb_html_stats st;
+    const char *names[] = { "locks.json" };
+    char *page = render(names, 1, NULL, &st);
+    cr_assert_eq(st.charts_failed, 0, "%s", st.note);
+    cr_assert(strstr(page, "<a href=\"#fa-locks\">Locks</a>"), "the page links the section");
+    cr_assert(strstr(page, "id=\"fa-locks\""));
+    /* One locks chart (steady under three locks; cross-node ran under one):
+     * spectra (2), throughput, locks, queue/service is empty: 4. */
+    cr_assert_eq(count(page, "<title>Locks: "), 1);
+    cr_assert_eq(st.charts, 4, "%u charts", st.charts);
+    cr_assert_eq(charts_with_data(page), 4);
+    char *svg = svg_titled(page, "Locks: steady magazine/global-mutex/xchg, 1 thread");
+    cr_assert(svg[0], "no locks chart");
+    /* Each lock by name, and the panels. */
+    static const char *const lock[NLOCKS] = { "mcs", "pthread-mutex", "tas" };
+    for (unsigned l = 0; l < NLOCKS; l++)
+        cr_expect(svg_has_text(svg, lock[l]), "%s is not named in the chart", lock[l]);
+    cr_expect(svg_has_text(svg, "throughput") && svg_has_text(svg, "p99"));
+    /* Ratios against pthread-mutex (200 k ops/s): tas 1.5x, mcs 0.5x. */
+    cr_expect(strstr(svg, "1.50\xc3\x97") && strstr(svg, "0.50\xc3\x97"), "ratios:\n%.2000s", svg);
+    free(svg);
+    cr_assert(strstr(page, "Ratios against pthread-mutex, the baseline lock"));
+    /* The table below it: the reference first, marked. */
+    const char *table = strstr(page, "<table class=\"locks\">");
+    cr_assert_not_null(table);
+    const char *ref = strstr(table, "pthread-mutex <small class=\"dim\">(baseline)</small>");
+    cr_assert_not_null(ref);
+    const char *mcs = strstr(table, "<td class=\"nw\">mcs</td>");
+    const char *tas = strstr(table, "<td class=\"nw\">tas</td>");
+    cr_assert(mcs && tas && ref < mcs && mcs < tas, "reference first, then in running order");
+    cr_expect(strstr(table, "<td class=\"num\">1.50\xc3\x97</td>"), "tas against the baseline");
+    cr_expect(strstr(table, "<td class=\"num\">0.920 / 1.000</td>"), "tas's fairness");
+    /* The run table: the lock with the strategies, its fairness and wait. */
+    cr_assert(strstr(page, "magazine / global-mutex / xchg [lock mcs]"));
+    cr_assert(strstr(page, "lock fairness<br><small>Jain, req / wrk</small>"));
+    cr_assert(strstr(page, "<td class=\"num\">0.910 / 1.000</td>"), "pthread-mutex's Jain");
+    cr_assert(strstr(page, "4.00 ms<br><small>100 ns / acquisition</small>"), "mcs's wait");
+    free(page);
+}
+
+Test(html, no_locks_no_locks_chart)
+{
+    write_lock_doc("nolocks.json", false);
+    struct pb_html_options opt = { .no_charts = true };
+    struct pb_html_stats st;
+    const char *names[] = { "nolocks.json" };
+    char *page = render(names, 1, &opt, &st);
+    cr_expect_null(strstr(page, "fa-locks"));
+    cr_expect_null(strstr(page, "Locks: "));
+    cr_expect_null(strstr(page, "table class=\"locks\""));
+    cr_expect_null(strstr(page, "lock fairness"), "no lock columns without a lock taken");
+    cr_expect_null(strstr(page, "[lock "));
+    free(page);
+    /* The charts' file of the other tests, too. */
+    if (!have("gnuplot"))
+        return;
+    write_doc("result.json", 1.0);
+    const char *one[] = { "result.json" };
+    page = render(one, 1, NULL, &st);
+    cr_expect_eq(st.charts, NCHARTS);
+    cr_expect_null(strstr(page, "Locks: "));
+    cr_expect_null(strstr(page, "fa-locks"));
+    free(page);
+}
+
 /* ---- in a browser ------------------------------------------------------------ */
 
 Test(html, headless_chromium_draws_the_charts)

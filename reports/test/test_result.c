@@ -181,6 +181,26 @@ static struct pb_run_result *make_runs(void)
         set(s, "pool-capacity", "4096");
         set(s, "queue-capacity", "512");
         set(s, "verifier-checks", "on");
+        /* Run 0 chose a lock and a memory node (params has every option);
+         * run 1 took its strategies' own locks; run 2 took none. */
+        if (k == 0) {
+            set(s, "lock", "mcs");
+            set(s, "memory-node", "1");
+            snprintf(r->locks, sizeof r->locks, "mcs");
+        } else if (k == 1) {
+            snprintf(r->locks, sizeof r->locks, "ttas-backoff+pthread-mutex");
+        }
+        if (r->locks[0]) {
+            r->lock_acquisitions = UINT64_C(5000000123) + k;
+            r->lock_contended = 123456 + k;
+            r->lock_wait_ns = 98765432.25 + k;
+            r->lock_acq_min = 1200000 + k;
+            r->lock_acq_max = 1300000 + k;
+            r->lock_fairness_jain = 0.9987654321;
+            r->lock_worker_acq_min = 900000 + k;
+            r->lock_worker_acq_max = 1100000 + k;
+            r->lock_worker_fairness_jain = 0.9876543211;
+        }
         set(s, "split-every", "64");
 
         r->repetition = k;
@@ -292,6 +312,8 @@ static void expect_scenario(const struct pb_scenario *g, const struct pb_scenari
     cr_expect_str_eq(g->pool, w->pool);
     cr_expect_str_eq(g->queue, w->queue);
     cr_expect_str_eq(g->handoff, w->handoff);
+    cr_expect_str_eq(g->lock, w->lock);
+    cr_expect_eq(g->memory_node, w->memory_node);
     cr_expect_eq(g->requesters, w->requesters);
     cr_expect_eq(g->workers, w->workers);
     cr_expect_eq(g->cancellers, w->cancellers);
@@ -398,6 +420,17 @@ static void expect_run(const struct pb_run_result *g, const struct pb_run_result
     expect_close(g->failed_fraction, w->failed_fraction, "failed_fraction");
     cr_expect_eq(g->failure_status, w->failure_status);
     cr_expect_eq(g->mostly_failed, w->mostly_failed);
+    cr_expect_str_eq(g->locks, w->locks);
+    cr_expect_eq(g->lock_acquisitions, w->lock_acquisitions);
+    cr_expect_eq(g->lock_contended, w->lock_contended);
+    expect_close(g->lock_wait_ns, w->lock_wait_ns, "lock_wait_ns");
+    cr_expect_eq(g->lock_acq_min, w->lock_acq_min);
+    cr_expect_eq(g->lock_acq_max, w->lock_acq_max);
+    expect_close(g->lock_fairness_jain, w->lock_fairness_jain, "lock_fairness_jain");
+    cr_expect_eq(g->lock_worker_acq_min, w->lock_worker_acq_min);
+    cr_expect_eq(g->lock_worker_acq_max, w->lock_worker_acq_max);
+    expect_close(g->lock_worker_fairness_jain, w->lock_worker_fairness_jain,
+                 "lock_worker_fairness_jain");
     cr_expect_str_eq(g->error, "");
 }
 
@@ -651,6 +684,45 @@ Test(result, document_values)
     json_t *cpus = json_object_get(json_object_get(run0, "floors"), "c2c_os_cpus");
     cr_expect_eq(json_array_size(cpus), 2);
     cr_expect_eq(json_integer_value(json_array_get(cpus, 1)), 3);
+
+    /* The lock: chosen (run 0), each strategy's own (1), none taken (2). */
+    json_t *runs_j = json_object_get(root, "runs");
+    static const char *const lock[NRUNS] = { "mcs", "default", "default" };
+    static const char *const taken[NRUNS] = { "mcs", "ttas-backoff+pthread-mutex", "" };
+    for (unsigned k = 0; k < NRUNS; k++) {
+        json_t *rk = json_array_get(runs_j, k);
+        json_t *st = json_object_get(rk, "strategies");
+        cr_expect_str_eq(json_string_value(json_object_get(st, "lock")), lock[k], "run %u", k);
+        cr_expect_str_eq(json_string_value(json_object_get(st, "locks_taken")), taken[k],
+                         "run %u", k);
+        /* params names a lock only when one was chosen: a default run keeps
+         * the key of the files written before locks. */
+        json_t *pl = json_object_get(json_object_get(rk, "params"), "lock");
+        if (k == 0)
+            cr_expect_str_eq(json_string_value(pl), "mcs");
+        else
+            cr_expect_null(pl, "run %u: params.lock for a default run", k);
+        json_t *lk = json_object_get(rk, "locks");
+        if (k == 2) {
+            cr_expect_null(lk, "a run that took no lock has no lock figures");
+            continue;
+        }
+        cr_assert_not_null(lk, "run %u: no locks object", k);
+        cr_expect_eq(json_object_size(lk), 9);
+        cr_expect_eq((uint64_t)json_integer_value(json_object_get(lk, "acquisitions")),
+                     UINT64_C(5000000123) + k);
+        cr_expect_eq(json_integer_value(json_object_get(lk, "contended")), 123456 + k);
+        expect_close(json_number_value(json_object_get(lk, "wait_ns")), 98765432.25 + k,
+                     "wait_ns");
+        cr_expect_eq(json_integer_value(json_object_get(lk, "acq_min")), 1200000 + k);
+        cr_expect_eq(json_integer_value(json_object_get(lk, "acq_max")), 1300000 + k);
+        expect_close(json_number_value(json_object_get(lk, "fairness_jain")), 0.9987654321,
+                     "fairness_jain");
+        cr_expect_eq(json_integer_value(json_object_get(lk, "worker_acq_min")), 900000 + k);
+        cr_expect_eq(json_integer_value(json_object_get(lk, "worker_acq_max")), 1100000 + k);
+        expect_close(json_number_value(json_object_get(lk, "worker_fairness_jain")),
+                     0.9876543211, "worker_fairness_jain");
+    }
     free_runs(runs);
     json_decref(root);
 }
@@ -1102,6 +1174,11 @@ Test(result, older_file_defaults)
     json_array_foreach(json_object_get(root, "runs"), i, run) {
         for (size_t k = 0; k < sizeof run_new / sizeof run_new[0]; k++)
             cr_assert_eq(json_object_del(run, run_new[k]), 0, "%s", run_new[k]);
+        /* Before locks: no lock in strategies or params, no figures. */
+        json_object_del(run, "locks");
+        json_object_del(json_object_get(run, "params"), "lock");
+        cr_assert_eq(json_object_del(json_object_get(run, "strategies"), "lock"), 0);
+        cr_assert_eq(json_object_del(json_object_get(run, "strategies"), "locks_taken"), 0);
         for (size_t k = 0; k < sizeof floor_new / sizeof floor_new[0]; k++)
             cr_assert_eq(json_object_del(json_object_get(run, "floors"), floor_new[k]), 0, "%s",
                          floor_new[k]);
@@ -1141,7 +1218,36 @@ Test(result, older_file_defaults)
         cr_expect_eq(r->c2c_start.median_ns, r->c2c_round_trip_ns);
         cr_expect_eq(r->c2c_start.samples, 0);
         cr_expect_eq(r->c2c_end.median_ns, 0);
+        cr_expect_str_eq(r->scenario.lock, "", "each strategy's own lock");
+        cr_expect_str_eq(r->locks, "");
+        cr_expect_eq(r->lock_acquisitions, 0);
+        cr_expect_eq(r->lock_fairness_jain, 0);
+        cr_expect_eq(r->lock_worker_acq_max, 0);
+        cr_expect(doc.runs[k].scenario_complete);
     }
+    pb_result_doc_free(&doc);
+}
+
+/* A lock this build lacks (a newer pendbench's, a plugin's): the run
+ * keeps the lock as the file names it, as it keeps a strategy's name,
+ * and says its scenario is not complete. */
+Test(result, a_lock_this_build_lacks)
+{
+    char good[256], other[256], mid[256];
+    write_good("good.json", good, sizeof good);
+    path_in(mid, sizeof mid, "mid.json");
+    path_in(other, sizeof other, "other.json");
+    write_altered(mid, good, 0, "params", "lock", NULL, json_string("future-lock"));
+    write_altered(other, mid, 0, "strategies", "lock", NULL, json_string("future-lock"));
+    struct pb_result_doc doc;
+    char err[512];
+    cr_assert_eq(pb_result_read(other, &doc, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(doc.runs[0].r.scenario.lock, "future-lock");
+    cr_expect_not(doc.runs[0].scenario_complete);
+    cr_expect_str_eq(json_string_value(json_object_get(doc.runs[0].params, "lock")),
+                     "future-lock");
+    cr_expect_str_eq(doc.runs[1].r.scenario.lock, "", "\"default\" reads as each its own");
+    cr_expect(doc.runs[1].scenario_complete);
     pb_result_doc_free(&doc);
 }
 
@@ -1162,6 +1268,24 @@ Test(result, error_bad_new_fields)
 
     write_altered(bad, good, 2, "order", NULL, NULL, json_integer(-2));
     snprintf(want, sizeof want, "%s: runs[2].order: expected a non-negative integer", bad);
+    expect_read_error(bad, want);
+
+    /* The locks: a figures object is complete when present. */
+    write_altered(bad, good, 1, "locks", "worker_fairness_jain", NULL, NULL);
+    snprintf(want, sizeof want, "%s: runs[1].locks.worker_fairness_jain: missing", bad);
+    expect_read_error(bad, want);
+    write_altered(bad, good, 0, "locks", "contended", NULL, json_integer(-1));
+    snprintf(want, sizeof want, "%s: runs[0].locks.contended: expected a non-negative integer",
+             bad);
+    expect_read_error(bad, want);
+    write_altered(bad, good, 2, "locks", NULL, NULL, json_array());
+    snprintf(want, sizeof want, "%s: runs[2].locks: expected an object", bad);
+    expect_read_error(bad, want);
+    write_altered(bad, good, 0, "strategies", "lock", NULL, json_integer(3));
+    snprintf(want, sizeof want, "%s: runs[0].strategies.lock: expected a string", bad);
+    expect_read_error(bad, want);
+    write_altered(bad, good, 1, "strategies", "locks_taken", NULL, json_null());
+    snprintf(want, sizeof want, "%s: runs[1].strategies.locks_taken: expected a string", bad);
     expect_read_error(bad, want);
 
     /* Context fields: altered through the whole document. */

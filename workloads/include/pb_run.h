@@ -45,6 +45,23 @@ struct pb_run_result {
     /* Fairness over the requesters' completed operations in the window. */
     uint64_t per_requester_min, per_requester_max;
     double jain_index;
+    /* The locks (pb_lock.h). The lock chosen is scenario.lock ("" = each
+     * strategy's default); `locks` names those the run's strategies
+     * actually took, '+'-joined in pool, queue, handoff order ("" when
+     * none takes a lock). The rest is counted per thread by
+     * pb_lock_acquire over the whole run (warm-up and drain included, as
+     * `counters`), every lock of the run together. */
+    char locks[3 * PB_NAME_MAX];
+    uint64_t lock_acquisitions;          /* every thread's */
+    uint64_t lock_contended;             /* of those, the ones that had to wait */
+    double lock_wait_ns;                 /* time spent waiting for a lock, all threads */
+    /* Fairness across the requesters (threads doing the same work): their
+     * acquisitions' min and max, and Jain's index (1 = equal). */
+    uint64_t lock_acq_min, lock_acq_max;
+    double lock_fairness_jain;
+    /* The same across the workers. */
+    uint64_t lock_worker_acq_min, lock_worker_acq_max;
+    double lock_worker_fairness_jain;
     /* The floors of this run, between the CPUs it used. */
     double c2c_round_trip_ns;  /* 0 when not measured (one CPU); = c2c_start.median_ns */
     double timestamp_overhead_ns;        /* one pb_tsc_now() */
@@ -68,6 +85,8 @@ struct pb_run_result {
     double steal_pct;          /* machine-wide steal time in the window, % of CPU time; -1 unknown */
     uint64_t involuntary_switches;   /* of the run's threads in the window (preemptions) */
     uint64_t migrations;       /* pinned threads found running on a CPU other than their own */
+    bool smt_siblings_used;    /* two of its threads planned on hardware threads of one core
+                                * (of this machine; never for a simulated topology) */
     double warmup_throughput_ops_s;  /* completions per second in the warm-up; 0 when none */
     bool stalled;              /* no completion in the window, or far below the warm-up:
                                 * also an invariant failure (invariants.why says so) */

@@ -65,6 +65,9 @@ struct pb_scenario {
     char description[160];
     /* strategies */
     char pool[PB_NAME_MAX], queue[PB_NAME_MAX], handoff[PB_NAME_MAX];
+    /* The lock every lock-based strategy takes (pb_lock.h), by name; ""
+     * (option value "default"): each strategy's own default. */
+    char lock[PB_NAME_MAX];
     /* threads and placement */
     unsigned requesters, workers, cancellers;
     pb_idle_policy idle;
@@ -91,6 +94,9 @@ struct pb_scenario {
     size_t pool_capacity;      /* 0 = unlimited */
     size_t queue_capacity;     /* 0 = the strategy's default */
     bool verifier_checks;      /* VER2: hot-path checks on (default false when benchmarking) */
+    /* The NUMA node (a topology node index) all memory goes to, memory-only
+     * nodes (CXL, HBM) included; -1: each processor's local node. */
+    int memory_node;
     /* Measurement, not workload (not part of the run key): the queue-wait /
      * service split is stamped on every split_every-th work item of each
      * worker (PB_SPLIT_EVERY_DEFAULT; 1 = every item). */
@@ -105,7 +111,8 @@ struct pb_scenario {
 #define PB_SPLIT_EVERY_MAX 1000000u
 
 /* The defaults every scenario starts from (documented in `pendbench run
- * --help`): pool magazine, queue percpu-mpsc, handoff xchg, 1 requester,
+ * --help`): pool magazine, queue percpu-mpsc, handoff xchg, lock default
+ * (each strategy's own), 1 requester,
  * 1 worker, 1 canceller, idle spin-park, placement compact, route local,
  * filters "pend", mix read=70 write=30, pend-fraction 1, cancel-fraction
  * 0.1, cancel-when delay, cancel-delay exp:2000, service fixed:0,

@@ -94,6 +94,10 @@ struct pb_plan {
     unsigned memory_node_os;             /* OS index of the node memory goes to */
 };
 
+/* Whether two of the plan's threads sit on different hardware threads of
+ * one core of t (they then share its execution units). */
+bool pb_plan_uses_smt_siblings(const struct pb_plan *plan, const struct pb_topo *t);
+
 /* Plans the threads. 0, or -1 with a message: a policy that cannot be met
  * (cross-node on a one-node topology) says so and how to simulate it
  * ("use --topology 'numa:2 core:2 pu:1'"); zero threads of a role where

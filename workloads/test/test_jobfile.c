@@ -412,3 +412,32 @@ Test(jobfile, example_contents)
     }
     free(jobs);
 }
+
+/* `lock = NAME` in a job file: the chosen lock for that job ([global]:
+ * every job; "default": each strategy's own), a typo named with its line
+ * and a guess, a lock unfit for the job's strategies named with the job. */
+Test(jobfile, lock_key)
+{
+    struct pb_scenario *jobs = NULL;
+    char err[1024] = "";
+    int n = load("[global]\n"
+                 "lock = ttas-backoff\n"
+                 "[spin]\n"
+                 "queue = global-spin\n"
+                 "[own]\n"
+                 "queue = global-mutex\n"
+                 "lock = default\n",
+                 &jobs, err, sizeof err);
+    cr_assert_eq(n, 2, "%s", err);
+    cr_expect_str_eq(jobs[0].lock, "ttas-backoff");
+    cr_expect_str_eq(jobs[1].lock, "");
+    free(jobs);
+    expect_error("[a]\n"
+                 "lock = ttas-backof\n",
+                 "jobs.ini:2", "key 'lock'", "did you mean 'ttas-backoff'");
+    expect_error("[legacy]\n"
+                 "handoff = op-lock\n"
+                 "lock = pthread-mutex\n",
+                 "jobs.ini: job 'legacy': ",
+                 "lock 'pthread-mutex' does not fit the handoff strategy 'op-lock'", "in-word");
+}

@@ -96,6 +96,69 @@ Test(run, same_node_pairs_share_a_node, .timeout = 60)
     pb_topo_free(topo);
 }
 
+/* Issue #10: memory can be sent to one node (a memory-only one too); a
+ * node the topology lacks, or memory on a simulated machine, is refused
+ * before any thread starts. */
+Test(run, memory_node_is_checked_against_the_topology, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    short_run(&s);
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result r;
+    s.memory_node = 0;      /* this machine has node 0 */
+    cr_expect_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    cr_expect(r.completed > 0);
+    pb_run_result_free(&r);
+    s.memory_node = 64;
+    cr_expect_eq(pb_run(&s, &env, &r), -1);
+    cr_expect(strstr(r.error, "memory-node") != NULL && strstr(r.error, "no node 64") != NULL,
+              "%s", r.error);
+    struct pb_topo *topo;
+    cr_assert_eq(pb_topo_load(&topo, PB_TOPO_SYNTHETIC, "node:2 core:2 pu:1", err, sizeof err), 0);
+    env.topo = topo;
+    s.memory_node = 1;
+    cr_expect_eq(pb_run(&s, &env, &r), -1);
+    cr_expect(strstr(r.error, "simulated") != NULL, "%s", r.error);
+    pb_topo_free(topo);
+}
+
+/* A closed loop has no intended issue time: a cancel delay counts from
+ * the issue. Counted from 0 (the bug), every cancel fired at once and won
+ * against a 20 us service; 50 ms after the issue, the operation is long
+ * done (a stalled worker may let a rare one win on a loaded machine). */
+static struct pb_cancel_outcomes closed_loop_cancels(const char *delay)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    short_run(&s);
+    s.ops = 600;
+    cr_assert_eq(pb_scenario_set(&s, "service", "fixed:20000", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-fraction", "1", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-when", "delay", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-delay", delay, err, sizeof err), 0, "%s", err);
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    check_consistent(&r, delay);
+    struct pb_cancel_outcomes c = r.cancel;
+    pb_run_result_free(&r);
+    return c;
+}
+
+Test(run, closed_loop_cancel_delay_counts_from_the_issue, .timeout = 60)
+{
+    struct pb_cancel_outcomes now = closed_loop_cancels("fixed:0");
+    cr_expect_gt(now.won, now.attempted / 4, "won %llu of %llu at once",
+                 (unsigned long long)now.won, (unsigned long long)now.attempted);
+    struct pb_cancel_outcomes later = closed_loop_cancels("fixed:50000000");
+    cr_expect_gt(later.attempted, 0);
+    cr_expect_leq(later.won * 50, later.attempted, "won %llu of %llu 50 ms after the issue",
+                  (unsigned long long)later.won, (unsigned long long)later.attempted);
+}
+
 Test(run, impossible_placement_is_a_clear_error)
 {
     struct pb_scenario s;
@@ -296,13 +359,98 @@ Test(run, floors_before_and_after_and_threats, .timeout = 60)
     cr_expect(r.steal_pct == -1 || (r.steal_pct >= 0 && r.steal_pct <= 100), "%g", r.steal_pct);
     cr_expect_eq(r.migrations, 0);
     if (r.c2c_os_cpu_a != r.c2c_os_cpu_b) {
-        cr_expect_gt(r.c2c_start.samples, 10);
-        cr_expect_gt(r.c2c_end.samples, 10);
+        /* calibrate.c waits past its soft deadline for 8 batches at least
+         * (a loaded machine gets no more: >10 failed there). */
+        cr_expect_geq(r.c2c_start.samples, 8);
+        cr_expect_geq(r.c2c_end.samples, 8);
         cr_expect_eq(r.c2c_round_trip_ns, r.c2c_start.median_ns);
         cr_expect_leq(r.c2c_start.p10_ns, r.c2c_start.median_ns);
         cr_expect_leq(r.c2c_start.median_ns, r.c2c_start.p90_ns);
         /* Unstable exactly when a note says why. */
         cr_expect_eq(r.floor_unstable, r.floor_note[0] != 0, "%s", r.floor_note);
     }
+    pb_run_result_free(&r);
+}
+
+/* The lock figures (pb_run.h): which locks the run's strategies took, and
+ * every thread's acquisitions, waits and fairness, whole run. */
+static void lock_run(const char *options, struct pb_run_result *r)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    cr_assert_eq(pb_scenario_apply_options(&s, options, err, sizeof err), 0, "%s", err);
+    short_run(&s);
+    struct pb_topo *topo = NULL;
+    cr_assert_eq(pb_topo_load(&topo, PB_TOPO_SYNTHETIC, "pack:1 numa:2 core:2 pu:1", err,
+                              sizeof err), 0, "%s", err);
+    struct pb_run_env env = { .topo = topo, .skip_floors = true };
+    cr_assert_eq(pb_run(&s, &env, r), 0, "%s: %s", options, r->error);
+    check_consistent(r, options);
+    pb_topo_free(topo);
+}
+
+Test(run, lock_figures, .timeout = 60)
+{
+    struct pb_run_result r;
+    /* A chosen lock in every lock-based strategy: magazine and global-mutex. */
+    lock_run("pool=magazine\nqueue=global-mutex\nhandoff=xchg\nlock=ttas-backoff\n"
+             "requesters=2\nworkers=2\nroute=round-robin", &r);
+    cr_log_info("%s: %llu acquisitions, %llu contended, %.0f ns waiting; requesters %llu..%llu "
+                "(Jain %.3f), workers %llu..%llu (Jain %.3f); %llu ops", r.locks,
+                (unsigned long long)r.lock_acquisitions, (unsigned long long)r.lock_contended,
+                r.lock_wait_ns, (unsigned long long)r.lock_acq_min,
+                (unsigned long long)r.lock_acq_max, r.lock_fairness_jain,
+                (unsigned long long)r.lock_worker_acq_min,
+                (unsigned long long)r.lock_worker_acq_max, r.lock_worker_fairness_jain,
+                (unsigned long long)r.completed);
+    cr_expect_str_eq(r.locks, "ttas-backoff");
+    cr_expect_str_eq(r.scenario.lock, "ttas-backoff");
+    /* Each operation takes a pool block and a work item (magazine: a lock
+     * per get and put) and goes through the queue (a lock per enqueue and
+     * per dequeue): at least 2 acquisitions per completed operation. */
+    cr_expect_geq(r.lock_acquisitions, 2 * r.completed, "%llu acquisitions for %llu ops",
+                  (unsigned long long)r.lock_acquisitions, (unsigned long long)r.completed);
+    cr_expect_leq(r.lock_contended, r.lock_acquisitions);
+    cr_expect_geq(r.lock_wait_ns, 0);
+    cr_expect(r.lock_contended == 0 || r.lock_wait_ns > 0, "waits counted but not timed");
+    cr_expect_gt(r.lock_acq_min, 0, "a requester acquired nothing");
+    cr_expect_geq(r.lock_acq_max, r.lock_acq_min);
+    cr_expect(r.lock_fairness_jain > 0 && r.lock_fairness_jain <= 1.0 + 1e-9, "%f",
+              r.lock_fairness_jain);
+    cr_expect_gt(r.lock_worker_acq_min, 0, "a worker acquired nothing");
+    cr_expect_geq(r.lock_worker_acq_max, r.lock_worker_acq_min);
+    cr_expect(r.lock_worker_fairness_jain > 0 && r.lock_worker_fairness_jain <= 1.0 + 1e-9,
+              "%f", r.lock_worker_fairness_jain);
+    pb_run_result_free(&r);
+
+    /* Each strategy's own default, in pool, queue, handoff order. */
+    lock_run("pool=magazine\nqueue=global-mutex\nhandoff=global-lock", &r);
+    cr_expect_str_eq(r.locks, "ttas-backoff+pthread-mutex");
+    cr_expect_str_eq(r.scenario.lock, "");
+    cr_expect_gt(r.lock_acquisitions, 0);
+    pb_run_result_free(&r);
+
+    /* No lock-based strategy: nothing taken, nothing counted. */
+    lock_run("pool=malloc\nqueue=percpu-mpsc\nhandoff=xchg", &r);
+    cr_expect_str_eq(r.locks, "");
+    cr_expect_eq(r.lock_acquisitions, 0);
+    cr_expect_eq(r.lock_acq_max, 0);
+    pb_run_result_free(&r);
+}
+
+/* A lock that does not fit a strategy of the scenario: pb_run refuses it
+ * (the scenario's check), naming the lock, the strategy and the reason. */
+Test(run, unfit_lock_is_refused)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    cr_assert_eq(pb_scenario_apply_options(&s, "handoff=op-lock\nlock=pthread-mutex", err,
+                                           sizeof err), 0, "%s", err);
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, NULL, &r), -1);
+    cr_expect(strstr(r.error, "lock 'pthread-mutex' does not fit the handoff strategy 'op-lock'"),
+              "%s", r.error);
     pb_run_result_free(&r);
 }

@@ -116,6 +116,8 @@ Test(scenario, every_option_sets_its_field)
     SET_OK("pool", "lifo", strcmp(s.pool, "lifo") == 0);
     SET_OK("queue", "percpu-ring", strcmp(s.queue, "percpu-ring") == 0);
     SET_OK("handoff", "cas", strcmp(s.handoff, "cas") == 0);
+    SET_OK("lock", "ttas-backoff", strcmp(s.lock, "ttas-backoff") == 0);
+    SET_OK("lock", "default", s.lock[0] == '\0');
     SET_OK("requesters", "3", s.requesters == 3);
     SET_OK("workers", "5", s.workers == 5);
     SET_OK("cancellers", "0", s.cancellers == 0);
@@ -190,6 +192,8 @@ Test(scenario, every_option_sets_its_field)
     SET_OK("verifier-checks", "off", !s.verifier_checks);
     SET_OK("verifier-checks", "false", !s.verifier_checks);
     SET_OK("verifier-checks", "0", !s.verifier_checks);
+    SET_OK("memory-node", "3", s.memory_node == 3);
+    SET_OK("memory-node", "local", s.memory_node == -1);
     SET_OK("split-every", "1", s.split_every == 1);
     SET_OK("split-every", "64", s.split_every == 64);
     SET_OK("split-every", "1M", s.split_every == 1000000);
@@ -238,6 +242,8 @@ static const struct bad bad_values[] = {
     {"pool", "nope", "magazine"},           /* lists the known names */
     {"queue", "nope", "percpu-mpsc"},
     {"handoff", "nope", "xchg"},
+    {"lock", "nope", "pthread-mutex"},      /* lists the known locks */
+    {"lock", "pthread-mutx", "did you mean 'pthread-mutex'"},
     {"pool", "", NULL},
     {"requesters", "0", "1 to"},
     {"requesters", "-1", NULL},
@@ -314,6 +320,9 @@ static const struct bad bad_values[] = {
     {"pool-capacity", "-5", NULL},
     {"queue-capacity", "lots", NULL},
     {"verifier-checks", "maybe", "on, off"},
+    {"memory-node", "-1", "local"},
+    {"memory-node", "two", "pendbench topo"},
+    {"memory-node", "9999", "0-4095"},
     {"split-every", "0", "1 to 1000000"},
     {"split-every", "2M", "1 to 1000000"},
     {"split-every", "often", NULL},
@@ -452,6 +461,10 @@ Test(scenario, impossible_combinations_are_refused)
     expect_invalid("filters=async,cbdq", "filter 'async' needs a 'pend' filter below it");
     expect_invalid("burst=20:80", "rate");
     expect_invalid("duration=0\nops=0", "duration and ops");
+    /* A lock must fit every lock-based strategy of the scenario. */
+    expect_invalid("handoff=op-lock\nlock=pthread-mutex",
+                   "lock 'pthread-mutex' does not fit the handoff strategy 'op-lock': it is not "
+                   "an in-word lock");
 
     expect_valid("cancellers=0\ncancel-fraction=0");
     expect_valid("cancellers=0\ncancel-fraction=0.5\ncancel-when=race");
@@ -462,6 +475,9 @@ Test(scenario, impossible_combinations_are_refused)
     expect_valid("duration=0\nops=1000");
     expect_valid("filters=pass");
     expect_valid("placement=cross-node\nroute=remote-node");  /* the planner's business */
+    expect_valid("handoff=op-lock\nlock=ttas-backoff");
+    expect_valid("queue=global-mutex\nlock=ttas-backoff");
+    expect_valid("pool=malloc\nqueue=percpu-mpsc\nlock=pthread-mutex");   /* takes no lock: fine */
 }
 
 Test(scenario, validate_checks_fields_set_directly)

@@ -163,3 +163,78 @@ Test(stress, rejects_impossible_configuration)
     cr_expect_eq(pb_stress_run(&c2, &r), -1);
     cr_expect(strstr(r.why, "pool") != NULL, "%s", r.why);
 }
+
+/* ---- locks ------------------------------------------------------------------------ */
+
+/* Stressing a lock: one run per lock-based strategy, the other two kinds
+ * taking no lock, so each run puts the lock in exactly one strategy. */
+Test(stress, lock_combos_put_the_lock_in_one_strategy_each)
+{
+    struct pb_stress_combo c[64];
+    size_t n = pb_stress_lock_combos(c, 64);
+    size_t lock_based = 0;
+    for (size_t i = 0; pb_pools[i]; i++)
+        lock_based += pb_pools[i]->lock && !(pb_pools[i]->flags & PB_BROKEN);
+    for (size_t i = 0; pb_queues[i]; i++)
+        lock_based += pb_queues[i]->lock && !(pb_queues[i]->flags & PB_BROKEN);
+    for (size_t i = 0; pb_handoffs[i]; i++)
+        lock_based += pb_handoffs[i]->lock && !(pb_handoffs[i]->flags & PB_BROKEN);
+    cr_assert_eq(n, lock_based);
+    cr_assert_gt(n, 0);
+    for (size_t i = 0; i < n; i++) {
+        const struct pb_pool_ops *p = pb_pool_find(c[i].pool);
+        const struct pb_queue_ops *q = pb_queue_find(c[i].queue);
+        const struct pb_handoff_ops *h = pb_handoff_find(c[i].handoff);
+        cr_assert(p && q && h, "combo %zu names every strategy", i);
+        int takers = (p->lock != NULL) + (q->lock != NULL) + (h->lock != NULL);
+        cr_expect_eq(takers, 1, "%s/%s/%s: %d strategies take the lock", p->name, q->name,
+                     h->name, takers);
+    }
+}
+
+Test(stress, unfit_lock_is_named)
+{
+    char why[300];
+    struct pb_stress_config cfg = { .handoff = "op-lock", .lock = "pthread-mutex" };
+    cr_assert_not_null(pb_stress_lock_unfit(&cfg, why, sizeof why));
+    cr_expect(strstr(why, "lock 'pthread-mutex' does not fit the handoff strategy 'op-lock'"),
+              "%s", why);
+    cfg.lock = "ttas-backoff";
+    cr_expect_null(pb_stress_lock_unfit(&cfg, why, sizeof why));
+    cfg.lock = NULL;
+    cr_expect_null(pb_stress_lock_unfit(&cfg, why, sizeof why));
+    cfg.lock = "no-such-lock";
+    cr_assert_not_null(pb_stress_lock_unfit(&cfg, why, sizeof why));
+    cr_expect(strstr(why, "unknown lock"), "%s", why);
+}
+
+/* Every lock-based strategy under a lock other than its default, in a
+ * child process (isolate): clean, and the verdict comes back. */
+Test(stress, every_lock_based_strategy_under_another_lock, .timeout = 120)
+{
+    struct pb_stress_combo c[64];
+    size_t n = pb_stress_lock_combos(c, 64);
+    const char *locks[] = { "ttas-backoff", "pthread-mutex" };
+    for (size_t i = 0; i < n; i++) {
+        const struct pb_pool_ops *p = pb_pool_find(c[i].pool);
+        const struct pb_queue_ops *q = pb_queue_find(c[i].queue);
+        const struct pb_handoff_ops *h = pb_handoff_find(c[i].handoff);
+        const char *dflt = p->lock ? p->lock : q->lock ? q->lock : h->lock;
+        for (size_t l = 0; l < 2; l++) {
+            if (strcmp(locks[l], dflt) == 0)
+                continue;
+            struct pb_stress_config cfg = {
+                .pool = c[i].pool, .queue = c[i].queue, .handoff = c[i].handoff,
+                .lock = locks[l], .isolate = true, .duration_s = SHORT / 2, .min_ops = 200,
+            };
+            char what[200], why[300];
+            snprintf(what, sizeof what, "%s/%s/%s under %s", c[i].pool, c[i].queue, c[i].handoff,
+                     locks[l]);
+            if (pb_stress_lock_unfit(&cfg, why, sizeof why)) {
+                cr_log_info("%s: skipped: %s", what, why);
+                continue;
+            }
+            expect_clean(&cfg, what);
+        }
+    }
+}

@@ -738,6 +738,30 @@ Test(topo_shapes, every_policy_puts_threads_on_their_processors_nodes)
     }
 }
 
+/* The environment's SMT warning: compact fills a core's two hardware
+ * threads before the next core, scatter spreads over cores first. */
+Test(topo_shapes, plan_says_when_it_uses_smt_siblings)
+{
+    struct pb_topo *t;
+    char err[256];
+    cr_assert_eq(pb_topo_load(&t, PB_TOPO_SYNTHETIC, "pack:1 core:4 pu:2", err, sizeof err), 0,
+                 "%s", err);
+    struct pb_plan p;
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_COMPACT, 1, 1, 0, &p, err, sizeof err), 0, "%s", err);
+    cr_expect(pb_plan_uses_smt_siblings(&p, t));
+    pb_plan_free(&p);
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_SCATTER, 1, 1, 0, &p, err, sizeof err), 0, "%s", err);
+    cr_expect_not(pb_plan_uses_smt_siblings(&p, t));
+    pb_plan_free(&p);
+    pb_topo_free(t);
+    cr_assert_eq(pb_topo_load(&t, PB_TOPO_SYNTHETIC, "pack:1 core:4 pu:1", err, sizeof err), 0,
+                 "%s", err);
+    cr_assert_eq(pb_plan_make(t, PB_PLACE_COMPACT, 2, 2, 0, &p, err, sizeof err), 0, "%s", err);
+    cr_expect_not(pb_plan_uses_smt_siblings(&p, t));
+    pb_plan_free(&p);
+    pb_topo_free(t);
+}
+
 Test(topo_shapes, memory_node_may_be_a_memory_only_node)
 {
     struct pb_topo *t = load_xml("cxl-memonly.xml");

@@ -14,24 +14,11 @@
 
 #include <jansson.h>
 
-static char prog[PATH_MAX];
+#include "program.h"
+
+#define prog pb_test_program()
 static char out[65536];
 static char out_stdout[65536];     /* run_split: stdout alone */
-
-static void find_program(void)
-{
-    char self[PATH_MAX - 16];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    cr_assert_gt(n, 0);
-    self[n] = 0;
-    /* <variant>/test/cli-test -> <variant>/pendbench */
-    char *slash = strrchr(self, '/');
-    *slash = 0;
-    slash = strrchr(self, '/');
-    *slash = 0;
-    snprintf(prog, sizeof prog, "%s/pendbench", self);
-    cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
-}
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -48,47 +35,18 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
  * the tests never write into the checkout's results/. */
 static int run_in(const char *dir, const char *const *args, bool split)
 {
-    if (!prog[0])
-        find_program();
     char scratch[] = "/tmp/pb-cli-cwd-XXXXXX";
     cr_assert_not_null(mkdtemp(scratch));
     char history[PATH_MAX];
     snprintf(history, sizeof history, "%s/history.db", scratch);
-    char tmpl[] = "/tmp/pb-cli-XXXXXX", tmpl_out[] = "/tmp/pb-cli-out-XXXXXX";
-    int fd = mkstemp(tmpl);
-    int fd_out = split ? mkstemp(tmpl_out) : fd;
-    cr_assert_geq(fd, 0);
-    cr_assert_geq(fd_out, 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd_out, 1);
-        dup2(fd, 2);
-        if (chdir(dir ? dir : scratch) != 0)
-            _exit(99);
-        setenv("PENDBENCH_HISTORY_DB", history, 1);
-        const char *argv[32] = { prog };
-        for (int i = 0; args[i] && i < 30; i++)
-            argv[i + 1] = args[i];
-        alarm(120);
-        execv(prog, (char *const *)argv);
-        _exit(98);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, out, sizeof out - 1);
-    out[n > 0 ? n : 0] = 0;
-    close(fd);
-    unlink(tmpl);
-    if (split) {
-        lseek(fd_out, 0, SEEK_SET);
-        n = read(fd_out, out_stdout, sizeof out_stdout - 1);
-        out_stdout[n > 0 ? n : 0] = 0;
-        close(fd_out);
-        unlink(tmpl_out);
-    }
+    int fd = pb_test_output_fd();
+    int fd_out = split ? pb_test_output_fd() : fd;
+    int st = pb_test_exec(dir ? dir : scratch, NULL, history, args, fd_out, fd, 120);
+    pb_test_read_output(fd, out, sizeof out);
+    if (split)
+        pb_test_read_output(fd_out, out_stdout, sizeof out_stdout);
     nftw(scratch, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return st;
 }
 
 static int run(const char *dir, const char *const *args)
@@ -263,7 +221,10 @@ Test(cli, the_suite_measures_a_shared_configuration_once, .timeout = 240)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/r.json", dir);
     int rc = run(NULL, (const char *const[]){ "--quick", "--quiet", "--json", path, NULL });
-    cr_assert_eq(rc, 0, "%s", out);
+    /* On a loaded machine (ninja check runs tests beside builds) a 0.4 s
+     * window can fall below a tenth of its warm-up: the run is then
+     * rightly called stalled (exit 1). What this test checks is the count. */
+    cr_assert(rc == 0 || (rc == 1 && strstr(out, "stalled")), "%s", out);
     json_error_t e;
     json_t *root = json_load_file(path, 0, &e);
     cr_assert_not_null(root, "%s", e.text);
@@ -439,8 +400,6 @@ Test(cli, unavailable_strategy_is_skipped_and_failures_are_named, .timeout = 180
  * program under test. */
 static void plugin_path(char *buf, size_t size, const char *sub, const char *name)
 {
-    if (!prog[0])
-        find_program();
     size_t dirlen = (size_t)(strrchr(prog, '/') - prog);
     int n = snprintf(buf, size, "%.*s/%s/%s.so", (int)dirlen, prog, sub, name);
     cr_assert(n > 0 && (size_t)n < size, "plugin path too long");
@@ -469,12 +428,60 @@ Test(cli, example_plugins_pass_stress_and_the_broken_one_is_caught, .timeout = 1
     cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
 }
 
+/* The lock kind under stress: --lock puts the lock in each lock-based
+ * strategy in turn; a real lock passes, a lock without mutual exclusion
+ * (a test plugin, and the kind's own broken-lock) fails with the seed and
+ * a reproduce command naming the lock; an unknown or unfit lock is a
+ * usage error. */
+Test(cli, stress_lock_passes_real_locks_and_catches_no_exclusion, .timeout = 240)
+{
+    const char *real[] = { "ttas-backoff", "pthread-mutex" };
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        int rc = RUN("stress", "--lock", real[i], "--duration", "1.6");
+        cr_expect_eq(rc, 0, "stress --lock %s: %s", real[i], out);
+        cr_expect(strstr(out, "no violation") != NULL, "%s", out);
+    }
+    char example[PATH_MAX], none[PATH_MAX];
+    plugin_path(example, sizeof example, "plugins", "example_lock");
+    int rc = RUN("stress", "--lock", example, "--duration", "1.6");
+    cr_expect_eq(rc, 0, "the example lock plugin: %s", out);
+
+#ifndef PB_TSAN
+    /* (Under TSan the missing exclusion is a data race that stops the
+     * program, and stress cannot isolate its runs: not tried there.) */
+    plugin_path(none, sizeof none, "test/plugins", "broken_lock");
+    rc = RUN("stress", "--lock", none, "--duration", "4");
+    cr_expect_eq(rc, 1, "stress must catch a lock without exclusion: %s", out);
+    cr_expect(strstr(out, "violation with seed") != NULL, "%s", out);
+    cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
+    cr_expect(strstr(out, "--lock ") != NULL, "the reproduce command names the lock: %s", out);
+
+    /* The kind's own broken lock (core/lock/broken.c): no exclusion at all. */
+    rc = RUN("stress", "--lock", "broken-lock", "--duration", "4");
+    cr_expect_eq(rc, 1, "stress must fail on broken-lock: %s", out);
+    cr_expect(strstr(out, "reproduce with") != NULL, "%s", out);
+    cr_expect(strstr(out, "--lock broken-lock") != NULL, "%s", out);
+#else
+    (void)none;
+#endif
+
+    expect_usage_error(RUN("stress", "--lock", "nope"), "unknown lock 'nope'");
+    expect_usage_error(RUN("stress", "--queue", "global-mutex", "--handoff", "op-lock", "--lock",
+                           "pthread-mutex"),
+                       "lock 'pthread-mutex' does not fit the handoff strategy 'op-lock'");
+    expect_usage_error(RUN("run", "--handoff", "op-lock", "--lock", "pthread-mutex", "--ops",
+                           "100", "--no-history"),
+                       "does not fit the handoff strategy 'op-lock'");
+    expect_usage_error(RUN("run", "--lock", "ttas-backof", "--ops", "100", "--no-history"),
+                       "did you mean 'ttas-backoff'");
+}
+
 /* A plugin that is not one is refused before anything runs, with exit 2
  * and a message naming what is wrong. */
 Test(cli, bad_plugins_are_refused_with_status_2)
 {
     struct { const char *name, *expect; } cases[] = {
-        { "bad_abi", "ABI version 42" },
+        { "bad_abi", "ABI version 43" },   /* PB_PLUGIN_ABI_VERSION + 41 */
         { "no_symbol", "no symbol 'pendbench_plugin'" },
         { "null_op", "operation 'dequeue' is NULL" },
     };
@@ -624,4 +631,257 @@ Test(cli, command_line_wins_over_the_job_file, .timeout = 120)
     unlink(res);
     unlink(job);
     rmdir(dir);
+}
+
+/* ---- one option convention (options.h): what --help lists is what the verb takes ---- */
+
+/* Every verb, as the words before its options; the suite's help is
+ * --suite-help (`pendbench --help` is the whole command's). */
+static const struct verb_words {
+    const char *w[2];
+    unsigned n;
+} all_verbs[] = {
+    { { NULL }, 0 },                    /* the default suite */
+    { { "run" }, 1 },     { { "sweep" }, 1 },   { { "stress" }, 1 },  { { "topo" }, 1 },
+    { { "list" }, 1 },    { { "demo" }, 1 },    { { "report" }, 1 },  { { "compare" }, 1 },
+    { { "export" }, 1 },  { { "history" }, 1 }, { { "history", "export" }, 2 },
+    { { "history", "import" }, 2 },             { { "ab" }, 1 },
+};
+
+static const char *verb_name(const struct verb_words *v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s", v->n ? v->w[0] : "(suite)", v->n > 1 ? " " : "",
+             v->n > 1 ? v->w[1] : "");
+    return buf;
+}
+
+/* pendbench VERB a b c (the NULLs left out). */
+static int run_verb(const struct verb_words *v, const char *a, const char *b, const char *c)
+{
+    const char *args[8];
+    unsigned n = 0;
+    for (unsigned k = 0; k < v->n; k++)
+        args[n++] = v->w[k];
+    if (a)
+        args[n++] = a;
+    if (b)
+        args[n++] = b;
+    if (c)
+        args[n++] = c;
+    args[n] = NULL;
+    return run(NULL, args);
+}
+
+struct listed {
+    char name[64];
+    char alias;                         /* -o, or 0 */
+    bool flag;
+};
+
+/* The options an option list shows: lines "  --name METAVAR  help",
+ * "  -o, --name METAVAR", "  --flag  help". */
+static unsigned parse_listed(const char *help, struct listed *opt, unsigned max)
+{
+    unsigned n = 0;
+    for (const char *line = help, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        next = next ? next + 1 : NULL;
+        const char *p = line;
+        if (strncmp(p, "  -", 3) != 0)
+            continue;
+        p += 2;
+        char alias = 0;
+        if (p[1] != '-') {
+            if (strncmp(p + 2, ", --", 4) != 0)
+                continue;
+            alias = p[1];
+            p += 4;
+        }
+        p += 2;
+        size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-");
+        if (!len || len >= sizeof opt[0].name || n == max)
+            continue;
+        memcpy(opt[n].name, p, len);
+        opt[n].name[len] = 0;
+        opt[n].alias = alias;
+        p += len;
+        /* A placeholder follows after one space; a flag's help after two. */
+        opt[n].flag = !(p[0] == ' ' && p[1] != ' ' && p[1] != '\n' && p[1] != 0);
+        n++;
+    }
+    return n;
+}
+
+static unsigned listed_options(const struct verb_words *v, struct listed *opt, unsigned max)
+{
+    int rc = v->n ? run_verb(v, "--help", NULL, NULL) : RUN("--suite-help");
+    cr_assert_eq(rc, 0, "%s", out);
+    unsigned n = parse_listed(out, opt, max);
+    cr_assert_gt(n, 1, "no options listed: %s", out);
+    return n;
+}
+
+#define BOGUS "--no-such-option-for-the-test"
+
+/* Every option a verb's --help lists is one the verb takes: with a value
+ * (or none, for a flag) the parser goes past it to the next argument, an
+ * unknown option, and names that one; a flag given a value, and an
+ * option missing its value, are refused with exit status 2. Nothing runs:
+ * the unknown option stops every command line before any work. */
+Test(cli, every_option_in_help_is_accepted, .timeout = 600)
+{
+    char vn[64], bogus_msg[96];
+    snprintf(bogus_msg, sizeof bogus_msg, "unknown option '%s'", BOGUS);
+    for (size_t i = 0; i < sizeof all_verbs / sizeof all_verbs[0]; i++) {
+        const struct verb_words *v = &all_verbs[i];
+        verb_name(v, vn, sizeof vn);
+        struct listed opt[128];
+        unsigned n = listed_options(v, opt, 128);
+        for (unsigned k = 0; k < n; k++) {
+            char dashed[80], given[96], unknown[112];
+            snprintf(dashed, sizeof dashed, "--%.60s", opt[k].name);
+            snprintf(unknown, sizeof unknown, "unknown option '%s'", dashed);
+            for (unsigned j = 0; j < k; j++)
+                cr_expect_str_neq(opt[j].name, opt[k].name, "%s lists --%s twice", vn, opt[k].name);
+            if (strcmp(opt[k].name, "help") == 0) {
+                cr_expect_eq(run_verb(v, "--help=1", NULL, NULL), 2, "%s: %s", vn, out);
+                continue;
+            }
+            int rc;
+            if (opt[k].flag) {
+                rc = run_verb(v, dashed, BOGUS, NULL);
+                cr_expect_eq(rc, 2, "%s %s: %s", vn, dashed, out);
+                cr_expect(strstr(out, bogus_msg) != NULL, "%s %s not taken as a flag: %s", vn,
+                          dashed, out);
+                snprintf(given, sizeof given, "%s=1", dashed);
+                rc = run_verb(v, given, NULL, NULL);
+                cr_expect_eq(rc, 2, "%s %s: %s", vn, given, out);
+                cr_expect(strstr(out, "takes no value") != NULL, "%s %s: %s", vn, given, out);
+                continue;
+            }
+            /* A value it may refuse, but as its value: never as unknown. */
+            rc = run_verb(v, dashed, "1", BOGUS);
+            cr_expect_eq(rc, 2, "%s %s 1: %s", vn, dashed, out);
+            cr_expect(strstr(out, unknown) == NULL, "%s does not take its listed %s: %s", vn,
+                      dashed, out);
+            snprintf(given, sizeof given, "%s: ", dashed);
+            cr_expect(strstr(out, bogus_msg) != NULL || strstr(out, given) != NULL,
+                      "%s %s 1: neither taken nor refused by name: %s", vn, dashed, out);
+            snprintf(given, sizeof given, "%s=1", dashed);
+            rc = run_verb(v, given, BOGUS, NULL);
+            cr_expect_eq(rc, 2, "%s %s: %s", vn, given, out);
+            cr_expect(strstr(out, unknown) == NULL, "%s %s: %s", vn, given, out);
+            rc = run_verb(v, dashed, NULL, NULL);
+            cr_expect_eq(rc, 2, "%s %s (no value): %s", vn, dashed, out);
+            cr_expect(strstr(out, "needs a") != NULL, "%s %s (no value): %s", vn, dashed, out);
+            if (opt[k].alias) {
+                char alias[3] = { '-', opt[k].alias, 0 };
+                rc = run_verb(v, alias, "1", BOGUS);
+                cr_expect_eq(rc, 2, "%s %s 1: %s", vn, alias, out);
+                cr_expect(strstr(out, "unknown option '-") == NULL ||
+                              strstr(out, bogus_msg) != NULL, "%s %s: %s", vn, alias, out);
+            }
+        }
+    }
+}
+
+/* An unknown option is exit status 2 in every verb, with the closest
+ * option that verb takes (and only one it takes), or none when nothing
+ * is close. */
+Test(cli, unknown_options_get_did_you_mean_in_every_verb, .timeout = 300)
+{
+    char vn[64];
+    for (size_t i = 0; i < sizeof all_verbs / sizeof all_verbs[0]; i++) {
+        const struct verb_words *v = &all_verbs[i];
+        verb_name(v, vn, sizeof vn);
+        struct listed opt[128];
+        unsigned n = listed_options(v, opt, 128);
+        /* Each listed option misspelt by one letter more. */
+        for (unsigned k = 0; k < n; k++) {
+            char typo[80];
+            snprintf(typo, sizeof typo, "--%.60sx", opt[k].name);
+            int rc = run_verb(v, typo, NULL, NULL);
+            cr_expect_eq(rc, 2, "%s %s: %s", vn, typo, out);
+            const char *dym = strstr(out, "did you mean --");
+            cr_assert_not_null(dym, "%s %s: no suggestion: %s", vn, typo, out);
+            char near[64];
+            size_t len = strspn(dym + 15, "abcdefghijklmnopqrstuvwxyz0123456789-");
+            snprintf(near, sizeof near, "%.*s", (int)len, dym + 15);
+            bool takes = false;
+            for (unsigned j = 0; j < n; j++)
+                takes |= strcmp(opt[j].name, near) == 0;
+            cr_expect(takes, "%s %s: suggests --%s, which it does not list", vn, typo, near);
+        }
+        int rc = run_verb(v, "--zzzzzzzzzzzz", NULL, NULL);
+        cr_expect_eq(rc, 2, "%s: %s", vn, out);
+        cr_expect(strstr(out, "unknown option '--zzzzzzzzzzzz'") != NULL, "%s: %s", vn, out);
+        cr_expect(strstr(out, "did you mean") == NULL, "%s: %s", vn, out);
+    }
+    /* The suggestions come from the verb's own options: run has no --quick,
+     * import no --scenario. */
+    cr_expect_eq(RUN("run", "--quik"), 2, "%s", out);
+    cr_expect(strstr(out, "--quick") == NULL, "%s", out);
+    cr_expect_eq(RUN("history", "import", "--scenari", "steady"), 2, "%s", out);
+    cr_expect(strstr(out, "did you mean") == NULL, "%s", out);
+    cr_expect_eq(RUN("report", "-outpt", "x.html"), 2, "%s", out);
+    cr_expect(strstr(out, "did you mean --output?") != NULL, "%s", out);
+}
+
+/* Flags take no value, options need one (and not the next option), in
+ * every verb alike; `--` makes what follows positional; `help VERB` is
+ * `VERB --help`; the top-level help lists exactly the suite's options. */
+Test(cli, flags_values_and_help_are_the_same_in_every_verb, .timeout = 120)
+{
+    static const char *const flag_given_value[][3] = {
+        { "run", "--quiet=yes", NULL },          { "topo", "--json=1", NULL },
+        { "export", "--aggregates-only=1", NULL }, { "history", "--changes=1", NULL },
+        { "report", "--no-charts=no", NULL },      { "compare", "--paired=1", NULL },
+        { "--quick=1", NULL, NULL },
+    };
+    for (size_t i = 0; i < sizeof flag_given_value / sizeof flag_given_value[0]; i++) {
+        int rc = run(NULL, flag_given_value[i]);
+        cr_expect_eq(rc, 2, "%s %s: %s", flag_given_value[i][0], flag_given_value[i][1] ?: "", out);
+        cr_expect(strstr(out, "takes no value") != NULL, "%s", out);
+    }
+    static const char *const missing[][5] = {
+        { "report", "x.json", "-o", NULL },   { "export", "--format", NULL, NULL },
+        { "compare", "--baseline", NULL, NULL }, { "history", "import", "--db", NULL },
+        { "stress", "--seed", NULL, NULL },   { "--repeat", NULL, NULL, NULL },
+        { "report", "x.json", "-o", "--no-charts" },
+    };
+    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+        int rc = run(NULL, missing[i]);
+        cr_expect_eq(rc, 2, "%s: %s", missing[i][0], out);
+        cr_expect(strstr(out, "needs a") != NULL, "%s: %s", missing[i][0], out);
+    }
+    cr_expect_eq(RUN("report", "x.json", "-o", "--no-charts"), 2);
+    cr_expect(strstr(out, "not the option '--no-charts'") != NULL, "%s", out);
+    /* After --, an argument that starts with dashes is a file. */
+    cr_expect_eq(RUN("export", "--format", "csv", "--", "--x.json"), 2, "%s", out);
+    cr_expect(strstr(out, "--x.json") != NULL && strstr(out, "unknown option") == NULL, "%s", out);
+
+    char verb_help[65536];
+    for (size_t i = 0; i < sizeof all_verbs / sizeof all_verbs[0]; i++) {
+        const struct verb_words *v = &all_verbs[i];
+        if (v->n != 1)
+            continue;
+        cr_assert_eq(run_verb(v, "--help", NULL, NULL), 0);
+        snprintf(verb_help, sizeof verb_help, "%s", out);
+        cr_expect_eq(RUN("help", v->w[0]), 0, "%s", out);
+        cr_expect_str_eq(out, verb_help, "help %s differs from %s --help", v->w[0], v->w[0]);
+        cr_expect(strncmp(out, "usage: pendbench ", 17) == 0, "%s", out);
+    }
+
+    struct listed top[64], suite[64];
+    cr_assert_eq(RUN("--help"), 0);
+    unsigned nt = parse_listed(out, top, 64);
+    cr_assert_eq(RUN("--suite-help"), 0);
+    unsigned ns = parse_listed(out, suite, 64);
+    unsigned both = 0;
+    for (unsigned k = 0; k < ns; k++)
+        for (unsigned j = 0; j < nt; j++)
+            both += strcmp(suite[k].name, top[j].name) == 0;
+    /* The suite's help adds -h, --help; the top level lists the rest. */
+    cr_expect_eq(nt + 1, ns, "pendbench --help lists %u options, --suite-help %u", nt, ns);
+    cr_expect_eq(both, nt);
 }

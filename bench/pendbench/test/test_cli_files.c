@@ -15,7 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char prog[PATH_MAX];
+#include "program.h"
+
 static char dir[64];
 static char result[PATH_MAX];      /* a small result file made once per test */
 static char out[65536];            /* stdout and stderr of the last command */
@@ -34,33 +35,12 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
  * together in `out`. The exit status, or 128 + the signal. */
 static int run_with(const char *stdin_path, const char *const *args)
 {
-    char tmpl[] = "/tmp/pb-cli-files-out-XXXXXX";
-    int fd = mkstemp(tmpl);
-    cr_assert_geq(fd, 0);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
-        if (in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || chdir(dir) != 0)
-            _exit(99);
-        char history[PATH_MAX];
-        snprintf(history, sizeof history, "%s/history.db", dir);
-        setenv("PENDBENCH_HISTORY_DB", history, 1);
-        const char *argv[32] = { prog };
-        for (int i = 0; args[i] && i < 30; i++)
-            argv[i + 1] = args[i];
-        alarm(60);      /* a hang is a failure, not a stuck test run */
-        execv(prog, (char *const *)argv);
-        _exit(98);
-    }
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, out, sizeof out - 1);
-    out[n > 0 ? n : 0] = 0;
-    close(fd);
-    unlink(tmpl);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    char history[PATH_MAX];
+    snprintf(history, sizeof history, "%s/history.db", dir);
+    int fd = pb_test_output_fd();
+    int st = pb_test_exec(dir, stdin_path, history, args, fd, fd, 60);
+    pb_test_read_output(fd, out, sizeof out);
+    return st;
 }
 
 #define RUN(...) run_with(NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -68,15 +48,7 @@ static int run_with(const char *stdin_path, const char *const *args)
 
 static void setup(void)
 {
-    char self[PATH_MAX - 16];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    cr_assert_gt(n, 0);
-    self[n] = 0;
-    /* <variant>/test/cli-test -> <variant>/pendbench */
-    *strrchr(self, '/') = 0;
-    *strrchr(self, '/') = 0;
-    snprintf(prog, sizeof prog, "%s/pendbench", self);
-    cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
+    pb_test_program();      /* asserts it was built */
     cr_assert_not_null(getcwd(root, sizeof root));
     snprintf(dir, sizeof dir, "/tmp/pb-cli-files-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
