@@ -489,9 +489,32 @@ int pb_cmd_suite(int argc, char **argv)
     }
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         unsigned first = n;
+        /* --quick: the baseline and the default only (the scenario's own
+         * strategy of the kind; for locks the fixed strategy's own lock),
+         * or the group's last when the default is the baseline. */
+        const char *dflt = NULL;
+        struct pb_scenario s0;
+        if (pb_scenario_builtin(&s0, groups[g].scenario, err, sizeof err) != 0) {
+            fprintf(stderr, "pendbench: suite: %s\n", err);
+            return PB_EXIT_USAGE;
+        }
+        if (strcmp(groups[g].kind, "pool") == 0)
+            dflt = s0.pool;
+        else if (strcmp(groups[g].kind, "queue") == 0)
+            dflt = s0.queue;
+        else if (strcmp(groups[g].kind, "handoff") == 0)
+            dflt = s0.handoff;
+        else if (groups[g].fixed && strcmp(groups[g].fixed_kind, "queue") == 0)
+            dflt = pb_queue_find(groups[g].fixed) ? pb_queue_find(groups[g].fixed)->lock : NULL;
+        else if (groups[g].fixed)
+            dflt = pb_handoff_find(groups[g].fixed) ? pb_handoff_find(groups[g].fixed)->lock : NULL;
+        bool default_is_base = !dflt || !groups[g].count ||
+                               strcmp(dflt, groups[g].names[0]) == 0;
         for (unsigned k = 0; k < groups[g].count; k++) {
-            if (quick && k > 0 && k + 1 < groups[g].count)
-                continue;            /* --quick: the baseline and the default only */
+            bool keep = k == 0 || (default_is_base ? k + 1 == groups[g].count
+                                                   : strcmp(groups[g].names[k], dflt) == 0);
+            if (quick && !keep)
+                continue;
             if (n >= SUITE_MAX) {
                 fprintf(stderr, "pendbench: suite: more than %d configurations\n", SUITE_MAX);
                 return PB_EXIT_USAGE;

@@ -338,7 +338,7 @@ static void aggregate_line(FILE *out, const struct config *c, const struct pb_sc
 {
     char label[200], m[16], lo[16], hi[16], cv[16], a[16], b[16], d[16], e[16], f[16], g[16];
     config_label(s, label, sizeof label);
-    fprintf(out, "  %-46.46s %2u reps  ops/s %s [%s-%s] cv %s", label, c->nreps,
+    fprintf(out, "  %-54.54s %2u reps  ops/s %s [%s-%s] cv %s", label, c->nreps,
             fmt_rate(c->tput.median, m, sizeof m), fmt_rate(c->tput.min, lo, sizeof lo),
             fmt_rate(c->tput.max, hi, sizeof hi), fmt_cv(c->tput.cv_pct, cv, sizeof cv));
     fprintf(out, "  p50 %s [%s-%s] cv %s", pb_fmt_ns(c->p50.median, a, sizeof a),
@@ -356,7 +356,7 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
                         const unsigned *cfg_of, unsigned repeat)
 {
     bool reps = repeat > 1;
-    fprintf(out, "%-13s %-46s %11s %9s %9s %9s %7s %8s %8s %s%s\n", "scenario",
+    fprintf(out, "%-13s %-54s %11s %9s %9s %9s %7s %8s %8s %s%s\n", "scenario",
             "pool / queue / handoff", reps ? "ops/s(med)" : "ops/s", "p50", "p99", "p99.9",
             "cancel", "vs base", "p50/c2c", reps ? "cv      " : "", "ok");
     unsigned withheld = 0;
@@ -404,11 +404,11 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
         snprintf(status, sizeof status, "%s%s%s%s", !c->ok ? (c->stalled ? "STALLED" : "FAILED") : "ok",
                  c->unstable ? " unstable" : "", c->partial ? " (partial)" : "", fails);
         if (reps)
-            fprintf(out, "%-13.13s %-46.46s %11.0f %9s %9s %9s %7s %8s %8s %-8s %s\n", sc->name,
+            fprintf(out, "%-13.13s %-54.54s %11.0f %9s %9s %9s %7s %8s %8s %-8s %s\n", sc->name,
                     strat, c->tput.median, a, b, d, cancel, base, c2c,
                     fmt_cv(c->tput.cv_pct, cv, sizeof cv), status);
         else
-            fprintf(out, "%-13.13s %-46.46s %11.0f %9s %9s %9s %7s %8s %8s %s\n", sc->name, strat,
+            fprintf(out, "%-13.13s %-54.54s %11.0f %9s %9s %9s %7s %8s %8s %s\n", sc->name, strat,
                     c->tput.median, a, b, d, cancel, base, c2c, status);
     }
     if (withheld)
