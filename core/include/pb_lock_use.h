@@ -47,26 +47,28 @@ extern const struct pb_lock_ops pb_lock_ttas_backoff;
  * rates: several cache-line transfers. */
 #define PB_LOCK_NO_TRY_WAIT_TICKS 1000u
 
+/* A try failed: wait in the lock itself, timed. */
+static inline void pb_lock__wait_timed(const struct pb_lock_ops *ops, void *state,
+                                       struct pb_lock_hold *h)
+{
+    uint64_t t0 = pb_tsc_now();
+    ops->lock(state, h);
+    pb_lock_stats.contended++;
+    pb_lock_stats.wait_ticks += pb_tsc_now() - t0;
+}
+
 static inline void pb_lock_acquire_inline(const struct pb_lock_ops *ops, void *state,
                                           struct pb_lock_hold *h)
 {
     pb_lock_stats.acquisitions++;
     if (ops == &pb_lock_ttas_backoff) {
-        if (__builtin_expect(pb_spin_trylock((pb_spinlock *)state), 1))
-            return;
-        uint64_t t0 = pb_tsc_now();
-        ops->lock(state, h);
-        pb_lock_stats.contended++;
-        pb_lock_stats.wait_ticks += pb_tsc_now() - t0;
+        if (__builtin_expect(!pb_spin_trylock((pb_spinlock *)state), 0))
+            pb_lock__wait_timed(ops, state, h);
         return;
     }
     if (ops->trylock) {
-        if (__builtin_expect(ops->trylock(state, h), 1))
-            return;
-        uint64_t t0 = pb_tsc_now();
-        ops->lock(state, h);
-        pb_lock_stats.contended++;
-        pb_lock_stats.wait_ticks += pb_tsc_now() - t0;
+        if (__builtin_expect(!ops->trylock(state, h), 0))
+            pb_lock__wait_timed(ops, state, h);
         return;
     }
     uint64_t t0 = pb_tsc_now();

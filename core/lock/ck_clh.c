@@ -16,7 +16,7 @@
  * FIFO lock that never yields hands over to preempted waiters: use it
  * with a thread per CPU).
  *
- * Memory orders: ck's. ThreadSanitizer: ck_opaque.h; the annotations'
+ * Memory orders: ck's. ThreadSanitizer: pb_opaque.h; the annotations'
  * acquire/release chain also orders a node's passage between threads for
  * the free lists.
  *
@@ -28,7 +28,7 @@
 
 #include <ck_spinlock.h>
 
-#include "ck_opaque.h"
+#include "pb_opaque.h"
 #include "node_cache.h"
 #include "pb_lock.h"
 
@@ -57,19 +57,19 @@ static void ckc_lock(void *lock, struct pb_lock_hold *h)
 {
     struct ckc_hold *ch = (struct ckc_hold *)h;
     ch->mine = pb_lock_node_get();
-    CK_OPAQUE_BEGIN();
+    PB_OPAQUE_BEGIN();
     ck_spinlock_clh_lock(lock, ch->mine);
-    CK_OPAQUE_END();
-    CK_TOOK(lock);
+    PB_OPAQUE_END();
+    PB_TSAN_ACQUIRE(lock);
 }
 
 static void ckc_unlock(void *lock, struct pb_lock_hold *h)
 {
     struct ckc_hold *ch = (struct ckc_hold *)h;
-    CK_LETTING_GO(lock);
-    CK_OPAQUE_BEGIN();
+    PB_TSAN_RELEASE(lock);
+    PB_OPAQUE_BEGIN();
     ck_spinlock_clh_unlock(&ch->mine);
-    CK_OPAQUE_END();
+    PB_OPAQUE_END();
     pb_lock_node_put(ch->mine);    /* the predecessor's node: ours now */
 }
 

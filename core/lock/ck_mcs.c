@@ -11,7 +11,7 @@
  * with a thread per CPU).
  *
  * Memory orders: ck's (its fences around the tail exchange, the link and
- * the handover store). ThreadSanitizer: ck_opaque.h.
+ * the handover store). ThreadSanitizer: pb_opaque.h.
  *
  * Fairness: strict FIFO.
  *
@@ -22,7 +22,7 @@
 
 #include <ck_spinlock.h>
 
-#include "ck_opaque.h"
+#include "pb_opaque.h"
 #include "pb_lock.h"
 
 _Static_assert(sizeof(struct ck_spinlock_mcs) <= sizeof(struct pb_lock_hold), "fits the hold");
@@ -37,28 +37,28 @@ static void ckm_fini(void *lock) { (void)lock; }
 
 static void ckm_lock(void *lock, struct pb_lock_hold *h)
 {
-    CK_OPAQUE_BEGIN();
+    PB_OPAQUE_BEGIN();
     ck_spinlock_mcs_lock(lock, (struct ck_spinlock_mcs *)h);
-    CK_OPAQUE_END();
-    CK_TOOK(lock);
+    PB_OPAQUE_END();
+    PB_TSAN_ACQUIRE(lock);
 }
 
 static bool ckm_trylock(void *lock, struct pb_lock_hold *h)
 {
-    CK_OPAQUE_BEGIN();
+    PB_OPAQUE_BEGIN();
     bool took = ck_spinlock_mcs_trylock(lock, (struct ck_spinlock_mcs *)h);
-    CK_OPAQUE_END();
+    PB_OPAQUE_END();
     if (took)
-        CK_TOOK(lock);
+        PB_TSAN_ACQUIRE(lock);
     return took;
 }
 
 static void ckm_unlock(void *lock, struct pb_lock_hold *h)
 {
-    CK_LETTING_GO(lock);
-    CK_OPAQUE_BEGIN();
+    PB_TSAN_RELEASE(lock);
+    PB_OPAQUE_BEGIN();
     ck_spinlock_mcs_unlock(lock, (struct ck_spinlock_mcs *)h);
-    CK_OPAQUE_END();
+    PB_OPAQUE_END();
 }
 
 const struct pb_lock_ops pb_lock_ck_mcs = {

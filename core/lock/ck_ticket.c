@@ -12,7 +12,7 @@
  *
  * Memory orders: ck's (ck_pr_fence_lock after taking, ck_pr_fence_unlock
  * before the release; on x86 TSO these are compiler barriers around the
- * locked instructions). ThreadSanitizer: ck_opaque.h.
+ * locked instructions). ThreadSanitizer: pb_opaque.h.
  *
  * Fairness: strict FIFO (65536 waiters at most before tickets alias).
  *
@@ -23,7 +23,7 @@
 
 #include <ck_spinlock.h>
 
-#include "ck_opaque.h"
+#include "pb_opaque.h"
 #include "pb_lock.h"
 
 _Static_assert(sizeof(struct ck_spinlock_ticket) <= 8, "IN_WORD: fits an operation's word");
@@ -38,28 +38,28 @@ static void ckt_fini(void *lock) { (void)lock; }
 
 static void ckt_lock(void *lock, struct pb_lock_hold *h)
 {
-    CK_OPAQUE_BEGIN();
+    PB_OPAQUE_BEGIN();
     ck_spinlock_ticket_lock(lock);
-    CK_OPAQUE_END();
-    CK_TOOK(lock);
+    PB_OPAQUE_END();
+    PB_TSAN_ACQUIRE(lock);
 }
 
 static bool ckt_trylock(void *lock, struct pb_lock_hold *h)
 {
-    CK_OPAQUE_BEGIN();
+    PB_OPAQUE_BEGIN();
     bool took = ck_spinlock_ticket_trylock(lock);
-    CK_OPAQUE_END();
+    PB_OPAQUE_END();
     if (took)
-        CK_TOOK(lock);
+        PB_TSAN_ACQUIRE(lock);
     return took;
 }
 
 static void ckt_unlock(void *lock, struct pb_lock_hold *h)
 {
-    CK_LETTING_GO(lock);
-    CK_OPAQUE_BEGIN();
+    PB_TSAN_RELEASE(lock);
+    PB_OPAQUE_BEGIN();
     ck_spinlock_ticket_unlock(lock);
-    CK_OPAQUE_END();
+    PB_OPAQUE_END();
 }
 
 const struct pb_lock_ops pb_lock_ck_ticket = {

@@ -38,25 +38,9 @@
 #include <ck_ring.h>
 
 #include "idle.h"
+#include "pb_opaque.h"
 #include "pb_strategy.h"
 
-#ifdef PB_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-void __tsan_ignore_thread_begin(void);
-void __tsan_ignore_thread_end(void);
-void AnnotateIgnoreSyncBegin(const char *file, int line);
-void AnnotateIgnoreSyncEnd(const char *file, int line);
-#define CKQ_OPAQUE_BEGIN() (__tsan_ignore_thread_begin(), AnnotateIgnoreSyncBegin(__FILE__, __LINE__))
-#define CKQ_OPAQUE_END() (AnnotateIgnoreSyncEnd(__FILE__, __LINE__), __tsan_ignore_thread_end())
-#define CKQ_PUBLISH(w) __tsan_release(w)
-#define CKQ_RECEIVE(w) __tsan_acquire(w)
-#else
-#define CKQ_OPAQUE_BEGIN() ((void)0)
-#define CKQ_OPAQUE_END() ((void)0)
-#define CKQ_PUBLISH(w) ((void)(w))
-#define CKQ_RECEIVE(w) ((void)(w))
-#endif
 
 #define CKQ_DEFAULT_CAPACITY 4096u
 
@@ -124,10 +108,10 @@ static int ckq_init(struct pb_queue **qp, const struct pb_queue_config *cfg)
 static int ckq_enqueue(struct pb_queue *q, unsigned qi, struct pb_work *w)
 {
     struct ckq_queue *cq = q->qs[qi];
-    CKQ_PUBLISH(w);
-    CKQ_OPAQUE_BEGIN();
+    PB_TSAN_RELEASE(w);
+    PB_OPAQUE_BEGIN();
     bool ok = ck_ring_enqueue_mpsc(&cq->ring, cq->slots, w);
-    CKQ_OPAQUE_END();
+    PB_OPAQUE_END();
     if (!ok)
         return -EAGAIN;
     pb_idle_notify(&cq->waiter);
@@ -138,12 +122,12 @@ static struct pb_work *ckq_poll(void *ctx)
 {
     struct ckq_queue *cq = ctx;
     struct pb_work *w = NULL;
-    CKQ_OPAQUE_BEGIN();
+    PB_OPAQUE_BEGIN();
     bool ok = ck_ring_dequeue_mpsc(&cq->ring, cq->slots, &w);
-    CKQ_OPAQUE_END();
+    PB_OPAQUE_END();
     if (!ok)
         return NULL;
-    CKQ_RECEIVE(w);
+    PB_TSAN_ACQUIRE(w);
     return w;
 }
 

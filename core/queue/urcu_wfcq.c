@@ -49,6 +49,7 @@
 #include <urcu/wfcqueue.h>
 
 #include "idle.h"
+#include "pb_opaque.h"
 #include "pb_strategy.h"
 #include "pb_tsc.h"
 
@@ -59,23 +60,6 @@ static_assert(offsetof(struct pb_work, next) == offsetof(struct cds_wfcq_node, n
 static_assert(_Alignof(struct pb_work) == _Alignof(struct cds_wfcq_node),
               "same alignment");
 
-#ifdef PB_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-void __tsan_ignore_thread_begin(void);
-void __tsan_ignore_thread_end(void);
-void AnnotateIgnoreSyncBegin(const char *file, int line);
-void AnnotateIgnoreSyncEnd(const char *file, int line);
-#define WFQ_OPAQUE_BEGIN() (__tsan_ignore_thread_begin(), AnnotateIgnoreSyncBegin(__FILE__, __LINE__))
-#define WFQ_OPAQUE_END() (AnnotateIgnoreSyncEnd(__FILE__, __LINE__), __tsan_ignore_thread_end())
-#define WFQ_PUBLISH(w) __tsan_release(w)
-#define WFQ_RECEIVE(w) __tsan_acquire(w)
-#else
-#define WFQ_OPAQUE_BEGIN() ((void)0)
-#define WFQ_OPAQUE_END() ((void)0)
-#define WFQ_PUBLISH(w) ((void)(w))
-#define WFQ_RECEIVE(w) ((void)(w))
-#endif
 
 struct wfq_queue {
     _Alignas(PB_CACHE_LINE) struct cds_wfcq_tail tail; /* producers */
@@ -134,10 +118,10 @@ static int wfq_enqueue(struct pb_queue *q, unsigned qi, struct pb_work *w)
     struct wfq_queue *wq = q->qs[qi];
     /* relaxed: the library's exchange (a full barrier) publishes it. */
     atomic_store_explicit(&w->next, NULL, memory_order_relaxed);
-    WFQ_PUBLISH(w);
-    WFQ_OPAQUE_BEGIN();
+    PB_TSAN_RELEASE(w);
+    PB_OPAQUE_BEGIN();
     cds_wfcq_enqueue(&wq->head, &wq->tail, as_node(w));
-    WFQ_OPAQUE_END();
+    PB_OPAQUE_END();
     pb_idle_notify_sc(&wq->waiter);
     return 0;
 }
@@ -147,12 +131,12 @@ static struct pb_work *wfq_poll(void *ctx)
     struct wfq_queue *wq = ctx;
     unsigned spins = 0;
     for (;;) {
-        WFQ_OPAQUE_BEGIN();
+        PB_OPAQUE_BEGIN();
         struct cds_wfcq_node *n = __cds_wfcq_dequeue_nonblocking(&wq->head, &wq->tail);
-        WFQ_OPAQUE_END();
+        PB_OPAQUE_END();
         if (n != CDS_WFCQ_WOULDBLOCK) {
             if (n)
-                WFQ_RECEIVE(n);
+                PB_TSAN_ACQUIRE(n);
             return n ? as_work(n) : NULL;
         }
         pb_cpu_relax(); /* an enqueuer is between exchange and link */
