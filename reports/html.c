@@ -965,11 +965,11 @@ static int lock_sets(const struct pb_result_doc *d, struct lock_set **out, unsig
     }
     rc = 0;
 out:
-    if (rc == 0) {
+    if (rc == 0 && nsets > 0) {
         *out = sets;
         *nout = nsets;
     } else {
-        lock_sets_free(sets, nsets);
+        lock_sets_free(sets, nsets);    /* none to show, or out of memory */
     }
     free(keys);
     free(config);
