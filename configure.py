@@ -147,13 +147,10 @@ FUZZ_RUN_ARGS = (f"-max_total_time={FUZZ_SECONDS} -timeout=10 -rss_limit_mb=1024
                  "-print_final_stats=0")
 
 
-def write_fuzz(w):
-    """The build-fuzz/ variant: fuzz targets only. Returns the run stamps."""
-    vname = "build-fuzz"
-    w(f"# ---- fuzz targets ({vname})")
-    vars_ = f"  cc = clang\n  cflags = {FUZZ_CFLAGS}"
-    libs = []
-    for lib, folders in reversed(LIBS):      # link order: users before what they use
+def write_libs(w, vname, vars_, libs):
+    """The static libraries of a variant, in the order given: {lib: file}."""
+    files = {}
+    for lib, folders in libs:
         objs = []
         for folder in folders:
             for src in c_sources(folder):
@@ -164,7 +161,17 @@ def write_fuzz(w):
         if objs:
             lf = f"{vname}/lib{lib}.a"
             w(f"build {lf}: ar {' '.join(objs)}")
-            libs.append(lf)
+            files[lib] = lf
+    return files
+
+
+def write_fuzz(w):
+    """The build-fuzz/ variant: fuzz targets only. Returns the run stamps."""
+    vname = "build-fuzz"
+    w(f"# ---- fuzz targets ({vname})")
+    vars_ = f"  cc = clang\n  cflags = {FUZZ_CFLAGS}"
+    # link order: users before what they use
+    libs = list(write_libs(w, vname, vars_, reversed(LIBS)).values())
     stamps = []
     for src in c_sources("fuzz"):
         name = os.path.basename(src)[:-2]
@@ -260,19 +267,7 @@ def main():
     for vname, v in VARIANTS.items():
         w(f"# ---- variant {vname}")
         vars_ = f"  cc = {v['cc']}\n  cxx = {v['cxx']}\n  cflags = {v['cflags']}"
-        lib_files = {}
-        for lib, folders in LIBS:
-            objs = []
-            for folder in folders:
-                for src in c_sources(folder):
-                    obj = f"{vname}/obj/{src[:-2]}.o"
-                    w(f"build {obj}: cc {src}")
-                    w(vars_)
-                    objs.append(obj)
-            if objs:
-                lf = f"{vname}/lib{lib}.a"
-                w(f"build {lf}: ar {' '.join(objs)}")
-                lib_files[lib] = lf
+        lib_files = write_libs(w, vname, vars_, LIBS)
         jemalloc = JEMALLOC
 
         def lib_list(names):
