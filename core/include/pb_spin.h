@@ -138,6 +138,18 @@ static inline struct pb_work *pb_mpsc_pop(struct pb_work *_Atomic *tail, struct 
         __builtin_prefetch((const void *)tail, 1);
         *headp = next; /* skip the stub */
         head = next;
+        /* The tail first, from the line this poll already holds: when it
+         * is head, nobody has exchanged after head (the tail only moves
+         * on, and head is not pushed again while queued), so head's link
+         * is NULL without reading it, and the stub goes behind head at
+         * once. Reading the link first would wait for head's line (a
+         * transfer from the producer) before the caller could even ask for
+         * the rest of the item's lines; this way the link is written from
+         * the store buffer and read back from it, and the line's transfer
+         * overlaps the caller's. relaxed: as below, a stale tail only
+         * sends us the other way, whose acquire load of the link is exact. */
+        if (atomic_load_explicit(tail, memory_order_relaxed) == head)
+            goto last;
         next = atomic_load_explicit(&head->next, memory_order_acquire);
     }
     if (next) {
@@ -158,6 +170,7 @@ static inline struct pb_work *pb_mpsc_pop(struct pb_work *_Atomic *tail, struct 
     /* Put the stub behind head so that head can be handed out while the
      * queue keeps a node. A producer may slip in before the stub: then it
      * links head->next to itself; either way head gets a successor. */
+last:
     pb_mpsc_push(tail, stub);
     *headp = pb_mpsc_wait_next(head);
     return head;
