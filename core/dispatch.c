@@ -35,6 +35,7 @@ _Static_assert(PB_LINE_OF(volume) == 3 && PB_LINE_OF(on_complete) == 3 &&
                PB_LINE_OF(on_complete_ctx) == 3 && PB_END_LINE_OF(iopb) == 3,
                "line 3: what the completer reads");
 _Static_assert(PB_LINE_OF(snap_status) == 4, "the rest is cold");
+_Static_assert(CBD_HOT_BYTES == 4 * PB_CACHE_LINE, "the pool prefetches the four lines");
 _Static_assert(FLT_MAX_INSTANCES <= 8, "want_post / synchronize are 8-bit masks");
 
 /* ---- lifetime -------------------------------------------------------------- */

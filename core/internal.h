@@ -109,6 +109,11 @@ struct flt_deferred_io_workitem {
  * So the hand-over of an operation to a worker moves four lines, which
  * the issuer fetches (prefetchw) while it fills them in and the worker
  * fetches together as soon as it has the item. */
+/* The bytes of a callback data written per operation (lines 0-3 of
+ * docs/cache-line-budget.md): what the pool may prefetch of the block its
+ * next get hands out (pb_pool_config.hot_bytes). */
+#define CBD_HOT_BYTES (4 * PB_CACHE_LINE)
+
 struct flt_cbd {
     struct flt_callback_data pub;             /* offset 0: the filter's view */
     /* offset 64: nothing above is touched by stale readers. */

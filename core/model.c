@@ -408,6 +408,7 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
         .mem = cfg->mem,
         .lock = lock_ops,
         .nnodes = m->nnodes,
+        .hot_bytes = CBD_HOT_BYTES,
     };
     int rc = pool_ops->init(&m->pool, &pc);
     if (rc == 0) {

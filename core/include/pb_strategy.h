@@ -63,6 +63,12 @@ struct pb_pool_config {
      * `lock_needs` makes init return -EINVAL. */
     const struct pb_lock_ops *lock;
     unsigned nnodes;               /* NUMA nodes among the cpus, for the lock; 0 = 1 */
+    /* The bytes at the start of a block that its user writes as soon as it
+     * gets one (0: none said). A pool that knows which block its next get
+     * on a cpu hands out may ask for them early, in exclusive state, so
+     * that they arrive from the CPU that freed the block before they are
+     * needed (a prefetch: a hint, never a write). */
+    size_t hot_bytes;
 };
 
 struct pb_pool;
