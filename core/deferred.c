@@ -196,7 +196,7 @@ void flt_run_workitem(struct flt_model *m, struct flt_deferred_io_workitem *item
     pb_running_cbd = cbd;
     pb_deferred_unpins = 0;
     pb_running_t_dequeue = 0;
-    if (--t->split_countdown == 0) {
+    if (cbd->pub.times.t_issue && --t->split_countdown == 0) {   /* timed ones only */
         t->split_countdown = m->split_every;
         pb_running_t_dequeue = m->now();
     }

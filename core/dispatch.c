@@ -226,7 +226,8 @@ static NTSTATUS finalize(struct flt_cbd *cbd)
                                   "completed with STATUS_PENDING; failed with STATUS_FLT_INTERNAL_ERROR");
         status = cbd->pub.io_status.status = STATUS_FLT_INTERNAL_ERROR;
     }
-    cbd->pub.times.t_complete = m->now();
+    if (cbd->pub.times.t_issue)     /* 0: issued untimed, no clock read */
+        cbd->pub.times.t_complete = m->now();
     /* acq_rel: cancellers that see COMPLETED stop; we see what they did. */
     uint64_t old = atomic_fetch_or_explicit(&cbd->state, ST_COMPLETED, memory_order_acq_rel);
     if (PB_UNLIKELY(old & ST_COMPLETED)) {
@@ -822,7 +823,7 @@ NTSTATUS flt_issue(struct flt_volume *vol, const struct flt_op_desc *desc, flt_o
     cbd->on_complete = desc->on_complete;
     cbd->on_complete_ctx = desc->context;
     cbd->pub.op_id = ((uint64_t)t->index << 40) | ++t->op_seq;
-    cbd->pub.times.t_issue = desc->t_issue ? desc->t_issue : m->now();
+    cbd->pub.times.t_issue = desc->untimed ? 0 : desc->t_issue ? desc->t_issue : m->now();
     if (handle)
         *handle = (flt_op_handle){ &cbd->pub, ST_GEN(atomic_load_explicit(&cbd->state, memory_order_relaxed)), true };
     /* A release fence orders the plain writes above before every later

@@ -199,6 +199,7 @@ static json_t *params_json(const struct pb_scenario *s, bool *ok)
     if (s->memory_node >= 0)
         put(p, "memory-node", json_integer(s->memory_node), ok);
     put(p, "split-every", json_integer(s->split_every), ok);
+    put(p, "latency-every", json_integer(s->latency_every), ok);
     return p;
 }
 

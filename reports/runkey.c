@@ -17,11 +17,11 @@
 
 bool pb_runkey_is_workload_param(const char *name)
 {
-    /* How long and from which seed it ran, how its latency split was
-     * sampled, and the strategies (a key of their own) do not make another
-     * workload. */
+    /* How long and from which seed it ran, how its latency and its split
+     * were sampled, and the strategies (a key of their own) do not make
+     * another workload. */
     static const char *const skip[] = { "duration", "ops", "warmup", "seed", "split-every",
-                                        "pool", "queue", "handoff" };
+                                        "latency-every", "pool", "queue", "handoff" };
     for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
         if (strcmp(name, skip[i]) == 0)
             return false;

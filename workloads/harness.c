@@ -114,7 +114,8 @@ static void record_completion(struct harness *h, struct pb_op *op, NTSTATUS stat
             if (rn >= 0 && wn >= 0)
                 pair = rn * (int)h->nnodes + wn;
         }
-        recorder_add(h, r, pair, t_issue, t_dequeue, t_complete);
+        if (t_issue)             /* 0: issued untimed (latency-every) */
+            recorder_add(h, r, pair, t_issue, t_dequeue, t_complete);
         if (status == STATUS_CANCELLED) {
             bump(&r->cancelled);
         } else if (NT_ERROR(status)) {
@@ -540,6 +541,26 @@ static void fsfilter_op(struct hrequester *rq, uint64_t t_intended)
     record_completion(h, &tmp, NT_SUCCESS(st) ? st2 : st, t_intended, 0, t_done);
 }
 
+/* Whether the next operation's latency is measured (latency-every N): a
+ * countdown to the next timed one, refilled with a random gap of mean N
+ * (1 + a draw below 2N - 1). The draw hashes the issue count instead of
+ * taking from the requester's generator, so the workload's own decisions
+ * are the same whatever N is; random gaps cannot fall in step with a
+ * period of the system (a magazine's batch, the split's countdown). */
+static bool timed_next(struct hrequester *rq)
+{
+    unsigned every = rq->h->sc->latency_every;
+    if (every <= 1)
+        return true;
+    if (rq->until_timed > 1) {
+        rq->until_timed--;
+        return false;
+    }
+    uint64_t x = rq->h->sc->seed ^ (rq->seq * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)rq->index << 48);
+    rq->until_timed = 1u + (unsigned)(pb_splitmix64(&x) % (2ull * every - 1));
+    return true;
+}
+
 static void issue(struct hrequester *rq, struct pb_op *op, struct pb_rng *rng, uint64_t t_intended)
 {
     struct harness *h = rq->h;
@@ -575,6 +596,7 @@ static void issue(struct hrequester *rq, struct pb_op *op, struct pb_rng *rng, u
         op->resume = (uint8_t)pb_rng_below(rng, 3);
     op->worker = route(rq);
     op->measured = measuring(h);
+    bool timed = timed_next(rq);
     rq->seq++;
     struct flt_op_desc d = {
         .operation_type = k == OP_FASTIO ? FLTFL_CALLBACK_DATA_FAST_IO_OPERATION
@@ -584,6 +606,7 @@ static void issue(struct hrequester *rq, struct pb_op *op, struct pb_rng *rng, u
         .t_issue = t_intended,
         .on_complete = on_complete,
         .context = op,
+        .untimed = !timed,
     };
     d.parameters.read.byte_offset = 0;
     d.parameters.read.length = 4096;

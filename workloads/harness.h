@@ -90,6 +90,7 @@ struct hrequester {
      * worker reading the fields above does not take it from the requester
      * each time (docs/cache-line-budget.md). */
     _Alignas(64) unsigned route_next;
+    unsigned until_timed;                    /* operations to the next timed one (latency-every) */
     uint64_t seq;                            /* operations issued, whole run (its thread only) */
     uint64_t refused;                        /* of those, refused by the pool (CD3) */
     uint64_t issued_in_window;

@@ -131,7 +131,9 @@ struct flt_io_parameter_block {
 };
 
 /* Timestamps (TSC ticks; pb_tsc.h) kept with the operation. The requester
- * stamps t_issue; a worker stamps t_dequeue; completion stamps t_complete. */
+ * stamps t_issue; a worker stamps t_dequeue; completion stamps t_complete.
+ * An operation issued untimed (flt_op_desc.untimed) keeps all three at 0:
+ * t_issue == 0 tells the model not to read the clock for it. */
 struct flt_op_times {
     uint64_t t_issue;
     uint64_t t_dequeue;
@@ -210,9 +212,13 @@ struct flt_op_desc {
     uint8_t minor_function;
     uint32_t irp_flags;
     union flt_parameters parameters;
-    uint64_t t_issue;              /* stamped into data->times */
+    uint64_t t_issue;              /* stamped into data->times; 0: now */
     flt_requester_completion on_complete;   /* called exactly once, may be NULL */
     void *context;
+    /* No timestamps at all (data->times stay 0): the caller measures the
+     * latency of a sample of its operations and not of this one, and
+     * saves the clock reads (~11 ns each on some CPUs). */
+    bool untimed;
 };
 
 /* A handle that outlives the call that produced it carries the generation

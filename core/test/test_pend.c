@@ -96,6 +96,38 @@ static void pend1_refused(FLT_PREOP_CALLBACK_STATUS st, void *ctx)
     tassert_quiet(true);
 }
 
+/* An operation issued untimed (the harness's latency-every) reads no clock:
+ * its times stay 0 through the pend and the completion; a timed one has
+ * both stamps, in order. */
+Test(pend, untimed_operation_keeps_its_times_zero)
+{
+    setup3(0);
+    for (int untimed = 0; untimed <= 1; untimed++) {
+        struct treq r = { 0 };
+        struct flt_op_desc d;
+        memset(&d, 0, sizeof d);
+        d.operation_type = FLTFL_CALLBACK_DATA_IRP_OPERATION;
+        d.major_function = IRP_MJ_READ;
+        d.parameters.read.length = 4096;
+        d.on_complete = treq_done;
+        d.context = &r;
+        d.untimed = untimed;
+        cr_assert_eq(flt_issue(T.vol, &d, NULL), STATUS_PENDING);
+        struct flt_callback_data *data = atomic_load(&P->last_pre_data);
+        cr_assert_eq(tcomplete(data, STATUS_SUCCESS, 0), STATUS_SUCCESS);
+        cr_assert_eq(atomic_load(&r.calls), 1);
+        if (untimed) {
+            cr_expect_eq(r.times.t_issue, 0);
+            cr_expect_eq(r.times.t_complete, 0);
+        } else {
+            cr_expect_gt(r.times.t_issue, 0);
+            cr_expect_geq(r.times.t_complete, r.times.t_issue);
+        }
+        cr_expect_eq(r.times.t_dequeue, 0, "no worker ran it");
+    }
+    tassert_quiet(false);
+}
+
 Test(pend, PEND1_resume_with_pending_is_verifier_error)
 {
     pend1_refused(FLT_PREOP_PENDING, NULL);

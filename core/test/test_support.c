@@ -219,6 +219,7 @@ void treq_done(struct flt_callback_data *data, void *context)
     r->data = data;
     r->op_id = data->op_id;
     r->irql = ke_get_current_irql();
+    r->times = data->times;
     atomic_fetch_add_explicit(&r->calls, 1, memory_order_release);
 }
 

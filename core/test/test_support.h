@@ -105,6 +105,7 @@ struct treq {
     struct flt_callback_data *data;
     uint64_t op_id;
     KIRQL irql;
+    struct flt_op_times times;     /* data->times as completion left them */
 };
 
 void treq_done(struct flt_callback_data *data, void *context);

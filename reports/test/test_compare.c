@@ -636,6 +636,7 @@ Test(runkey, labels_are_canonical_and_compare_on_common_params)
     cr_assert_not(pb_runkey_is_workload_param("seed"));
     cr_assert_not(pb_runkey_is_workload_param("duration"));
     cr_assert_not(pb_runkey_is_workload_param("split-every"));   /* how it was measured */
+    cr_assert_not(pb_runkey_is_workload_param("latency-every"));
     cr_assert_not(pb_runkey_is_workload_param("queue"));
     cr_assert(pb_runkey_is_workload_param("requesters"));
 }

@@ -202,6 +202,7 @@ static struct pb_run_result *make_runs(void)
             r->lock_worker_fairness_jain = 0.9876543211;
         }
         set(s, "split-every", "64");
+        set(s, "latency-every", "8");
 
         r->repetition = k;
         r->partial = k == 2;
@@ -346,6 +347,7 @@ static void expect_scenario(const struct pb_scenario *g, const struct pb_scenari
     cr_expect_eq(g->queue_capacity, w->queue_capacity);
     cr_expect_eq(g->verifier_checks, w->verifier_checks);
     cr_expect_eq(g->split_every, w->split_every);
+    cr_expect_eq(g->latency_every, w->latency_every);
 }
 
 static void expect_run(const struct pb_run_result *g, const struct pb_run_result *w)

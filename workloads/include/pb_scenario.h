@@ -101,6 +101,11 @@ struct pb_scenario {
      * service split is stamped on every split_every-th work item of each
      * worker (PB_SPLIT_EVERY_DEFAULT; 1 = every item). */
     unsigned split_every;
+    /* Measurement too: the latency (its timestamps and its record) is
+     * taken on about one operation in latency_every per requester, at
+     * random gaps (1, the default: every one); throughput and outcomes
+     * count every operation. */
+    unsigned latency_every;
 };
 
 /* Every 16th item: the split's third timestamp and two records then cost
@@ -109,6 +114,7 @@ struct pb_scenario {
  * of operations. */
 #define PB_SPLIT_EVERY_DEFAULT 16u
 #define PB_SPLIT_EVERY_MAX 1000000u
+#define PB_LATENCY_EVERY_MAX 1000000u
 
 /* The defaults every scenario starts from (documented in `pendbench run
  * --help`): pool magazine, queue percpu-mpsc, handoff xchg, lock default
@@ -117,7 +123,7 @@ struct pb_scenario {
  * filters "pend", mix read=70 write=30, pend-fraction 1, cancel-fraction
  * 0.1, cancel-when delay, cancel-delay exp:2000, service fixed:0,
  * fs-service fixed:0, inflight 1, closed loop, duration 2 s, warmup 0.2 s,
- * seed 1, split-every 16. */
+ * seed 1, split-every 16, latency-every 1. */
 void pb_scenario_defaults(struct pb_scenario *s);
 
 /* Sets one option by its long name ("queue", "cancel-fraction", "mix",

@@ -96,6 +96,40 @@ Test(run, same_node_pairs_share_a_node, .timeout = 60)
     pb_topo_free(topo);
 }
 
+/* latency-every N: every operation counts, about one in N is timed (random
+ * gaps of mean N: between N/2 and 2N of them over thousands), its split
+ * on every split-every-th timed one; the run's instrumentation figure is
+ * the sampled one's share. N = 1 times every operation. */
+Test(run, latency_every_times_a_sample_and_counts_all, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_builtin(&s, "steady", err, sizeof err);
+    short_run(&s);
+    s.ops = 20000;
+    pb_scenario_set(&s, "cancel-fraction", "0", err, sizeof err);
+    pb_scenario_set(&s, "split-every", "1", err, sizeof err);
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result all, some;
+    cr_assert_eq(pb_run(&s, &env, &all), 0, "%s", all.error);
+    check_consistent(&all, "latency-every 1");
+    cr_expect_eq(all.total.count, all.completed, "every operation is timed by default");
+    cr_expect_eq(all.queue_wait.count, all.total.count, "split-every 1: every timed one is split");
+    cr_assert_eq(pb_scenario_set(&s, "latency-every", "4", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_run(&s, &env, &some), 0, "%s", some.error);
+    check_consistent(&some, "latency-every 4");
+    cr_expect_geq(some.completed, 20000, "the untimed operations count too");
+    cr_expect(some.total.count * 8 >= some.completed && some.total.count * 2 <= some.completed,
+              "about one in 4 timed: %lu of %lu", (unsigned long)some.total.count,
+              (unsigned long)some.completed);
+    cr_expect_eq(some.queue_wait.count, some.total.count, "the split is taken on timed ones only");
+    cr_expect_lt(some.instrumentation_ns_per_op, all.instrumentation_ns_per_op,
+                 "a quarter of the stamps and records: %.1f vs %.1f ns",
+                 some.instrumentation_ns_per_op, all.instrumentation_ns_per_op);
+    pb_run_result_free(&all);
+    pb_run_result_free(&some);
+}
+
 /* Issue #10: memory can be sent to one node (a memory-only one too); a
  * node the topology lacks, or memory on a simulated machine, is refused
  * before any thread starts. */

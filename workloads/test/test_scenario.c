@@ -32,7 +32,8 @@ static bool same_scenario(const struct pb_scenario *a, const struct pb_scenario 
                 a->burst_off_ms == b->burst_off_ms && a->duration_s == b->duration_s &&
                 a->ops == b->ops && a->warmup_s == b->warmup_s && a->seed == b->seed &&
                 a->pool_capacity == b->pool_capacity && a->queue_capacity == b->queue_capacity &&
-                a->verifier_checks == b->verifier_checks && a->split_every == b->split_every;
+                a->verifier_checks == b->verifier_checks && a->split_every == b->split_every &&
+           a->latency_every == b->latency_every;
     for (unsigned i = 0; same && i < a->nfilters && i < PB_MAX_FILTERS; i++)
         same = a->filters[i] == b->filters[i];
     return same;
@@ -107,6 +108,7 @@ Test(scenario, defaults_are_the_documented_ones)
     cr_expect_eq(s.queue_capacity, 0);
     cr_expect_not(s.verifier_checks);
     cr_expect_eq(s.split_every, 16);
+    cr_expect_eq(s.latency_every, 1);
     char err[256];
     cr_expect_eq(pb_scenario_validate(&s, err, sizeof err), 0, "%s", err);
 }
@@ -197,6 +199,9 @@ Test(scenario, every_option_sets_its_field)
     SET_OK("split-every", "1", s.split_every == 1);
     SET_OK("split-every", "64", s.split_every == 64);
     SET_OK("split-every", "1M", s.split_every == 1000000);
+    SET_OK("latency-every", "1", s.latency_every == 1);
+    SET_OK("latency-every", "4", s.latency_every == 4);
+    SET_OK("latency-every", "1M", s.latency_every == 1000000);
     SET_OK("name", "my-run", strcmp(s.name, "my-run") == 0);
     SET_OK("description", "free text, with spaces: and = signs",
            strcmp(s.description, "free text, with spaces: and = signs") == 0);
@@ -326,6 +331,10 @@ static const struct bad bad_values[] = {
     {"split-every", "0", "1 to 1000000"},
     {"split-every", "2M", "1 to 1000000"},
     {"split-every", "often", NULL},
+    {"latency-every", "0", "1 to 1000000"},
+    {"latency-every", "2M", "1 to 1000000"},
+    {"latency-every", "-3", NULL},
+    {"latency-every", "half", NULL},
     {"name", "", NULL},
     {"name", "a-name-that-is-far-too-long-to-fit-in-forty-seven-chars", NULL},
     {"name", "tab\there", NULL},
