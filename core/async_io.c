@@ -57,7 +57,7 @@ void flt_free_callback_data(struct flt_callback_data *data)
     }
     /* release: stale handles now fail their pin. */
     atomic_fetch_or_explicit(&cbd->state, ST_COMPLETED, memory_order_release);
-    cbd_unpin(cbd);
+    cbd_unpin_n(cbd, cbd_final_refs(cbd));    /* the filter's, and the item's spare */
 }
 
 NTSTATUS flt_perform_asynchronous_io(struct flt_callback_data *data,

@@ -49,7 +49,13 @@ struct flt_deferred_io_workitem *flt_allocate_deferred_io_work_item(void)
         !atomic_load_explicit(&host->item.in_use, memory_order_acquire)) {
         item = &host->item;
         atomic_store_explicit(&item->in_use, true, memory_order_relaxed);
-        cbd_pin(host);          /* the item's reference: the host outlives it */
+        /* The item's reference: the host outlives it. The one counted in
+         * at allocation when still spare (the usual case: no locked RMW
+         * on the pre-op's path), else a new one. */
+        if (host->item_ref_spare)
+            host->item_ref_spare = false;
+        else
+            cbd_pin(host);
     } else {
         struct flt_thread *t = flt_thread_ctx(m);
         item = m->pool_ops->get(m->item_pool, t->cpu);

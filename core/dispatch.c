@@ -109,8 +109,12 @@ struct flt_cbd *cbd_alloc(struct flt_volume *vol, struct flt_thread *t, unsigned
         gen = 1;
     /* relaxed: the block is published by the caller's later release (the
      * state store in flt_issue / flt_allocate_callback_data). */
-    atomic_store_explicit(&cbd->state, ((uint64_t)gen << 32) | ST_LIVE | refs,
+    atomic_store_explicit(&cbd->state, ((uint64_t)gen << 32) | ST_LIVE | (refs + 1u),
                           memory_order_relaxed);
+    /* The +1: the embedded item's reference, counted in by this plain
+     * store so that a pre-op allocating the item needs no locked RMW on
+     * the requester's path; returned by the final drop if unused. */
+    cbd->item_ref_spare = true;
     /* A block comes back only when every reference is gone, its embedded
      * item's included: the item is free. Written here, not per operation
      * (flt_perform_asynchronous_io reinitialises a block whose item a
@@ -263,7 +267,8 @@ static NTSTATUS finalize(struct flt_cbd *cbd)
         PB_COUNT(t, completed);
     if (cbd->on_complete)
         cbd->on_complete(&cbd->pub, cbd->on_complete_ctx);
-    cbd_unpin_deferred(cbd);        /* the operation's own reference */
+    /* The operation's own reference (and the item's spare one if unused). */
+    cbd_unpin_deferred_n(cbd, cbd_final_refs(cbd));
     return status;
 }
 

@@ -130,6 +130,14 @@ struct flt_cbd {
     bool reached_fs;
     bool allocated_by_filter;                 /* flt_allocate_callback_data */
     bool postop_active;
+    /* The embedded item's reference, counted in at allocation and not yet
+     * taken (flt_allocate_deferred_io_work_item takes it instead of a
+     * locked increment; the block's final drop returns it if no item
+     * did). Only the thread running the operation touches it: the
+     * allocating thread, a pre-op (during which the operation cannot
+     * complete, PEND3), then the final drop, after the state word's
+     * acq_rel RMWs that end the pre-op. */
+    bool item_ref_spare;
     int8_t level;                             /* instance slot of the current callback */
     int8_t pend_level;                        /* slot whose pre-op pended */
     int8_t post_level;                        /* slot whose post-op pended */
@@ -319,15 +327,28 @@ void cbd_unpin(struct flt_cbd *cbd);
 void cbd_unpin_n(struct flt_cbd *cbd, unsigned n);
 /* An unpin that may wait for the end of the running work item when cbd is
  * the one it runs for (pb_deferred_unpins). */
-static inline void cbd_unpin_deferred(struct flt_cbd *cbd)
+static inline void cbd_unpin_deferred_n(struct flt_cbd *cbd, unsigned n)
 {
     if (cbd == pb_running_cbd)
-        pb_deferred_unpins++;
+        pb_deferred_unpins += n;
     else
-        cbd_unpin(cbd);
+        cbd_unpin_n(cbd, n);
+}
+static inline void cbd_unpin_deferred(struct flt_cbd *cbd)
+{
+    cbd_unpin_deferred_n(cbd, 1);
+}
+/* The owner's last reference plus the embedded item's spare one if no
+ * item took it: how many references the block's final drop releases. */
+static inline unsigned cbd_final_refs(struct flt_cbd *cbd)
+{
+    unsigned n = 1u + (cbd->item_ref_spare ? 1u : 0u);
+    cbd->item_ref_spare = false;
+    return n;
 }
 /* Takes a block from the pool and gives it a new generation, LIVE and
- * `refs` references; the caller fills in the rest. NULL when exhausted. */
+ * `refs` references, plus the embedded item's spare one
+ * (item_ref_spare); the caller fills in the rest. NULL when exhausted. */
 struct flt_cbd *cbd_alloc(struct flt_volume *vol, struct flt_thread *t, unsigned refs);
 /* Fills the private part for a fresh operation (not the state word). */
 void cbd_init_op(struct flt_cbd *cbd, struct flt_volume *vol, uint32_t type, uint8_t major);
