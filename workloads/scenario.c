@@ -746,15 +746,22 @@ static int set_fs_service(struct pb_scenario *s, const char *key, const char *v,
     return set_dist(&s->fs_service, key, v, err, errlen);
 }
 
+/* A count from 1 to max (k/M/G suffixes as parse_count takes them). */
+static int set_count_1_to(unsigned *dst, unsigned max, const char *key, const char *v, char *err,
+                          size_t errlen)
+{
+    uint64_t n;
+    if (parse_count(v, &n) != 0 || n < 1 || n > max)
+        return fail(err, errlen, "key '%s': '%s' is not a whole number from 1 to %u", key, v,
+                    max);
+    *dst = (unsigned)n;
+    return 0;
+}
+
 static int set_inflight(struct pb_scenario *s, const char *key, const char *v, char *err,
                         size_t errlen)
 {
-    uint64_t n;
-    if (parse_count(v, &n) != 0 || n < 1 || n > MAX_INFLIGHT)
-        return fail(err, errlen, "key '%s': '%s' is not a whole number from 1 to %u", key, v,
-                    MAX_INFLIGHT);
-    s->inflight = (unsigned)n;
-    return 0;
+    return set_count_1_to(&s->inflight, MAX_INFLIGHT, key, v, err, errlen);
 }
 
 static int set_rate(struct pb_scenario *s, const char *key, const char *v, char *err,
@@ -920,23 +927,13 @@ static int set_memory_node(struct pb_scenario *s, const char *key, const char *v
 static int set_split_every(struct pb_scenario *s, const char *key, const char *v, char *err,
                            size_t errlen)
 {
-    uint64_t n;
-    if (parse_count(v, &n) != 0 || n < 1 || n > PB_SPLIT_EVERY_MAX)
-        return fail(err, errlen, "key '%s': '%s' is not a whole number from 1 to %u", key, v,
-                    PB_SPLIT_EVERY_MAX);
-    s->split_every = (unsigned)n;
-    return 0;
+    return set_count_1_to(&s->split_every, PB_SPLIT_EVERY_MAX, key, v, err, errlen);
 }
 
 static int set_latency_every(struct pb_scenario *s, const char *key, const char *v, char *err,
                              size_t errlen)
 {
-    uint64_t n;
-    if (parse_count(v, &n) != 0 || n < 1 || n > PB_LATENCY_EVERY_MAX)
-        return fail(err, errlen, "key '%s': '%s' is not a whole number from 1 to %u", key, v,
-                    PB_LATENCY_EVERY_MAX);
-    s->latency_every = (unsigned)n;
-    return 0;
+    return set_count_1_to(&s->latency_every, PB_LATENCY_EVERY_MAX, key, v, err, errlen);
 }
 
 static bool printable(const char *v)

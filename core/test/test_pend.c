@@ -104,13 +104,7 @@ Test(pend, untimed_operation_keeps_its_times_zero)
     setup3(0);
     for (int untimed = 0; untimed <= 1; untimed++) {
         struct treq r = { 0 };
-        struct flt_op_desc d;
-        memset(&d, 0, sizeof d);
-        d.operation_type = FLTFL_CALLBACK_DATA_IRP_OPERATION;
-        d.major_function = IRP_MJ_READ;
-        d.parameters.read.length = 4096;
-        d.on_complete = treq_done;
-        d.context = &r;
+        struct flt_op_desc d = tdesc(FLTFL_CALLBACK_DATA_IRP_OPERATION, IRP_MJ_READ, 0, &r);
         d.untimed = untimed;
         cr_assert_eq(flt_issue(T.vol, &d, NULL), STATUS_PENDING);
         struct flt_callback_data *data = atomic_load(&P->last_pre_data);

@@ -223,8 +223,7 @@ void treq_done(struct flt_callback_data *data, void *context)
     atomic_fetch_add_explicit(&r->calls, 1, memory_order_release);
 }
 
-NTSTATUS tissue(uint32_t type, uint8_t major, uint32_t irp_flags, struct treq *r,
-                flt_op_handle *handle)
+struct flt_op_desc tdesc(uint32_t type, uint8_t major, uint32_t irp_flags, struct treq *r)
 {
     struct flt_op_desc d;
     memset(&d, 0, sizeof d);
@@ -235,6 +234,13 @@ NTSTATUS tissue(uint32_t type, uint8_t major, uint32_t irp_flags, struct treq *r
     d.parameters.read.length = 4096;
     d.on_complete = r ? treq_done : NULL;
     d.context = r;
+    return d;
+}
+
+NTSTATUS tissue(uint32_t type, uint8_t major, uint32_t irp_flags, struct treq *r,
+                flt_op_handle *handle)
+{
+    struct flt_op_desc d = tdesc(type, major, irp_flags, r);
     return flt_issue(T.vol, &d, handle);
 }
 

@@ -110,6 +110,9 @@ struct treq {
 
 void treq_done(struct flt_callback_data *data, void *context);
 
+/* The description tissue issues: 4096 bytes at offset 0, completing into r
+ * (NULL: no completion routine). */
+struct flt_op_desc tdesc(uint32_t type, uint8_t major, uint32_t irp_flags, struct treq *r);
 /* Issues one operation on T.vol. type: FLTFL_CALLBACK_DATA_*_OPERATION. */
 NTSTATUS tissue(uint32_t type, uint8_t major, uint32_t irp_flags, struct treq *r,
                 flt_op_handle *handle);
