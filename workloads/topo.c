@@ -234,10 +234,36 @@ static int snapshot(struct pb_topo *t, hwloc_topology_t topo, char *err, size_t 
  * separated levels "type:count" (attributes in parentheses after the
  * count, memory attachments "[numa]" between levels), each count
  * multiplying the objects of the level above. 0, or -1 with a message
- * when the description asks for more than the caps; a description hwloc
+ * when the description asks for more than the caps or numbers an object
+ * past PB_TOPO_OS_INDEX_LIMIT; a description hwloc
  * will not parse anyway is left for hwloc to reject. */
 static int check_synthetic_size(const char *desc, char *err, size_t errlen)
 {
+    /* An explicit "indexes=" list numbers the objects of a level (or the
+     * attached NUMA nodes) as hwloc reads it: digits and commas up to a
+     * space or ')', each number by strtoul. Like an XML os_index, a number
+     * past PB_TOPO_OS_INDEX_LIMIT costs gigabytes ('pu:2(indexes=0,
+     * 4000000000)' took 4.4 GB). An interleaving ("2*4:1*2", "Core:PU")
+     * only reorders numbers below the level's width. */
+    for (const char *ix = strstr(desc, "indexes="); ix; ix = strstr(ix + 1, "indexes=")) {
+        const char *v = ix + strlen("indexes=");
+        size_t len = strcspn(v, " )");
+        if (strspn(v, "0123456789,") < len)
+            continue;
+        for (size_t i = 0; i < len; i++) {
+            size_t start = i;
+            uint64_t n = 0;
+            for (; i < len && v[i] != ','; i++)
+                if (n < PB_TOPO_OS_INDEX_LIMIT)
+                    n = n * 10 + (uint64_t)(v[i] - '0');
+            if (n >= PB_TOPO_OS_INDEX_LIMIT)
+                return fail(err, errlen,
+                            "the synthetic topology '%s' numbers an object %.*s (indexes=), beyond "
+                            "%u, the largest pendbench accepts (no machine numbers its processors "
+                            "or NUMA nodes that high)",
+                            desc, (int)(i - start), v + start, PB_TOPO_OS_INDEX_LIMIT - 1);
+        }
+    }
     uint64_t width = 1, total = 0;
     const char *s = desc;
     while (*s) {

@@ -464,6 +464,32 @@ Test(topo, xml_os_index_bound_and_unreadable_attributes, .timeout = 30)
     unlink(path);
 }
 
+/* Regression: an explicit indexes= list numbering an object 4000000000
+ * made hwloc build 512 MB bitmaps (4.4 GB resident for two processors),
+ * and the load succeeded. Refused like an XML os_index past the bound. */
+Test(topo, synthetic_indexes_past_the_bound_are_refused, .timeout = 30)
+{
+    const char *bad[] = {"pack:1 pu:2(indexes=0,4000000000)", "pack:1 numa:2(indexes=0,4000000000) pu:1",
+                         "pack:2 [numa(indexes=0,4000000000)] pu:1", "pack:1 pu:2(indexes=1048576,0)",
+                         "pack:1 pu:2(indexes=0,99999999999999999999999)"};
+    long self = max_rss_kib(RUSAGE_SELF);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[512] = "";
+        struct pb_topo *t = NULL;
+        cr_expect_eq(pb_topo_load(&t, PB_TOPO_SYNTHETIC, bad[i], err, sizeof err), -1, "%s", bad[i]);
+        cr_expect_null(t);
+        cr_expect(strstr(err, bad[i]) && strstr(err, "(indexes=), beyond 1048575"), "%s: %s", bad[i], err);
+    }
+    cr_expect_lt(max_rss_kib(RUSAGE_SELF) - self, 64 << 10);
+    /* The bound itself loads, and an interleaving is no number. */
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:1 pu:2(indexes=0,1048575)");
+    cr_expect_eq(pb_topo_pu(t, 1)->os_index, 1048575u);
+    pb_topo_free(t);
+    t = load(PB_TOPO_SYNTHETIC, "pack:2 core:2 pu:2(indexes=2*4:1*2)");
+    cr_expect_eq(pb_topo_npus(t), 8);
+    pb_topo_free(t);
+}
+
 Test(topo, print_names_nodes_and_memory_only)
 {
     struct pb_topo *t = load_xml("memonly-2node.xml");
