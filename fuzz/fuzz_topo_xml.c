@@ -40,18 +40,17 @@ static bool known_escape(const char *p)
  * '="', a value up to the next '"' with the XML escapes it knows; the
  * first attribute it cannot read ends the list. Returns whether one of
  * cpuset, complete_cpuset, nodeset, complete_nodeset is missing, as
- * hwloc would see them, or os_index is (or is not below 65536). */
+ * hwloc would see them. */
 static bool lacks_a_set(char *attrs)
 {
     bool cpuset = false, complete_cpuset = false, nodeset = false, complete_nodeset = false;
-    bool small_os_index = false;
     char *p = attrs;
     for (;;) {
         p += strspn(p, " \t\n");
         size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
         if (p[n] != '=' || p[n + 1] != '"')
             break;
-        char *v = p + n + 2, *q = v;
+        char *q = p + n + 2;
         bool readable = true;
         while (*q && *q != '"') {
             if (*q == '&' && !known_escape(q)) {
@@ -67,11 +66,9 @@ static bool lacks_a_set(char *attrs)
         complete_cpuset |= strcmp(p, "complete_cpuset") == 0;
         nodeset |= strcmp(p, "nodeset") == 0;
         complete_nodeset |= strcmp(p, "complete_nodeset") == 0;
-        if (strcmp(p, "os_index") == 0)
-            small_os_index = strtoul(v, NULL, 10) < (1ul << 16);
         p = q + 1;
     }
-    return !(cpuset && complete_cpuset && nodeset && complete_nodeset && small_os_index);
+    return !(cpuset && complete_cpuset && nodeset && complete_nodeset);
 }
 
 /* hwloc 2.9 dereferences a missing set of an object while loading: an
@@ -84,10 +81,11 @@ static bool lacks_a_set(char *attrs)
  * object lacking any of its four sets is skipped, so that the fuzzer
  * looks for other faults instead of finding these again and again (I/O
  * and Misc objects have no sets, but pendbench leaves them out of its
- * topologies anyway). Likewise an object without os_index, or with a
- * huge one: hwloc then builds bitmaps up to bit 2^32 - 1 (512 MB each;
- * a 2.6 KB file took 1.5 GB and 4 s in `lstopo -i`), which is slow, not
- * a crash, and beyond the fuzzer's memory limit. text is modified. */
+ * topologies anyway). A PU or NUMANode without os_index, or with a huge
+ * one, is not skipped: hwloc would build bitmaps up to that bit (512 MB
+ * each at 2^32 - 1), but pendbench refuses such a file before hwloc
+ * reads it (check_xml_objects in workloads/topo.c), and the fuzzer's
+ * memory limit catches an object that check misses. text is modified. */
 static bool hits_known_hwloc_bug(char *text)
 {
     for (char *tag = strstr(text, "<object "); tag; tag = strstr(tag + 1, "<object ")) {

@@ -37,9 +37,11 @@
  * Untrusted input. A synthetic description is sized before hwloc sees it
  * (hwloc takes minutes over 'pu:10000' and never returns from larger
  * ones). An XML file must be a regular file; it is read once, checked
- * for its format version, and loaded first in a forked child: libhwloc
- * 2.9 crashes on some malformed files, and a crash of the child is
- * reported as a clear error instead of taking pendbench down. */
+ * for its format version and for processor and NUMA node numbers that
+ * hwloc would turn into gigabytes of bitmaps (check_xml_objects), and
+ * loaded first in a forked child: libhwloc 2.9 crashes on some malformed
+ * files, and a crash of the child is reported as a clear error instead
+ * of taking pendbench down. */
 #include <errno.h>
 #include <fcntl.h>
 #include <hwloc.h>
@@ -217,15 +219,51 @@ static int snapshot(struct pb_topo *t, hwloc_topology_t topo, char *err, size_t 
 #define PB_TOPO_MAX_XML_BYTES (64u << 20)
 /* hwloc loads the largest real XML files in well under a second. */
 #define PB_TOPO_XML_CHILD_SECONDS 30u
+/* Processor and NUMA node numbers (os_index) of an XML or synthetic
+ * topology must be below this. hwloc keeps them as bit positions in its
+ * cpusets and nodesets, so one processor numbered 4000000000 (or one
+ * without a number, which hwloc takes as 2^32 - 1) costs 512 MB bitmaps
+ * while loading: 0.5 to 5 GB for an otherwise tiny file. Real machines
+ * number far lower: Linux numbers CPUs below NR_CPUS (8192 on the largest
+ * x86-64 kernels) and NUMA nodes below 1024. 2^20 leaves ample room, keeps
+ * a set under 128 KiB, and is the largest affinity mask pb_topo__affinity
+ * asks the kernel for. */
+#define PB_TOPO_OS_INDEX_LIMIT (1u << 20)
 
 /* Sizes a synthetic description the way hwloc reads it: whitespace
  * separated levels "type:count" (attributes in parentheses after the
  * count, memory attachments "[numa]" between levels), each count
  * multiplying the objects of the level above. 0, or -1 with a message
- * when the description asks for more than the caps; a description hwloc
+ * when the description asks for more than the caps or numbers an object
+ * past PB_TOPO_OS_INDEX_LIMIT; a description hwloc
  * will not parse anyway is left for hwloc to reject. */
 static int check_synthetic_size(const char *desc, char *err, size_t errlen)
 {
+    /* An explicit "indexes=" list numbers the objects of a level (or the
+     * attached NUMA nodes) as hwloc reads it: digits and commas up to a
+     * space or ')', each number by strtoul. Like an XML os_index, a number
+     * past PB_TOPO_OS_INDEX_LIMIT costs gigabytes ('pu:2(indexes=0,
+     * 4000000000)' took 4.4 GB). An interleaving ("2*4:1*2", "Core:PU")
+     * only reorders numbers below the level's width. */
+    for (const char *ix = strstr(desc, "indexes="); ix; ix = strstr(ix + 1, "indexes=")) {
+        const char *v = ix + strlen("indexes=");
+        size_t len = strcspn(v, " )");
+        if (strspn(v, "0123456789,") < len)
+            continue;
+        for (size_t i = 0; i < len; i++) {
+            size_t start = i;
+            uint64_t n = 0;
+            for (; i < len && v[i] != ','; i++)
+                if (n < PB_TOPO_OS_INDEX_LIMIT)
+                    n = n * 10 + (uint64_t)(v[i] - '0');
+            if (n >= PB_TOPO_OS_INDEX_LIMIT)
+                return fail(err, errlen,
+                            "the synthetic topology '%s' numbers an object %.*s (indexes=), beyond "
+                            "%u, the largest pendbench accepts (no machine numbers its processors "
+                            "or NUMA nodes that high)",
+                            desc, (int)(i - start), v + start, PB_TOPO_OS_INDEX_LIMIT - 1);
+        }
+    }
     uint64_t width = 1, total = 0;
     const char *s = desc;
     while (*s) {
@@ -364,6 +402,181 @@ static int read_xml_file(const char *path, char **buf, size_t *len, char *err, s
     return 0;
 }
 
+/* The escapes hwloc's built-in XML reader knows in an attribute value
+ * (those it writes); at any other '&' it stops reading the tag. */
+static const struct {
+    const char *text;
+    char c;
+} xml_escapes[] = {
+    { "&#10;", '\n' }, { "&#13;", '\r' }, { "&#9;", '\t' }, { "&quot;", '"' },
+    { "&lt;", '<' },   { "&gt;", '>' },   { "&amp;", '&' },
+};
+
+/* The escape at p (before end): its index in xml_escapes, or -1. */
+static int xml_escape_at(const char *p, const char *end)
+{
+    for (size_t i = 0; i < sizeof xml_escapes / sizeof xml_escapes[0]; i++) {
+        size_t n = strlen(xml_escapes[i].text);
+        if ((size_t)(end - p) >= n && memcmp(p, xml_escapes[i].text, n) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+struct xml_attr {
+    const char *name, *value;   /* value: the raw text between the quotes */
+    size_t name_len, value_len;
+};
+
+static bool xml_attr_is(const struct xml_attr *a, const char *name)
+{
+    return a->name_len == strlen(name) && memcmp(a->name, name, a->name_len) == 0;
+}
+
+/* Reads the next attribute of a tag whose attributes end at end, the way
+ * the XML reader of this libhwloc does (hwloc 2.9's own; it is built
+ * without libxml2): spaces, tabs or newlines; a name of [a-z_]; '="'; a
+ * value up to the next '"', where '&' starts one of xml_escapes. 1 with
+ * *a set, 0 at the end of the tag, -1 where that reader stops: it then
+ * ignores the rest of the tag's attributes. */
+static int next_xml_attr(const char **pp, const char *end, struct xml_attr *a)
+{
+    const char *p = *pp;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n'))
+        p++;
+    if (p == end)
+        return 0;
+    a->name = p;
+    while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '_'))
+        p++;
+    a->name_len = (size_t)(p - a->name);
+    if (end - p < 2 || p[0] != '=' || p[1] != '"')
+        return -1;
+    const char *q = a->value = p + 2;
+    while (q < end && *q != '"') {
+        if (*q != '&') {
+            q++;
+            continue;
+        }
+        int e = xml_escape_at(q, end);
+        if (e < 0)
+            return -1;
+        q += strlen(xml_escapes[e].text);
+    }
+    if (q == end)
+        return -1;
+    a->value_len = (size_t)(q - a->value);
+    *pp = q + 1;
+    return 1;
+}
+
+/* The object type an XML "type" value names, as hwloc reads it (its own
+ * hwloc_type_sscanf, on the unescaped value); HWLOC_OBJ_TYPE_MAX for none.
+ * -1 when out of memory. */
+static int xml_object_type(const struct xml_attr *a, hwloc_obj_type_t *type)
+{
+    char *v = malloc(a->value_len + 1), *o = v;
+    if (v == NULL)
+        return -1;
+    for (const char *p = a->value, *end = p + a->value_len; p < end;) {
+        int e = *p == '&' ? xml_escape_at(p, end) : -1;
+        *o++ = e < 0 ? *p : xml_escapes[e].c;
+        p += e < 0 ? 1 : strlen(xml_escapes[e].text);
+    }
+    *o = '\0';
+    if (hwloc_type_sscanf(v, type, NULL, 0) != 0)
+        *type = HWLOC_OBJ_TYPE_MAX;
+    free(v);
+    return 0;
+}
+
+/* What is wrong with an os_index value (NULL: nothing), into buf. Only
+ * plain decimal digits are taken: hwloc reads the value with strtoul, to
+ * which "-1" is 2^32 - 1 and " 7x" is 7. */
+static const char *bad_os_index(const struct xml_attr *a, char *buf, size_t len)
+{
+    int shown = a->value_len > 24 ? 24 : (int)a->value_len;
+    const char *more = a->value_len > 24 ? "..." : "";
+    if (a->value_len == 0 || strspn(a->value, "0123456789") < a->value_len) {
+        snprintf(buf, len, "has os_index \"%.*s%s\", which is not a number", shown, a->value, more);
+        return buf;
+    }
+    uint64_t n = 0;
+    for (size_t i = 0; i < a->value_len && n < PB_TOPO_OS_INDEX_LIMIT; i++)
+        n = n * 10 + (uint64_t)(a->value[i] - '0');
+    if (n < PB_TOPO_OS_INDEX_LIMIT)
+        return NULL;
+    snprintf(buf, len, "has os_index %.*s%s, beyond %u, the largest pendbench accepts (no machine "
+             "numbers its processors or NUMA nodes that high)", shown, a->value, more,
+             PB_TOPO_OS_INDEX_LIMIT - 1);
+    return buf;
+}
+
+/* Refuses, before hwloc reads it, an XML topology with a PU or NUMANode
+ * object whose os_index hwloc would take as a huge bit position (see
+ * PB_TOPO_OS_INDEX_LIMIT): none, too large, or not a number. Every
+ * "<object" in the text is looked at, wherever it stands, so that no
+ * object hwloc reads is missed; an object tag whose attributes hwloc's
+ * reader would stop reading part-way is refused as well, since its type
+ * or os_index may be among those it would not read. 0, or -1 with a
+ * message. */
+static int check_xml_objects(const char *path, const char *buf, char *err, size_t errlen)
+{
+    unsigned line = 1, npus = 0, nnodes = 0;
+    const char *counted = buf;  /* newlines are counted up to here */
+    for (const char *tag = strstr(buf, "<object"); tag; tag = strstr(tag + 1, "<object")) {
+        const char *p = tag + strlen("<object");
+        if (*p != '\0' && !strchr(" \t\r\n/>", *p))
+            continue;           /* another tag ("<objects") */
+        /* hwloc's reader ends the tag at the first '>', even in a value. */
+        const char *end = strchr(p, '>');
+        if (end == NULL)
+            break;              /* it fails there, before reading this object */
+        if (end > p && end[-1] == '/')
+            end--;
+        for (; counted < tag; counted++)
+            line += *counted == '\n';
+
+        bool pu = false, node = false, has_os_index = false;
+        const char *problem = NULL;
+        char why[160];
+        struct xml_attr a;
+        int r;
+        while ((r = next_xml_attr(&p, end, &a)) > 0) {
+            if (xml_attr_is(&a, "type")) {
+                hwloc_obj_type_t type;
+                if (xml_object_type(&a, &type) != 0)
+                    return fail(err, errlen, "out of memory");
+                pu |= type == HWLOC_OBJ_PU;
+                node |= type == HWLOC_OBJ_NUMANODE;
+            } else if (xml_attr_is(&a, "os_index")) {
+                has_os_index = true;
+                if (problem == NULL)
+                    problem = bad_os_index(&a, why, sizeof why);
+            }
+        }
+        if (r < 0)
+            return fail(err, errlen,
+                        "the XML topology '%s' is malformed: hwloc cannot read all the attributes "
+                        "of the object on line %u (it reads name=\"value\" with lowercase names "
+                        "and only the escapes &quot; &lt; &gt; &amp; &#9; &#10; &#13;); export it "
+                        "again with 'lstopo --of xml FILE.xml'", path, line);
+        if (!pu && !node)
+            continue;
+        /* An export lists PUs and NUMA nodes in their logical order. */
+        unsigned logical = pu ? npus++ : nnodes++;
+        if (!has_os_index)
+            problem = "has no os_index (its number on the machine: every PU and NUMANode of an "
+                      "lstopo export has one)";
+        if (problem)
+            return fail(err, errlen,
+                        "the XML topology '%s' cannot be used: the %s L#%u on line %u %s; export it "
+                        "again on the machine it describes with 'lstopo --of xml FILE.xml'",
+                        path, pu ? "PU" : "NUMANode", logical, line, problem);
+    }
+    return 0;
+}
+
 static hwloc_topology_t new_topology(void)
 {
     hwloc_topology_t topo;
@@ -459,6 +672,7 @@ int pb_topo_load(struct pb_topo **out, pb_topo_source src, const char *arg,
     char *xml = NULL;
     size_t xml_len = 0;
     if (src == PB_TOPO_XML && (read_xml_file(arg, &xml, &xml_len, err, errlen) != 0 ||
+                               check_xml_objects(arg, xml, err, errlen) != 0 ||
                                (!pb_topo__xml_in_process &&
                                 try_xml_in_child(arg, xml, xml_len, err, errlen) != 0))) {
         free(xml);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -355,6 +356,138 @@ Test(topo, xml_that_crashes_hwloc_is_a_clear_error)
         else
             cr_expect(strstr(err, "hwloc could not load") != NULL, "%s: %s", names[i], err);
     }
+}
+
+/* The most memory this process, or any child of it already waited for,
+ * has had resident (KiB). */
+static long max_rss_kib(int who)
+{
+    struct rusage ru;
+    cr_assert_eq(getrusage(who, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+/* Loads path, expecting a refusal that names the file and says each of
+ * want (NULL-terminated), and no large allocation on the way: neither
+ * this process nor the checking child grows by 64 MiB. */
+static void expect_refused_small(const char *path, const char *const *want)
+{
+    long self = max_rss_kib(RUSAGE_SELF), children = max_rss_kib(RUSAGE_CHILDREN);
+    char err[1024] = "";
+    struct pb_topo *t = NULL;
+    cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1, "%s", path);
+    cr_expect_null(t);
+    cr_expect(strstr(err, path) != NULL, "%s", err);
+    for (size_t i = 0; want[i]; i++)
+        cr_expect(strstr(err, want[i]) != NULL, "wanted '%s' in: %s", want[i], err);
+    long self_after = max_rss_kib(RUSAGE_SELF), children_after = max_rss_kib(RUSAGE_CHILDREN);
+    cr_expect_lt(self_after - self, 64 << 10, "%s: resident grew by %ld KiB", path, self_after - self);
+    /* A child starts out as large as this process. */
+    cr_expect(children_after <= children || children_after < self_after + (64 << 10),
+              "%s: a child reached %ld KiB resident (this process: %ld KiB)", path,
+              children_after, self_after);
+}
+
+/* Regression: a PU or NUMANode object without os_index (hwloc takes it as
+ * 2^32 - 1) or with a huge one was accepted, and hwloc 2.9 set that bit
+ * of the topology's cpuset or nodeset while reading the file
+ * (hwloc_insert_object_by_parent): 512 MB bitmaps, copied, 0.5 to 1.5 GB
+ * for a 3 KB file, in the checking child and again in pendbench. Now the
+ * file is refused before hwloc sees it. The fixtures are asymmetric.xml
+ * with the PU on line 17 stripped of its os_index, the NUMANode on line
+ * 21 likewise, the PU on line 24 numbered 4000000000. */
+Test(topo, xml_without_or_with_huge_os_index_is_refused_before_hwloc, .timeout = 30)
+{
+    expect_refused_small(data_path("pu-without-os-index.xml"),
+                         (const char *[]){ "the PU L#3 on line 17 has no os_index",
+                                           "lstopo --of xml FILE.xml", NULL });
+    expect_refused_small(data_path("numa-without-os-index.xml"),
+                         (const char *[]){ "the NUMANode L#1 on line 21 has no os_index",
+                                           "lstopo --of xml FILE.xml", NULL });
+    expect_refused_small(data_path("os-index-too-large.xml"),
+                         (const char *[]){ "the PU L#5 on line 24 has os_index 4000000000, "
+                                           "beyond 1048575",
+                                           "lstopo --of xml FILE.xml", NULL });
+}
+
+/* asymmetric.xml with old (on line 24 or 21) replaced by new, in a
+ * temporary file. */
+static const char *asymmetric_with(const char *old, const char *new)
+{
+    FILE *f = fopen(data_path("asymmetric.xml"), "r");
+    cr_assert_not_null(f);
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *at = strstr(text, old);
+    cr_assert_not_null(at, "%s", old);
+    static char out[sizeof text + 512];
+    int len = snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, new, at + strlen(old));
+    cr_assert(len > 0 && (size_t)len < sizeof out);
+    return write_tmp(out, (size_t)len);
+}
+
+Test(topo, xml_os_index_bound_and_unreadable_attributes, .timeout = 30)
+{
+    const char *pu5 = "type=\"PU\" os_index=\"5\"";
+    /* The largest number accepted loads. */
+    const char *path = asymmetric_with(pu5, "type=\"PU\" os_index=\"1048575\"");
+    struct pb_topo *t = load(PB_TOPO_XML, path);
+    cr_expect_eq(pb_topo_pu(t, 5)->os_index, 1048575u);
+    pb_topo_free(t);
+    unlink(path);
+
+    path = asymmetric_with(pu5, "type=\"PU\" os_index=\"1048576\"");
+    expect_refused_small(path, (const char *[]){ "PU L#5 on line 24 has os_index 1048576, "
+                                                 "beyond 1048575", NULL });
+    unlink(path);
+    /* hwloc's strtoul makes "-1" 2^32 - 1. */
+    path = asymmetric_with(pu5, "type=\"PU\" os_index=\"-1\"");
+    expect_refused_small(path, (const char *[]){ "PU L#5 on line 24 has os_index \"-1\", "
+                                                 "which is not a number", NULL });
+    unlink(path);
+    path = asymmetric_with("type=\"NUMANode\" os_index=\"1\"",
+                           "type=\"NUMANode\" os_index=\"4000000000\"");
+    expect_refused_small(path, (const char *[]){ "NUMANode L#1 on line 21 has os_index "
+                                                 "4000000000", NULL });
+    unlink(path);
+    /* hwloc's reader stops reading a tag's attributes at one it cannot
+     * read (here an escape it does not know): the os_index after it would
+     * never be read, the PU would be numbered 2^32 - 1. */
+    path = asymmetric_with("os_index=\"5\" cpuset=\"0x00000020\" complete_cpuset=\"0x00000020\" "
+                           "nodeset=\"0x00000002\" complete_nodeset=\"0x00000002\" gp_index=\"13\"/>",
+                           "cpuset=\"0x00000020\" complete_cpuset=\"0x00000020\" "
+                           "nodeset=\"0x00000002\" complete_nodeset=\"0x00000002\" gp_index=\"13\" "
+                           "subtype=\"&apos;\" os_index=\"5\"/>");
+    expect_refused_small(path, (const char *[]){ "malformed", "object on line 24", NULL });
+    unlink(path);
+}
+
+/* Regression: an explicit indexes= list numbering an object 4000000000
+ * made hwloc build 512 MB bitmaps (4.4 GB resident for two processors),
+ * and the load succeeded. Refused like an XML os_index past the bound. */
+Test(topo, synthetic_indexes_past_the_bound_are_refused, .timeout = 30)
+{
+    const char *bad[] = {"pack:1 pu:2(indexes=0,4000000000)", "pack:1 numa:2(indexes=0,4000000000) pu:1",
+                         "pack:2 [numa(indexes=0,4000000000)] pu:1", "pack:1 pu:2(indexes=1048576,0)",
+                         "pack:1 pu:2(indexes=0,99999999999999999999999)"};
+    long self = max_rss_kib(RUSAGE_SELF);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[512] = "";
+        struct pb_topo *t = NULL;
+        cr_expect_eq(pb_topo_load(&t, PB_TOPO_SYNTHETIC, bad[i], err, sizeof err), -1, "%s", bad[i]);
+        cr_expect_null(t);
+        cr_expect(strstr(err, bad[i]) && strstr(err, "(indexes=), beyond 1048575"), "%s: %s", bad[i], err);
+    }
+    cr_expect_lt(max_rss_kib(RUSAGE_SELF) - self, 64 << 10);
+    /* The bound itself loads, and an interleaving is no number. */
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "pack:1 pu:2(indexes=0,1048575)");
+    cr_expect_eq(pb_topo_pu(t, 1)->os_index, 1048575u);
+    pb_topo_free(t);
+    t = load(PB_TOPO_SYNTHETIC, "pack:2 core:2 pu:2(indexes=2*4:1*2)");
+    cr_expect_eq(pb_topo_npus(t), 8);
+    pb_topo_free(t);
 }
 
 Test(topo, print_names_nodes_and_memory_only)

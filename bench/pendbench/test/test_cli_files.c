@@ -207,3 +207,19 @@ Test(cli_files, a_topology_xml_that_crashes_hwloc_is_exit_2)
     cr_expect_eq(RUN("run", "--topology-xml", xml, "--ops", "100", "--no-history"), 2, "%s", out);
     cr_expect(strstr(out, "malformed"), "%s", out);
 }
+
+/* A PU without os_index made hwloc build 512 MB bitmaps and the verbs went
+ * on as if nothing was wrong (exit 0, 0.5 to 1.5 GB resident): now they
+ * name the object and exit 2. */
+Test(cli_files, a_topology_xml_pu_without_os_index_is_exit_2)
+{
+    char xml[PATH_MAX + 64];
+    snprintf(xml, sizeof xml, "%s/workloads/test/data/pu-without-os-index.xml", root);
+    cr_assert_eq(access(xml, R_OK), 0, "%s (run the tests from the checkout)", xml);
+    cr_expect_eq(RUN("topo", "--topology-xml", xml), 2, "%s", out);
+    cr_expect(strstr(out, "pu-without-os-index.xml") &&
+              strstr(out, "the PU L#3 on line 17 has no os_index") &&
+              strstr(out, "lstopo --of xml FILE.xml"), "%s", out);
+    cr_expect_eq(RUN("run", "--topology-xml", xml, "--ops", "100", "--no-history"), 2, "%s", out);
+    cr_expect(strstr(out, "has no os_index"), "%s", out);
+}
