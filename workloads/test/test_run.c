@@ -123,9 +123,16 @@ Test(run, latency_every_times_a_sample_and_counts_all, .timeout = 60)
               "about one in 4 timed: %lu of %lu", (unsigned long)some.total.count,
               (unsigned long)some.completed);
     cr_expect_eq(some.queue_wait.count, some.total.count, "the split is taken on timed ones only");
-    cr_expect_lt(some.instrumentation_ns_per_op, all.instrumentation_ns_per_op,
-                 "a quarter of the stamps and records: %.1f vs %.1f ns",
-                 some.instrumentation_ns_per_op, all.instrumentation_ns_per_op);
+    /* Each against its own run's timestamp cost (two runs' measured costs
+     * are not comparable on a loaded machine): split-every 1 is three
+     * stamps per timed operation plus the record; with N = 4 a quarter of
+     * that, below three stamps unless the record cost nine. */
+    cr_expect_geq(all.instrumentation_ns_per_op, 3.0 * all.timestamp_overhead_ns,
+                  "every operation pays its stamps: %.1f ns, a stamp %.1f ns",
+                  all.instrumentation_ns_per_op, all.timestamp_overhead_ns);
+    cr_expect_lt(some.instrumentation_ns_per_op, 3.0 * some.timestamp_overhead_ns,
+                 "a quarter of the stamps and records: %.1f ns, a stamp %.1f ns",
+                 some.instrumentation_ns_per_op, some.timestamp_overhead_ns);
     pb_run_result_free(&all);
     pb_run_result_free(&some);
 }
