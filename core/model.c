@@ -427,6 +427,7 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
         .nqueues = m->nqueues,
         .capacity = cfg->queue_capacity,
         .idle = cfg->idle,
+        .yield_every = cfg->workers_share_cpus ? PB_IDLE_SHARED_YIELD_EVERY : 0,
         .mem = cfg->mem,
         .lock = lock_ops,
         .ncpus = m->ncpus,

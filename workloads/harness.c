@@ -1090,6 +1090,7 @@ int harness_build_model(struct harness *h)
         .ncpus = pb_topo_npus(h->topo), .nworkers = sc->workers, .worker_cpu = worker_cpu,
         .pool_capacity = sc->pool_capacity, .queue_capacity = sc->queue_capacity,
         .idle = sc->idle,
+        .workers_share_cpus = pb_plan_worker_shares_cpu(&h->plan),
         .mem = { .alloc_on_cpu_node = mem_alloc, .free = mem_free, .arg = h,
                  .node_of_cpu = h->node_of_pu },
         .on_worker_start = on_worker_start, .on_worker_stop = on_worker_stop, .hook_arg = h,

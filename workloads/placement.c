@@ -453,6 +453,23 @@ bool pb_plan_uses_smt_siblings(const struct pb_plan *plan, const struct pb_topo 
     return false;
 }
 
+bool pb_plan_worker_shares_cpu(const struct pb_plan *plan)
+{
+    if (!plan || !plan->threads)
+        return false;
+    for (unsigned i = 0; i < plan->nthreads; i++) {
+        const struct pb_thread_plan *w = &plan->threads[i];
+        if (w->role != PB_ROLE_WORKER)
+            continue;
+        for (unsigned j = 0; j < plan->nthreads; j++) {
+            const struct pb_thread_plan *o = &plan->threads[j];
+            if (j != i && o->role != PB_ROLE_CANCELLER && o->os_cpu == w->os_cpu)
+                return true;
+        }
+    }
+    return false;
+}
+
 int pb_plan_set_memory_node(struct pb_plan *plan, const struct pb_topo *t, unsigned node,
                             char *err, size_t errlen)
 {

@@ -1004,7 +1004,9 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
       "canceller threads, 0 to 1024 (default 1; 0 only without cancels, or with the async "     \
       "filter, which cancels its own I/O)",                                                     \
       set_cancellers)                                                                           \
-    X("idle", "spin|spin-park|park", "what an idle worker does (default spin-park)", set_idle)  \
+    X("idle", "spin|spin-park|park",                                                            \
+      "what an idle worker does (default spin-park); a worker placed on the CPU of a requester " \
+      "or another worker yields it every 64 polls while it spins", set_idle)                   \
     X("placement", "compact|scatter|same-node|cross-node",                                      \
       "where threads go on the topology (default compact)", set_placement)                      \
     X("route", "local|same-node|remote-node|round-robin",                                       \

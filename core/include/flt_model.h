@@ -27,6 +27,11 @@ struct flt_model_config {
     size_t pool_capacity;          /* most callback data out at once; 0 = unlimited */
     size_t queue_capacity;         /* per queue for bounded queues; 0 = default */
     pb_idle_policy idle;
+    /* A worker shares its CPU with a thread that feeds it (the plan put a
+     * requester or another worker there): an idle worker that spins then
+     * yields the CPU every PB_IDLE_SHARED_YIELD_EVERY polls instead of
+     * holding it for the whole spin. */
+    bool workers_share_cpus;
     struct pb_mem_hooks mem;
     /* Planned cpu of each worker (nworkers entries, each < ncpus); NULL:
      * worker i on cpu i % ncpus. Worker i serves queue i. */

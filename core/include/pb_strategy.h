@@ -119,6 +119,12 @@ struct pb_queue_config {
     size_t capacity;               /* per queue, for bounded strategies; 0 = default */
     pb_idle_policy idle;
     unsigned spin_iterations;      /* for PB_IDLE_SPIN_PARK; 0 = default */
+    /* While an idle consumer spins (PB_IDLE_SPIN, and SPIN_PARK before it
+     * parks): give the CPU away (sched_yield) every yield_every polls; 0:
+     * never. For consumers that share their CPU with a producer: spinning
+     * there holds the CPU the producer needs to make the item. */
+    unsigned yield_every;
+#define PB_IDLE_SHARED_YIELD_EVERY 64u /* the model's choice when workers share CPUs */
     struct pb_mem_hooks mem;
     const struct pb_lock_ops *lock; /* NULL: the strategy's default (as pools') */
     unsigned ncpus;                /* planned cpus, for the lock; 0 = nqueues */

@@ -48,6 +48,7 @@ struct pb_queue {
     bool cond;                      /* a PB_LOCK_PTHREAD lock: the condition variable path */
     pb_idle_policy idle;
     unsigned spin;
+    unsigned yield_every;           /* cfg->yield_every, as the futex path's waiter */
 };
 
 extern const struct pb_queue_ops pb_queue_global_mutex;
@@ -78,6 +79,7 @@ static int gm_init(struct pb_queue **qp, const struct pb_queue_config *cfg)
     q->list = q->lock.data;
     q->idle = cfg->idle;
     q->spin = cfg->spin_iterations ? cfg->spin_iterations : 2000;
+    q->yield_every = cfg->yield_every;
     if (lock->flags & PB_LOCK_PTHREAD) {
         rc = pthread_cond_init(&q->nonempty, NULL);
         if (rc != 0) {
@@ -166,7 +168,7 @@ static struct pb_work *gm_dequeue_cond(struct pb_queue *q, bool wait)
         }
         pb_lock_block_release(&q->lock, &hold);
         spins++;
-        pb_cpu_relax();
+        pb_idle_pause(spins, q->yield_every);
     }
 }
 

@@ -18,6 +18,7 @@ void pb_idle_init(struct pb_idle_waiter *w, const struct pb_queue_config *cfg)
     atomic_init(&w->stopping, false);
     w->policy = cfg->idle;
     w->spin = cfg->spin_iterations ? cfg->spin_iterations : PB_IDLE_DEFAULT_SPIN;
+    w->yield_every = cfg->yield_every;
 }
 
 void pb_idle_wake(struct pb_idle_waiter *w)
@@ -75,7 +76,7 @@ struct pb_work *pb_idle_wait_spin(struct pb_idle_waiter *w, pb_idle_poll_fn spin
                     (w->policy == PB_IDLE_SPIN_PARK && spins < w->spin);
         if (spin) {
             spins++;
-            pb_cpu_relax();
+            pb_idle_pause(spins, w->yield_every);
             continue;
         }
         item = park(w, poll, ctx);

@@ -45,11 +45,13 @@
 #ifndef PB_QUEUE_IDLE_H
 #define PB_QUEUE_IDLE_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "pb_strategy.h"
+#include "pb_tsc.h"
 
 #define PB_IDLE_DEFAULT_SPIN 4000u
 
@@ -59,7 +61,19 @@ struct pb_idle_waiter {
     _Atomic bool stopping;
     pb_idle_policy policy;
     unsigned spin;                                     /* polls before parking (SPIN_PARK) */
+    unsigned yield_every;                              /* cfg->yield_every: 0 never */
 };
+
+/* One idle poll's pause: a pause instruction, or every yield_every-th poll
+ * (when set) the CPU given away, for a consumer sharing its CPU with the
+ * thread it waits for. */
+static inline void pb_idle_pause(unsigned spins, unsigned yield_every)
+{
+    if (yield_every && spins % yield_every == 0)
+        sched_yield();
+    else
+        pb_cpu_relax();
+}
 
 /* One try at taking an item; NULL when the queue is empty. Must read the
  * queue with at least relaxed atomics (it runs after C3's fence). */

@@ -69,6 +69,9 @@ static bool sq_crosses_queues(const struct pb_queue_ops *ops)
 /* The lock the queues under test take: NULL (their defaults) but in the
  * queue_lock tests, which set it first (each test runs in its own process). */
 static const struct pb_lock_ops *sq_lock;
+/* The idle consumers' yield_every: 0 but in the queue_mp runs that set it
+ * (consumers sharing CPUs with their producers, as 5 threads on 2 do). */
+static unsigned sq_yield_every;
 
 static struct pb_queue *sq_make(const struct pb_queue_ops *ops, pb_idle_policy idle, size_t capacity)
 {
@@ -77,6 +80,7 @@ static struct pb_queue *sq_make(const struct pb_queue_ops *ops, pb_idle_policy i
         .capacity = capacity,
         .idle = idle,
         .spin_iterations = 200,     /* park soon: exercise the futex path */
+        .yield_every = sq_yield_every,
         .lock = sq_lock,
     };
     struct pb_queue *q = NULL;
@@ -407,6 +411,7 @@ Test(queue_wait, ping_pong_no_lost_wakeup)
 struct mp_param {
     int queue;                      /* index in pb_queues[] */
     pb_idle_policy idle;
+    unsigned yield_every;           /* the consumers' (pb_queue_config) */
 };
 
 struct mp_run {
@@ -551,17 +556,20 @@ static void mp_run_one(const struct pb_queue_ops *ops, pb_idle_policy idle, doub
 
 ParameterizedTestParameters(queue_mp, exactly_once)
 {
-    static struct mp_param params[SQ_MAX_QUEUES * 2];
+    static struct mp_param params[SQ_MAX_QUEUES * 3];
     size_t n = 0;
     for (size_t s = 0; pb_queues[s] && s < SQ_MAX_QUEUES; s++) {
-        params[n++] = (struct mp_param){ (int)s, PB_IDLE_SPIN_PARK };
-        params[n++] = (struct mp_param){ (int)s, PB_IDLE_PARK };
+        params[n++] = (struct mp_param){ (int)s, PB_IDLE_SPIN_PARK, 0 };
+        params[n++] = (struct mp_param){ (int)s, PB_IDLE_PARK, 0 };
+        /* Spinning consumers that give their CPU away every third poll. */
+        params[n++] = (struct mp_param){ (int)s, PB_IDLE_SPIN_PARK, 3 };
     }
     return cr_make_param_array(struct mp_param, params, n);
 }
 
 ParameterizedTest(struct mp_param *param, queue_mp, exactly_once)
 {
+    sq_yield_every = param->yield_every;
     mp_run_one(pb_queues[param->queue], param->idle, MP_SECONDS);
 }
 

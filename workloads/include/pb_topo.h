@@ -98,6 +98,11 @@ struct pb_plan {
  * one core of t (they then share its execution units). */
 bool pb_plan_uses_smt_siblings(const struct pb_plan *plan, const struct pb_topo *t);
 
+/* Whether a worker shares its real CPU with a requester or another worker
+ * (cancellers sleep between due cancels and do not count): a worker that
+ * spins there holds the CPU that thread needs. */
+bool pb_plan_worker_shares_cpu(const struct pb_plan *plan);
+
 /* Plans the threads. 0, or -1 with a message: a policy that cannot be met
  * (cross-node on a one-node topology) says so and how to simulate it
  * ("use --topology 'numa:2 core:2 pu:1'"); zero threads of a role where

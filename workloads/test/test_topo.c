@@ -895,6 +895,31 @@ Test(topo_shapes, plan_says_when_it_uses_smt_siblings)
     pb_topo_free(t);
 }
 
+/* A worker sharing its real CPU with a requester or another worker makes
+ * the model's spinning workers yield; a canceller (it sleeps) does not. */
+Test(topo_shapes, plan_says_when_a_worker_shares_its_cpu)
+{
+    struct pb_thread_plan one_each[] = {
+        { .role = PB_ROLE_REQUESTER, .os_cpu = 0 },
+        { .role = PB_ROLE_WORKER, .os_cpu = 1 },
+        { .role = PB_ROLE_CANCELLER, .os_cpu = 1 },
+    };
+    struct pb_plan p = { .nthreads = 3, .threads = one_each };
+    cr_expect_not(pb_plan_worker_shares_cpu(&p), "a canceller beside the worker does not count");
+    one_each[0].os_cpu = 1;
+    cr_expect(pb_plan_worker_shares_cpu(&p), "the requester on the worker's CPU");
+    struct pb_thread_plan two_workers[] = {
+        { .role = PB_ROLE_REQUESTER, .os_cpu = 0 },
+        { .role = PB_ROLE_WORKER, .os_cpu = 1 },
+        { .role = PB_ROLE_WORKER, .os_cpu = 1 },
+    };
+    p = (struct pb_plan){ .nthreads = 3, .threads = two_workers };
+    cr_expect(pb_plan_worker_shares_cpu(&p), "two workers on one CPU");
+    two_workers[2].os_cpu = 2;
+    cr_expect_not(pb_plan_worker_shares_cpu(&p));
+    cr_expect_not(pb_plan_worker_shares_cpu(NULL));
+}
+
 Test(topo_shapes, memory_node_may_be_a_memory_only_node)
 {
     struct pb_topo *t = load_xml("cxl-memonly.xml");
