@@ -334,14 +334,16 @@ static bool hwloc_dies_on(const char *path)
 /* Malformed XML on which hwloc 2.9 itself crashes (`lstopo -i` too;
  * found by fuzz/fuzz_topo_xml.c): an object with a cpuset but no
  * complete_cpuset, a hwloc-1 NUMANode without sets (both SIGSEGV), a
- * cpuset of ",x00000001" (an assertion: SIGABRT). pendbench loads an
+ * cpuset of ",x00000001" (an assertion: SIGABRT), a Machine closed at
+ * once with its attributes given twice and the rest of the tree cut
+ * in (hwloc says "Topology became empty", then SIGSEGV). pendbench loads an
  * XML file in a child process first and reports the child's death as a
  * clear error, never crashing itself. (A later hwloc that refuses these
  * files instead gives its own error: also fine.) */
 Test(topo, xml_that_crashes_hwloc_is_a_clear_error)
 {
     const char *names[] = { "crash-no-complete-cpuset.xml", "crash-v1-numa-without-sets.xml",
-                            "crash-bad-set-value.xml" };
+                            "crash-bad-set-value.xml", "crash-empty-machine.xml" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *path = data_path(names[i]);
         bool dies = hwloc_dies_on(path);
