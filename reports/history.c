@@ -38,6 +38,7 @@
 #include "pb_changes.h"
 #include "pb_export.h"
 #include "pb_file.h"
+#include "pb_grow.h"
 #include "pb_history.h"
 #include "pb_runkey.h"
 #include "result_internal.h"
@@ -737,28 +738,20 @@ static struct block *block_for(struct series *s, const struct block *key)
     for (unsigned i = s->n; i-- > 0;)
         if (cmp_block(&s->blocks[i], key) == 0)
             return &s->blocks[i];
-    if (s->n == s->cap) {
-        unsigned cap = s->cap ? 2 * s->cap : 8;
-        struct block *nb = realloc(s->blocks, cap * sizeof *nb);
-        if (!nb)
-            return NULL;
-        s->blocks = nb;
-        s->cap = cap;
-    }
+    struct block *nb = pb_grow_for_one(s->blocks, s->n, &s->cap, sizeof *nb, 8);
+    if (!nb)
+        return NULL;
+    s->blocks = nb;
     s->blocks[s->n] = *key;
     return &s->blocks[s->n++];
 }
 
 static int add_value(struct point *p, double v)
 {
-    if (p->reps == p->cap) {
-        unsigned cap = p->cap ? 2 * p->cap : 4;
-        double *nv = realloc(p->vals, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        p->vals = nv;
-        p->cap = cap;
-    }
+    double *nv = pb_grow_for_one(p->vals, p->reps, &p->cap, sizeof *nv, 4);
+    if (!nv)
+        return -1;
+    p->vals = nv;
     p->vals[p->reps++] = v;
     return 0;
 }
@@ -835,14 +828,10 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
             goto oom;
         int64_t inv = hdb_int(&res, r, 0);
         if (!b->n || b->points[b->n - 1].invocation != inv) {
-            if (b->n == b->cap) {
-                unsigned cap = b->cap ? 2 * b->cap : 16;
-                struct point *np = realloc(b->points, cap * sizeof *np);
-                if (!np)
-                    goto oom;
-                b->points = np;
-                b->cap = cap;
-            }
+            struct point *np = pb_grow_for_one(b->points, b->n, &b->cap, sizeof *np, 16);
+            if (!np)
+                goto oom;
+            b->points = np;
             struct point *p = &b->points[b->n++];
             memset(p, 0, sizeof *p);
             p->invocation = inv;

@@ -40,6 +40,7 @@
 
 #include "commands.h"
 #include "pb_compare.h"
+#include "pb_grow.h"
 #include "pb_result.h"
 #include "pb_rng.h"
 #include "pb_runkey.h"
@@ -348,17 +349,13 @@ static int note_run(struct tally *t, const char *path, unsigned unit, unsigned a
     if (pb_result_read(path, &doc, err, errlen) != 0)
         return -1;
     for (unsigned i = 0; i < doc.nruns; i++) {
-        if (t->n == t->cap) {
-            unsigned cap = t->cap ? 2 * t->cap : 64;
-            struct measured *m = realloc(t->m, cap * sizeof *m);
-            if (!m) {
-                pb_result_doc_free(&doc);
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            t->m = m;
-            t->cap = cap;
+        struct measured *m = pb_grow_for_one(t->m, t->n, &t->cap, sizeof *m, 64);
+        if (!m) {
+            pb_result_doc_free(&doc);
+            snprintf(err, errlen, "out of memory");
+            return -1;
         }
+        t->m = m;
         struct measured *x = &t->m[t->n++];
         x->unit = unit;
         x->attempt = attempt;
