@@ -89,19 +89,17 @@ static bool failed(const char *name)
 
 enum want { AT_LEAST, AT_MOST, INFO };
 
-/* One row: ratio = num / den of the named values, against target. */
-static void row(FILE *out, const char *what, const char *num_name, const char *den_name,
-                const char *key, enum want want, double target, const char *unit)
+/* A ratio row: num over den against the target, or "n/a" naming the
+ * benchmark `missing` (whose value is absent) as failed or not run. */
+static void ratio_row(FILE *out, const char *what, double num, double den, enum want want,
+                      double target, const char *unit, const char *missing)
 {
-    double num = value(num_name, key), den = value(den_name, key);
-    char measured[32], tgt[32], detail[96];
+    char measured[32], tgt[32], detail[160];
     const char *verdict;
     if (isnan(num) || isnan(den) || den == 0) {
         snprintf(measured, sizeof measured, "n/a");
         verdict = "n/a";
-        snprintf(detail, sizeof detail, "%s %s",
-                 isnan(num) ? num_name : den_name,
-                 failed(isnan(num) ? num_name : den_name) ? "failed" : "not run");
+        snprintf(detail, sizeof detail, "%s %s", missing, failed(missing) ? "failed" : "not run");
     } else {
         double r = num / den;
         snprintf(measured, sizeof measured, "%.2fx", r);
@@ -117,30 +115,20 @@ static void row(FILE *out, const char *what, const char *num_name, const char *d
     fprintf(out, "  %-52s %9s  %-8s %-8s %s\n", what, measured, tgt, verdict, detail);
 }
 
+/* One row: ratio = num / den of the named values, against target. */
+static void row(FILE *out, const char *what, const char *num_name, const char *den_name,
+                const char *key, enum want want, double target, const char *unit)
+{
+    double num = value(num_name, key), den = value(den_name, key);
+    ratio_row(out, what, num, den, want, target, unit, isnan(num) ? num_name : den_name);
+}
+
 /* One row from two values already in hand (a counter and the measured
  * floor, or two counters of one benchmark). */
 static void floor_row(FILE *out, const char *what, double num, double den, enum want want,
                       double target, const char *bench)
 {
-    char measured[32], tgt[32], detail[160];
-    const char *verdict;
-    if (isnan(num) || isnan(den) || den == 0) {
-        snprintf(measured, sizeof measured, "n/a");
-        verdict = "n/a";
-        snprintf(detail, sizeof detail, "%s %s", bench, failed(bench) ? "failed" : "not run");
-    } else {
-        double r = num / den;
-        snprintf(measured, sizeof measured, "%.2fx", r);
-        verdict = want == INFO ? "(info)"
-                  : (want == AT_LEAST ? r >= target : r <= target) ? "met"
-                                                                   : "NOT met";
-        snprintf(detail, sizeof detail, "%.4g vs %.4g ns", num, den);
-    }
-    if (want == INFO)
-        snprintf(tgt, sizeof tgt, "-");
-    else
-        snprintf(tgt, sizeof tgt, "%s %.1fx", want == AT_LEAST ? ">=" : "<=", target);
-    fprintf(out, "  %-52s %9s  %-8s %-8s %s\n", what, measured, tgt, verdict, detail);
+    ratio_row(out, what, num, den, want, target, "ns", bench);
 }
 
 /* Google Benchmark writes NaN, inf and -inf as bare tokens (the cv of a

@@ -123,16 +123,16 @@ Test(run, latency_every_times_a_sample_and_counts_all, .timeout = 60)
               "about one in 4 timed: %lu of %lu", (unsigned long)some.total.count,
               (unsigned long)some.completed);
     cr_expect_eq(some.queue_wait.count, some.total.count, "the split is taken on timed ones only");
-    /* Each against its own run's timestamp cost (two runs' measured costs
-     * are not comparable on a loaded machine): split-every 1 is three
-     * stamps per timed operation plus the record; with N = 4 a quarter of
-     * that, below three stamps unless the record cost nine. */
+    /* N = 4 pays a quarter of the stamps and records. The two runs each
+     * measure their costs (a stamp, a record: medians of timed batches),
+     * so the check leaves a factor of 4 for those measurements to differ
+     * (a loaded machine; under TSan a record costs ~20 stamps). */
     cr_expect_geq(all.instrumentation_ns_per_op, 3.0 * all.timestamp_overhead_ns,
-                  "every operation pays its stamps: %.1f ns, a stamp %.1f ns",
+                  "every operation pays its three stamps: %.1f ns, a stamp %.1f ns",
                   all.instrumentation_ns_per_op, all.timestamp_overhead_ns);
-    cr_expect_lt(some.instrumentation_ns_per_op, 3.0 * some.timestamp_overhead_ns,
-                 "a quarter of the stamps and records: %.1f ns, a stamp %.1f ns",
-                 some.instrumentation_ns_per_op, some.timestamp_overhead_ns);
+    cr_expect_lt(some.instrumentation_ns_per_op, all.instrumentation_ns_per_op,
+                 "a quarter of the stamps and records: %.1f vs %.1f ns",
+                 some.instrumentation_ns_per_op, all.instrumentation_ns_per_op);
     pb_run_result_free(&all);
     pb_run_result_free(&some);
 }
