@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pb_err.h"
 #include "pb_scenario.h"
 
 const struct pb_builtin pb_builtins[] = {
@@ -53,18 +54,6 @@ const struct pb_builtin pb_builtins[] = {
     {NULL, NULL, NULL},
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 const struct pb_builtin *pb_builtin_find(const char *name)
 {
     for (size_t i = 0; name && pb_builtins[i].name; i++)
@@ -93,7 +82,7 @@ int pb_scenario_apply_options(struct pb_scenario *s, const char *options, char *
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         char line[256];
         if (n >= sizeof line)
-            return fail(err, errlen, "option line '%.40s...' is too long", p);
+            return pb_fail(err, errlen, "option line '%.40s...' is too long", p);
         memcpy(line, p, n);
         line[n] = '\0';
         p += nl ? n + 1 : n;
@@ -102,7 +91,7 @@ int pb_scenario_apply_options(struct pb_scenario *s, const char *options, char *
             continue;
         char *eq = strchr(l, '=');
         if (!eq)
-            return fail(err, errlen, "option line '%s' is not key=value", l);
+            return pb_fail(err, errlen, "option line '%s' is not key=value", l);
         *eq = '\0';
         if (pb_scenario_set(&t, trim(l), trim(eq + 1), err, errlen) != 0)
             return -1;
@@ -125,7 +114,7 @@ int pb_scenario_builtin(struct pb_scenario *s, const char *name, char *err, size
                 break;
             used += (size_t)k;
         }
-        return fail(err, errlen, "unknown scenario '%s' (built-in scenarios: %s)",
+        return pb_fail(err, errlen, "unknown scenario '%s' (built-in scenarios: %s)",
                     name ? name : "", known);
     }
     struct pb_scenario t;
@@ -134,7 +123,7 @@ int pb_scenario_builtin(struct pb_scenario *s, const char *name, char *err, size
     snprintf(t.description, sizeof t.description, "%s", b->description);
     char why[256];
     if (pb_scenario_apply_options(&t, b->options, why, sizeof why) != 0)
-        return fail(err, errlen, "built-in scenario '%s': %s", b->name, why);
+        return pb_fail(err, errlen, "built-in scenario '%s': %s", b->name, why);
     *s = t;
     return 0;
 }

@@ -11,19 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pb_err.h"
 #include "pb_file.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static const char *type_name(mode_t m)
 {
@@ -53,23 +42,23 @@ int pb_file_open_input(const char *path, const char *kind, FILE **f, char *err, 
      * refused below) instead of blocking; a regular file ignores it. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return pb_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        return pb_fail(err, errlen, "%s: cannot open: %s", path, strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, "%s: not a regular file but %s (%s, or - for standard input)",
+        return pb_fail(err, errlen, "%s: not a regular file but %s (%s, or - for standard input)",
                     path, type_name(st.st_mode), kind);
     }
     FILE *stream = fdopen(fd, "r");
     if (!stream) {
         int e = errno;
         close(fd);
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        return pb_fail(err, errlen, "%s: cannot open: %s", path, strerror(e));
     }
     *f = stream;
     return 0;
@@ -96,7 +85,7 @@ char *pb_file_read_text(const char *path, const char *kind, size_t max, size_t *
     char *buf = malloc(cap);
     if (!buf) {
         pb_file_close_input(f);
-        fail(err, errlen, "%s: out of memory", path);
+        pb_fail(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     for (;;) {
@@ -104,14 +93,14 @@ char *pb_file_read_text(const char *path, const char *kind, size_t max, size_t *
             if (cap > max) {
                 pb_file_close_input(f);
                 free(buf);
-                fail(err, errlen, "%s: larger than %zu MiB (%s)", path, max >> 20, kind);
+                pb_fail(err, errlen, "%s: larger than %zu MiB (%s)", path, max >> 20, kind);
                 return NULL;
             }
             char *bigger = realloc(buf, cap * 2);
             if (!bigger) {
                 pb_file_close_input(f);
                 free(buf);
-                fail(err, errlen, "%s: out of memory", path);
+                pb_fail(err, errlen, "%s: out of memory", path);
                 return NULL;
             }
             buf = bigger;
@@ -128,13 +117,13 @@ char *pb_file_read_text(const char *path, const char *kind, size_t max, size_t *
                 line += *p == '\n';
             pb_file_close_input(f);
             free(buf);
-            fail(err, errlen, "%s:%u: a NUL byte (%s)", path, line, kind);
+            pb_fail(err, errlen, "%s:%u: a NUL byte (%s)", path, line, kind);
             return NULL;
         }
         if (n > max) {
             pb_file_close_input(f);
             free(buf);
-            fail(err, errlen, "%s: larger than %zu MiB (%s)", path, max >> 20, kind);
+            pb_fail(err, errlen, "%s: larger than %zu MiB (%s)", path, max >> 20, kind);
             return NULL;
         }
         if (got == 0 || feof(f) || ferror(f))
@@ -145,7 +134,7 @@ char *pb_file_read_text(const char *path, const char *kind, size_t max, size_t *
     pb_file_close_input(f);
     if (bad) {
         free(buf);
-        fail(err, errlen, "%s: cannot read: %s", path, strerror(e ? e : EIO));
+        pb_fail(err, errlen, "%s: cannot read: %s", path, strerror(e ? e : EIO));
         return NULL;
     }
     buf[n] = '\0';
@@ -171,8 +160,8 @@ static int write_stream(FILE *f, const char *shown, pb_file_writer write, void *
     if (rc == 0)
         return 0;
     if (why[0])
-        return fail(err, errlen, "%s: %s", shown, why);
-    return fail(err, errlen, "%s: cannot write: %s", shown, strerror(e ? e : EIO));
+        return pb_fail(err, errlen, "%s: %s", shown, why);
+    return pb_fail(err, errlen, "%s: cannot write: %s", shown, strerror(e ? e : EIO));
 }
 
 /* Writes through an existing node: no O_CREAT or O_TRUNC (a device stays
@@ -182,16 +171,16 @@ static int append_to(const char *path, pb_file_writer write, void *arg, char *er
 {
     int fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return pb_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     FILE *f = fdopen(fd, "w");
     if (!f) {
         int e = errno;
         close(fd);
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        return pb_fail(err, errlen, "%s: cannot open: %s", path, strerror(e));
     }
     int rc = write_stream(f, path, write, arg, err, errlen);
     if (fclose(f) != 0 && rc == 0)
-        rc = fail(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        rc = pb_fail(err, errlen, "%s: cannot write: %s", path, strerror(errno));
     return rc;
 }
 
@@ -202,9 +191,9 @@ static int write_through(const char *path, const struct stat *st, pb_file_writer
                          void *arg, char *err, size_t errlen)
 {
     if (S_ISDIR(st->st_mode))
-        return fail(err, errlen, "%s: is a directory (name a file to write)", path);
+        return pb_fail(err, errlen, "%s: is a directory (name a file to write)", path);
     if (!S_ISCHR(st->st_mode) && !S_ISFIFO(st->st_mode))
-        return fail(err, errlen, "%s: is %s; refusing to write over it", path,
+        return pb_fail(err, errlen, "%s: is %s; refusing to write over it", path,
                     type_name(st->st_mode));
     return append_to(path, write, arg, err, errlen);
 }
@@ -262,7 +251,7 @@ static int write_atomic(const char *target, const char *shown, const struct stat
     if (!dir || !tmp) {
         free(dir);
         free(tmp);
-        return fail(err, errlen, "%s: out of memory", shown);
+        return pb_fail(err, errlen, "%s: out of memory", shown);
     }
     const char *slash = strrchr(target, '/');
     const char *base = slash ? slash + 1 : target;
@@ -281,7 +270,7 @@ static int write_atomic(const char *target, const char *shown, const struct stat
     (void)unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0) {
-        fail(err, errlen, "%s: cannot create %s: %s", shown, tmp, strerror(errno));
+        pb_fail(err, errlen, "%s: cannot create %s: %s", shown, tmp, strerror(errno));
         goto out;
     }
     /* The new file keeps the permissions of the one it replaces. */
@@ -289,7 +278,7 @@ static int write_atomic(const char *target, const char *shown, const struct stat
         (void)fchmod(fd, old->st_mode & 07777);
     FILE *f = fdopen(fd, "w");
     if (!f) {
-        fail(err, errlen, "%s: cannot create %s: %s", shown, tmp, strerror(errno));
+        pb_fail(err, errlen, "%s: cannot create %s: %s", shown, tmp, strerror(errno));
         close(fd);
         (void)unlink(tmp);
         goto out;
@@ -300,18 +289,18 @@ static int write_atomic(const char *target, const char *shown, const struct stat
         goto out;
     }
     if (fsync(fd) != 0) {
-        fail(err, errlen, "%s: cannot sync %s: %s", shown, tmp, strerror(errno));
+        pb_fail(err, errlen, "%s: cannot sync %s: %s", shown, tmp, strerror(errno));
         fclose(f);
         (void)unlink(tmp);
         goto out;
     }
     if (fclose(f) != 0) {
-        fail(err, errlen, "%s: cannot write %s: %s", shown, tmp, strerror(errno));
+        pb_fail(err, errlen, "%s: cannot write %s: %s", shown, tmp, strerror(errno));
         (void)unlink(tmp);
         goto out;
     }
     if (rename(tmp, target) != 0) {
-        fail(err, errlen, "%s: cannot rename %s to it: %s", shown, tmp, strerror(errno));
+        pb_fail(err, errlen, "%s: cannot rename %s to it: %s", shown, tmp, strerror(errno));
         (void)unlink(tmp);
         goto out;
     }
@@ -337,11 +326,11 @@ int pb_file_write(const char *path, pb_file_writer write, void *arg, char *err, 
     if (strcmp(path, "-") == 0)
         return write_stream(stdout, "stdout", write, arg, err, errlen);
     if (!path[0])
-        return fail(err, errlen, "an empty file name");
+        return pb_fail(err, errlen, "an empty file name");
     struct stat lst, st;
     if (lstat(path, &lst) != 0) {
         if (errno != ENOENT)
-            return fail(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+            return pb_fail(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         return write_atomic(path, path, NULL, write, arg, err, errlen);
     }
     if (!S_ISLNK(lst.st_mode)) {
@@ -352,7 +341,7 @@ int pb_file_write(const char *path, pb_file_writer write, void *arg, char *err, 
     /* A symbolic link: what it points to decides, and a regular file is
      * replaced where it lies (the link stays a link). */
     if (stat(path, &st) != 0)
-        return fail(err, errlen, "%s: a symbolic link to a missing file (%s)", path,
+        return pb_fail(err, errlen, "%s: a symbolic link to a missing file (%s)", path,
                     strerror(errno));
     if (!S_ISREG(st.st_mode))
         return write_through(path, &st, write, arg, err, errlen);
@@ -360,7 +349,7 @@ int pb_file_write(const char *path, pb_file_writer write, void *arg, char *err, 
         return append_to(path, write, arg, err, errlen);
     char *real = realpath(path, NULL);
     if (!real)
-        return fail(err, errlen, "%s: cannot resolve the link: %s", path, strerror(errno));
+        return pb_fail(err, errlen, "%s: cannot resolve the link: %s", path, strerror(errno));
     int rc = write_atomic(real, path, &st, write, arg, err, errlen);
     free(real);
     return rc;

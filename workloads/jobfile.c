@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_err.h"
 #include "pb_file.h"
 #include "pb_scenario.h"
 
@@ -339,18 +340,6 @@ static int on_key(void *user, const char *section, const char *key, const char *
     return 1;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_scenario **jobs,
                     char *err, size_t errlen)
 {
@@ -367,7 +356,7 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
     struct loader *L = calloc(1, sizeof *L);
     if (!L) {
         pb_file_close_input(f);
-        return fail(err, errlen, "%s: out of memory", path);
+        return pb_fail(err, errlen, "%s: out of memory", path);
     }
     L->path = path;
     L->f = f;
@@ -381,23 +370,23 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
 
     int result = -1;
     if (read_errno) {
-        fail(err, errlen, "%s: cannot read: %s", path, strerror(read_errno));
+        pb_fail(err, errlen, "%s: cannot read: %s", path, strerror(read_errno));
     } else if (rc < 0) {
-        fail(err, errlen, "%s: out of memory", path);
+        pb_fail(err, errlen, "%s: out of memory", path);
     } else if (rc > 0 && (!L->failed || (unsigned)rc < L->fail_line)) {
-        fail(err, errlen, "%s:%d: syntax error (expected [section], key = value, or a ; or # comment)",
+        pb_fail(err, errlen, "%s:%d: syntax error (expected [section], key = value, or a ; or # comment)",
              path, rc);
     } else if (L->failed) {
-        fail(err, errlen, "%s", L->msg);
+        pb_fail(err, errlen, "%s", L->msg);
     } else if (L->njobs == 0) {
-        fail(err, errlen, "%s: no jobs (%s)", path,
+        pb_fail(err, errlen, "%s: no jobs (%s)", path,
              L->seen_global ? "only [global]" : "no [section] in the file");
     } else {
         result = (int)L->njobs;
         for (size_t i = 0; i < L->njobs && result >= 0; i++) {
             for (size_t j = 0; j < i; j++) {
                 if (strcmp(L->jobs[i].name, L->jobs[j].name) == 0) {
-                    fail(err, errlen,
+                    pb_fail(err, errlen,
                          "%s: jobs [%s] (line %u) and [%s] (line %u) are both named '%s'", path,
                          L->info[j].section, L->info[j].line, L->info[i].section,
                          L->info[i].line, L->jobs[i].name);
@@ -407,7 +396,7 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
             }
             char why[384];
             if (result >= 0 && pb_scenario_validate(&L->jobs[i], why, sizeof why) != 0) {
-                fail(err, errlen, "%s: job '%s': %s", path, L->info[i].section, why);
+                pb_fail(err, errlen, "%s: job '%s': %s", path, L->info[i].section, why);
                 result = -1;
             }
         }

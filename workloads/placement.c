@@ -65,6 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_err.h"
 #include "pb_topo.h"
 
 /* From topo.c (internal to workloads/). */
@@ -115,18 +116,6 @@ const char *pb_role_name(pb_role r)
 }
 
 /* ---- planning ---------------------------------------------------------------- */
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Scatter keys: package, node, core; the processor itself last. */
 static unsigned scatter_key(const struct pb_pu_info *p, int level)
@@ -287,44 +276,44 @@ int pb_plan_make(const struct pb_topo *t, pb_placement pl, unsigned nrequesters,
     if (err && errlen)
         err[0] = '\0';
     if (out == NULL)
-        return fail(err, errlen, "no plan to fill");
+        return pb_fail(err, errlen, "no plan to fill");
     memset(out, 0, sizeof *out);
     if (t == NULL)
-        return fail(err, errlen, "no topology to plan on");
+        return pb_fail(err, errlen, "no topology to plan on");
     if ((unsigned)pl >= NPLACEMENTS)
-        return fail(err, errlen, "unknown placement %d (expected compact, scatter, same-node or cross-node)",
+        return pb_fail(err, errlen, "unknown placement %d (expected compact, scatter, same-node or cross-node)",
                     (int)pl);
     if (nrequesters == 0)
-        return fail(err, errlen, "placement needs at least one requester (got 0)");
+        return pb_fail(err, errlen, "placement needs at least one requester (got 0)");
     if (nworkers == 0)
-        return fail(err, errlen, "placement needs at least one worker (got 0): requesters pend their work to workers");
+        return pb_fail(err, errlen, "placement needs at least one worker (got 0): requesters pend their work to workers");
     if (nrequesters > PB_PLAN_MAX_PER_ROLE || nworkers > PB_PLAN_MAX_PER_ROLE ||
         ncancellers > PB_PLAN_MAX_PER_ROLE)
-        return fail(err, errlen, "too many threads: %u requesters, %u workers, %u cancellers (at most %u of each)",
+        return pb_fail(err, errlen, "too many threads: %u requesters, %u workers, %u cancellers (at most %u of each)",
                     nrequesters, nworkers, ncancellers, PB_PLAN_MAX_PER_ROLE);
 
     unsigned npus = pb_topo_npus(t), nnodes = pb_topo_nnodes(t);
     if (npus == 0)
-        return fail(err, errlen, "nothing placeable: the topology '%s' has no processors",
+        return pb_fail(err, errlen, "nothing placeable: the topology '%s' has no processors",
                     pb_topo_description(t));
 
     /* Nodes that have processors, in logical order. */
     unsigned *nodes_with_pus = calloc(nnodes ? nnodes : 1, sizeof *nodes_with_pus);
     unsigned k = 0;
     if (nodes_with_pus == NULL)
-        return fail(err, errlen, "out of memory");
+        return pb_fail(err, errlen, "out of memory");
     for (unsigned n = 0; n < nnodes; n++)
         if (pb_topo_node(t, n)->npus > 0)
             nodes_with_pus[k++] = n;
     bool node_policy = pl == PB_PLACE_SAME_NODE || pl == PB_PLACE_CROSS_NODE;
     if (node_policy && k == 0) {
         free(nodes_with_pus);
-        return fail(err, errlen, "%s needs NUMA nodes with processors; the topology '%s' has none",
+        return pb_fail(err, errlen, "%s needs NUMA nodes with processors; the topology '%s' has none",
                     placement_names[pl], pb_topo_description(t));
     }
     if (pl == PB_PLACE_CROSS_NODE && k < 2) {
         free(nodes_with_pus);
-        return fail(err, errlen,
+        return pb_fail(err, errlen,
                     "cross-node needs two NUMA nodes with processors; the topology '%s' has %s. "
                     "Simulate it: --topology 'pack:1 numa:2 core:2 pu:1'",
                     pb_topo_description(t), k == 0 ? "none" : "one");
@@ -334,7 +323,7 @@ int pb_plan_make(const struct pb_topo *t, pb_placement pl, unsigned nrequesters,
     if (affinity == NULL || pb_topo__affinity(affinity) != 0) {
         hwloc_bitmap_free(affinity);
         free(nodes_with_pus);
-        return fail(err, errlen, "cannot read the CPUs this process may run on (sched_getaffinity): %s",
+        return pb_fail(err, errlen, "cannot read the CPUs this process may run on (sched_getaffinity): %s",
                     strerror(errno));
     }
 
@@ -359,7 +348,7 @@ int pb_plan_make(const struct pb_topo *t, pb_placement pl, unsigned nrequesters,
     int rc = 0;
     if (!p->threads || !p->worker_of_requester || !p->os_cpu_of_pu || !p->real_cpus || !order ||
         !node_of_thread || !node_order || !node_start || !node_cursor || !planned) {
-        rc = fail(err, errlen, "out of memory");
+        rc = pb_fail(err, errlen, "out of memory");
         goto out;
     }
     {
@@ -376,7 +365,7 @@ int pb_plan_make(const struct pb_topo *t, pb_placement pl, unsigned nrequesters,
         for (unsigned u = 0; u < npus; u++)
             order[u] = u;
     } else if (scatter_order(t, order) != 0) {
-        rc = fail(err, errlen, "out of memory");
+        rc = pb_fail(err, errlen, "out of memory");
         goto out;
     }
 
@@ -404,7 +393,7 @@ int pb_plan_make(const struct pb_topo *t, pb_placement pl, unsigned nrequesters,
     for (unsigned ti = 0; ti < p->nthreads; ti++)
         planned[p->threads[ti].pu] = true;
     if (map_real_cpus(p, t, planned, affinity) != 0) {
-        rc = fail(err, errlen, "out of memory");
+        rc = pb_fail(err, errlen, "out of memory");
         goto out;
     }
     for (unsigned ti = 0; ti < p->nthreads; ti++) {
@@ -476,13 +465,13 @@ int pb_plan_set_memory_node(struct pb_plan *plan, const struct pb_topo *t, unsig
     if (err && errlen)
         err[0] = '\0';
     if (plan == NULL || t == NULL)
-        return fail(err, errlen, "no plan or topology for the memory node");
+        return pb_fail(err, errlen, "no plan or topology for the memory node");
     const struct pb_node_info *nd = pb_topo_node(t, node);
     if (nd == NULL)
-        return fail(err, errlen, "no node %u for memory: the topology '%s' has nodes 0-%u",
+        return pb_fail(err, errlen, "no node %u for memory: the topology '%s' has nodes 0-%u",
                     node, pb_topo_description(t), pb_topo_nnodes(t) - 1);
     if (pb_topo_simulated(t))
-        return fail(err, errlen, "cannot place memory on node %u of the simulated topology '%s': "
+        return pb_fail(err, errlen, "cannot place memory on node %u of the simulated topology '%s': "
                     "memory binds only on this machine's nodes", node, pb_topo_description(t));
     plan->memory_node_set = true;
     plan->memory_node_os = nd->os_index;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_err.h"
 #include "pb_lock_use.h"
 #include "pb_rng.h"
 #include "pb_scenario.h"
@@ -32,18 +33,6 @@
 #define MAX_RATE 1e9
 #define MAX_DIST_NS 1e12            /* 1000 s: far beyond any service time */
 #define MAX_SIGMA 10.0              /* exp(10 sigma) already overflows nothing but sense */
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---- names -------------------------------------------------------------------- */
 
@@ -258,33 +247,33 @@ int pb_dist_parse(const char *text, struct pb_dist *out, char *err, size_t errle
 {
     char copy[128];
     if (!text || !*text)
-        return fail(err, errlen, "an empty distribution; expected " DIST_SYNTAX);
+        return pb_fail(err, errlen, "an empty distribution; expected " DIST_SYNTAX);
     if (strlen(text) >= sizeof copy)
-        return fail(err, errlen, "'%.40s...' is too long for a distribution", text);
+        return pb_fail(err, errlen, "'%.40s...' is too long for a distribution", text);
     snprintf(copy, sizeof copy, "%s", text);
     char *f[4];
     size_t n = split_colons(copy, f, 3);
     struct pb_dist d = {PB_DIST_FIXED, 0, 0};
     if (n == 1) {
         if (parse_ns(f[0], &d.a) != 0)
-            return fail(err, errlen, "'%s' is not a distribution; expected " DIST_SYNTAX, text);
+            return pb_fail(err, errlen, "'%s' is not a distribution; expected " DIST_SYNTAX, text);
     } else if (strcmp(f[0], "fixed") == 0) {
         if (n != 2 || parse_ns(f[1], &d.a) != 0)
-            return fail(err, errlen, "'%s' is not a fixed time; expected fixed:NS with NS >= 0",
+            return pb_fail(err, errlen, "'%s' is not a fixed time; expected fixed:NS with NS >= 0",
                         text);
     } else if (strcmp(f[0], "uniform") == 0) {
         d.kind = PB_DIST_UNIFORM;
         if (n != 3 || parse_ns(f[1], &d.a) != 0 || parse_ns(f[2], &d.b) != 0)
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "'%s' is not a uniform distribution; expected uniform:MIN:MAX with "
                         "0 <= MIN <= MAX",
                         text);
         if (d.a > d.b)
-            return fail(err, errlen, "'%s': uniform needs MIN <= MAX", text);
+            return pb_fail(err, errlen, "'%s': uniform needs MIN <= MAX", text);
     } else if (strcmp(f[0], "exp") == 0) {
         d.kind = PB_DIST_EXP;
         if (n != 2 || parse_ns(f[1], &d.a) != 0)
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "'%s' is not an exponential distribution; expected exp:MEAN with "
                         "MEAN >= 0",
                         text);
@@ -292,12 +281,12 @@ int pb_dist_parse(const char *text, struct pb_dist *out, char *err, size_t errle
         d.kind = PB_DIST_LOGNORMAL;
         if (n != 3 || parse_ns(f[1], &d.a) != 0 || parse_number(f[2], &d.b) != 0 ||
             d.b > MAX_SIGMA)
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "'%s' is not a lognormal distribution; expected "
                         "lognormal:MEDIAN:SIGMA with MEDIAN >= 0 and SIGMA from 0 to 10",
                         text);
     } else {
-        return fail(err, errlen, "'%s': unknown distribution '%s'; expected " DIST_SYNTAX, text,
+        return pb_fail(err, errlen, "'%s': unknown distribution '%s'; expected " DIST_SYNTAX, text,
                     f[0]);
     }
     *out = d;
@@ -434,7 +423,7 @@ typedef int (*setter_fn)(struct pb_scenario *s, const char *key, const char *v, 
         if (pb_plugin_is_path(v)) {  /* the scenario names it by its plugin's name */         \
             char why[400];                                                                       \
             if (!pb_plugin_load(v, plugin_kind, why, sizeof why))                                \
-                return fail(err, errlen, "key '%s': %s", key, why);                              \
+                return pb_fail(err, errlen, "key '%s': %s", key, why);                           \
             snprintf(s->field, sizeof s->field, "%s", pb_plugin_name_of(v));                     \
             return 0;                                                                            \
         }                                                                                        \
@@ -452,8 +441,8 @@ typedef int (*setter_fn)(struct pb_scenario *s, const char *key, const char *v, 
                 break;                                                                           \
             used += (size_t)k;                                                                   \
         }                                                                                        \
-        return fail(err, errlen, "key '%s': unknown " kind " strategy '%s' (known: %s)", key, v, \
-                    known);                                                                      \
+        return pb_fail(err, errlen, "key '%s': unknown " kind " strategy '%s' (known: %s)", key, \
+                       v, known);                                                                \
     }
 
 _Static_assert(PB_PLUGIN_NAME_MAX <= PB_NAME_MAX, "a plugin's name fits a scenario's field");
@@ -474,7 +463,7 @@ static int set_lock(struct pb_scenario *s, const char *key, const char *v, char 
     if (pb_plugin_is_path(v)) {      /* the scenario names it by its plugin's name */
         char why[400];
         if (!pb_plugin_load(v, PB_PLUGIN_LOCK, why, sizeof why))
-            return fail(err, errlen, "key '%s': %s", key, why);
+            return pb_fail(err, errlen, "key '%s': %s", key, why);
         snprintf(s->lock, sizeof s->lock, "%s", pb_plugin_name_of(v));
         return 0;
     }
@@ -499,9 +488,9 @@ static int set_lock(struct pb_scenario *s, const char *key, const char *v, char 
     }
     const char *close = pb_closest(v, names, n);
     if (close)
-        return fail(err, errlen, "key '%s': unknown lock '%s' (did you mean '%s'? known: "
+        return pb_fail(err, errlen, "key '%s': unknown lock '%s' (did you mean '%s'? known: "
                     "default, %s)", key, v, close, known);
-    return fail(err, errlen, "key '%s': unknown lock '%s' (known: default, %s)", key, v, known);
+    return pb_fail(err, errlen, "key '%s': unknown lock '%s' (known: default, %s)", key, v, known);
 }
 
 static int set_threads(unsigned *field, unsigned min, const char *key, const char *v, char *err,
@@ -509,7 +498,7 @@ static int set_threads(unsigned *field, unsigned min, const char *key, const cha
 {
     uint64_t n;
     if (parse_count(v, &n) != 0 || n < min || n > MAX_THREADS_PER_ROLE)
-        return fail(err, errlen, "key '%s': '%s' is not a thread count from %u to %u", key, v,
+        return pb_fail(err, errlen, "key '%s': '%s' is not a thread count from %u to %u", key, v,
                     min, MAX_THREADS_PER_ROLE);
     *field = (unsigned)n;
     return 0;
@@ -538,7 +527,7 @@ static int set_idle(struct pb_scenario *s, const char *key, const char *v, char 
 {
     int i = lookup(idle_names, NIDLE, v);
     if (i < 0)
-        return fail(err, errlen, "key '%s': '%s' is not an idle policy (spin, spin-park, park)",
+        return pb_fail(err, errlen, "key '%s': '%s' is not an idle policy (spin, spin-park, park)",
                     key, v);
     s->idle = (pb_idle_policy)i;
     return 0;
@@ -552,7 +541,7 @@ static int set_placement(struct pb_scenario *s, const char *key, const char *v, 
         char known[128];
         join_names(placement_names, sizeof placement_names / sizeof placement_names[0], known,
                    sizeof known);
-        return fail(err, errlen, "key '%s': '%s' is not a placement (%s)", key, v, known);
+        return pb_fail(err, errlen, "key '%s': '%s' is not a placement (%s)", key, v, known);
     }
     s->placement = p;
     return 0;
@@ -563,7 +552,7 @@ static int set_route(struct pb_scenario *s, const char *key, const char *v, char
 {
     int i = lookup(route_names, NROUTES, v);
     if (i < 0)
-        return fail(err, errlen,
+        return pb_fail(err, errlen,
                     "key '%s': '%s' is not a route (local, same-node, remote-node, round-robin)",
                     key, v);
     s->route = (pb_route)i;
@@ -602,16 +591,16 @@ static int set_filters(struct pb_scenario *s, const char *key, const char *v, ch
     for (;;) {
         int more = next_item(&p, item, sizeof item);
         if (more < 0 || !*item)
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "key '%s': '%s' is not a filter list (1 to %d of %s, comma-separated, "
                         "top first)",
                         key, v, PB_MAX_FILTERS, known);
         int k = lookup(filter_names, NFILTER_KINDS, item);
         if (k < 0)
-            return fail(err, errlen, "key '%s': unknown filter '%s' in '%s' (filters: %s)", key,
+            return pb_fail(err, errlen, "key '%s': unknown filter '%s' in '%s' (filters: %s)", key,
                         item, v, known);
         if (n == PB_MAX_FILTERS)
-            return fail(err, errlen, "key '%s': '%s' has more than %d filters", key, v,
+            return pb_fail(err, errlen, "key '%s': '%s' has more than %d filters", key, v,
                         PB_MAX_FILTERS);
         kinds[n++] = (pb_filter_kind)k;
         if (!more)
@@ -652,7 +641,7 @@ static int set_mix(struct pb_scenario *s, const char *key, const char *v, char *
         int more = next_item(&p, item, sizeof item);
         char *eq = more < 0 ? NULL : strchr(item, '=');
         if (!eq)
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "key '%s': '%s' is not an operation mix (OP=WEIGHT,... with OP one of "
                         "%s)",
                         key, v, known);
@@ -664,14 +653,14 @@ static int set_mix(struct pb_scenario *s, const char *key, const char *v, char *
             weight++;
         int k = lookup(op_names, NOPS, name);
         if (k < 0)
-            return fail(err, errlen, "key '%s': unknown operation '%s' in '%s' (operations: %s)",
+            return pb_fail(err, errlen, "key '%s': unknown operation '%s' in '%s' (operations: %s)",
                         key, name, v, known);
         if (seen[k])
-            return fail(err, errlen, "key '%s': operation '%s' given twice in '%s'", key, name, v);
+            return pb_fail(err, errlen, "key '%s': operation '%s' given twice in '%s'", key, name, v);
         seen[k] = true;
         uint64_t w;
         if (parse_count(weight, &w) != 0 || w > MAX_MIX_WEIGHT)
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "key '%s': weight '%s' of '%s' in '%s' is not a whole number from 0 to "
                         "%u",
                         key, weight, name, v, MAX_MIX_WEIGHT);
@@ -680,7 +669,7 @@ static int set_mix(struct pb_scenario *s, const char *key, const char *v, char *
             break;
     }
     if (mix_total(&m) == 0)
-        return fail(err, errlen, "key '%s': '%s' gives every operation weight 0", key, v);
+        return pb_fail(err, errlen, "key '%s': '%s' gives every operation weight 0", key, v);
     s->mix = m;
     return 0;
 }
@@ -689,7 +678,7 @@ static int set_fraction(double *field, const char *key, const char *v, char *err
 {
     double x;
     if (parse_number(v, &x) != 0 || x > 1)
-        return fail(err, errlen, "key '%s': '%s' is not a fraction from 0 to 1", key, v);
+        return pb_fail(err, errlen, "key '%s': '%s' is not a fraction from 0 to 1", key, v);
     *field = x;
     return 0;
 }
@@ -711,7 +700,7 @@ static int set_cancel_when(struct pb_scenario *s, const char *key, const char *v
 {
     int i = lookup(cancel_when_names, NCANCEL_WHEN, v);
     if (i < 0)
-        return fail(err, errlen, "key '%s': '%s' is not a cancel time (immediate, delay, race)",
+        return pb_fail(err, errlen, "key '%s': '%s' is not a cancel time (immediate, delay, race)",
                     key, v);
     s->cancel_when = (pb_cancel_when)i;
     return 0;
@@ -723,7 +712,7 @@ static int set_dist(struct pb_dist *field, const char *key, const char *v, char 
     char why[256];
     struct pb_dist d;
     if (pb_dist_parse(v, &d, why, sizeof why) != 0)
-        return fail(err, errlen, "key '%s': %s", key, why);
+        return pb_fail(err, errlen, "key '%s': %s", key, why);
     *field = d;
     return 0;
 }
@@ -752,7 +741,7 @@ static int set_count_1_to(unsigned *dst, unsigned max, const char *key, const ch
 {
     uint64_t n;
     if (parse_count(v, &n) != 0 || n < 1 || n > max)
-        return fail(err, errlen, "key '%s': '%s' is not a whole number from 1 to %u", key, v,
+        return pb_fail(err, errlen, "key '%s': '%s' is not a whole number from 1 to %u", key, v,
                     max);
     *dst = (unsigned)n;
     return 0;
@@ -779,7 +768,7 @@ static int set_rate(struct pb_scenario *s, const char *key, const char *v, char 
             return 0;
         }
     }
-    return fail(err, errlen,
+    return pb_fail(err, errlen,
                 "key '%s': '%s' is not a rate from 0 to 1e9 operations per second (k and M "
                 "suffixes allowed; 0 = closed loop)",
                 key, v);
@@ -806,7 +795,7 @@ static int set_burst(struct pb_scenario *s, const char *key, const char *v, char
             return 0;
         }
     }
-    return fail(err, errlen,
+    return pb_fail(err, errlen,
                 "key '%s': '%s' is not a burst pattern (ON_MS:OFF_MS with both above 0, e.g. "
                 "20:80; or 0 / off)",
                 key, v);
@@ -817,7 +806,7 @@ static int set_duration(struct pb_scenario *s, const char *key, const char *v, c
 {
     double t;
     if (parse_seconds(v, &t) != 0)
-        return fail(err, errlen,
+        return pb_fail(err, errlen,
                     "key '%s': '%s' is not a time from 0 to 1e6 s (e.g. 2, 2s, 500ms, 1min)",
                     key, v);
     s->duration_s = t;
@@ -829,7 +818,7 @@ static int set_warmup(struct pb_scenario *s, const char *key, const char *v, cha
 {
     double t;
     if (parse_seconds(v, &t) != 0)
-        return fail(err, errlen,
+        return pb_fail(err, errlen,
                     "key '%s': '%s' is not a time from 0 to 1e6 s (e.g. 0.2, 200ms, 1s)", key, v);
     s->warmup_s = t;
     return 0;
@@ -840,7 +829,7 @@ static int set_ops(struct pb_scenario *s, const char *key, const char *v, char *
 {
     uint64_t n;
     if (parse_count(v, &n) != 0)
-        return fail(err, errlen,
+        return pb_fail(err, errlen,
                     "key '%s': '%s' is not an operation count (a whole number, k/M/G allowed; 0 = "
                     "use duration)",
                     key, v);
@@ -864,7 +853,7 @@ static int set_seed(struct pb_scenario *s, const char *key, const char *v, char 
             return 0;
         }
     }
-    return fail(err, errlen,
+    return pb_fail(err, errlen,
                 "key '%s': '%s' is not a seed (a whole number from 0 to 2^64-1, decimal or 0x hex)",
                 key, v);
 }
@@ -874,7 +863,7 @@ static int set_capacity(size_t *field, const char *what, const char *key, const 
 {
     uint64_t n;
     if (parse_count(v, &n) != 0 || n > SIZE_MAX)
-        return fail(err, errlen,
+        return pb_fail(err, errlen,
                     "key '%s': '%s' is not a capacity (a whole number, k/M/G allowed; 0 = %s)",
                     key, v, what);
     *field = (size_t)n;
@@ -901,7 +890,7 @@ static int set_verifier_checks(struct pb_scenario *s, const char *key, const cha
     else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no"))
         s->verifier_checks = false;
     else
-        return fail(err, errlen, "key '%s': '%s' is not on or off (on, off, true, false, 1, 0)",
+        return pb_fail(err, errlen, "key '%s': '%s' is not on or off (on, off, true, false, 1, 0)",
                     key, v);
     return 0;
 }
@@ -917,7 +906,7 @@ static int set_memory_node(struct pb_scenario *s, const char *key, const char *v
     errno = 0;
     long n = strtol(v, &end, 10);
     if (!*v || *end || errno || n < 0 || n > 4095)
-        return fail(err, errlen,
+        return pb_fail(err, errlen,
                     "key '%s': '%s' is not a node (local, or a node index 0-4095 of the topology: "
                     "see `pendbench topo`)", key, v);
     s->memory_node = (int)n;
@@ -948,7 +937,7 @@ static int set_name(struct pb_scenario *s, const char *key, const char *v, char 
                     size_t errlen)
 {
     if (!*v || strlen(v) >= sizeof s->name || !printable(v) || isspace((unsigned char)v[0]))
-        return fail(err, errlen,
+        return pb_fail(err, errlen,
                     "key '%s': '%s' is not a name (1 to %zu printable characters, not starting "
                     "with a space)",
                     key, v, sizeof s->name - 1);
@@ -960,7 +949,7 @@ static int set_description(struct pb_scenario *s, const char *key, const char *v
                            size_t errlen)
 {
     if (strlen(v) >= sizeof s->description || !printable(v))
-        return fail(err, errlen,
+        return pb_fail(err, errlen,
                     "key '%s': '%.40s...' is not a description (at most %zu printable "
                     "characters)",
                     key, v, sizeof s->description - 1);
@@ -974,7 +963,7 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
     struct pb_scenario t;
     char why[256];
     if (pb_scenario_builtin(&t, v, why, sizeof why) != 0)
-        return fail(err, errlen, "key '%s': %s", key, why);
+        return pb_fail(err, errlen, "key '%s': %s", key, why);
     *s = t;
     return 0;
 }
@@ -1125,13 +1114,13 @@ int pb_scenario_set(struct pb_scenario *s, const char *key, const char *value, c
                     size_t errlen)
 {
     if (!key || !*key)
-        return fail(err, errlen, "an empty option name");
+        return pb_fail(err, errlen, "an empty option name");
     for (size_t i = 0; i < NSETTERS; i++) {
         if (strcmp(setters[i].name, key) != 0)
             continue;
         /* Only a description may be emptied. */
         if (!value || (!*value && strcmp(key, "description") != 0))
-            return fail(err, errlen, "key '%s': needs a value (%s)", key,
+            return pb_fail(err, errlen, "key '%s': needs a value (%s)", key,
                         pb_scenario_options[i].syntax);
         return setters[i].fn(s, key, value, err, errlen);
     }
@@ -1140,8 +1129,8 @@ int pb_scenario_set(struct pb_scenario *s, const char *key, const char *value, c
         names[i] = setters[i].name;
     const char *close = pb_closest(key, names, NSETTERS);
     if (close)
-        return fail(err, errlen, "key '%s': unknown option (did you mean '%s'?)", key, close);
-    return fail(err, errlen, "key '%s': unknown option (see `pendbench run --help`)", key);
+        return pb_fail(err, errlen, "key '%s': unknown option (did you mean '%s'?)", key, close);
+    return pb_fail(err, errlen, "key '%s': unknown option (see `pendbench run --help`)", key);
 }
 
 /* ---- the whole scenario ------------------------------------------------------------ */
@@ -1149,20 +1138,20 @@ int pb_scenario_set(struct pb_scenario *s, const char *key, const char *value, c
 int pb_scenario_validate(const struct pb_scenario *s, char *err, size_t errlen)
 {
     if (!memchr(s->name, '\0', sizeof s->name) || !s->name[0])
-        return fail(err, errlen, "the scenario has no name");
+        return pb_fail(err, errlen, "the scenario has no name");
     if (!pb_pool_find(s->pool))
-        return fail(err, errlen, "unknown pool strategy '%.*s'", PB_NAME_MAX, s->pool);
+        return pb_fail(err, errlen, "unknown pool strategy '%.*s'", PB_NAME_MAX, s->pool);
     if (!pb_queue_find(s->queue))
-        return fail(err, errlen, "unknown queue strategy '%.*s'", PB_NAME_MAX, s->queue);
+        return pb_fail(err, errlen, "unknown queue strategy '%.*s'", PB_NAME_MAX, s->queue);
     const struct pb_handoff_ops *ho = pb_handoff_find(s->handoff);
     if (!ho)
-        return fail(err, errlen, "unknown handoff strategy '%.*s'", PB_NAME_MAX, s->handoff);
+        return pb_fail(err, errlen, "unknown handoff strategy '%.*s'", PB_NAME_MAX, s->handoff);
     if (!memchr(s->lock, '\0', sizeof s->lock))
-        return fail(err, errlen, "the lock's name is not terminated");
+        return pb_fail(err, errlen, "the lock's name is not terminated");
     if (s->lock[0]) {
         const struct pb_lock_ops *lock = pb_lock_find(s->lock);
         if (!lock)
-            return fail(err, errlen, "unknown lock '%.*s'", PB_NAME_MAX, s->lock);
+            return pb_fail(err, errlen, "unknown lock '%.*s'", PB_NAME_MAX, s->lock);
         /* Each lock-based strategy of the scenario must be able to take it
          * (the model checks the same; saying it here names the job). */
         const struct pb_pool_ops *po = pb_pool_find(s->pool);
@@ -1174,34 +1163,34 @@ int pb_scenario_validate(const struct pb_scenario *s, char *err, size_t errlen)
         for (int k = 0; k < 3; k++) {
             char why[200];
             if (dflt[k] && !pb_lock_fits(lock, needs[k]))
-                return fail(err, errlen, "lock '%s' does not fit the %s strategy '%s': %s",
+                return pb_fail(err, errlen, "lock '%s' does not fit the %s strategy '%s': %s",
                             lock->name, kind[k], sname[k],
                             pb_lock_unfit_why(lock, needs[k], why, sizeof why));
         }
     }
     if (s->requesters < 1 || s->requesters > MAX_THREADS_PER_ROLE)
-        return fail(err, errlen, "requesters must be from 1 to %u (it is %u)",
+        return pb_fail(err, errlen, "requesters must be from 1 to %u (it is %u)",
                     MAX_THREADS_PER_ROLE, s->requesters);
     /* Always at least one worker: even a stack that never pends gets one,
      * so the code that routes work never has to special-case none. */
     if (s->workers < 1 || s->workers > MAX_THREADS_PER_ROLE)
-        return fail(err, errlen, "workers must be from 1 to %u (it is %u)", MAX_THREADS_PER_ROLE,
+        return pb_fail(err, errlen, "workers must be from 1 to %u (it is %u)", MAX_THREADS_PER_ROLE,
                     s->workers);
     if (s->cancellers > MAX_THREADS_PER_ROLE)
-        return fail(err, errlen, "cancellers must be from 0 to %u (it is %u)",
+        return pb_fail(err, errlen, "cancellers must be from 0 to %u (it is %u)",
                     MAX_THREADS_PER_ROLE, s->cancellers);
     if ((unsigned)s->idle >= NIDLE)
-        return fail(err, errlen, "unknown idle policy %d", (int)s->idle);
+        return pb_fail(err, errlen, "unknown idle policy %d", (int)s->idle);
     if ((unsigned)s->placement >= sizeof placement_names / sizeof placement_names[0])
-        return fail(err, errlen, "unknown placement %d", (int)s->placement);
+        return pb_fail(err, errlen, "unknown placement %d", (int)s->placement);
     if ((unsigned)s->route >= NROUTES)
-        return fail(err, errlen, "unknown route %d", (int)s->route);
+        return pb_fail(err, errlen, "unknown route %d", (int)s->route);
     if (s->nfilters < 1 || s->nfilters > PB_MAX_FILTERS)
-        return fail(err, errlen, "the filter stack needs 1 to %d filters (it has %u)",
+        return pb_fail(err, errlen, "the filter stack needs 1 to %d filters (it has %u)",
                     PB_MAX_FILTERS, s->nfilters);
     for (unsigned i = 0; i < s->nfilters; i++) {
         if ((unsigned)s->filters[i] >= NFILTER_KINDS)
-            return fail(err, errlen, "filter %u: unknown kind %d", i, (int)s->filters[i]);
+            return pb_fail(err, errlen, "filter %u: unknown kind %d", i, (int)s->filters[i]);
         if (s->filters[i] != PB_FILTER_ASYNC)
             continue;
         /* Without a pend filter below, the async filter's I/O completes
@@ -1210,44 +1199,44 @@ int pb_scenario_validate(const struct pb_scenario *s, char *err, size_t errlen)
         for (unsigned j = i + 1; j < s->nfilters; j++)
             pend_below |= s->filters[j] == PB_FILTER_PEND;
         if (!pend_below)
-            return fail(err, errlen, "filter 'async' needs a 'pend' filter below it");
+            return pb_fail(err, errlen, "filter 'async' needs a 'pend' filter below it");
     }
     uint64_t total = mix_total(&s->mix);
     if (total == 0)
-        return fail(err, errlen, "the operation mix gives every operation weight 0");
+        return pb_fail(err, errlen, "the operation mix gives every operation weight 0");
     if (!(s->pend_fraction >= 0 && s->pend_fraction <= 1))
-        return fail(err, errlen, "pend-fraction must be from 0 to 1 (it is %g)", s->pend_fraction);
+        return pb_fail(err, errlen, "pend-fraction must be from 0 to 1 (it is %g)", s->pend_fraction);
     if (!(s->cancel_fraction >= 0 && s->cancel_fraction <= 1))
-        return fail(err, errlen, "cancel-fraction must be from 0 to 1 (it is %g)",
+        return pb_fail(err, errlen, "cancel-fraction must be from 0 to 1 (it is %g)",
                     s->cancel_fraction);
     /* cancellers = 0 with cancels: each requester fires its own (the run
      * engine does it while it waits for its operations). */
     if ((unsigned)s->cancel_when >= NCANCEL_WHEN)
-        return fail(err, errlen, "unknown cancel-when %d", (int)s->cancel_when);
+        return pb_fail(err, errlen, "unknown cancel-when %d", (int)s->cancel_when);
     if (dist_check(&s->cancel_delay) != 0)
-        return fail(err, errlen, "cancel-delay is not a valid distribution");
+        return pb_fail(err, errlen, "cancel-delay is not a valid distribution");
     if (dist_check(&s->service) != 0)
-        return fail(err, errlen, "service is not a valid distribution");
+        return pb_fail(err, errlen, "service is not a valid distribution");
     if (dist_check(&s->fs_service) != 0)
-        return fail(err, errlen, "fs-service is not a valid distribution");
+        return pb_fail(err, errlen, "fs-service is not a valid distribution");
     if (s->inflight < 1 || s->inflight > MAX_INFLIGHT)
-        return fail(err, errlen, "inflight must be from 1 to %u (it is %u)", MAX_INFLIGHT,
+        return pb_fail(err, errlen, "inflight must be from 1 to %u (it is %u)", MAX_INFLIGHT,
                     s->inflight);
     if (!(s->rate >= 0 && s->rate <= MAX_RATE))
-        return fail(err, errlen, "rate must be from 0 to 1e9 operations per second (it is %g)",
+        return pb_fail(err, errlen, "rate must be from 0 to 1e9 operations per second (it is %g)",
                     s->rate);
     if (!(s->burst_on_ms >= 0 && s->burst_off_ms >= 0 && isfinite(s->burst_on_ms) &&
           isfinite(s->burst_off_ms)) ||
         ((s->burst_on_ms > 0) != (s->burst_off_ms > 0)))
-        return fail(err, errlen, "burst needs both ON and OFF above 0, or neither");
+        return pb_fail(err, errlen, "burst needs both ON and OFF above 0, or neither");
     if (s->burst_on_ms > 0 && s->rate == 0)
-        return fail(err, errlen, "burst needs an open loop: set rate above 0 (or burst=off)");
+        return pb_fail(err, errlen, "burst needs an open loop: set rate above 0 (or burst=off)");
     if (!(s->duration_s >= 0 && s->duration_s <= MAX_SECONDS))
-        return fail(err, errlen, "duration must be from 0 to 1e6 s (it is %g)", s->duration_s);
+        return pb_fail(err, errlen, "duration must be from 0 to 1e6 s (it is %g)", s->duration_s);
     if (!(s->warmup_s >= 0 && s->warmup_s <= MAX_SECONDS))
-        return fail(err, errlen, "warmup must be from 0 to 1e6 s (it is %g)", s->warmup_s);
+        return pb_fail(err, errlen, "warmup must be from 0 to 1e6 s (it is %g)", s->warmup_s);
     if (s->duration_s == 0 && s->ops == 0)
-        return fail(err, errlen, "duration and ops are both 0: set one of them");
+        return pb_fail(err, errlen, "duration and ops are both 0: set one of them");
     return 0;
 }
 

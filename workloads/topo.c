@@ -56,6 +56,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pb_err.h"
 #include "pb_topo.h"
 #include "topo_internal.h"
 
@@ -131,32 +132,20 @@ int pb_topo__affinity(hwloc_bitmap_t set)
     return -1;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static int restrict_to_affinity(hwloc_topology_t topo, char *err, size_t errlen)
 {
     hwloc_bitmap_t aff = hwloc_bitmap_alloc();
     if (aff == NULL)
-        return fail(err, errlen, "out of memory");
+        return pb_fail(err, errlen, "out of memory");
     int rc = 0;
     if (pb_topo__affinity(aff) == 0) {
         hwloc_const_cpuset_t all = hwloc_topology_get_topology_cpuset(topo);
         if (!hwloc_bitmap_intersects(aff, all))
-            rc = fail(err, errlen,
+            rc = pb_fail(err, errlen,
                       "none of the CPUs this process may run on is in the machine's topology");
         else if (!hwloc_bitmap_isincluded(all, aff) &&
                  hwloc_topology_restrict(topo, aff, 0) != 0)
-            rc = fail(err, errlen, "could not restrict the topology to this process's CPUs: %s",
+            rc = pb_fail(err, errlen, "could not restrict the topology to this process's CPUs: %s",
                       strerror(errno));
     }
     /* No affinity information: keep the whole (allowed) machine. */
@@ -171,7 +160,7 @@ static int snapshot(struct pb_topo *t, hwloc_topology_t topo, char *err, size_t 
     int npk = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
     int ncores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
     if (npus <= 0)
-        return fail(err, errlen, "the topology '%s' has no processors", t->description);
+        return pb_fail(err, errlen, "the topology '%s' has no processors", t->description);
     t->npus = (unsigned)npus;
     t->nnodes = nnodes > 0 ? (unsigned)nnodes : 1;
     t->npackages = npk > 0 ? (unsigned)npk : 1;
@@ -179,7 +168,7 @@ static int snapshot(struct pb_topo *t, hwloc_topology_t topo, char *err, size_t 
     t->pus = calloc(t->npus, sizeof *t->pus);
     t->nodes = calloc(t->nnodes, sizeof *t->nodes);
     if (t->pus == NULL || t->nodes == NULL)
-        return fail(err, errlen, "out of memory");
+        return pb_fail(err, errlen, "out of memory");
 
     for (unsigned i = 0; i < t->nnodes; i++) {
         hwloc_obj_t n = nnodes > 0 ? hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, i) : NULL;
@@ -257,7 +246,7 @@ static int check_synthetic_size(const char *desc, char *err, size_t errlen)
                 if (n < PB_TOPO_OS_INDEX_LIMIT)
                     n = n * 10 + (uint64_t)(v[i] - '0');
             if (n >= PB_TOPO_OS_INDEX_LIMIT)
-                return fail(err, errlen,
+                return pb_fail(err, errlen,
                             "the synthetic topology '%s' numbers an object %.*s (indexes=), beyond "
                             "%u, the largest pendbench accepts (no machine numbers its processors "
                             "or NUMA nodes that high)",
@@ -314,7 +303,7 @@ static int check_synthetic_size(const char *desc, char *err, size_t errlen)
             width = PB_TOPO_MAX_SYNTHETIC_OBJS + 1ull;  /* saturate: no overflow */
         total += width;
         if (total > PB_TOPO_MAX_SYNTHETIC_OBJS || width > PB_TOPO_MAX_SYNTHETIC_PUS)
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "the synthetic topology '%s' is too large: pendbench simulates at most "
                         "%u processors and %u objects in all (the levels multiply: "
                         "'pack:2 core:8 pu:2' is 32 processors)",
@@ -333,23 +322,23 @@ static int read_xml_file(const char *path, char **buf, size_t *len, char *err, s
      * regular file ignores it. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return fail(err, errlen, "cannot read the XML topology file '%s': %s", path, strerror(errno));
+        return pb_fail(err, errlen, "cannot read the XML topology file '%s': %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, "the XML topology '%s' is not a regular file "
+        return pb_fail(err, errlen, "the XML topology '%s' is not a regular file "
                     "(expected an hwloc XML file, e.g. from 'lstopo --of xml')", path);
     }
     if (st.st_size > (off_t)PB_TOPO_MAX_XML_BYTES) {
         close(fd);
-        return fail(err, errlen, "the XML topology '%s' is too large (%lld bytes; at most %u)",
+        return pb_fail(err, errlen, "the XML topology '%s' is too large (%lld bytes; at most %u)",
                     path, (long long)st.st_size, PB_TOPO_MAX_XML_BYTES);
     }
     size_t cap = (size_t)st.st_size + 1, n = 0;
     char *b = malloc(cap);
     if (b == NULL) {
         close(fd);
-        return fail(err, errlen, "out of memory");
+        return pb_fail(err, errlen, "out of memory");
     }
     while (n + 1 < cap) {
         ssize_t r = read(fd, b + n, cap - 1 - n);
@@ -359,7 +348,7 @@ static int read_xml_file(const char *path, char **buf, size_t *len, char *err, s
             int e = errno;
             free(b);
             close(fd);
-            return fail(err, errlen, "cannot read the XML topology file '%s': %s", path, strerror(e));
+            return pb_fail(err, errlen, "cannot read the XML topology file '%s': %s", path, strerror(e));
         }
         if (r == 0)
             break;                  /* the file shrank: take what is there */
@@ -369,7 +358,7 @@ static int read_xml_file(const char *path, char **buf, size_t *len, char *err, s
     b[n] = '\0';
     if (n == 0) {
         free(b);
-        return fail(err, errlen, "the XML topology '%s' is empty "
+        return pb_fail(err, errlen, "the XML topology '%s' is empty "
                     "(expected an hwloc XML file, e.g. from 'lstopo --of xml')", path);
     }
     const char *nul = memchr(b, '\0', n);
@@ -378,7 +367,7 @@ static int read_xml_file(const char *path, char **buf, size_t *len, char *err, s
         for (const char *c = b; c < nul; c++)
             line += *c == '\n';
         free(b);
-        return fail(err, errlen, "the XML topology '%s' contains a NUL byte on line %u: "
+        return pb_fail(err, errlen, "the XML topology '%s' contains a NUL byte on line %u: "
                     "not a text XML file", path, line);
     }
     /* hwloc 2.x reads versions 1 and 2 only, and says no more than
@@ -390,7 +379,7 @@ static int read_xml_file(const char *path, char **buf, size_t *len, char *err, s
         unsigned major = (unsigned)strtoul(ver + 9, NULL, 10);
         if (major > 2) {
             free(b);
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "the XML topology '%s' is in hwloc %u format; this pendbench uses hwloc %u.%u, "
                         "which reads hwloc 1 and 2 XML only. Export it again on the machine it "
                         "describes with 'lstopo --of xml --export-xml-flags v2 FILE.xml' (hwloc 3)",
@@ -546,7 +535,7 @@ static int check_xml_objects(const char *path, const char *buf, char *err, size_
             if (xml_attr_is(&a, "type")) {
                 hwloc_obj_type_t type;
                 if (xml_object_type(&a, &type) != 0)
-                    return fail(err, errlen, "out of memory");
+                    return pb_fail(err, errlen, "out of memory");
                 pu |= type == HWLOC_OBJ_PU;
                 node |= type == HWLOC_OBJ_NUMANODE;
             } else if (xml_attr_is(&a, "os_index")) {
@@ -556,7 +545,7 @@ static int check_xml_objects(const char *path, const char *buf, char *err, size_
             }
         }
         if (r < 0)
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "the XML topology '%s' is malformed: hwloc cannot read all the attributes "
                         "of the object on line %u (it reads name=\"value\" with lowercase names "
                         "and only the escapes &quot; &lt; &gt; &amp; &#9; &#10; &#13;); export it "
@@ -569,7 +558,7 @@ static int check_xml_objects(const char *path, const char *buf, char *err, size_
             problem = "has no os_index (its number on the machine: every PU and NUMANode of an "
                       "lstopo export has one)";
         if (problem)
-            return fail(err, errlen,
+            return pb_fail(err, errlen,
                         "the XML topology '%s' cannot be used: the %s L#%u on line %u %s; export it "
                         "again on the machine it describes with 'lstopo --of xml FILE.xml'",
                         path, pu ? "PU" : "NUMANode", logical, line, problem);
@@ -612,7 +601,7 @@ static int try_xml_in_child(const char *path, const char *buf, size_t len, char 
     fflush(NULL);               /* the child must not write the parent's buffers twice */
     pid_t pid = fork();
     if (pid < 0)
-        return fail(err, errlen, "cannot check the XML topology '%s' in a child process: %s",
+        return pb_fail(err, errlen, "cannot check the XML topology '%s' in a child process: %s",
                     path, strerror(errno));
     if (pid == 0) {
         /* A crash must end the child by its signal, whatever handlers the
@@ -636,19 +625,19 @@ static int try_xml_in_child(const char *path, const char *buf, size_t len, char 
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR)
-            return fail(err, errlen, "cannot check the XML topology '%s': waitpid: %s",
+            return pb_fail(err, errlen, "cannot check the XML topology '%s': waitpid: %s",
                         path, strerror(errno));
     }
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         if (sig == SIGALRM)
-            return fail(err, errlen, "hwloc did not finish reading the XML topology '%s' in %u s: "
+            return pb_fail(err, errlen, "hwloc did not finish reading the XML topology '%s' in %u s: "
                         "the file is malformed or far too large", path, PB_TOPO_XML_CHILD_SECONDS);
-        return fail(err, errlen, "hwloc crashed (%s) reading the XML topology '%s': the file is "
+        return pb_fail(err, errlen, "hwloc crashed (%s) reading the XML topology '%s': the file is "
                     "malformed; export it again with 'lstopo --of xml FILE.xml'", strsignal(sig), path);
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-        return fail(err, errlen, "hwloc failed (exit %d) reading the XML topology '%s': the file is "
+        return pb_fail(err, errlen, "hwloc failed (exit %d) reading the XML topology '%s': the file is "
                     "malformed; export it again with 'lstopo --of xml FILE.xml'",
                     WEXITSTATUS(status), path);
     return 0;
@@ -661,12 +650,12 @@ int pb_topo_load(struct pb_topo **out, pb_topo_source src, const char *arg,
         err[0] = '\0';
     *out = NULL;
     if ((src == PB_TOPO_SYNTHETIC || src == PB_TOPO_XML) && (arg == NULL || arg[0] == '\0'))
-        return fail(err, errlen, "%s",
+        return pb_fail(err, errlen, "%s",
                     src == PB_TOPO_XML ? "no XML topology file given"
                                        : "empty synthetic topology description "
                                          "(expected e.g. 'pack:2 numa:2 core:4 pu:2')");
     if (src != PB_TOPO_MACHINE && src != PB_TOPO_SYNTHETIC && src != PB_TOPO_XML)
-        return fail(err, errlen, "unknown topology source");
+        return pb_fail(err, errlen, "unknown topology source");
     if (src == PB_TOPO_SYNTHETIC && check_synthetic_size(arg, err, errlen) != 0)
         return -1;
     char *xml = NULL;
@@ -682,36 +671,36 @@ int pb_topo_load(struct pb_topo **out, pb_topo_source src, const char *arg,
     struct pb_topo *t = calloc(1, sizeof *t);
     if (t == NULL) {
         free(xml);
-        return fail(err, errlen, "out of memory");
+        return pb_fail(err, errlen, "out of memory");
     }
     t->src = src;
     t->description = strdup(src == PB_TOPO_MACHINE ? "machine" : arg);
     if (t->description == NULL) {
         free(xml);
         free(t);
-        return fail(err, errlen, "out of memory");
+        return pb_fail(err, errlen, "out of memory");
     }
 
     hwloc_topology_t topo = new_topology();
     if (topo == NULL) {
         free(xml);
         pb_topo_free(t);
-        return fail(err, errlen, "hwloc could not start: %s", strerror(errno));
+        return pb_fail(err, errlen, "hwloc could not start: %s", strerror(errno));
     }
     int rc = 0;
     if (src == PB_TOPO_SYNTHETIC) {
         if (hwloc_topology_set_synthetic(topo, arg) != 0 || hwloc_topology_load(topo) != 0)
-            rc = fail(err, errlen,
+            rc = pb_fail(err, errlen,
                       "hwloc rejected the synthetic description '%s': %s "
                       "(expected levels like 'pack:2 numa:2 core:4 pu:2')",
                       arg, strerror(errno));
     } else if (src == PB_TOPO_XML) {
         if (load_xml_buffer(topo, xml, xml_len) != 0)
-            rc = fail(err, errlen, "hwloc could not load the XML topology '%s': %s "
+            rc = pb_fail(err, errlen, "hwloc could not load the XML topology '%s': %s "
                       "(expected an hwloc 1 or 2 XML file, e.g. from 'lstopo --of xml')",
                       arg, strerror(errno));
     } else if (hwloc_topology_load(topo) != 0) {
-        rc = fail(err, errlen, "hwloc could not read this machine's topology: %s", strerror(errno));
+        rc = pb_fail(err, errlen, "hwloc could not read this machine's topology: %s", strerror(errno));
     }
     free(xml);
     if (rc == 0 && src == PB_TOPO_MACHINE)

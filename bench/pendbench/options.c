@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "pb_err.h"
 
 #define HELP_WIDTH 79     /* the help fits an 80-column terminal */
 #define HELP_COLUMN 24    /* where an option's help starts */
@@ -275,17 +276,6 @@ enum pb_cli_result pb_cli_parse(const struct pb_cli *cli, int argc, char **argv)
 
 /* ---- values --------------------------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 int pb_opt_count(const char *v, uint64_t min, uint64_t max, uint64_t *out, char *err,
                  size_t errlen)
 {
@@ -293,12 +283,12 @@ int pb_opt_count(const char *v, uint64_t min, uint64_t max, uint64_t *out, char 
     char why[256];
     pb_scenario_defaults(&tmp);
     if (pb_scenario_set(&tmp, "ops", v, why, sizeof why) != 0)
-        return fail(err, errlen, "'%s' is not a count (a whole number, k/M/G allowed) from %llu "
+        return pb_fail(err, errlen, "'%s' is not a count (a whole number, k/M/G allowed) from %llu "
                     "to %llu", v, (unsigned long long)min, (unsigned long long)max);
     if (tmp.ops < min)
-        return fail(err, errlen, "at least %llu (not '%s')", (unsigned long long)min, v);
+        return pb_fail(err, errlen, "at least %llu (not '%s')", (unsigned long long)min, v);
     if (tmp.ops > max)
-        return fail(err, errlen, "at most %llu (not '%s')", (unsigned long long)max, v);
+        return pb_fail(err, errlen, "at most %llu (not '%s')", (unsigned long long)max, v);
     *out = tmp.ops;
     return 0;
 }
@@ -310,7 +300,7 @@ int pb_opt_seconds(const char *v, double max_s, double *out, char *err, size_t e
     pb_scenario_defaults(&tmp);
     if (pb_scenario_set(&tmp, "duration", v, why, sizeof why) != 0 ||
         !(tmp.duration_s > 0 && tmp.duration_s <= max_s))
-        return fail(err, errlen, "'%s' is not a time above 0 and up to %g s (2, 2s, 500ms, 1min)",
+        return pb_fail(err, errlen, "'%s' is not a time above 0 and up to %g s (2, 2s, 500ms, 1min)",
                     v, max_s);
     *out = tmp.duration_s;
     return 0;
@@ -322,7 +312,7 @@ int pb_opt_seed(const char *v, uint64_t *out, char *err, size_t errlen)
     char why[256];
     pb_scenario_defaults(&tmp);
     if (pb_scenario_set(&tmp, "seed", v, why, sizeof why) != 0)
-        return fail(err, errlen, "'%s' is not a seed (a whole number from 0 to 2^64-1, decimal or "
+        return pb_fail(err, errlen, "'%s' is not a seed (a whole number from 0 to 2^64-1, decimal or "
                     "0x hex)", v);
     *out = tmp.seed;
     return 0;
@@ -337,9 +327,9 @@ int pb_opt_percent(const char *v, double lo, int lo_open, double hi, double *out
         end++;
     if (end == v || *end || !isfinite(x) || x < lo || (lo_open && x == lo) || x > hi) {
         if (hi < HUGE_VAL)
-            return fail(err, errlen, "'%s' is not a percentage %s %g and up to %g", v,
+            return pb_fail(err, errlen, "'%s' is not a percentage %s %g and up to %g", v,
                         lo_open ? "above" : "from", lo, hi);
-        return fail(err, errlen, "'%s' is not a percentage %s %g", v,
+        return pb_fail(err, errlen, "'%s' is not a percentage %s %g", v,
                     lo_open ? "above" : "of at least", lo);
     }
     *out = x;
@@ -348,7 +338,7 @@ int pb_opt_percent(const char *v, double lo, int lo_open, double hi, double *out
 
 int pb_opt_path(const char *v, char *err, size_t errlen)
 {
-    return *v ? 0 : fail(err, errlen, "an empty file name");
+    return *v ? 0 : pb_fail(err, errlen, "an empty file name");
 }
 
 /* ---- shared groups --------------------------------------------------------------------- */
@@ -388,7 +378,7 @@ int pb_scenario_opt_apply(struct pb_scenario *sc, const struct pb_opt *o, const 
     char key[96];
     snprintf(key, sizeof key, "key '%s': ", o->name);
     const char *msg = strncmp(why, key, strlen(key)) == 0 ? why + strlen(key) : why;
-    return fail(err, errlen, "%s", msg);
+    return pb_fail(err, errlen, "%s", msg);
 }
 
 const struct pb_opt pb_topology_opts[] = {
