@@ -77,19 +77,29 @@ static void read_doc(const char *path, struct pb_result_doc *doc)
     cr_assert_eq(pb_result_read(path, doc, err, sizeof err), 0, "%s", err);
 }
 
+/* Writes nb BASE and nn NEW groups to base.json and new.json, reads them
+ * back into db and dn (the caller frees them) and compares them through
+ * the C API (o NULL: the default options). */
+static void compare_groups(const struct spec *b, unsigned nb, const struct spec *n, unsigned nn,
+                           const struct pb_compare_opts *o, struct pb_comparison *c,
+                           struct pb_result_doc *db, struct pb_result_doc *dn)
+{
+    write_doc(path_in("base.json"), b, nb);
+    write_doc(path_in("new.json"), n, nn);
+    read_doc(path_in("base.json"), db);
+    read_doc(path_in("new.json"), dn);
+    struct pb_compare_opts def;
+    pb_compare_opts_default(&def);
+    char err[512];
+    cr_assert_eq(pb_compare_docs(db, dn, o ? o : &def, c, err, sizeof err), 0, "%s", err);
+}
+
 /* Compares two specs (one group each) through the C API. */
 static void compare_specs(const struct spec *b, const struct spec *n, const struct pb_compare_opts *o,
                           struct pb_comparison *c)
 {
-    write_doc(path_in("base.json"), b, 1);
-    write_doc(path_in("new.json"), n, 1);
     struct pb_result_doc db, dn;
-    read_doc(path_in("base.json"), &db);
-    read_doc(path_in("new.json"), &dn);
-    struct pb_compare_opts def;
-    pb_compare_opts_default(&def);
-    char err[512];
-    cr_assert_eq(pb_compare_docs(&db, &dn, o ? o : &def, c, err, sizeof err), 0, "%s", err);
+    compare_groups(b, 1, n, 1, o, c, &db, &dn);
     pb_result_doc_free(&db);
     pb_result_doc_free(&dn);
 }
@@ -536,16 +546,9 @@ Test(compare, runs_matched_by_scenario_strategies_and_workload)
     ns[2].requesters = 2;
     ns[2].lat_mean = 1500;       /* only the 2-requester point regressed */
     ns[3].pool = "jemalloc";
-    write_doc(path_in("b.json"), bs, 5);
-    write_doc(path_in("n.json"), ns, 4);
     struct pb_result_doc db, dn;
-    read_doc(path_in("b.json"), &db);
-    read_doc(path_in("n.json"), &dn);
-    struct pb_compare_opts o;
-    pb_compare_opts_default(&o);
     struct pb_comparison c;
-    char err[512];
-    cr_assert_eq(pb_compare_docs(&db, &dn, &o, &c, err, sizeof err), 0, "%s", err);
+    compare_groups(bs, 5, ns, 4, NULL, &c, &db, &dn);
     cr_assert_eq(c.nrows, 3);
     cr_assert_str_eq(c.rows[0].pool, "magazine");
     cr_assert_str_eq(c.rows[1].pool, "lifo");
@@ -564,7 +567,7 @@ Test(compare, runs_matched_by_scenario_strategies_and_workload)
     pb_result_doc_free(&db);
     pb_result_doc_free(&dn);
 
-    struct printed r = print_compare(path_in("b.json"), path_in("n.json"), NULL);
+    struct printed r = print_compare(path_in("base.json"), path_in("new.json"), NULL);
     cr_assert_gt(r.regressed, 0, "%s", r.out);
     cr_assert(strstr(r.out, "only in BASE: steady malloc"), "%s", r.out);
     cr_assert(strstr(r.out, "only in NEW:  steady jemalloc"), "%s", r.out);
@@ -758,16 +761,9 @@ Test(compare, runs_match_under_their_own_lock)
     ns[0].lock = "mcs";
     ns[0].lat_mean = 1500;
     ns[1].lock = "clh";
-    write_doc(path_in("b.json"), bs, 2);
-    write_doc(path_in("n.json"), ns, 2);
     struct pb_result_doc db, dn;
-    read_doc(path_in("b.json"), &db);
-    read_doc(path_in("n.json"), &dn);
-    struct pb_compare_opts o;
-    pb_compare_opts_default(&o);
     struct pb_comparison c;
-    char err[512];
-    cr_assert_eq(pb_compare_docs(&db, &dn, &o, &c, err, sizeof err), 0, "%s", err);
+    compare_groups(bs, 2, ns, 2, NULL, &c, &db, &dn);
     cr_assert_eq(c.nrows, 1);
     cr_assert_str_eq(c.rows[0].lock, "mcs");
     cr_assert_eq(c.rows[0].nwarnings, 0, "%s", c.rows[0].warnings[0]);
@@ -794,7 +790,7 @@ Test(compare, runs_match_under_their_own_lock)
     pb_result_doc_free(&db);
     pb_result_doc_free(&dn);
 
-    struct printed r = print_compare(path_in("b.json"), path_in("n.json"), NULL);
+    struct printed r = print_compare(path_in("base.json"), path_in("new.json"), NULL);
     cr_assert(strstr(r.out, "steady        magazine / global-mutex / xchg [lock mcs] throughput "), "%s",
               r.out);
     cr_assert(strstr(r.out, "only in NEW:  steady magazine / global-mutex / xchg [lock clh]"),
