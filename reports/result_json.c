@@ -199,7 +199,10 @@ static json_t *params_json(const struct pb_scenario *s, bool *ok)
     if (s->memory_node >= 0)
         put(p, "memory-node", json_integer(s->memory_node), ok);
     put(p, "split-every", json_integer(s->split_every), ok);
-    put(p, "latency-every", json_integer(s->latency_every), ok);
+    put(p, "latency-every",
+        s->latency_every == PB_LATENCY_EVERY_AUTO ? json_string("auto")
+                                                  : json_integer(s->latency_every),
+        ok);
     return p;
 }
 
@@ -360,6 +363,8 @@ static json_t *run_json(const struct pb_run_result *r, bool *ok)
         put(floors, "floor_unstable", json_boolean(r->floor_unstable), ok);
         put(floors, "floor_note", JSTR(r->floor_note), ok);
         put(floors, "instrumentation_ns_per_op", jreal(r->instrumentation_ns_per_op), ok);
+        if (r->latency_every >= 1)    /* 0: the run ended before its floors */
+            put(floors, "latency_every", json_integer(r->latency_every), ok);
     }
     put(o, "floors", floors, ok);
 

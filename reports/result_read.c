@@ -400,9 +400,12 @@ static void read_params(json_t *p, struct pb_scenario *s, bool *complete)
 {
     char text[512], why[256];
     pb_scenario_defaults(s);
-    /* Written before split-every existed: every work item was split. */
+    /* Written before split-every existed: every work item was split;
+     * before latency-every, every operation was timed. */
     if (!json_object_get(p, "split-every"))
         s->split_every = 1;
+    if (!json_object_get(p, "latency-every"))
+        s->latency_every = 1;
     for (const struct pb_option_doc *o = pb_scenario_options; o->name; o++) {
         /* Not scenario options of a run: "scenario" resets everything,
          * name and description are the run's own fields. */
@@ -583,6 +586,16 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         get_real(rd, fl, p, "timestamp_overhead_ns", true, &r->timestamp_overhead_ns);
         get_real(rd, fl, p, "futex_wake_ns", true, &r->futex_wake_ns);
         get_real(rd, fl, p, "instrumentation_ns_per_op", false, &r->instrumentation_ns_per_op);
+        /* The N the run used (latency-every auto resolves it); older
+         * files had none to resolve: their params' N. */
+        if (get_uint(rd, fl, p, "latency_every", false, &r->latency_every) &&
+            (r->latency_every < 1 || r->latency_every > PB_LATENCY_EVERY_MAX)) {
+            char pl[PATH_MAX_];
+            join(pl, sizeof pl, p, "latency_every");
+            fail_at(rd, pl, "%u is not from 1 to %u", r->latency_every, PB_LATENCY_EVERY_MAX);
+        }
+        if (r->latency_every == 0)
+            r->latency_every = s->latency_every ? s->latency_every : 1;
         json_t *cpus = get_array(rd, fl, p, "c2c_os_cpus", false);
         if (cpus) {
             json_t *a = json_array_get(cpus, 0), *b = json_array_get(cpus, 1);

@@ -549,7 +549,7 @@ static void fsfilter_op(struct hrequester *rq, uint64_t t_intended)
  * period of the system (a magazine's batch, the split's countdown). */
 static bool timed_next(struct hrequester *rq)
 {
-    unsigned every = rq->h->sc->latency_every;
+    unsigned every = rq->h->latency_every;
     if (every <= 1)
         return true;
     if (rq->until_timed > 1) {
@@ -1003,6 +1003,7 @@ struct harness *harness_new(const struct pb_scenario *sc, const struct harness_o
     memset(h, 0, sizeof *h);
     h->scenario = *sc;
     h->sc = &h->scenario;
+    h->latency_every = sc->latency_every ? sc->latency_every : 1;
     h->o = *o;
     if (user_size && !(h->user = calloc(1, user_size))) {
         free(h);

@@ -171,6 +171,9 @@ struct harness {
     unsigned nworker_rec;
     struct pb_tick_scale scale;
     uint64_t race_delay_ticks;               /* cancel-when race: expected completion */
+    /* latency-every as the run uses it: the scenario's N, or auto's
+     * resolved before the threads start (1 until then). */
+    unsigned latency_every;
     _Atomic bool measuring;
     _Atomic unsigned ready;                  /* threads bound and attached */
     _Atomic bool stop;

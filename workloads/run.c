@@ -59,11 +59,14 @@ static void measure_floors(struct harness *hs, const struct pb_run_env *env,
      * the arrival's intended time, computed from the schedule (the pacing
      * reads the clock to wait for it whether or not anything is measured). */
     unsigned split = hs->sc->split_every ? hs->sc->split_every : 1;
-    unsigned every = hs->sc->latency_every ? hs->sc->latency_every : 1;
     double stamps = hs->sc->rate > 0 ? 1.0 : 2.0;
-    /* With latency-every N all of it is paid on one operation in N. */
-    out->instrumentation_ns_per_op =
-        ((stamps + 1.0 / split) * f.median_ns + harness_record_cost_ns(hs)) / every;
+    double timed = (stamps + 1.0 / split) * f.median_ns + harness_record_cost_ns(hs);
+    /* With latency-every N all of it is paid on one operation in N; auto
+     * picks N from this measurement, before any thread reads it. */
+    if (hs->sc->latency_every == PB_LATENCY_EVERY_AUTO)
+        hs->latency_every = pb_latency_every_auto(timed);
+    out->latency_every = hs->latency_every;
+    out->instrumentation_ns_per_op = timed / hs->latency_every;
     const struct pb_thread_plan *a = pb_plan_thread(plan, PB_ROLE_REQUESTER, 0);
     const struct pb_thread_plan *b = pb_plan_thread(plan, PB_ROLE_WORKER, 0);
     out->c2c_os_cpu_a = a ? (int)a->os_cpu : -1;

@@ -406,7 +406,7 @@ void pb_scenario_defaults(struct pb_scenario *s)
     s->verifier_checks = false;
     s->memory_node = -1;
     s->split_every = PB_SPLIT_EVERY_DEFAULT;
-    s->latency_every = 1;
+    s->latency_every = PB_LATENCY_EVERY_AUTO;
 }
 
 /* ---- setters ------------------------------------------------------------------- */
@@ -922,7 +922,22 @@ static int set_split_every(struct pb_scenario *s, const char *key, const char *v
 static int set_latency_every(struct pb_scenario *s, const char *key, const char *v, char *err,
                              size_t errlen)
 {
-    return set_count_1_to(&s->latency_every, PB_LATENCY_EVERY_MAX, key, v, err, errlen);
+    if (strcmp(v, "auto") == 0) {
+        s->latency_every = PB_LATENCY_EVERY_AUTO;
+        return 0;
+    }
+    if (set_count_1_to(&s->latency_every, PB_LATENCY_EVERY_MAX, key, v, NULL, 0) == 0)
+        return 0;
+    return pb_fail(err, errlen, "key '%s': '%s' is neither auto nor a whole number from 1 to %u",
+                   key, v, PB_LATENCY_EVERY_MAX);
+}
+
+unsigned pb_latency_every_auto(double timed_cost_ns)
+{
+    if (!(timed_cost_ns > 0) || !isfinite(timed_cost_ns))
+        return 1;
+    double n = ceil(timed_cost_ns / PB_INSTRUMENTATION_TARGET_NS);
+    return n >= PB_LATENCY_EVERY_MAX ? PB_LATENCY_EVERY_MAX : n < 1 ? 1 : (unsigned)n;
 }
 
 static bool printable(const char *v)
@@ -1055,10 +1070,12 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
       "measure the queue-wait / service split on every Nth work item of each worker, 1 to "     \
       "1000000, of the operations whose latency is measured (default 16)",                      \
       set_split_every)                                                                          \
-    X("latency-every", "N",                                                                     \
+    X("latency-every", "auto|N",                                                                \
       "measure the latency of about one operation in N per requester, at random gaps, 1 to "    \
-      "1000000: the clock is not read for the others (two reads of ~11 ns each on some "        \
-      "CPUs); throughput and outcomes count every operation (default 1: all)",                 \
+      "1000000: the clock is not read for the others (two reads of ~10 ns each on some "        \
+      "CPUs); throughput and outcomes count every operation; auto: the smallest N that keeps "  \
+      "the instrumentation measured before the run at or below 20 ns per operation "           \
+      "(default auto; 1: time every operation)",                                               \
       set_latency_every)
 
 #define OPTION_DOC(name, syntax, help, fn) {name, syntax, help},

@@ -422,7 +422,7 @@ static void print_floors(FILE *out, const struct config *cfg, unsigned ncfg, uns
 {
     const struct pb_run_result *f = NULL;
     double med[2000];
-    unsigned n = 0, unstable = 0, total = 0;
+    unsigned n = 0, unstable = 0, total = 0, every_lo = 0, every_hi = 0;
     for (unsigned u = 0; u < ncfg; u++)
         for (unsigned r = 0; r < slots; r++) {
             if (!cfg[u].have[r])
@@ -430,6 +430,10 @@ static void print_floors(FILE *out, const struct config *cfg, unsigned ncfg, uns
             const struct pb_run_result *x = &cfg[u].reps[r];
             if (!f)
                 f = x;
+            if (x->latency_every >= 1) {
+                every_lo = every_lo && every_lo < x->latency_every ? every_lo : x->latency_every;
+                every_hi = every_hi > x->latency_every ? every_hi : x->latency_every;
+            }
             if (x->c2c_round_trip_ns > 0 && n < 2000) {
                 med[n++] = x->c2c_round_trip_ns;
                 total++;
@@ -447,10 +451,16 @@ static void print_floors(FILE *out, const struct config *cfg, unsigned ncfg, uns
                 f->c2c_os_cpu_a, f->c2c_os_cpu_b);
     else
         fprintf(out, "\nfloors: c2c round trip n/a, ");
-    fprintf(out, "timestamp %s, futex wake-to-run %s; instrumentation %.1f ns/op\n",
+    fprintf(out, "timestamp %s, futex wake-to-run %s; instrumentation %.1f ns/op",
             pb_fmt_ns(f->timestamp_overhead_ns, b, sizeof b),
             f->futex_wake_ns > 0 ? pb_fmt_ns(f->futex_wake_ns, c, sizeof c) : "n/a",
             f->instrumentation_ns_per_op);
+    /* latency-every: the share of operations whose latency was timed. */
+    if (every_hi > 1 && every_lo == every_hi)
+        fprintf(out, " (latency timed on ~1 op in %u)", every_hi);
+    else if (every_hi > 1)
+        fprintf(out, " (latency timed on ~1 op in %u to %u)", every_lo, every_hi);
+    fputc('\n', out);
     if (unstable)
         fprintf(out, "floors: the c2c floor was unstable in %u of %u runs (moved between before "
                      "and after the window, or spread wide): their ratios are withheld\n",

@@ -202,7 +202,9 @@ static struct pb_run_result *make_runs(void)
             r->lock_worker_fairness_jain = 0.9876543211;
         }
         set(s, "split-every", "64");
-        set(s, "latency-every", "8");
+        /* Run 1 left N to the run (auto), which chose 3. */
+        set(s, "latency-every", k == 1 ? "auto" : "8");
+        r->latency_every = k == 1 ? 3 : 8;
 
         r->repetition = k;
         r->partial = k == 2;
@@ -399,6 +401,7 @@ static void expect_run(const struct pb_run_result *g, const struct pb_run_result
     expect_close(g->timestamp_overhead_ns, w->timestamp_overhead_ns, "timestamp");
     expect_close(g->futex_wake_ns, w->futex_wake_ns, "futex");
     expect_close(g->instrumentation_ns_per_op, w->instrumentation_ns_per_op, "instrumentation");
+    cr_expect_eq(g->latency_every, w->latency_every);
     cr_expect_eq(g->c2c_os_cpu_a, w->c2c_os_cpu_a);
     cr_expect_eq(g->c2c_os_cpu_b, w->c2c_os_cpu_b);
     const struct pb_floor *gf[] = {&g->c2c_start, &g->c2c_end};
@@ -677,6 +680,12 @@ Test(result, document_values)
     cr_expect_eq(json_integer_value(json_object_get(params, "workers")), 2);
     cr_expect(json_is_true(json_object_get(params, "verifier-checks")));
     cr_expect_eq(json_integer_value(json_object_get(params, "split-every")), 64);
+    cr_expect_eq(json_integer_value(json_object_get(params, "latency-every")), 8);
+    /* auto is written as such, and the N it chose beside the floors. */
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(run1, "params"),
+                                                       "latency-every")), "auto");
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(run1, "floors"),
+                                                    "latency_every")), 3);
     json_t *filters = json_object_get(params, "filters");
     cr_expect_str_eq(json_string_value(json_array_get(filters, 0)), "pass");
     cr_expect_str_eq(json_string_value(json_array_get(filters, 1)), "pend");
@@ -1170,7 +1179,8 @@ Test(result, older_file_defaults)
                              "involuntary_switches", "migrations", "warmup_throughput_ops_s",
                              "stalled", "failed_fraction", "failure_status",
                              "failure_status_name", "mostly_failed"};
-    const char *floor_new[] = {"c2c_start", "c2c_end", "floor_unstable", "floor_note"};
+    const char *floor_new[] = {"c2c_start", "c2c_end", "floor_unstable", "floor_note",
+                               "latency_every"};
     size_t i;
     json_t *run;
     json_array_foreach(json_object_get(root, "runs"), i, run) {
@@ -1184,6 +1194,9 @@ Test(result, older_file_defaults)
         for (size_t k = 0; k < sizeof floor_new / sizeof floor_new[0]; k++)
             cr_assert_eq(json_object_del(json_object_get(run, "floors"), floor_new[k]), 0, "%s",
                          floor_new[k]);
+        /* Run 2 from before latency-every: every operation was timed. */
+        if (i == 2)
+            cr_assert_eq(json_object_del(json_object_get(run, "params"), "latency-every"), 0);
     }
     cr_assert_eq(json_dump_file(root, old, JSON_INDENT(1)), 0);
     json_decref(root);
@@ -1226,6 +1239,11 @@ Test(result, older_file_defaults)
         cr_expect_eq(r->lock_fairness_jain, 0);
         cr_expect_eq(r->lock_worker_acq_max, 0);
         cr_expect(doc.runs[k].scenario_complete);
+        /* The N used, from params when the floors lack it; none: all. */
+        static const unsigned every[NRUNS] = { 8, 1, 1 };
+        static const unsigned param[NRUNS] = { 8, PB_LATENCY_EVERY_AUTO, 1 };
+        cr_expect_eq(r->latency_every, every[k], "run %u", k);
+        cr_expect_eq(r->scenario.latency_every, param[k], "run %u", k);
     }
     pb_result_doc_free(&doc);
 }
@@ -1266,6 +1284,10 @@ Test(result, error_bad_new_fields)
 
     write_altered(bad, good, 0, "steal_pct", NULL, NULL, json_string("none"));
     snprintf(want, sizeof want, "%s: runs[0].steal_pct: expected a number", bad);
+    expect_read_error(bad, want);
+
+    write_altered(bad, good, 0, "floors", "latency_every", NULL, json_integer(0));
+    snprintf(want, sizeof want, "%s: runs[0].floors.latency_every: 0 is not from 1 to 1000000", bad);
     expect_read_error(bad, want);
 
     write_altered(bad, good, 2, "order", NULL, NULL, json_integer(-2));

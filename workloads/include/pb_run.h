@@ -67,8 +67,12 @@ struct pb_run_result {
     double timestamp_overhead_ns;        /* one pb_tsc_now() */
     /* The measurement's own cost per op, subtractable: 2 timestamps (t_issue,
      * t_complete) + 1 per split-every operations (t_dequeue) + the
-     * completing thread's recording, measured (harness_record_cost_ns). */
+     * completing thread's recording, measured (harness_record_cost_ns),
+     * divided by latency_every. */
     double instrumentation_ns_per_op;
+    /* The latency-every the run used: the scenario's, or what auto chose
+     * (pb_latency_every_auto of the instrumentation of a timed op). */
+    unsigned latency_every;
     double futex_wake_ns;
     int c2c_os_cpu_a, c2c_os_cpu_b;
     /* The c2c floor in full, measured (pinned, after a warm-up) before the

@@ -35,6 +35,10 @@ static void check_consistent(const struct pb_run_result *r, const char *what)
     cr_expect_leq(r->queue_wait.count, r->total.count, "%s", what);
     cr_expect(r->jain_index > 0 && r->jain_index <= 1.0 + 1e-9, "%s: jain %f", what, r->jain_index);
     cr_expect_eq(r->counters.pool_get, r->counters.pool_put, "%s: callback data leaked", what);
+    cr_expect(r->latency_every >= 1 && r->latency_every <= PB_LATENCY_EVERY_MAX,
+              "%s: latency-every used %u", what, r->latency_every);
+    if (r->scenario.latency_every != PB_LATENCY_EVERY_AUTO)
+        cr_expect_eq(r->latency_every, r->scenario.latency_every, "%s: the N asked for", what);
 }
 
 struct bname { char name[32]; };
@@ -109,11 +113,12 @@ Test(run, latency_every_times_a_sample_and_counts_all, .timeout = 60)
     s.ops = 20000;
     pb_scenario_set(&s, "cancel-fraction", "0", err, sizeof err);
     pb_scenario_set(&s, "split-every", "1", err, sizeof err);
+    cr_assert_eq(pb_scenario_set(&s, "latency-every", "1", err, sizeof err), 0, "%s", err);
     struct pb_run_env env = { .skip_floors = true };
     struct pb_run_result all, some;
     cr_assert_eq(pb_run(&s, &env, &all), 0, "%s", all.error);
     check_consistent(&all, "latency-every 1");
-    cr_expect_eq(all.total.count, all.completed, "every operation is timed by default");
+    cr_expect_eq(all.total.count, all.completed, "latency-every 1 times every operation");
     cr_expect_eq(all.queue_wait.count, all.total.count, "split-every 1: every timed one is split");
     cr_assert_eq(pb_scenario_set(&s, "latency-every", "4", err, sizeof err), 0, "%s", err);
     cr_assert_eq(pb_run(&s, &env, &some), 0, "%s", some.error);
@@ -135,6 +140,37 @@ Test(run, latency_every_times_a_sample_and_counts_all, .timeout = 60)
                  some.instrumentation_ns_per_op, all.instrumentation_ns_per_op);
     pb_run_result_free(&all);
     pb_run_result_free(&some);
+}
+
+/* latency-every auto (the default): the run picks the smallest N that
+ * brings the instrumentation it measured down to the target, from the
+ * cost of a timed operation it reports (instrumentation x N): checked
+ * against the run's own figures, whatever this machine's clock costs. */
+Test(run, latency_every_auto_is_the_smallest_n_under_the_target, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_builtin(&s, "steady", err, sizeof err);
+    short_run(&s);
+    s.ops = 20000;
+    cr_assert_eq(s.latency_every, PB_LATENCY_EVERY_AUTO, "auto is the default");
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    check_consistent(&r, "latency-every auto");
+    unsigned n = r.latency_every;
+    double timed = r.instrumentation_ns_per_op * n;
+    cr_expect_gt(timed, 2.0 * r.timestamp_overhead_ns, "a timed operation pays its stamps");
+    cr_expect(n == PB_LATENCY_EVERY_MAX || r.instrumentation_ns_per_op <=
+                                               PB_INSTRUMENTATION_TARGET_NS * (1 + 1e-9),
+              "%.1f ns per operation with N = %u", r.instrumentation_ns_per_op, n);
+    cr_expect(n == 1 || timed / (n - 1) > PB_INSTRUMENTATION_TARGET_NS,
+              "N = %u is not the smallest: %.1f ns a timed operation", n, timed);
+    /* About one operation in N timed (random gaps of mean N). */
+    cr_expect(r.total.count * 2 * n >= r.completed && r.total.count * n <= r.completed * 2,
+              "about one in %u timed: %lu of %lu", n, (unsigned long)r.total.count,
+              (unsigned long)r.completed);
+    pb_run_result_free(&r);
 }
 
 /* Issue #10: memory can be sent to one node (a memory-only one too); a

@@ -108,9 +108,26 @@ Test(scenario, defaults_are_the_documented_ones)
     cr_expect_eq(s.queue_capacity, 0);
     cr_expect_not(s.verifier_checks);
     cr_expect_eq(s.split_every, 16);
-    cr_expect_eq(s.latency_every, 1);
+    cr_expect_eq(s.latency_every, PB_LATENCY_EVERY_AUTO, "latency-every auto");
     char err[256];
     cr_expect_eq(pb_scenario_validate(&s, err, sizeof err), 0, "%s", err);
+}
+
+/* latency-every auto's rule: the smallest N that brings a timed
+ * operation's cost down to the target per operation. */
+Test(scenario, latency_every_auto_picks_the_smallest_n)
+{
+    double t = PB_INSTRUMENTATION_TARGET_NS;
+    cr_expect_eq(pb_latency_every_auto(0), 1, "nothing measured: time every one");
+    cr_expect_eq(pb_latency_every_auto(-5), 1);
+    cr_expect_eq(pb_latency_every_auto(NAN), 1);
+    cr_expect_eq(pb_latency_every_auto(INFINITY), 1);
+    cr_expect_eq(pb_latency_every_auto(t / 2), 1);
+    cr_expect_eq(pb_latency_every_auto(t), 1, "at the target: every one");
+    cr_expect_eq(pb_latency_every_auto(t * 1.01), 2);
+    cr_expect_eq(pb_latency_every_auto(t * 2), 2);
+    cr_expect_eq(pb_latency_every_auto(t * 3.5), 4);
+    cr_expect_eq(pb_latency_every_auto(t * 2e6), PB_LATENCY_EVERY_MAX, "capped");
 }
 
 Test(scenario, every_option_sets_its_field)
@@ -202,6 +219,7 @@ Test(scenario, every_option_sets_its_field)
     SET_OK("latency-every", "1", s.latency_every == 1);
     SET_OK("latency-every", "4", s.latency_every == 4);
     SET_OK("latency-every", "1M", s.latency_every == 1000000);
+    SET_OK("latency-every", "auto", s.latency_every == PB_LATENCY_EVERY_AUTO);
     SET_OK("name", "my-run", strcmp(s.name, "my-run") == 0);
     SET_OK("description", "free text, with spaces: and = signs",
            strcmp(s.description, "free text, with spaces: and = signs") == 0);
