@@ -302,7 +302,9 @@ static void *mt_main(void *arg)
     while (!atomic_load_explicit(&ctx->start, memory_order_acquire))
         sched_yield();
     uint64_t seq = 0;
-    while (now_s() < ctx->until) {
+    /* At least one round each: a thread scheduled late (TSan on a loaded
+     * machine) still exercises the pool instead of finding time up. */
+    do {
         for (int rep = 0; rep < 64; rep++) {
             unsigned k = 1 + (unsigned)(rnd(&seed) % MAX_HELD);
             unsigned n = 0;
@@ -329,7 +331,7 @@ static void *mt_main(void *arg)
                 t->ops_done++;
             }
         }
-    }
+    } while (now_s() < ctx->until);
     return NULL;
 }
 
@@ -342,7 +344,6 @@ static void run_threads(const struct pb_pool_ops *ops, size_t capacity, unsigned
         .pool = open_pool(ops, capacity, ncpus),
         .ncpus = ncpus,
         .shared_cpus = shared_cpus,
-        .until = now_s() + seconds,
     };
     struct mt_thread th[8];
     pthread_t tid[8];
@@ -350,6 +351,9 @@ static void run_threads(const struct pb_pool_ops *ops, size_t capacity, unsigned
         th[i] = (struct mt_thread){ .ctx = &ctx, .id = i, .cpu = i % ncpus };
         cr_assert_eq(pthread_create(&tid[i], NULL, mt_main, &th[i]), 0);
     }
+    /* The window starts when the threads are released, not before their
+     * creation (slow under TSan). */
+    ctx.until = now_s() + seconds;
     atomic_store_explicit(&ctx.start, 1, memory_order_release);
     unsigned long total = 0, nulls = 0;
     for (unsigned i = 0; i < nthreads; i++) {
