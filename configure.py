@@ -119,7 +119,10 @@ COMMON_CFLAGS = ("-std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Wshadow
                  "-I/usr/include/x86_64-linux-gnu -I/usr/include/postgresql")
 COMMON_CXXFLAGS = ("-std=c++17 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror "
                    "-Ibench/gbench/include")
-LIBS_LINK = ("-lhwloc -lck -lurcu -lurcu-common -linih -ljansson -lsqlite3 -lpq "
+# libpq is not linked: reports/history_pg.c loads it when a server history
+# is opened (its dependencies were most of every command's start-up); the
+# reports tests, which run a server of their own, link it.
+LIBS_LINK = ("-lhwloc -lck -lurcu -lurcu-common -linih -ljansson -lsqlite3 "
              "-ldl -lm -pthread")
 JEMALLOC = "-ljemalloc"
 
@@ -354,7 +357,8 @@ def main():
             b = f"{vname}/test/{tname}-test"
             rule = "linkxx" if extra else "link"
             w(f"build {b}: {rule} {' '.join(objs + extra + lib_list(libs))}")
-            blibs = "-lcriterion " + ("-lbenchmark " if extra else "") + jemalloc
+            blibs = ("-lcriterion " + ("-lbenchmark " if extra else "") +
+                     ("-lpq " if tname == "reports" else "") + jemalloc)
             w(f"  cc = {v['cc']}\n  cxx = {v['cxx']}\n  ldflags = {v['ldflags']}\n  libs = {blibs}")
             tests.append(b)
             stamp = f"{vname}/test/{tname}.passed"

@@ -11,8 +11,16 @@
  * A server that is down, refuses the login or does not answer within
  * connect_timeout (10 s unless the URI or PGCONNECT_TIMEOUT says) is an
  * error naming the server; the caller turns it into a warning. Passwords
- * never appear in messages. */
+ * never appear in messages.
+ *
+ * libpq is loaded (dlopen) when a server history is first opened, not
+ * linked: it brings some twenty libraries (TLS, Kerberos, LDAP) whose
+ * loading was most of pendbench's start-up (about 20 ms of a 26 ms
+ * `pendbench run --bad-option`), paid by every command. A machine
+ * without libpq runs everything else and gets a clear error here. */
+#include <dlfcn.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +29,40 @@
 
 #define LOCK_KEY "1346521171"                  /* "PBHS", as the SQLite application id */
 #define DEFAULT_CONNECT_TIMEOUT "10"
+
+#define LIBPQ "libpq.so.5"
+
+/* The libpq functions used here, by their own names and types. */
+#define PQ_FUNCTIONS(X) X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) \
+    X(PQsetNoticeProcessor) X(PQresultErrorMessage) X(PQclear) X(PQexecParams) X(PQexec) \
+    X(PQresultStatus) X(PQnfields) X(PQntuples) X(PQgetisnull) X(PQgetvalue)
+
+static struct {
+#define PQ_MEMBER(f) __typeof__(&f) f;
+    PQ_FUNCTIONS(PQ_MEMBER)
+#undef PQ_MEMBER
+} pq;
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+static char pq_missing[300];           /* why libpq could not be loaded; empty when it was */
+
+static void pq_load(void)
+{
+    /* Kept loaded for the life of the program (never dlclose'd): the
+     * connections' functions must stay. */
+    void *lib = dlopen(LIBPQ, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *e = dlerror();
+        snprintf(pq_missing, sizeof pq_missing, "%s", e ? e : LIBPQ ": cannot load");
+        return;
+    }
+#define PQ_BIND(f)                                                                        \
+    if (!(pq.f = (__typeof__(&f))dlsym(lib, #f))) {                                       \
+        snprintf(pq_missing, sizeof pq_missing, LIBPQ " lacks %s (too old a libpq)", #f); \
+        return;                                                                           \
+    }
+    PQ_FUNCTIONS(PQ_BIND)
+#undef PQ_BIND
+}
 
 static const char schema_sql[] =
     "CREATE TABLE pendbench_schema (version INTEGER NOT NULL);"
@@ -103,6 +145,12 @@ static void ignore_notice(void *arg, const char *message)
 static int pg_open(struct hdb *h, const char *spec, bool create, char *err, size_t errlen)
 {
     (void)create;                      /* a server's database is made by its owner */
+    pthread_once(&pq_once, pq_load);
+    if (pq_missing[0]) {
+        snprintf(err, errlen, "a PostgreSQL history needs libpq (apt-get install libpq5): %s",
+                 pq_missing);
+        return -1;
+    }
     if (strcmp(spec, "postgresql:") == 0)
         snprintf(h->name, sizeof h->name, "postgresql: (the PG* environment)");
     else
@@ -123,74 +171,74 @@ static int pg_open(struct hdb *h, const char *spec, bool create, char *err, size
     }
     keys[n] = NULL;
     values[n] = NULL;
-    PGconn *c = PQconnectdbParams(keys, values, 1);
+    PGconn *c = pq.PQconnectdbParams(keys, values, 1);
     if (!c) {
         snprintf(err, errlen, "%s: out of memory", h->name);
         return -1;
     }
-    if (PQstatus(c) != CONNECTION_OK) {
+    if (pq.PQstatus(c) != CONNECTION_OK) {
         char msg[400];
-        one_line(PQerrorMessage(c), msg, sizeof msg);
+        one_line(pq.PQerrorMessage(c), msg, sizeof msg);
         snprintf(err, errlen, "%s: cannot connect: %s", h->name, msg);
-        PQfinish(c);
+        pq.PQfinish(c);
         return -1;
     }
-    PQsetNoticeProcessor(c, ignore_notice, NULL);
+    pq.PQsetNoticeProcessor(c, ignore_notice, NULL);
     h->conn = c;
     return 0;
 }
 
 static void pg_close(struct hdb *h)
 {
-    PQfinish(h->conn);
+    pq.PQfinish(h->conn);
 }
 
 static int fail_res(struct hdb *h, PGresult *r, char *err, size_t errlen)
 {
     char msg[400];
-    const char *m = r ? PQresultErrorMessage(r) : NULL;
-    one_line(m && *m ? m : PQerrorMessage(h->conn), msg, sizeof msg);
-    if (PQstatus(h->conn) != CONNECTION_OK)
+    const char *m = r ? pq.PQresultErrorMessage(r) : NULL;
+    one_line(m && *m ? m : pq.PQerrorMessage(h->conn), msg, sizeof msg);
+    if (pq.PQstatus(h->conn) != CONNECTION_OK)
         snprintf(err, errlen, "%s: the connection to the server was lost: %s", h->name, msg);
     else
         snprintf(err, errlen, "%s: %s", h->name, msg);
-    PQclear(r);
+    pq.PQclear(r);
     return -1;
 }
 
 static int pg_query(struct hdb *h, const char *sql, const char *const *params, unsigned nparams,
                     struct hdb_res *res, char *err, size_t errlen)
 {
-    PGresult *r = nparams ? PQexecParams(h->conn, sql, (int)nparams, NULL, params, NULL, NULL, 0)
-                          : PQexec(h->conn, sql);
-    ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    PGresult *r = nparams ? pq.PQexecParams(h->conn, sql, (int)nparams, NULL, params, NULL, NULL, 0)
+                          : pq.PQexec(h->conn, sql);
+    ExecStatusType s = r ? pq.PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
         return fail_res(h, r, err, errlen);
     if (res) {
         hdb_res_free(res);
-        hdb_res_init(res, (unsigned)PQnfields(r));
-        int nrows = PQntuples(r);
+        hdb_res_init(res, (unsigned)pq.PQnfields(r));
+        int nrows = pq.PQntuples(r);
         for (int i = 0; i < nrows; i++) {
             struct hdb_cell *row = hdb_res_add_row(res);
             if (!row) {
-                PQclear(r);
+                pq.PQclear(r);
                 snprintf(err, errlen, "%s: out of memory", h->name);
                 return -1;
             }
             for (unsigned c = 0; c < res->ncols; c++) {
-                if (PQgetisnull(r, i, (int)c))
+                if (pq.PQgetisnull(r, i, (int)c))
                     continue;
                 row[c].type = HDB_TEXT;
-                row[c].text = strdup(PQgetvalue(r, i, (int)c));
+                row[c].text = strdup(pq.PQgetvalue(r, i, (int)c));
                 if (!row[c].text) {
-                    PQclear(r);
+                    pq.PQclear(r);
                     snprintf(err, errlen, "%s: out of memory", h->name);
                     return -1;
                 }
             }
         }
     }
-    PQclear(r);
+    pq.PQclear(r);
     return 0;
 }
 
@@ -207,7 +255,7 @@ static int pg_commit(struct hdb *h, char *err, size_t errlen)
 
 static void pg_rollback(struct hdb *h)
 {
-    PQclear(PQexec(h->conn, "ROLLBACK"));
+    pq.PQclear(pq.PQexec(h->conn, "ROLLBACK"));
 }
 
 static int pg_schema(struct hdb *h, bool create, char *err, size_t errlen)
