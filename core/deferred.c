@@ -15,6 +15,7 @@
 #include <errno.h>
 
 #include "internal.h"
+#include "pb_prefetch.h"
 
 _Thread_local struct flt_cbd *pb_running_cbd;
 _Thread_local uint64_t pb_running_t_dequeue;
@@ -180,8 +181,8 @@ void flt_run_workitem(struct flt_model *m, struct flt_deferred_io_workitem *item
      * prefetches of its neighbours). The state line and the public line
      * are written here, so in exclusive state. */
     struct flt_cbd *guess = host_of(item);
-    __builtin_prefetch(&guess->state, 1);
-    __builtin_prefetch(&guess->pub, 1);
+    pb_prefetch_excl(&guess->state);
+    pb_prefetch_excl(&guess->pub);
     __builtin_prefetch(&guess->volume, 0);
     /* Read everything first: the routine usually frees the item. */
     struct flt_cbd *cbd = item->cbd;

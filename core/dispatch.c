@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pb_prefetch.h"
 
 _Static_assert(offsetof(struct flt_cbd, state) >= PB_POOL_FREE_BYTES,
                "the state word must lie beyond what a free block's link uses");
@@ -133,8 +134,8 @@ void cbd_init_op(struct flt_cbd *cbd, struct flt_volume *vol, uint32_t type, uin
      * written its link there) are all written below or by the issuer; ask
      * for them in exclusive state at once so their transfers overlap
      * instead of stalling one after the other. */
-    __builtin_prefetch((char *)cbd + 3 * PB_CACHE_LINE, 1);
-    __builtin_prefetch((char *)cbd + 2 * PB_CACHE_LINE, 1);
+    pb_prefetch_excl((char *)cbd + 3 * PB_CACHE_LINE);
+    pb_prefetch_excl((char *)cbd + 2 * PB_CACHE_LINE);
     m->ho_ops->reset(m->ho, &cbd->cell);
     atomic_store_explicit(&cbd->cancel_not_taken, 0, memory_order_relaxed);
     cbd->caught_by_set = false;

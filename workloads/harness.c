@@ -28,6 +28,7 @@
 #include "harness.h"
 #include "pb_run.h"
 #include "cancel_ring.h"
+#include "pb_prefetch.h"
 
 #define OPEN_LOOP_SLOTS 1024u
 
@@ -196,7 +197,7 @@ static void pend_work(struct flt_deferred_io_workitem *item, struct flt_callback
     /* Completion writes op->busy: its line (the requester's) starts moving
      * now, while the model works, not when on_complete needs it. */
     if (op)
-        __builtin_prefetch(op, 1);
+        pb_prefetch_excl(op);
     if (h->o.hooks.work && op && tls_worker >= 0)
         h->o.hooks.work(h->o.hooks.arg, op, data, (unsigned)tls_worker);
     service_spin(h);

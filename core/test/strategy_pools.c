@@ -110,6 +110,38 @@ ParameterizedTest(size_t *param, pools, get_put)
     ops->fini(pool);
 }
 
+/* The magazine hands out a fresh slab's blocks in no constant stride: in
+ * address order, the CPU that frees them would see them at that stride,
+ * and its stride prefetcher would take the next block from the CPU about
+ * to write it (core/pool/magazine.c, shuffle_mag). */
+Test(pools, magazine_hands_out_no_constant_stride)
+{
+    const struct pb_pool_ops *ops = pb_pool_find("magazine");
+    cr_assert_not_null(ops);
+    struct pb_pool *pool = open_pool(ops, 0, 1);
+    enum { N = 90 };
+    char *b[N];
+    for (size_t i = 0; i < N; i++) {
+        b[i] = ops->get(pool, 0);
+        check_block(ops, b[i]);
+    }
+    /* The commonest difference between consecutive blocks: in address
+     * order nearly all of them are one block size. */
+    size_t best = 0;
+    for (size_t i = 0; i + 1 < N; i++) {
+        size_t same = 0;
+        for (size_t j = 0; j + 1 < N; j++)
+            same += b[j + 1] - b[j] == b[i + 1] - b[i];
+        if (same > best)
+            best = same;
+    }
+    cr_assert_lt(best, (N - 1) / 4, "%s: %zu of %d consecutive gets are the same stride apart",
+                 ops->name, best, N - 1);
+    for (size_t i = 0; i < N; i++)
+        ops->put(pool, 0, b[i]);
+    ops->fini(pool);
+}
+
 /* Take everything, then everything put back must be there again. */
 static size_t drain(const struct pb_pool_ops *ops, struct pb_pool *pool, unsigned cpu, void **out,
                     size_t max)
