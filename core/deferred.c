@@ -177,9 +177,11 @@ void flt_run_workitem(struct flt_model *m, struct flt_deferred_io_workitem *item
 {
     /* The operation's lines, before anything waits on them: an embedded
      * item sits inside its operation, so they can be asked for from the
-     * item's address alone (for an item of the pool these are harmless
-     * prefetches of its neighbours). The state line and the public line
-     * are written here, so in exclusive state. */
+     * item's address alone. The state line and the public line are
+     * written here, so in exclusive state. For an item of the item pool
+     * (the fallback when the embedded one is taken) these are its
+     * neighbours' lines: never wrong, but taking them exclusive may move
+     * a line another thread is using once more. */
     struct flt_cbd *guess = host_of(item);
     pb_prefetch_excl(&guess->state);
     pb_prefetch_excl(&guess->pub);
