@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "harness.h"
+#include "run_internal.h"
 #include "pb_env.h"
 #include "pb_run.h"
 #include "pb_tsc.h"
@@ -126,8 +127,8 @@ static void recheck_floor(struct pb_run_result *out)
  * than its warm-up. Only an empty window is judged then. */
 #define STALL_MIN_WINDOW_S 0.01
 
-static void judge_stall(const struct pb_scenario *sc, uint64_t warmup_ops, double warmup_s,
-                        struct pb_run_result *out)
+void pb_run__judge_stall(const struct pb_scenario *sc, uint64_t warmup_ops, double warmup_s,
+                         struct pb_run_result *out)
 {
     if (out->partial)
         return;
@@ -349,7 +350,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
         ? (double)(out->completed + out->completed_cancelled) / out->seconds : 0;
     judge_failures(h, out);
     cancel_outcomes(&c0, &c1, &out->cancel);
-    judge_stall(sc, warmup_ops, warmup_s, out);
+    pb_run__judge_stall(sc, warmup_ops, warmup_s, out);
     out->migrations = atomic_load_explicit(&h->migrations, memory_order_relaxed);
     out->smt_siblings_used = !pb_topo_simulated(h->topo) && pb_plan_uses_smt_siblings(&h->plan, h->topo);
     rc = 0;

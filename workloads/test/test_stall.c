@@ -1,0 +1,138 @@
+/* The stall guard of the run engine (run.c): a window that completed
+ * nothing, or under a tenth of what the run's own warm-up did, fails the
+ * run; a warm-up or a window too short to say anything is not judged.
+ * Judged here on made-up counts, so every case is exact: the runs of
+ * test_run.c reach the guard only when something really stalls. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_scenario.h"
+#include "../run_internal.h"
+
+static struct pb_scenario sc;
+static struct pb_run_result *out;
+
+static void setup(void)
+{
+    pb_scenario_defaults(&sc);
+    out = calloc(1, sizeof *out);
+    cr_assert(out);
+    out->invariants.ok = true;
+}
+
+static void teardown(void)
+{
+    free(out);
+}
+
+/* A window of `seconds` that completed `done` operations. */
+static void window(double seconds, uint64_t done)
+{
+    out->seconds = seconds;
+    out->completed = done;
+}
+
+TestSuite(stall, .init = setup, .fini = teardown);
+
+Test(stall, empty_window_fails_the_run)
+{
+    window(0.5, 0);
+    pb_run__judge_stall(&sc, 0, 0, out);     /* no warm-up at all: still judged */
+    cr_expect(out->stalled);
+    cr_expect_not(out->invariants.ok);
+    cr_expect(strstr(out->invariants.why, "no operation completed"), "why: %s",
+              out->invariants.why);
+}
+
+Test(stall, tenth_of_the_warm_up_is_the_line)
+{
+    /* Warm-up 1 M ops/s; windows at 99 k/s and 101 k/s either side of it. */
+    window(1.0, 99000);
+    pb_run__judge_stall(&sc, 100000, 0.1, out);
+    cr_expect(out->stalled);
+    cr_expect(strstr(out->invariants.why, "under a tenth"), "why: %s", out->invariants.why);
+    cr_expect_float_eq(out->warmup_throughput_ops_s, 1e6, 1e-6);
+
+    setup();
+    window(1.0, 101000);
+    pb_run__judge_stall(&sc, 100000, 0.1, out);
+    cr_expect_not(out->stalled);
+    cr_expect(out->invariants.ok, "%s", out->invariants.why);
+}
+
+Test(stall, every_outcome_counts_as_done)
+{
+    /* A window of failures and cancels is flagged elsewhere, not a stall. */
+    window(1.0, 0);
+    out->failed = 60000;
+    out->completed_cancelled = 60000;
+    pb_run__judge_stall(&sc, 100000, 0.1, out);
+    cr_expect_not(out->stalled);
+}
+
+Test(stall, short_warm_up_sets_no_expectation)
+{
+    /* --warmup 0: 50 completions in 5 us read as 10 M ops/s; a sound
+     * window at 500 k/s must not be called a stall (seen under TSan). */
+    window(0.5, 250000);
+    pb_run__judge_stall(&sc, 50, 5e-6, out);
+    cr_expect_not(out->stalled, "%s", out->invariants.why);
+    /* Too few operations in a long warm-up say nothing either. */
+    setup();
+    window(0.5, 10);
+    pb_run__judge_stall(&sc, 49, 1.0, out);
+    cr_expect_not(out->stalled, "%s", out->invariants.why);
+}
+
+Test(stall, short_window_judged_only_when_empty)
+{
+    /* 5 ms: one preemption of the requester can empty most of it. */
+    window(0.005, 1);
+    pb_run__judge_stall(&sc, 100000, 0.1, out);
+    cr_expect_not(out->stalled, "%s", out->invariants.why);
+}
+
+Test(stall, bursts_are_held_to_their_on_share)
+{
+    /* On 10 ms of every 100: a window at 50 k/s after a warm-up at 1 M/s
+     * (spent in an on period) is half the expected 100 k/s, not a stall... */
+    sc.rate = 1e6;
+    sc.burst_on_ms = 10;
+    sc.burst_off_ms = 90;
+    window(1.0, 50000);
+    pb_run__judge_stall(&sc, 100000, 0.1, out);
+    cr_expect_not(out->stalled, "%s", out->invariants.why);
+    /* ...and under a tenth of that share is one. */
+    setup();
+    sc.rate = 1e6;
+    sc.burst_on_ms = 10;
+    sc.burst_off_ms = 90;
+    window(1.0, 9000);
+    pb_run__judge_stall(&sc, 100000, 0.1, out);
+    cr_expect(out->stalled);
+    /* Without bursts the same 50 k/s window is a stall. */
+    setup();
+    window(1.0, 50000);
+    pb_run__judge_stall(&sc, 100000, 0.1, out);
+    cr_expect(out->stalled);
+}
+
+Test(stall, partial_run_is_not_judged)
+{
+    window(0.2, 0);
+    out->partial = true;
+    pb_run__judge_stall(&sc, 100000, 0.1, out);
+    cr_expect_not(out->stalled);
+    cr_expect(out->invariants.ok);
+}
+
+Test(stall, first_broken_invariant_keeps_its_reason)
+{
+    out->invariants.ok = false;
+    strcpy(out->invariants.why, "an earlier reason");
+    window(0.5, 0);
+    pb_run__judge_stall(&sc, 0, 0, out);
+    cr_expect(out->stalled);
+    cr_expect_str_eq(out->invariants.why, "an earlier reason");
+}
