@@ -590,8 +590,10 @@ static void issue(struct hrequester *rq, struct pb_op *op, struct pb_rng *rng, u
         op->flags |= OP_CANCEL_SELF;           /* the async filter cancels its own I/O */
         target = false;
     }
+    /* Drawn only for an operation that will be cancelled: an exponential
+     * draw is a log(), ~8 ns the requester spent on every operation. */
     double delay_ns = 0;
-    if (sc->cancel_when == PB_CANCEL_DELAY)
+    if (target && sc->cancel_when == PB_CANCEL_DELAY)
         delay_ns = pb_dist_draw(&sc->cancel_delay, rng);
     if (h->o.vary_resume)
         op->resume = (uint8_t)pb_rng_below(rng, 3);
