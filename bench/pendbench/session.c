@@ -11,12 +11,16 @@
  *   instead of biasing whichever ran first. --no-interleave keeps the old
  *   order (a configuration's repetitions back to back). The seed and each
  *   run's place in the order are in the result file.
- * - With 3 or more repetitions, a repetition measured in another machine
- *   state than the others (compare's floor screen: its c2c floor moved, or
- *   lay beyond 1.5x the session's median floor either way) is measured
- *   again, at most N extra per configuration; the file keeps every run
- *   (compare screens them the same way) and the table and aggregate lines
- *   summarise the clean ones.
+ * - When the session measures 3 or more runs, a repetition measured in
+ *   another machine state than the others (compare's floor screen: its c2c
+ *   floor moved, or lay beyond 1.5x the session's median floor either way)
+ *   is measured again, at most N extra per configuration (N = --repeat, so
+ *   once in the default suite, whose one run per configuration would
+ *   otherwise set a configuration measured in a VM's other placement
+ *   against a baseline measured in the usual one); the file keeps every
+ *   run (compare screens them the same way) and the table and aggregate
+ *   lines summarise the clean ones. A configuration still in another state
+ *   than its group's baseline has its 'vs base' marked as no comparison.
  * - After the repetitions one aggregate line per configuration says how
  *   much its repetitions agree (median, min-max, CV); one whose CV exceeds
  *   --max-cv is marked unstable.
@@ -352,6 +356,15 @@ static void aggregate_line(FILE *out, const struct config *c, const struct pb_sc
     fprintf(out, "%s\n", !c->ok ? "  FAILED" : c->unstable ? "  UNSTABLE" : "");
 }
 
+/* A configuration and its baseline summarised in different machine states:
+ * their c2c floors (medians over the summarised runs) beyond FLOOR_FACTOR
+ * apart, as when a VM's vCPUs moved from one pair of cores to another. */
+static bool states_differ(const struct config *a, const struct config *b)
+{
+    struct pb_floor_state fa = { .start_ns = a->c2c_ns, .end_ns = a->c2c_ns };
+    return pb_floor_off(&fa, b->c2c_ns, FLOOR_FACTOR);     /* false when either has none */
+}
+
 static void print_table(FILE *out, const struct pb_session *s, struct config *cfg,
                         const unsigned *cfg_of, unsigned repeat)
 {
@@ -359,7 +372,7 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
     fprintf(out, "%-13s %-54s %11s %9s %9s %9s %7s %8s %8s %s%s\n", "scenario",
             "pool / queue / handoff", reps ? "ops/s(med)" : "ops/s", "p50", "p99", "p99.9",
             "cancel", "vs base", "p50/c2c", reps ? "cv      " : "", "ok");
-    unsigned withheld = 0;
+    unsigned withheld = 0, apart = 0;
     for (unsigned i = 0; i < s->n; i++) {
         const struct config *c = &cfg[cfg_of[i]];
         if (!c->nreps)
@@ -383,8 +396,12 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
         const struct config *bc = bi >= 0 ? &cfg[cfg_of[bi]] : NULL;
         if (bi == (int)i)
             snprintf(base, sizeof base, "base");
-        else if (bc && bc->nreps && bc->tput.median > 0)
-            snprintf(base, sizeof base, "%.2fx", c->tput.median / bc->tput.median);
+        else if (bc && bc->nreps && bc->tput.median > 0) {
+            bool differ = states_differ(c, bc);
+            snprintf(base, sizeof base, "%.2fx%s", c->tput.median / bc->tput.median,
+                     differ ? "*" : "");
+            apart += differ;
+        }
         else
             snprintf(base, sizeof base, "-");
         if (c->c2c_ns > 0) {
@@ -411,6 +428,11 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
             fprintf(out, "%-13.13s %-54.54s %11.0f %9s %9s %9s %7s %8s %8s %s\n", sc->name, strat,
                     c->tput.median, a, b, d, cancel, base, c2c, status);
     }
+    if (apart)
+        fprintf(out, "vs base '*': %u configuration%s and %s baseline ran in different machine "
+                     "states (c2c floors over %.1fx apart, even when measured again): no "
+                     "comparison; run again\n",
+                apart, apart == 1 ? "" : "s", apart == 1 ? "its" : "their", FLOOR_FACTOR);
     if (withheld)
         fprintf(out, "p50/c2c '?': the c2c floor was unstable around every repetition of %u "
                      "configuration%s (moved or spread wide; see floor_note in the result)\n",
@@ -553,7 +575,7 @@ int pb_session_run(struct pb_session *s)
     FILE *out = json_stdout ? stderr : stdout;
     unsigned repeat = s->repeat ? s->repeat : 1;
     /* Room for the extra repetitions of runs in another machine state. */
-    unsigned slots = repeat >= 3 ? 2 * repeat : repeat;
+    unsigned slots = 2 * repeat;
 
     /* One configuration per distinct scenario (and topology). */
     unsigned *cfg_of = calloc(s->n ? s->n : 1, sizeof *cfg_of);
@@ -635,7 +657,8 @@ int pb_session_run(struct pb_session *s)
 
     /* Runs in another machine state than the majority: measured again, in
      * rounds over the configurations that lack clean repetitions. */
-    double ref = slots > repeat ? session_floor(cfg, ncfg, slots) : 0;
+    /* Fewer than 3 runs in all make no majority to judge them by. */
+    double ref = ncfg * repeat >= 3 ? session_floor(cfg, ncfg, slots) : 0;
     unsigned *next = calloc(ncfg ? ncfg : 1, sizeof *next), extra_runs = 0;
     for (unsigned u = 0; next && u < ncfg; u++)
         next[u] = repeat;

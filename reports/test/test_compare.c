@@ -1271,3 +1271,29 @@ Test(compare, repetitions_in_another_machine_state_are_left_out)
     cr_expect_eq(pb_compare_option("floor-factor", "0.5", &o, err, sizeof err), -1);
     cr_expect(strstr(err, "floor-factor") != NULL, "%s", err);
 }
+
+/* The screen itself, as the session uses it on two configurations' floors
+ * (a configuration against its baseline) and on a run against the
+ * session's median: beyond the factor either way, the edges inclusive. */
+Test(compare, floor_off_either_way_beyond_the_factor)
+{
+    struct pb_floor_state f = { .start_ns = 45, .end_ns = 45 };
+    cr_expect_not(pb_floor_off(&f, 45, 1.5));
+    cr_expect_not(pb_floor_off(&f, 67.5, 1.5), "exactly 1.5x is still the same state");
+    cr_expect(pb_floor_off(&f, 68, 1.5), "the other placement, above");
+    cr_expect(pb_floor_off(&f, 29, 1.5), "the other placement, below");
+    cr_expect(pb_floor_off(&f, 420, 1.5));
+    /* Either end of the window counts. */
+    f.end_ns = 420;
+    cr_expect(pb_floor_off(&f, 45, 1.5));
+    cr_expect(pb_floor_off(&f, 420, 1.5));
+    /* A floor that moved inside the run is off whatever its medians say. */
+    f = (struct pb_floor_state){ .start_ns = 45, .end_ns = 45, .unstable = true };
+    cr_expect(pb_floor_off(&f, 45, 1.5));
+    /* Nothing to judge by: no floor, no reference, no factor. */
+    f = (struct pb_floor_state){ 0 };
+    cr_expect_not(pb_floor_off(&f, 45, 1.5));
+    f.start_ns = f.end_ns = 45;
+    cr_expect_not(pb_floor_off(&f, 0, 1.5));
+    cr_expect_not(pb_floor_off(&f, 420, 0));
+}
