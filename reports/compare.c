@@ -132,7 +132,7 @@ void pb_compare_opts_default(struct pb_compare_opts *o)
     o->correction = PB_CORRECT_HOLM;
     o->noise_k = 3;
     o->max_cv_pct = 15;
-    o->floor_factor = 1.5;
+    o->floor_factor = PB_FLOOR_FACTOR_DEFAULT;
     o->paired = false;
     o->metrics_chosen = false;
 }
@@ -867,6 +867,23 @@ bool pb_floor_off(const struct pb_floor_state *f, double ref, double factor)
     double hi = f->start_ns > f->end_ns ? f->start_ns : f->end_ns;
     double lo = f->start_ns < f->end_ns ? f->start_ns : f->end_ns;
     return hi > factor * ref || lo * factor < ref;
+}
+
+unsigned pb_floor_screen(const struct pb_run_result *const *runs, unsigned n, double reference_ns,
+                         double factor, bool *keep)
+{
+    unsigned kept = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct pb_floor_state f;
+        pb_floor_state_of(runs[i], &f);
+        keep[i] = !pb_floor_off(&f, reference_ns, factor);
+        kept += keep[i];
+    }
+    if (kept)
+        return kept;
+    for (unsigned i = 0; i < n; i++)
+        keep[i] = true;
+    return n;
 }
 
 /* The floor farther from the reference, on a log scale; 0 when none. */

@@ -772,8 +772,9 @@ static unsigned doc_heatmaps(struct render *R, const struct pb_result_doc *d)
 struct lock_row {
     char lock[PB_NAME_MAX];    /* chosen (the run key's); "" = each strategy's own */
     const char *taken;         /* locks_taken of its first run */
-    unsigned n;                /* repetitions */
-    unsigned *runs;            /* their indices in the document */
+    unsigned n;                /* repetitions summarised */
+    unsigned screened;         /* and left out: measured in another machine state */
+    unsigned *runs;            /* the summarised ones' indices in the document */
     bool reference;
     double tput;               /* median of the repetitions' ops/s */
     double p99;                /* of their merged histograms, ns */
@@ -846,6 +847,45 @@ static double median_in_place(double *v, unsigned n)
     return n == 0 ? NAN : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The median c2c floor of every run of the document: the machine state
+ * its runs are summarised in (as the session's table does). 0: none. */
+static double doc_floor_reference(const struct pb_result_doc *d)
+{
+    struct pb_floor_state *f = malloc((d->nruns ? d->nruns : 1) * sizeof *f);
+    if (!f)
+        return 0;
+    for (unsigned i = 0; i < d->nruns; i++)
+        pb_floor_state_of(&d->runs[i].r, &f[i]);
+    double ref = pb_floor_reference(f, d->nruns);
+    free(f);
+    return ref;
+}
+
+/* Leaves out of the row the repetitions measured in another machine state
+ * than the document's (pb_floor_screen), as the session's table did. */
+static int lock_row_screen(const struct pb_result_doc *d, struct lock_row *row, double floor_ref)
+{
+    const struct pb_run_result **runs = malloc((row->n ? row->n : 1) * sizeof *runs);
+    bool *keep = malloc((row->n ? row->n : 1) * sizeof *keep);
+    if (!runs || !keep) {
+        free(runs);
+        free(keep);
+        return -1;
+    }
+    for (unsigned k = 0; k < row->n; k++)
+        runs[k] = &d->runs[row->runs[k]].r;
+    pb_floor_screen(runs, row->n, floor_ref, PB_FLOOR_FACTOR_DEFAULT, keep);
+    unsigned m = 0;
+    for (unsigned k = 0; k < row->n; k++)
+        if (keep[k])
+            row->runs[m++] = row->runs[k];
+    row->screened = row->n - m;
+    row->n = m;
+    free(runs);
+    free(keep);
+    return 0;
+}
+
 static void lock_row_figures(const struct pb_result_doc *d, struct lock_row *row, double *scratch,
                              struct pb_hist *h)
 {
@@ -900,6 +940,7 @@ static int lock_sets(const struct pb_result_doc *d, struct lock_set **out, unsig
     struct pb_hist *h = malloc(sizeof *h);
     int rc = -1;
     unsigned nsets = 0;
+    double floor_ref = doc_floor_reference(d);
     if (!keys || !config || !sets || !scratch || !h)
         goto out;
     for (unsigned i = 0; i < n; i++) {
@@ -960,8 +1001,11 @@ static int lock_sets(const struct pb_result_doc *d, struct lock_set **out, unsig
         }
         if (ref >= 0)
             set->rows[0].reference = true;
-        for (unsigned k = 0; k < set->nrows; k++)
+        for (unsigned k = 0; k < set->nrows; k++) {
+            if (lock_row_screen(d, &set->rows[k], floor_ref) != 0)
+                goto out;
             lock_row_figures(d, &set->rows[k], scratch, h);
+        }
     }
     rc = 0;
 out:
@@ -1093,9 +1137,14 @@ static void lock_table(FILE *o, const struct lock_set *set)
         esc(o, lock_row_label(row, lab, sizeof lab));
         if (row->reference)
             fprintf(o, " <small class=\"dim\">(baseline)</small>");
-        fprintf(o, "</td><td class=\"num\">%u</td><td class=\"num\">%s</td>"
+        fprintf(o, "</td><td class=\"num\">%u", row->n);
+        if (row->screened)
+            fprintf(o, " <small class=\"dim\" title=\"measured in another machine state (c2c "
+                       "floor) than the document's runs: left out\">+%u left out</small>",
+                    row->screened);
+        fprintf(o, "</td><td class=\"num\">%s</td>"
                    "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>",
-                row->n, fmt_count(row->tput, t, sizeof t),
+                fmt_count(row->tput, t, sizeof t),
                 ratio_text(row->tput, ref ? ref->tput : 0, ra, sizeof ra),
                 fmt_ns(row->p99, a, sizeof a), ratio_text(row->p99, ref ? ref->p99 : 0, rb, sizeof rb));
         if (row->contended == row->contended)
@@ -1186,6 +1235,7 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
 {
     /* The lock columns only where a run took a lock. */
     bool locks = any_lock_taken(d);
+    double floor_ref = doc_floor_reference(d);
     fprintf(o, "<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>#</th>"
                "<th>scenario</th><th>pool / queue / handoff</th><th>threads<br><small>req / wrk "
                "/ cancel</small></th><th class=\"num\">ops/s</th><th class=\"num\">p50</th>"
@@ -1223,8 +1273,14 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
             fprintf(o, "<td class=\"num\">%.1f%%</td>", 100.0 * r->cancel.success_rate);
         else
             fprintf(o, "<td class=\"num\">-</td>");
+        struct pb_floor_state fs;
+        pb_floor_state_of(r, &fs);
+        bool away = pb_floor_off(&fs, floor_ref, PB_FLOOR_FACTOR_DEFAULT);
         if (r->c2c_round_trip_ns > 0 && p50 == p50)
-            fprintf(o, "<td class=\"num\">%.1f&times;</td>", p50 / r->c2c_round_trip_ns);
+            fprintf(o, "<td class=\"num\">%.1f&times;%s</td>", p50 / r->c2c_round_trip_ns,
+                    away ? " <small class=\"dim\" title=\"its c2c floor moved, or lay beyond "
+                           "1.5x the document's median floor: another machine state, left out of "
+                           "the lock tables\">other state</small>" : "");
         else
             fprintf(o, "<td class=\"num\">-</td>");
         if (locks)

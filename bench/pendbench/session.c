@@ -179,7 +179,7 @@ static struct figure figure_of(double *v, unsigned n)
     return f;
 }
 
-#define FLOOR_FACTOR 1.5           /* compare's default screen */
+#define FLOOR_FACTOR PB_FLOOR_FACTOR_DEFAULT
 
 static bool off_floor(const struct pb_run_result *r, double ref)
 {
@@ -258,9 +258,13 @@ static bool measure_one(const struct pb_session *s, struct config *c, unsigned r
 static void summarise(struct config *c, unsigned slots, double max_cv, double ref)
 {
     double tp[2000], a[2000], b[2000], c2c[2000];
-    unsigned n = 0, nc = 0, clean = 0;
-    for (unsigned r = 0; r < slots; r++)
-        clean += c->have[r] && !off_floor(&c->reps[r], ref);
+    const struct pb_run_result *measured[2000] = { 0 };   /* 0: gcc cannot see nm bound the reads */
+    bool keep[2000];
+    unsigned n = 0, nc = 0, nm = 0;
+    for (unsigned r = 0; r < slots && nm < 2000; r++)
+        if (c->have[r])
+            measured[nm++] = &c->reps[r];
+    pb_floor_screen(measured, nm, ref, FLOOR_FACTOR, keep);
     c->ok = true;
     c->screened = 0;
     c->cancel_attempted = 0;
@@ -270,12 +274,10 @@ static void summarise(struct config *c, unsigned slots, double max_cv, double re
     c->mostly_failed = false;
     pb_hist_init(c->merged);
     uint64_t won = 0;
-    for (unsigned r = 0; r < slots; r++) {
-        if (!c->have[r])
-            continue;
-        const struct pb_run_result *x = &c->reps[r];
+    for (unsigned i = 0; i < nm; i++) {
+        const struct pb_run_result *x = measured[i];
         c->ok &= x->invariants.ok;
-        if (clean && off_floor(x, ref)) {
+        if (!keep[i]) {
             c->screened++;
             continue;
         }

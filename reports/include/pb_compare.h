@@ -151,6 +151,8 @@ void pb_compare_opts_default(struct pb_compare_opts *o);
  * floor before or after the window is more than `factor` times the
  * reference or less than its 1/factor. Runs without a measured floor are
  * never off. */
+#define PB_FLOOR_FACTOR_DEFAULT 1.5   /* compare's and ab's --floor-factor, the session's screen */
+
 struct pb_floor_state {
     double start_ns, end_ns;   /* the floor's median before and after the window; 0: none */
     bool unstable;             /* it moved during the run (pb_run_result.floor_unstable) */
@@ -158,6 +160,12 @@ struct pb_floor_state {
 void pb_floor_state_of(const struct pb_run_result *r, struct pb_floor_state *out);
 double pb_floor_reference(const struct pb_floor_state *f, unsigned n);
 bool pb_floor_off(const struct pb_floor_state *f, double reference_ns, double factor);
+/* Of the n runs of one configuration, those to summarise: the runs not off
+ * the floor, or all of them when every one is (then none is more right
+ * than another). Sets keep[i]; returns how many are kept. The session's
+ * table and the report's lock tables summarise by it. */
+unsigned pb_floor_screen(const struct pb_run_result *const *runs, unsigned n, double reference_ns,
+                         double factor, bool *keep);
 
 /* One option of compare's (and ab's) command line: key without dashes
  * ("threshold", "alpha", "metric", "correction", "noise-k", "max-cv"),
