@@ -13,12 +13,19 @@
 static struct pb_scenario sc;
 static struct pb_run_result *out;
 
-static void setup(void)
+/* A new case: the default scenario, a result with nothing judged yet. */
+static void fresh(void)
 {
     pb_scenario_defaults(&sc);
-    out = calloc(1, sizeof *out);
-    cr_assert(out);
+    memset(out, 0, sizeof *out);
     out->invariants.ok = true;
+}
+
+static void setup(void)
+{
+    out = malloc(sizeof *out);
+    cr_assert(out);
+    fresh();
 }
 
 static void teardown(void)
@@ -54,7 +61,7 @@ Test(stall, tenth_of_the_warm_up_is_the_line)
     cr_expect(strstr(out->invariants.why, "under a tenth"), "why: %s", out->invariants.why);
     cr_expect_float_eq(out->warmup_throughput_ops_s, 1e6, 1e-6);
 
-    setup();
+    fresh();
     window(1.0, 101000);
     pb_run__judge_stall(&sc, 100000, 0.1, out);
     cr_expect_not(out->stalled);
@@ -79,7 +86,7 @@ Test(stall, short_warm_up_sets_no_expectation)
     pb_run__judge_stall(&sc, 50, 5e-6, out);
     cr_expect_not(out->stalled, "%s", out->invariants.why);
     /* Too few operations in a long warm-up say nothing either. */
-    setup();
+    fresh();
     window(0.5, 10);
     pb_run__judge_stall(&sc, 49, 1.0, out);
     cr_expect_not(out->stalled, "%s", out->invariants.why);
@@ -104,7 +111,7 @@ Test(stall, bursts_are_held_to_their_on_share)
     pb_run__judge_stall(&sc, 100000, 0.1, out);
     cr_expect_not(out->stalled, "%s", out->invariants.why);
     /* ...and under a tenth of that share is one. */
-    setup();
+    fresh();
     sc.rate = 1e6;
     sc.burst_on_ms = 10;
     sc.burst_off_ms = 90;
@@ -112,7 +119,7 @@ Test(stall, bursts_are_held_to_their_on_share)
     pb_run__judge_stall(&sc, 100000, 0.1, out);
     cr_expect(out->stalled);
     /* Without bursts the same 50 k/s window is a stall. */
-    setup();
+    fresh();
     window(1.0, 50000);
     pb_run__judge_stall(&sc, 100000, 0.1, out);
     cr_expect(out->stalled);
