@@ -833,6 +833,9 @@ static int adjust_and_decide(struct pb_comparison *c)
 void pb_floor_state_of(const struct pb_run_result *r, struct pb_floor_state *out)
 {
     memset(out, 0, sizeof *out);
+    int a = r->c2c_os_cpu_a, b = r->c2c_os_cpu_b;
+    out->cpu_lo = a < b ? a : b;
+    out->cpu_hi = a < b ? b : a;
     if (!(r->c2c_round_trip_ns > 0))
         return;
     out->start_ns = r->c2c_start.median_ns > 0 ? r->c2c_start.median_ns : r->c2c_round_trip_ns;
@@ -840,13 +843,27 @@ void pb_floor_state_of(const struct pb_run_result *r, struct pb_floor_state *out
     out->unstable = r->floor_unstable;
 }
 
+static bool same_cpus(const struct pb_floor_state *a, const struct pb_floor_state *b)
+{
+    return a->cpu_lo == b->cpu_lo && a->cpu_hi == b->cpu_hi;
+}
+
 double pb_floor_reference(const struct pb_floor_state *f, unsigned n)
+{
+    return pb_floor_reference_like(f, n, NULL);
+}
+
+/* like NULL: all of them. */
+double pb_floor_reference_like(const struct pb_floor_state *f, unsigned n,
+                               const struct pb_floor_state *like)
 {
     double *v = malloc((n ? 2 * (size_t)n : 1) * sizeof *v);
     if (!v)
         return 0;
     unsigned k = 0;
     for (unsigned i = 0; i < n; i++) {
+        if (like && !same_cpus(&f[i], like))
+            continue;
         if (f[i].start_ns > 0)
             v[k++] = f[i].start_ns;
         if (f[i].end_ns > 0)
@@ -896,33 +913,58 @@ static double floor_worst(const struct pb_result_run *r, double ref)
     return fabs(log(f.start_ns / ref)) >= fabs(log(f.end_ns / ref)) ? f.start_ns : f.end_ns;
 }
 
-static double floor_reference(const struct side *sb, const struct side *sn)
+/* The floors of every matched repetition of both sides, and the reference
+ * of each pair of CPUs they were measured between (computed once each). */
+struct floor_refs {
+    struct pb_floor_state *all;
+    unsigned n;
+    struct { struct pb_floor_state like; double ref; } pair[32];
+    unsigned npairs;
+};
+
+static int floor_refs_init(struct floor_refs *r, const struct side *sb, const struct side *sn)
 {
+    memset(r, 0, sizeof *r);
     unsigned cap = 0;
     for (unsigned i = 0; i < sb->n; i++)
         if (sb->g[i].partner >= 0)
             cap += sb->g[i].n + sn->g[sb->g[i].partner].n;
-    struct pb_floor_state *f = malloc((cap ? cap : 1) * sizeof *f);
-    if (!f)
-        return 0;
-    unsigned n = 0;
+    r->all = malloc((cap ? cap : 1) * sizeof *r->all);
+    if (!r->all)
+        return -1;
     for (unsigned i = 0; i < sb->n; i++) {
         if (sb->g[i].partner < 0)
             continue;
         const struct group *gs[2] = { &sb->g[i], &sn->g[sb->g[i].partner] };
         for (int s = 0; s < 2; s++)
             for (unsigned k = 0; k < gs[s]->n; k++)
-                pb_floor_state_of(&gs[s]->runs[k]->r, &f[n++]);
+                pb_floor_state_of(&gs[s]->runs[k]->r, &r->all[r->n++]);
     }
-    double ref = pb_floor_reference(f, n);
-    free(f);
+    return 0;
+}
+
+/* The reference a run is judged by: its CPU pair's median floor. */
+static double floor_ref_of(struct floor_refs *r, const struct pb_floor_state *f)
+{
+    for (unsigned i = 0; i < r->npairs; i++)
+        if (same_cpus(&r->pair[i].like, f))
+            return r->pair[i].ref;
+    double ref = pb_floor_reference_like(r->all, r->n, f);
+    if (r->npairs < sizeof r->pair / sizeof r->pair[0]) {
+        r->pair[r->npairs].like = *f;
+        r->pair[r->npairs++].ref = ref;
+    }
     return ref;
 }
 
-static bool off_floor(const struct pb_result_run *r, double ref, double factor)
+static bool off_floor(const struct pb_result_run *r, struct floor_refs *refs, double factor,
+                      double *ref_out)
 {
     struct pb_floor_state f;
     pb_floor_state_of(&r->r, &f);
+    double ref = floor_ref_of(refs, &f);
+    if (ref_out)
+        *ref_out = ref;
     return pb_floor_off(&f, ref, factor);
 }
 
@@ -985,16 +1027,16 @@ static void screen_throughput(struct group *fb, struct group *fn, const struct p
 }
 
 /* Copies of a matched pair of groups without the off-floor repetitions.
- * Returns how many were left out of each side; *worst: the highest floor
- * left out. */
-static void screen_pair(const struct group *gb, const struct group *gn, double ref,
+ * Returns how many were left out of each side; *worst: the floor left out
+ * farthest from its reference, *worst_ref that reference. */
+static void screen_pair(const struct group *gb, const struct group *gn, struct floor_refs *refs,
                         const struct pb_compare_opts *o, struct group *fb, struct group *fn,
-                        unsigned *out_b, unsigned *out_n, double *worst)
+                        unsigned *out_b, unsigned *out_n, double *worst, double *worst_ref)
 {
     *fb = *gb;
     *fn = *gn;
     *out_b = *out_n = 0;
-    *worst = 0;
+    *worst = *worst_ref = 0;
     if (!(o->floor_factor > 0))
         return;
     fb->n = fn->n = 0;
@@ -1003,16 +1045,19 @@ static void screen_pair(const struct group *gb, const struct group *gn, double r
         const struct group *g = s ? gn : gb;
         struct group *f = s ? fn : fb;
         for (unsigned k = 0; k < g->n; k++) {
-            bool off = off_floor(g->runs[k], ref, o->floor_factor);
+            double ref;
+            bool off = off_floor(g->runs[k], refs, o->floor_factor, &ref);
             if (o->paired && k < np) {
                 const struct group *other = s ? gb : gn;
-                off |= off_floor(other->runs[k], ref, o->floor_factor);
+                off |= off_floor(other->runs[k], refs, o->floor_factor, NULL);
             }
             if (off) {
                 (*(s ? out_n : out_b))++;
-                double w = floor_worst(g->runs[k], ref);
-                if (w > 0 && (!*worst || fabs(log(w / ref)) > fabs(log(*worst / ref))))
+                double w = ref > 0 ? floor_worst(g->runs[k], ref) : 0;
+                if (w > 0 && (!*worst || fabs(log(w / ref)) > fabs(log(*worst / *worst_ref)))) {
                     *worst = w;
+                    *worst_ref = ref;
+                }
                 continue;
             }
             f->runs[f->n] = g->runs[k];
@@ -1030,6 +1075,7 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
     memset(out, 0, sizeof *out);
     out->opts = *opts;
     struct side sb = { 0 }, sn = { 0 };
+    struct floor_refs refs = { 0 };
     struct pb_hist *scratch = malloc(sizeof *scratch);
     struct group *fb = malloc(sizeof *fb), *fn = malloc(sizeof *fn);
     int rc = -1;
@@ -1056,7 +1102,11 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
         goto out;
     }
     const struct side *both[2] = { &sb, &sn };
-    out->floor_ref_ns = floor_reference(&sb, &sn);
+    if (floor_refs_init(&refs, &sb, &sn) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    out->floor_ref_ns = pb_floor_reference(refs.all, refs.n);
     for (unsigned i = 0; i < sb.n; i++) {
         const struct group *gb = &sb.g[i];
         char wl[sizeof out->rows[0].workload];
@@ -1070,11 +1120,11 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
             continue;
         }
         unsigned ex_b, ex_n;
-        double worst;
+        double worst, worst_ref;
         const struct group *gn0 = &sn.g[gb->partner];
         bool enough = opts->paired ? (gb->n < gn0->n ? gb->n : gn0->n) >= MIN_REPS
                                    : gb->n >= MIN_REPS && gn0->n >= MIN_REPS;
-        screen_pair(gb, gn0, out->floor_ref_ns, opts, fb, fn, &ex_b, &ex_n, &worst);
+        screen_pair(gb, gn0, &refs, opts, fb, fn, &ex_b, &ex_n, &worst, &worst_ref);
         const struct group *gn = fn;
         gb = fb;
         struct pb_compare_row *row = &out->rows[out->nrows++];
@@ -1106,7 +1156,7 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
                 snprintf(detail, sizeof detail, "%u of BASE and %u of NEW left out: c2c floor "
                          "moved or %.0f ns (median %.0f), or throughput beyond %gx of the "
                          "others' (another machine state)", ex_b, ex_n, worst,
-                         out->floor_ref_ns, opts->floor_factor);
+                         worst_ref, opts->floor_factor);
             else
                 snprintf(detail, sizeof detail, "%u of BASE and %u of NEW left out: throughput "
                          "lay beyond %gx of the others' (another machine state)", ex_b, ex_n,
@@ -1140,6 +1190,7 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
     context_warnings(out, base, new_doc);
     rc = 0;
 out:
+    free(refs.all);
     free(scratch);
     free(fb);
     free(fn);

@@ -847,24 +847,28 @@ static double median_in_place(double *v, unsigned n)
     return n == 0 ? NAN : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The median c2c floor of every run of the document: the machine state
- * its runs are summarised in (as the session's table does). 0: none. */
-static double doc_floor_reference(const struct pb_result_doc *d)
+/* The floor r is judged by: the median c2c floor of the document's runs
+ * measured between the same two CPUs, the machine state its runs are
+ * summarised in (as the session's table does). 0: none. */
+static double doc_floor_reference(const struct pb_result_doc *d, const struct pb_run_result *r)
 {
     struct pb_floor_state *f = malloc((d->nruns ? d->nruns : 1) * sizeof *f);
     if (!f)
         return 0;
     for (unsigned i = 0; i < d->nruns; i++)
         pb_floor_state_of(&d->runs[i].r, &f[i]);
-    double ref = pb_floor_reference(f, d->nruns);
+    struct pb_floor_state like;
+    pb_floor_state_of(r, &like);
+    double ref = pb_floor_reference_like(f, d->nruns, &like);
     free(f);
     return ref;
 }
 
 /* Leaves out of the row the repetitions measured in another machine state
  * than the document's (pb_floor_screen), as the session's table did. */
-static int lock_row_screen(const struct pb_result_doc *d, struct lock_row *row, double floor_ref)
+static int lock_row_screen(const struct pb_result_doc *d, struct lock_row *row)
 {
+    double floor_ref = row->n ? doc_floor_reference(d, &d->runs[row->runs[0]].r) : 0;
     const struct pb_run_result **runs = malloc((row->n ? row->n : 1) * sizeof *runs);
     bool *keep = malloc((row->n ? row->n : 1) * sizeof *keep);
     if (!runs || !keep) {
@@ -940,7 +944,6 @@ static int lock_sets(const struct pb_result_doc *d, struct lock_set **out, unsig
     struct pb_hist *h = malloc(sizeof *h);
     int rc = -1;
     unsigned nsets = 0;
-    double floor_ref = doc_floor_reference(d);
     if (!keys || !config || !sets || !scratch || !h)
         goto out;
     for (unsigned i = 0; i < n; i++) {
@@ -1002,7 +1005,7 @@ static int lock_sets(const struct pb_result_doc *d, struct lock_set **out, unsig
         if (ref >= 0)
             set->rows[0].reference = true;
         for (unsigned k = 0; k < set->nrows; k++) {
-            if (lock_row_screen(d, &set->rows[k], floor_ref) != 0)
+            if (lock_row_screen(d, &set->rows[k]) != 0)
                 goto out;
             lock_row_figures(d, &set->rows[k], scratch, h);
         }
@@ -1235,7 +1238,6 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
 {
     /* The lock columns only where a run took a lock. */
     bool locks = any_lock_taken(d);
-    double floor_ref = doc_floor_reference(d);
     fprintf(o, "<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>#</th>"
                "<th>scenario</th><th>pool / queue / handoff</th><th>threads<br><small>req / wrk "
                "/ cancel</small></th><th class=\"num\">ops/s</th><th class=\"num\">p50</th>"
@@ -1275,7 +1277,7 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
             fprintf(o, "<td class=\"num\">-</td>");
         struct pb_floor_state fs;
         pb_floor_state_of(r, &fs);
-        bool away = pb_floor_off(&fs, floor_ref, PB_FLOOR_FACTOR_DEFAULT);
+        bool away = pb_floor_off(&fs, doc_floor_reference(d, r), PB_FLOOR_FACTOR_DEFAULT);
         if (r->c2c_round_trip_ns > 0 && p50 == p50)
             fprintf(o, "<td class=\"num\">%.1f&times;%s</td>", p50 / r->c2c_round_trip_ns,
                     away ? " <small class=\"dim\" title=\"its c2c floor moved, or lay beyond "

@@ -367,20 +367,22 @@ static int note_run(struct tally *t, const char *path, unsigned unit, unsigned a
     return 0;
 }
 
-static double tally_reference(const struct tally *t)
+/* Off the floor: against the median floor of every run measured so far
+ * between the same two CPUs (compare's screen). */
+static bool tally_off(const struct tally *t, const struct pb_floor_state *f, double factor)
 {
-    struct pb_floor_state *f = malloc((t->n ? t->n : 1) * sizeof *f);
-    if (!f)
-        return 0;
+    struct pb_floor_state *all = malloc((t->n ? t->n : 1) * sizeof *all);
+    if (!all)
+        return false;
     for (unsigned i = 0; i < t->n; i++)
-        f[i] = t->m[i].floor;
-    double ref = pb_floor_reference(f, t->n);
-    free(f);
-    return ref;
+        all[i] = t->m[i].floor;
+    double ref = pb_floor_reference_like(all, t->n, f);
+    free(all);
+    return pb_floor_off(f, ref, factor);
 }
 
 /* The fewest clean pairs a configuration of `unit` has (compare's screen). */
-static unsigned clean_pairs(const struct tally *t, unsigned unit, double ref, double factor)
+static unsigned clean_pairs(const struct tally *t, unsigned unit, double factor)
 {
     unsigned fewest = UINT32_MAX;
     for (unsigned i = 0; i < t->n; i++) {
@@ -391,12 +393,12 @@ static unsigned clean_pairs(const struct tally *t, unsigned unit, double ref, do
         for (unsigned j = 0; j < t->n; j++) {
             const struct measured *b = &t->m[j];
             if (b->unit != unit || b->side != 0 || !pb_runkey_same(&a->key, &b->key) ||
-                pb_floor_off(&b->floor, ref, factor))
+                tally_off(t, &b->floor, factor))
                 continue;
             for (unsigned k = 0; k < t->n; k++) {
                 const struct measured *c = &t->m[k];
                 if (c->unit == unit && c->side == 1 && c->attempt == b->attempt &&
-                    pb_runkey_same(&a->key, &c->key) && !pb_floor_off(&c->floor, ref, factor)) {
+                    pb_runkey_same(&a->key, &c->key) && !tally_off(t, &c->floor, factor)) {
                     clean++;
                     break;
                 }
@@ -520,11 +522,10 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
     for (unsigned round = 0; round < max_attempts && !pb_interrupted; round++) {
         /* Which units this round: all for the first N, then those short of clean pairs. */
         int active[AB_MAX_UNITS], nactive = 0;
-        double ref = round >= repeat ? tally_reference(&tally) : 0;
         for (int u = 0; u < nunits; u++)
             if (round < repeat ||
                 (opts.floor_factor > 0 &&
-                 clean_pairs(&tally, (unsigned)u, ref, opts.floor_factor) < repeat))
+                 clean_pairs(&tally, (unsigned)u, opts.floor_factor) < repeat))
                 active[nactive++] = u;
         if (!nactive)
             break;

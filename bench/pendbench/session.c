@@ -13,7 +13,8 @@
  *   run's place in the order are in the result file.
  * - When the session measures 3 or more runs, a repetition measured in
  *   another machine state than the others (compare's floor screen: its c2c
- *   floor moved, or lay beyond 1.5x the session's median floor either way)
+ *   floor moved, or lay beyond 1.5x the session's median floor for the same
+ *   two CPUs either way)
  *   is measured again, at most N extra per configuration (N = --repeat, so
  *   once in the default suite, whose one run per configuration would
  *   otherwise set a configuration measured in a VM's other placement
@@ -142,6 +143,7 @@ struct config {
     struct figure tput, p50, p99;
     struct pb_hist *merged;
     double c2c_ns;                      /* median over runs with a stable floor; 0 none */
+    struct pb_floor_state cpus;         /* of its first run: the CPUs its floor is measured on */
     unsigned floors_unstable;
     bool ok, partial, stalled, unstable;
     /* Failed operations over the summarised runs: not throughput (item 8). */
@@ -188,18 +190,29 @@ static bool off_floor(const struct pb_run_result *r, double ref)
     return pb_floor_off(&f, ref, FLOOR_FACTOR);
 }
 
-/* The median floor of every run measured so far (0: none). */
-static double session_floor(const struct config *cfg, unsigned ncfg, unsigned slots)
+/* The floor c's runs are judged by: the median floor of every run of the
+ * session measured so far between the same two CPUs as c's (another
+ * placement measures another pair). 0: none, or c has no run yet. */
+static double config_floor(const struct config *cfg, unsigned ncfg, unsigned slots,
+                           const struct config *c)
 {
+    const struct pb_run_result *first = NULL;
+    for (unsigned r = 0; r < slots && !first; r++)
+        if (c->have[r])
+            first = &c->reps[r];
     struct pb_floor_state *f = malloc((ncfg && slots ? (size_t)ncfg * slots : 1) * sizeof *f);
-    if (!f)
+    if (!first || !f) {
+        free(f);
         return 0;
+    }
     unsigned n = 0;
     for (unsigned u = 0; u < ncfg; u++)
         for (unsigned r = 0; r < slots; r++)
             if (cfg[u].have[r])
                 pb_floor_state_of(&cfg[u].reps[r], &f[n++]);
-    double ref = pb_floor_reference(f, n);
+    struct pb_floor_state like;
+    pb_floor_state_of(first, &like);
+    double ref = pb_floor_reference_like(f, n, &like);
     free(f);
     return ref;
 }
@@ -265,6 +278,8 @@ static void summarise(struct config *c, unsigned slots, double max_cv, double re
         if (c->have[r])
             measured[nm++] = &c->reps[r];
     pb_floor_screen(measured, nm, ref, FLOOR_FACTOR, keep);
+    if (nm)
+        pb_floor_state_of(measured[0], &c->cpus);
     c->ok = true;
     c->screened = 0;
     c->cancel_attempted = 0;
@@ -363,6 +378,10 @@ static void aggregate_line(FILE *out, const struct config *c, const struct pb_sc
  * apart, as when a VM's vCPUs moved from one pair of cores to another. */
 static bool states_differ(const struct config *a, const struct config *b)
 {
+    /* Floors measured between other CPUs differ by design (a cross-node
+     * placement): no verdict on the state from them. */
+    if (a->cpus.cpu_lo != b->cpus.cpu_lo || a->cpus.cpu_hi != b->cpus.cpu_hi)
+        return false;
     struct pb_floor_state fa = { .start_ns = a->c2c_ns, .end_ns = a->c2c_ns };
     return pb_floor_off(&fa, b->c2c_ns, FLOOR_FACTOR);     /* false when either has none */
 }
@@ -660,11 +679,11 @@ int pb_session_run(struct pb_session *s)
     /* Runs in another machine state than the majority: measured again, in
      * rounds over the configurations that lack clean repetitions. */
     /* Fewer than 3 runs in all make no majority to judge them by. */
-    double ref = ncfg * repeat >= 3 ? session_floor(cfg, ncfg, slots) : 0;
+    bool judge = ncfg * repeat >= 3;
     unsigned *next = calloc(ncfg ? ncfg : 1, sizeof *next), extra_runs = 0;
     for (unsigned u = 0; next && u < ncfg; u++)
         next[u] = repeat;
-    for (bool more = ref > 0 && next; more && !pb_interrupted;) {
+    for (bool more = judge && next; more && !pb_interrupted;) {
         more = false;
         unsigned *round = order;               /* reused: a permutation of the configurations */
         for (unsigned u = 0; u < ncfg; u++)
@@ -677,6 +696,9 @@ int pb_session_run(struct pb_session *s)
         }
         for (unsigned i = 0; i < ncfg && !pb_interrupted; i++) {
             struct config *c = &cfg[round[i]];
+            double ref = config_floor(cfg, ncfg, slots, c);
+            if (!(ref > 0))
+                continue;
             unsigned clean = 0;
             for (unsigned r = 0; r < next[round[i]]; r++)
                 clean += c->have[r] && !off_floor(&c->reps[r], ref);
@@ -684,19 +706,17 @@ int pb_session_run(struct pb_session *s)
                 continue;
             if (!extra_runs && !s->quiet)
                 fprintf(out, "runs in another machine state (c2c floor off the session's %.0f ns "
-                             "median): measuring them again\n", ref);
+                             "median for their CPUs): measuring them again\n", ref);
             unsigned r = next[round[i]]++;
             extra_runs++;
             more |= measure_one(s, c, r, &env, &prog, &done, &status, out);
         }
     }
     free(next);
-    if (ref <= 0)
-        ref = session_floor(cfg, ncfg, slots);
     if (repeat > 1 && !s->quiet)
         for (unsigned u = 0; u < ncfg; u++)
             if (cfg[u].nreps || !cfg[u].failed) {
-                summarise(&cfg[u], slots, s->max_cv_pct, ref);
+                summarise(&cfg[u], slots, s->max_cv_pct, config_floor(cfg, ncfg, slots, &cfg[u]));
                 if (cfg[u].nreps)
                     aggregate_line(out, &cfg[u], &s->sc[cfg[u].display]);
             }
@@ -707,7 +727,7 @@ int pb_session_run(struct pb_session *s)
         goto oom_order;
     unsigned nruns = 0;
     for (unsigned u = 0; u < ncfg; u++) {
-        summarise(&cfg[u], slots, s->max_cv_pct, ref);
+        summarise(&cfg[u], slots, s->max_cv_pct, config_floor(cfg, ncfg, slots, &cfg[u]));
         for (unsigned r = 0; r < slots; r++)
             if (cfg[u].have[r])
                 runs[nruns++] = cfg[u].reps[r];     /* shallow: pairs stay owned by cfg */

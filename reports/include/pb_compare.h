@@ -146,19 +146,27 @@ void pb_compare_opts_default(struct pb_compare_opts *o);
  * the machine as the run saw it. On a VM the same two CPUs bounce a line in
  * 30, 70 or 400 ns depending on where the host placed them at the time: a
  * run measured in another state than the others is another experiment.
- * The reference is the median floor of the runs considered together; a run
- * is off the floor when its floor moved during it (floor_unstable) or its
- * floor before or after the window is more than `factor` times the
- * reference or less than its 1/factor. Runs without a measured floor are
- * never off. */
+ * The reference is the median floor of the runs considered together that
+ * measured it between the same two CPUs (the first requester's and the
+ * first worker's: a cross-node or scattered placement measures another
+ * pair, whose floor differs by design, not by state); a run is off the
+ * floor when its floor moved during it (floor_unstable) or its floor
+ * before or after the window is more than `factor` times the reference or
+ * less than its 1/factor. Runs without a measured floor are never off. */
 #define PB_FLOOR_FACTOR_DEFAULT 1.5   /* compare's and ab's --floor-factor, the session's screen */
 
 struct pb_floor_state {
     double start_ns, end_ns;   /* the floor's median before and after the window; 0: none */
     bool unstable;             /* it moved during the run (pb_run_result.floor_unstable) */
+    int cpu_lo, cpu_hi;        /* the two OS CPUs it was measured between; -1: unknown */
 };
 void pb_floor_state_of(const struct pb_run_result *r, struct pb_floor_state *out);
+/* The median floor of all n (for display: it mixes CPU pairs). */
 double pb_floor_reference(const struct pb_floor_state *f, unsigned n);
+/* The reference to judge `like` by: the median floor of those of the n
+ * measured between its two CPUs. 0 when none measured a floor. */
+double pb_floor_reference_like(const struct pb_floor_state *f, unsigned n,
+                               const struct pb_floor_state *like);
 bool pb_floor_off(const struct pb_floor_state *f, double reference_ns, double factor);
 /* Of the n runs of one configuration, those to summarise: the runs not off
  * the floor, or all of them when every one is (then none is more right

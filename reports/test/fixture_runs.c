@@ -87,7 +87,7 @@ void fill_run(struct pb_run_result *r, const struct spec *sp, unsigned rep)
     r->c2c_os_cpu_a = r->c2c_os_cpu_b = -1;
     if (rep < 8 && sp->floor[rep] > 0) {
         r->c2c_os_cpu_a = 0;
-        r->c2c_os_cpu_b = 1;
+        r->c2c_os_cpu_b = sp->floor_cpu_b ? sp->floor_cpu_b : 1;
         r->c2c_round_trip_ns = sp->floor[rep];
         r->c2c_start = (struct pb_floor){ sp->floor[rep], sp->floor[rep] * 0.95,
                                           sp->floor[rep] * 1.05, 500 };

@@ -29,6 +29,7 @@ struct spec {
     bool partial, broken;
     double floor[8];           /* per repetition: the c2c floor before and after, ns (0: none) */
     unsigned floor_moved;      /* bit per repetition: the floor moved during it (unstable) */
+    int floor_cpu_b;           /* the floor is measured between CPU 0 and this one (0: 1) */
     const char *queue;         /* NULL: the default (percpu-mpsc) */
     /* The lock chosen (NULL: each strategy's default, and the run took
      * none); a chosen lock is also the one taken, with lock figures drawn

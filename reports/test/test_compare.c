@@ -1272,6 +1272,47 @@ Test(compare, repetitions_in_another_machine_state_are_left_out)
     cr_expect(strstr(err, "floor-factor") != NULL, "%s", err);
 }
 
+/* A placement that measures its floor between other CPUs (SMT siblings at
+ * 20 ns, two nodes at 70 ns: both steady) is not another machine state:
+ * each run is judged against the floors of its own CPU pair, and nothing
+ * is left out. One median over both pairs (45 ns) put every run off. */
+Test(compare, floors_of_other_cpu_pairs_are_not_another_state)
+{
+    struct spec b[2] = { base_spec(130), base_spec(131) };
+    b[1].scenario = "cross-node";
+    b[1].floor_cpu_b = 8;
+    for (int k = 0; k < 5; k++) {
+        b[0].floor[k] = 20;
+        b[1].floor[k] = 70;
+    }
+    struct spec n[2] = { b[0], b[1] };
+    n[0].seed = 132;
+    n[1].seed = 133;
+    struct pb_comparison c;
+    struct pb_result_doc db, dn;
+    compare_groups(b, 2, n, 2, NULL, &c, &db, &dn);
+    cr_expect_eq(c.excluded, 0, "%u left out", c.excluded);
+    cr_assert_eq(c.nrows, 2);
+    for (unsigned r = 0; r < 2; r++)
+        cr_expect_eq(c.rows[r].reps_base, 5, "row %u", r);
+    pb_comparison_free(&c);
+    pb_result_doc_free(&db);
+    pb_result_doc_free(&dn);
+    /* Within one pair the screen still works: a run of cross-node at 400. */
+    n[1].floor[2] = 400;
+    compare_groups(b, 2, n, 2, NULL, &c, &db, &dn);
+    cr_expect_eq(c.excluded, 1, "%u left out", c.excluded);
+    pb_comparison_free(&c);
+    pb_result_doc_free(&db);
+    pb_result_doc_free(&dn);
+    /* The reference itself, by pair. */
+    struct pb_floor_state f[3] = { { 20, 20, false, 0, 1 }, { 22, 22, false, 0, 1 },
+                                   { 70, 70, false, 0, 8 } };
+    cr_expect_float_eq(pb_floor_reference_like(f, 3, &f[0]), 21, 1e-9);
+    cr_expect_float_eq(pb_floor_reference_like(f, 3, &f[2]), 70, 1e-9);
+    cr_expect_float_eq(pb_floor_reference(f, 3), 22, 1e-9);
+}
+
 /* The screen itself, as the session uses it on two configurations' floors
  * (a configuration against its baseline) and on a run against the
  * session's median: beyond the factor either way, the edges inclusive. */
