@@ -13,15 +13,15 @@
  *   run's place in the order are in the result file.
  * - When the session measures 3 or more runs, a repetition measured in
  *   another machine state than the others (compare's floor screen: its c2c
- *   floor moved, or lay beyond 1.5x the session's median floor for the same
- *   two CPUs either way)
- *   is measured again, at most N extra per configuration (N = --repeat, so
- *   once in the default suite, whose one run per configuration would
- *   otherwise set a configuration measured in a VM's other placement
- *   against a baseline measured in the usual one); the file keeps every
- *   run (compare screens them the same way) and the table and aggregate
- *   lines summarise the clean ones. A configuration still in another state
- *   than its group's baseline has its 'vs base' marked as no comparison.
+ *   floor moved, or lay beyond 1.5x either way of the session's median
+ *   floor for the same two CPUs) is measured again, at most N extra per
+ *   configuration (N = --repeat, so once in the default suite, whose one
+ *   run per configuration would otherwise set a configuration measured in
+ *   a VM's other placement against a baseline measured in the usual one);
+ *   the file keeps every run (compare screens them the same way) and the
+ *   table and aggregate lines summarise the clean ones. A configuration
+ *   still in another state than its group's baseline has its 'vs base'
+ *   marked as no comparison.
  * - After the repetitions one aggregate line per configuration says how
  *   much its repetitions agree (median, min-max, CV); one whose CV exceeds
  *   --max-cv is marked unstable.
