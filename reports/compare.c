@@ -886,6 +886,20 @@ bool pb_floor_off(const struct pb_floor_state *f, double ref, double factor)
     return hi > factor * ref || lo * factor < ref;
 }
 
+double pb_floor_reference_in_doc(const struct pb_result_doc *d, const struct pb_run_result *like)
+{
+    struct pb_floor_state *f = malloc((d->nruns ? d->nruns : 1) * sizeof *f);
+    if (!f)
+        return 0;
+    for (unsigned i = 0; i < d->nruns; i++)
+        pb_floor_state_of(&d->runs[i].r, &f[i]);
+    struct pb_floor_state l;
+    pb_floor_state_of(like, &l);
+    double ref = pb_floor_reference_like(f, d->nruns, &l);
+    free(f);
+    return ref;
+}
+
 unsigned pb_floor_screen(const struct pb_run_result *const *runs, unsigned n, double reference_ns,
                          double factor, bool *keep)
 {

@@ -36,6 +36,7 @@
 
 #include "history_db.h"
 #include "pb_changes.h"
+#include "pb_compare.h"
 #include "pb_export.h"
 #include "pb_file.h"
 #include "pb_grow.h"
@@ -653,10 +654,13 @@ static bool run_in_block(const struct pb_result_run *run, const struct block *b,
     return strcmp(scratch->workload, b->key.workload) == 0;
 }
 
-/* The percentile of an invocation's merged repetitions, from its stored
- * document. -1 when the document cannot be read (a newer layout). */
-static double merged_percentile(struct hdb *db, int64_t invocation, const struct block *b,
-                                double percentile)
+/* The value of an invocation's repetitions of block b, from its stored
+ * document, as the session's table summarised them: the repetitions
+ * measured in another machine state than the invocation's other runs
+ * (pb_floor_screen: a session measures those again and keeps both) left
+ * out; latency from their merged histograms, the rest their median.
+ * -1 when the document cannot be read (a newer layout). */
+static double doc_value(struct hdb *db, int64_t invocation, const struct block *b, unsigned metric)
 {
     struct params p = { .n = 0 };
     p_int(&p, invocation);
@@ -671,12 +675,32 @@ static double merged_percentile(struct hdb *db, int64_t invocation, const struct
     struct pb_runkey *k = malloc(sizeof *k);
     if (h && k && res.nrows && !hdb_null(&res, 0, 0) &&
         pb_result_read_string(hdb_text(&res, 0, 0), "history", &doc, err, sizeof err) == 0) {
-        pb_hist_init(h);
-        for (unsigned i = 0; i < doc.nruns; i++)
+        const struct pb_run_result **runs = malloc((doc.nruns ? doc.nruns : 1) * sizeof *runs);
+        bool *keep = malloc((doc.nruns ? doc.nruns : 1) * sizeof *keep);
+        double *vals = malloc((doc.nruns ? doc.nruns : 1) * sizeof *vals);
+        unsigned n = 0, m = 0;
+        for (unsigned i = 0; runs && keep && vals && i < doc.nruns; i++)
             if (run_in_block(&doc.runs[i], b, k))
-                pb_hist_merge(h, &doc.runs[i].r.total);
-        if (h->count)
-            v = (double)pb_hist_percentile(h, percentile);
+                runs[n++] = &doc.runs[i].r;
+        if (n) {
+            double ref = pb_floor_reference_in_doc(&doc, runs[0]);
+            pb_floor_screen(runs, n, ref, PB_FLOOR_FACTOR_DEFAULT, keep);
+            pb_hist_init(h);
+            for (unsigned i = 0; i < n; i++) {
+                if (!keep[i])
+                    continue;
+                pb_hist_merge(h, &runs[i]->total);
+                vals[m++] = metric == PB_TREND_CANCEL ? runs[i]->cancel.success_rate
+                                                      : runs[i]->throughput_ops_s;
+            }
+            if (metrics[metric].percentile > 0)
+                v = h->count ? (double)pb_hist_percentile(h, metrics[metric].percentile) : -1;
+            else
+                v = median(vals, m);
+        }
+        free(runs);
+        free(keep);
+        free(vals);
         pb_result_doc_free(&doc);
     }
     free(k);
@@ -846,18 +870,18 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
         p->partial |= hdb_int(&res, r, 11) != 0;
         p->failed |= hdb_int(&res, r, 12) == 0;
     }
-    /* Each point's value from its repetitions. */
+    /* Each point's value from its repetitions: from the stored document
+     * when there are several (merged histograms, the floor screen). */
     for (unsigned i = 0; i < s->n; i++)
         for (unsigned k = 0; k < s->blocks[i].n; k++) {
             struct point *p = &s->blocks[i].points[k];
-            if (metrics[q->metric].percentile > 0 && p->reps > 1) {
-                double v = merged_percentile(&db, p->invocation, &s->blocks[i],
-                                             metrics[q->metric].percentile);
+            if (p->reps > 1) {
+                double v = doc_value(&db, p->invocation, &s->blocks[i], (unsigned)q->metric);
                 if (v >= 0) {
                     p->value = v;
                     continue;
                 }
-                p->approximate = true;
+                p->approximate = metrics[q->metric].percentile > 0;
             }
             p->value = median(p->vals, p->reps);
         }

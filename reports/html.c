@@ -847,28 +847,11 @@ static double median_in_place(double *v, unsigned n)
     return n == 0 ? NAN : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The floor r is judged by: the median c2c floor of the document's runs
- * measured between the same two CPUs, the machine state its runs are
- * summarised in (as the session's table does). 0: none. */
-static double doc_floor_reference(const struct pb_result_doc *d, const struct pb_run_result *r)
-{
-    struct pb_floor_state *f = malloc((d->nruns ? d->nruns : 1) * sizeof *f);
-    if (!f)
-        return 0;
-    for (unsigned i = 0; i < d->nruns; i++)
-        pb_floor_state_of(&d->runs[i].r, &f[i]);
-    struct pb_floor_state like;
-    pb_floor_state_of(r, &like);
-    double ref = pb_floor_reference_like(f, d->nruns, &like);
-    free(f);
-    return ref;
-}
-
 /* Leaves out of the row the repetitions measured in another machine state
  * than the document's (pb_floor_screen), as the session's table did. */
 static int lock_row_screen(const struct pb_result_doc *d, struct lock_row *row)
 {
-    double floor_ref = row->n ? doc_floor_reference(d, &d->runs[row->runs[0]].r) : 0;
+    double floor_ref = row->n ? pb_floor_reference_in_doc(d, &d->runs[row->runs[0]].r) : 0;
     const struct pb_run_result **runs = malloc((row->n ? row->n : 1) * sizeof *runs);
     bool *keep = malloc((row->n ? row->n : 1) * sizeof *keep);
     if (!runs || !keep) {
@@ -1277,7 +1260,7 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
             fprintf(o, "<td class=\"num\">-</td>");
         struct pb_floor_state fs;
         pb_floor_state_of(r, &fs);
-        bool away = pb_floor_off(&fs, doc_floor_reference(d, r), PB_FLOOR_FACTOR_DEFAULT);
+        bool away = pb_floor_off(&fs, pb_floor_reference_in_doc(d, r), PB_FLOOR_FACTOR_DEFAULT);
         if (r->c2c_round_trip_ns > 0 && p50 == p50)
             fprintf(o, "<td class=\"num\">%.1f&times;%s</td>", p50 / r->c2c_round_trip_ns,
                     away ? " <small class=\"dim\" title=\"its c2c floor moved, or lay beyond "

@@ -168,6 +168,8 @@ double pb_floor_reference(const struct pb_floor_state *f, unsigned n);
 double pb_floor_reference_like(const struct pb_floor_state *f, unsigned n,
                                const struct pb_floor_state *like);
 bool pb_floor_off(const struct pb_floor_state *f, double reference_ns, double factor);
+/* pb_floor_reference_like over every run of a document. */
+double pb_floor_reference_in_doc(const struct pb_result_doc *d, const struct pb_run_result *like);
 /* Of the n runs of one configuration, those to summarise: the runs not off
  * the floor, or all of them when every one is (then none is more right
  * than another). Sets keep[i]; returns how many are kept. The session's

@@ -266,6 +266,48 @@ static char *trend(const struct pb_trend_query *q, int want_blocks)
     return buf;
 }
 
+/* A session measures a run in another machine state again and records
+ * both: the trend's point is the one the session's table showed, from
+ * the run in the invocation's state (the others' c2c floor), not the
+ * median of the two states. */
+BOTH(trend_leaves_out_a_run_in_another_machine_state)
+{
+    struct pb_context ctx;
+    make_ctx(&ctx, "cafe0001", "2024-05-01T10:00:00Z");
+    struct pb_run_result *mpsc = make_runs("percpu-mpsc", 1000, 1e6);
+    struct pb_run_result *ring = make_runs("percpu-ring", 1000, 1e6);
+    struct pb_run_result runs[2 * REPS];
+    for (unsigned k = 0; k < REPS; k++) {
+        runs[k] = mpsc[k];
+        runs[REPS + k] = ring[k];
+    }
+    for (unsigned k = 0; k < 2 * REPS; k++) {
+        struct pb_run_result *r = &runs[k];
+        r->c2c_os_cpu_a = 0;
+        r->c2c_os_cpu_b = 1;
+        r->c2c_round_trip_ns = r->c2c_start.median_ns = r->c2c_end.median_ns = 50;
+    }
+    /* percpu-mpsc's first repetition: the other placement, 9x the throughput. */
+    runs[0].c2c_round_trip_ns = runs[0].c2c_start.median_ns = runs[0].c2c_end.median_ns = 450;
+    runs[0].throughput_ops_s = 9e6;
+    pb_hist_init(&runs[0].total);
+    for (unsigned i = 0; i < 1000; i++)
+        pb_hist_record(&runs[0].total, 100 + i);
+    char err[512] = "";
+    cr_assert_eq(pb_history_record(db, &ctx, runs, 2 * REPS, NULL, err, sizeof err), 0, "%s", err);
+    free(mpsc);
+    free(ring);
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT, .strategies = "magazine/percpu-mpsc/xchg" };
+    char *t = trend(&q, 1);
+    cr_expect(strstr(t, "1000001 ops/s") != NULL, "the clean repetition alone:\n%s", t);
+    free(t);
+    /* Latency: the clean repetition's histogram alone (1100..2099). */
+    q.metric = PB_TREND_P50;
+    t = trend(&q, 1);
+    cr_expect(strstr(t, "1.60 us") != NULL, "%s", t);
+    free(t);
+}
+
 BOTH(trend_text)
 {
     record_three();
