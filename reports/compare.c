@@ -917,6 +917,13 @@ unsigned pb_floor_screen(const struct pb_run_result *const *runs, unsigned n, do
     return n;
 }
 
+unsigned pb_floor_screen_in_doc(const struct pb_result_doc *d,
+                                const struct pb_run_result *const *runs, unsigned n, bool *keep)
+{
+    double ref = n ? pb_floor_reference_in_doc(d, runs[0]) : 0;
+    return pb_floor_screen(runs, n, ref, PB_FLOOR_FACTOR_DEFAULT, keep);
+}
+
 /* The floor farther from the reference, on a log scale; 0 when none. */
 static double floor_worst(const struct pb_result_run *r, double ref)
 {

@@ -683,8 +683,7 @@ static double doc_value(struct hdb *db, int64_t invocation, const struct block *
             if (run_in_block(&doc.runs[i], b, k))
                 runs[n++] = &doc.runs[i].r;
         if (n) {
-            double ref = pb_floor_reference_in_doc(&doc, runs[0]);
-            pb_floor_screen(runs, n, ref, PB_FLOOR_FACTOR_DEFAULT, keep);
+            pb_floor_screen_in_doc(&doc, runs, n, keep);
             pb_hist_init(h);
             for (unsigned i = 0; i < n; i++) {
                 if (!keep[i])

@@ -851,7 +851,6 @@ static double median_in_place(double *v, unsigned n)
  * than the document's (pb_floor_screen), as the session's table did. */
 static int lock_row_screen(const struct pb_result_doc *d, struct lock_row *row)
 {
-    double floor_ref = row->n ? pb_floor_reference_in_doc(d, &d->runs[row->runs[0]].r) : 0;
     const struct pb_run_result **runs = malloc((row->n ? row->n : 1) * sizeof *runs);
     bool *keep = malloc((row->n ? row->n : 1) * sizeof *keep);
     if (!runs || !keep) {
@@ -861,7 +860,7 @@ static int lock_row_screen(const struct pb_result_doc *d, struct lock_row *row)
     }
     for (unsigned k = 0; k < row->n; k++)
         runs[k] = &d->runs[row->runs[k]].r;
-    pb_floor_screen(runs, row->n, floor_ref, PB_FLOOR_FACTOR_DEFAULT, keep);
+    pb_floor_screen_in_doc(d, runs, row->n, keep);
     unsigned m = 0;
     for (unsigned k = 0; k < row->n; k++)
         if (keep[k])
@@ -1221,6 +1220,10 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
 {
     /* The lock columns only where a run took a lock. */
     bool locks = any_lock_taken(d);
+    /* Every run's floor, once: each run is judged against its CPU pair's. */
+    struct pb_floor_state *floors = malloc((d->nruns ? d->nruns : 1) * sizeof *floors);
+    for (unsigned i = 0; floors && i < d->nruns; i++)
+        pb_floor_state_of(&d->runs[i].r, &floors[i]);
     fprintf(o, "<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>#</th>"
                "<th>scenario</th><th>pool / queue / handoff</th><th>threads<br><small>req / wrk "
                "/ cancel</small></th><th class=\"num\">ops/s</th><th class=\"num\">p50</th>"
@@ -1258,9 +1261,9 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
             fprintf(o, "<td class=\"num\">%.1f%%</td>", 100.0 * r->cancel.success_rate);
         else
             fprintf(o, "<td class=\"num\">-</td>");
-        struct pb_floor_state fs;
-        pb_floor_state_of(r, &fs);
-        bool away = pb_floor_off(&fs, pb_floor_reference_in_doc(d, r), PB_FLOOR_FACTOR_DEFAULT);
+        bool away = floors && pb_floor_off(&floors[i],
+                                           pb_floor_reference_like(floors, d->nruns, &floors[i]),
+                                           PB_FLOOR_FACTOR_DEFAULT);
         if (r->c2c_round_trip_ns > 0 && p50 == p50)
             fprintf(o, "<td class=\"num\">%.1f&times;%s</td>", p50 / r->c2c_round_trip_ns,
                     away ? " <small class=\"dim\" title=\"its c2c floor moved, or lay beyond "
@@ -1280,6 +1283,7 @@ static void summary_table(FILE *o, const struct pb_result_doc *d)
         fprintf(o, "<td>%s</td></tr>\n", r->partial ? "<span class=\"bad\">partial</span>" : "");
     }
     fprintf(o, "</tbody></table></div>\n");
+    free(floors);
 }
 
 static void cancel_table(FILE *o, const struct pb_result_doc *d)

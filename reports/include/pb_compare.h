@@ -176,6 +176,11 @@ double pb_floor_reference_in_doc(const struct pb_result_doc *d, const struct pb_
  * table and the report's lock tables summarise by it. */
 unsigned pb_floor_screen(const struct pb_run_result *const *runs, unsigned n, double reference_ns,
                          double factor, bool *keep);
+/* The same for runs of one configuration of document d, against d's
+ * floors for their CPU pair, with the default factor (the report and the
+ * history summarise a document's repetitions so). */
+unsigned pb_floor_screen_in_doc(const struct pb_result_doc *d,
+                                const struct pb_run_result *const *runs, unsigned n, bool *keep);
 
 /* One option of compare's (and ab's) command line: key without dashes
  * ("threshold", "alpha", "metric", "correction", "noise-k", "max-cv"),
