@@ -102,7 +102,10 @@ Test(deferred, DQ2_queue_irp_op_succeeds_both_queue_types)
     cr_assert_eq(r2.info, 123);
     struct pb_counters c = tcounters();
     cr_assert_eq(c.workitems_queued, 2);
-    tsleep_ms(5);
+    /* The worker counts a run after its routine returns: wait for it (a
+     * fixed 5 ms sleep was too short under TSan on a loaded machine). */
+    for (int ms = 0; ms < 5000 && tcounters().workitems_run < 2; ms++)
+        tsleep_ms(1);
     cr_assert_eq(tcounters().workitems_run, 2);
     tassert_quiet(false);
 }
@@ -302,6 +305,10 @@ Test(deferred, DQ4_detach_drains_queued_items)
         cr_assert_eq(atomic_load(&r[i].calls), 1);
     tsleep_ms(5);
     cr_assert_eq(atomic_load(&dq4_runs), DQ4_N, "and only once");
+    /* Detach returns on the instance's count; the run is counted just
+     * after it (deferred.c): wait for that, not a fixed time. */
+    for (int ms = 0; ms < 5000 && tcounters().workitems_run < DQ4_N; ms++)
+        tsleep_ms(1);
     struct pb_counters c = tcounters();
     cr_assert_eq(c.workitems_queued, DQ4_N);
     cr_assert_eq(c.workitems_run, DQ4_N);
