@@ -71,6 +71,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pb_compare.h"
 
@@ -884,6 +885,43 @@ bool pb_floor_off(const struct pb_floor_state *f, double ref, double factor)
     double hi = f->start_ns > f->end_ns ? f->start_ns : f->end_ns;
     double lo = f->start_ns < f->end_ns ? f->start_ns : f->end_ns;
     return hi > factor * ref || lo * factor < ref;
+}
+
+static double monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int pb_floor_wait(const struct pb_floor_wait *w, double ref, double *last_ns, double *waited_ms)
+{
+    double t0 = monotonic_ms();
+    *last_ns = 0;
+    *waited_ms = 0;
+    if (!w->probe || !(ref > 0) || !(w->factor >= 1))
+        return -1;
+    struct pb_floor_state now = { 0 };
+    for (;;) {
+        double f = w->probe(w->ctx);
+        *waited_ms = monotonic_ms() - t0;
+        if (!(f > 0))
+            return -1;
+        *last_ns = f;
+        now.start_ns = now.end_ns = f;
+        if (!pb_floor_off(&now, ref, w->factor))
+            return 1;
+        double left = (double)w->budget_ms - *waited_ms;
+        if (left <= 0 || (w->stop && *w->stop))
+            return 0;
+        double nap = w->poll_ms < left ? w->poll_ms : left;
+        struct timespec ts = { (time_t)(nap / 1e3), (long)(fmod(nap, 1e3) * 1e6) };
+        nanosleep(&ts, NULL);      /* EINTR (SIGINT): the stop check above ends it */
+        if (w->stop && *w->stop) {
+            *waited_ms = monotonic_ms() - t0;
+            return 0;
+        }
+    }
 }
 
 double pb_floor_reference_in_doc(const struct pb_result_doc *d, const struct pb_run_result *like)

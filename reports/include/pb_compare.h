@@ -9,6 +9,7 @@
 #ifndef PB_COMPARE_H
 #define PB_COMPARE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -181,6 +182,26 @@ unsigned pb_floor_screen(const struct pb_run_result *const *runs, unsigned n, do
  * history summarise a document's repetitions so). */
 unsigned pb_floor_screen_in_doc(const struct pb_result_doc *d,
                                 const struct pb_run_result *const *runs, unsigned n, bool *keep);
+
+/* Waiting for a machine state to come back. A VM's vCPUs move between
+ * placements for tens of seconds at a time (seen: 20-30 s at c2c ~420 ns
+ * against ~47 ns), so a run measured again at once lands in the same
+ * placement; the session waits for the floor to return first. */
+struct pb_floor_wait {
+    unsigned budget_ms;            /* give up after this long */
+    unsigned poll_ms;              /* sleep between probes */
+    double factor;                 /* "back": within factor of the reference, as pb_floor_off */
+    volatile sig_atomic_t *stop;   /* set (SIGINT): give up at once; NULL: none */
+    /* One probe of the floor now: its median in ns, <= 0 when it failed. */
+    double (*probe)(void *ctx);
+    void *ctx;
+};
+/* Probes until the floor lies within factor of reference_ns either way.
+ * 1: back (at once when the first probe says so); 0: not back within the
+ * budget, or stopped; -1: a probe failed or the arguments are unusable.
+ * *last_ns is the last probe's floor (0: none), *waited_ms the time spent. */
+int pb_floor_wait(const struct pb_floor_wait *w, double reference_ns, double *last_ns,
+                  double *waited_ms);
 
 /* One option of compare's (and ab's) command line: key without dashes
  * ("threshold", "alpha", "metric", "correction", "noise-k", "max-cv"),

@@ -1338,3 +1338,70 @@ Test(compare, floor_off_either_way_beyond_the_factor)
     cr_expect_not(pb_floor_off(&f, 0, 1.5));
     cr_expect_not(pb_floor_off(&f, 420, 0));
 }
+
+/* Waiting for the state to come back: a scripted floor, probed until it
+ * lies within the factor, or until the budget is spent. */
+struct scripted_floor {
+    const double *ns;
+    unsigned n, probes;
+};
+
+static double scripted_probe(void *ctx)
+{
+    struct scripted_floor *s = ctx;
+    double v = s->ns[s->probes < s->n ? s->probes : s->n - 1];
+    s->probes++;
+    return v;
+}
+
+Test(compare, floor_wait_comes_back_or_gives_up)
+{
+    /* The far placement for two probes, then the usual one. */
+    const double away_then_back[] = { 420, 430, 52 };
+    struct scripted_floor sf = { away_then_back, 3, 0 };
+    struct pb_floor_wait w = { .budget_ms = 5000, .poll_ms = 10, .factor = 1.5,
+                               .probe = scripted_probe, .ctx = &sf };
+    double last, waited;
+    cr_expect_eq(pb_floor_wait(&w, 47, &last, &waited), 1);
+    cr_expect_eq(sf.probes, 3);
+    cr_expect_float_eq(last, 52, 1e-9);
+    cr_expect(waited >= 20 && waited < 5000, "waited %.1f ms", waited);
+
+    /* Already there: one probe, no sleep. */
+    sf = (struct scripted_floor){ away_then_back + 2, 1, 0 };
+    cr_expect_eq(pb_floor_wait(&w, 47, &last, &waited), 1);
+    cr_expect_eq(sf.probes, 1);
+    cr_expect(waited < 10, "waited %.1f ms", waited);
+
+    /* Never back: gives up after the budget (not long after it). */
+    const double away[] = { 420 };
+    sf = (struct scripted_floor){ away, 1, 0 };
+    w.budget_ms = 120;
+    w.poll_ms = 25;
+    cr_expect_eq(pb_floor_wait(&w, 47, &last, &waited), 0);
+    cr_expect(waited >= 120 && waited < 2000, "waited %.1f ms", waited);
+    cr_expect(sf.probes >= 2 && sf.probes <= 7, "%u probes", sf.probes);   /* fewer: naps overslept under load */
+    cr_expect_float_eq(last, 420, 1e-9);
+
+    /* Below counts as away too (the reference was the far one). */
+    sf = (struct scripted_floor){ away_then_back + 2, 1, 0 };
+    cr_expect_eq(pb_floor_wait(&w, 420, &last, &waited), 0);
+
+    /* Stopped (SIGINT): at once, whatever the budget. */
+    volatile sig_atomic_t stop = 1;
+    sf = (struct scripted_floor){ away, 1, 0 };
+    w.budget_ms = 60000;
+    w.stop = &stop;
+    cr_expect_eq(pb_floor_wait(&w, 47, &last, &waited), 0);
+    cr_expect_eq(sf.probes, 1);
+    cr_expect(waited < 1000, "waited %.1f ms", waited);
+
+    /* A probe that fails, and arguments it cannot use. */
+    const double failed[] = { 0 };
+    sf = (struct scripted_floor){ failed, 1, 0 };
+    w.stop = NULL;
+    cr_expect_eq(pb_floor_wait(&w, 47, &last, &waited), -1);
+    cr_expect_eq(pb_floor_wait(&w, 0, &last, &waited), -1);
+    w.probe = NULL;
+    cr_expect_eq(pb_floor_wait(&w, 47, &last, &waited), -1);
+}
