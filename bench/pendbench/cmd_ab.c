@@ -18,7 +18,8 @@
  * 400 ns). A pair in which a run saw another machine state than the
  * majority (compare's floor screen) is left out by compare, and ab
  * measures that configuration again until it has N clean pairs, at most
- * 3N attempts.
+ * 3N attempts, each after waiting for the floor to come back
+ * (pb_wait_for_state: a placement lasts tens of seconds).
  *
  * Each run is one `EXE run JOB... --repeat 1 --quiet --no-history --json
  * FILE` (options every pendbench since the history has), so OLD may be an
@@ -62,7 +63,9 @@ static const char ab_about[] =
     "multiple comparisons and judged against the noise floor as `pendbench\n"
     "compare --help` describes. A pair in which a run saw another machine state\n"
     "(its c2c floor moved, or lay beyond --floor-factor of the median) is left\n"
-    "out and measured again, at most 3N attempts per configuration.\n"
+    "out and measured again, at most 3N attempts per configuration, each after\n"
+    "waiting for the floor between its CPUs to come back (probed every 250 ms; at\n"
+    "most a quarter of the time ab has run, 30 s in all).\n"
     "\n"
     "This is the CI gate: build the old revision in a second work tree and run\n"
     "  pendbench ab /tmp/old/build/pendbench ./build/pendbench JOB.ini --repeat 6\n"
@@ -381,6 +384,27 @@ static bool tally_off(const struct tally *t, const struct pb_floor_state *f, dou
     return pb_floor_off(f, ref, factor);
 }
 
+/* Before a unit's extra attempt: wait for the floor between the CPUs of
+ * its first run to come back near the reference for that pair. */
+static void wait_for_unit_state(const struct tally *t, unsigned unit, double factor,
+                                struct pb_state_wait *sw, FILE *out)
+{
+    for (unsigned i = 0; i < t->n; i++) {
+        if (t->m[i].unit != unit)
+            continue;
+        struct pb_floor_state *all = malloc((t->n ? t->n : 1) * sizeof *all);
+        if (!all)
+            return;
+        for (unsigned j = 0; j < t->n; j++)
+            all[j] = t->m[j].floor;
+        const struct pb_floor_state *f = &t->m[i].floor;
+        double ref = pb_floor_reference_like(all, t->n, f);
+        free(all);
+        pb_wait_for_state(sw, f->cpu_lo, f->cpu_hi, ref, factor, out);
+        return;
+    }
+}
+
 /* The fewest clean pairs a configuration of `unit` has (compare's screen). */
 static unsigned clean_pairs(const struct tally *t, unsigned unit, double factor)
 {
@@ -519,6 +543,8 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
     struct pb_rng rng;
     pb_rng_seed(&rng, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20), 0);
     unsigned step = 0, extra = 0;
+    struct pb_state_wait sw;
+    pb_state_wait_begin(&sw);
     for (unsigned round = 0; round < max_attempts && !pb_interrupted; round++) {
         /* Which units this round: all for the first N, then those short of clean pairs. */
         int active[AB_MAX_UNITS], nactive = 0;
@@ -540,6 +566,13 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
         for (int k = 0; k < nactive && !pb_interrupted; k++, step++) {
             int u = active[k];
             unsigned attempt = attempts[u];
+            if (round >= repeat) {
+                if (!json && isatty(1))
+                    fprintf(stdout, "\r\033[K");
+                wait_for_unit_state(&tally, (unsigned)u, opts.floor_factor, &sw, msg);
+                if (pb_interrupted)
+                    break;
+            }
             for (int half = 0; half < 2 && !pb_interrupted; half++) {
                 int side = step % 2 == 0 ? half : 1 - half;        /* ABBA */
                 char *path = files[side][nfiles[side]];

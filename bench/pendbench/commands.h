@@ -58,6 +58,23 @@ void pb_install_sigint(void);
  * an existing writable directory. 0, or -1 with why. */
 int pb_check_output_path(const char *path, char *why, size_t n);
 
+/* Before a run in another machine state (its c2c floor) is measured
+ * again, the session and ab wait for the state to come back: a VM's
+ * placement lasts tens of seconds, so a run measured again at once lands
+ * in the same one. The allowance: a quarter of the time the verb has run
+ * so far, 30 s in all, so a short session hardly waits and a machine that
+ * moved for good costs a bounded share. */
+struct pb_state_wait {
+    double started_ms, waited_ms;
+};
+void pb_state_wait_begin(struct pb_state_wait *w);
+/* Probes the floor between the OS CPUs a and b (every 250 ms) until it
+ * is back within factor of ref_ns (pb_floor_off) or the allowance is
+ * spent; says on out (NULL: nothing) how long it waited. Returns at once
+ * for an unknown or single CPU, no reference or factor, or SIGINT. */
+void pb_wait_for_state(struct pb_state_wait *w, int cpu_a, int cpu_b, double ref_ns,
+                       double factor, FILE *out);
+
 /* Live progress on stderr when it is a terminal. */
 struct pb_progress {
     bool enabled;

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "pb_calibrate.h"
+#include "pb_compare.h"
 #include "pb_result.h"
 #include "pb_tsc.h"
 
@@ -172,4 +174,64 @@ int pb_check_output_path(const char *path, char *why, size_t n)
         return -1;
     }
     return 0;
+}
+
+/* ---- waiting for the machine state ------------------------------------------------ */
+
+#define WAIT_SHARE 0.25
+#define WAIT_MAX_MS 30000.0
+#define WAIT_POLL_MS 250u
+#define WAIT_PROBE_MS 20u     /* a probe of the c2c floor (a run's own takes 60 ms) */
+
+static double monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void pb_state_wait_begin(struct pb_state_wait *w)
+{
+    w->started_ms = monotonic_ms();
+    w->waited_ms = 0;
+}
+
+struct cpu_pair {
+    int a, b;
+};
+
+static double probe_c2c(void *ctx)
+{
+    const struct cpu_pair *p = ctx;
+    struct pb_floor f;
+    return pb_measure_c2c_round_trip((unsigned)p->a, (unsigned)p->b, WAIT_PROBE_MS, &f) == 0
+               ? f.median_ns : 0;
+}
+
+void pb_wait_for_state(struct pb_state_wait *sw, int cpu_a, int cpu_b, double ref, double factor,
+                       FILE *out)
+{
+    double allowed = WAIT_SHARE * (monotonic_ms() - sw->started_ms);
+    if (allowed > WAIT_MAX_MS)
+        allowed = WAIT_MAX_MS;
+    allowed -= sw->waited_ms;
+    if (cpu_a < 0 || cpu_b < 0 || cpu_a == cpu_b || !(ref > 0) || !(factor >= 1) ||
+        allowed < WAIT_POLL_MS ||
+        pb_interrupted)
+        return;
+    struct cpu_pair pair = { cpu_a, cpu_b };
+    struct pb_floor_wait w = { .budget_ms = (unsigned)allowed, .poll_ms = WAIT_POLL_MS,
+                               .factor = factor, .stop = &pb_interrupted,
+                               .probe = probe_c2c, .ctx = &pair };
+    double now_ns = 0, spent = 0;
+    int rc = pb_floor_wait(&w, ref, &now_ns, &spent);
+    sw->waited_ms += spent;
+    if (!out || rc < 0 || (rc == 1 && spent < WAIT_POLL_MS))
+        return;       /* back at once: nothing to tell */
+    if (rc == 1)
+        fprintf(out, "  waited %.1f s for the c2c floor between CPUs %d,%d to come back "
+                     "(%.0f ns; the reference %.0f)\n", spent / 1e3, cpu_a, cpu_b, now_ns, ref);
+    else
+        fprintf(out, "  the c2c floor between CPUs %d,%d stayed at %.0f ns (the reference %.0f) "
+                     "for %.1f s: measuring anyway\n", cpu_a, cpu_b, now_ns, ref, spent / 1e3);
 }

@@ -16,7 +16,7 @@ static void usage(FILE *f)
             "machinery, driven by NUMA-aware workloads.\n"
             "\n"
             "  (no verb)  the default suite: every scenario across the strategies that\n"
-            "             matter, 80-100 s on 2 cores; writes\n"
+            "             matter, 80-130 s on 2 cores; writes\n"
             "             results/<timestamp>/result.json and report.html, points\n"
             "             results/latest at it, records the runs in results/history.db\n"
             "  run        one scenario, a built-in (--scenario NAME) or a job file\n"

@@ -40,7 +40,6 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "pb_calibrate.h"
 #include "pb_compare.h"
 #include "pb_env.h"
 #include "pb_history.h"
@@ -585,65 +584,17 @@ static void fill_context(struct pb_context *ctx, const struct pb_session *s,
 
 /* ---- the session ------------------------------------------------------------------------ */
 
-/* Before a run in another machine state is measured again, the session
- * waits for the state to come back (a VM's placement lasts tens of
- * seconds): at most a quarter of the time it has spent so far, and
- * WAIT_MAX_MS in all, so a short session never waits long and a machine
- * that moved for good costs the suite a bounded share. */
-#define WAIT_SHARE 0.25
-#define WAIT_MAX_MS 30000.0
-#define WAIT_POLL_MS 250u
-#define WAIT_PROBE_MS 20u     /* a probe of the c2c floor (a run's own takes 60 ms) */
-
-static double session_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-struct cpu_pair {
-    int a, b;
-};
-
-static double probe_c2c(void *ctx)
-{
-    const struct cpu_pair *p = ctx;
-    struct pb_floor f;
-    return pb_measure_c2c_round_trip((unsigned)p->a, (unsigned)p->b, WAIT_PROBE_MS, &f) == 0
-               ? f.median_ns : 0;
-}
-
-/* Waits (within *waited_ms of the session's allowance) for the c2c floor
- * between the CPUs of c's runs to come back near ref. */
+/* Waits (within the session's allowance) for the c2c floor between the
+ * CPUs of c's runs to come back near ref. */
 static void wait_for_state(const struct pb_session *s, const struct config *c, double ref,
-                           double started_ms, double *waited_ms, FILE *out)
+                           struct pb_state_wait *sw, FILE *out)
 {
     const struct pb_run_result *first = NULL;
     for (unsigned r = 0; !first; r++)
         if (c->have[r])
             first = &c->reps[r];
-    struct cpu_pair pair = { first->c2c_os_cpu_a, first->c2c_os_cpu_b };
-    double allowed = WAIT_SHARE * (session_ms() - started_ms);
-    if (allowed > WAIT_MAX_MS)
-        allowed = WAIT_MAX_MS;
-    allowed -= *waited_ms;
-    if (pair.a < 0 || pair.b < 0 || pair.a == pair.b || allowed < WAIT_POLL_MS)
-        return;
-    struct pb_floor_wait w = { .budget_ms = (unsigned)allowed, .poll_ms = WAIT_POLL_MS,
-                               .factor = FLOOR_FACTOR, .stop = &pb_interrupted,
-                               .probe = probe_c2c, .ctx = &pair };
-    double now_ns = 0, spent = 0;
-    int rc = pb_floor_wait(&w, ref, &now_ns, &spent);
-    *waited_ms += spent;
-    if (s->quiet || rc < 0 || (rc == 1 && spent < WAIT_POLL_MS))
-        return;       /* back at once: nothing to tell */
-    if (rc == 1)
-        fprintf(out, "  waited %.1f s for the c2c floor between CPUs %d,%d to come back "
-                     "(%.0f ns, the session's %.0f)\n", spent / 1e3, pair.a, pair.b, now_ns, ref);
-    else
-        fprintf(out, "  the c2c floor between CPUs %d,%d stayed at %.0f ns (the session's %.0f) "
-                     "for %.1f s: measuring anyway\n", pair.a, pair.b, now_ns, ref, spent / 1e3);
+    pb_wait_for_state(sw, first->c2c_os_cpu_a, first->c2c_os_cpu_b, ref, FLOOR_FACTOR,
+                      s->quiet ? NULL : out);
 }
 
 int pb_session_run(struct pb_session *s)
@@ -727,7 +678,8 @@ int pb_session_run(struct pb_session *s)
     struct pb_run_env env = { .stop = &pb_interrupted, .progress = pb_progress_cb,
                               .progress_arg = &prog };
     unsigned done = 0;
-    double started_ms = session_ms(), waited_ms = 0;
+    struct pb_state_wait sw;
+    pb_state_wait_begin(&sw);
     if (repeat > 1 && !s->quiet)
         fprintf(out, "%u configuration%s x %u repetitions, %s (seed %llu)\n", ncfg,
                 ncfg == 1 ? "" : "s", repeat,
@@ -773,7 +725,7 @@ int pb_session_run(struct pb_session *s)
             if (!extra_runs && !s->quiet)
                 fprintf(out, "runs in another machine state (c2c floor off the session's %.0f ns "
                              "median for their CPUs): measuring them again\n", ref);
-            wait_for_state(s, c, ref, started_ms, &waited_ms, out);
+            wait_for_state(s, c, ref, &sw, out);
             if (pb_interrupted)
                 break;
             unsigned r = next[round[i]]++;
