@@ -308,8 +308,15 @@ NTSTATUS flt_complete_up(struct flt_cbd *cbd, int level)
             continue;
         struct flt_frame *f = &cbd->frames[level];
         struct flt_instance *inst = vol->inst[level];
-        if ((cbd->synchronize & (1u << level)) && f->sync_thread != flt_thread_ctx(m)) {
-            /* PRE5: the post-op runs in the thread that is waiting there. */
+        if (cbd->synchronize & (1u << level)) {
+            /* PRE5: the post-op runs in the thread that is waiting there.
+             * Also when that is this thread (the levels below completed
+             * inside its dispatch): its dispatch_pre finds the gate open
+             * and goes on from this level itself. Running the post-op here
+             * instead, and on up, made a post-op above that returned
+             * MORE_PROCESSING_REQUIRED (STATUS_PENDING) look to the
+             * waiting frame like levels below still pending: it waited
+             * for a gate nobody would open. */
             pb_gate_open(&f->sync_gate);
             return STATUS_PENDING;
         }
@@ -571,8 +578,10 @@ static NTSTATUS dispatch_pre(struct flt_cbd *cbd, int level, bool fresh)
             {
                 NTSTATUS st = flt_dispatch_pre(cbd, level + 1);
                 if (st != STATUS_PENDING)
-                    return st;     /* completed in this thread, past this level */
-                pb_gate_wait(&cbd->frames[level].sync_gate);
+                    return st;     /* completed below without reaching this level (none today) */
+                /* Open already when the levels below completed in this
+                 * thread; else another thread's completion opens it. */
+                flt_wait_serving(m, &cbd->frames[level].sync_gate);
                 cbd->synchronize &= (uint8_t)~bit;   /* we are the waiting thread: run it here */
                 return flt_complete_up(cbd, level);
             }
@@ -863,6 +872,6 @@ NTSTATUS flt_issue_and_wait(struct flt_volume *vol, const struct flt_op_desc *de
     NTSTATUS st = flt_issue(vol, &d, NULL);
     if (st != STATUS_PENDING)
         return st;
-    pb_gate_wait(&w.done);
+    flt_wait_serving(vol->model, &w.done);
     return w.status;
 }

@@ -9,11 +9,19 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline void pb_futex_wait(_Atomic uint32_t *word, uint32_t expected)
 {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+/* The same, giving up after ns nanoseconds. */
+static inline void pb_futex_wait_ns(_Atomic uint32_t *word, uint32_t expected, long ns)
+{
+    struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
 }
 
 /* Wakes up to n waiters (INT_MAX: all). */

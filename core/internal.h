@@ -199,6 +199,7 @@ struct flt_thread {
     unsigned route;
     uint32_t index;
     unsigned split_countdown;                 /* work items until the next t_dequeue stamp */
+    int worker_queue;                         /* the queue it consumes as a model worker; -1: none */
     uint64_t op_seq;
 } PB_ALIGNED;
 
@@ -314,6 +315,11 @@ static inline void pb_gate_wait(_Atomic uint32_t *gate)
     while (atomic_load_explicit(gate, memory_order_acquire) == 0)
         pb_futex_wait(gate, 0);
 }
+
+/* Waits for *gate to open (pb_gate_wait) in a thread that may be a model
+ * worker (model.c): a worker runs its own queue's items meanwhile, since
+ * what it waits for may be queued there. */
+void flt_wait_serving(struct flt_model *model, _Atomic uint32_t *gate);
 
 /* Verifier: reports rule violations (verifier.c). */
 void flt_verifier_report_model(struct flt_model *model, const char *rule, const char *routine,

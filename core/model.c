@@ -49,6 +49,7 @@ static struct flt_thread *thread_attach(struct flt_model *model, unsigned cpu)
     t->cpu = model->ncpus ? cpu % model->ncpus : 0;
     t->route = t->cpu;
     t->split_countdown = 1;                   /* the first item is stamped */
+    t->worker_queue = -1;
     pthread_mutex_lock(&model->lock);
     t->index = ++model->nthreads;
     t->next = model->threads;
@@ -148,6 +149,7 @@ static void *worker_main(void *p)
         m->cfg.on_worker_start(m->cfg.hook_arg, a.index);
     unsigned qi = a.index % m->nqueues;
     flt_thread_attach(m, m->cfg.worker_cpu ? m->cfg.worker_cpu[a.index] : qi);
+    flt_thread_ctx(m)->worker_queue = (int)qi;
     pb_irql = PASSIVE_LEVEL;
     for (;;) {
         struct pb_work *w = m->queue_ops->dequeue(m->queue, qi, true);
@@ -158,6 +160,39 @@ static void *worker_main(void *p)
     if (m->cfg.on_worker_stop)
         m->cfg.on_worker_stop(m->cfg.hook_arg, a.index);
     return NULL;
+}
+
+/* A worker that must wait inside a routine (a SYNCHRONIZE pre-op below a
+ * pended operation it resumed, flt_issue_and_wait from a routine) waits
+ * for work that may sit in its own queue, behind the item it is running:
+ * with one worker per queue, waiting on the gate alone would wait for
+ * itself. Windows has a pool of system worker threads for that; here the
+ * waiting worker runs its queue's items until the gate opens (the queue's
+ * one consumer is this thread, so the nested dequeue is its own; runs
+ * nest, flt_run_workitem keeps the outer run's context). Between polls it
+ * sleeps on the gate for a short while: an item queued meanwhile
+ * notifies the queue's waiter, not the gate. */
+#define SERVE_NAP_NS 50000L
+
+void flt_wait_serving(struct flt_model *m, _Atomic uint32_t *gate)
+{
+    struct flt_thread *t = flt_thread_ctx(m);
+    if (t->worker_queue < 0) {
+        pb_gate_wait(gate);
+        return;
+    }
+    unsigned polls = 0;
+    while (atomic_load_explicit(gate, memory_order_acquire) == 0) {
+        struct pb_work *w = m->queue_ops->dequeue(m->queue, (unsigned)t->worker_queue, false);
+        if (w) {
+            flt_run_workitem(m, (struct flt_deferred_io_workitem *)w);
+            polls = 0;
+        } else if (++polls < 64) {
+            pb_cpu_relax();
+        } else {
+            pb_futex_wait_ns(gate, 0, SERVE_NAP_NS);
+        }
+    }
 }
 
 size_t flt_model_drain_work(struct flt_model *model)

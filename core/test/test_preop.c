@@ -323,6 +323,75 @@ Test(preop, PRE5_synchronize_post_in_issuing_thread_when_lower_pends)
     tassert_quiet(false);
 }
 
+/* B's SYNCHRONIZE, nothing below it pends (the file system completes in
+ * the issuing thread), and A above posts its post-op to a worker
+ * (MORE_PROCESSING_REQUIRED). The completion below used to run B's and
+ * A's post-ops inline and return A's STATUS_PENDING to B's waiting frame,
+ * which took it for "the levels below still pend" and waited for a gate
+ * nobody would open: the issuing thread hung. */
+static void post_resume_routine(struct flt_deferred_io_workitem *item,
+                                struct flt_callback_data *d, void *ctx)
+{
+    flt_complete_pended_postop(d);
+    flt_free_deferred_io_work_item(item);
+}
+
+static FLT_POSTOP_CALLBACK_STATUS post_to_worker(struct tf *f, struct flt_callback_data *d,
+                                                 void *ctx, uint32_t flags)
+{
+    tlog("post:%s", f->name);
+    struct flt_deferred_io_workitem *item = flt_allocate_deferred_io_work_item();
+    cr_assert_not_null(item);
+    cr_assert_eq(flt_queue_deferred_io_work_item(item, d, DelayedWorkQueue, post_resume_routine,
+                                                 NULL), STATUS_SUCCESS);
+    return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+}
+
+Test(preop, PRE5_synchronize_below_a_post_op_that_posts, .timeout = 20)
+{
+    tenv_setup_simple(1);
+    struct tf *a = tf_add("A", "300000", true);
+    struct tf *b = tf_add("B", "200000", true);
+    a->post_hook = post_to_worker;
+    b->pre_ret = FLT_PREOP_SYNCHRONIZE;
+    b->pre_ctx = &ctx_b;
+    struct treq r = { 0 };
+    NTSTATUS s = tissue_read(&r, NULL);
+    cr_assert(twait_atomic(&r.calls, 1, 5000), "the operation never completed");
+    cr_assert_eq(atomic_load(&b->post_calls), 1);
+    cr_assert(pthread_equal(b->post_thread, T.main_thread),
+              "SYNCHRONIZE post-op ran in another thread");
+    cr_assert_eq(r.status, STATUS_SUCCESS);
+    if (s != STATUS_PENDING)
+        cr_assert_eq(s, r.status);
+    tassert_quiet(false);
+}
+
+/* A pends and its worker resumes the operation; below it B's SYNCHRONIZE
+ * makes the worker wait there while C pends the operation again, queued
+ * to the same worker's queue (one worker). The worker used to wait for
+ * itself; it now runs its queue's items while it waits. */
+Test(preop, PRE5_synchronize_in_a_worker_above_a_pend_on_its_own_queue, .timeout = 20)
+{
+    tenv_setup_simple(1);
+    struct tf *a = tf_add("A", "300000", false);
+    struct tf *b = tf_add("B", "200000", true);
+    struct tf *c = tf_add("C", "100000", false);
+    a->pre_hook = pre_pend_and_queue;
+    b->pre_ret = FLT_PREOP_SYNCHRONIZE;
+    b->pre_ctx = &ctx_b;
+    c->pre_hook = pre_pend_and_queue;
+    struct treq r = { 0 };
+    cr_assert_eq(tissue_read(&r, NULL), STATUS_PENDING);
+    cr_assert(twait_atomic(&r.calls, 1, 5000), "the operation never completed");
+    cr_assert_eq(r.status, STATUS_SUCCESS);
+    cr_assert_eq(atomic_load(&b->post_calls), 1);
+    cr_assert_eq(b->post_ctx_seen, &ctx_b);
+    cr_assert_eq(b->fs_count_at_post, 1);
+    cr_assert_eq(atomic_load(&c->pre_calls), 1);
+    tassert_quiet(false);
+}
+
 Test(preop, PRE5_synchronize_without_post_is_verifier_error)
 {
     tenv_setup_simple(0);
