@@ -1210,6 +1210,13 @@ int pb_scenario_validate(const struct pb_scenario *s, char *err, size_t errlen)
             return pb_fail(err, errlen, "filter %u: unknown kind %d", i, (int)s->filters[i]);
         if (s->filters[i] != PB_FILTER_ASYNC)
             continue;
+        /* Its state for an operation (the original data, the references
+         * on its own I/O) is one slot of the operation's: a second async
+         * filter below would take the same slot for the first one's I/O. */
+        for (unsigned j = i + 1; j < s->nfilters; j++)
+            if (s->filters[j] == PB_FILTER_ASYNC)
+                return pb_fail(err, errlen, "at most one 'async' filter in a stack (filters %u "
+                               "and %u are)", i + 1, j + 1);
         /* Without a pend filter below, the async filter's I/O completes
          * synchronously and there is nothing left to cancel. */
         bool pend_below = false;

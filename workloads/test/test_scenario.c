@@ -486,6 +486,11 @@ Test(scenario, impossible_combinations_are_refused)
     expect_invalid("filters=async", "filter 'async' needs a 'pend' filter below it");
     expect_invalid("filters=pend,async", "filter 'async' needs a 'pend' filter below it");
     expect_invalid("filters=async,cbdq", "filter 'async' needs a 'pend' filter below it");
+    /* Two of them took one operation's slot for both (verifier errors). */
+    expect_invalid("filters=async,async,pend",
+                   "at most one 'async' filter in a stack (filters 1 and 2 are)");
+    expect_invalid("filters=async,pend,async,pend",
+                   "at most one 'async' filter in a stack (filters 1 and 3 are)");
     expect_invalid("burst=20:80", "rate");
     expect_invalid("duration=0\nops=0", "duration and ops");
     /* A lock must fit every lock-based strategy of the scenario. */
