@@ -288,6 +288,10 @@ static NTSTATUS init_failed(int rc, const char *kind, const char **error)
         *error = refused[k];
         return STATUS_INVALID_PARAMETER;
     }
+    if (rc == -ERANGE) {
+        *error = "the queue strategy refused its capacity (too large)";
+        return STATUS_INVALID_PARAMETER;
+    }
     *error = failed[k];
     return STATUS_INSUFFICIENT_RESOURCES;
 }

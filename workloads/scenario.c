@@ -876,10 +876,22 @@ static int set_pool_capacity(struct pb_scenario *s, const char *key, const char 
     return set_capacity(&s->pool_capacity, "unlimited", key, v, err, errlen);
 }
 
+/* Bounded queues allocate their capacity per queue up front (16 bytes a
+ * slot in percpu-ring): 1M slots is 16 MiB per CPU, far beyond any
+ * occupancy a run reaches; more only overflowed the allocation's size. */
+#define PB_QUEUE_CAPACITY_MAX (1u << 20)
+
 static int set_queue_capacity(struct pb_scenario *s, const char *key, const char *v, char *err,
                               size_t errlen)
 {
-    return set_capacity(&s->queue_capacity, "the strategy's default", key, v, err, errlen);
+    size_t n = 0;
+    if (set_capacity(&n, "the strategy's default", key, v, err, errlen) != 0)
+        return -1;
+    if (n > PB_QUEUE_CAPACITY_MAX)
+        return pb_fail(err, errlen, "key '%s': %s slots per queue is too many (at most 1M)", key,
+                       v);
+    s->queue_capacity = n;
+    return 0;
 }
 
 static int set_verifier_checks(struct pb_scenario *s, const char *key, const char *v, char *err,
@@ -1059,7 +1071,7 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
     X("pool-capacity", "N", "most callback data out at once (default 0 = unlimited)",           \
       set_pool_capacity)                                                                        \
     X("queue-capacity", "N",                                                                    \
-      "per-queue capacity of bounded queues (default 0 = the strategy's default)",              \
+      "per-queue capacity of bounded queues, at most 1M (default 0 = the strategy's default)", \
       set_queue_capacity)                                                                       \
     X("verifier-checks", "on|off", "the verifier's hot-path checks (default off)",              \
       set_verifier_checks)                                                                      \

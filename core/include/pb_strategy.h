@@ -139,7 +139,8 @@ struct pb_queue_ops {
     unsigned flags;                /* pb_strategy_flag bits */
     const char *lock;              /* as pools': its default lock; NULL: takes no lock */
     unsigned lock_needs;           /* as pools' */
-    int (*init)(struct pb_queue **q, const struct pb_queue_config *cfg);   /* as pools' */
+    /* As pools'; -ERANGE: a bounded queue's capacity it cannot allocate. */
+    int (*init)(struct pb_queue **q, const struct pb_queue_config *cfg);
     void (*fini)(struct pb_queue *q);
     /* 0, or -EAGAIN when a bounded queue is full (the item is not taken). */
     int (*enqueue)(struct pb_queue *q, unsigned qi, struct pb_work *w);

@@ -79,6 +79,8 @@ static void ckq_fini(struct pb_queue *q)
 static int ckq_init(struct pb_queue **qp, const struct pb_queue_config *cfg)
 {
     unsigned n = cfg->nqueues ? cfg->nqueues : 1;
+    if (cfg->capacity > (1u << 30))
+        return -ERANGE;      /* round_up_pow2 stops there: refused, not shrunk */
     /* Read by every CPU, written by none: its own lines, no NUMA binding. */
     struct pb_queue *q = pb_mem_alloc(NULL, 0, sizeof *q + n * sizeof q->qs[0]);
     if (!q)

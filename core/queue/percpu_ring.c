@@ -62,6 +62,9 @@ struct pb_queue {
     struct ring_queue *qs[];        /* read-only after init */
 };
 
+/* Beyond it the cells' size would overflow (and no run needs it). */
+#define RING_MAX_CAPACITY ((size_t)1 << 30)
+
 static size_t round_up_pow2(size_t n)
 {
     size_t p = 2;
@@ -84,6 +87,8 @@ static void ring_fini(struct pb_queue *q)
 static int ring_init(struct pb_queue **qp, const struct pb_queue_config *cfg)
 {
     unsigned n = cfg->nqueues ? cfg->nqueues : 1;
+    if (cfg->capacity > RING_MAX_CAPACITY)
+        return -ERANGE;
     size_t cap = round_up_pow2(cfg->capacity ? cfg->capacity : RING_DEFAULT_CAPACITY);
     /* Read by every CPU, written by none: its own lines, no NUMA binding. */
     struct pb_queue *q = pb_mem_alloc(NULL, 0, sizeof *q + n * sizeof q->qs[0]);

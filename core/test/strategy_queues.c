@@ -180,6 +180,29 @@ Test(queue_basic, single_thread_fifo)
         single_thread_fifo(pb_queues[s]);
 }
 
+/* A bounded queue allocates its capacity up front: one whose size would
+ * overflow (2^62 slots wrapped percpu-ring's allocation to a few bytes
+ * and crashed; above 2^63 its rounding never ended) is refused. */
+Test(queue_basic, bounded_refuses_a_capacity_it_cannot_hold, .timeout = 20)
+{
+    const size_t huge[] = { (size_t)1 << 31, (size_t)1 << 62, ((size_t)1 << 63) + 1, SIZE_MAX };
+    for (size_t s = 0; pb_queues[s]; s++) {
+        const struct pb_queue_ops *ops = pb_queues[s];
+        if (!sq_is_bounded(ops))
+            continue;
+        for (size_t k = 0; k < sizeof huge / sizeof huge[0]; k++) {
+            struct pb_queue_config cfg = { .nqueues = SQ_NQUEUES, .capacity = huge[k],
+                                           .idle = PB_IDLE_PARK };
+            struct pb_queue *q = NULL;
+            int rc = ops->init(&q, &cfg);
+            skip_if_unavailable(ops->name, ops->flags, rc);
+            cr_expect_eq(rc, -ERANGE, "%s: capacity %zu: %d", ops->name, huge[k], rc);
+            if (rc == 0)
+                ops->fini(q);
+        }
+    }
+}
+
 Test(queue_basic, bounded_full_returns_eagain)
 {
     enum { CAP = 64, MAX = 4096 };

@@ -342,6 +342,8 @@ static const struct bad bad_values[] = {
     {"seed", "0x", NULL},
     {"pool-capacity", "-5", NULL},
     {"queue-capacity", "lots", NULL},
+    {"queue-capacity", "2M", "at most 1M"},
+    {"queue-capacity", "4611686018427387904", "at most 1M"},
     {"verifier-checks", "maybe", "on, off"},
     {"memory-node", "-1", "local"},
     {"memory-node", "two", "pendbench topo"},
