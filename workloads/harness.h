@@ -16,6 +16,7 @@
 #define PB_HARNESS_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -206,9 +207,11 @@ int harness_build_traffic(struct harness *h);   /* requesters and their routes, 
 int harness_start(struct harness *h);
 /* Stops the requesters, then the cancellers (they fire what is left). */
 void harness_stop(struct harness *h);
-/* Waits (at most timeout_s) until no operation is in flight; returns how
+/* Waits until no operation is in flight: at most timeout_s plus three
+ * times the service time the operations in flight still need (their mean,
+ * shared by the workers), or until *stop is set (NULL: never). Returns how
  * many are still busy. */
-uint64_t harness_drain(struct harness *h, double timeout_s);
+uint64_t harness_drain(struct harness *h, double timeout_s, volatile sig_atomic_t *stop);
 /* Frees everything made so far, h included (NULL: nothing). When
  * operations were lost (h->lost) the model still names them: the harness
  * is kept reachable, not freed. */

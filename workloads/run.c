@@ -127,10 +127,40 @@ static void recheck_floor(struct pb_run_result *out)
  * than its warm-up. Only an empty window is judged then. */
 #define STALL_MIN_WINDOW_S 0.01
 
+/* Fewer completions than this are what the scenario itself allows in the
+ * window: not judged. */
+#define STALL_MIN_EXPECTED_OPS 5.0
+
+/* The most operations the scenario can complete in a window of w seconds
+ * by its own settings, in the worst case: the workers' service time
+ * (each does one operation at a time) and an open loop's arrivals (a
+ * window that starts as a burst pauses gets the fewest). */
+static double scenario_allows(const struct pb_scenario *sc, double w)
+{
+    double most = INFINITY;
+    double svc_s = (pb_dist_mean(&sc->service) + pb_dist_mean(&sc->fs_service)) / 1e9;
+    if (svc_s > 0)
+        most = w * (sc->workers ? sc->workers : 1) / svc_s;
+    if (sc->rate > 0) {
+        double on = sc->burst_on_ms / 1e3, off = sc->burst_off_ms / 1e3, on_s = w;
+        if (on > 0 && off > 0) {
+            double period = on + off, whole = floor(w / period), rest = w - whole * period;
+            on_s = whole * on + (rest > off ? rest - off : 0);
+        }
+        double arrivals = sc->rate * on_s;
+        most = arrivals < most ? arrivals : most;
+    }
+    return most;
+}
+
 void pb_run__judge_stall(const struct pb_scenario *sc, uint64_t warmup_ops, double warmup_s,
                          struct pb_run_result *out)
 {
     if (out->partial)
+        return;
+    /* A 2 s service in a 0.1 s window, or one arrival a second: nothing
+     * completed is what was asked for. */
+    if (scenario_allows(sc, out->seconds) < STALL_MIN_EXPECTED_OPS)
         return;
     /* Outcomes of every kind: a window of failures is not a stall (it is
      * flagged as mostly failed). */
@@ -326,7 +356,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     measure(h, env, out);
     harness_stop(h);
     /* Drain: every operation in flight completes (bounded). */
-    uint64_t busy = harness_drain(h, 5.0);
+    uint64_t busy = harness_drain(h, 5.0, env->stop);
     if (!busy)
         flt_model_quiesce(h->model, 5000);
     flt_model_counters(h->model, &c1);

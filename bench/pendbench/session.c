@@ -409,9 +409,15 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
         if (sc->lock[0])
             strncat(strat, "]", sizeof strat - strlen(strat) - 1);
         double p50 = (double)pb_hist_percentile(c->merged, 50);
+        bool timed = c->merged->count > 0;    /* none: no latency to show, not 0 ns */
         pb_fmt_ns(p50, a, sizeof a);
         pb_fmt_ns((double)pb_hist_percentile(c->merged, 99), b, sizeof b);
         pb_fmt_ns((double)pb_hist_percentile(c->merged, 99.9), d, sizeof d);
+        if (!timed) {
+            snprintf(a, sizeof a, "-");
+            snprintf(b, sizeof b, "-");
+            snprintf(d, sizeof d, "-");
+        }
         if (c->cancel_attempted)
             snprintf(cancel, sizeof cancel, "%.1f%%", 100 * c->cancel_rate);
         else
@@ -428,7 +434,7 @@ static void print_table(FILE *out, const struct pb_session *s, struct config *cf
         }
         else
             snprintf(base, sizeof base, "-");
-        if (c->c2c_ns > 0) {
+        if (c->c2c_ns > 0 && timed) {
             snprintf(c2c, sizeof c2c, "%.1fx", p50 / c->c2c_ns);
         } else if (c->floors_unstable) {
             snprintf(c2c, sizeof c2c, "?");

@@ -143,3 +143,52 @@ Test(stall, first_broken_invariant_keeps_its_reason)
     cr_expect(out->stalled);
     cr_expect_str_eq(out->invariants.why, "an earlier reason");
 }
+
+/* What the scenario itself allows in the window is the floor of the
+ * judgement: a 2 s service in a 0.1 s window, one arrival a second, or a
+ * window inside a burst's pause completes nothing, and that is no stall. */
+Test(stall, a_window_the_scenario_leaves_empty_is_not_judged)
+{
+    sc.service = (struct pb_dist){ PB_DIST_FIXED, 2e9, 0 };
+    window(0.1, 0);
+    pb_run__judge_stall(&sc, 0, 0, out);
+    cr_expect_not(out->stalled, "2 s service, 0.1 s window");
+    cr_expect(out->invariants.ok);
+
+    fresh();
+    sc.rate = 1;
+    window(0.1, 0);
+    pb_run__judge_stall(&sc, 0, 0, out);
+    cr_expect_not(out->stalled, "one arrival a second, 0.1 s window");
+
+    fresh();
+    sc.rate = 1000;
+    sc.burst_on_ms = 1;
+    sc.burst_off_ms = 100000;
+    window(0.1, 0);
+    pb_run__judge_stall(&sc, 0, 0, out);
+    cr_expect_not(out->stalled, "a 0.1 s window in a 100 s pause");
+}
+
+Test(stall, a_window_the_scenario_fills_is_still_judged)
+{
+    /* 100 k arrivals a second: 10 k expected in 0.1 s, none came. */
+    sc.rate = 100000;
+    window(0.1, 0);
+    pb_run__judge_stall(&sc, 0, 0, out);
+    cr_expect(out->stalled);
+    /* A 2 ms service on 1 worker: 50 could complete in 0.1 s. */
+    fresh();
+    sc.service = (struct pb_dist){ PB_DIST_FIXED, 2e6, 0 };
+    window(0.1, 0);
+    pb_run__judge_stall(&sc, 0, 0, out);
+    cr_expect(out->stalled);
+    /* Bursts of 20 ms every 100 ms at 200 k/s over 1 s: judged. */
+    fresh();
+    sc.rate = 200000;
+    sc.burst_on_ms = 20;
+    sc.burst_off_ms = 80;
+    window(1.0, 0);
+    pb_run__judge_stall(&sc, 0, 0, out);
+    cr_expect(out->stalled);
+}
