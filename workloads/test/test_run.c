@@ -397,7 +397,10 @@ Test(run, jain_index)
 }
 
 /* A window in which nothing completes is a failed run, not a figure. */
-Test(run, a_window_without_completions_is_stalled, .timeout = 60)
+/* A service longer than the window: nothing completes in it, which is
+ * what the scenario asked for (the stall guard's own cases, made up, are
+ * in test_stall.c), and the drain waits for the operation in flight. */
+Test(run, a_window_the_service_outlasts_is_not_stalled, .timeout = 60)
 {
     struct pb_scenario s;
     char err[256];
@@ -411,9 +414,8 @@ Test(run, a_window_without_completions_is_stalled, .timeout = 60)
     struct pb_run_env env = { .skip_floors = true };
     struct pb_run_result r;
     cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
-    cr_expect(r.stalled);
-    cr_expect_not(r.invariants.ok);
-    cr_expect(strstr(r.invariants.why, "stalled") != NULL, "%s", r.invariants.why);
+    cr_expect_not(r.stalled, "%s", r.invariants.why);
+    cr_expect(r.invariants.ok, "%s", r.invariants.why);
     pb_run_result_free(&r);
 
     /* The same service, a window that completes: not stalled. A fixed
