@@ -46,16 +46,16 @@ static _Thread_local int tls_worker = -1;     /* the model's worker index, -1 el
 
 /* ---- recording --------------------------------------------------------------- */
 
-static int recorder_init(struct recorder *r, unsigned nnodes)
+static int recorder_init(struct recorder *r, unsigned nslots)
 {
     memset(r, 0, sizeof *r);
     pb_hist_init(&r->total);
     pb_hist_init(&r->queue_wait);
     pb_hist_init(&r->service);
-    r->pairs = calloc((size_t)nnodes * nnodes, sizeof *r->pairs);
+    r->pairs = calloc(nslots ? (size_t)nslots * nslots : 1, sizeof *r->pairs);
     if (!r->pairs)
         return -1;
-    for (unsigned i = 0; i < nnodes * nnodes; i++)
+    for (unsigned i = 0; i < nslots * nslots; i++)
         pb_hist_init(&r->pairs[i]);
     return 0;
 }
@@ -113,7 +113,7 @@ static void record_completion(struct harness *h, struct pb_op *op, NTSTATUS stat
         if (h->pairs_per_op) {
             int rn = op->rq->tp->numa_node, wn = node_of_worker(h, op->worker);
             if (rn >= 0 && wn >= 0)
-                pair = rn * (int)h->nnodes + wn;
+                pair = h->slot_of_node[rn] * (int)h->nslots + h->slot_of_node[wn];
         }
         if (t_issue)             /* 0: issued untimed (latency-every) */
             recorder_add(h, r, pair, t_issue, t_dequeue, t_complete);
@@ -857,7 +857,7 @@ static void mem_free(void *arg, void *ptr, size_t size)
 double harness_record_cost_ns(struct harness *h)
 {
     struct recorder *r = aligned_alloc(64, sizeof *r);
-    if (!r || recorder_init(r, h->nnodes) != 0) {
+    if (!r || recorder_init(r, h->nslots) != 0) {
         free(r);
         return 0;
     }
@@ -965,12 +965,12 @@ static void merge_recorder(struct pb_run_result *out, struct harness *h, struct 
     out->completed += atomic_load(&r->completed);
     out->completed_cancelled += atomic_load(&r->cancelled);
     out->failed += atomic_load(&r->failed);
-    for (unsigned i = 0; r->pairs && i < h->nnodes * h->nnodes; i++) {
+    for (unsigned i = 0; r->pairs && i < h->nslots * h->nslots; i++) {
         /* One node (every thread on it): the pair is the total. */
         const struct pb_hist *pair = h->pairs_per_op ? &r->pairs[i] : &r->total;
         if (!pair->count)
             continue;
-        int rn = (int)(i / h->nnodes), wn = (int)(i % h->nnodes);
+        int rn = h->node_of_slot[i / h->nslots], wn = h->node_of_slot[i % h->nslots];
         unsigned k;
         for (k = 0; k < out->npairs; k++)
             if (out->pairs[k].requester_node == rn && out->pairs[k].worker_node == wn)
@@ -1056,6 +1056,20 @@ int harness_plan(struct harness *h)
         int n = pb_topo_pu(h->topo, i)->numa_node;
         h->node_of_pu[i] = n < 0 ? 0 : (unsigned)n;
     }
+    h->slot_of_node = malloc((h->nnodes ? h->nnodes : 1) * sizeof *h->slot_of_node);
+    h->node_of_slot = malloc((h->nnodes ? h->nnodes : 1) * sizeof *h->node_of_slot);
+    if (!h->slot_of_node || !h->node_of_slot)
+        return fail(h, "out of memory for the plan (%u nodes)", h->nnodes);
+    for (unsigned n = 0; n < h->nnodes; n++)
+        h->slot_of_node[n] = -1;
+    h->nslots = 0;
+    for (unsigned i = 0; i < h->plan.nthreads; i++) {
+        int n = h->plan.threads[i].numa_node;
+        if (n >= 0 && (unsigned)n < h->nnodes && h->slot_of_node[n] < 0) {
+            h->slot_of_node[n] = (int)h->nslots;
+            h->node_of_slot[h->nslots++] = n;
+        }
+    }
     /* With one node the node-pair histogram is the total's, taken at the
      * merge: no per-operation record (unless a thread sits on a processor
      * without a node, whose operations have no pair). */
@@ -1072,14 +1086,14 @@ int harness_plan(struct harness *h)
 int harness_build_model(struct harness *h)
 {
     const struct pb_scenario *sc = h->sc;
-    if (recorder_init(&h->fallback_rec, h->nnodes) != 0)
+    if (recorder_init(&h->fallback_rec, h->nslots) != 0)
         return fail(h, "out of memory for the recorders");
     h->worker_rec = aligned_alloc(64, sc->workers * sizeof *h->worker_rec);
     h->worker_lock = calloc(sc->workers ? sc->workers : 1, sizeof *h->worker_lock);
     if ((!h->worker_rec && sc->workers) || !h->worker_lock)
         return fail(h, "out of memory for %u workers' recorders", sc->workers);
     for (; h->nworker_rec < sc->workers; h->nworker_rec++)
-        if (recorder_init(&h->worker_rec[h->nworker_rec], h->nnodes) != 0) {
+        if (recorder_init(&h->worker_rec[h->nworker_rec], h->nslots) != 0) {
             free(h->worker_rec[h->nworker_rec].pairs);
             return fail(h, "out of memory for the workers' recorders");
         }
@@ -1203,7 +1217,7 @@ static int build_requester(struct harness *h, unsigned i)
     rq->h = h;
     rq->index = i;
     rq->tp = pb_plan_thread(&h->plan, PB_ROLE_REQUESTER, i);
-    if (recorder_init(&rq->rec, h->nnodes) != 0)
+    if (recorder_init(&rq->rec, h->nslots) != 0)
         return fail(h, "out of memory for requester %u", i);
     rq->nops = sc->rate > 0 ? (sc->inflight > 1 ? sc->inflight : OPEN_LOOP_SLOTS) : sc->inflight;
     rq->ops = aligned_alloc(64, rq->nops * sizeof *rq->ops);
@@ -1261,7 +1275,7 @@ int harness_build_traffic(struct harness *h)
         h->can[c].h = h;
         h->can[c].index = c;
         h->can[c].tp = pb_plan_thread(&h->plan, PB_ROLE_CANCELLER, c);
-        if (recorder_init(&h->can[c].rec, h->nnodes) != 0) {
+        if (recorder_init(&h->can[c].rec, h->nslots) != 0) {
             free(h->can[c].rec.pairs);
             h->can[c].rec.pairs = NULL;
             return fail(h, "out of memory for canceller %u", c);
@@ -1342,7 +1356,7 @@ unsigned harness_nthreads(const struct harness *h)
 
 int harness_merge(struct harness *h, struct pb_run_result *out)
 {
-    out->pairs = calloc((size_t)h->nnodes * h->nnodes + 1, sizeof *out->pairs);
+    out->pairs = calloc((size_t)h->nslots * h->nslots + 1, sizeof *out->pairs);
     if (!out->pairs)
         return fail(h, "out of memory for the node pairs");
     for (unsigned i = 0; i < h->nreq; i++)
@@ -1450,6 +1464,8 @@ void harness_free(struct harness *h)
     if (h->fallback_ready)
         pthread_mutex_destroy(&h->fallback_lock);
     free(h->node_of_pu);
+    free(h->slot_of_node);
+    free(h->node_of_slot);
     if (h->have_plan)
         pb_plan_free(&h->plan);
     pb_topo_free(h->own_topo);

@@ -159,6 +159,13 @@ struct harness {
     struct pb_topo *own_topo;
     unsigned nnodes;
     unsigned *node_of_pu;
+    /* The node-pair histograms are kept for the nodes the plan puts a
+     * thread on, not every node of the topology (numa:4096 asked for 16 M
+     * histograms per recorder): slot_of_node[n] is node n's place among
+     * them (-1: no thread), node_of_slot the reverse. */
+    int *slot_of_node;
+    int *node_of_slot;
+    unsigned nslots;
     struct flt_model *model;
     struct flt_volume *vol;
     struct level levels[PB_MAX_FILTERS];
