@@ -357,8 +357,11 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     harness_stop(h);
     /* Drain: every operation in flight completes (bounded). */
     uint64_t busy = harness_drain(h, 5.0, env->stop);
-    if (!busy)
-        flt_model_quiesce(h->model, 5000);
+    /* Work that never ran (a broken lock lost it from its queue) would keep
+     * the teardown waiting for it forever: the model is then kept as it is
+     * (harness_free), as stress does, and the run reports the loss. */
+    bool quiet = !busy && flt_model_quiesce(h->model, 5000);
+    h->lost = !quiet;
     flt_model_counters(h->model, &c1);
     out->counters = c1;
     flt_model_check(h->model, false, &out->invariants);
@@ -366,11 +369,15 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
         out->invariants.ok = false;
         snprintf(out->invariants.why, sizeof out->invariants.why,
                  "%llu operations never completed", (unsigned long long)busy);
+    } else if (!quiet && out->invariants.ok) {
+        out->invariants.ok = false;
+        snprintf(out->invariants.why, sizeof out->invariants.why,
+                 "work items queued but never run (5 s after the window)");
     }
     /* The workers' lock statistics are kept as each ends: stop them now
      * that every work item ran (not with operations lost: a worker may be
      * what is stuck, and the model is then kept as it is). */
-    if (!busy)
+    if (quiet)
         flt_model_stop_workers(h->model);
     if (harness_merge(h, out) != 0 || fairness(h, out) != 0 || harness_lock_figures(h, out) != 0)
         goto done;
