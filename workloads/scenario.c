@@ -1064,7 +1064,8 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
       set_burst)                                                                                \
     X("duration", "TIME", "measured time: 2, 2s, 500ms, 1min (default 2 s; 0 = use ops)",       \
       set_duration)                                                                             \
-    X("ops", "N", "measured operations, k/M/G allowed (default 0 = use duration)", set_ops)     \
+    X("ops", "N", "measured operations, k/M/G allowed; set, it replaces the duration "          \
+      "(default 0 = use duration)", set_ops)                                                    \
     X("warmup", "TIME", "unmeasured time before measuring (default 0.2 s)", set_warmup)         \
     X("seed", "N", "seed of every random decision; same seed, same decisions (default 1)",      \
       set_seed)                                                                                 \
@@ -1369,10 +1370,7 @@ void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size)
                  s->inflight);
     else
         snprintf(load, sizeof load, "closed loop, %u in flight per requester", s->inflight);
-    if (s->ops && s->duration_s > 0)
-        snprintf(length, sizeof length, "%g s or %llu ops", s->duration_s,
-                 (unsigned long long)s->ops);
-    else if (s->ops)
+    if (s->ops)       /* a count replaces the duration (the run engine's rule) */
         snprintf(length, sizeof length, "%llu ops", (unsigned long long)s->ops);
     else
         snprintf(length, sizeof length, "%g s", s->duration_s);
