@@ -2,7 +2,8 @@
  *
  * What the measurement rests on is required and type-checked, with the
  * path of the offending value in the message ("x.json: runs[0].ops.issued:
- * expected a non-negative integer"). What can be derived again is not read:
+ * expected a non-negative integer"); a run's reals are numbers within their
+ * range, never null (get_ranged). What can be derived again is not read:
  * percentiles, means' ratios and "ratios" come back from the bins and the
  * floors. Fields a later version may add are ignored; counters and params a
  * file lacks keep zero (a new counter keeps schema_version: SCHEMA.md).
@@ -168,6 +169,56 @@ static bool get_real(struct rd *rd, json_t *obj, const char *path, const char *k
     return true;
 }
 
+/* What a run's real may hold (SCHEMA.md "Reading"): [lo, hi], and -1 too
+ * where -1 stands for "unknown". The writer writes null only for a value
+ * that was not finite, and none of these can be: null, a negative count or
+ * a throughput of 1e308 is a damaged or edited file, and a compare, a table
+ * or the history would take it as a figure. */
+struct range {
+    const char *what;          /* "... is not a valid <what>" */
+    double lo, hi;
+    bool unknown;              /* -1 is allowed too */
+    const char *text;          /* the range in words, for the message */
+};
+
+/* 2^64 ns (585 years): the range of the nanosecond counts the histograms
+ * hold; nothing a run measured in ns comes near it. */
+#define NS_MAX_ 18446744073709551616.0
+
+static const struct range THROUGHPUT = {"throughput", 0, 1e12, false, "0 to 1e12 ops/s"};
+static const struct range DURATION = {"duration", 0, 1e7, false, "0 to 1e7 s"};
+static const struct range NANOSECONDS = {"time", 0, NS_MAX_, false, "0 to 2^64 ns"};
+static const struct range FRACTION = {"fraction", 0, 1, false, "0 to 1"};
+static const struct range PERCENTAGE = {"percentage", 0, 100, true, "0 to 100, or -1: unknown"};
+
+/* A real of a run: a JSON number (not null), finite, within *range. */
+static bool get_ranged(struct rd *rd, json_t *obj, const char *path, const char *key,
+                       bool required, const struct range *range, double *out)
+{
+    json_t *v = member(rd, obj, path, key, required);
+    if (!v)
+        return false;
+    char p[PATH_MAX_];
+    join(p, sizeof p, path, key);
+    if (json_is_null(v)) {
+        fail_at(rd, p, "null is not a valid %s (%s)", range->what, range->text);
+        return false;
+    }
+    if (!json_is_number(v)) {
+        fail_at(rd, p, "expected a number");
+        return false;
+    }
+    double x = json_number_value(v);
+    if (!isfinite(x) || !((x >= range->lo && x <= range->hi) || (range->unknown && x == -1))) {
+        char text[40];
+        pb_result_format_double(x, text, sizeof text);
+        fail_at(rd, p, "%s is not a valid %s (%s)", text, range->what, range->text);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
 static bool get_bool(struct rd *rd, json_t *obj, const char *path, const char *key, bool required,
                      bool *out)
 {
@@ -284,7 +335,7 @@ static void read_hist(struct rd *rd, json_t *parent, const char *path, const cha
     get_u64(rd, o, p, "count", true, &count);
     get_u64(rd, o, p, "min", true, &min);
     get_u64(rd, o, p, "max", true, &max);
-    get_real(rd, o, p, "mean", true, &mean);
+    get_ranged(rd, o, p, "mean", true, &NANOSECONDS, &mean);
     json_t *bins = get_array(rd, o, p, "bins", true);
     if (rd->failed)
         return;
@@ -431,13 +482,25 @@ static void read_floor(struct rd *rd, json_t *parent, const char *path, const ch
         return;
     char p[PATH_MAX_];
     join(p, sizeof p, path, key);
-    get_real(rd, o, p, "median_ns", true, &f->median_ns);
-    get_real(rd, o, p, "p10_ns", true, &f->p10_ns);
-    get_real(rd, o, p, "p90_ns", true, &f->p90_ns);
+    get_ranged(rd, o, p, "median_ns", true, &NANOSECONDS, &f->median_ns);
+    get_ranged(rd, o, p, "p10_ns", true, &NANOSECONDS, &f->p10_ns);
+    get_ranged(rd, o, p, "p90_ns", true, &NANOSECONDS, &f->p90_ns);
     get_uint(rd, o, p, "samples", true, &f->samples);
 }
 
 /* ---- one run --------------------------------------------------------------- */
+
+/* The options every writer of schema_version 1 has put in params (the JSON
+ * Schema's params.required). Without them a run is no known configuration:
+ * its scenario is rebuilt from defaults and its run key is empty, so a
+ * compare or the history would take it for another workload. Options added
+ * since (lock, memory-node, split-every, latency-every) may be absent. */
+static const char *const required_params[] = {
+    "pool", "queue", "handoff", "requesters", "workers", "cancellers", "idle", "placement",
+    "route", "filters", "mix", "pend-fraction", "cancel-fraction", "cancel-when",
+    "cancel-delay", "service", "fs-service", "inflight", "rate", "burst", "duration", "ops",
+    "warmup", "seed", "pool-capacity", "queue-capacity", "verifier-checks",
+};
 
 static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_run *run)
 {
@@ -452,6 +515,9 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
 
     json_t *params = get_object(rd, o, path, "params", true);
     if (params) {
+        join(p, sizeof p, path, "params");
+        for (size_t i = 0; i < sizeof required_params / sizeof required_params[0]; i++)
+            member(rd, params, p, required_params[i], true);
         json_incref(params);
         run->params = params;
         run->scenario_complete = true;
@@ -475,7 +541,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
             snprintf(s->lock, sizeof s->lock, "%s", strcmp(lock, "default") ? lock : "");
         get_str(rd, st, p, "locks_taken", false, r->locks, sizeof r->locks);
     }
-    get_real(rd, o, path, "seconds", true, &r->seconds);
+    get_ranged(rd, o, path, "seconds", true, &DURATION, &r->seconds);
     json_t *ops = get_object(rd, o, path, "ops", true);
     if (ops) {
         join(p, sizeof p, path, "ops");
@@ -484,7 +550,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         get_u64(rd, ops, p, "completed_cancelled", true, &r->completed_cancelled);
         get_u64(rd, ops, p, "failed", true, &r->failed);
     }
-    get_real(rd, o, path, "throughput_ops_s", true, &r->throughput_ops_s);
+    get_ranged(rd, o, path, "throughput_ops_s", true, &THROUGHPUT, &r->throughput_ops_s);
     /* What threatened the figures: optional (older files lack it). The
      * defaults say "not known to be threatened": the order they ran in
      * (runs[] is in running order), the scenario's thread count, no steal
@@ -492,9 +558,10 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
     r->order = index;
     r->nthreads = s->requesters + s->workers + s->cancellers;
     r->steal_pct = -1;
-    get_real(rd, o, path, "warmup_throughput_ops_s", false, &r->warmup_throughput_ops_s);
+    get_ranged(rd, o, path, "warmup_throughput_ops_s", false, &THROUGHPUT,
+               &r->warmup_throughput_ops_s);
     get_bool(rd, o, path, "stalled", false, &r->stalled);
-    get_real(rd, o, path, "failed_fraction", false, &r->failed_fraction);
+    get_ranged(rd, o, path, "failed_fraction", false, &FRACTION, &r->failed_fraction);
     uint64_t failure = 0;
     if (get_u64(rd, o, path, "failure_status", false, &failure))
         r->failure_status = (uint32_t)failure;
@@ -502,7 +569,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
     get_uint(rd, o, path, "order", false, &r->order);
     get_uint(rd, o, path, "nthreads", false, &r->nthreads);
     get_bool(rd, o, path, "oversubscribed", false, &r->oversubscribed);
-    get_real(rd, o, path, "steal_pct", false, &r->steal_pct);
+    get_ranged(rd, o, path, "steal_pct", false, &PERCENTAGE, &r->steal_pct);
     get_u64(rd, o, path, "involuntary_switches", false, &r->involuntary_switches);
     get_u64(rd, o, path, "migrations", false, &r->migrations);
     json_t *lat = get_object(rd, o, path, "latency_ns", true);
@@ -551,7 +618,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         get_u64(rd, c, p, "early", true, &r->cancel.early);
         get_u64(rd, c, p, "late", true, &r->cancel.late);
         get_u64(rd, c, p, "not_cancelable", true, &r->cancel.not_cancelable);
-        get_real(rd, c, p, "success_rate", true, &r->cancel.success_rate);
+        get_ranged(rd, c, p, "success_rate", true, &FRACTION, &r->cancel.success_rate);
     }
 
     json_t *inv = get_object(rd, o, path, "invariants", true);
@@ -576,16 +643,18 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         join(p, sizeof p, path, "fairness");
         get_u64(rd, fair, p, "per_requester_min", true, &r->per_requester_min);
         get_u64(rd, fair, p, "per_requester_max", true, &r->per_requester_max);
-        get_real(rd, fair, p, "jain_index", true, &r->jain_index);
+        get_ranged(rd, fair, p, "jain_index", true, &FRACTION, &r->jain_index);
     }
 
     json_t *fl = get_object(rd, o, path, "floors", true);
     if (fl) {
         join(p, sizeof p, path, "floors");
-        get_real(rd, fl, p, "c2c_round_trip_ns", true, &r->c2c_round_trip_ns);
-        get_real(rd, fl, p, "timestamp_overhead_ns", true, &r->timestamp_overhead_ns);
-        get_real(rd, fl, p, "futex_wake_ns", true, &r->futex_wake_ns);
-        get_real(rd, fl, p, "instrumentation_ns_per_op", false, &r->instrumentation_ns_per_op);
+        get_ranged(rd, fl, p, "c2c_round_trip_ns", true, &NANOSECONDS, &r->c2c_round_trip_ns);
+        get_ranged(rd, fl, p, "timestamp_overhead_ns", true, &NANOSECONDS,
+                   &r->timestamp_overhead_ns);
+        get_ranged(rd, fl, p, "futex_wake_ns", true, &NANOSECONDS, &r->futex_wake_ns);
+        get_ranged(rd, fl, p, "instrumentation_ns_per_op", false, &NANOSECONDS,
+                   &r->instrumentation_ns_per_op);
         /* The N the run used (latency-every auto resolves it); older
          * files had none to resolve: their params' N. */
         if (get_uint(rd, fl, p, "latency_every", false, &r->latency_every) &&
@@ -623,13 +692,14 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         join(p, sizeof p, path, "locks");
         get_u64(rd, lk, p, "acquisitions", true, &r->lock_acquisitions);
         get_u64(rd, lk, p, "contended", true, &r->lock_contended);
-        get_real(rd, lk, p, "wait_ns", true, &r->lock_wait_ns);
+        get_ranged(rd, lk, p, "wait_ns", true, &NANOSECONDS, &r->lock_wait_ns);
         get_u64(rd, lk, p, "acq_min", true, &r->lock_acq_min);
         get_u64(rd, lk, p, "acq_max", true, &r->lock_acq_max);
-        get_real(rd, lk, p, "fairness_jain", true, &r->lock_fairness_jain);
+        get_ranged(rd, lk, p, "fairness_jain", true, &FRACTION, &r->lock_fairness_jain);
         get_u64(rd, lk, p, "worker_acq_min", true, &r->lock_worker_acq_min);
         get_u64(rd, lk, p, "worker_acq_max", true, &r->lock_worker_acq_max);
-        get_real(rd, lk, p, "worker_fairness_jain", true, &r->lock_worker_fairness_jain);
+        get_ranged(rd, lk, p, "worker_fairness_jain", true, &FRACTION,
+                   &r->lock_worker_fairness_jain);
     }
 
     json_t *cn = get_object(rd, o, path, "counters", true);

@@ -1338,6 +1338,175 @@ Test(result, error_bad_new_fields)
     }
 }
 
+/* ---- a run's reals: numbers within their ranges -------------------------------------- */
+
+/* One value of a good document replaced (k1 [k2 [k3]] of runs[run]); the read
+ * must fail with "<file>: runs[<run>].<k1>[.<k2>[.<k3>]]: <message>". */
+struct bad_number {
+    unsigned run;
+    const char *k1, *k2, *k3;
+    const char *json;          /* the value, as JSON text */
+    const char *message;
+};
+
+static void expect_bad_numbers(const struct bad_number *cases, size_t n)
+{
+    char good[256], bad[256], want[512];
+    write_good("good.json", good, sizeof good);
+    path_in(bad, sizeof bad, "bad.json");
+    for (size_t i = 0; i < n; i++) {
+        const struct bad_number *c = &cases[i];
+        json_t *v = json_loads(c->json, JSON_DECODE_ANY, NULL);
+        cr_assert_not_null(v, "%s", c->json);
+        write_altered(bad, good, c->run, c->k1, c->k2, c->k3, v);
+        snprintf(want, sizeof want, "%s: runs[%u].%s%s%s%s%s: %s", bad, c->run, c->k1,
+                 c->k2 ? "." : "", c->k2 ? c->k2 : "", c->k3 ? "." : "", c->k3 ? c->k3 : "",
+                 c->message);
+        expect_read_error(bad, want);
+    }
+}
+
+#define NCASES(a) (sizeof(a) / sizeof((a)[0]))
+
+/* null is what the writer writes for a value that was not finite, and no
+ * run figure can be one: a null figure used to read as NaN (nan in the
+ * page, 0 in the history). */
+Test(result, error_null_numbers)
+{
+    static const struct bad_number cases[] = {
+        {0, "throughput_ops_s", NULL, NULL, "null",
+         "null is not a valid throughput (0 to 1e12 ops/s)"},
+        {1, "seconds", NULL, NULL, "null", "null is not a valid duration (0 to 1e7 s)"},
+        {0, "steal_pct", NULL, NULL, "null",
+         "null is not a valid percentage (0 to 100, or -1: unknown)"},
+        {2, "failed_fraction", NULL, NULL, "null", "null is not a valid fraction (0 to 1)"},
+        {0, "warmup_throughput_ops_s", NULL, NULL, "null",
+         "null is not a valid throughput (0 to 1e12 ops/s)"},
+        {1, "cancel", "success_rate", NULL, "null", "null is not a valid fraction (0 to 1)"},
+        {0, "fairness", "jain_index", NULL, "null", "null is not a valid fraction (0 to 1)"},
+        {0, "latency_ns", "total", "mean", "null", "null is not a valid time (0 to 2^64 ns)"},
+        {2, "floors", "c2c_round_trip_ns", NULL, "null",
+         "null is not a valid time (0 to 2^64 ns)"},
+        {0, "floors", "c2c_end", "p90_ns", "null", "null is not a valid time (0 to 2^64 ns)"},
+        {1, "locks", "fairness_jain", NULL, "null", "null is not a valid fraction (0 to 1)"},
+    };
+    expect_bad_numbers(cases, NCASES(cases));
+}
+
+/* Below the range: a negative throughput made compare say "regressed". */
+Test(result, error_negative_numbers)
+{
+    static const struct bad_number cases[] = {
+        {0, "throughput_ops_s", NULL, NULL, "-1",
+         "-1 is not a valid throughput (0 to 1e12 ops/s)"},
+        {0, "seconds", NULL, NULL, "-1", "-1 is not a valid duration (0 to 1e7 s)"},
+        {1, "steal_pct", NULL, NULL, "-2",
+         "-2 is not a valid percentage (0 to 100, or -1: unknown)"},
+        {1, "steal_pct", NULL, NULL, "-0.5",
+         "-0.5 is not a valid percentage (0 to 100, or -1: unknown)"},
+        {0, "failed_fraction", NULL, NULL, "-1", "-1 is not a valid fraction (0 to 1)"},
+        {2, "warmup_throughput_ops_s", NULL, NULL, "-3.5",
+         "-3.5 is not a valid throughput (0 to 1e12 ops/s)"},
+        {0, "cancel", "success_rate", NULL, "-0.25", "-0.25 is not a valid fraction (0 to 1)"},
+        {1, "fairness", "jain_index", NULL, "-1", "-1 is not a valid fraction (0 to 1)"},
+        {0, "latency_ns", "queue_wait", "mean", "-7", "-7 is not a valid time (0 to 2^64 ns)"},
+        {0, "floors", "futex_wake_ns", NULL, "-1", "-1 is not a valid time (0 to 2^64 ns)"},
+        {1, "floors", "c2c_start", "median_ns", "-1", "-1 is not a valid time (0 to 2^64 ns)"},
+        {2, "floors", "instrumentation_ns_per_op", NULL, "-1",
+         "-1 is not a valid time (0 to 2^64 ns)"},
+        {0, "locks", "wait_ns", NULL, "-1", "-1 is not a valid time (0 to 2^64 ns)"},
+    };
+    expect_bad_numbers(cases, NCASES(cases));
+}
+
+/* Above the range: 1e308 broke the tables' columns. (JSON has no inf: a
+ * literal past the largest double is not JSON, error_not_json's case.) */
+Test(result, error_huge_numbers)
+{
+    static const struct bad_number cases[] = {
+        {0, "throughput_ops_s", NULL, NULL, "1e308",
+         "1e+308 is not a valid throughput (0 to 1e12 ops/s)"},
+        {2, "throughput_ops_s", NULL, NULL, "1000000000001",
+         "1000000000001 is not a valid throughput (0 to 1e12 ops/s)"},
+        {1, "seconds", NULL, NULL, "1e308", "1e+308 is not a valid duration (0 to 1e7 s)"},
+        {0, "steal_pct", NULL, NULL, "100.5",
+         "100.5 is not a valid percentage (0 to 100, or -1: unknown)"},
+        {1, "failed_fraction", NULL, NULL, "1e308", "1e+308 is not a valid fraction (0 to 1)"},
+        {0, "failed_fraction", NULL, NULL, "1.0001", "1.0001 is not a valid fraction (0 to 1)"},
+        {1, "warmup_throughput_ops_s", NULL, NULL, "1e308",
+         "1e+308 is not a valid throughput (0 to 1e12 ops/s)"},
+        {2, "cancel", "success_rate", NULL, "2", "2 is not a valid fraction (0 to 1)"},
+        {2, "fairness", "jain_index", NULL, "1e308", "1e+308 is not a valid fraction (0 to 1)"},
+        {1, "latency_ns", "total", "mean", "1e308", "1e+308 is not a valid time (0 to 2^64 ns)"},
+        {0, "floors", "timestamp_overhead_ns", NULL, "1e308",
+         "1e+308 is not a valid time (0 to 2^64 ns)"},
+        {0, "locks", "worker_fairness_jain", NULL, "1.5", "1.5 is not a valid fraction (0 to 1)"},
+    };
+    expect_bad_numbers(cases, NCASES(cases));
+}
+
+/* params names the run's configuration: {} read as the defaults, with an
+ * empty run key. The options every writer wrote are required; those added
+ * since may be absent (older_file_defaults). */
+Test(result, error_params_incomplete)
+{
+    char good[256], bad[256], want[512];
+    write_good("good.json", good, sizeof good);
+    path_in(bad, sizeof bad, "bad.json");
+    write_altered(bad, good, 1, "params", NULL, NULL, json_object());
+    snprintf(want, sizeof want, "%s: runs[1].params.pool: missing", bad);
+    expect_read_error(bad, want);
+    write_altered(bad, good, 0, "params", "requesters", NULL, NULL);
+    snprintf(want, sizeof want, "%s: runs[0].params.requesters: missing", bad);
+    expect_read_error(bad, want);
+    write_altered(bad, good, 2, "params", "verifier-checks", NULL, NULL);
+    snprintf(want, sizeof want, "%s: runs[2].params.verifier-checks: missing", bad);
+    expect_read_error(bad, want);
+    write_altered(bad, good, 0, "params", NULL, NULL, json_integer(1));
+    snprintf(want, sizeof want, "%s: runs[0].params: expected an object", bad);
+    expect_read_error(bad, want);
+}
+
+/* The ends of each range, and steal's -1 (unknown), still read. */
+Test(result, numbers_at_the_ends_of_their_ranges_read)
+{
+    static const struct {
+        const char *k1, *k2, *json;
+        double want;
+    } ok[] = {
+        {"throughput_ops_s", NULL, "0", 0},         {"throughput_ops_s", NULL, "1e12", 1e12},
+        {"seconds", NULL, "0", 0},                  {"seconds", NULL, "1e7", 1e7},
+        {"steal_pct", NULL, "-1", -1},              {"steal_pct", NULL, "0", 0},
+        {"steal_pct", NULL, "100", 100},            {"failed_fraction", NULL, "0", 0},
+        {"failed_fraction", NULL, "1", 1},          {"fairness", "jain_index", "1", 1},
+        {"cancel", "success_rate", "0", 0},         {"floors", "futex_wake_ns", "0", 0},
+    };
+    char good[256], alt[256];
+    write_good("good.json", good, sizeof good);
+    path_in(alt, sizeof alt, "alt.json");
+    for (size_t i = 0; i < NCASES(ok); i++) {
+        json_t *v = json_loads(ok[i].json, JSON_DECODE_ANY, NULL);
+        cr_assert_not_null(v);
+        write_altered(alt, good, 0, ok[i].k1, ok[i].k2, NULL, v);
+        struct pb_result_doc doc;
+        char err[512] = "";
+        cr_expect_eq(pb_result_read(alt, &doc, err, sizeof err), 0, "%s=%s: %s", ok[i].k1,
+                     ok[i].json, err);
+        if (doc.nruns) {
+            const struct pb_run_result *r = &doc.runs[0].r;
+            double got = !strcmp(ok[i].k1, "throughput_ops_s") ? r->throughput_ops_s
+                         : !strcmp(ok[i].k1, "seconds")        ? r->seconds
+                         : !strcmp(ok[i].k1, "steal_pct")      ? r->steal_pct
+                         : !strcmp(ok[i].k1, "failed_fraction") ? r->failed_fraction
+                         : !strcmp(ok[i].k1, "fairness")       ? r->jain_index
+                         : !strcmp(ok[i].k1, "cancel")         ? r->cancel.success_rate
+                                                               : r->futex_wake_ns;
+            cr_expect_eq(got, ok[i].want, "%s=%s", ok[i].k1, ok[i].json);
+        }
+        pb_result_doc_free(&doc);
+    }
+}
+
 /* ---- context ------------------------------------------------------------------------- */
 
 /* "unknown", or a short hash, or "<hash>-dirty" with the diff's hash. */

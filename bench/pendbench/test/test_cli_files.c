@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,54 @@ Test(cli_files, inputs_that_are_not_regular_files_are_refused)
     /* A NUL byte on standard input stops at once and names the line. */
     cr_expect_eq(RUN_STDIN("/dev/zero", "export", "--format", "csv", "-"), 2, "%s", out);
     cr_expect(strstr(out, "-:1: a NUL byte"), "%s", out);
+}
+
+/* A result whose figures are no figures (null, negative, 1e308) or whose
+ * params are empty is bad input to every verb that reads results: exit 2,
+ * naming the file, the run and the field. They used to be taken as they
+ * were (compare said "regressed", the history stored null as 0). */
+Test(cli_files, a_result_with_a_bad_number_is_exit_2)
+{
+    static const struct {
+        const char *key, *json, *message;
+    } cases[] = {
+        { "throughput_ops_s", "-1",
+          "runs[0].throughput_ops_s: -1 is not a valid throughput (0 to 1e12 ops/s)" },
+        { "throughput_ops_s", "1e308", "runs[0].throughput_ops_s: 1e+308 is not a valid" },
+        { "seconds", "null", "runs[0].seconds: null is not a valid duration" },
+        { "steal_pct", "null", "runs[0].steal_pct: null is not a valid percentage" },
+        { "failed_fraction", "-1", "runs[0].failed_fraction: -1 is not a valid fraction" },
+        { "params", "{}", "runs[0].params.pool: missing" },
+    };
+    char bad[PATH_MAX];
+    snprintf(bad, sizeof bad, "%s/bad.json", dir);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *doc = json_load_file(result, 0, NULL);
+        cr_assert_not_null(doc);
+        json_t *v = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+        cr_assert_not_null(v);
+        cr_assert_eq(json_object_set_new(json_array_get(json_object_get(doc, "runs"), 0),
+                                         cases[i].key, v), 0);
+        cr_assert_eq(json_dump_file(doc, bad, JSON_INDENT(1)), 0);
+        json_decref(doc);
+        const char *verbs[][5] = {
+            { "report", bad, "--no-charts", "-o", "/dev/null" },
+            { "compare", result, bad, NULL, NULL },
+            { "compare", bad, result, NULL, NULL },
+            { "export", "--format", "csv", bad, NULL },
+            { "history", "import", bad, NULL, NULL },
+        };
+        for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++) {
+            const char *const args[] = { verbs[k][0], verbs[k][1], verbs[k][2], verbs[k][3],
+                                         verbs[k][4], NULL };
+            cr_expect_eq(run_with(NULL, args), 2, "%s=%s, %s: %s", cases[i].key, cases[i].json,
+                         verbs[k][0], out);
+            char want[PATH_MAX + 200];
+            snprintf(want, sizeof want, "%s: %s", bad, cases[i].message);
+            cr_expect(strstr(out, want), "%s=%s, %s: no '%s' in: %s", cases[i].key,
+                      cases[i].json, verbs[k][0], want, out);
+        }
+    }
 }
 
 /* An XML topology on which hwloc 2.9 itself segfaults (`lstopo -i` does):
