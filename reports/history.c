@@ -243,6 +243,22 @@ static int insert_rows(struct hdb *db, const struct record_in *in, char *err, si
     return 0;
 }
 
+int pb_history_check(const char *spec, char *err, size_t errlen)
+{
+    struct hdb db;
+    if (hdb_open(&db, spec, true, err, errlen) != 0)
+        return -1;
+    int ret = -1;
+    if (db.ops->begin(&db, true, err, errlen) == 0) {
+        /* The tables as the record would make them, then taken back: a
+         * file that is not a history, or one of a newer layout, fails here. */
+        ret = db.ops->schema(&db, true, err, errlen) == 0 ? 0 : -1;
+        db.ops->rollback(&db);
+    }
+    hdb_close(&db);
+    return ret;
+}
+
 /* 1 recorded, 0 already there (the same identity), -1 + message. */
 static int record(const char *spec, const struct record_in *in, char *err, size_t errlen)
 {

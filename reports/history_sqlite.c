@@ -105,9 +105,17 @@ static int lite_open(struct hdb *h, const char *path, bool create, char *err, si
 {
     snprintf(h->name, sizeof h->name, "%s", path);
     struct stat sb;
-    if (!create && stat(path, &sb) != 0 && errno == ENOENT) {
-        snprintf(err, errlen, "no history yet at %s (runs record there unless --no-history)", path);
-        return -2;
+    if (stat(path, &sb) != 0) {
+        if (!create && errno == ENOENT) {
+            snprintf(err, errlen, "no history yet at %s (runs record there unless --no-history)",
+                     path);
+            return -2;
+        }
+    } else if (!S_ISREG(sb.st_mode)) {
+        /* SQLite would open a device (and write its journal beside it, in
+         * /dev as root) or fail late on a directory. */
+        snprintf(err, errlen, "%s: not a regular file (a history is an SQLite file)", path);
+        return -1;
     }
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);

@@ -43,6 +43,7 @@
 #include "pb_compare.h"
 #include "pb_env.h"
 #include "pb_history.h"
+#include "pb_lock.h"
 #include "pb_html.h"
 #include "pb_result.h"
 #include "pb_rng.h"
@@ -611,6 +612,31 @@ int pb_session_run(struct pb_session *s)
     char why[600];
     if (s->json_path && pb_check_output_path(s->json_path, why, sizeof why) != 0) {
         fprintf(stderr, "pendbench %s: --json: %s\n", verb, why);
+        return PB_EXIT_USAGE;
+    }
+    /* A lock without mutual exclusion corrupts the structures it guards
+     * and can crash the process: stress runs it in a child process and
+     * reports what it broke; a session has no such shield. */
+    for (unsigned i = 0; i < s->n; i++) {
+        const char *name = s->sc[i].lock;
+        const struct pb_lock_ops *lk =
+            !name[0] ? NULL
+            : pb_plugin_is_path(name) ? pb_plugin_load(name, PB_PLUGIN_LOCK, why, sizeof why)
+                                      : pb_lock_find(name);
+        if (lk && (lk->flags & PB_BROKEN)) {
+            fprintf(stderr, "pendbench %s: lock '%s' is broken on purpose (no mutual exclusion: it "
+                            "can corrupt memory and crash the run); `pendbench stress --lock %s` "
+                            "runs it in a child process and reports what it breaks\n",
+                    verb, lk->name, lk->name);
+            return PB_EXIT_USAGE;
+        }
+    }
+    /* A history named on the command line is checked as well (a path in
+     * a missing folder, a device, a file that is not a history, a server
+     * that cannot be reached); the default one, or one from the
+     * environment, costs a warning at the end if it cannot be written. */
+    if (s->history_db && !s->no_history && pb_history_check(s->history_db, why, sizeof why) != 0) {
+        fprintf(stderr, "pendbench %s: --history-db: %s (or --no-history)\n", verb, why);
         return PB_EXIT_USAGE;
     }
     bool json_stdout = s->json_path && strcmp(s->json_path, "-") == 0;

@@ -34,6 +34,13 @@ int pb_history_record(const char *db_path, const struct pb_context *ctx,
                       const struct pb_run_result *runs, unsigned nruns,
                       const char *result_path, char *err, size_t errlen);
 
+/* Whether a run's history could be recorded at db_path: opens it as the
+ * record would (creating an SQLite file, connecting to a server) and
+ * checks its tables, writing nothing. 0, or -1 with pb_history_record's
+ * messages. The session calls it before measuring when --history-db names
+ * the target, so a bad one is found before the runs, not after. */
+int pb_history_check(const char *db_path, char *err, size_t errlen);
+
 /* Records a result file made elsewhere (a CI artifact) as its own
  * invocation, idempotently: a result already in the history (the same
  * run_id, or for a file without one, the same bytes) is not recorded
