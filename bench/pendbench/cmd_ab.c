@@ -493,6 +493,17 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
     for (int k = 0; k < 2; k++)
         if (access(exe[k], X_OK) != 0)
             return fail_usage("'%s' is not an executable (build it: ninja build/pendbench)", exe[k]);
+    /* The job file as this build reads it, before anything is made or run
+     * (OLD may read it differently, and says so when it runs). */
+    if (jf >= 0) {
+        char jerr[1024];
+        struct pb_scenario *jobs = NULL;
+        if (pb_jobfile_load(pass[jf], &ab->check, &jobs, jerr, sizeof jerr) < 0) {
+            fprintf(stderr, "pendbench ab: %s\n", jerr);
+            return PB_EXIT_USAGE;
+        }
+        free(jobs);
+    }
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "pendbench ab: cannot create %s: %s\n", outdir, strerror(errno));
         return PB_EXIT_USAGE;

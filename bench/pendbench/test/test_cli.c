@@ -354,6 +354,18 @@ Test(cli, ab_bad_input_and_an_aa_check, .timeout = 240)
     int rc = RUN("ab", prog, prog, "--queue", "nope", "-o", o);
     cr_expect_eq(rc, 2, "%s", out);
     cr_expect(strstr(out, "nope") != NULL, "%s", out);
+    /* A job file that does not read: refused before OLD runs or DIR is made. */
+    char job[PATH_MAX], o2[PATH_MAX];
+    snprintf(job, sizeof job, "%s/bad.ini", dir);
+    snprintf(o2, sizeof o2, "%s/out2", dir);
+    FILE *jf = fopen(job, "w");
+    cr_assert_not_null(jf);
+    fputs("[a]\nqueue = nope\n", jf);
+    fclose(jf);
+    expect_usage_error(RUN("ab", prog, prog, job, "-o", o2), "bad.ini:2");
+    cr_expect(strstr(out, "exited") == NULL, "OLD ran: %s", out);
+    cr_expect_neq(access(o2, F_OK), 0, "%s was made", o2);
+    unlink(job);
     /* The same build twice, three rounds (no floor screen: exactly three). */
     rc = RUN("ab", prog, prog, "--scenario", "steady", "--ops", "1500", "--warmup", "0",
              "--repeat", "3", "--floor-factor", "0", "-o", o, "--json");
