@@ -122,6 +122,12 @@ static void open_section(struct loader *L, const char *name, size_t len)
         L->seen_global = true;
         return;
     }
+    if (!pb_text_ok(section)) {
+        char shown[200];
+        failf(L, L->line, "%s:%u: section [%s]: a job's name must be printable UTF-8 text",
+              L->path, L->line, pb_text_escape(section, shown, sizeof shown));
+        return;
+    }
     if (len == 0 || len >= PB_NAME_MAX || isspace((unsigned char)section[0]) ||
         isspace((unsigned char)section[len - 1])) {
         failf(L, L->line,

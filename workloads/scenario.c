@@ -952,18 +952,14 @@ unsigned pb_latency_every_auto(double timed_cost_ns)
     return n >= PB_LATENCY_EVERY_MAX ? PB_LATENCY_EVERY_MAX : n < 1 ? 1 : (unsigned)n;
 }
 
-static bool printable(const char *v)
-{
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-    return true;
-}
-
 static int set_name(struct pb_scenario *s, const char *key, const char *v, char *err,
                     size_t errlen)
 {
-    if (!*v || strlen(v) >= sizeof s->name || !printable(v) || isspace((unsigned char)v[0]))
+    char shown[200];
+    if (!pb_text_ok(v))        /* escaped: raw, it would reach the terminal as it is */
+        return pb_fail(err, errlen, "key '%s': '%s' is not a name (printable UTF-8 text)", key,
+                       pb_text_escape(v, shown, sizeof shown));
+    if (!*v || strlen(v) >= sizeof s->name || isspace((unsigned char)v[0]))
         return pb_fail(err, errlen,
                     "key '%s': '%s' is not a name (1 to %zu printable characters, not starting "
                     "with a space)",
@@ -975,7 +971,11 @@ static int set_name(struct pb_scenario *s, const char *key, const char *v, char 
 static int set_description(struct pb_scenario *s, const char *key, const char *v, char *err,
                            size_t errlen)
 {
-    if (strlen(v) >= sizeof s->description || !printable(v))
+    char shown[200];
+    if (!pb_text_ok(v))
+        return pb_fail(err, errlen, "key '%s': '%.60s' is not a description (printable UTF-8 text)",
+                       key, pb_text_escape(v, shown, sizeof shown));
+    if (strlen(v) >= sizeof s->description)
         return pb_fail(err, errlen,
                     "key '%s': '%.40s...' is not a description (at most %zu printable "
                     "characters)",

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pb_err.h"
 #include "pb_rng.h"
 #include "pb_scenario.h"
 
@@ -359,6 +360,11 @@ static const struct bad bad_values[] = {
     {"name", "a-name-that-is-far-too-long-to-fit-in-forty-seven-chars", NULL},
     {"name", "tab\there", NULL},
     {"description", "x\x01y", NULL},
+    /* Not UTF-8: came back as '?' in the result file, raw on the terminal. */
+    {"name", "\xff\xfe", "\\xff\\xfe"},
+    {"name", "caf\xc3", "UTF-8"},
+    {"description", "over\xc0\xaflong", "\\xc0\\xaf"},
+    {"description", "surrogate \xed\xa0\x80", "UTF-8"},
     {"scenario", "nope", "cancel-storm"},
     {"cancel-fraction", NULL, "needs a value"},
 };
@@ -377,9 +383,10 @@ Test(scenario, every_bad_value_is_refused_naming_the_key)
         snprintf(key, sizeof key, "key '%s'", b->key);
         cr_expect(strstr(err, key) != NULL, "%s=%s: message '%s' does not name the key", b->key,
                   b->value ? b->value : "(null)", err);
+        char shown[200];      /* a value that is not text is quoted escaped (\\xNN) */
         if (b->value && *b->value && strlen(b->value) < 40)
-            cr_expect(strstr(err, b->value) != NULL, "%s=%s: message '%s' does not quote it",
-                      b->key, b->value, err);
+            cr_expect(strstr(err, pb_text_escape(b->value, shown, sizeof shown)) != NULL,
+                      "%s=%s: message '%s' does not quote it", b->key, b->value, err);
         if (b->also)
             cr_expect(strstr(err, b->also) != NULL, "%s=%s: message '%s' lacks '%s'", b->key,
                       b->value ? b->value : "(null)", err, b->also);
@@ -845,4 +852,24 @@ Test(scenario_dist, same_seed_same_draws)
         cr_expect_eq(same, 1000, "%s: same seed, different draws", texts[k]);
         cr_expect_gt(differ, 990, "%s: another seed, same draws", texts[k]);
     }
+}
+
+/* Text in any script is kept as given; only what does not read back is refused. */
+Test(scenario, utf8_text_is_kept)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    const char *d = "\xc3\xbc" "berfast \xe2\x80\x94 \xe2\x9c\x93 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80";
+    cr_assert_eq(pb_scenario_set(&s, "description", d, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(s.description, d);
+    cr_assert_eq(pb_scenario_set(&s, "name", "\xce\xbb-queue", err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(s.name, "\xce\xbb-queue");
+    cr_expect(pb_text_ok(""));
+    cr_expect_not(pb_text_ok("\xf4\x90\x80\x80"), "beyond U+10FFFF");
+    cr_expect_not(pb_text_ok("\xc2\x85"), "a C1 control (NEL)");
+    cr_expect_not(pb_text_ok("\xe2\x82"), "cut short");
+    char shown[16];
+    cr_expect_str_eq(pb_text_escape("a\tb\xff", shown, sizeof shown), "a\\x09b\\xff");
+    cr_expect_str_eq(pb_text_escape("abcdefghijklmnopq", shown, 8), "abcdefg");
 }
