@@ -2,7 +2,9 @@
  * stdin, the SVG comes back on stdout, both through unlinked temporary
  * files (no pipe to deadlock on, nothing left behind if we die), and the
  * SVG is trimmed to an element that can sit inline in a page beside
- * others. */
+ * others. The child runs in a process group of its own, so that one that
+ * does not answer in time (or writes without end) is killed with whatever
+ * it started, and reaped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,6 +20,27 @@
 #include "pb_html.h"
 
 extern char **environ;
+
+/* More output than any chart needs: a child that writes this much (stdout
+ * or stderr) is not gnuplot drawing a chart, and is stopped before it
+ * fills the disk. */
+#define GNUPLOT_MAX_OUTPUT ((off_t)64 << 20)
+
+static off_t fd_size(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 ? st.st_size : 0;
+}
+
+/* SIGKILL to the child's process group (the child and what it started),
+ * then the child reaped. */
+static void kill_and_reap(pid_t pid, int *status)
+{
+    if (kill(-pid, SIGKILL) != 0)
+        kill(pid, SIGKILL);
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+        ;
+}
 
 /* An anonymous temporary file: created, then unlinked at once. */
 static int anon_tmp(void)
@@ -241,9 +264,18 @@ int pb_gnuplot_svg(const char *program, const char *script, size_t script_len, d
     posix_spawn_file_actions_adddup2(&fa, fd_in, 0);
     posix_spawn_file_actions_adddup2(&fa, fd_out, 1);
     posix_spawn_file_actions_adddup2(&fa, fd_err, 2);
+    /* A process group of its own (pgid = its pid), to be killed whole. */
+    posix_spawnattr_t attr;
+    if (posix_spawnattr_init(&attr) != 0) {
+        snprintf(err, errlen, "cannot start %s: out of memory", program);
+        goto done;
+    }
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
     char *argv[] = { (char *)program, NULL };
     pid_t pid;
-    int e = posix_spawnp(&pid, program, &fa, NULL, argv, environ);
+    int e = posix_spawnp(&pid, program, &fa, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
     if (e != 0) {
         snprintf(err, errlen, "cannot run %s: %s", program, strerror(e));
         rc = -2;
@@ -251,7 +283,7 @@ int pb_gnuplot_svg(const char *program, const char *script, size_t script_len, d
     }
     int status = 0;
     double deadline = now_s() + timeout_s;
-    bool timed_out = false;
+    bool timed_out = false, too_much = false;
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid)
@@ -261,23 +293,32 @@ int pb_gnuplot_svg(const char *program, const char *script, size_t script_len, d
             status = 0;
             break;
         }
+        if (fd_size(fd_out) > GNUPLOT_MAX_OUTPUT || fd_size(fd_err) > GNUPLOT_MAX_OUTPUT) {
+            kill_and_reap(pid, &status);
+            too_much = true;
+            break;
+        }
         if (now_s() > deadline) {
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+            kill_and_reap(pid, &status);
             timed_out = true;
             break;
         }
         struct timespec ts = { 0, 2000000 };
         nanosleep(&ts, NULL);
     }
+    if (timed_out) {
+        snprintf(err, errlen, "%s timed out: no chart after %.3g s (killed)", program, timeout_s);
+        rc = -3;
+        goto done;
+    }
+    if (too_much) {
+        snprintf(err, errlen, "%s wrote more than %lld MiB, which is no chart (killed)", program,
+                 (long long)(GNUPLOT_MAX_OUTPUT >> 20));
+        goto done;
+    }
     size_t outlen = 0, errtextlen = 0;
     out = read_back(fd_out, &outlen);
     errtext = read_back(fd_err, &errtextlen);
-    if (timed_out) {
-        snprintf(err, errlen, "%s: no answer after %.0f s", program, timeout_s);
-        goto done;
-    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && (!out || !*out)) {
         /* An exec that failed in the child (older posix_spawn). */
         snprintf(err, errlen, "cannot run %s: not found", program);

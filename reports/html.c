@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pb_compare.h"
@@ -191,6 +192,7 @@ struct render {
     const struct pb_html_options *opt;
     struct pb_html_stats *st;
     unsigned next_chart;
+    double deadline;           /* CLOCK_MONOTONIC seconds: the charts' time runs out */
 };
 
 /* A gnuplot script under construction. */
@@ -220,6 +222,23 @@ static int script_open(struct script *s, int width, int height)
     return 0;
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *gnuplot_name(const struct pb_html_options *opt)
+{
+    return opt && opt->gnuplot && *opt->gnuplot ? opt->gnuplot : "gnuplot";
+}
+
+static double total_timeout(const struct pb_html_options *opt)
+{
+    return opt && opt->total_timeout_s > 0 ? opt->total_timeout_s : 60;
+}
+
 /* Runs the script and puts the chart (or a note that it is missing) in
  * the page. */
 static void chart_emit(struct render *R, struct script *s, const char *title, int width,
@@ -236,17 +255,32 @@ static void chart_emit(struct render *R, struct script *s, const char *title, in
         snprintf(err, sizeof err, "charts were turned off");
     } else if (R->st->gnuplot_missing) {
         snprintf(err, sizeof err, "%s", R->st->note);
+    } else if (R->st->gnuplot_timed_out || mono_s() >= R->deadline) {
+        if (!R->st->gnuplot_timed_out)
+            snprintf(R->st->note, sizeof R->st->note, "%s timed out: the charts' %.3g s ran out",
+                     gnuplot_name(R->opt), total_timeout(R->opt));
+        R->st->gnuplot_timed_out = true;
+        snprintf(err, sizeof err, "%s", R->st->note);
+        rc = -1;
     } else if (!s->text) {
         snprintf(err, sizeof err, "out of memory");
         rc = -1;
     } else {
         char prefix[32];
         snprintf(prefix, sizeof prefix, "c%u-", R->next_chart);
+        double left = R->deadline - mono_s();
+        if (left < 0.001)
+            left = 0.001;
+        double per_chart = R->opt && R->opt->chart_timeout_s > 0 ? R->opt->chart_timeout_s : 30;
         rc = pb_gnuplot_svg(R->opt ? R->opt->gnuplot : NULL, s->text, s->len,
-                            R->opt ? R->opt->chart_timeout_s : 0, prefix, title, &svg, err,
+                            left < per_chart ? left : per_chart, prefix, title, &svg, err,
                             sizeof err);
         if (rc == -2) {
             R->st->gnuplot_missing = true;
+            snprintf(R->st->note, sizeof R->st->note, "%s", err);
+        } else if (rc == -3) {
+            /* No later chart is tried: each would wait as long. */
+            R->st->gnuplot_timed_out = true;
             snprintf(R->st->note, sizeof R->st->note, "%s", err);
         }
     }
@@ -1851,7 +1885,8 @@ static int render_page(FILE *page, const struct pb_html_input *in, unsigned n,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    struct render R = { .out = o, .opt = opt, .st = st, .next_chart = 0 };
+    struct render R = { .out = o, .opt = opt, .st = st, .next_chart = 0,
+                        .deadline = mono_s() + total_timeout(opt) };
     if (n >= 2) {
         fprintf(o, "<section id=\"comparison\"><h2>Comparison</h2>\n");
         comparison(&R, in, n);
@@ -1935,6 +1970,12 @@ static int render_page(FILE *page, const struct pb_html_input *in, unsigned n,
     } else if (st->gnuplot_missing) {
         fprintf(page, "<p class=\"note\"><b>Charts need gnuplot</b> (Debian: the gnuplot-nox "
                       "package), and it could not be run: ");
+        esc(page, st->note);
+        fprintf(page, ". The tables below hold every number.</p>\n");
+    } else if (st->gnuplot_timed_out) {
+        fprintf(page, "<p class=\"note\"><b>gnuplot timed out</b>, so %u chart%s %s not drawn: ",
+                st->charts_failed, st->charts_failed == 1 ? "" : "s",
+                st->charts_failed == 1 ? "is" : "are");
         esc(page, st->note);
         fprintf(page, ". The tables below hold every number.</p>\n");
     } else if (st->charts_failed) {

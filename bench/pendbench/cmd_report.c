@@ -1,4 +1,5 @@
 /* `pendbench report`: result files to one self-contained HTML page. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,11 @@ int pb_cmd_report(int argc, char **argv)
                  "the runs are compared side by side against the first. '-' reads standard\n"
                  "input.\n",
         .epilog = "Charts are drawn by gnuplot (the gnuplot-nox package); without it the page\n"
-                  "has the tables and says so. Exit status: 0 written, 2 bad input or a page\n"
-                  "that could not be written.\n",
+                  "has the tables and says so. gnuplot gets 60 s for all the charts together\n"
+                  "(PENDBENCH_GNUPLOT_TIMEOUT_MS in the environment: another limit, in\n"
+                  "milliseconds); one that takes longer is killed, and the charts not drawn by\n"
+                  "then are a note in the page and a warning. Exit status: 0 written, 2 bad\n"
+                  "input or a page that could not be written.\n",
         .groups = groups,
         .ngroups = 1,
         .positional = report_input,
@@ -86,6 +90,16 @@ int pb_cmd_report(int argc, char **argv)
         return pb_cli_exit(pr);
     if (!a.n)
         return pb_cli_fail(&cli, "which result file?");
+    const char *limit = getenv("PENDBENCH_GNUPLOT_TIMEOUT_MS");
+    if (limit && *limit) {
+        char *end;
+        errno = 0;
+        unsigned long long ms = strtoull(limit, &end, 10);
+        if (*limit < '0' || *limit > '9' || *end || errno || ms < 1 || ms > 86400000)
+            return pb_cli_fail(&cli, "PENDBENCH_GNUPLOT_TIMEOUT_MS=%s: not a number of "
+                               "milliseconds from 1 to 86400000", limit);
+        a.opt.total_timeout_s = (double)ms / 1000.0;
+    }
     const char *out = a.out;
     const char **inputs = a.inputs;
     unsigned n = a.n;
@@ -114,6 +128,10 @@ int pb_cmd_report(int argc, char **argv)
             if (st.gnuplot_missing)
                 fprintf(stderr, "pendbench report: warning: charts need gnuplot (the gnuplot-nox "
                                 "package): %s; the page has the tables only\n", st.note);
+            else if (st.gnuplot_timed_out)
+                fprintf(stderr, "pendbench report: warning: %s; %u chart%s not drawn (the page "
+                                "has their tables)\n", st.note, st.charts_failed,
+                        st.charts_failed == 1 ? "" : "s");
             else if (st.charts_failed)
                 fprintf(stderr, "pendbench report: warning: %u chart%s could not be drawn: %s\n",
                         st.charts_failed, st.charts_failed == 1 ? "" : "s", st.note);

@@ -537,6 +537,9 @@ static void write_suite_report(FILE *out, const char *verb, const char *result_p
     if (st.gnuplot_missing)
         fprintf(stderr, "pendbench %s: warning: the report has no charts: charts need gnuplot "
                         "(gnuplot-nox): %s\n", verb, st.note);
+    else if (st.gnuplot_timed_out)
+        fprintf(stderr, "pendbench %s: warning: %s; %u chart%s of the report not drawn\n", verb,
+                st.note, st.charts_failed, st.charts_failed == 1 ? "" : "s");
     else if (st.charts_failed)
         fprintf(stderr, "pendbench %s: warning: %u chart%s of the report could not be drawn: %s\n",
                 verb, st.charts_failed, st.charts_failed == 1 ? "" : "s", st.note);

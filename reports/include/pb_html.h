@@ -22,6 +22,9 @@ struct pb_html_options {
     const char *gnuplot;       /* program run for the charts (PATH search); NULL: "gnuplot" */
     bool no_charts;            /* tables only (the page says so) */
     double chart_timeout_s;    /* per chart; 0: 30 s */
+    double total_timeout_s;    /* all the charts of a page together; 0: 60 s. Once
+                                * gnuplot runs out of time (killed), no further chart
+                                * is tried */
 };
 
 /* What a rendering did, for the caller's warnings. */
@@ -29,6 +32,8 @@ struct pb_html_stats {
     unsigned charts;           /* charts embedded */
     unsigned charts_failed;    /* charts gnuplot could not draw (note in the page) */
     bool gnuplot_missing;      /* gnuplot could not be started: no chart at all */
+    bool gnuplot_timed_out;    /* gnuplot ran out of time (note says so): the charts
+                                * from there on are not drawn (in charts_failed) */
     char note[256];            /* the first chart problem, in words; empty when none */
 };
 
@@ -60,8 +65,12 @@ int pb_html_report_file(const char *json_path, const char *html_path,
  * success *svg is a malloc'd, NUL-terminated <svg> element: the XML prolog
  * dropped, every id (and reference to one) prefixed with id_prefix so that
  * several charts can share a page, <title> replaced by `title` (escaped).
- * Returns 0; -1 with err (gnuplot's first error line, a timeout, ...);
- * -2 when the program could not be started at all (not installed). */
+ * The program runs in a process group of its own; after timeout_s (0:
+ * 30 s), or once it has written more than 64 MiB, the group is killed
+ * (SIGKILL) and the program reaped.
+ * Returns 0; -1 with err (gnuplot's first error line, too much output,
+ * ...); -2 when the program could not be started at all (not installed);
+ * -3 when it ran out of time. */
 int pb_gnuplot_svg(const char *program, const char *script, size_t script_len,
                    double timeout_s, const char *id_prefix, const char *title,
                    char **svg, char *err, size_t errlen);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pb_compare.h"
@@ -310,6 +311,70 @@ Test(html, a_failing_chart_is_a_note)
     cr_assert(strstr(st.note, "line 3: something went wrong"), "%s", st.note);
     cr_assert(strstr(page, "could not be drawn"));
     cr_assert_eq(count(page, "<svg"), 0);
+    free(page);
+}
+
+/* A "gnuplot" that never answers (its child neither): killed with its
+ * process group when the page's time runs out, no later chart is tried,
+ * and the page says so. It used to wait 30 s a chart. */
+Test(html, a_gnuplot_that_never_answers_is_killed_in_time)
+{
+    char fake[256], pidfile[256];
+    path_in(fake, sizeof fake, "hanging-gnuplot");
+    path_in(pidfile, sizeof pidfile, "child.pid");
+    FILE *f = fopen(fake, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\nsleep 1000 &\necho $! > '%s'\nwait\n", pidfile);
+    fclose(f);
+    chmod(fake, 0755);
+    write_doc("result.json", 1.0);
+    struct pb_html_options opt = { .gnuplot = fake, .total_timeout_s = 0.3 };
+    struct pb_html_stats st;
+    const char *names[] = { "result.json" };
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char *page = render(names, 1, &opt, &st);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_expect_lt(took, 10.0, "took %.1f s", took);
+    cr_assert(st.gnuplot_timed_out);
+    cr_assert(!st.gnuplot_missing);
+    cr_assert_eq(st.charts, 0);
+    cr_assert_eq(st.charts_failed, NCHARTS);
+    cr_assert(strstr(st.note, "timed out"), "%s", st.note);
+    cr_assert(strstr(page, "gnuplot timed out"));
+    cr_assert(strstr(page, "magazine / percpu-mpsc / xchg"), "the tables are there");
+    /* The script's own child went with it. */
+    char *pid = slurp(pidfile);
+    char stat_path[64];
+    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", atoi(pid));
+    char pstat[256] = "";
+    FILE *p = fopen(stat_path, "r");
+    if (p) {
+        if (!fgets(pstat, sizeof pstat, p))
+            pstat[0] = 0;
+        fclose(p);
+    }
+    /* Gone, or a zombie that waits for init. */
+    cr_expect(!p || strstr(pstat, ") Z "), "the sleep is still running: %s", pstat);
+    free(pid);
+    free(page);
+}
+
+/* A "gnuplot" that writes without end is stopped at 64 MiB, not left to
+ * fill the disk. */
+Test(html, a_gnuplot_that_writes_without_end_is_stopped)
+{
+    if (!have("yes"))
+        cr_skip_test("no yes(1)");
+    write_doc("result.json", 1.0);
+    struct pb_html_options opt = { .gnuplot = "yes" };
+    struct pb_html_stats st;
+    const char *names[] = { "result.json" };
+    char *page = render(names, 1, &opt, &st);
+    cr_assert(!st.gnuplot_timed_out, "%s", st.note);
+    cr_assert_eq(st.charts_failed, NCHARTS);
+    cr_assert(strstr(st.note, "more than 64 MiB"), "%s", st.note);
     free(page);
 }
 

@@ -244,6 +244,56 @@ Test(cli_files, a_result_with_a_bad_number_is_exit_2)
     }
 }
 
+/* A --gnuplot that never answers used to hang report (30 s a chart, the
+ * report waiting on each in turn; /usr/bin/yes filled the disk meanwhile):
+ * the charts get a bounded time together (PENDBENCH_GNUPLOT_TIMEOUT_MS
+ * lowers it), the program is killed with what it started, and the page
+ * has its tables, a note and a warning. */
+Test(cli_files, report_kills_a_gnuplot_that_never_answers)
+{
+    char fake[PATH_MAX + 16], pidfile[PATH_MAX + 16], page[PATH_MAX + 16];
+    snprintf(fake, sizeof fake, "%s/hanging-gnuplot", dir);
+    snprintf(pidfile, sizeof pidfile, "%s/child.pid", dir);
+    snprintf(page, sizeof page, "%s/o.html", dir);
+    FILE *f = fopen(fake, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\nsleep 1000 &\necho $! > '%s'\nwait\n", pidfile);
+    fclose(f);
+    cr_assert_eq(chmod(fake, 0755), 0);
+    cr_assert_eq(setenv("PENDBENCH_GNUPLOT_TIMEOUT_MS", "300", 1), 0);
+    cr_expect_eq(RUN("report", result, "--gnuplot", fake, "-o", page), 0, "%s", out);
+    cr_expect(strstr(out, "pendbench report: warning: ") && strstr(out, "timed out") &&
+              strstr(out, "not drawn"), "%s", out);
+    struct stat st;
+    cr_expect(stat(page, &st) == 0 && st.st_size > 1000, "no page");
+    /* The script's own child went with it: gone, or a zombie for init. */
+    FILE *p = fopen(pidfile, "r");
+    int pid = 0;
+    cr_assert(p && fscanf(p, "%d", &pid) == 1 && pid > 0);
+    fclose(p);
+    char path[64], line[256] = "";
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    p = fopen(path, "r");
+    if (p) {
+        if (!fgets(line, sizeof line, p))
+            line[0] = 0;
+        fclose(p);
+    }
+    cr_expect(!p || strstr(line, ") Z "), "the sleep is still running: %s", line);
+    /* A limit that is no number of milliseconds is bad input. */
+    cr_assert_eq(setenv("PENDBENCH_GNUPLOT_TIMEOUT_MS", "soon", 1), 0);
+    cr_expect_eq(RUN("report", result, "--gnuplot", fake, "-o", page), 2, "%s", out);
+    cr_expect(strstr(out, "PENDBENCH_GNUPLOT_TIMEOUT_MS=soon: not a number of milliseconds"),
+              "%s", out);
+    unsetenv("PENDBENCH_GNUPLOT_TIMEOUT_MS");
+    /* Endless output is stopped, not left to fill the disk. */
+    if (access("/usr/bin/yes", X_OK) == 0) {
+        cr_expect_eq(RUN("report", result, "--gnuplot", "/usr/bin/yes", "-o", page), 0, "%s",
+                     out);
+        cr_expect(strstr(out, "more than 64 MiB"), "%s", out);
+    }
+}
+
 /* An XML topology on which hwloc 2.9 itself segfaults (`lstopo -i` does):
  * the verbs say so and exit 2, they never crash. */
 Test(cli_files, a_topology_xml_that_crashes_hwloc_is_exit_2)
