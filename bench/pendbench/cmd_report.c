@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "pb_html.h"
+#include "pb_err.h"
 #include "pb_result.h"
 
 #define REPORT_MAX_FILES 8
@@ -19,7 +22,8 @@ static const struct pb_opt report_opts[] = {
     { "output", 'o', "FILE", "where to write (default report.html; '-' for stdout); written "
       "atomically", REPORT_OUTPUT },
     { "no-charts", 0, NULL, "tables only", REPORT_NO_CHARTS },
-    { "gnuplot", 0, "PROGRAM", "the gnuplot to run (default: gnuplot on PATH)", REPORT_GNUPLOT },
+    { "gnuplot", 0, "PROGRAM", "the gnuplot to run (default: gnuplot on PATH); one that does "
+      "not exist or cannot be run is bad input", REPORT_GNUPLOT },
     { NULL, 0, NULL, NULL, 0 },
 };
 
@@ -29,6 +33,50 @@ struct report_args {
     unsigned n;
     struct pb_html_options opt;
 };
+
+/* A program named for --gnuplot must be one: a file that exists, is no
+ * directory and may be executed, found as posix_spawnp would (a name with
+ * no '/' on PATH). One that is not is bad input, caught before the work;
+ * gnuplot merely missing from PATH, unasked, stays a warning. */
+static int check_program(const char *prog, char *err, size_t errlen)
+{
+    char path[4096];
+    const char *found = NULL;
+    if (strchr(prog, '/')) {
+        found = prog;
+    } else {
+        const char *dirs = getenv("PATH");
+        if (!dirs)
+            dirs = "/bin:/usr/bin";
+        for (const char *d = dirs;; d++) {
+            const char *e = strchr(d, ':');
+            size_t n = e ? (size_t)(e - d) : strlen(d);
+            if ((size_t)snprintf(path, sizeof path, "%.*s%s%s", (int)n, d, n ? "/" : "", prog) <
+                sizeof path) {
+                struct stat st;
+                if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0) {
+                    found = path;
+                    break;
+                }
+            }
+            if (!e)
+                break;
+            d = e;
+        }
+        if (!found)
+            return pb_fail(err, errlen, "%s: not found on PATH", prog);
+    }
+    struct stat st;
+    if (stat(found, &st) != 0)
+        return pb_fail(err, errlen, "%s: %s", prog, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return pb_fail(err, errlen, "%s: is a directory, not a program", prog);
+    if (!S_ISREG(st.st_mode))
+        return pb_fail(err, errlen, "%s: not a regular file, not a program", prog);
+    if (access(found, X_OK) != 0)
+        return pb_fail(err, errlen, "%s: not executable (%s)", prog, strerror(errno));
+    return 0;
+}
 
 static int report_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
 {
@@ -42,7 +90,9 @@ static int report_set(void *ctx, const struct pb_opt *o, const char *v, char *er
         return 0;
     case REPORT_GNUPLOT:
         a->opt.gnuplot = v;
-        return pb_opt_path(v, err, errlen);
+        if (pb_opt_path(v, err, errlen) != 0)
+            return -1;
+        return check_program(v, err, errlen);
     }
     return -1;
 }

@@ -294,6 +294,39 @@ Test(cli_files, report_kills_a_gnuplot_that_never_answers)
     }
 }
 
+/* A --gnuplot that names no program used to cost a warning and exit 0:
+ * asked for by name, it is bad input, refused before any work (no page). */
+Test(cli_files, report_refuses_a_gnuplot_that_is_no_program)
+{
+    char noexec[PATH_MAX + 16], page[PATH_MAX + 16];
+    snprintf(noexec, sizeof noexec, "%s/noexec", dir);
+    snprintf(page, sizeof page, "%s/o.html", dir);
+    FILE *f = fopen(noexec, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\nexit 0\n");
+    fclose(f);
+    cr_assert_eq(chmod(noexec, 0644), 0);
+    const char *const cases[][2] = {
+        { "/nonexistent/pb-gp", "--gnuplot: /nonexistent/pb-gp: No such file or directory" },
+        { noexec, "noexec: not executable" },
+        { dir, ": is a directory, not a program" },
+        { "pb-no-such-gnuplot", "--gnuplot: pb-no-such-gnuplot: not found on PATH" },
+        { "/dev/null", "/dev/null: not a regular file" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_expect_eq(RUN("report", result, "--gnuplot", cases[i][0], "-o", page), 2, "%s: %s",
+                     cases[i][0], out);
+        cr_expect(strstr(out, cases[i][1]), "%s: %s", cases[i][0], out);
+        cr_expect(strncmp(out, "pendbench report: ", 18) == 0 && !strstr(out, "warning"), "%s",
+                  out);
+        cr_expect_neq(access(page, F_OK), 0, "%s: a page was written", cases[i][0]);
+    }
+    /* gnuplot merely absent from PATH, not asked for: the tables and a warning. */
+    cr_assert_eq(setenv("PATH", "/nonexistent", 1), 0);
+    cr_expect_eq(RUN("report", result, "-o", page), 0, "%s", out);
+    cr_expect(strstr(out, "warning: charts need gnuplot"), "%s", out);
+}
+
 /* An XML topology on which hwloc 2.9 itself segfaults (`lstopo -i` does):
  * the verbs say so and exit 2, they never crash. */
 Test(cli_files, a_topology_xml_that_crashes_hwloc_is_exit_2)
