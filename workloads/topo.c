@@ -223,8 +223,9 @@ static int snapshot(struct pb_topo *t, hwloc_topology_t topo, char *err, size_t 
  * separated levels "type:count" (attributes in parentheses after the
  * count, memory attachments "[numa]" between levels), each count
  * multiplying the objects of the level above. 0, or -1 with a message
- * when the description asks for more than the caps or numbers an object
- * past PB_TOPO_OS_INDEX_LIMIT; a description hwloc
+ * when the description asks for more than the caps, gives a level a
+ * count that is not positive (0, or '-1', which strtoull makes huge), or
+ * numbers an object past PB_TOPO_OS_INDEX_LIMIT; a description hwloc
  * will not parse anyway is left for hwloc to reject. */
 static int check_synthetic_size(const char *desc, char *err, size_t errlen)
 {
@@ -287,6 +288,14 @@ static int check_synthetic_size(const char *desc, char *err, size_t errlen)
             s += strcspn(s, " \t\n[");
             continue;
         }
+        /* A level of no objects, or a negative count (which strtoull
+         * wraps to a huge one: it is not "too large"). */
+        const char *digits = count + strspn(count, " \t\n\v\f\r");
+        if (n == 0 || *digits == '-')
+            return pb_fail(err, errlen,
+                        "the synthetic topology '%s' has the count '%.*s': each level's count "
+                        "must be a positive number (as in 'pack:2 numa:2 core:4 pu:2')",
+                        desc, (int)(after - digits), digits);
         s = after;
         if (*s == '(') {            /* attributes */
             int depth = 0;
@@ -298,7 +307,7 @@ static int check_synthetic_size(const char *desc, char *err, size_t errlen)
         }
         if (errno == ERANGE || n > PB_TOPO_MAX_SYNTHETIC_OBJS)
             n = PB_TOPO_MAX_SYNTHETIC_OBJS + 1ull;
-        width = width * (n ? n : 1);
+        width = width * n;
         if (width > PB_TOPO_MAX_SYNTHETIC_OBJS)
             width = PB_TOPO_MAX_SYNTHETIC_OBJS + 1ull;  /* saturate: no overflow */
         total += width;

@@ -208,7 +208,7 @@ Test(topo, huge_synthetic_topologies_are_refused_before_hwloc, .timeout = 20)
                           /* No space between levels, counts in hex or with a
                            * sign or a space, as hwloc's strtoull reads them. */
                           "481[numa]pu:3481[numa]", "pack:2pu:4000", "pu:0x100000",
-                          "pu: 5000", "pu:+5000", "pack:2 pu:-1"};
+                          "pu: 5000", "pu:+5000"};
     for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
         char err[512] = "";
         struct pb_topo *t = NULL;
@@ -225,6 +225,31 @@ Test(topo, huge_synthetic_topologies_are_refused_before_hwloc, .timeout = 20)
     pb_topo_free(t);
     t = load(PB_TOPO_SYNTHETIC, "pack:2[numa]core:0x10 pu:2");
     cr_expect_eq(pb_topo_npus(t), 64);
+    pb_topo_free(t);
+}
+
+/* Regression: 'numa:-1 pu:1' was refused as "too large" (strtoull, as
+ * hwloc reads counts, wraps -1 to 2^64 - 1); a count must be positive,
+ * and the message says so, naming the count. */
+Test(topo, synthetic_counts_must_be_positive)
+{
+    const char *bad[][2] = {
+        { "numa:-1 pu:1", "'-1'" },   { "pack:2 pu:-1", "'-1'" },    { "numa: -2 pu:1", "'-2'" },
+        { "-1", "'-1'" },             { "numa:0 pu:1", "'0'" },      { "numa:2 pu:-0", "'-0'" },
+        { "pack:2 core:0x0 pu:1", "'0x0'" },
+        { "pack:2 pu:-99999999999999999999999", "'-99999999999999999999999'" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[512] = "";
+        struct pb_topo *t = NULL;
+        cr_expect_eq(pb_topo_load(&t, PB_TOPO_SYNTHETIC, bad[i][0], err, sizeof err), -1, "%s",
+                     bad[i][0]);
+        cr_expect_null(t);
+        cr_expect(strstr(err, "must be a positive number") && strstr(err, bad[i][1]) &&
+                  !strstr(err, "too large"), "%s: %s", bad[i][0], err);
+    }
+    struct pb_topo *t = load(PB_TOPO_SYNTHETIC, "numa:+2 pu:1");
+    cr_expect_eq(pb_topo_npus(t), 2);
     pb_topo_free(t);
 }
 

@@ -111,6 +111,8 @@ Test(cli, bad_input_is_a_clear_error_with_status_2)
     expect_usage_error(RUN("run", "--repeat", "0"), "repeat");
     expect_usage_error(RUN("run", "/nonexistent/jobs.ini"), "jobs.ini");
     expect_usage_error(RUN("run", "--topology", "pack:banana"), "topology");
+    expect_usage_error(RUN("topo", "--topology", "numa:-1 pu:1"),
+                       "count '-1': each level's count must be a positive number");
     expect_usage_error(RUN("run", "--topology-xml", "/nonexistent.xml"), "nonexistent.xml");
     expect_usage_error(RUN("topo", "--placement", "sideways"), "sideways");
     expect_usage_error(RUN("topo", "--placement", "cross-node", "--topology", "pack:1 core:2 pu:1"),
