@@ -37,11 +37,14 @@
  * Untrusted input. A synthetic description is sized before hwloc sees it
  * (hwloc takes minutes over 'pu:10000' and never returns from larger
  * ones). An XML file must be a regular file; it is read once, checked
- * for its format version and for processor and NUMA node numbers that
- * hwloc would turn into gigabytes of bitmaps (check_xml_objects), and
- * loaded first in a forked child: libhwloc 2.9 crashes on some malformed
- * files, and a crash of the child is reported as a clear error instead
- * of taking pendbench down. */
+ * for its format version, for processor and NUMA node numbers that
+ * hwloc would turn into gigabytes of bitmaps and for set values that are
+ * no sets (check_xml_objects), and loaded first in a forked child:
+ * libhwloc 2.9 crashes on some malformed files, and a crash of the child
+ * is reported as a clear error instead of taking pendbench down. When
+ * hwloc refuses the file there, the child's verdict and what hwloc wrote
+ * on its stderr make the message, and pendbench never loads the file
+ * itself (no hwloc lines on its stderr, no stale errno). */
 #include <errno.h>
 #include <fcntl.h>
 #include <hwloc.h>
@@ -510,6 +513,54 @@ static const char *bad_os_index(const struct xml_attr *a, char *buf, size_t len)
     return buf;
 }
 
+/* Whether a set attribute (cpuset, nodeset, ...) of an object is one hwloc
+ * reads as a set: comma-separated words of 1 to 16 hex digits, each with
+ * an optional "0x", inner words possibly empty (zero; large sets are
+ * written so), the first possibly "0xf...f" (an infinite head), as in
+ * "0x0000000f" or "0xf...f,0x00000001,,,0x00000000". hwloc takes another
+ * value for an empty set without a word (or asserts on some, as on
+ * ",x00000001"), and a topology of empty sets loses every PU. Also
+ * fuzz/fuzz_topo_xml.c's set_value_ok. */
+static bool xml_bitmap_ok(const struct xml_attr *a)
+{
+    const char *p = a->value, *end = p + a->value_len;
+    for (unsigned word = 0;; word++) {
+        const char *w = p;
+        while (p < end && *p != ',')
+            p++;
+        size_t n = (size_t)(p - w);
+        bool ok;
+        if (n == 0)
+            ok = word > 0 && p < end;           /* an empty inner word */
+        else if (word == 0 && n == 7 && memcmp(w, "0xf...f", 7) == 0)
+            ok = true;
+        else {
+            if (n >= 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X'))
+                w += 2, n -= 2;
+            size_t hex = 0;
+            while (hex < n && strchr("0123456789abcdefABCDEF", w[hex]) && w[hex])
+                hex++;
+            ok = n >= 1 && n <= 16 && hex == n;
+        }
+        if (!ok)
+            return false;
+        if (p == end)
+            return true;
+        p++;                                     /* the comma */
+    }
+}
+
+static bool xml_is_set_attr(const struct xml_attr *a)
+{
+    static const char *const sets[] = { "cpuset", "complete_cpuset", "allowed_cpuset",
+                                        "online_cpuset", "nodeset", "complete_nodeset",
+                                        "allowed_nodeset" };
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        if (xml_attr_is(a, sets[i]))
+            return true;
+    return false;
+}
+
 /* Refuses, before hwloc reads it, an XML topology with a PU or NUMANode
  * object whose os_index hwloc would take as a huge bit position (see
  * PB_TOPO_OS_INDEX_LIMIT): none, too large, or not a number. Every
@@ -538,10 +589,13 @@ static int check_xml_objects(const char *path, const char *buf, char *err, size_
         bool pu = false, node = false, has_os_index = false;
         const char *problem = NULL;
         char why[160];
-        struct xml_attr a;
+        struct xml_attr a, type_attr = { 0 }, bad_set = { 0 };
         int r;
         while ((r = next_xml_attr(&p, end, &a)) > 0) {
+            if (xml_is_set_attr(&a) && !bad_set.name && !xml_bitmap_ok(&a))
+                bad_set = a;
             if (xml_attr_is(&a, "type")) {
+                type_attr = a;
                 hwloc_obj_type_t type;
                 if (xml_object_type(&a, &type) != 0)
                     return pb_fail(err, errlen, "out of memory");
@@ -559,6 +613,18 @@ static int check_xml_objects(const char *path, const char *buf, char *err, size_
                         "of the object on line %u (it reads name=\"value\" with lowercase names "
                         "and only the escapes &quot; &lt; &gt; &amp; &#9; &#10; &#13;); export it "
                         "again with 'lstopo --of xml FILE.xml'", path, line);
+        if (bad_set.name) {
+            int tshown = type_attr.value_len > 24 ? 24 : (int)type_attr.value_len;
+            int vshown = bad_set.value_len > 40 ? 40 : (int)bad_set.value_len;
+            return pb_fail(err, errlen,
+                        "the XML topology '%s' cannot be used: the %.*s%sobject on line %u has "
+                        "%.*s=\"%.*s%s\", which is not a set as hwloc writes one (like "
+                        "0x0000000f); "
+                        "export it again on the machine it describes with 'lstopo --of xml "
+                        "FILE.xml'", path, tshown, type_attr.value, tshown ? " " : "", line,
+                        (int)bad_set.name_len, bad_set.name, vshown, bad_set.value,
+                        bad_set.value_len > 40 ? "..." : "");
+        }
         if (!pu && !node)
             continue;
         /* An export lists PUs and NUMA nodes in their logical order. */
@@ -602,16 +668,44 @@ static int load_xml_buffer(hwloc_topology_t topo, const char *buf, size_t len)
 
 bool pb_topo__xml_in_process = false;
 
-/* Loads the XML in a child process first. 0 when the child survived
- * (whether hwloc accepted the file or not: the parent's own load says
- * which), -1 with a message when it died. */
+/* The checking child's exit statuses besides 0 (hwloc loaded the file). */
+#define XML_CHILD_REFUSED 42    /* hwloc refused the file */
+#define XML_CHILD_NOMEM 43      /* hwloc ran out of memory */
+
+/* Why hwloc refused an XML file, for "hwloc could not load ...: <why>":
+ * from what hwloc wrote on stderr while it loaded (its critical errors
+ * are a line each), never from errno, which hwloc leaves stale on these
+ * paths ("No such file or directory" for a file that was read). */
+static const char *xml_refusal(const char *said, bool nomem)
+{
+    if (nomem)
+        return "out of memory";
+    if (said && strstr(said, "does not contain any PU"))
+        return "it has no PU (processing unit) hwloc can use (see the cpuset and "
+               "allowed_cpuset values)";
+    if (said && strstr(said, "does not contain any NUMA node"))
+        return "it has no NUMA node";
+    if (said && strstr(said, "became empty"))
+        return "no object is left in it once hwloc has checked them";
+    return "it is malformed or cut short";
+}
+
+/* Loads the XML in a child process first. 0 when hwloc loaded it there;
+ * -1 with a message when the child died, or when hwloc refused the file
+ * (the parent then never loads it: hwloc would print its complaint again
+ * on pendbench's stderr, and leak what it had built). */
 static int try_xml_in_child(const char *path, const char *buf, size_t len, char *err, size_t errlen)
 {
+    /* What hwloc says on stderr, kept for the message, not shown. */
+    FILE *said = tmpfile();
     fflush(NULL);               /* the child must not write the parent's buffers twice */
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        if (said)
+            fclose(said);
         return pb_fail(err, errlen, "cannot check the XML topology '%s' in a child process: %s",
                     path, strerror(errno));
+    }
     if (pid == 0) {
         /* A crash must end the child by its signal, whatever handlers the
          * process has (a sanitizer's or a fuzzer's would report it as
@@ -620,22 +714,34 @@ static int try_xml_in_child(const char *path, const char *buf, size_t len, char 
         for (size_t i = 0; i < sizeof deadly / sizeof deadly[0]; i++)
             signal(deadly[i], SIG_DFL);
         alarm(PB_TOPO_XML_CHILD_SECONDS);
-        /* hwloc's own warnings about the file are the parent's to give. */
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0)
-            dup2(devnull, STDERR_FILENO);
+        int to = said ? fileno(said) : open("/dev/null", O_WRONLY);
+        if (to >= 0)
+            dup2(to, STDERR_FILENO);
         hwloc_topology_t topo = new_topology();
         if (topo == NULL)
-            _exit(0);
-        (void)load_xml_buffer(topo, buf, len);
+            _exit(XML_CHILD_NOMEM);
+        errno = 0;
+        int rc = load_xml_buffer(topo, buf, len);
+        int e = errno;
         hwloc_topology_destroy(topo);
-        _exit(0);
+        /* _exit: no leak check of a sanitizer, no atexit of the parent's. */
+        _exit(rc == 0 ? 0 : e == ENOMEM ? XML_CHILD_NOMEM : XML_CHILD_REFUSED);
     }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            if (said)
+                fclose(said);
             return pb_fail(err, errlen, "cannot check the XML topology '%s': waitpid: %s",
                         path, strerror(errno));
+        }
+    }
+    char text[1024] = "";
+    if (said) {
+        rewind(said);
+        size_t n = fread(text, 1, sizeof text - 1, said);
+        text[n] = '\0';
+        fclose(said);
     }
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
@@ -645,6 +751,11 @@ static int try_xml_in_child(const char *path, const char *buf, size_t len, char 
         return pb_fail(err, errlen, "hwloc crashed (%s) reading the XML topology '%s': the file is "
                     "malformed; export it again with 'lstopo --of xml FILE.xml'", strsignal(sig), path);
     }
+    if (WIFEXITED(status) &&
+        (WEXITSTATUS(status) == XML_CHILD_REFUSED || WEXITSTATUS(status) == XML_CHILD_NOMEM))
+        return pb_fail(err, errlen, "hwloc could not load the XML topology '%s': %s (expected an "
+                    "hwloc 1 or 2 XML file, e.g. from 'lstopo --of xml')", path,
+                    xml_refusal(text, WEXITSTATUS(status) == XML_CHILD_NOMEM));
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
         return pb_fail(err, errlen, "hwloc failed (exit %d) reading the XML topology '%s': the file is "
                     "malformed; export it again with 'lstopo --of xml FILE.xml'",
@@ -704,10 +815,13 @@ int pb_topo_load(struct pb_topo **out, pb_topo_source src, const char *arg,
                       "(expected levels like 'pack:2 numa:2 core:4 pu:2')",
                       arg, strerror(errno));
     } else if (src == PB_TOPO_XML) {
+        /* Reached when the checking child loaded the file (or, in a
+         * fuzzer, with no child): errno says nothing reliable here. */
+        errno = 0;
         if (load_xml_buffer(topo, xml, xml_len) != 0)
             rc = pb_fail(err, errlen, "hwloc could not load the XML topology '%s': %s "
                       "(expected an hwloc 1 or 2 XML file, e.g. from 'lstopo --of xml')",
-                      arg, strerror(errno));
+                      arg, xml_refusal(NULL, errno == ENOMEM));
     } else if (hwloc_topology_load(topo) != 0) {
         rc = pb_fail(err, errlen, "hwloc could not read this machine's topology: %s", strerror(errno));
     }

@@ -364,7 +364,8 @@ static bool hwloc_dies_on(const char *path)
  * in (hwloc says "Topology became empty", then SIGSEGV). pendbench loads an
  * XML file in a child process first and reports the child's death as a
  * clear error, never crashing itself. (A later hwloc that refuses these
- * files instead gives its own error: also fine.) */
+ * files instead gives its own error: also fine.) The bad set value is now
+ * refused before hwloc sees the file. */
 Test(topo, xml_that_crashes_hwloc_is_a_clear_error)
 {
     const char *names[] = { "crash-no-complete-cpuset.xml", "crash-v1-numa-without-sets.xml",
@@ -377,7 +378,11 @@ Test(topo, xml_that_crashes_hwloc_is_a_clear_error)
         cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1, "%s", names[i]);
         cr_expect_null(t);
         cr_expect(strstr(err, names[i]) != NULL, "%s", err);
-        if (dies)
+        if (strcmp(names[i], "crash-bad-set-value.xml") == 0)
+            /* Refused before hwloc reads it: the set is no set. */
+            cr_expect(strstr(err, "the Core object on line 6 has cpuset=\",x00000001\", which is "
+                                  "not a set"), "%s: %s", names[i], err);
+        else if (dies)
             cr_expect(strstr(err, "hwloc crashed (") && strstr(err, "malformed"),
                       "%s: %s", names[i], err);
         else
@@ -488,6 +493,40 @@ Test(topo, xml_os_index_bound_and_unreadable_attributes, .timeout = 30)
                            "nodeset=\"0x00000002\" complete_nodeset=\"0x00000002\" gp_index=\"13\" "
                            "subtype=\"&apos;\" os_index=\"5\"/>");
     expect_refused_small(path, (const char *[]){ "malformed", "object on line 24", NULL });
+    unlink(path);
+}
+
+/* Regression: cpuset="zzzz" (not a set) made hwloc print "hwloc: Topology
+ * does not contain any PU, aborting!" on stderr, and pendbench said
+ * "could not load ...: No such file or directory", an errno hwloc had left
+ * stale. A set that is not one is refused before hwloc, by line and
+ * attribute; what hwloc refuses is said from what it said, never errno. */
+Test(topo, xml_bad_sets_and_a_topology_without_pus_say_why, .timeout = 30)
+{
+    const char *machine = "allowed_cpuset=\"0x000000ff\"";
+    const char *path = asymmetric_with(machine, "allowed_cpuset=\"zzzz\"");
+    expect_refused_small(path, (const char *[]){ "the Machine object on line 4 has "
+                                                 "allowed_cpuset=\"zzzz\", which is not a set",
+                                                 "lstopo --of xml FILE.xml", NULL });
+    unlink(path);
+    path = asymmetric_with("type=\"PU\" os_index=\"5\" cpuset=\"0x00000020\"",
+                           "type=\"PU\" os_index=\"5\" cpuset=\"0x0000002g\"");
+    expect_refused_small(path, (const char *[]){ "the PU object on line 24 has "
+                                                 "cpuset=\"0x0000002g\"", NULL });
+    unlink(path);
+    /* Sets as hwloc writes them load: several words, an infinite head. */
+    path = asymmetric_with(machine, "allowed_cpuset=\"0xf...f,0x000000ff\"");
+    struct pb_topo *t = load(PB_TOPO_XML, path);
+    cr_expect_eq(pb_topo_npus(t), 8);
+    pb_topo_free(t);
+    unlink(path);
+    /* Nothing allowed: hwloc finds no PU. */
+    path = asymmetric_with(machine, "allowed_cpuset=\"0x00000000\"");
+    expect_refused_small(path, (const char *[]){ "hwloc could not load the XML topology",
+                                                 "it has no PU (processing unit)", NULL });
+    char err[1024] = "";
+    cr_expect_eq(pb_topo_load(&t, PB_TOPO_XML, path, err, sizeof err), -1);
+    cr_expect_null(strstr(err, "No such file"), "%s", err);
     unlink(path);
 }
 

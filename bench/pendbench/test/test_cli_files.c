@@ -340,6 +340,41 @@ Test(cli_files, a_topology_xml_that_crashes_hwloc_is_exit_2)
     cr_expect(strstr(out, "malformed"), "%s", out);
 }
 
+/* An XML topology whose sets are no sets, or whose sets leave no PU:
+ * pendbench's message alone (hwloc printed "hwloc: Topology does not
+ * contain any PU, aborting!" first, and pendbench a stale errno). */
+Test(cli_files, a_topology_xml_without_usable_pus_is_one_clear_error)
+{
+    char xml[PATH_MAX + 64], bad[PATH_MAX + 16];
+    snprintf(xml, sizeof xml, "%s/workloads/test/data/asymmetric.xml", root);
+    snprintf(bad, sizeof bad, "%s/bad.xml", dir);
+    FILE *in = fopen(xml, "r");
+    cr_assert_not_null(in, "%s (run the tests from the checkout)", xml);
+    static char text[16384];
+    size_t len = fread(text, 1, sizeof text - 1, in);
+    fclose(in);
+    text[len] = '\0';
+    const char *old = "allowed_cpuset=\"0x000000ff\"";
+    char *at = strstr(text, old);
+    cr_assert_not_null(at);
+    const char *const sets[][2] = {
+        { "allowed_cpuset=\"zzzz\"", "line 4 has allowed_cpuset=\"zzzz\", which is not a set" },
+        { "allowed_cpuset=\"0x00000000\"", "bad.xml': it has no PU (processing unit)" },
+    };
+    for (size_t i = 0; i < 2; i++) {
+        FILE *o = fopen(bad, "w");
+        cr_assert_not_null(o);
+        fprintf(o, "%.*s%s%s", (int)(at - text), text, sets[i][0], at + strlen(old));
+        fclose(o);
+        cr_expect_eq(RUN("topo", "--topology-xml", bad), 2, "%s", out);
+        cr_expect(strncmp(out, "pendbench topo: --topology-xml: ", 32) == 0, "%s", out);
+        cr_expect(strstr(out, sets[i][1]) && strstr(out, "(see `pendbench topo --help`)"), "%s",
+                  out);
+        cr_expect(!strstr(out, "hwloc:") && !strstr(out, "aborting") &&
+                  !strstr(out, "No such file"), "%s", out);
+    }
+}
+
 /* An XML topology cut short: a clear error and exit 2. In the
  * AddressSanitizer build, LeakSanitizer reported the objects libhwloc
  * leaks when it gives up on such a file, and the exit status became 1. */
