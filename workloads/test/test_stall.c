@@ -98,6 +98,17 @@ Test(stall, short_window_judged_only_when_empty)
     window(0.005, 1);
     pb_run__judge_stall(&sc, 100000, 0.1, out);
     cr_expect_not(out->stalled, "%s", out->invariants.why);
+    /* 3000 operations in 0.14 s after a 408 k ops/s warm-up: 0.13 s lost,
+     * one preemption on a loaded machine (seen under ninja check). */
+    fresh();
+    window(0.14, 3000);
+    pb_run__judge_stall(&sc, 40800, 0.1, out);
+    cr_expect_not(out->stalled, "%s", out->invariants.why);
+    /* The same rate over 2 s lost 1.95 s of it: a stall. */
+    fresh();
+    window(2.0, 21000);
+    pb_run__judge_stall(&sc, 40800, 0.1, out);
+    cr_expect(out->stalled);
 }
 
 Test(stall, bursts_are_held_to_their_on_share)
