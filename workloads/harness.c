@@ -1327,7 +1327,7 @@ static uint64_t ops_busy(struct harness *h)
     return busy;
 }
 
-uint64_t harness_drain(struct harness *h, double timeout_s, volatile sig_atomic_t *stop)
+uint64_t harness_drain(struct harness *h, double timeout_s)
 {
     /* The operations in flight still need their service times, shared by
      * the workers: a 2 s service with 4 in flight on one worker is 8 s of
@@ -1337,7 +1337,7 @@ uint64_t harness_drain(struct harness *h, double timeout_s, volatile sig_atomic_
     double svc_s = (pb_dist_mean(&h->sc->service) + pb_dist_mean(&h->sc->fs_service)) / 1e9;
     unsigned workers = h->sc->workers ? h->sc->workers : 1;
     double end = harness_mono_s() + timeout_s + 3.0 * (double)busy * svc_s / workers;
-    while (busy && harness_mono_s() < end && !(stop && *stop)) {
+    while (busy && harness_mono_s() < end) {
         harness_nap_ms(1);
         busy = ops_busy(h);
     }

@@ -16,7 +16,6 @@
 #define PB_HARNESS_H
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -216,9 +215,10 @@ int harness_start(struct harness *h);
 void harness_stop(struct harness *h);
 /* Waits until no operation is in flight: at most timeout_s plus three
  * times the service time the operations in flight still need (their mean,
- * shared by the workers), or until *stop is set (NULL: never). Returns how
- * many are still busy. */
-uint64_t harness_drain(struct harness *h, double timeout_s, volatile sig_atomic_t *stop);
+ * shared by the workers). Not cut short by SIGINT: an interrupted run
+ * drains too, so that what it measured is consistent (a second Ctrl-C
+ * kills). Returns how many are still busy. */
+uint64_t harness_drain(struct harness *h, double timeout_s);
 /* Frees everything made so far, h included (NULL: nothing). When
  * operations were lost (h->lost) the model still names them: the harness
  * is kept reachable, not freed. */

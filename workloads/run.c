@@ -361,7 +361,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     measure(h, env, out);
     harness_stop(h);
     /* Drain: every operation in flight completes (bounded). */
-    uint64_t busy = harness_drain(h, 5.0, env->stop);
+    uint64_t busy = harness_drain(h, 5.0);
     /* Work that never ran (a broken lock lost it from its queue) would keep
      * the teardown waiting for it forever: the model is then kept as it is
      * (harness_free), as stress does, and the run reports the loss. */

@@ -305,7 +305,7 @@ int pb_stress_run(const struct pb_stress_config *in, struct pb_stress_result *re
     }
     harness_stop(h);
     /* Bounded drain: whatever is still busy after it is lost. */
-    uint64_t busy = harness_drain(h, 3.0, NULL);
+    uint64_t busy = harness_drain(h, 3.0);
     res->seconds = harness_mono_s() - t0;
     h->lost = busy > 0;
     verdict(h, k, busy, res);

@@ -421,7 +421,6 @@ Test(run, jain_index)
     cr_expect_float_eq(pb_jain_index(unfair, 4), 0.25, 1e-12);
 }
 
-/* A window in which nothing completes is a failed run, not a figure. */
 /* A service longer than the window: nothing completes in it, which is
  * what the scenario asked for (the stall guard's own cases, made up, are
  * in test_stall.c), and the drain waits for the operation in flight. */
