@@ -4,16 +4,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "pb_asan.h"
 #include "pb_result.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PB_ASAN 1                   /* clang's way of saying it */
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define PB_ASAN 1                   /* gcc's */
-#endif
 
 #ifdef PB_ASAN
 /* The AddressSanitizer build only. libhwloc 2.9 leaks the objects it had

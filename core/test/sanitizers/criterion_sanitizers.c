@@ -36,14 +36,7 @@
  * (criterion_internal_test_main): it hid every leak a test made on its own
  * thread. A worker's exit check adds nothing now: it comes after the
  * per-test check and could only print. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PB_ASAN 1                   /* clang's way of saying it */
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define PB_ASAN 1                   /* gcc's */
-#endif
+#include "pb_asan.h"
 
 #if defined(PB_TSAN)
 int rand_r(unsigned *seed);
