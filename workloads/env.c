@@ -128,6 +128,7 @@ void pb_env_cpu_times(struct pb_cpu_times *out)
     for (int i = 0; i < 8; i++)
         out->total += v[i];
     out->steal = n >= 8 ? v[7] : 0;
+    out->idle = v[3] + v[4];
     out->valid = true;
 }
 
@@ -137,6 +138,20 @@ double pb_env_steal_pct(const struct pb_cpu_times *a, const struct pb_cpu_times 
         return -1;
     double pct = 100.0 * (double)(b->steal - a->steal) / (double)(b->total - a->total);
     return pct > 100 ? 100 : pct;
+}
+
+double pb_env_others_share(const struct pb_cpu_times *a, const struct pb_cpu_times *b,
+                           double own_cpu_s)
+{
+    if (!a || !b || !a->valid || !b->valid || b->total <= a->total || b->idle < a->idle)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0)
+        return -1;
+    double all_s = (double)(b->total - a->total) / (double)hz;
+    double others_s = all_s - (double)(b->idle - a->idle) / (double)hz - own_cpu_s;
+    /* The counters tick at 1/hz: a share a tick off either way is noise. */
+    return others_s <= 0 ? 0 : others_s >= all_s ? 1 : others_s / all_s;
 }
 
 unsigned pb_env_usable_cpus(void)

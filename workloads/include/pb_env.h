@@ -18,12 +18,18 @@
 struct pb_cpu_times {
     uint64_t total;            /* user+nice+system+idle+iowait+irq+softirq+steal */
     uint64_t steal;
+    uint64_t idle;             /* idle+iowait */
     bool valid;
 };
 void pb_env_cpu_times(struct pb_cpu_times *out);
 /* Steal time between two samples, in percent of all CPU time; -1 when
  * either sample is invalid or no time passed. */
 double pb_env_steal_pct(const struct pb_cpu_times *a, const struct pb_cpu_times *b);
+/* The share (0-1) of the machine's CPU time between two samples that
+ * neither idled nor ran this process (own_cpu_s: its user+system seconds
+ * in between): other processes, and steal. -1 when unknown. */
+double pb_env_others_share(const struct pb_cpu_times *a, const struct pb_cpu_times *b,
+                           double own_cpu_s);
 
 /* The CPUs this process may run on (sched_getaffinity); 0 unknown. */
 unsigned pb_env_usable_cpus(void);

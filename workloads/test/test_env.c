@@ -111,6 +111,31 @@ Test(env, steal_pct_arithmetic)
     cr_expect_eq(pb_env_steal_pct(NULL, &a), -1);
 }
 
+Test(env, others_share_arithmetic)
+{
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    cr_assert_gt(hz, 0);
+    /* 400 ticks of machine time, 100 idle: 300 busy, of which this
+     * process ran 100 ticks' worth: others took 200 of 400. */
+    struct pb_cpu_times a = {.total = 1000, .idle = 500, .valid = true};
+    struct pb_cpu_times b = {.total = 1400, .idle = 600, .valid = true};
+    cr_expect_float_eq(pb_env_others_share(&a, &b, 100 / hz), 0.5, 1e-9);
+    /* The process ran more than the counters saw busy (tick rounding): 0. */
+    cr_expect_eq(pb_env_others_share(&a, &b, 400 / hz), 0.0);
+    /* All of it busy elsewhere. */
+    b.idle = 500;
+    cr_expect_float_eq(pb_env_others_share(&a, &b, 0), 1.0, 1e-9);
+    /* Unknown: no time passed, idle going backwards, a sample invalid. */
+    b = a;
+    cr_expect_eq(pb_env_others_share(&a, &b, 0), -1);
+    b = (struct pb_cpu_times){.total = 1400, .idle = 400, .valid = true};
+    cr_expect_eq(pb_env_others_share(&a, &b, 0), -1);
+    b.idle = 600;
+    b.valid = false;
+    cr_expect_eq(pb_env_others_share(&a, &b, 0), -1);
+    cr_expect_eq(pb_env_others_share(NULL, &a, 0), -1);
+}
+
 /* ---- warnings from crafted facts ---------------------------------------------------- */
 
 /* Bare metal at its quietest: no warning. */
