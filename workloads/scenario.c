@@ -30,6 +30,7 @@
 #define MAX_INFLIGHT 4096u
 #define MAX_MIX_WEIGHT 1000000u
 #define MAX_SECONDS 1e6             /* keeps every time well inside a u64 of ns */
+#define MIN_WINDOW_S 1e-6           /* a shorter window times nothing: 1e-20 s ran empty */
 #define MAX_RATE 1e9
 #define MAX_DIST_NS 1e12            /* 1000 s: far beyond any service time */
 #define MAX_SIGMA 10.0              /* exp(10 sigma) already overflows nothing but sense */
@@ -805,10 +806,10 @@ static int set_duration(struct pb_scenario *s, const char *key, const char *v, c
                         size_t errlen)
 {
     double t;
-    if (parse_seconds(v, &t) != 0)
+    if (parse_seconds(v, &t) != 0 || (t > 0 && t < MIN_WINDOW_S))
         return pb_fail(err, errlen,
-                    "key '%s': '%s' is not a time from 0 to 1e6 s (e.g. 2, 2s, 500ms, 1min)",
-                    key, v);
+                    "key '%s': '%s' is not 0 or a time from 1us to 1e6 s (e.g. 2, 2s, 500ms, "
+                    "1min)", key, v);
     s->duration_s = t;
     return 0;
 }
@@ -1268,8 +1269,9 @@ int pb_scenario_validate(const struct pb_scenario *s, char *err, size_t errlen)
         return pb_fail(err, errlen, "burst needs both ON and OFF above 0, or neither");
     if (s->burst_on_ms > 0 && s->rate == 0)
         return pb_fail(err, errlen, "burst needs an open loop: set rate above 0 (or burst=off)");
-    if (!(s->duration_s >= 0 && s->duration_s <= MAX_SECONDS))
-        return pb_fail(err, errlen, "duration must be from 0 to 1e6 s (it is %g)", s->duration_s);
+    if (!(s->duration_s == 0 || (s->duration_s >= MIN_WINDOW_S && s->duration_s <= MAX_SECONDS)))
+        return pb_fail(err, errlen, "duration must be 0 or from 1us to 1e6 s (it is %g)",
+                       s->duration_s);
     if (!(s->warmup_s >= 0 && s->warmup_s <= MAX_SECONDS))
         return pb_fail(err, errlen, "warmup must be from 0 to 1e6 s (it is %g)", s->warmup_s);
     if (s->duration_s == 0 && s->ops == 0)

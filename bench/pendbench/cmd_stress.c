@@ -165,9 +165,9 @@ int pb_cmd_stress(int argc, char **argv)
     double each = duration / n;
     if (each < MIN_RUN_S) {
         each = MIN_RUN_S;
-        fprintf(stderr, "pendbench stress: %u runs of at least %.1f s each: about %.0f s, more "
-                "than the %.3g s asked (name a strategy to run fewer)\n", n, each, n * each,
-                duration);
+        fprintf(stderr, "pendbench stress: %u run%s of at least %.1f s each: about %.1f s, more "
+                "than the %.3g s asked%s\n", n, n == 1 ? "" : "s", each, n * each, duration,
+                n > 1 ? " (name a strategy to run fewer)" : "");
     }
     pb_install_sigint();
     unsigned ran = 0;

@@ -12,6 +12,8 @@
 
 #include "flt_kernel.h"
 #include "flt_model.h"
+#include "pb_err.h"
+#include "pb_strategy.h"
 #include "pb_tsc.h"
 #include "commands.h"
 
@@ -158,6 +160,21 @@ struct demo_args {
     struct flt_model_config *cfg;
 };
 
+/* The demo builds its model from built-in strategies only: a plugin path
+ * is not a name it knows, and the message says where plugins go. */
+static int demo_strategy(const char *kind, bool found, const char *v, char *err, size_t errlen)
+{
+    if (found)
+        return 0;
+    char shown[96];
+    pb_text_escape(v, shown, sizeof shown);
+    if (strchr(v, '/'))
+        return pb_fail(err, errlen, "'%s': demo takes built-in %s strategies only (`pendbench "
+                       "list`); a plugin runs with `pendbench run --%s %s`", shown, kind, kind,
+                       shown);
+    return pb_fail(err, errlen, "unknown %s strategy '%s' (see `pendbench list`)", kind, shown);
+}
+
 static int demo_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
 {
     struct demo_args *a = ctx;
@@ -170,13 +187,13 @@ static int demo_set(void *ctx, const struct pb_opt *o, const char *v, char *err,
         return pb_opt_count(v, 0, 1000000000, &a->service_ns, err, errlen);
     case DEMO_POOL:
         a->cfg->pool = v;
-        return 0;
+        return demo_strategy("pool", pb_pool_find(v) != NULL, v, err, errlen);
     case DEMO_QUEUE:
         a->cfg->queue = v;
-        return 0;
+        return demo_strategy("queue", pb_queue_find(v) != NULL, v, err, errlen);
     case DEMO_HANDOFF:
         a->cfg->handoff = v;
-        return 0;
+        return demo_strategy("handoff", pb_handoff_find(v) != NULL, v, err, errlen);
     }
     return -1;
 }

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "pb_asan.h"
+#include "pb_err.h"
 #include "pb_result.h"
 
 #ifdef PB_ASAN
@@ -109,8 +110,14 @@ static int unknown_verb(const char *name)
 
 /* What this program is: a version, the commit it was built from, and the
  * build variant (a sanitizer build's figures are not release figures). */
-static int version(void)
+static int version(int argc, char **argv)
 {
+    if (argc > 2) {
+        char shown[128];
+        fprintf(stderr, "pendbench: %s takes no arguments (got '%s')\n", argv[1],
+                pb_text_escape(argv[2], shown, sizeof shown));
+        return PB_EXIT_USAGE;
+    }
     struct pb_context c;
     pb_context_collect(&c, NULL);
     printf("pendbench %s (commit %s, %s build, plugin ABI %u)\n", PENDBENCH_VERSION,
@@ -126,7 +133,7 @@ int main(int argc, char **argv)
             return PB_EXIT_OK;
         }
         if (argc >= 2 && strcmp(argv[1], "--version") == 0)
-            return version();
+            return version(argc, argv);
         if (argc >= 2 && strcmp(argv[1], "--suite-help") == 0) {
             char *help[] = { argv[0], "--help", NULL };
             return pb_cmd_suite(2, help);
@@ -137,7 +144,7 @@ int main(int argc, char **argv)
     if (fn)
         return fn(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0)
-        return version();
+        return version(argc, argv);
     if (strcmp(argv[1], "help") == 0) {
         if (argc < 3) {
             usage(stdout);

@@ -300,7 +300,7 @@ int pb_opt_seconds(const char *v, double max_s, double *out, char *err, size_t e
     pb_scenario_defaults(&tmp);
     if (pb_scenario_set(&tmp, "duration", v, why, sizeof why) != 0 ||
         !(tmp.duration_s > 0 && tmp.duration_s <= max_s))
-        return pb_fail(err, errlen, "'%s' is not a time above 0 and up to %g s (2, 2s, 500ms, 1min)",
+        return pb_fail(err, errlen, "'%s' is not a time from 1us to %g s (2, 2s, 500ms, 1min)",
                     v, max_s);
     *out = tmp.duration_s;
     return 0;
@@ -393,10 +393,10 @@ int pb_topology_set(void *ctx, const struct pb_opt *o, const char *value, char *
                     size_t errlen)
 {
     struct pb_topo **topo = ctx;
-    if (*topo) {
-        pb_topo_free(*topo);
-        *topo = NULL;
-    }
+    /* Which of two would win is no rule a user can guess: refuse the second. */
+    if (*topo)
+        return pb_fail(err, errlen, "a topology was given already: give one --topology or "
+                       "--topology-xml");
     return pb_topo_load(topo, o->id ? PB_TOPO_XML : PB_TOPO_SYNTHETIC, value, err, errlen) == 0
                ? 0 : -1;
 }

@@ -647,6 +647,30 @@ Test(cli, version_help_verb_and_did_you_mean, .timeout = 60)
     cr_expect_eq(rc, 0, "stress takes a unit like every verb: %s", out);
     rc = RUN("demo", "--ops", "2k");
     cr_expect_eq(rc, 0, "demo takes a suffix like every verb: %s", out);
+    rc = RUN("--version", "extra");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "takes no arguments (got 'extra')") != NULL, "%s", out);
+}
+
+/* Inputs that were taken without a word: two topologies (one silently
+ * won), a window of 1e-20 s (ran empty while 0.4ns was refused), a plugin
+ * path given to demo (which takes built-ins only, and said "unknown"). */
+Test(cli, ambiguous_or_empty_inputs_are_refused, .timeout = 60)
+{
+    int rc = RUN("run", "--topology", "pack:2 core:2 pu:1", "--topology-xml",
+                 "/nonexistent/t.xml", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "give one --topology or --topology-xml") != NULL, "%s", out);
+    cr_expect(strstr(out, "ops/s") == NULL, "nothing ran: %s", out);
+    rc = RUN("run", "--duration", "1e-20s", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "from 1us") != NULL, "%s", out);
+    rc = RUN("demo", "--queue", "./x.so");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "demo takes built-in queue strategies only") != NULL, "%s", out);
+    rc = RUN("demo", "--handoff", "nope");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "unknown handoff strategy 'nope'") != NULL, "%s", out);
 }
 
 /* Issue #10 item 7: `--json --duration 0.1` is not a file named
