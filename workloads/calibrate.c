@@ -410,7 +410,10 @@ static void fw_waker(struct pair *p)
         if (late)
             break;
         uint64_t t1 = atomic_load(&f->t1);
-        if (atomic_load(&f->slept) && t1 >= t0)
+        /* t1 is B's clock, t0 A's: a wake-to-run takes microseconds, so
+         * t1 <= t0 is the two TSCs' offset, not a sample (a 0 made p10 0
+         * once, with few samples on a loaded machine). */
+        if (atomic_load(&f->slept) && t1 > t0)
             p->samples[p->nsamples++] = (double)(t1 - t0) / tpn;
     }
     atomic_store(&f->stop, 1);
