@@ -234,16 +234,16 @@ static uint64_t warm_up(struct harness *h, const struct pb_run_env *env, double 
            (cw.completed + cw.completed_cancelled + cw.failed);
 }
 
-/* The measured window: until the duration or the operation count is
- * reached, or the stop flag. */
 static double rusage_cpu_s(const struct rusage *r)
 {
     return (double)r->ru_utime.tv_sec + (double)r->ru_utime.tv_usec / 1e6 +
            (double)r->ru_stime.tv_sec + (double)r->ru_stime.tv_usec / 1e6;
 }
 
-/* Returns the share of the machine's CPU time that other processes and
- * steal took during the window (pb_env_others_share; -1 unknown). */
+/* The measured window: until the duration or the operation count is
+ * reached, or the stop flag. Returns the share of the machine's CPU time
+ * that other processes and steal took during it (pb_env_others_share;
+ * -1 unknown). */
 static double measure(struct harness *h, const struct pb_run_env *env,
                       struct pb_run_result *out)
 {
