@@ -306,6 +306,7 @@ static json_t *run_json(const struct pb_run_result *r, bool *ok)
     put(o, "nthreads", json_integer(r->nthreads), ok);
     put(o, "oversubscribed", json_boolean(r->oversubscribed), ok);
     put(o, "steal_pct", jreal(r->steal_pct), ok);
+    put(o, "others_pct", jreal(r->others_pct), ok);
     put(o, "involuntary_switches", ju64(r->involuntary_switches), ok);
     put(o, "migrations", ju64(r->migrations), ok);
     put(o, "latency_ns",

@@ -558,6 +558,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
     r->order = index;
     r->nthreads = s->requesters + s->workers + s->cancellers;
     r->steal_pct = -1;
+    r->others_pct = -1;
     get_ranged(rd, o, path, "warmup_throughput_ops_s", false, &THROUGHPUT,
                &r->warmup_throughput_ops_s);
     get_bool(rd, o, path, "stalled", false, &r->stalled);
@@ -570,6 +571,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
     get_uint(rd, o, path, "nthreads", false, &r->nthreads);
     get_bool(rd, o, path, "oversubscribed", false, &r->oversubscribed);
     get_ranged(rd, o, path, "steal_pct", false, &PERCENTAGE, &r->steal_pct);
+    get_ranged(rd, o, path, "others_pct", false, &PERCENTAGE, &r->others_pct);
     get_u64(rd, o, path, "involuntary_switches", false, &r->involuntary_switches);
     get_u64(rd, o, path, "migrations", false, &r->migrations);
     json_t *lat = get_object(rd, o, path, "latency_ns", true);

@@ -514,6 +514,13 @@ void pb_env_warnings(struct pb_environment *e)
              "steal time %.1f%% of CPU time over the session (above %.0f%%): the hypervisor ran "
              "other guests on these CPUs, stalling threads at random",
              e->steal_pct, STEAL_LIMIT_PCT);
+    if (e->others_busy_runs > 0)
+        warn(e,
+             "other processes%s took %.0f%% or more of the CPU time in the window of %u run%s (at "
+             "most %.0f%%): those figures carry their interference, and a slow window there is "
+             "not judged a stall",
+             e->steal_pct > STEAL_LIMIT_PCT ? " and steal" : "", PB_OTHERS_BUSY_PCT,
+             e->others_busy_runs, e->others_busy_runs == 1 ? "" : "s", e->others_pct_max);
     if (e->migrations > 0)
         warn(e,
              "%llu CPU migrations: pinned threads were found on CPUs other than their own, so "

@@ -132,11 +132,10 @@ static void recheck_floor(struct pb_run_result *out)
  * window. Below this, only an empty window is judged. */
 #define STALL_MIN_LOST_S 0.25
 /* A slow window in which other processes (or the hypervisor's steal) took
- * this much of the machine's CPU time was slowed by them, not stalled: a
- * compiler beside a run with spinning threads on 2 CPUs took a window down
- * to 9 k ops/s after a 398 k ops/s warm-up (`ninja` during the tests). An
- * empty window is judged whatever the load. */
-#define STALL_MAX_OTHERS_SHARE 0.25
+ * PB_OTHERS_BUSY_PCT of the machine's CPU time was slowed by them, not
+ * stalled: a compiler beside a run with spinning threads on 2 CPUs took a
+ * window down to 9 k ops/s after a 398 k ops/s warm-up (`ninja` during the
+ * tests). An empty window is judged whatever the load. */
 
 /* Fewer completions than this are what the scenario itself allows in the
  * window: not judged. */
@@ -165,7 +164,7 @@ static double scenario_allows(const struct pb_scenario *sc, double w)
 }
 
 void pb_run__judge_stall(const struct pb_scenario *sc, uint64_t warmup_ops, double warmup_s,
-                         double others_share, struct pb_run_result *out)
+                         struct pb_run_result *out)
 {
     if (out->partial)
         return;
@@ -193,7 +192,7 @@ void pb_run__judge_stall(const struct pb_scenario *sc, uint64_t warmup_ops, doub
         snprintf(why, sizeof why, "stalled: no operation completed in the %.2f s window",
                  out->seconds);
     else if (expected > 0 && out->seconds - (double)done / expected >= STALL_MIN_LOST_S &&
-             done_per_s < expected / STALL_FACTOR && others_share < STALL_MAX_OTHERS_SHARE)
+             done_per_s < expected / STALL_FACTOR && out->others_pct < PB_OTHERS_BUSY_PCT)
         snprintf(why, sizeof why, "stalled: %.0f ops/s in the window, under a tenth of the "
                  "warm-up's %.0f ops/s", done_per_s, expected);
     else
@@ -241,11 +240,8 @@ static double rusage_cpu_s(const struct rusage *r)
 }
 
 /* The measured window: until the duration or the operation count is
- * reached, or the stop flag. Returns the share of the machine's CPU time
- * that other processes and steal took during it (pb_env_others_share;
- * -1 unknown). */
-static double measure(struct harness *h, const struct pb_run_env *env,
-                      struct pb_run_result *out)
+ * reached, or the stop flag. */
+static void measure(struct harness *h, const struct pb_run_env *env, struct pb_run_result *out)
 {
     const struct pb_scenario *sc = h->sc;
     struct pb_cpu_times cpu0, cpu1;
@@ -279,7 +275,8 @@ static double measure(struct harness *h, const struct pb_run_env *env,
     pb_env_cpu_times(&cpu1);
     out->involuntary_switches = ru1.ru_nivcsw > ru0.ru_nivcsw ? (uint64_t)(ru1.ru_nivcsw - ru0.ru_nivcsw) : 0;
     out->steal_pct = pb_env_steal_pct(&cpu0, &cpu1);
-    return pb_env_others_share(&cpu0, &cpu1, rusage_cpu_s(&ru1) - rusage_cpu_s(&ru0));
+    double others = pb_env_others_share(&cpu0, &cpu1, rusage_cpu_s(&ru1) - rusage_cpu_s(&ru0));
+    out->others_pct = others < 0 ? -1 : 100 * others;
 }
 
 /* Failed operations are not throughput: the share of the window's
@@ -361,6 +358,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     unsigned usable = pb_env_usable_cpus();
     out->oversubscribed = usable > 0 && out->nthreads > usable;
     out->steal_pct = -1;
+    out->others_pct = -1;
 
     int rc = -1;
     if (harness_plan(h) != 0)
@@ -374,7 +372,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     struct pb_counters c0, c1;
     double warmup_s = 0;
     uint64_t warmup_ops = warm_up(h, env, &warmup_s, &c0);
-    double others_share = measure(h, env, out);
+    measure(h, env, out);
     harness_stop(h);
     /* Drain: every operation in flight completes (bounded). */
     uint64_t busy = harness_drain(h, 5.0);
@@ -408,7 +406,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
         ? (double)(out->completed + out->completed_cancelled) / out->seconds : 0;
     judge_failures(h, out);
     cancel_outcomes(&c0, &c1, &out->cancel);
-    pb_run__judge_stall(sc, warmup_ops, warmup_s, others_share, out);
+    pb_run__judge_stall(sc, warmup_ops, warmup_s, out);
     out->migrations = atomic_load_explicit(&h->migrations, memory_order_relaxed);
     out->smt_siblings_used = !pb_topo_simulated(h->topo) && pb_plan_uses_smt_siblings(&h->plan, h->topo);
     rc = 0;

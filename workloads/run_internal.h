@@ -13,9 +13,10 @@
  * completed nothing, or under a tenth of the warm-up's rate (warmup_ops
  * in warmup_s; held to the on share of a burst). A partial run is not
  * judged; neither is a warm-up or a window too short to say anything,
- * nor a slow (not empty) window in which others_share (0-1; -1 unknown)
- * of the machine's CPU time went to other processes or steal. */
+ * nor a slow (not empty) window in which out->others_pct (-1 unknown) of
+ * the machine's CPU time, PB_OTHERS_BUSY_PCT or more, went to other
+ * processes or steal. */
 void pb_run__judge_stall(const struct pb_scenario *sc, uint64_t warmup_ops, double warmup_s,
-                         double others_share, struct pb_run_result *out);
+                         struct pb_run_result *out);
 
 #endif

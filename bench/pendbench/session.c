@@ -583,6 +583,10 @@ static void fill_context(struct pb_context *ctx, const struct pb_session *s,
         if (runs[i].nthreads > ctx->env.max_threads)
             ctx->env.max_threads = runs[i].nthreads;
         ctx->env.migrations += runs[i].migrations;
+        if (runs[i].others_pct >= PB_OTHERS_BUSY_PCT)
+            ctx->env.others_busy_runs++;
+        if (runs[i].others_pct > ctx->env.others_pct_max)
+            ctx->env.others_pct_max = runs[i].others_pct;
         ctx->env.smt_siblings_used |= runs[i].smt_siblings_used;
     }
     ctx->tsc_ticks_per_ns = pb_tsc_ticks_per_ns();

@@ -265,6 +265,7 @@ static struct pb_run_result *make_runs(void)
         r->nthreads = 6 + k;
         r->oversubscribed = k == 1;
         r->steal_pct = k == 0 ? -1 : 0.5 * k;
+        r->others_pct = k == 0 ? -1 : 30.25 * k;
         r->involuntary_switches = 12345 + k;
         r->migrations = k;
         r->warmup_throughput_ops_s = 98765.4321 + k;
@@ -418,6 +419,7 @@ static void expect_run(const struct pb_run_result *g, const struct pb_run_result
     cr_expect_eq(g->nthreads, w->nthreads);
     cr_expect_eq(g->oversubscribed, w->oversubscribed);
     expect_close(g->steal_pct, w->steal_pct, "steal_pct");
+    expect_close(g->others_pct, w->others_pct, "others_pct");
     cr_expect_eq(g->involuntary_switches, w->involuntary_switches);
     cr_expect_eq(g->migrations, w->migrations);
     expect_close(g->warmup_throughput_ops_s, w->warmup_throughput_ops_s, "warmup throughput");
@@ -1175,7 +1177,7 @@ Test(result, older_file_defaults)
                              "interleave_seed", "repetitions", "env"};
     for (size_t i = 0; i < sizeof ctx_new / sizeof ctx_new[0]; i++)
         cr_assert_eq(json_object_del(ctx, ctx_new[i]), 0, "%s", ctx_new[i]);
-    const char *run_new[] = {"order", "nthreads", "oversubscribed", "steal_pct",
+    const char *run_new[] = {"order", "nthreads", "oversubscribed", "steal_pct", "others_pct",
                              "involuntary_switches", "migrations", "warmup_throughput_ops_s",
                              "stalled", "failed_fraction", "failure_status",
                              "failure_status_name", "mostly_failed"};
@@ -1224,6 +1226,7 @@ Test(result, older_file_defaults)
         cr_expect_eq(r->nthreads, 3 + 2 + 1, "requesters + workers + cancellers");
         cr_expect_not(r->oversubscribed);
         cr_expect_eq(r->steal_pct, -1);
+        cr_expect_eq(r->others_pct, -1, "an older file: unknown, not 0");
         cr_expect_eq(r->involuntary_switches, 0);
         cr_expect_eq(r->migrations, 0);
         cr_expect_eq(r->warmup_throughput_ops_s, 0);
@@ -1431,6 +1434,8 @@ Test(result, error_huge_numbers)
         {1, "seconds", NULL, NULL, "1e308", "1e+308 is not a valid duration (0 to 1e7 s)"},
         {0, "steal_pct", NULL, NULL, "100.5",
          "100.5 is not a valid percentage (0 to 100, or -1: unknown)"},
+        {1, "others_pct", NULL, NULL, "101",
+         "101 is not a valid percentage (0 to 100, or -1: unknown)"},
         {1, "failed_fraction", NULL, NULL, "1e308", "1e+308 is not a valid fraction (0 to 1)"},
         {0, "failed_fraction", NULL, NULL, "1.0001", "1.0001 is not a valid fraction (0 to 1)"},
         {1, "warmup_throughput_ops_s", NULL, NULL, "1e308",

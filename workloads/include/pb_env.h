@@ -30,6 +30,11 @@ double pb_env_steal_pct(const struct pb_cpu_times *a, const struct pb_cpu_times 
  * in between): other processes, and steal. -1 when unknown. */
 double pb_env_others_share(const struct pb_cpu_times *a, const struct pb_cpu_times *b,
                            double own_cpu_s);
+/* A run's window in which other processes (and steal) took this share of
+ * the machine's CPU time, in %, was theirs as much as the run's: its
+ * figures carry their interference (a warning says so), and a slow window
+ * there is not judged a stall. */
+#define PB_OTHERS_BUSY_PCT 25.0
 
 /* The CPUs this process may run on (sched_getaffinity); 0 unknown. */
 unsigned pb_env_usable_cpus(void);
@@ -69,6 +74,8 @@ struct pb_environment {
     /* The runs, summed by the caller. */
     unsigned max_threads;      /* the most threads one run started */
     uint64_t migrations;
+    unsigned others_busy_runs; /* runs whose window others took >= PB_OTHERS_BUSY_PCT of */
+    double others_pct_max;     /* the most they took of one run's window, % */
     unsigned ncaches;
     struct pb_cache_info caches[PB_ENV_MAX_CACHES];
     /* Lines for a person: what threatens the figures. */
@@ -86,7 +93,7 @@ void pb_env_init(struct pb_environment *e);
 void pb_env_begin(struct pb_environment *e);
 /* Takes the end sample, recalibrates the TSC to measure its drift, and
  * writes the warnings from everything known (the caller sets max_threads,
- * migrations and smt_siblings_used first). */
+ * migrations, smt_siblings_used and the others_ fields first). */
 void pb_env_end(struct pb_environment *e);
 /* The warnings again, from the recorded facts alone (for a document read
  * back from a file); leaves the facts untouched. */

@@ -87,6 +87,8 @@ struct pb_run_result {
     unsigned nthreads;         /* threads the run started: requesters + workers + cancellers */
     bool oversubscribed;       /* nthreads > the CPUs this process may use */
     double steal_pct;          /* machine-wide steal time in the window, % of CPU time; -1 unknown */
+    double others_pct;         /* the machine's CPU time in the window that other processes and
+                                  steal took, %; -1 unknown */
     uint64_t involuntary_switches;   /* of the run's threads in the window (preemptions) */
     uint64_t migrations;       /* pinned threads found running on a CPU other than their own */
     bool smt_siblings_used;    /* two of its threads planned on hardware threads of one core

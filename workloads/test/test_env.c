@@ -270,6 +270,19 @@ Test(env, warning_migrations)
     expect_none(&e, "no migrations");
 }
 
+Test(env, warning_other_processes)
+{
+    struct pb_environment e;
+    quiet(&e);
+    e.others_busy_runs = 2;
+    e.others_pct_max = 61.4;
+    expect_one(&e, "others", "other processes took 25% or more of the CPU time in the window of "
+               "2 runs (at most 61%)", NULL);
+    e.others_busy_runs = 0;
+    e.others_pct_max = 20;
+    expect_none(&e, "others took less than a quarter");
+}
+
 Test(env, warning_smt_siblings)
 {
     struct pb_environment e;
