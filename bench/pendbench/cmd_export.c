@@ -120,6 +120,11 @@ int pb_cmd_export(int argc, char **argv)
     if (!a.input)
         return pb_cli_fail(&cli, "which result file? (RESULT.json)");
     const char *input = a.input, *output = a.output;
+    if (pb_same_file(output, input)) {
+        fprintf(stderr, "pendbench export: -o %s is the input: the export would replace it\n",
+                output);
+        return PB_EXIT_USAGE;
+    }
     enum pb_export_format format = a.format;
     struct pb_export_options opts = a.opts;
     struct pb_result_doc doc;

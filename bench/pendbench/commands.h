@@ -57,6 +57,10 @@ void pb_install_sigint(void);
  * produces it: "-" (stdout), an existing writable file, or a new file in
  * an existing writable directory. 0, or -1 with why. */
 int pb_check_output_path(const char *path, char *why, size_t n);
+/* Whether out and in name one existing regular file: writing the output
+ * would destroy the input (`export R.json -o R.json`, `--json` over the
+ * job file or the history database). */
+bool pb_same_file(const char *out, const char *in);
 
 /* Before a run in another machine state (its c2c floor) is measured
  * again, the session and ab wait for the state to come back: a VM's

@@ -547,14 +547,18 @@ static void write_suite_report(FILE *out, const char *verb, const char *result_p
 
 /* A history that cannot be written costs a warning, never the results or
  * the exit status. */
+static const char *history_path(const struct pb_session *s)
+{
+    const char *db = s->history_db ? s->history_db : getenv("PENDBENCH_HISTORY_DB");
+    return db && *db ? db : PB_HISTORY_DEFAULT;
+}
+
 static void record_history(const struct pb_session *s, const struct pb_context *ctx,
                            const struct pb_run_result *runs, unsigned n, const char *result_path)
 {
     if (s->no_history || n == 0)
         return;
-    const char *db = s->history_db ? s->history_db : getenv("PENDBENCH_HISTORY_DB");
-    if (!db || !*db)
-        db = PB_HISTORY_DEFAULT;
+    const char *db = history_path(s);
     if (strcmp(db, PB_HISTORY_DEFAULT) == 0 && mkdir("results", 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "pendbench %s: history not recorded: cannot create results/: %s\n",
                 s->verb, strerror(errno));
@@ -619,6 +623,11 @@ int pb_session_run(struct pb_session *s)
     char why[600];
     if (s->json_path && pb_check_output_path(s->json_path, why, sizeof why) != 0) {
         fprintf(stderr, "pendbench %s: --json: %s\n", verb, why);
+        return PB_EXIT_USAGE;
+    }
+    if (s->json_path && !s->no_history && pb_same_file(s->json_path, history_path(s))) {
+        fprintf(stderr, "pendbench %s: --json %s is the history database: the result would "
+                "replace it\n", verb, s->json_path);
         return PB_EXIT_USAGE;
     }
     /* A lock without mutual exclusion corrupts the structures it guards

@@ -735,6 +735,48 @@ Test(cli, output_paths_are_checked_before_the_run)
     cr_expect(strstr(out, "is a directory") != NULL, "%s", out);
 }
 
+/* An output that names an input would destroy it: refused before
+ * anything is written (the audit found each of these replaced, exit 0). */
+Test(cli, an_output_that_is_an_input_is_refused, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-same-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char res[PATH_MAX], db[PATH_MAX], job[PATH_MAX];
+    snprintf(res, sizeof res, "%s/r.json", dir);
+    snprintf(db, sizeof db, "%s/h.db", dir);
+    snprintf(job, sizeof job, "%s/j.ini", dir);
+    int rc = RUN("run", "--ops", "300", "--warmup", "0", "--json", res, "--history-db", db);
+    cr_assert_eq(rc, 0, "%s", out);
+    struct stat before, after;
+    cr_assert_eq(stat(db, &before), 0);
+    rc = RUN("run", "--ops", "300", "--warmup", "0", "--json", db, "--history-db", db);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "is the history database") != NULL, "%s", out);
+    cr_assert_eq(stat(db, &after), 0);
+    cr_expect_eq(after.st_size, before.st_size, "the database was rewritten");
+    rc = RUN("export", "--format", "csv", res, "-o", res);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "is the input") != NULL, "%s", out);
+    rc = RUN("report", res, "-o", res);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "is an input") != NULL, "%s", out);
+    json_error_t e;
+    json_t *doc = json_load_file(res, 0, &e);
+    cr_expect_not_null(doc, "the result file was replaced: %s", e.text);
+    json_decref(doc);
+    FILE *f = fopen(job, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "[a]\nops = 300\n");
+    fclose(f);
+    rc = RUN("run", job, "--json", job, "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "is the job file") != NULL, "%s", out);
+    unlink(job);
+    unlink(res);
+    unlink(db);
+    rmdir(dir);
+}
+
 /* Options on the command line win over a job file's [global] and its
  * sections, before or after the file, and a note names each override. */
 Test(cli, command_line_wins_over_the_job_file, .timeout = 120)
