@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -610,6 +611,14 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
                     fflush(stdout);
                 }
                 int rc = spawn(args, log_fd);
+                if (rc == 128 + SIGINT && pb_interrupted) {
+                    /* A Ctrl-C reaches the run as well: its attempt is not
+                     * whole, and the pairs done before it are compared
+                     * below (this took it for OLD's failure and dropped
+                     * them all). */
+                    unlink(path);
+                    break;
+                }
                 if (rc != 0) {
                     if (!json && isatty(1))
                         fprintf(stdout, "\n");
@@ -690,10 +699,15 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
     }
     pb_result_doc_free(&base);
     pb_result_doc_free(&new_doc);
-    if (pb_interrupted)
-        fprintf(stderr, "pendbench ab: interrupted: %u pairs compared\n", nfiles[0]);
     if (cs != PB_EXIT_OK || status == PB_EXIT_OK)
         status = cs;
+    if (pb_interrupted) {
+        /* Like an interrupted run: what was measured is kept and shown, and
+         * the status says it is not the whole of what was asked (a gate
+         * must not pass on it). */
+        fprintf(stderr, "pendbench ab: interrupted: %u pairs compared\n", nfiles[0]);
+        status = 130;
+    }
 out:
     close(log_fd);
     free(tally.m);
@@ -735,7 +749,8 @@ int pb_cmd_ab(int argc, char **argv)
         .usage = "pendbench ab OLD_PENDBENCH NEW_PENDBENCH [JOBFILE] [OPTIONS]\n",
         .about = ab_about,
         .epilog = "Exit status: 0 nothing regressed, 1 something did, 2 bad input (an executable\n"
-                  "missing, a run that could not start: its message is shown).\n",
+                  "missing, a run that could not start: its message is shown), 130 interrupted\n"
+                  "(Ctrl-C: the whole pairs measured so far are merged and compared first).\n",
         .groups = groups,
         .ngroups = sizeof groups / sizeof groups[0],
         .positional = ab_positional,

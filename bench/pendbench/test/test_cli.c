@@ -735,6 +735,50 @@ Test(cli, output_paths_are_checked_before_the_run)
     cr_expect(strstr(out, "is a directory") != NULL, "%s", out);
 }
 
+/* Ctrl-C in a terminal reaches ab and the run it waits for: the run's 130
+ * is the interruption, not OLD failing, and the whole pairs measured
+ * before it are merged and compared (they were all dropped); exit 130. */
+Test(cli, ab_interrupted_compares_the_pairs_it_has, .timeout = 240)
+{
+    char dir[] = "/tmp/pb-cli-abint-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char o[256], done[300], path[300];
+    snprintf(o, sizeof o, "%s/ab", dir);
+    snprintf(done, sizeof done, "%s/new.u00.a01.json", o);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setsid();                      /* its own group, as a terminal's job */
+        int null = open("/dev/null", O_RDWR);
+        if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+            _exit(99);
+        alarm(200);
+        execl(prog, prog, "ab", prog, prog, "--scenario", "steady", "--ops", "1500", "--warmup",
+              "0", "--repeat", "20", "--floor-factor", "0", "-o", o, (char *)NULL);
+        _exit(98);
+    }
+    /* Two whole pairs (attempt 1's NEW side is written last or first). */
+    struct timespec poll = { 0, 50 * 1000 * 1000 };
+    snprintf(path, sizeof path, "%s/base.u00.a01.json", o);
+    for (int i = 0; i < 3000 && !(access(done, R_OK) == 0 && access(path, R_OK) == 0); i++)
+        nanosleep(&poll, NULL);
+    kill(-pid, SIGINT);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %#x", st);
+    for (int side = 0; side < 2; side++) {
+        snprintf(path, sizeof path, "%s/%s.json", o, side ? "new" : "base");
+        json_error_t e;
+        json_t *doc = json_load_file(path, 0, &e);
+        cr_expect_not_null(doc, "%s: %s", path, e.text);
+        cr_expect_geq(json_array_size(json_object_get(doc, "runs")), 2, "%s", path);
+        json_decref(doc);
+    }
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 /* An output that names an input would destroy it: refused before
  * anything is written (the audit found each of these replaced, exit 0). */
 Test(cli, an_output_that_is_an_input_is_refused, .timeout = 120)
