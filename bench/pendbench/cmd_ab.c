@@ -352,6 +352,36 @@ static int note_run(struct tally *t, const char *path, unsigned unit, unsigned a
     struct pb_result_doc doc;
     if (pb_result_read(path, &doc, err, errlen) != 0)
         return -1;
+    /* One attempt is one `run --repeat 1` of the unit: every configuration
+     * once, as many as the unit's first file had. A build that wrote
+     * something else (a canned file, another scenario) made a gate that
+     * compared nothing, or repetitions that were never paired, and passed. */
+    unsigned first = 0;
+    bool have_first = false;
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->m[i].unit == unit && t->m[i].attempt == 0 && t->m[i].side == 0) {
+            first++;
+            have_first = true;
+        }
+    const char *who = side ? "NEW" : "OLD";
+    if (doc.nruns == 0 || (have_first && doc.nruns != first)) {
+        snprintf(err, errlen, "%s: %s wrote %u run%s for one attempt, where %s %u", path, who,
+                 doc.nruns, doc.nruns == 1 ? "" : "s",
+                 have_first ? "the first attempt had" : "a run needs at least", have_first ? first : 1);
+        pb_result_doc_free(&doc);
+        return -1;
+    }
+    for (unsigned i = 0; i < doc.nruns; i++)
+        for (unsigned j = i + 1; j < doc.nruns; j++) {
+            struct pb_runkey a, b;
+            if (pb_runkey_of_run(&doc.runs[i], &a) == 0 && pb_runkey_of_run(&doc.runs[j], &b) == 0 &&
+                pb_runkey_same(&a, &b)) {
+                snprintf(err, errlen, "%s: %s wrote runs %u and %u of one configuration for one "
+                         "attempt (`run --repeat 1` writes each once)", path, who, i, j);
+                pb_result_doc_free(&doc);
+                return -1;
+            }
+        }
     for (unsigned i = 0; i < doc.nruns; i++) {
         struct measured *m = pb_grow_for_one(t->m, t->n, &t->cap, sizeof *m, 64);
         if (!m) {
@@ -695,6 +725,14 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
         else
             pb_compare_print(stdout, &c, paths[0], &base.ctx, paths[1], &new_doc.ctx);
         cs = c.regressed ? PB_EXIT_FAILED : PB_EXIT_OK;
+        if (!c.regressed && !c.improved && !c.unchanged && !c.inconclusive) {
+            /* A gate that compared nothing must not pass: a build whose
+             * result file lacks the runs asked for left every metric n/a
+             * and exited 0. */
+            fprintf(stderr, "pendbench ab: nothing was compared: every metric is n/a (see the "
+                    "table: the builds' result files hold no figures for these runs)\n");
+            cs = PB_EXIT_USAGE;
+        }
         pb_comparison_free(&c);
     }
     pb_result_doc_free(&base);

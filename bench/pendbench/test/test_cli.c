@@ -779,6 +779,34 @@ Test(cli, ab_interrupted_compares_the_pairs_it_has, .timeout = 240)
     cr_expect_eq(system(cmd), 0);
 }
 
+/* A build whose `run` writes something else than one run per
+ * configuration (here a canned file of three repetitions) is bad input:
+ * the gate passed with those repetitions never paired. */
+Test(cli, ab_refuses_a_build_that_writes_other_runs, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-abfake-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char r3[300], script[300], o[300];
+    snprintf(r3, sizeof r3, "%s/r3.json", dir);
+    snprintf(script, sizeof script, "%s/canned.sh", dir);
+    snprintf(o, sizeof o, "%s/ab", dir);
+    int rc = RUN("run", "--scenario", "steady", "--ops", "300", "--warmup", "0", "--repeat", "3",
+                 "--json", r3, "--no-history");
+    cr_assert_eq(rc, 0, "%s", out);
+    FILE *f = fopen(script, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\nfor a; do last=$a; done\ncp %s \"$last\"\n", r3);
+    fclose(f);
+    cr_assert_eq(chmod(script, 0755), 0);
+    rc = RUN("ab", script, prog, "--scenario", "steady", "--ops", "300", "--warmup", "0",
+             "--repeat", "3", "--floor-factor", "0", "-o", o);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "of one configuration for one attempt") != NULL, "%s", out);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 /* An output that names an input would destroy it: refused before
  * anything is written (the audit found each of these replaced, exit 0). */
 Test(cli, an_output_that_is_an_input_is_refused, .timeout = 120)
