@@ -59,6 +59,7 @@ struct global_key {
 struct job_info {
     char section[PB_NAME_MAX];
     unsigned line;
+    unsigned first_key_line;   /* its first key other than scenario; 0 none yet */
 };
 
 struct loader {
@@ -162,6 +163,7 @@ static void open_section(struct loader *L, const char *name, size_t len)
     memcpy(s->name, section, len + 1);                  /* len < PB_NAME_MAX, checked */
     memcpy(L->info[L->njobs].section, section, len + 1);
     L->info[L->njobs].line = L->line;
+    L->info[L->njobs].first_key_line = 0;
     L->cur = (int)L->njobs++;
 }
 
@@ -307,9 +309,16 @@ static int on_key(void *user, const char *section, const char *key, const char *
             return 0;
         }
         if (is_scenario) {
+            /* It starts [global] again from the built-in: keys above it
+             * would be dropped without a word. */
+            if (L->ngkeys) {
+                failf(L, L->line, "%s:%u: key 'scenario' must come before the other [global] "
+                      "keys (line %u): it starts from the built-in and would drop them",
+                      L->path, L->line, L->gkeys[0].line);
+                return 0;
+            }
             if (start_from_builtin(L, &L->global, key, value) != 0)
                 return 0;
-            L->ngkeys = 0;
             return 1;
         }
         if (pb_scenario_set(&L->global, key, value, why, sizeof why) != 0) {
@@ -325,6 +334,12 @@ static int on_key(void *user, const char *section, const char *key, const char *
 
     struct pb_scenario *s = &L->jobs[L->cur];
     if (is_scenario) {
+        if (L->info[L->cur].first_key_line) {
+            failf(L, L->line, "%s:%u: key 'scenario' must come first in [%s] (line %u has a key): "
+                  "it starts the job from the built-in and would drop the keys above it",
+                  L->path, L->line, L->info[L->cur].section, L->info[L->cur].first_key_line);
+            return 0;
+        }
         struct pb_scenario t;
         if (start_from_builtin(L, &t, key, value) != 0)
             return 0;
@@ -343,6 +358,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
         failf(L, L->line, "%s:%u: %s", L->path, L->line, why);
         return 0;
     }
+    if (!L->info[L->cur].first_key_line)
+        L->info[L->cur].first_key_line = L->line;
     return 1;
 }
 

@@ -133,6 +133,32 @@ Test(jobfile, jobs_start_from_base_and_override)
     free(jobs);
 }
 
+/* scenario= starts a section from the built-in: keys above it in the same
+ * section would be dropped without a word, so they are refused. */
+Test(jobfile, scenario_after_other_keys_is_refused)
+{
+    struct pb_scenario *jobs = NULL;
+    char err[1024];
+    int n = load("[storm]\n"
+                 "inflight = 99\n"
+                 "scenario = cancel-storm\n",
+                 &jobs, err, sizeof err);
+    cr_expect_lt(n, 0);
+    cr_expect(strstr(err, ":3: key 'scenario' must come first in [storm] (line 2 has a key)"),
+              "%s", err);
+    free(jobs);
+    jobs = NULL;
+    n = load("[global]\n"
+             "inflight = 3\n"
+             "scenario = burst\n"
+             "[x]\n",
+             &jobs, err, sizeof err);
+    cr_expect_lt(n, 0);
+    cr_expect(strstr(err, ":3: key 'scenario' must come before the other [global] keys (line 2)"),
+              "%s", err);
+    free(jobs);
+}
+
 Test(jobfile, scenario_inheritance)
 {
     struct pb_scenario *jobs = NULL;
@@ -143,7 +169,6 @@ Test(jobfile, scenario_inheritance)
                  "[race]\n"
                  "scenario = cancel-race\n"
                  "[storm]\n"
-                 "inflight = 99\n"              /* dropped: scenario= restarts the job */
                  "scenario = cancel-storm\n"
                  "inflight = 2\n"
                  "[plain]\n",
@@ -166,7 +191,6 @@ Test(jobfile, scenario_inheritance)
 
     /* scenario= in [global]: every job starts from it, unless it names its own. */
     n = load("[global]\n"
-             "inflight = 3\n"                 /* dropped: before scenario= */
              "scenario = burst\n"
              "seed = 9\n"
              "[x]\n"
