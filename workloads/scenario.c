@@ -1198,6 +1198,12 @@ int pb_scenario_validate(const struct pb_scenario *s, char *err, size_t errlen)
                             lock->name, kind[k], sname[k],
                             pb_lock_unfit_why(lock, needs[k], why, sizeof why));
         }
+        /* A lock nothing takes would be named in the table and the result
+         * while every run measured the same code. */
+        if (!dflt[0] && !dflt[1] && !dflt[2])
+            return pb_fail(err, errlen, "lock '%s': none of the strategies takes a lock (pool "
+                           "'%s', queue '%s', handoff '%s'; `pendbench list` shows which do)",
+                           lock->name, sname[0], sname[1], sname[2]);
     }
     if (s->requesters < 1 || s->requesters > MAX_THREADS_PER_ROLE)
         return pb_fail(err, errlen, "requesters must be from 1 to %u (it is %u)",

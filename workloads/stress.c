@@ -484,5 +484,9 @@ const char *pb_stress_lock_unfit(const struct pb_stress_config *cfg, char *why, 
             return why;
         }
     }
+    if (!dflt[0] && !dflt[1] && !dflt[2]) {
+        snprintf(why, n, "none of its strategies takes a lock");
+        return why;
+    }
     return NULL;
 }

@@ -518,7 +518,9 @@ Test(scenario, impossible_combinations_are_refused)
     expect_valid("placement=cross-node\nroute=remote-node");  /* the planner's business */
     expect_valid("handoff=op-lock\nlock=ttas-backoff");
     expect_valid("queue=global-mutex\nlock=ttas-backoff");
-    expect_valid("pool=malloc\nqueue=percpu-mpsc\nlock=pthread-mutex");   /* takes no lock: fine */
+    /* No strategy takes it: the table would name a lock no run used. */
+    expect_invalid("pool=malloc\nqueue=percpu-mpsc\nlock=pthread-mutex",
+                   "none of the strategies takes a lock");
 }
 
 Test(scenario, validate_checks_fields_set_directly)
