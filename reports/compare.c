@@ -195,7 +195,7 @@ int pb_compare_option(const char *key, const char *value, struct pb_compare_opts
     if (!mine)
         return 0;
     if (!value || !value[0]) {
-        snprintf(err, errlen, "--%s needs a value", key);
+        snprintf(err, errlen, "--%s: needs a value", key);
         return -1;
     }
     double v;

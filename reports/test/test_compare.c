@@ -1133,8 +1133,8 @@ Test(compare, presets_and_compare_option)
         { "noise-k", "3%", "--noise-k: '3%'" },
         { "max-cv", "0", "--max-cv: '0' is not a percentage > 0" },
         { "max-cv", "lots", "--max-cv: 'lots'" },
-        { "max-cv", "", "--max-cv needs a value" },
-        { "alpha", NULL, "--alpha needs a value" },
+        { "max-cv", "", "--max-cv: needs a value" },
+        { "alpha", NULL, "--alpha: needs a value" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct pb_compare_opts before;
