@@ -10,8 +10,8 @@ enum { TOPO_PLACEMENT = 3, TOPO_JSON };
 static const struct pb_opt topo_opts[] = {
     { "placement", 0, "compact|scatter|same-node|cross-node", "where the threads go (default "
       "compact)", TOPO_PLACEMENT },
-    { "requesters", 0, "N", "requester threads to place, 0 to 1024 (default 1)", 0 },
-    { "workers", 0, "N", "worker threads to place, 0 to 1024 (default 1)", 1 },
+    { "requesters", 0, "N", "requester threads to place, 1 to 1024 (default 1)", 0 },
+    { "workers", 0, "N", "worker threads to place, 1 to 1024 (default 1)", 1 },
     { "cancellers", 0, "N", "canceller threads to place, 0 to 1024 (default 1)", 2 },
     { "json", 0, NULL, "the plan as JSON on stdout: every thread's role, index, pu, numa_node, "
       "os_cpu", TOPO_JSON },
@@ -38,7 +38,7 @@ static int topo_set(void *ctx, const struct pb_opt *o, const char *v, char *err,
         return -1;
     }
     uint64_t n;
-    if (pb_opt_count(v, 0, 1024, &n, err, errlen) != 0)
+    if (pb_opt_count(v, o->id == 2 ? 0 : 1, 1024, &n, err, errlen) != 0)
         return -1;
     a->counts[o->id] = (unsigned)n;
     return 0;

@@ -144,10 +144,10 @@ enum { DEMO_OPS, DEMO_CANCEL_EVERY, DEMO_SERVICE_NS, DEMO_POOL, DEMO_QUEUE, DEMO
 
 static const struct pb_opt demo_opts[] = {
     { "ops", 0, "N", "operations, 1 to 100M, k/M allowed (default 20000)", DEMO_OPS },
-    { "cancel-every", 0, "K", "cancel one operation in K (default 4; 0: no cancels)",
+    { "cancel-every", 0, "K", "cancel one operation in K, up to 1M (default 4; 0: no cancels)",
       DEMO_CANCEL_EVERY },
-    { "service-ns", 0, "NS", "the workers' service time per operation in ns, up to 1e9 "
-      "(default 200)", DEMO_SERVICE_NS },
+    { "service-ns", 0, "NS", "the workers' service time per operation in ns, up to 1G "
+      "(1000000000; default 200)", DEMO_SERVICE_NS },
     { "pool", 0, "NAME", "callback-data pool strategy (default: the model's)", DEMO_POOL },
     { "queue", 0, "NAME", "deferred work queue strategy (default: the model's)", DEMO_QUEUE },
     { "handoff", 0, "NAME", "cancel/complete handoff strategy (default: the model's)",
