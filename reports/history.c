@@ -225,7 +225,9 @@ static int insert_rows(struct hdb *db, const struct record_in *in, char *err, si
         p_int(&p, clamp_i64(pb_hist_percentile(&r->total, 99.9)));
         p_int(&p, clamp_i64(pb_hist_percentile(&r->queue_wait, 50)));
         p_int(&p, clamp_i64(pb_hist_percentile(&r->service, 50)));
-        p_real(&p, r->cancel.success_rate);
+        /* No cancel attempted: no rate (NULL), not a 0% that the trend
+         * would show for every run without cancels. */
+        p_real(&p, r->cancel.attempted ? r->cancel.success_rate : NAN);
         p_real(&p, isfinite(r->c2c_round_trip_ns) ? r->c2c_round_trip_ns : 0);
         p_int(&p, r->invariants.ok ? 1 : 0);
         p_int(&p, r->partial ? 1 : 0);
@@ -702,7 +704,7 @@ static double doc_value(struct hdb *db, int64_t invocation, const struct block *
             pb_floor_screen_in_doc(&doc, runs, n, keep);
             pb_hist_init(h);
             for (unsigned i = 0; i < n; i++) {
-                if (!keep[i])
+                if (!keep[i] || (metric == PB_TREND_CANCEL && !runs[i]->cancel.attempted))
                     continue;
                 pb_hist_merge(h, &runs[i]->total);
                 vals[m++] = metric == PB_TREND_CANCEL ? runs[i]->cancel.success_rate
@@ -711,7 +713,7 @@ static double doc_value(struct hdb *db, int64_t invocation, const struct block *
             if (metrics[metric].percentile > 0)
                 v = h->count ? (double)pb_hist_percentile(h, metrics[metric].percentile) : -1;
             else
-                v = median(vals, m);
+                v = m ? median(vals, m) : -1;
         }
         free(runs);
         free(keep);
@@ -845,8 +847,10 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
              " AND (CAST($4 AS TEXT) IS NULL OR r.handoff = CAST($4 AS TEXT))"
              " AND (CAST($5 AS TEXT) IS NULL OR i.host = CAST($5 AS TEXT)"
              "      OR %s = CAST($5 AS TEXT))"
+             " AND r.%s IS NOT NULL"
              " ORDER BY i.date, r.invocation_id, r.repetition",
-             metrics[q->metric].column, v3 ? "r.workload" : "NULL", machine, machine);
+             metrics[q->metric].column, v3 ? "r.workload" : "NULL", machine, machine,
+             metrics[q->metric].column);
     const char *params[5] = { q->scenario, filter[0], filter[1], filter[2], q->machine };
     if (hdb_query(&db, sql, params, 5, &res, err, errlen) != 0)
         goto end;

@@ -387,6 +387,36 @@ BOTH(trend_blocks_and_json)
     free(t);
 }
 
+/* A run without cancels has no cancel success rate: the trend leaves it
+ * out (it showed 0.0%, while compare says "no cancels"). */
+BOTH(cancel_trend_leaves_out_runs_without_cancels)
+{
+    record_three();
+    struct pb_context ctx;
+    make_ctx(&ctx, "f00d0002", "2024-05-04T10:00:00Z");
+    struct pb_run_result *runs = make_runs("percpu-ring", 500, 3e6);
+    for (unsigned i = 0; i < REPS; i++)
+        runs[i].cancel = (struct pb_cancel_outcomes){ 0 };
+    char err[512] = "";
+    cr_assert_eq(pb_history_record(db, &ctx, runs, REPS, NULL, err, sizeof err), 0, "%s", err);
+    free(runs);
+    struct pb_trend_query q = { .metric = PB_TREND_CANCEL, .json = true };
+    char *t = trend(&q, 1);
+    json_error_t e;
+    json_t *doc = json_loads(t, 0, &e);
+    cr_assert_not_null(doc, "%s:\n%s", e.text, t);
+    json_t *blocks = json_object_get(doc, "blocks");
+    cr_expect_eq(json_array_size(blocks), 1, "%s", t);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(blocks, 0), "queue")),
+                     "percpu-mpsc");
+    json_decref(doc);
+    free(t);
+    /* Throughput still has both. */
+    q.metric = PB_TREND_THROUGHPUT;
+    t = trend(&q, 2);
+    free(t);
+}
+
 Test(history, metric_names)
 {
     enum pb_trend_metric m;
