@@ -263,7 +263,19 @@ static int split_list(const char *value, char out[][LIST_ITEM_MAX], unsigned max
         }
         memcpy(out[n], p, len);
         out[n][len] = 0;
+        /* The same item twice ran once but showed as two rows. */
+        for (unsigned k = 0; k < n; k++)
+            if (strcmp(out[k], out[n]) == 0) {
+                snprintf(err, errlen, "'%s' twice in the list '%s'", out[n], value);
+                return -1;
+            }
         n++;
+        /* A trailing comma is an item left out ('a,' was taken as 'a'
+         * while ',a' and 'a,,b' were refused). */
+        if (c && !c[1]) {
+            snprintf(err, errlen, "bad list '%s' (comma-separated, at most %u items)", value, max);
+            return -1;
+        }
         p = c ? c + 1 : p + len;
     }
     if (!n)

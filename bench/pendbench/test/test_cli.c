@@ -122,6 +122,8 @@ Test(cli, bad_input_is_a_clear_error_with_status_2)
     expect_usage_error(RUN("stress", "--duration", "-3"), "duration");
     expect_usage_error(RUN("stress", "--handoff", "nope"), "handoff");
     expect_usage_error(RUN("sweep", "--threads", "0"), "threads");
+    expect_usage_error(RUN("sweep", "--pools", "magazine,magazine"), "'magazine' twice");
+    expect_usage_error(RUN("sweep", "--threads", "1,"), "bad list '1,'");
     expect_usage_error(RUN("list", "--xml"), "--xml");
     expect_usage_error(RUN("--bogus"), "--bogus");
 }
