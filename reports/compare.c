@@ -164,6 +164,10 @@ static int parse_metrics(const char *list, unsigned *set)
     char buf[256];
     if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
         return -1;
+    /* strtok_r skips empty items: 'p50,' or 'p50,,p99' would pass. */
+    size_t len = strlen(list);
+    if (len == 0 || list[0] == ',' || list[len - 1] == ',' || strstr(list, ",,"))
+        return -1;
     char *save = NULL;
     int n = 0;
     *set = 0;

@@ -1128,6 +1128,8 @@ Test(compare, presets_and_compare_option)
         { "alpha", "0", "--alpha: '0'" },
         { "metric", "p42", "--metric: 'p42' is not a list of" },
         { "metric", ",", "--metric: ','" },
+        { "metric", "p50,", "--metric: 'p50,'" },
+        { "metric", "p50,,p99", "--metric: 'p50,,p99'" },
         { "correction", "bonferroni", "--correction: 'bonferroni' is not holm, bh or none" },
         { "noise-k", "-1", "--noise-k: '-1' is not a number >= 0" },
         { "noise-k", "3%", "--noise-k: '3%'" },
