@@ -804,7 +804,13 @@ static int read_root(struct rd *rd, json_t *root, struct pb_result_doc *out)
     json_t *ver = json_is_object(root) ? json_object_get(root, "schema_version") : NULL;
     json_t *gen = json_is_object(root) ? json_object_get(root, "generator") : NULL;
     if (!json_is_integer(ver) || !json_is_string(gen)) {
-        fail_at(rd, NULL, "not a pendbench result (no schema_version/generator)");
+        /* Name what is missing or of the wrong type: one of them may be there. */
+        fail_at(rd, NULL, "not a pendbench result (%s%s%s)",
+                !json_is_integer(ver) ? (ver ? "schema_version is not an integer"
+                                             : "no schema_version")
+                                      : "",
+                !json_is_integer(ver) && !json_is_string(gen) ? ", " : "",
+                !json_is_string(gen) ? (gen ? "generator is not a string" : "no generator") : "");
         return -1;
     }
     if (strcmp(json_string_value(gen), PB_RESULT_GENERATOR) != 0) {

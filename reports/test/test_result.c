@@ -1056,12 +1056,20 @@ Test(result, error_not_a_result)
 {
     char path[256], want[400];
     path_in(path, sizeof path, "x.json");
-    snprintf(want, sizeof want, "%s: not a pendbench result (no schema_version/generator)", path);
-    const char *bad[] = {"{\"benchmarks\": []}", "[1, 2]", "42",
-                         "{\"schema_version\": 1}", "{\"generator\": \"pendbench\"}",
-                         "{\"schema_version\": \"1\", \"generator\": \"pendbench\"}"};
+    /* What is missing, or of the wrong type, is named. */
+    const struct { const char *text, *why; } bad[] = {
+        {"{\"benchmarks\": []}", "no schema_version, no generator"},
+        {"[1, 2]", "no schema_version, no generator"},
+        {"42", "no schema_version, no generator"},
+        {"{\"schema_version\": 1}", "no generator"},
+        {"{\"generator\": \"pendbench\"}", "no schema_version"},
+        {"{\"schema_version\": \"1\", \"generator\": \"pendbench\"}",
+         "schema_version is not an integer"},
+        {"{\"schema_version\": 1, \"generator\": 7}", "generator is not a string"},
+    };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        write_text(path, bad[i]);
+        write_text(path, bad[i].text);
+        snprintf(want, sizeof want, "%s: not a pendbench result (%s)", path, bad[i].why);
         expect_read_error(path, want);
     }
     write_text(path, "{\"schema_version\": 1, \"generator\": \"fio\"}");
