@@ -1,5 +1,6 @@
 /* The backend-independent part of the history's storage (history_db.h):
  * choosing a backend, and the rows of a query. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +12,30 @@ bool hdb_is_server(const char *spec)
                     strcmp(spec, "postgresql:") == 0);
 }
 
+/* A URI of another kind ("mysql://...", "sqlite:h.db") would have been
+ * taken as a file name and created as such. */
+static bool foreign_uri(const char *spec)
+{
+    if (strncmp(spec, "sqlite:", 7) == 0 || strncmp(spec, "sqlite3:", 8) == 0 ||
+        strncmp(spec, "file:", 5) == 0)
+        return true;
+    size_t n = strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    return n > 0 && strncmp(spec + n, "://", 3) == 0;
+}
+
 int hdb_open(struct hdb *db, const char *spec, bool create, char *err, size_t errlen)
 {
     memset(db, 0, sizeof *db);
+    if (!spec || !spec[strspn(spec, " \t")]) {
+        snprintf(err, errlen, "'%s': a history database needs a name (a file path, or "
+                 "postgresql://...)", spec ? spec : "");
+        return -1;
+    }
+    if (!hdb_is_server(spec) && foreign_uri(spec)) {
+        snprintf(err, errlen, "'%s': a history database is a file path (SQLite) or a "
+                 "postgresql:// URI", spec);
+        return -1;
+    }
     db->ops = hdb_is_server(spec) ? &hdb_pg_ops : &hdb_sqlite_ops;
     return db->ops->open(db, spec, create, err, errlen);
 }

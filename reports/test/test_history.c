@@ -544,6 +544,17 @@ Test(history, missing_directory)
     record_fails_keeping_result("cannot open");
 }
 
+/* Another kind of URI, or a blank name, is no file to create. */
+Test(history, foreign_uri_and_blank_name)
+{
+    snprintf(db, sizeof db, "sqlite:%s/h.db", dir);
+    record_fails_keeping_result("a file path (SQLite) or a postgresql:// URI");
+    snprintf(db, sizeof db, "mysql://localhost/pendbench");
+    record_fails_keeping_result("a file path (SQLite) or a postgresql:// URI");
+    snprintf(db, sizeof db, "  ");
+    record_fails_keeping_result("needs a name");
+}
+
 /* ---- the baseline of a document being compared (compare --baseline) ---------------- */
 
 static void record_as(const char *commit, const char *date, const char *run_id, uint64_t base)
