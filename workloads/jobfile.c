@@ -69,7 +69,8 @@ struct loader {
     const struct pb_scenario *base;
 
     /* [global] as it stands so far, and how to rebuild it on top of
-     * another built-in: the keys given since its last "scenario=". */
+     * another built-in (a job's own scenario=): its keys, which all come
+     * after its scenario= when it has one. */
     struct pb_scenario global;
     struct global_key *gkeys;
     size_t ngkeys, gcap;

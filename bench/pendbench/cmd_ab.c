@@ -358,10 +358,15 @@ static int note_run(struct tally *t, const char *path, unsigned unit, unsigned a
      * compared nothing, or repetitions that were never paired, and passed. */
     unsigned first = 0;
     bool have_first = false;
+    int first_side = -1;            /* ABBA: the unit's first file may be NEW's */
     for (unsigned i = 0; i < t->n; i++)
-        if (t->m[i].unit == unit && t->m[i].attempt == 0 && t->m[i].side == 0) {
-            first++;
-            have_first = true;
+        if (t->m[i].unit == unit && t->m[i].attempt == 0) {
+            if (first_side < 0)
+                first_side = t->m[i].side;
+            if (t->m[i].side == first_side) {
+                first++;
+                have_first = true;
+            }
         }
     const char *who = side ? "NEW" : "OLD";
     if (doc.nruns == 0 || (have_first && doc.nruns != first)) {

@@ -545,14 +545,15 @@ static void write_suite_report(FILE *out, const char *verb, const char *result_p
                 verb, st.charts_failed, st.charts_failed == 1 ? "" : "s", st.note);
 }
 
-/* A history that cannot be written costs a warning, never the results or
- * the exit status. */
+/* --history-db, else $PENDBENCH_HISTORY_DB, else the default file. */
 static const char *history_path(const struct pb_session *s)
 {
     const char *db = s->history_db ? s->history_db : getenv("PENDBENCH_HISTORY_DB");
     return db && *db ? db : PB_HISTORY_DEFAULT;
 }
 
+/* A history that cannot be written costs a warning, never the results or
+ * the exit status. */
 static void record_history(const struct pb_session *s, const struct pb_context *ctx,
                            const struct pb_run_result *runs, unsigned n, const char *result_path)
 {
