@@ -90,9 +90,11 @@ static bool failed(const char *name)
 enum want { AT_LEAST, AT_MOST, INFO };
 
 /* A ratio row: num over den against the target, or "n/a" naming the
- * benchmark `missing` (whose value is absent) as failed or not run. */
+ * benchmark `missing` (whose value is absent) as failed or not run. The
+ * values column names the first-named thing's value first: `inverted`
+ * says that is den (a figure where lower is better, so theirs over ours). */
 static void ratio_row(FILE *out, const char *what, double num, double den, enum want want,
-                      double target, const char *unit, const char *missing)
+                      double target, const char *unit, const char *missing, bool inverted)
 {
     char measured[32], tgt[32], detail[160];
     const char *verdict;
@@ -106,7 +108,10 @@ static void ratio_row(FILE *out, const char *what, double num, double den, enum 
         verdict = want == INFO ? "(info)"
                   : (want == AT_LEAST ? r >= target : r <= target) ? "met"
                                                                    : "NOT met";
-        snprintf(detail, sizeof detail, "%.4g vs %.4g %s", num, den, unit);
+        if (inverted)
+            snprintf(detail, sizeof detail, "%.4g vs %.4g %s (lower is better)", den, num, unit);
+        else
+            snprintf(detail, sizeof detail, "%.4g vs %.4g %s", num, den, unit);
     }
     if (want == INFO)
         snprintf(tgt, sizeof tgt, "-");
@@ -120,7 +125,17 @@ static void row(FILE *out, const char *what, const char *num_name, const char *d
                 const char *key, enum want want, double target, const char *unit)
 {
     double num = value(num_name, key), den = value(den_name, key);
-    ratio_row(out, what, num, den, want, target, unit, isnan(num) ? num_name : den_name);
+    ratio_row(out, what, num, den, want, target, unit, isnan(num) ? num_name : den_name, false);
+}
+
+/* One row of a figure where lower is better: ratio = theirs / ours, so
+ * that > 1 still favours `ours`, the first named; the values column shows
+ * ours first, as the row's name reads. */
+static void lower_row(FILE *out, const char *what, const char *ours, const char *theirs,
+                      const char *key, double target, const char *unit)
+{
+    double o = value(ours, key), t = value(theirs, key);
+    ratio_row(out, what, t, o, AT_LEAST, target, unit, isnan(o) ? ours : theirs, true);
 }
 
 /* One row from two values already in hand (a counter and the measured
@@ -128,7 +143,7 @@ static void row(FILE *out, const char *what, const char *num_name, const char *d
 static void floor_row(FILE *out, const char *what, double num, double den, enum want want,
                       double target, const char *bench)
 {
-    ratio_row(out, what, num, den, want, target, "ns", bench);
+    ratio_row(out, what, num, den, want, target, "ns", bench, false);
 }
 
 /* Google Benchmark writes NaN, inf and -inf as bare tokens (the cv of a
@@ -341,7 +356,7 @@ int micro_summary(const char *path, FILE *out)
             row(out, what, a, b, "ops_per_s", AT_LEAST, (y->flags & PB_BASELINE) ? 1.5 : 1.0, "/s");
             /* p99 time in the queue: lower is better, so theirs over ours. */
             snprintf(what, sizeof what, "%s vs %s, mpsc p99 in queue", q->name, y->name);
-            row(out, what, b, a, "p99_ns", AT_LEAST, (y->flags & PB_BASELINE) ? 1.5 : 1.0, "ns");
+            lower_row(out, what, a, b, "p99_ns", (y->flags & PB_BASELINE) ? 1.5 : 1.0, "ns");
         }
     }
     /* Three threads on fewer CPUs: which two the scheduler runs, and
