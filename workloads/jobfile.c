@@ -18,11 +18,13 @@
  *   3. the [global] keys that came before the job's section, in file
  *      order. As in fio, a [global] section after some jobs changes only
  *      the jobs that come after it; several [global] sections add up;
- *   4. the job's own keys, in order. "scenario=" inside a job restarts the
- *      job from 1-3 with that built-in (the job's earlier keys are
- *      dropped); in [global] it restarts [global] the same way.
+ *   4. the job's own keys, in order. "scenario=" inside a job starts the
+ *      job from 1-3 with that built-in, so it must be the job's first key
+ *      (after others it would drop them: refused); in [global] likewise.
  * A job's name is its section's name unless the job sets "name"; [global]
- * may not set it (every job would share it). Job names must be unique.
+ * may not set it (every job would share it). Job names must be unique. A
+ * key given twice in one section (one [global] section, or one job) is
+ * refused: the first would be dropped without a word.
  *
  * Errors name the file and the line: "FILE:LINE: key 'K': ...", "FILE:LINE:
  * syntax error ...", "FILE:LINE: a NUL byte ...", "FILE: cannot open: ...",
@@ -81,6 +83,10 @@ struct loader {
     size_t njobs, cap;
 
     int cur;                /* SEC_NONE, SEC_GLOBAL or a job index */
+    /* The keys of the section being read (this [global] or this job), to
+     * refuse one given twice: the second would win without a word. */
+    struct global_key *seen;
+    size_t nseen, seencap;
     bool section_has_key;   /* inih's "previous name": indented lines continue it */
     bool continuation;      /* this line is one */
 
@@ -119,6 +125,7 @@ static void open_section(struct loader *L, const char *name, size_t len)
     memcpy(section, name, len);
     section[len] = '\0';
     L->section_has_key = false;
+    L->nseen = 0;
     if (strcmp(section, "global") == 0) {
         L->cur = SEC_GLOBAL;
         L->seen_global = true;
@@ -187,9 +194,24 @@ static void classify(struct loader *L, const char *line)
     }
     if (*p == '[') {
         const char *end = find_chars_or_comment(p + 1, "]");
-        if (*end == ']')
-            open_section(L, p + 1, (size_t)(end - (p + 1)));
-        return;             /* no ']': inih reports the syntax error */
+        if (*end != ']')
+            return;         /* no ']': inih reports the syntax error */
+        /* inih ignores what follows the ']': "[a] junk" would be job a. */
+        const char *rest = end + 1;
+        while (isspace((unsigned char)*rest))
+            rest++;
+        if (*rest && *rest != ';' && *rest != '#') {
+            char text[48], shown[200];
+            size_t n = strcspn(rest, "\r\n");
+            snprintf(text, sizeof text, "%.*s", (int)n, rest);
+            failf(L, L->line,
+                  "%s:%u: text after the section header's ']': '%s' (a comment starts with ; "
+                  "or #)",
+                  L->path, L->line, pb_text_escape(text, shown, sizeof shown));
+            return;
+        }
+        open_section(L, p + 1, (size_t)(end - (p + 1)));
+        return;
     }
     L->section_has_key = true;
 }
@@ -233,21 +255,27 @@ static char *read_line(char *str, int num, void *stream)
     return str;
 }
 
-static int add_global_key(struct loader *L, const char *key, const char *value)
+static int remember_key(struct global_key **keys, size_t *n, size_t *cap, const char *key,
+                        const char *value, unsigned line)
 {
-    if (L->ngkeys == L->gcap) {
-        size_t cap = L->gcap ? 2 * L->gcap : 16;
-        struct global_key *k = realloc(L->gkeys, cap * sizeof *k);
+    if (*n == *cap) {
+        size_t more = *cap ? 2 * *cap : 16;
+        struct global_key *k = realloc(*keys, more * sizeof *k);
         if (!k)
             return -1;
-        L->gkeys = k;
-        L->gcap = cap;
+        *keys = k;
+        *cap = more;
     }
-    struct global_key *k = &L->gkeys[L->ngkeys++];
+    struct global_key *k = &(*keys)[(*n)++];
     snprintf(k->key, sizeof k->key, "%s", key);
     snprintf(k->value, sizeof k->value, "%s", value);
-    k->line = L->line;
+    k->line = line;
     return 0;
+}
+
+static int add_global_key(struct loader *L, const char *key, const char *value)
+{
+    return remember_key(&L->gkeys, &L->ngkeys, &L->gcap, key, value, L->line);
 }
 
 /* base + built-in, the start of a job or of [global] that says "scenario=". */
@@ -297,6 +325,17 @@ static int on_key(void *user, const char *section, const char *key, const char *
         /* Only a header read differently by inih than by us; say where. */
         failf(L, L->line, "%s:%u: syntax error (section header not understood)", L->path,
               L->line);
+        return 0;
+    }
+    for (size_t i = 0; i < L->nseen; i++) {
+        if (strcmp(L->seen[i].key, key) == 0) {
+            failf(L, L->line, "%s:%u: key '%s': given twice in [%s] (first at line %u)", L->path,
+                  L->line, key, expect, L->seen[i].line);
+            return 0;
+        }
+    }
+    if (remember_key(&L->seen, &L->nseen, &L->seencap, key, "", L->line) != 0) {
+        failf(L, L->line, "%s:%u: out of memory", L->path, L->line);
         return 0;
     }
     bool is_scenario = strcmp(key, "scenario") == 0;
@@ -432,6 +471,7 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
     free(L->jobs);
     free(L->info);
     free(L->gkeys);
+    free(L->seen);
     free(L);
     return result;
 }

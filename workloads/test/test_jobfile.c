@@ -291,6 +291,60 @@ Test(jobfile, syntax_errors)
     snprintf(text, sizeof text, "[job]\ndescription = %0250d\n", 0);
     expect_error(text, "jobs.ini:2: line too long", NULL, NULL);
     expect_error("[]\n", "jobs.ini:1: ", "section", NULL);
+    /* inih drops what follows the ']'; "[a] junk" was job a. */
+    expect_error("[a] junk\n"
+                 "seed = 1\n",
+                 "jobs.ini:1: text after the section header's ']': 'junk'", NULL, NULL);
+}
+
+Test(jobfile, a_comment_may_follow_a_section_header)
+{
+    struct pb_scenario *jobs = NULL;
+    char err[1024];
+    int n = load("[a] ; the first\n"
+                 "[b]   # the second\n"
+                 "seed = 3\n",
+                 &jobs, err, sizeof err);
+    cr_assert_eq(n, 2, "%s", err);
+    cr_expect_str_eq(jobs[0].name, "a");
+    cr_expect_str_eq(jobs[1].name, "b");
+    cr_expect_eq(jobs[1].seed, 3);
+    free(jobs);
+}
+
+Test(jobfile, a_key_twice_in_one_section_is_refused)
+{
+    expect_error("[a]\n"
+                 "seed = 1\n"
+                 "queue = percpu-mpsc\n"
+                 "seed = 2\n",
+                 "jobs.ini:4: key 'seed': given twice in [a] (first at line 2)", NULL, NULL);
+    expect_error("[global]\n"
+                 "inflight = 2\n"
+                 "inflight = 4\n"
+                 "[a]\n",
+                 "jobs.ini:3: key 'inflight': given twice in [global] (first at line 2)", NULL,
+                 NULL);
+    expect_error("[a]\n"
+                 "scenario = steady\n"
+                 "scenario = bursty\n",
+                 "jobs.ini:3: key 'scenario': given twice in [a]", NULL, NULL);
+    /* Each section counts its own: a job overrides [global], and a later
+     * [global] section the earlier one. */
+    struct pb_scenario *jobs = NULL;
+    char err[1024];
+    int n = load("[global]\n"
+                 "seed = 1\n"
+                 "[a]\n"
+                 "seed = 2\n"
+                 "[global]\n"
+                 "seed = 3\n"
+                 "[b]\n",
+                 &jobs, err, sizeof err);
+    cr_assert_eq(n, 2, "%s", err);
+    cr_expect_eq(jobs[0].seed, 2);
+    cr_expect_eq(jobs[1].seed, 3);
+    free(jobs);
 }
 
 Test(jobfile, missing_file)
