@@ -45,10 +45,27 @@ static int write_error(FILE *out, char *err, size_t errlen)
  * every call: the document is checked once at the end. */
 struct jb {
     bool oom;
+    json_t *left_out;     /* names of the figures that have no value, left out */
 };
+
+/* A figure with no value (a run that completed nothing has no time per
+ * operation, one that timed nothing no percentile) is left out rather than
+ * written as 0 ns, which compare.py would take for the fastest run of all
+ * (and which makes its geometric mean 0). Its name goes into the context's
+ * pendbench_left_out, and the caller is told how many. */
+static void leave_out(struct jb *b, const char *name, const char *why)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s: %s", name, why);
+    json_t *v = json_string(text);
+    if (!v || json_array_append_new(b->left_out, v) != 0)
+        b->oom = true;
+}
 
 static void put(struct jb *b, json_t *obj, const char *key, json_t *value)
 {
+    if (!obj)
+        json_decref(value);        /* set_new takes it, even when it fails */
     if (!value || !obj || json_object_set_new(obj, key, value) != 0)
         b->oom = true;
 }
@@ -90,6 +107,16 @@ static const struct {
     [FIG_P999] = { "p999", 99.9 },
     [FIG_NS_PER_OP] = { "ns_per_op", 0 },
 };
+
+/* Whether the run has a value for the figure; why not, when it has none. */
+static const char *figure_missing(const struct pb_run_result *r, int fig)
+{
+    if (figures[fig].percentile > 0)
+        return r->total.count > 0 ? NULL : "no operation was timed";
+    return r->throughput_ops_s > 0 && isfinite(r->throughput_ops_s)
+               ? NULL
+               : "no operation completed (no time per operation)";
+}
 
 static double figure_value(const struct pb_run_result *r, int fig)
 {
@@ -261,6 +288,11 @@ static void add_aggregates(struct jb *b, json_t *list, const struct pb_run_resul
         for (unsigned k = 0; k < nm; k++)
             pb_hist_merge(merged, &runs[members[k]]->total);
         snprintf(name, sizeof name, "%s_merged", base);
+        if (merged->count == 0) {
+            leave_out(b, name, "no operation was timed");
+            free(merged);
+            return;
+        }
         json_t *o = entry_head(b, name, base, family, (unsigned)fig, -1, nm, first);
         put(b, o, "aggregate_name", json_string("merged"));
         put(b, o, "aggregate_unit", json_string("time"));
@@ -275,24 +307,31 @@ static void add_aggregates(struct jb *b, json_t *list, const struct pb_run_resul
         b->oom = true;
         return;
     }
+    /* Over the repetitions that have a value (the others are left out). */
     double sum = 0;
+    unsigned nv = 0;
     for (unsigned k = 0; k < nm; k++)
-        sum += v[k] = figure_value(runs[members[k]], fig);
-    double mean = sum / nm, ss = 0;
-    for (unsigned k = 0; k < nm; k++)
+        if (!figure_missing(runs[members[k]], fig))
+            sum += v[nv++] = figure_value(runs[members[k]], fig);
+    double mean = nv ? sum / nv : 0, ss = 0;
+    for (unsigned k = 0; k < nv; k++)
         ss += (v[k] - mean) * (v[k] - mean);
-    double median = median_of(v, nm);
+    double median = median_of(v, nv);
     /* Sample standard deviation, as Google Benchmark computes it. */
-    double stddev = nm > 1 ? sqrt(ss / (nm - 1)) : 0;
+    double stddev = nv > 1 ? sqrt(ss / (nv - 1)) : 0;
     free(v);
     static const char *const names[] = { "mean", "median", "stddev" };
     double values[] = { mean, median, stddev };
     for (int a = 0; a < 3; a++) {
         snprintf(name, sizeof name, "%s_%s", base, names[a]);
+        if (nv == 0) {
+            leave_out(b, name, "no repetition completed an operation");
+            continue;
+        }
         json_t *o = entry_head(b, name, base, family, (unsigned)fig, -1, nm, first);
         put(b, o, "aggregate_name", json_string(names[a]));
         put(b, o, "aggregate_unit", json_string("time"));
-        put_times(b, o, nm, values[a]);
+        put_times(b, o, nv, values[a]);
         if (json_array_append_new(list, o) != 0)
             b->oom = true;
     }
@@ -321,15 +360,23 @@ static void add_summary(struct jb *b, json_t *list, const struct pb_run_result *
     }
     pb_hist_init(merged);
     uint64_t ops = 0;
+    unsigned nv = 0;           /* the repetitions that have a time per operation */
     for (unsigned k = 0; k < nm; k++) {
         const struct pb_run_result *r = runs[members[k]];
         pb_hist_merge(merged, &r->total);
-        v[k] = figure_value(r, fig);
+        if (!figure_missing(r, FIG_NS_PER_OP))
+            v[nv++] = figure_value(r, FIG_NS_PER_OP);
         ops += r->completed + r->completed_cancelled + r->failed;
     }
     bool latency = figures[fig].percentile > 0;
+    if (latency ? merged->count == 0 : nv == 0) {
+        leave_out(b, name, latency ? "no operation was timed" : "no operation completed");
+        free(merged);
+        free(v);
+        return;
+    }
     double value = latency ? (double)pb_hist_percentile(merged, figures[fig].percentile)
-                           : median_of(v, nm);
+                           : median_of(v, nv);
     json_t *o = entry_head(b, name, name, family, (unsigned)fig, 0, 1, first);
     put_times(b, o, latency ? merged->count : ops, value);
     put(b, o, "summary", json_string(nm == 1 ? "repetition" : latency ? "merged" : "median"));
@@ -410,11 +457,14 @@ static json_t *gbench_context(struct jb *b, const struct pb_context *ctx)
 
 static int export_gbench(FILE *out, const struct pb_context *ctx,
                          const struct pb_run_result *const *runs, unsigned n,
-                         bool aggregates_only, char *err, size_t errlen)
+                         bool aggregates_only, unsigned *left_out, char *err, size_t errlen)
 {
-    struct jb b = { false };
+    struct jb b = { false, json_array() };
+    if (!b.left_out)
+        b.oom = true;
     json_t *doc = json_object();
-    put(&b, doc, "context", gbench_context(&b, ctx));
+    json_t *context = gbench_context(&b, ctx);
+    put(&b, doc, "context", context);
     json_t *list = json_array();
     put(&b, doc, "benchmarks", list);
     /* Groups of repetitions (the same run key), in the order their first
@@ -455,6 +505,13 @@ static int export_gbench(FILE *out, const struct pb_context *ctx,
             run_name(name, sizeof name, runs[i], label, fig);
             for (unsigned k = 0; k < nm; k++) {
                 const struct pb_run_result *r = runs[members[k]];
+                const char *missing = figure_missing(r, fig);
+                if (missing) {
+                    char which[sizeof name + 32];
+                    snprintf(which, sizeof which, "%s (repetition %u)", name, k);
+                    leave_out(&b, which, missing);
+                    continue;
+                }
                 json_t *o = entry_head(&b, name, name, family, (unsigned)fig, (int)k, nm, r);
                 uint64_t iterations = figures[fig].percentile > 0
                                           ? r->total.count
@@ -478,6 +535,9 @@ static int export_gbench(FILE *out, const struct pb_context *ctx,
     free(members);
     free(keys);
     free(kp);
+    if (left_out)
+        *left_out = b.left_out ? (unsigned)json_array_size(b.left_out) : 0;
+    put(&b, context, "pendbench_left_out", b.left_out);
     int rc = 0;
     if (b.oom || !doc) {
         snprintf(err, errlen, "out of memory");
@@ -604,7 +664,8 @@ static int export_any(FILE *out, enum pb_export_format format, const struct pb_c
 {
     bool aggregates_only = opts && opts->aggregates_only;
     if (format == PB_EXPORT_GBENCH)
-        return export_gbench(out, ctx, runs, n, aggregates_only, err, errlen);
+        return export_gbench(out, ctx, runs, n, aggregates_only, opts ? opts->left_out : NULL,
+                             err, errlen);
     if (format == PB_EXPORT_CSV) {
         if (aggregates_only) {
             snprintf(err, errlen, "aggregates only is a gbench option (csv has a row per run)");

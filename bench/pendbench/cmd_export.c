@@ -127,6 +127,8 @@ int pb_cmd_export(int argc, char **argv)
     }
     enum pb_export_format format = a.format;
     struct pb_export_options opts = a.opts;
+    unsigned left_out = 0;
+    opts.left_out = &left_out;
     struct pb_result_doc doc;
     char err[512];
     if (pb_result_read(input, &doc, err, sizeof err) != 0) {
@@ -142,6 +144,11 @@ int pb_cmd_export(int argc, char **argv)
     int rc = pb_file_write(output ? output : "-", export_to, &args, werr, sizeof werr);
     if (rc != 0)
         fprintf(stderr, "pendbench export: %s\n", werr);
+    else if (left_out)
+        fprintf(stderr, "pendbench export: note: %u %s left out for having no value (a run "
+                "that completed or timed no operation; not 0 ns, which compare.py would read "
+                "as the fastest); the context's pendbench_left_out names %s\n", left_out,
+                left_out == 1 ? "entry was" : "entries were", left_out == 1 ? "it" : "them");
     pb_result_doc_free(&doc);
     /* A file that cannot be written is bad input like a missing one. */
     return rc == 0 ? PB_EXIT_OK : PB_EXIT_USAGE;

@@ -19,6 +19,11 @@
  *   "merged", the percentile of the repetitions' merged histograms
  *   (percentiles are never averaged). Every entry also carries the run's
  *   figures as counters (ops_per_s, cancel_success_rate, ...).
+ *   A figure with no value is left out, not written as 0 ns (which
+ *   compare.py would read as the fastest run, and which zeroes its
+ *   geometric mean): ns_per_op of a run that completed no operation, the
+ *   percentiles of one that timed none, an aggregate over no such
+ *   repetition; the context's "pendbench_left_out" names each.
  *   "context" holds the session's real environment (load_avg at the start,
  *   cpu_scaling_enabled, num_cpus, mhz_per_cpu, caches), date, host, and
  *   pendbench's own keys (pendbench_git_commit, pendbench_run_id,
@@ -77,6 +82,8 @@ int pb_export_doc(FILE *out, enum pb_export_format format, const struct pb_resul
 
 struct pb_export_options {
     bool aggregates_only;      /* gbench: one summary entry per benchmark (csv: refused) */
+    unsigned *left_out;        /* gbench, out (NULL: not wanted): how many entries were left
+                                * out for having no value (see above) */
 };
 /* The two above with options (NULL: the defaults, as above). */
 int pb_export_runs_opts(FILE *out, enum pb_export_format format, const struct pb_context *ctx,

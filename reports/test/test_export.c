@@ -847,3 +847,120 @@ Test(export, compare_py_accepts_exports, .timeout = 120)
     /* ns_per_op (1e9 / throughput) is exactly 1.5x: compare.py's change +0.5000. */
     cr_expect(strstr(out, "+0.5000") != NULL, "no +0.5000 change in:\n%s", out);
 }
+
+/* A run that completed nothing has no time per operation, and one that
+ * timed nothing no percentile: such figures are left out (named in the
+ * context), never written as 0 ns, which compare.py reads as the fastest
+ * run (and which zeroes its geometric mean); aggregates take the
+ * repetitions that have a value. compare.py still reads the file. */
+static struct pb_run_result *make_runs_with_empty_ones(void)
+{
+    struct pb_run_result *runs = make_runs(1);
+    /* percpu-mpsc's first repetition did nothing at all. */
+    runs[0].throughput_ops_s = 0;
+    runs[0].completed = 0;
+    pb_hist_init(&runs[0].total);
+    /* percpu-ring timed operations but completed none in any window. */
+    for (unsigned k = REPS; k < NRUNS; k++)
+        runs[k].throughput_ops_s = 0;
+    return runs;
+}
+
+static json_t *find_entry(json_t *list, const char *suffix, int repetition)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        size_t n = strlen(name), m = strlen(suffix);
+        json_t *rep = json_object_get(e, "repetition_index");
+        if (n >= m && strcmp(name + n - m, suffix) == 0 &&
+            (repetition < 0 ? !rep : rep && json_integer_value(rep) == repetition))
+            return e;
+    }
+    return NULL;
+}
+
+Test(export, gbench_leaves_out_figures_with_no_value, .timeout = 120)
+{
+    struct pb_run_result *runs = make_runs_with_empty_ones();
+    const struct pb_run_result *ptr[NRUNS];
+    for (unsigned i = 0; i < NRUNS; i++)
+        ptr[i] = &runs[i];
+    for (int agg = 0; agg <= 1; agg++) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *m = open_memstream(&buf, &size);
+        cr_assert_not_null(m);
+        char err[256] = "";
+        unsigned left = 12345;
+        struct pb_export_options o = {.aggregates_only = agg, .left_out = &left};
+        cr_assert_eq(pb_export_runs_opts(m, PB_EXPORT_GBENCH, NULL, ptr, NRUNS, &o, err,
+                                         sizeof err), 0, "%s", err);
+        cr_assert_eq(fclose(m), 0);
+        json_t *doc = json_loads(buf, 0, NULL);
+        cr_assert_not_null(doc);
+        json_t *list = json_object_get(doc, "benchmarks");
+        json_t *named = json_object_get(json_object_get(doc, "context"), "pendbench_left_out");
+        cr_assert(json_is_array(named));
+        cr_expect_eq(json_array_size(named), left);
+        size_t i;
+        json_t *e;
+        json_array_foreach(list, i, e)
+            cr_expect_gt(json_real_value(json_object_get(e, "real_time")), 0, "%s: 0 ns",
+                         json_string_value(json_object_get(e, "name")));
+        const char *mpsc = "/percpu-mpsc/xchg/threads:2x3/", *ring = "/percpu-ring/xchg/threads:2x3/";
+        char want[128];
+        if (!agg) {
+            /* mpsc: repetition 0's four figures; ring: three ns_per_op
+             * repetitions and their mean, median and stddev. */
+            cr_expect_eq(left, 10);
+            snprintf(want, sizeof want, "%sns_per_op", mpsc);
+            cr_expect_null(find_entry(list, want, 0));
+            cr_expect_not_null(find_entry(list, want, 1));
+            snprintf(want, sizeof want, "%sp50", mpsc);
+            cr_expect_null(find_entry(list, want, 0));
+            cr_expect_not_null(find_entry(list, want, 2));
+            /* The median over repetitions 1 and 2 only. */
+            snprintf(want, sizeof want, "%sns_per_op_median", mpsc);
+            json_t *med = find_entry(list, want, -1);
+            cr_assert_not_null(med);
+            double v1 = 1e9 / runs[1].throughput_ops_s, v2 = 1e9 / runs[2].throughput_ops_s;
+            cr_expect_float_eq(json_real_value(json_object_get(med, "real_time")),
+                               (v1 + v2) / 2, 1e-6);
+            snprintf(want, sizeof want, "%sns_per_op_mean", ring);
+            cr_expect_null(find_entry(list, want, -1));
+            snprintf(want, sizeof want, "%sp99_merged", ring);
+            cr_expect_not_null(find_entry(list, want, -1));
+            cr_expect(strstr(json_string_value(json_array_get(named, 0)), "(repetition 0)") != NULL,
+                      "%s", json_string_value(json_array_get(named, 0)));
+        } else {
+            /* ring's ns_per_op summary has nothing to summarize. */
+            cr_expect_eq(left, 1);
+            snprintf(want, sizeof want, "%sns_per_op", ring);
+            cr_expect_null(find_entry(list, want, 0));
+            snprintf(want, sizeof want, "%sns_per_op", mpsc);
+            cr_expect_not_null(find_entry(list, want, 0));
+        }
+        json_decref(doc);
+        free(buf);
+    }
+    if (access(PYTHON, X_OK) == 0 && access(COMPARE, R_OK) == 0 &&
+        system(PYTHON " -c 'import scipy.stats, numpy' >/dev/null 2>&1") == 0) {
+        char a[128], b[128];
+        snprintf(a, sizeof a, "%s/old.json", dir);
+        snprintf(b, sizeof b, "%s/empty.json", dir);
+        write_gbench(a, 1.0);
+        char *text = export_text(PB_EXPORT_GBENCH, NULL, runs, NRUNS);
+        FILE *f = fopen(b, "w");
+        cr_assert_not_null(f);
+        fputs(text, f);
+        cr_assert_eq(fclose(f), 0);
+        free(text);
+        static char out[65536];
+        run_compare(a, b, out, sizeof out);
+        cr_expect(strstr(out, "percpu-ring/xchg/threads:2x3/ns_per_op ") == NULL, "%s", out);
+        cr_expect(strstr(out, "percpu-ring/xchg/threads:2x3/p50 ") != NULL, "%s", out);
+    }
+    free_runs(runs);
+}
