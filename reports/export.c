@@ -575,6 +575,15 @@ static void csv_u64(FILE *out, uint64_t v)
     fprintf(out, ",%" PRIu64, v);
 }
 
+/* A percentile of a histogram; empty when it holds nothing (not 0 ns). */
+static void csv_pct(FILE *out, const struct pb_hist *h, double pct)
+{
+    if (h->count)
+        csv_u64(out, pb_hist_percentile(h, pct));
+    else
+        fputc(',', out);
+}
+
 /* Reals with 10 significant digits, as the result file; not finite: empty. */
 static void csv_real(FILE *out, double v)
 {
@@ -634,22 +643,26 @@ static int export_csv(FILE *out, const struct pb_context *ctx,
         csv_u64(out, r->completed_cancelled);
         csv_u64(out, r->failed);
         csv_real(out, r->throughput_ops_s);
-        csv_u64(out, pb_hist_percentile(&r->total, 50));
-        csv_u64(out, pb_hist_percentile(&r->total, 90));
-        csv_u64(out, pb_hist_percentile(&r->total, 99));
-        csv_u64(out, pb_hist_percentile(&r->total, 99.9));
-        csv_u64(out, r->total.count ? r->total.max : 0);
-        csv_u64(out, pb_hist_percentile(&r->queue_wait, 50));
-        csv_u64(out, pb_hist_percentile(&r->queue_wait, 99));
-        csv_u64(out, pb_hist_percentile(&r->service, 50));
-        csv_u64(out, pb_hist_percentile(&r->service, 99));
+        csv_pct(out, &r->total, 50);
+        csv_pct(out, &r->total, 90);
+        csv_pct(out, &r->total, 99);
+        csv_pct(out, &r->total, 99.9);
+        if (r->total.count)
+            csv_u64(out, r->total.max);
+        else
+            fputc(',', out);
+        csv_pct(out, &r->queue_wait, 50);
+        csv_pct(out, &r->queue_wait, 99);
+        csv_pct(out, &r->service, 50);
+        csv_pct(out, &r->service, 99);
         csv_u64(out, r->cancel.attempted);
         csv_u64(out, r->cancel.won);
         csv_u64(out, r->cancel.lost);
         csv_u64(out, r->cancel.early);
         csv_u64(out, r->cancel.late);
         csv_u64(out, r->cancel.not_cancelable);
-        csv_real(out, r->cancel.success_rate);
+        /* No attempt, no rate (as the history stores it: NULL, not 0%). */
+        csv_real(out, r->cancel.attempted ? r->cancel.success_rate : NAN);
         csv_real(out, r->c2c_round_trip_ns);
         fprintf(out, ",%s\r\n", r->invariants.ok ? "true" : "false");
     }

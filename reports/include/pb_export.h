@@ -44,7 +44,9 @@
  *   for each strategy's own) and every workload parameter that
  *   tells runs apart, as pb_result_param_text writes it (a value with a
  *   comma, like filters "pass,pend" or mix "read=70,write=30", is quoted);
- *   then the figures. */
+ *   then the figures: a percentile of a histogram that holds nothing, and
+ *   the cancel success rate of a run that attempted no cancel, are empty
+ *   fields (not 0). */
 #ifndef PB_EXPORT_H
 #define PB_EXPORT_H
 

@@ -945,6 +945,17 @@ Test(export, gbench_leaves_out_figures_with_no_value, .timeout = 120)
         json_decref(doc);
         free(buf);
     }
+    /* CSV: the empty run's latency columns are empty, not 0. */
+    char *csv = export_text(PB_EXPORT_CSV, NULL, runs, NRUNS);
+    char *row = strstr(csv, "\r\n");
+    cr_assert_not_null(row);
+    *strstr(row + 2, "\r\n") = '\0';
+    static char fields[128][512];
+    csv_fields(row + 2, fields, 128);
+    cr_expect_str_eq(fields[column("total_p50_ns")], "");
+    cr_expect_str_eq(fields[column("total_max_ns")], "");
+    cr_expect_str_eq(fields[column("completed")], "0");
+    free(csv);
     if (access(PYTHON, X_OK) == 0 && access(COMPARE, R_OK) == 0 &&
         system(PYTHON " -c 'import scipy.stats, numpy' >/dev/null 2>&1") == 0) {
         char a[128], b[128];
