@@ -145,7 +145,9 @@ static bool parse_double(const char *s, double *out)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno || !isfinite(v))
+    /* ERANGE with a finite result is an underflow (1e-320): a number all
+     * the same, as near 0 as a double gets; an overflow is inf. */
+    if (end == s || (errno && errno != ERANGE) || !isfinite(v))
         return false;
     if (*end == '%' && end[1] == 0)
         end++;

@@ -270,7 +270,8 @@ static int write_atomic(const char *target, const char *shown, const struct stat
     (void)unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0) {
-        pb_fail(err, errlen, "%s: cannot create %s: %s", shown, tmp, strerror(errno));
+        pb_fail(err, errlen, "%s: cannot create the temporary file %s beside it (a file is "
+                "replaced by renaming a new one over it): %s", shown, tmp, strerror(errno));
         goto out;
     }
     /* The new file keeps the permissions of the one it replaces. */

@@ -156,6 +156,8 @@ static int compare_file(void *ctx, const char *arg, char *err, size_t errlen)
         snprintf(err, errlen, "too many files ('%s'): expected BASE.json NEW.json", arg);
         return -1;
     }
+    if (pb_opt_input(arg, a->files, a->nfiles, err, errlen) != 0)
+        return -1;
     a->files[a->nfiles++] = arg;
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "pb_err.h"
 #include "pb_export.h"
 #include "pb_history.h"
 
@@ -169,11 +170,22 @@ static int history_set(void *ctx, const struct pb_opt *o, const char *v, char *e
 
 static int history_file(void *ctx, const char *arg, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     struct history_args *a = ctx;
+    if (pb_opt_input(arg, (const char *const *)a->files, a->nfiles, err, errlen) != 0)
+        return -1;
     a->files[a->nfiles++] = (char *)arg;     /* room for every argument: see pb_cmd_history */
     return 0;
+}
+
+/* The trend takes no argument; a sub-verb after an option is the likely
+ * slip (`history --history-db h.db export`). */
+static int trend_argument(void *ctx, const char *arg, char *err, size_t errlen)
+{
+    (void)ctx;
+    if (strcmp(arg, "export") == 0 || strcmp(arg, "import") == 0)
+        return pb_fail(err, errlen, "'%s' is a sub-verb: it comes first (pendbench history %s "
+                       "[OPTIONS])", arg, arg);
+    return pb_fail(err, errlen, "unexpected argument '%s' (the trend takes options only)", arg);
 }
 
 static int import_files(const char *db, int nfiles, char **files)
@@ -240,6 +252,7 @@ int pb_cmd_history(int argc, char **argv)
         .epilog = history_epilog,
         .groups = trend,
         .ngroups = sizeof trend / sizeof trend[0],
+        .positional = trend_argument,
     };
     if (mode == EXPORT) {
         a.q.csv = true;

@@ -104,6 +104,8 @@ static int report_input(void *ctx, const char *arg, char *err, size_t errlen)
         snprintf(err, errlen, "at most %d result files", REPORT_MAX_FILES);
         return -1;
     }
+    if (pb_opt_input(arg, a->inputs, a->n, err, errlen) != 0)
+        return -1;
     a->inputs[a->n++] = arg;
     return 0;
 }

@@ -341,6 +341,16 @@ int pb_opt_path(const char *v, char *err, size_t errlen)
     return *v ? 0 : pb_fail(err, errlen, "an empty file name");
 }
 
+int pb_opt_input(const char *v, const char *const *given, size_t n, char *err, size_t errlen)
+{
+    if (pb_opt_path(v, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; strcmp(v, "-") == 0 && i < n; i++)
+        if (strcmp(given[i], "-") == 0)
+            return pb_fail(err, errlen, "'-' (standard input) given twice: it can be read once");
+    return 0;
+}
+
 /* ---- shared groups --------------------------------------------------------------------- */
 
 #define SCENARIO_OPTS_MAX 128

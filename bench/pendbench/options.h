@@ -103,6 +103,9 @@ int pb_opt_percent(const char *v, double lo, int lo_open, double hi, double *out
                    size_t errlen);
 /* A file name: not empty. */
 int pb_opt_path(const char *v, char *err, size_t errlen);
+/* An input file argument after the n given before it: not empty, and '-'
+ * (standard input, which can be read once) not twice. */
+int pb_opt_input(const char *v, const char *const *given, size_t n, char *err, size_t errlen);
 /* The setter of a group whose one option is a flag: *(bool *)ctx = true. */
 int pb_opt_set_flag(void *ctx, const struct pb_opt *o, const char *value, char *err,
                     size_t errlen);

@@ -1117,6 +1117,9 @@ Test(compare, presets_and_compare_option)
     cr_assert_float_eq(o.threshold_pct, 2.5, 0);
     cr_assert_eq(pb_compare_option("alpha", "0.01", &o, err, sizeof err), 1);
     cr_assert_float_eq(o.alpha, 0.01, 0);
+    /* An underflow is a number as near 0 as a double gets, not garbage. */
+    cr_assert_eq(pb_compare_option("threshold", "1e-320", &o, err, sizeof err), 1, "%s", err);
+    cr_assert_lt(o.threshold_pct, 1e-300);
     /* Not one of compare's: left to the caller. */
     cr_assert_eq(pb_compare_option("repeat", "6", &o, err, sizeof err), 0);
     cr_assert_eq(pb_compare_option("paired", NULL, &o, err, sizeof err), 0);
@@ -1124,6 +1127,7 @@ Test(compare, presets_and_compare_option)
     static const struct { const char *key, *value, *message; } bad[] = {
         { "threshold", "-1", "--threshold: '-1' is not a percentage >= 0" },
         { "threshold", "5x", "--threshold: '5x'" },
+        { "threshold", "1e400", "--threshold: '1e400'" },
         { "alpha", "1", "--alpha: '1' is not a level between 0 and 1" },
         { "alpha", "0", "--alpha: '0'" },
         { "metric", "p42", "--metric: 'p42' is not a list of" },

@@ -851,6 +851,30 @@ Test(cli, an_output_that_is_an_input_is_refused, .timeout = 120)
     rmdir(dir);
 }
 
+/* Standard input can be read once; the second '-' read nothing and was
+ * reported as a file that is not JSON. A history sub-verb after an option
+ * was an "unexpected argument". Both are refused while parsing, before
+ * anything is read. */
+Test(cli, stdin_twice_and_a_late_sub_verb_are_named, .timeout = 60)
+{
+    static const char *const twice[][5] = {
+        { "compare", "-", "-", NULL },
+        { "report", "-", "-", NULL },
+        { "history", "import", "--history-db", "/nonexistent/h.db", "-" },
+    };
+    for (size_t i = 0; i < sizeof twice / sizeof twice[0]; i++) {
+        int rc = twice[i][4] ? RUN(twice[i][0], twice[i][1], twice[i][2], twice[i][3],
+                                   twice[i][4], "-")
+                             : RUN(twice[i][0], twice[i][1], twice[i][2]);
+        cr_expect_eq(rc, 2, "%s: %s", twice[i][0], out);
+        cr_expect(strstr(out, "'-' (standard input) given twice") != NULL, "%s: %s", twice[i][0],
+                  out);
+    }
+    int rc = RUN("history", "--history-db", "/nonexistent/h.db", "export");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "'export' is a sub-verb: it comes first") != NULL, "%s", out);
+}
+
 /* Options on the command line win over a job file's [global] and its
  * sections, before or after the file, and a note names each override. */
 Test(cli, command_line_wins_over_the_job_file, .timeout = 120)
