@@ -1018,8 +1018,8 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
     X("requesters", "N", "requester threads, 1 to 1024 (default 1)", set_requesters)            \
     X("workers", "N", "worker threads, 1 to 1024 (default 1)", set_workers)                     \
     X("cancellers", "N",                                                                        \
-      "canceller threads, 0 to 1024 (default 1; 0 only without cancels, or with the async "     \
-      "filter, which cancels its own I/O)",                                                     \
+      "canceller threads, 0 to 1024 (default 1; 0: each requester fires its own due cancels "   \
+      "between its issues)",                                                                    \
       set_cancellers)                                                                           \
     X("idle", "spin|spin-park|park",                                                            \
       "what an idle worker does (default spin-park); a worker placed on the CPU of a requester " \
