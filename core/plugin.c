@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pendbench_plugin.h"
 
@@ -19,11 +20,17 @@ _Static_assert(offsetof(struct pb_pool_ops, name) == 0 && offsetof(struct pb_que
 #define MAX_PLUGINS 32
 
 struct loaded {
-    char *path;
+    char *path;                    /* as given; another spelling of one file is an entry too */
     enum pb_plugin_kind kind;
     const void *ops;
     const char *name;              /* the ops table's */
+    dev_t dev;                     /* the file, to know it under another spelling */
+    ino_t ino;
 };
+
+/* path as a new entry for the plugin of `same` (the same file). */
+static const void *add_spelling(const char *path, const struct loaded *same,
+                                enum pb_plugin_kind kind, char *err, size_t n);
 
 static pthread_mutex_t plugins_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct loaded plugins[MAX_PLUGINS];
@@ -137,6 +144,14 @@ static const void *load_locked(const char *path, enum pb_plugin_kind kind, char 
     /* dlopen searches the library path for a bare name: a plugin is a file. */
     char file[4096];
     snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path);
+    /* The same file under another spelling (./x.so, x.so, /abs/x.so, a
+     * link): dlopen would hand back the loaded object, whose name is
+     * taken; it is the same plugin. */
+    struct stat st;
+    bool known = stat(file, &st) == 0;
+    for (unsigned i = 0; known && i < nplugins; i++)
+        if (plugins[i].dev == st.st_dev && plugins[i].ino == st.st_ino)
+            return add_spelling(path, &plugins[i], kind, err, n);
     void *dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
         const char *why = dlerror();
@@ -190,8 +205,28 @@ static const void *load_locked(const char *path, enum pb_plugin_kind kind, char 
     }
     /* Never closed: models and results refer to its ops and names. */
     plugins[nplugins++] = (struct loaded){ copy, (enum pb_plugin_kind)k, p->ops,
-                                           *(const char *const *)p->ops };
+                                           *(const char *const *)p->ops,
+                                           known ? st.st_dev : 0, known ? st.st_ino : 0 };
     return p->ops;
+}
+
+static const void *add_spelling(const char *path, const struct loaded *same,
+                                enum pb_plugin_kind kind, char *err, size_t n)
+{
+    if (kind != PB_PLUGIN_ANY && same->kind != kind) {
+        fail(err, n, "plugin %s is a %s strategy, not a %s", path, kind_name(same->kind),
+             kind_name(kind));
+        return NULL;
+    }
+    char *copy = strdup(path);
+    if (!copy) {
+        fail(err, n, "plugin %s: out of memory", path);
+        return NULL;
+    }
+    struct loaded alias = *same;
+    alias.path = copy;
+    plugins[nplugins++] = alias;
+    return alias.ops;
 }
 
 const void *pb_plugin_load(const char *path, enum pb_plugin_kind kind, char *err, size_t errlen)

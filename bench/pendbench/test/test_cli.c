@@ -602,6 +602,19 @@ Test(cli, run_sweep_and_job_files_take_plugins, .timeout = 180)
     rc = RUN("run", job, "--no-history");
     cr_expect_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "mine") != NULL, "%s", out);
+    /* The same file under another spelling is the same plugin (it was
+     * "a plugin named 'example-queue' is already loaded"). */
+    char other[PATH_MAX + 2];
+    const char *slash = strrchr(queue, '/');
+    snprintf(other, sizeof other, "%.*s/.%s", (int)(slash - queue), queue, slash);
+    f = fopen(job, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "[global]\nops = 1000\nwarmup = 0\n[mine]\nqueue = %s\n[again]\nqueue = %s\n",
+            queue, other);
+    fclose(f);
+    rc = RUN("run", job, "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "again") != NULL, "%s", out);
     unlink(job);
     rmdir(dir);
 }
