@@ -689,6 +689,28 @@ int pb_session_run(struct pb_session *s)
         cfg_of[i] = u;
     }
 
+    /* Every run's result stays in memory to the end (the table, the
+     * result file, which copies them): ~100 KB each, its histograms. A
+     * session whose results would not fit in half the machine's memory is
+     * refused now, not found out hours in (a sweep of every strategy x 8
+     * thread counts x --repeat 1000 is 1.4 M runs, ~300 GB). */
+    uint64_t planned = (uint64_t)ncfg * repeat;
+    uint64_t per_run = 2 * sizeof(struct pb_run_result);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t mem = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    if (mem && planned * per_run > mem / 2) {
+        fprintf(stderr,
+                "pendbench %s: %u configuration%s x %u repetition%s = %llu runs: their results "
+                "(%.1f GiB, kept to the end) would not fit in half of this machine's %.1f GiB; "
+                "at most %llu runs in one invocation: fewer strategies, thread counts or "
+                "repetitions, or several invocations\n",
+                verb, ncfg, ncfg == 1 ? "" : "s", repeat, repeat == 1 ? "" : "s",
+                (unsigned long long)planned, (double)(planned * per_run) / (1u << 30),
+                (double)mem / (1u << 30), (unsigned long long)(mem / 2 / per_run));
+        status = PB_EXIT_USAGE;
+        goto out;
+    }
+
     /* The order: round r measures every configuration once. */
     if (!s->seed_given) {
         struct timespec ts;

@@ -888,6 +888,18 @@ Test(cli, stdin_twice_and_a_late_sub_verb_are_named, .timeout = 60)
     cr_expect(strstr(out, "'export' is a sub-verb: it comes first") != NULL, "%s", out);
 }
 
+/* A session whose results would not fit in memory is refused before it
+ * starts (it ran for hours, silently, growing toward the OOM killer):
+ * 2.5 M runs, ~500 GB of results. */
+Test(cli, a_session_too_big_for_memory_is_refused, .timeout = 60)
+{
+    int rc = RUN("sweep", "--pools", "all", "--queues", "all", "--handoffs", "all", "--threads",
+                 "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", "--repeat", "1000", "--duration",
+                 "0.01", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "would not fit in half of this machine's") != NULL, "%s", out);
+}
+
 /* Options on the command line win over a job file's [global] and its
  * sections, before or after the file, and a note names each override. */
 Test(cli, command_line_wins_over_the_job_file, .timeout = 120)
