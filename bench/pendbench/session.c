@@ -679,12 +679,7 @@ int pb_session_run(struct pb_session *s)
         if (u == ncfg) {
             cfg[u].display = i;
             cfg[u].topo = t;
-            cfg[u].reps = calloc(slots, sizeof *cfg[u].reps);
-            cfg[u].have = calloc(slots, sizeof *cfg[u].have);
-            cfg[u].merged = malloc(sizeof *cfg[u].merged);
             ncfg++;
-            if (!cfg[u].reps || !cfg[u].have || !cfg[u].merged)
-                goto oom;
         }
         cfg_of[i] = u;
     }
@@ -709,6 +704,13 @@ int pb_session_run(struct pb_session *s)
                 (double)mem / (1u << 30), (unsigned long long)(mem / 2 / per_run));
         status = PB_EXIT_USAGE;
         goto out;
+    }
+    for (unsigned u = 0; u < ncfg; u++) {
+        cfg[u].reps = calloc(slots, sizeof *cfg[u].reps);
+        cfg[u].have = calloc(slots, sizeof *cfg[u].have);
+        cfg[u].merged = malloc(sizeof *cfg[u].merged);
+        if (!cfg[u].reps || !cfg[u].have || !cfg[u].merged)
+            goto oom;
     }
 
     /* The order: round r measures every configuration once. */
