@@ -74,6 +74,7 @@
 #include <time.h>
 
 #include "pb_compare.h"
+#include "pb_env.h"
 
 #define MIN_REPS 3             /* per side (or pairs) for the t test */
 
@@ -705,11 +706,17 @@ static void row_warning(struct pb_compare_row *row, const char *fmt, const char 
 
 static void side_warnings(struct pb_compare_row *row, const struct group *g, const char *side)
 {
-    unsigned partial = 0, failed = 0, empty = 0;
+    unsigned partial = 0, failed = 0, empty = 0, busy = 0;
+    double busiest = 0;
     const char *why = "";
     for (unsigned i = 0; i < g->n; i++) {
         partial += g->runs[i]->r.partial;
         empty += g->runs[i]->r.total.count == 0;
+        double others = g->runs[i]->r.others_pct;     /* -1: not recorded (older files) */
+        if (others >= PB_OTHERS_BUSY_PCT) {
+            busy++;
+            busiest = others > busiest ? others : busiest;
+        }
         if (!g->runs[i]->r.invariants.ok) {
             if (!failed)
                 why = g->runs[i]->r.invariants.why;
@@ -726,6 +733,14 @@ static void side_warnings(struct pb_compare_row *row, const struct group *g, con
         /* Its throughput (0) still counts in the median: it is what was measured. */
         snprintf(detail, sizeof detail, "%u of %u", empty, g->n);
         row_warning(row, "%s: %s repetitions measured no operation", side, detail);
+    }
+    if (busy) {
+        /* A warning, not a screen: what the repetitions measured is kept
+         * (the session's stall guard already left their windows unjudged). */
+        snprintf(detail, sizeof detail, "%u of %u repetitions ran while other processes took "
+                 "%.0f%% or more of the CPU time (at most %.0f%%)", busy, g->n,
+                 PB_OTHERS_BUSY_PCT, busiest);
+        row_warning(row, "%s: %s: compare with care", side, detail);
     }
     if (failed) {
         snprintf(detail, sizeof detail, "%u of %u repetitions: %.120s", failed, g->n, why);

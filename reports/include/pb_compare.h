@@ -278,7 +278,7 @@ struct pb_compare_row {
     struct pb_compare_metric metrics[PB_METRIC_COUNT];
     enum pb_verdict verdict;   /* the worst of its metrics */
     unsigned nwarnings;
-    char warnings[4][200];     /* partial, invariants failed, workload differs, ... */
+    char warnings[6][200];     /* partial, busy, invariants failed, workload differs, ... */
     /* The repetitions' indices in each document's runs, in repetition order
      * (the order pairs are formed in): reps_base and reps_new of them. */
     unsigned base_runs[PB_COMPARE_MAX_REPS], new_runs[PB_COMPARE_MAX_REPS];

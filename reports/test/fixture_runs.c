@@ -46,6 +46,7 @@ void fill_run(struct pb_run_result *r, const struct spec *sp, unsigned rep)
     pb_rng_seed(&rng, sp->seed, rep);
     r->repetition = rep;
     r->partial = sp->partial && rep == 0;
+    r->others_pct = (sp->busy >> rep) & 1 ? 30.0 + rep : 1.0;
     r->seconds = 1;
     unsigned samples = sp->samples ? sp->samples : 20000;
     double drift = rep < 8 && sp->drift[rep] > 0 ? sp->drift[rep] : 1;

@@ -27,6 +27,8 @@ struct spec {
     double cancel_rate;
     uint64_t seed;
     bool partial, broken;
+    unsigned busy;             /* bit per repetition: other processes took 30% + rep of the CPU
+                                * time in its window (else 1%) */
     double floor[8];           /* per repetition: the c2c floor before and after, ns (0: none) */
     unsigned floor_moved;      /* bit per repetition: the floor moved during it (unstable) */
     int floor_cpu_b;           /* the floor is measured between CPU 0 and this one (0: 1) */

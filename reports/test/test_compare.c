@@ -604,6 +604,21 @@ Test(compare, partial_and_failed_invariants_warned)
     pb_comparison_free(&c);
 }
 
+/* Repetitions measured while other processes took a quarter or more of
+ * the CPU are named (kept: a warning, not a screen). */
+Test(compare, busy_repetitions_warned)
+{
+    struct spec b = base_spec(44), n = base_spec(45);
+    n.busy = (1u << 1) | (1u << 3);
+    struct pb_comparison c;
+    compare_specs(&b, &n, NULL, &c);
+    cr_assert_eq(c.rows[0].nwarnings, 1);
+    cr_assert(strstr(c.rows[0].warnings[0], "NEW: 2 of 5 repetitions ran while other processes "
+                                            "took 25% or more of the CPU time (at most 33%)"),
+              "%s", c.rows[0].warnings[0]);
+    pb_comparison_free(&c);
+}
+
 /* ---- the run key ----------------------------------------------------------------- */
 
 Test(runkey, labels_are_canonical_and_compare_on_common_params)
