@@ -145,7 +145,7 @@ static void recheck_floor(struct pb_run_result *out)
  * by its own settings, in the worst case: the workers' service time
  * (each does one operation at a time) and an open loop's arrivals (a
  * window that starts as a burst pauses gets the fewest). */
-static double scenario_allows(const struct pb_scenario *sc, double w)
+double pb_scenario_allows(const struct pb_scenario *sc, double w)
 {
     double most = INFINITY;
     double svc_s = (pb_dist_mean(&sc->service) + pb_dist_mean(&sc->fs_service)) / 1e9;
@@ -170,7 +170,7 @@ void pb_run__judge_stall(const struct pb_scenario *sc, uint64_t warmup_ops, doub
         return;
     /* A 2 s service in a 0.1 s window, or one arrival a second: nothing
      * completed is what was asked for. */
-    if (scenario_allows(sc, out->seconds) < STALL_MIN_EXPECTED_OPS)
+    if (pb_scenario_allows(sc, out->seconds) < STALL_MIN_EXPECTED_OPS)
         return;
     /* Outcomes of every kind: a window of failures is not a stall (it is
      * flagged as mostly failed). */

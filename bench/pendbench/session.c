@@ -705,6 +705,16 @@ int pb_session_run(struct pb_session *s)
         status = PB_EXIT_USAGE;
         goto out;
     }
+    /* A window its own settings leave empty (a 5 s service time in a
+     * 0.2 s window) measures nothing; said before the runs, not read off
+     * a row of dashes after them. */
+    for (unsigned u = 0; u < ncfg && !s->quiet; u++) {
+        const struct pb_scenario *sc = &s->sc[cfg[u].display];
+        if (sc->duration_s > 0 && pb_scenario_allows(sc, sc->duration_s) < 1)
+            fprintf(out, "note: %s: its service time or arrival rate allows fewer than one "
+                    "completion in its %g s window: it may measure nothing (lengthen "
+                    "--duration)\n", sc->name, sc->duration_s);
+    }
     for (unsigned u = 0; u < ncfg; u++) {
         cfg[u].reps = calloc(slots, sizeof *cfg[u].reps);
         cfg[u].have = calloc(slots, sizeof *cfg[u].have);

@@ -114,6 +114,11 @@ struct pb_run_env {
  * a strategy that is not available in this build, ...). */
 int pb_run(const struct pb_scenario *s, const struct pb_run_env *env, struct pb_run_result *out);
 void pb_run_result_free(struct pb_run_result *r);
+/* The most operations the scenario's own settings let complete in a
+ * window of w seconds, in the worst case: its workers' service times (one
+ * operation at a time each) and an open loop's arrivals; INFINITY when
+ * nothing bounds it. */
+double pb_scenario_allows(const struct pb_scenario *sc, double w);
 
 /* Jain's fairness index of n values: (sum x)^2 / (n * sum x^2); 1 = fair. */
 double pb_jain_index(const uint64_t *x, unsigned n);

@@ -900,6 +900,18 @@ Test(cli, a_session_too_big_for_memory_is_refused, .timeout = 60)
     cr_expect(strstr(out, "would not fit in half of this machine's") != NULL, "%s", out);
 }
 
+/* A window the scenario's own settings leave empty is said up front. */
+Test(cli, a_window_that_allows_nothing_is_noted, .timeout = 60)
+{
+    int rc = RUN("run", "--service", "fixed:1s", "--duration", "0.1", "--warmup", "0",
+                 "--no-history");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "allows fewer than one completion in its 0.1 s window") != NULL, "%s",
+              out);
+    rc = RUN("run", "--duration", "0.1", "--warmup", "0", "--no-history");
+    cr_expect(strstr(out, "allows fewer than one") == NULL, "%s", out);
+}
+
 /* Options on the command line win over a job file's [global] and its
  * sections, before or after the file, and a note names each override. */
 Test(cli, command_line_wins_over_the_job_file, .timeout = 120)
