@@ -1060,6 +1060,27 @@ static bool tput_off(double v, double med, double factor)
     return v > 0 && med > 0 && (v > factor * med || v * factor < med);
 }
 
+unsigned pb_screen_pair_ratios(const double *ratio, unsigned n, double factor, bool *keep)
+{
+    for (unsigned k = 0; k < n; k++)
+        keep[k] = true;
+    if (n < 4)
+        return n;
+    double *s = malloc(n * sizeof *s);
+    if (!s)
+        return n;                    /* no screen rather than a wrong one */
+    memcpy(s, ratio, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_double);
+    double med = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+    unsigned kept = 0;
+    for (unsigned k = 0; k < n; k++) {
+        keep[k] = !tput_off(ratio[k], med, factor);
+        kept += keep[k];
+    }
+    return kept;
+}
+
 static void drop_run(struct group *g, unsigned k)
 {
     memmove(&g->runs[k], &g->runs[k + 1], (g->n - k - 1) * sizeof g->runs[0]);
@@ -1081,9 +1102,10 @@ static void screen_throughput(struct group *fb, struct group *fn, const struct p
                 return;
             v[k] = n / b;
         }
-        double med = median(v, np);
+        bool keep[PB_COMPARE_MAX_REPS];
+        pb_screen_pair_ratios(v, np, o->floor_factor, keep);
         for (unsigned k = np; k-- > 0;)
-            if (tput_off(v[k], med, o->floor_factor)) {
+            if (!keep[k]) {
                 drop_run(fb, k);
                 drop_run(fn, k);
                 (*out_b)++;

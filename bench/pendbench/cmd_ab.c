@@ -63,8 +63,9 @@ static const char ab_about[] =
     "signed-rank test beside it when the pairs can reach alpha), corrected for\n"
     "multiple comparisons and judged against the noise floor as `pendbench\n"
     "compare --help` describes. A pair in which a run saw another machine state\n"
-    "(its c2c floor moved, or lay beyond --floor-factor of the median) is left\n"
-    "out and measured again, at most 3N attempts per configuration, each after\n"
+    "(its c2c floor moved, or lay beyond --floor-factor of the median; or, with 4\n"
+    "pairs or more, its throughput ratio lay beyond --floor-factor of theirs) is\n"
+    "left out and measured again, at most 3N attempts per configuration, each after\n"
     "waiting for the floor between its CPUs to come back (probed every 250 ms; at\n"
     "most a quarter of the time ab has run, 30 s in all).\n"
     "\n"
@@ -339,6 +340,7 @@ struct measured {
     int side;
     struct pb_runkey key;
     struct pb_floor_state floor;
+    double throughput_ops_s;
 };
 
 struct tally {
@@ -401,6 +403,7 @@ static int note_run(struct tally *t, const char *path, unsigned unit, unsigned a
         x->side = side;
         (void)pb_runkey_of_run(&doc.runs[i], &x->key);
         pb_floor_state_of(&doc.runs[i].r, &x->floor);
+        x->throughput_ops_s = doc.runs[i].r.throughput_ops_s;
     }
     pb_result_doc_free(&doc);
     return 0;
@@ -441,15 +444,26 @@ static void wait_for_unit_state(const struct tally *t, unsigned unit, double fac
     }
 }
 
-/* The fewest clean pairs a configuration of `unit` has (compare's screen). */
+/* The fewest clean pairs a configuration of `unit` has (compare's screen:
+ * both floors, then the pairs' throughput ratios; counting the floors
+ * alone, ab stopped at N pairs of which compare then left one out, and the
+ * Wilcoxon test that needs 6 had 5). */
 static unsigned clean_pairs(const struct tally *t, unsigned unit, double factor)
 {
     unsigned fewest = UINT32_MAX;
+    double *ratio = malloc((t->n ? t->n : 1) * sizeof *ratio);
+    bool *keep = malloc((t->n ? t->n : 1) * sizeof *keep);
+    if (!ratio || !keep) {
+        free(ratio);
+        free(keep);
+        return 0;                              /* measure again rather than stop short */
+    }
     for (unsigned i = 0; i < t->n; i++) {
         const struct measured *a = &t->m[i];
         if (a->unit != unit || a->side != 0 || a->attempt != 0)
             continue;                          /* one count per configuration */
         unsigned clean = 0;
+        bool rated = true;                     /* every pair has two throughputs */
         for (unsigned j = 0; j < t->n; j++) {
             const struct measured *b = &t->m[j];
             if (b->unit != unit || b->side != 0 || !pb_runkey_same(&a->key, &b->key) ||
@@ -459,13 +473,19 @@ static unsigned clean_pairs(const struct tally *t, unsigned unit, double factor)
                 const struct measured *c = &t->m[k];
                 if (c->unit == unit && c->side == 1 && c->attempt == b->attempt &&
                     pb_runkey_same(&a->key, &c->key) && !tally_off(t, &c->floor, factor)) {
-                    clean++;
+                    rated &= b->throughput_ops_s > 0 && c->throughput_ops_s > 0;
+                    ratio[clean++] = rated ? c->throughput_ops_s / b->throughput_ops_s : 0;
                     break;
                 }
             }
         }
+        /* compare screens the ratios only when every pair has them. */
+        if (rated)
+            clean = pb_screen_pair_ratios(ratio, clean, factor, keep);
         fewest = clean < fewest ? clean : fewest;
     }
+    free(ratio);
+    free(keep);
     return fewest == UINT32_MAX ? 0 : fewest;
 }
 
@@ -681,8 +701,9 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
     if (!json && isatty(1))
         fprintf(stdout, "\r\033[K");
     if (extra && !json)
-        fprintf(stdout, "ab: %u extra attempt%s: pairs in another machine state (c2c floor) are "
-                        "measured again\n", extra, extra == 1 ? "" : "s");
+        fprintf(stdout, "ab: %u extra attempt%s: pairs in another machine state (c2c floor, or "
+                        "a throughput ratio far off the others') are measured again\n", extra,
+                extra == 1 ? "" : "s");
     /* An interrupted pair is dropped: both sides keep whole attempts only. */
     for (int s = 0; s < 2; s++)
         while (nfiles[s] > nfiles[1 - s]) {

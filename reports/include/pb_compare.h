@@ -169,6 +169,13 @@ double pb_floor_reference(const struct pb_floor_state *f, unsigned n);
 double pb_floor_reference_like(const struct pb_floor_state *f, unsigned n,
                                const struct pb_floor_state *like);
 bool pb_floor_off(const struct pb_floor_state *f, double reference_ns, double factor);
+/* The paired throughput screen (the floors are taken before and after a
+ * window, so a state that came and went inside it shows only in its
+ * figures): of n pairs' NEW/BASE throughput ratios, with 4 or more, a pair
+ * whose ratio lies beyond factor of their median ran in another machine
+ * state. Sets keep[k]; returns how many are kept (all of them under 4).
+ * compare's screen, and `ab` counting the clean pairs it still needs. */
+unsigned pb_screen_pair_ratios(const double *ratio, unsigned n, double factor, bool *keep);
 /* pb_floor_reference_like over every run of a document. */
 double pb_floor_reference_in_doc(const struct pb_result_doc *d, const struct pb_run_result *like);
 /* Of the n runs of one configuration, those to summarise: the runs not off

@@ -822,6 +822,55 @@ Test(cli, ab_refuses_a_build_that_writes_other_runs, .timeout = 120)
     cr_expect_eq(system(cmd), 0);
 }
 
+/* ab counts a pair as clean as compare will: a pair whose throughput
+ * ratio lies far off the others' (a machine state that came and went
+ * inside the window) is measured again, so compare gets the N pairs asked
+ * for. Canned files: identical floors, NEW 3x faster in its 2nd attempt. */
+Test(cli, ab_measures_again_a_pair_compare_will_screen, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-abratio-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char base[300], fast[300], old_sh[300], new_sh[300], o[300];
+    snprintf(base, sizeof base, "%s/base.json", dir);
+    snprintf(fast, sizeof fast, "%s/fast.json", dir);
+    snprintf(old_sh, sizeof old_sh, "%s/old.sh", dir);
+    snprintf(new_sh, sizeof new_sh, "%s/new.sh", dir);
+    snprintf(o, sizeof o, "%s/ab", dir);
+    int rc = RUN("run", "--scenario", "steady", "--ops", "300", "--warmup", "0", "--json", base,
+                 "--no-history");
+    cr_assert_eq(rc, 0, "%s", out);
+    json_error_t e;
+    json_t *doc = json_load_file(base, 0, &e);
+    cr_assert_not_null(doc, "%s", e.text);
+    json_t *r0 = json_array_get(json_object_get(doc, "runs"), 0);
+    double t = json_number_value(json_object_get(r0, "throughput_ops_s"));
+    cr_assert_gt(t, 0);
+    json_object_set_new(r0, "throughput_ops_s", json_real(3 * t));
+    cr_assert_eq(json_dump_file(doc, fast, 0), 0);
+    json_decref(doc);
+    FILE *f = fopen(old_sh, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\nfor a; do last=$a; done\ncp %s \"$last\"\n", base);
+    fclose(f);
+    f = fopen(new_sh, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\nfor a; do last=$a; done\nn=$(cat %s/n 2>/dev/null || echo 0)\n"
+               "n=$((n + 1))\necho $n > %s/n\n"
+               "if [ $n = 2 ]; then cp %s \"$last\"; else cp %s \"$last\"; fi\n",
+            dir, dir, fast, base);
+    fclose(f);
+    cr_assert_eq(chmod(old_sh, 0755), 0);
+    cr_assert_eq(chmod(new_sh, 0755), 0);
+    rc = RUN("ab", old_sh, new_sh, "--scenario", "steady", "--ops", "300", "--warmup", "0",
+             "--repeat", "4", "-o", o);
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "ab: 1 extra attempt") != NULL, "%s", out);
+    cr_expect(strstr(out, "4 pairs") != NULL, "compare got fewer than the 4 pairs:\n%s", out);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 /* An output that names an input would destroy it: refused before
  * anything is written (the audit found each of these replaced, exit 0). */
 Test(cli, an_output_that_is_an_input_is_refused, .timeout = 120)
