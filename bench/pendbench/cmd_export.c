@@ -24,12 +24,16 @@ static const char export_about[] =
     "          mean, median, stddev; latency: 'merged', from the merged histograms).\n"
     "          Strategies within one file (a sweep) compare with its filters mode:\n"
     "            compare.py filters SWEEP.gbench.json global-mutex percpu-mpsc\n"
-    "          The context holds the session's measured environment (load average,\n"
+    "          A figure with no value (a run that completed or timed no operation)\n"
+    "          is left out, not written as 0 ns; context.pendbench_left_out names it.\n"
+"          The context holds the session's measured environment (load average,\n"
     "          frequency scaling, CPUs, MHz, caches) and its warnings.\n"
     "  csv     one row per run and repetition under a header row (RFC 4180):\n"
     "          date, git_commit, build_variant, host, run_id, the run's identity,\n"
     "          every workload parameter (idle ... queue-capacity), then the\n"
-    "          figures; CSVs of several sessions concatenate (same header).\n"
+    "          figures (a percentile of a run that timed nothing, a cancel rate\n"
+    "          without cancels: empty); CSVs of several sessions concatenate (same\n"
+    "          header).\n"
     "\n"
     "RESULT.json may be '-' (standard input).\n";
 
