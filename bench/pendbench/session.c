@@ -688,7 +688,7 @@ int pb_session_run(struct pb_session *s)
      * result file, which copies them): ~100 KB each, its histograms. A
      * session whose results would not fit in half the machine's memory is
      * refused now, not found out hours in (a sweep of every strategy x 8
-     * thread counts x --repeat 1000 is 1.4 M runs, ~300 GB). */
+     * thread counts x --repeat 1000 is 1.3 M runs, ~250 GB). */
     uint64_t planned = (uint64_t)ncfg * repeat;
     uint64_t per_run = 2 * sizeof(struct pb_run_result);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
