@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -794,6 +795,23 @@ Test(cli, ab_interrupted_compares_the_pairs_it_has, .timeout = 240)
     cr_expect_eq(system(cmd), 0);
 }
 
+/* A stand-in for a pendbench build, for ab: a shell script whose body
+ * (after a line that sets $last to its last argument, the --json FILE ab
+ * passes) is fmt. */
+__attribute__((format(printf, 2, 3)))
+static void write_fake_build(const char *path, const char *fmt, ...)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fprintf(f, "#!/bin/sh\nfor a; do last=$a; done\n");
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(chmod(path, 0755), 0);
+}
+
 /* A build whose `run` writes something else than one run per
  * configuration (here a canned file of three repetitions) is bad input:
  * the gate passed with those repetitions never paired. */
@@ -808,11 +826,7 @@ Test(cli, ab_refuses_a_build_that_writes_other_runs, .timeout = 120)
     int rc = RUN("run", "--scenario", "steady", "--ops", "300", "--warmup", "0", "--repeat", "3",
                  "--json", r3, "--no-history");
     cr_assert_eq(rc, 0, "%s", out);
-    FILE *f = fopen(script, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "#!/bin/sh\nfor a; do last=$a; done\ncp %s \"$last\"\n", r3);
-    fclose(f);
-    cr_assert_eq(chmod(script, 0755), 0);
+    write_fake_build(script, "cp %s \"$last\"\n", r3);
     rc = RUN("ab", script, prog, "--scenario", "steady", "--ops", "300", "--warmup", "0",
              "--repeat", "3", "--floor-factor", "0", "-o", o);
     cr_expect_eq(rc, 2, "%s", out);
@@ -858,19 +872,10 @@ Test(cli, ab_measures_again_a_pair_compare_will_screen, .timeout = 120)
     json_object_set_new(r0, "throughput_ops_s", json_real(3 * t));
     cr_assert_eq(json_dump_file(doc, fast, 0), 0);
     json_decref(doc);
-    FILE *f = fopen(old_sh, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "#!/bin/sh\nfor a; do last=$a; done\ncp %s \"$last\"\n", base);
-    fclose(f);
-    f = fopen(new_sh, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "#!/bin/sh\nfor a; do last=$a; done\nn=$(cat %s/n 2>/dev/null || echo 0)\n"
-               "n=$((n + 1))\necho $n > %s/n\n"
-               "if [ $n = 2 ]; then cp %s \"$last\"; else cp %s \"$last\"; fi\n",
-            dir, dir, fast, base);
-    fclose(f);
-    cr_assert_eq(chmod(old_sh, 0755), 0);
-    cr_assert_eq(chmod(new_sh, 0755), 0);
+    write_fake_build(old_sh, "cp %s \"$last\"\n", base);
+    write_fake_build(new_sh, "n=$(cat %s/n 2>/dev/null || echo 0)\nn=$((n + 1))\necho $n > %s/n\n"
+                             "if [ $n = 2 ]; then cp %s \"$last\"; else cp %s \"$last\"; fi\n",
+                     dir, dir, fast, base);
     rc = RUN("ab", old_sh, new_sh, "--scenario", "steady", "--ops", "300", "--warmup", "0",
              "--repeat", "4", "-o", o);
     cr_expect_eq(rc, 0, "%s", out);
