@@ -67,7 +67,8 @@ static const char ab_about[] =
     "pairs or more, its throughput ratio lay beyond --floor-factor of theirs) is\n"
     "left out and measured again, at most 3N attempts per configuration, each after\n"
     "waiting for the floor between its CPUs to come back (probed every 250 ms; at\n"
-    "most a quarter of the time ab has run, 30 s in all).\n"
+    "most a quarter of the time ab has run, 30 s in all); a job still short of N\n"
+    "clean pairs after them says so above the table.\n"
     "\n"
     "This is the CI gate: build the old revision in a second work tree and run\n"
     "  pendbench ab /tmp/old/build/pendbench ./build/pendbench JOB.ini --repeat 6\n"
@@ -704,6 +705,22 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
         fprintf(stdout, "ab: %u extra attempt%s: pairs in another machine state (c2c floor, or "
                         "a throughput ratio far off the others') are measured again\n", extra,
                 extra == 1 ? "" : "s");
+    /* Out of attempts with pairs still missing: the machine kept changing
+     * state. compare's table shows what could be compared (n/a where
+     * nothing); said here so that a short gate is not read as a full one. */
+    unsigned short_units = 0, fewest = UINT32_MAX;
+    for (int u = 0; u < nunits && opts.floor_factor > 0 && !pb_interrupted; u++) {
+        unsigned clean = clean_pairs(&tally, (unsigned)u, opts.floor_factor);
+        if (clean < repeat) {
+            short_units++;
+            fewest = clean < fewest ? clean : fewest;
+        }
+    }
+    if (short_units)
+        fprintf(msg, "ab: %u of %d %s%s still short of %u clean pairs after %u attempts (the "
+                "fewest: %u): the machine kept changing state; the table compares what is "
+                "left\n", short_units, nunits, split ? "job file section" : "job",
+                nunits == 1 ? "" : "s", repeat, max_attempts, fewest);
     /* An interrupted pair is dropped: both sides keep whole attempts only. */
     for (int s = 0; s < 2; s++)
         while (nfiles[s] > nfiles[1 - s]) {

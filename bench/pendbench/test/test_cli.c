@@ -886,6 +886,53 @@ Test(cli, ab_measures_again_a_pair_compare_will_screen, .timeout = 120)
     cr_expect_eq(system(cmd), 0);
 }
 
+/* A gate that ran out of attempts before it had its N clean pairs says
+ * so. NEW's attempt n is 2^n times as fast: the pairs' ratios spread so
+ * wide that at most two lie within 1.5x of their median, so four are
+ * never clean. */
+Test(cli, ab_says_when_it_runs_out_of_attempts, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-abshort-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char base[300], old_sh[300], new_sh[300], o[300];
+    snprintf(base, sizeof base, "%s/base.json", dir);
+    snprintf(old_sh, sizeof old_sh, "%s/old.sh", dir);
+    snprintf(new_sh, sizeof new_sh, "%s/new.sh", dir);
+    snprintf(o, sizeof o, "%s/ab", dir);
+    int rc = RUN("run", "--scenario", "steady", "--ops", "300", "--warmup", "0", "--json", base,
+                 "--no-history");
+    cr_assert_eq(rc, 0, "%s", out);
+    json_error_t e;
+    json_t *doc = json_load_file(base, 0, &e);
+    cr_assert_not_null(doc, "%s", e.text);
+    json_t *r0 = json_array_get(json_object_get(doc, "runs"), 0);
+    double t = json_number_value(json_object_get(r0, "throughput_ops_s"));
+    json_t *fl = json_object_get(r0, "floors");
+    double c2c = json_number_value(json_object_get(fl, "c2c_round_trip_ns"));
+    json_object_set_new(fl, "floor_unstable", json_false());
+    json_object_set_new(json_object_get(fl, "c2c_start"), "median_ns", json_real(c2c));
+    json_object_set_new(json_object_get(fl, "c2c_end"), "median_ns", json_real(c2c));
+    cr_assert_eq(json_dump_file(doc, base, 0), 0);
+    for (int n = 1; n <= 12; n++) {
+        char path[320];
+        snprintf(path, sizeof path, "%s/f%d.json", dir, n);
+        json_object_set_new(r0, "throughput_ops_s", json_real(t * (double)(1u << n)));
+        cr_assert_eq(json_dump_file(doc, path, 0), 0);
+    }
+    json_decref(doc);
+    write_fake_build(old_sh, "cp %s \"$last\"\n", base);
+    write_fake_build(new_sh, "n=$(cat %s/n 2>/dev/null || echo 0)\nn=$((n + 1))\necho $n > %s/n\n"
+                             "cp %s/f$n.json \"$last\"\n",
+                     dir, dir, dir);
+    rc = RUN("ab", old_sh, new_sh, "--scenario", "steady", "--ops", "300", "--warmup", "0",
+             "--repeat", "4", "-o", o);
+    cr_expect(strstr(out, "ab: 1 of 1 job still short of 4 clean pairs after 12 attempts") !=
+                  NULL, "%s", out);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 /* An output that names an input would destroy it: refused before
  * anything is written (the audit found each of these replaced, exit 0). */
 Test(cli, an_output_that_is_an_input_is_refused, .timeout = 120)
