@@ -836,6 +836,33 @@ Test(cli, ab_refuses_a_build_that_writes_other_runs, .timeout = 120)
     cr_expect_eq(system(cmd), 0);
 }
 
+/* A canned result for fake builds: one real `run` written to `path` with
+ * its floor made steady (a slow build's run may have seen it move, and
+ * then every pair would be screened for that). Returns the document (its
+ * one run's throughput in *t) for the caller to write variants of. */
+static json_t *canned_run(const char *path, json_t **run0, double *t)
+{
+    int rc = RUN("run", "--scenario", "steady", "--ops", "300", "--warmup", "0", "--json", path,
+                 "--no-history");
+    cr_assert_eq(rc, 0, "%s", out);
+    json_error_t e;
+    json_t *doc = json_load_file(path, 0, &e);
+    cr_assert_not_null(doc, "%s", e.text);
+    json_t *r0 = json_array_get(json_object_get(doc, "runs"), 0);
+    *t = json_number_value(json_object_get(r0, "throughput_ops_s"));
+    cr_assert_gt(*t, 0);
+    json_t *fl = json_object_get(r0, "floors");
+    double c2c = json_number_value(json_object_get(fl, "c2c_round_trip_ns"));
+    cr_assert_gt(c2c, 0);
+    json_object_set_new(fl, "floor_unstable", json_false());
+    json_object_set_new(fl, "floor_note", json_string(""));
+    json_object_set_new(json_object_get(fl, "c2c_start"), "median_ns", json_real(c2c));
+    json_object_set_new(json_object_get(fl, "c2c_end"), "median_ns", json_real(c2c));
+    cr_assert_eq(json_dump_file(doc, path, 0), 0);
+    *run0 = r0;
+    return doc;
+}
+
 /* ab counts a pair as clean as compare will: a pair whose throughput
  * ratio lies far off the others' (a machine state that came and went
  * inside the window) is measured again, so compare gets the N pairs asked
@@ -850,25 +877,9 @@ Test(cli, ab_measures_again_a_pair_compare_will_screen, .timeout = 120)
     snprintf(old_sh, sizeof old_sh, "%s/old.sh", dir);
     snprintf(new_sh, sizeof new_sh, "%s/new.sh", dir);
     snprintf(o, sizeof o, "%s/ab", dir);
-    int rc = RUN("run", "--scenario", "steady", "--ops", "300", "--warmup", "0", "--json", base,
-                 "--no-history");
-    cr_assert_eq(rc, 0, "%s", out);
-    json_error_t e;
-    json_t *doc = json_load_file(base, 0, &e);
-    cr_assert_not_null(doc, "%s", e.text);
-    json_t *r0 = json_array_get(json_object_get(doc, "runs"), 0);
-    double t = json_number_value(json_object_get(r0, "throughput_ops_s"));
-    cr_assert_gt(t, 0);
-    /* A steady floor in both (a slow build's run may have seen it move,
-     * and then every pair would be screened for that). */
-    json_t *fl = json_object_get(r0, "floors");
-    double c2c = json_number_value(json_object_get(fl, "c2c_round_trip_ns"));
-    cr_assert_gt(c2c, 0);
-    json_object_set_new(fl, "floor_unstable", json_false());
-    json_object_set_new(fl, "floor_note", json_string(""));
-    json_object_set_new(json_object_get(fl, "c2c_start"), "median_ns", json_real(c2c));
-    json_object_set_new(json_object_get(fl, "c2c_end"), "median_ns", json_real(c2c));
-    cr_assert_eq(json_dump_file(doc, base, 0), 0);
+    json_t *r0;
+    double t;
+    json_t *doc = canned_run(base, &r0, &t);
     json_object_set_new(r0, "throughput_ops_s", json_real(3 * t));
     cr_assert_eq(json_dump_file(doc, fast, 0), 0);
     json_decref(doc);
@@ -876,8 +887,8 @@ Test(cli, ab_measures_again_a_pair_compare_will_screen, .timeout = 120)
     write_fake_build(new_sh, "n=$(cat %s/n 2>/dev/null || echo 0)\nn=$((n + 1))\necho $n > %s/n\n"
                              "if [ $n = 2 ]; then cp %s \"$last\"; else cp %s \"$last\"; fi\n",
                      dir, dir, fast, base);
-    rc = RUN("ab", old_sh, new_sh, "--scenario", "steady", "--ops", "300", "--warmup", "0",
-             "--repeat", "4", "-o", o);
+    int rc = RUN("ab", old_sh, new_sh, "--scenario", "steady", "--ops", "300", "--warmup", "0",
+                 "--repeat", "4", "-o", o);
     cr_expect_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "ab: 1 extra attempt") != NULL, "%s", out);
     cr_expect(strstr(out, "4 pairs") != NULL, "compare got fewer than the 4 pairs:\n%s", out);
@@ -899,20 +910,9 @@ Test(cli, ab_says_when_it_runs_out_of_attempts, .timeout = 120)
     snprintf(old_sh, sizeof old_sh, "%s/old.sh", dir);
     snprintf(new_sh, sizeof new_sh, "%s/new.sh", dir);
     snprintf(o, sizeof o, "%s/ab", dir);
-    int rc = RUN("run", "--scenario", "steady", "--ops", "300", "--warmup", "0", "--json", base,
-                 "--no-history");
-    cr_assert_eq(rc, 0, "%s", out);
-    json_error_t e;
-    json_t *doc = json_load_file(base, 0, &e);
-    cr_assert_not_null(doc, "%s", e.text);
-    json_t *r0 = json_array_get(json_object_get(doc, "runs"), 0);
-    double t = json_number_value(json_object_get(r0, "throughput_ops_s"));
-    json_t *fl = json_object_get(r0, "floors");
-    double c2c = json_number_value(json_object_get(fl, "c2c_round_trip_ns"));
-    json_object_set_new(fl, "floor_unstable", json_false());
-    json_object_set_new(json_object_get(fl, "c2c_start"), "median_ns", json_real(c2c));
-    json_object_set_new(json_object_get(fl, "c2c_end"), "median_ns", json_real(c2c));
-    cr_assert_eq(json_dump_file(doc, base, 0), 0);
+    json_t *r0;
+    double t;
+    json_t *doc = canned_run(base, &r0, &t);
     for (int n = 1; n <= 12; n++) {
         char path[320];
         snprintf(path, sizeof path, "%s/f%d.json", dir, n);
@@ -924,8 +924,10 @@ Test(cli, ab_says_when_it_runs_out_of_attempts, .timeout = 120)
     write_fake_build(new_sh, "n=$(cat %s/n 2>/dev/null || echo 0)\nn=$((n + 1))\necho $n > %s/n\n"
                              "cp %s/f$n.json \"$last\"\n",
                      dir, dir, dir);
-    rc = RUN("ab", old_sh, new_sh, "--scenario", "steady", "--ops", "300", "--warmup", "0",
-             "--repeat", "4", "-o", o);
+    int rc = RUN("ab", old_sh, new_sh, "--scenario", "steady", "--ops", "300", "--warmup", "0",
+                 "--repeat", "4", "-o", o);
+    /* Reported, not failed: the table compares what is left (compare's status). */
+    cr_expect_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "ab: 1 of 1 job still short of 4 clean pairs after 12 attempts") !=
                   NULL, "%s", out);
     char cmd[400];
