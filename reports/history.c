@@ -1,7 +1,7 @@
 /* The run history (pb_history.h), its trend, export and change points
  * (pb_export.h), over either backend (history_db.h).
  *
- * Layout (version 3; the same on SQLite and PostgreSQL):
+ * Layout (version 4; the same on SQLite and PostgreSQL):
  *   invocations  one row per recorded command: its context, its run_id
  *                (the identity of the invocation, so a result is never its
  *                own baseline and an import is recorded once), the
@@ -16,15 +16,20 @@
  *                pb_runkey.h, which holds a chosen lock as "lock=NAME":
  *                no column of its own, and a run under each strategy's
  *                default lock keeps the text recorded before locks),
- *                thread counts, and the figures a trend follows.
+ *                thread counts, the figures a trend follows, and others_pct
+ *                (how much of the machine's CPU time other processes took
+ *                in the run's window: the trend marks, and --skip-busy
+ *                leaves out, the points measured beside busy processes).
  * A record is one transaction that holds the writer's lock from its start.
  * Nothing here touches the result file: a damaged, locked or unreachable
  * database costs the record, never the results.
  *
- * Older SQLite layouts (1: no run_id; 2: no machine, no workload) are read
- * as they are and upgraded in place by the first record written into
- * them; their rows keep a NULL workload and machine, and a trend keys them
- * by thread counts and host instead. */
+ * Older layouts (SQLite 1: no run_id; 2: no machine, no workload; SQLite
+ * and PostgreSQL 3: no others_pct) are read as they are and upgraded in
+ * place by the first record written into them; their rows keep a NULL
+ * workload and machine, and a trend keys them by thread counts and host
+ * instead; their others_pct is filled in from the stored documents that
+ * have it (fill_others_pct). */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -37,6 +42,7 @@
 #include "history_db.h"
 #include "pb_changes.h"
 #include "pb_compare.h"
+#include "pb_env.h"
 #include "pb_export.h"
 #include "pb_file.h"
 #include "pb_grow.h"
@@ -232,17 +238,89 @@ static int insert_rows(struct hdb *db, const struct record_in *in, char *err, si
         p_int(&p, r->invariants.ok ? 1 : 0);
         p_int(&p, r->partial ? 1 : 0);
         p_text(&p, in->workloads[i]);
+        p_real(&p, r->others_pct >= 0 ? r->others_pct : NAN);   /* -1: not known (NULL) */
         if (hdb_query(db,
                       "INSERT INTO runs (invocation_id, scenario, pool, queue, handoff,"
                       " repetition, requesters, workers, throughput_ops_s, p50_ns, p90_ns,"
                       " p99_ns, p999_ns, queue_wait_p50_ns, service_p50_ns,"
-                      " cancel_success_rate, c2c_round_trip_ns, invariants_ok, partial, workload)"
+                      " cancel_success_rate, c2c_round_trip_ns, invariants_ok, partial, workload,"
+                      " others_pct)"
                       " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,"
-                      "$19,$20)",
+                      "$19,$20,$21)",
                       p.v, p.n, NULL, err, errlen) != 0)
             return -1;
     }
     return 0;
+}
+
+/* The others_pct of one invocation's rows, from its stored document: its
+ * rows were inserted in the document's order (insert_rows), and each row's
+ * strategies and repetition must match its run, else the invocation is
+ * left as it is (NULL: not known). 0, or -1 + message (the database). */
+static int fill_others_pct_of(struct hdb *db, int64_t invocation, const char *json, char *err,
+                              size_t errlen)
+{
+    struct params p = { .n = 0 };
+    p_int(&p, invocation);
+    struct hdb_res rows = { 0 };
+    if (hdb_query(db,
+                  "SELECT id, pool, queue, handoff, repetition FROM runs"
+                  " WHERE invocation_id = CAST($1 AS BIGINT) ORDER BY id",
+                  p.v, p.n, &rows, err, errlen) != 0)
+        return -1;
+    int ret = 0;
+    struct pb_result_doc doc;
+    char e[256];
+    /* A document this build cannot read is left unfilled, not an error:
+     * the record that upgraded the layout goes on. */
+    if (pb_result_read_string(json, "history", &doc, e, sizeof e) != 0)
+        goto out;
+    bool match = doc.nruns == rows.nrows;
+    for (unsigned i = 0; match && i < rows.nrows; i++) {
+        const struct pb_run_result *r = &doc.runs[i].r;
+        match = strcmp(hdb_text(&rows, i, 1), r->scenario.pool) == 0 &&
+                strcmp(hdb_text(&rows, i, 2), r->scenario.queue) == 0 &&
+                strcmp(hdb_text(&rows, i, 3), r->scenario.handoff) == 0 &&
+                hdb_int(&rows, i, 4) == (int64_t)r->repetition;
+    }
+    for (unsigned i = 0; match && i < rows.nrows && ret == 0; i++) {
+        if (doc.runs[i].r.others_pct < 0)
+            continue;                  /* a file older than the figure */
+        p.n = 0;
+        p_real(&p, doc.runs[i].r.others_pct);
+        p_int(&p, hdb_int(&rows, i, 0));
+        ret = hdb_query(db,
+                        "UPDATE runs SET others_pct = CAST($1 AS DOUBLE PRECISION)"
+                        " WHERE id = CAST($2 AS BIGINT)",
+                        p.v, p.n, NULL, err, errlen);
+    }
+    pb_result_doc_free(&doc);
+out:
+    hdb_res_free(&rows);
+    return ret;
+}
+
+/* After an upgrade to layout 4: others_pct of every row recorded before
+ * it, from the stored documents (one at a time: a long history's
+ * documents are never all in memory). 0, or -1 + message. */
+static int fill_others_pct(struct hdb *db, char *err, size_t errlen)
+{
+    struct hdb_res ids = { 0 };
+    if (hdb_query(db, "SELECT id FROM invocations ORDER BY id", NULL, 0, &ids, err, errlen) != 0)
+        return -1;
+    int ret = 0;
+    for (unsigned i = 0; i < ids.nrows && ret == 0; i++) {
+        struct params p = { .n = 0 };
+        p_int(&p, hdb_int(&ids, i, 0));
+        struct hdb_res doc = { 0 };
+        ret = hdb_query(db, "SELECT result_json FROM invocations WHERE id = CAST($1 AS BIGINT)",
+                        p.v, p.n, &doc, err, errlen);
+        if (ret == 0 && doc.nrows && !hdb_null(&doc, 0, 0))
+            ret = fill_others_pct_of(db, hdb_int(&ids, i, 0), hdb_text(&doc, 0, 0), err, errlen);
+        hdb_res_free(&doc);
+    }
+    hdb_res_free(&ids);
+    return ret;
 }
 
 int pb_history_check(const char *spec, char *err, size_t errlen)
@@ -271,6 +349,8 @@ static int record(const char *spec, const struct record_in *in, char *err, size_
     if (db.ops->begin(&db, true, err, errlen) != 0)
         goto out;
     if (db.ops->schema(&db, true, err, errlen) != 0)
+        goto rollback;
+    if (db.upgraded_from && db.upgraded_from < 4 && fill_others_pct(&db, err, errlen) != 0)
         goto rollback;
     if (in->identity) {
         struct hdb_res res = { 0 };
@@ -620,6 +700,10 @@ struct point {
     double *vals;                      /* the repetitions' values */
     unsigned reps, cap;
     bool partial, failed, approximate;
+    unsigned busy;                     /* repetitions beside busy processes (others_pct) */
+    double others_max;                 /* the most others took of a repetition's window, %;
+                                        * -1: not known (recorded before layout 4, or older
+                                        * files) */
 };
 
 struct block {
@@ -797,6 +881,30 @@ static int add_value(struct point *p, double v)
     return 0;
 }
 
+/* --skip-busy: the points with a repetition measured beside busy processes
+ * left out, and the blocks left with none. A point whose others are not
+ * known (recorded before layout 4, from an older file) stays. */
+static void leave_out_busy(struct series *s)
+{
+    unsigned nb = 0;
+    for (unsigned i = 0; i < s->n; i++) {
+        struct block *b = &s->blocks[i];
+        unsigned n = 0;
+        for (unsigned k = 0; k < b->n; k++) {
+            if (b->points[k].busy)
+                free(b->points[k].vals);
+            else
+                b->points[n++] = b->points[k];
+        }
+        b->n = n;
+        if (n)
+            s->blocks[nb++] = *b;
+        else
+            free(b->points);
+    }
+    s->n = nb;
+}
+
 /* The blocks of the query, each with its points (one per invocation,
  * oldest first) and their values. The name the database goes by is
  * left in name. >= 0 blocks, -2 no database, -1 + message. */
@@ -839,7 +947,7 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
     snprintf(sql, sizeof sql,
              "SELECT r.invocation_id, i.date, i.git_commit, i.host, r.scenario, r.pool,"
              " r.queue, r.handoff, r.requesters, r.workers, r.%s, r.partial, r.invariants_ok,"
-             " %s, %s, i.kernel"
+             " %s, %s, i.kernel, %s"
              " FROM runs r JOIN invocations i ON i.id = r.invocation_id"
              " WHERE (CAST($1 AS TEXT) IS NULL OR r.scenario = CAST($1 AS TEXT))"
              " AND (CAST($2 AS TEXT) IS NULL OR r.pool = CAST($2 AS TEXT))"
@@ -849,8 +957,8 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
              "      OR %s = CAST($5 AS TEXT))"
              " AND r.%s IS NOT NULL"
              " ORDER BY i.date, r.invocation_id, r.repetition",
-             metrics[q->metric].column, v3 ? "r.workload" : "NULL", machine, machine,
-             metrics[q->metric].column);
+             metrics[q->metric].column, v3 ? "r.workload" : "NULL", machine,
+             db.version >= 4 ? "r.others_pct" : "NULL", machine, metrics[q->metric].column);
     const char *params[5] = { q->scenario, filter[0], filter[1], filter[2], q->machine };
     if (hdb_query(&db, sql, params, 5, &res, err, errlen) != 0)
         goto end;
@@ -882,13 +990,21 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
             snprintf(p->commit, sizeof p->commit, "%s", hdb_text(&res, r, 2));
             snprintf(p->host, sizeof p->host, "%s", hdb_text(&res, r, 3));
             snprintf(p->kernel, sizeof p->kernel, "%s", hdb_text(&res, r, 15));
+            p->others_max = -1;
         }
         struct point *p = &b->points[b->n - 1];
         if (add_value(p, hdb_real(&res, r, 10)) != 0)
             goto oom;
         p->partial |= hdb_int(&res, r, 11) != 0;
         p->failed |= hdb_int(&res, r, 12) == 0;
+        if (!hdb_null(&res, r, 16)) {
+            double others = hdb_real(&res, r, 16);
+            p->busy += others >= PB_OTHERS_BUSY_PCT;
+            p->others_max = others > p->others_max ? others : p->others_max;
+        }
     }
+    if (q->skip_busy)
+        leave_out_busy(s);
     /* Each point's value from its repetitions: from the stored document
      * when there are several (merged histograms, the floor screen). */
     for (unsigned i = 0; i < s->n; i++)
@@ -978,9 +1094,13 @@ static void print_block_text(FILE *out, const struct block *b, unsigned first,
         if (i > first && b->points[i - 1].value != 0)
             snprintf(change, sizeof change, "%+.1f%%",
                      100 * (p->value - b->points[i - 1].value) / fabs(b->points[i - 1].value));
-        fprintf(out, "  %-20.20s  %-12.12s  %-16.16s  %14s  %8s%s%s%s\n", p->date, p->commit,
+        char busy[96] = "";
+        if (p->busy)
+            snprintf(busy, sizeof busy, "  (busy machine: %u of %u repetition%s, others up to %.0f%%)",
+                     p->busy, p->reps, p->reps == 1 ? "" : "s", p->others_max);
+        fprintf(out, "  %-20.20s  %-12.12s  %-16.16s  %14s  %8s%s%s%s%s\n", p->date, p->commit,
                 p->host, value, change, p->approximate ? "  (median of repetitions)" : "",
-                p->partial ? "  (partial)" : "", p->failed ? "  invariants FAILED" : "");
+                p->partial ? "  (partial)" : "", p->failed ? "  invariants FAILED" : "", busy);
         if (p->value < lo)
             lo = p->value;
         if (p->value > hi)
@@ -1018,13 +1138,16 @@ static json_t *block_json(const struct block *b, unsigned first, enum pb_trend_m
          * percentile of their merged histograms. */
         bool median_of = p->reps > 1 && (metrics[m].percentile == 0 || p->approximate);
         json_array_append_new(
-            points, json_pack("{s:I, s:s, s:s, s:s, s:s, s:f, s:o, s:i, s:b, s:b, s:b}",
+            points, json_pack("{s:I, s:s, s:s, s:s, s:s, s:f, s:o, s:i, s:b, s:b, s:b, s:o, s:i}",
                               "invocation", (json_int_t)p->invocation, "date", p->date, "commit",
                               p->commit, "host", p->host, "kernel", p->kernel, "value",
                               isfinite(p->value) ? p->value : 0.0, "change",
                               prev != 0 ? json_real((p->value - prev) / fabs(prev)) : json_null(),
                               "repetitions", (int)p->reps, "partial", p->partial,
-                              "invariants_ok", !p->failed, "median_of_repetitions", median_of));
+                              "invariants_ok", !p->failed, "median_of_repetitions", median_of,
+                              "others_pct_max",
+                              p->others_max >= 0 ? json_real(p->others_max) : json_null(),
+                              "busy_repetitions", (int)p->busy));
     }
     json_t *o = block_key_json(b);
     json_object_set_new(o, "points", points);
@@ -1033,7 +1156,8 @@ static json_t *block_json(const struct block *b, unsigned first, enum pb_trend_m
 
 #define TREND_CSV_HEADER                                                                       \
     "machine,host,scenario,pool,queue,handoff,workload,requesters,workers,metric,unit,"       \
-    "invocation,date,git_commit,kernel,value,repetitions,partial,invariants_ok"
+    "invocation,date,git_commit,kernel,value,repetitions,partial,invariants_ok,"             \
+    "others_pct_max,busy_repetitions"
 
 static void print_block_csv(FILE *out, const struct block *b, unsigned first,
                             enum pb_trend_metric m)
@@ -1053,8 +1177,11 @@ static void print_block_csv(FILE *out, const struct block *b, unsigned first,
         pb_export_csv_field(out, p->commit);
         fputc(',', out);
         pb_export_csv_field(out, p->kernel);
-        fprintf(out, ",%.10g,%u,%d,%d\r\n", isfinite(p->value) ? p->value : 0.0, p->reps,
+        fprintf(out, ",%.10g,%u,%d,%d,", isfinite(p->value) ? p->value : 0.0, p->reps,
                 p->partial ? 1 : 0, p->failed ? 0 : 1);
+        if (p->others_max >= 0)        /* empty: not known */
+            fprintf(out, "%.10g", p->others_max);
+        fprintf(out, ",%u\r\n", p->busy);
     }
 }
 
@@ -1171,16 +1298,26 @@ int pb_export_trend_changes(FILE *out, const char *db_path, const struct pb_tren
             const struct point *p = &b->points[ch[k].index];
             const struct point *prev = &b->points[ch[k].index - 1];
             bool worse = is_regression(q->metric, ch[k].shift, 0);
+            /* The points each median was taken over, and how many of them
+             * ran on a busy machine: a shift made of busy points is the
+             * machine's, not the code's. */
+            unsigned from = k > 0 ? ch[k - 1].index : 0, to = k + 1 < nc ? ch[k + 1].index : b->n;
+            unsigned busy_before = 0, busy_after = 0;
+            for (unsigned j = from; j < to; j++)
+                *(j < ch[k].index ? &busy_before : &busy_after) += b->points[j].busy > 0;
             if (q->json) {
                 json_array_append_new(
                     jchanges,
-                    json_pack("{s:i, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:b}", "index",
+                    json_pack("{s:i, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:b, s:i, s:i, s:i,"
+                              " s:i}", "index",
                               (int)ch[k].index, "commit", p->commit, "date", p->date,
                               "previous_commit", prev->commit, "median_before",
                               ch[k].median_before, "median_after", ch[k].median_after, "shift",
                               ch[k].shift, "p_value", ch[k].p_value, "direction",
                               worse ? "regression" : "improvement", "gate",
-                              gate && k == nc - 1));
+                              gate && k == nc - 1, "invocations_before", (int)(ch[k].index - from),
+                              "busy_before", (int)busy_before, "invocations_after",
+                              (int)(to - ch[k].index), "busy_after", (int)busy_after));
                 continue;
             }
             char before[32], after[32];
@@ -1191,6 +1328,11 @@ int pb_export_trend_changes(FILE *out, const char *db_path, const struct pb_tren
                     before, after, 100 * ch[k].shift, ch[k].p_value,
                     worse ? "regression" : "improvement",
                     gate && k == nc - 1 ? "  (beyond the gate's threshold)" : "");
+            if (busy_before || busy_after)
+                fprintf(out, "    on a busy machine (others took %.0f%% or more of a repetition's "
+                        "CPU time): %u of %u invocations before it, %u of %u after; "
+                        "--skip-busy leaves them out\n", PB_OTHERS_BUSY_PCT, busy_before,
+                        ch[k].index - from, busy_after, to - ch[k].index);
         }
         if (q->json) {
             json_t *o2 = block_key_json(b);

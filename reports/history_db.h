@@ -14,8 +14,9 @@
 #include <stdint.h>
 
 /* The layout this build writes. 1: no run_id; 2: run_id; 3: the machine
- * identity (machine, topology_summary) and the run's workload. */
-#define HDB_VERSION 3
+ * identity (machine, topology_summary) and the run's workload; 4: each
+ * run's others_pct (the CPU time other processes took in its window). */
+#define HDB_VERSION 4
 
 enum hdb_type { HDB_NULL, HDB_INT, HDB_REAL, HDB_TEXT };
 
@@ -48,7 +49,9 @@ struct hdb_ops {
     void (*rollback)(struct hdb *db);
     /* Checks that the database holds a pendbench history of a layout this
      * build reads and sets db->version (0: empty). create (inside a write
-     * transaction): make the tables of an empty one, upgrade an older one. */
+     * transaction): make the tables of an empty one, upgrade an older one
+     * (db->upgraded_from: the layout it had, for history.c to fill the new
+     * columns of the old rows in; 0 when nothing was upgraded). */
     int (*schema)(struct hdb *db, bool create, char *err, size_t errlen);
     /* One statement with parameters, or (nparams 0) several; res (may be
      * NULL) gets the rows of the last one. */
@@ -61,6 +64,7 @@ struct hdb {
     void *conn;
     char name[512];                    /* for messages: the path, or the URI without password */
     int version;                       /* set by ops->schema */
+    int upgraded_from;                 /* set by ops->schema */
 };
 
 extern const struct hdb_ops hdb_sqlite_ops;

@@ -4,7 +4,9 @@
  * ids, BIGINT nanoseconds, DOUBLE PRECISION figures: its REAL is 4 bytes)
  * and its version in a table of its own, pendbench_schema, which also
  * marks the database as ours: tables named invocations or runs without it
- * belong to someone else and are refused. A writing transaction first
+ * belong to someone else and are refused; layout 3, the first a server
+ * held, is read as it is and upgraded by the next record (upgrade_3_sql).
+ * A writing transaction first
  * takes a transaction-level advisory lock, so two clients creating the
  * tables, or importing the same result, never race.
  *
@@ -66,7 +68,7 @@ static void pq_load(void)
 
 static const char schema_sql[] =
     "CREATE TABLE pendbench_schema (version INTEGER NOT NULL);"
-    "INSERT INTO pendbench_schema VALUES (3);"
+    "INSERT INTO pendbench_schema VALUES (4);"
     "CREATE TABLE invocations ("
     " id BIGSERIAL PRIMARY KEY,"
     " date TEXT NOT NULL,"
@@ -84,14 +86,21 @@ static const char schema_sql[] =
     " p999_ns BIGINT, queue_wait_p50_ns BIGINT, service_p50_ns BIGINT,"
     " cancel_success_rate DOUBLE PRECISION, c2c_round_trip_ns DOUBLE PRECISION,"
     " invariants_ok INTEGER, partial INTEGER,"
-    " workload TEXT);"
+    " workload TEXT, others_pct DOUBLE PRECISION);"
     "CREATE INDEX runs_by_strategies ON runs (scenario, pool, queue, handoff);"
     "CREATE INDEX runs_by_invocation ON runs (invocation_id);"
     "CREATE INDEX invocations_by_commit ON invocations (git_commit);"
     "CREATE INDEX invocations_by_run_id ON invocations (run_id);"
     "CREATE INDEX invocations_by_machine ON invocations (machine, date);";
 
-_Static_assert(HDB_VERSION == 3, "schema_sql writes version 3");
+/* Version 3 (the first a server held) -> 4: how busy the machine was in
+ * each run's window (history.c fills it in for the old rows from their
+ * stored documents). */
+static const char upgrade_3_sql[] =
+    "ALTER TABLE runs ADD COLUMN others_pct DOUBLE PRECISION;"
+    "UPDATE pendbench_schema SET version = 4;";
+
+_Static_assert(HDB_VERSION == 4, "schema_sql and the upgrade write version 4");
 
 /* libpq's message on one line ("connection to server ... failed: ..."). */
 static void one_line(const char *msg, char *out, size_t size)
@@ -260,6 +269,7 @@ static void pg_rollback(struct hdb *h)
 
 static int pg_schema(struct hdb *h, bool create, char *err, size_t errlen)
 {
+    h->upgraded_from = 0;
     struct hdb_res res = { 0 };
     if (pg_query(h,
                  "SELECT CASE WHEN to_regclass('pendbench_schema') IS NULL THEN 0 ELSE 1 END,"
@@ -295,13 +305,19 @@ static int pg_schema(struct hdb *h, bool create, char *err, size_t errlen)
                  h->name, (long long)version, HDB_VERSION);
         return -1;
     }
-    if (version < HDB_VERSION) {
+    if (version < 3) {
         /* No older layout was ever written to a server. */
         snprintf(err, errlen, "%s: history layout version %lld is not one this pendbench reads",
                  h->name, (long long)version);
         return -1;
     }
     h->version = (int)version;
+    if (!create || version == HDB_VERSION)
+        return 0;                      /* read as it is */
+    if (pg_query(h, upgrade_3_sql, NULL, 0, NULL, err, errlen) != 0)
+        return -1;
+    h->upgraded_from = h->version;
+    h->version = HDB_VERSION;
     return 0;
 }
 

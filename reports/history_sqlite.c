@@ -36,13 +36,13 @@ static const char schema_sql[] =
     " throughput_ops_s REAL, p50_ns INTEGER, p90_ns INTEGER, p99_ns INTEGER, p999_ns INTEGER,"
     " queue_wait_p50_ns INTEGER, service_p50_ns INTEGER, cancel_success_rate REAL,"
     " c2c_round_trip_ns REAL, invariants_ok INTEGER, partial INTEGER,"
-    " workload TEXT);"
+    " workload TEXT, others_pct REAL);"
     "CREATE INDEX IF NOT EXISTS runs_by_strategies ON runs (scenario, pool, queue, handoff);"
     "CREATE INDEX IF NOT EXISTS runs_by_invocation ON runs (invocation_id);"
     "CREATE INDEX IF NOT EXISTS invocations_by_commit ON invocations (git_commit);"
     "CREATE INDEX IF NOT EXISTS invocations_by_run_id ON invocations (run_id);"
     "PRAGMA application_id = 1346521171;"      /* HISTORY_APP_ID */
-    "PRAGMA user_version = 3;";
+    "PRAGMA user_version = 4;";
 
 /* Version 1 -> 2: the invocation's identity. */
 static const char upgrade_1_sql[] =
@@ -56,9 +56,14 @@ static const char upgrade_2_sql[] =
     "ALTER TABLE invocations ADD COLUMN topology_summary TEXT;"
     "ALTER TABLE runs ADD COLUMN workload TEXT;"
     "PRAGMA user_version = 3;";
+/* Version 3 -> 4: how busy the machine was in each run's window (history.c
+ * fills it in for the old rows from their stored documents). */
+static const char upgrade_3_sql[] =
+    "ALTER TABLE runs ADD COLUMN others_pct REAL;"
+    "PRAGMA user_version = 4;";
 
 _Static_assert(HISTORY_APP_ID == 1346521171, "schema_sql spells the application id out");
-_Static_assert(HDB_VERSION == 3, "schema_sql and the upgrades write version 3");
+_Static_assert(HDB_VERSION == 4, "schema_sql and the upgrades write version 4");
 
 /* One message per kind of failure, naming the database. */
 static int db_fail(sqlite3 *db, int rc, const char *path, char *err, size_t errlen)
@@ -239,6 +244,7 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *value)
 static int lite_schema(struct hdb *h, bool create, char *err, size_t errlen)
 {
     sqlite3 *db = h->conn;
+    h->upgraded_from = 0;
     int64_t app_id, version, ntables;
     int rc = query_int(db, "PRAGMA application_id", &app_id);
     if (rc == SQLITE_OK)
@@ -276,12 +282,15 @@ static int lite_schema(struct hdb *h, bool create, char *err, size_t errlen)
         return 0;
     }
     h->version = (int)version;
-    if (!create)
+    if (!create || h->version == HDB_VERSION)
         return 0;                      /* read as it is */
     if (h->version == 1 && (rc = sqlite3_exec(db, upgrade_1_sql, NULL, NULL, NULL)) != SQLITE_OK)
         return fail(h, rc, err, errlen);
     if (h->version <= 2 && (rc = sqlite3_exec(db, upgrade_2_sql, NULL, NULL, NULL)) != SQLITE_OK)
         return fail(h, rc, err, errlen);
+    if (h->version <= 3 && (rc = sqlite3_exec(db, upgrade_3_sql, NULL, NULL, NULL)) != SQLITE_OK)
+        return fail(h, rc, err, errlen);
+    h->upgraded_from = h->version;
     h->version = HDB_VERSION;
     return 0;
 }

@@ -21,19 +21,22 @@ static const char history_usage[] =
     "       pendbench history export [FILTERS] [--format csv|json] [--history-db DB]\n"
     "       pendbench history import [--history-db DB] RESULT.json...\n"
     "FILTERS: [--scenario S] [--strategies POOL/QUEUE/HANDOFF] [--machine M]\n"
-    "         [--metric throughput|p50|p90|p99|p999|cancel]\n";
+    "         [--metric throughput|p50|p90|p99|p999|cancel] [--skip-busy]\n";
 
 static const char history_about[] =
     "Shows how a figure moved across the recorded runs and commits: one block\n"
     "per machine and run configuration (scenario, strategies, workload), oldest\n"
     "first, with the date, commit, host, the value, the change against the row\n"
     "before, and a sparkline. The suite, `run` and `sweep` record every\n"
-    "invocation in the history unless given --no-history.\n"
+    "invocation in the history unless given --no-history. A point with a\n"
+    "repetition measured while other processes took 25% or more of the CPU\n"
+    "time is marked \"busy machine\"; --skip-busy leaves such points out.\n"
     "\n"
     "--changes finds where each block's series shifts (E-divisive means, a\n"
     "seeded permutation test for significance) and lists each change with the\n"
     "first commit after it, the medians before and after, the shift and its\n"
-    "p-value; a change needs 3 invocations on each side.\n";
+    "p-value, and how many of the invocations on each side ran on a busy\n"
+    "machine; a change needs 3 invocations on each side.\n";
 
 static const char history_epilog[] =
     "`history export` writes the series for dashboards and `history import`\n"
@@ -42,7 +45,7 @@ static const char history_epilog[] =
     "last|COMMIT NEW.json` compares against a recorded invocation.\n";
 
 enum { H_SCENARIO, H_STRATEGIES, H_MACHINE, H_METRIC, H_DB, H_LIMIT, H_JSON, H_CHANGES, H_ALPHA,
-       H_SEED, H_GATE, H_THRESHOLD, H_FORMAT };
+       H_SEED, H_GATE, H_THRESHOLD, H_FORMAT, H_SKIP_BUSY };
 
 static const struct pb_opt filter_opts[] = {
     { "scenario", 0, "S", "only this scenario", H_SCENARIO },
@@ -53,6 +56,9 @@ static const struct pb_opt filter_opts[] = {
     { "metric", 0, "M", "throughput (ops/s, median of the repetitions; default), p50, p90, p99, "
       "p999 (pend-to-completion latency of the repetitions' merged histograms), cancel "
       "(success rate)", H_METRIC },
+    { "skip-busy", 0, NULL, "leave out the invocations measured on a busy machine: a repetition "
+      "during which other processes took 25% or more of the CPU time (the trend marks them)",
+      H_SKIP_BUSY },
     { NULL, 0, NULL, NULL, 0 },
 };
 
@@ -133,6 +139,9 @@ static int history_set(void *ctx, const struct pb_opt *o, const char *v, char *e
         return 0;
     case H_CHANGES:
         a->changes = true;
+        return 0;
+    case H_SKIP_BUSY:
+        a->q.skip_busy = true;
         return 0;
     case H_FORMAT:
         if (strcmp(v, "csv") == 0 || strcmp(v, "json") == 0) {

@@ -117,6 +117,10 @@ struct pb_trend_query {
     const char *machine;             /* only this machine: its host name, or its whole
                                       * identity as the trend shows it; NULL: every machine */
     bool csv;                        /* CSV rows, one per point (not with json) */
+    bool skip_busy;                  /* leave out the invocations with a repetition that ran
+                                      * beside busy processes (others_pct >= PB_OTHERS_BUSY_PCT;
+                                      * known for the runs recorded since layout 4, and the
+                                      * older ones whose stored files have it) */
 };
 
 /* "throughput", "p50", "p90", "p99", "p999" or "cancel". 0, or -1. */

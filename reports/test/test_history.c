@@ -114,14 +114,48 @@ static void make_ctx(struct pb_context *c, const char *commit, const char *date)
     snprintf(c->command, sizeof c->command, "pendbench run --scenario steady");
 }
 
-static void record(const char *commit, const char *date, uint64_t base, double throughput)
+/* Records REPS repetitions; others[k]: how much of repetition k's window
+ * other processes took (%; NULL: none). */
+static void record_others(const char *queue, const char *commit, const char *date, uint64_t base,
+                          double throughput, const double *others)
 {
     struct pb_context ctx;
     make_ctx(&ctx, commit, date);
-    struct pb_run_result *runs = make_runs("percpu-mpsc", base, throughput);
+    struct pb_run_result *runs = make_runs(queue, base, throughput);
+    for (unsigned k = 0; others && k < REPS; k++)
+        runs[k].others_pct = others[k];
     char err[512] = "";
     cr_assert_eq(pb_history_record(db, &ctx, runs, REPS, NULL, err, sizeof err), 0, "%s", err);
     free(runs);
+}
+
+static void record(const char *commit, const char *date, uint64_t base, double throughput)
+{
+    record_others("percpu-mpsc", commit, date, base, throughput, NULL);
+}
+
+static void pg_exec(const char *sql)
+{
+    PGconn *c = PQconnectdb(db);
+    cr_assert(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* SQL on the test's database, either backend. */
+static void db_exec(const char *sql)
+{
+    if (strncmp(db, "postgresql:", 11) == 0) {
+        pg_exec(sql);
+        return;
+    }
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK, "%s: %s", sql,
+                 sqlite3_errmsg(h));
+    sqlite3_close(h);
 }
 
 /* Records three invocations: two commits sharing the prefix "abcd". */
@@ -237,7 +271,7 @@ Test(history, rows)
     sqlite3_stmt *v;
     cr_assert_eq(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &v, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(v), SQLITE_ROW);
-    cr_expect_eq(sqlite3_column_int(v, 0), 3);
+    cr_expect_eq(sqlite3_column_int(v, 0), 4);
     sqlite3_finalize(v);
     /* The run key's workload (canonical) and the machine identity. */
     cr_assert_eq(sqlite3_prepare_v2(h, "SELECT r.workload, i.machine FROM runs r JOIN invocations i"
@@ -417,6 +451,154 @@ BOTH(cancel_trend_leaves_out_runs_without_cancels)
     free(t);
 }
 
+/* The changes of a trend, as text or JSON. */
+static char *changes(const struct pb_trend_query *q, int want_blocks, unsigned *regressions)
+{
+    struct pb_trend_changes c = { .alpha = 0.05, .seed = 1, .threshold_pct = 5 };
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&buf, &size);
+    char err[512] = "";
+    int n = pb_export_trend_changes(m, db, q, &c, regressions, err, sizeof err);
+    fclose(m);
+    cr_assert_eq(n, want_blocks, "%d blocks (%s):\n%s", n, err, buf);
+    return buf;
+}
+
+static json_t *point(json_t *doc, unsigned block, unsigned i)
+{
+    json_t *b = json_array_get(json_object_get(doc, "blocks"), block);
+    return json_array_get(json_object_get(b, "points"), i);
+}
+
+/* A point with a repetition measured beside busy processes is marked, and
+ * --skip-busy leaves it out; a point whose others are not known stays. */
+BOTH(busy_points_marked_and_skipped)
+{
+    static const double quiet[REPS] = { 3, 1 }, busy[REPS] = { 2, 40.75 };
+    record_others("percpu-mpsc", "abcd1234", "2024-05-01T10:00:00Z", 1000, 1e6, quiet);
+    record_others("percpu-mpsc", "abcd5678", "2024-05-02T10:00:00Z", 1000, 5e5, busy);
+    static const double unknown[REPS] = { -1, -1 };
+    record_others("percpu-mpsc", "beef0001", "2024-05-03T10:00:00Z", 1000, 1e6, unknown);
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT };
+    char *t = trend(&q, 1);
+    const char *mark = strstr(t, "(busy machine: 1 of 2 repetitions, others up to 41%)");
+    cr_expect(mark && strstr(t, "abcd5678") < mark && !strstr(mark, "abcd5678") &&
+              strstr(mark, "beef0001"), "the second point alone is busy:\n%s", t);
+    cr_expect(strstr(mark ? mark + 5 : t, "busy machine") == NULL, "%s", t);
+    free(t);
+    q.json = true;
+    t = trend(&q, 1);
+    json_t *doc = json_loads(t, 0, NULL);
+    cr_assert_not_null(doc, "%s", t);
+    cr_expect_eq(json_real_value(json_object_get(point(doc, 0, 0), "others_pct_max")), 3);
+    cr_expect_eq(json_integer_value(json_object_get(point(doc, 0, 0), "busy_repetitions")), 0);
+    cr_expect_eq(json_real_value(json_object_get(point(doc, 0, 1), "others_pct_max")), 40.75);
+    cr_expect_eq(json_integer_value(json_object_get(point(doc, 0, 1), "busy_repetitions")), 1);
+    cr_expect(json_is_null(json_object_get(point(doc, 0, 2), "others_pct_max")), "%s", t);
+    json_decref(doc);
+    free(t);
+    /* --skip-busy: the busy point is gone, the unknown one stays. */
+    q.skip_busy = true;
+    t = trend(&q, 1);
+    doc = json_loads(t, 0, NULL);
+    json_t *pts = json_object_get(json_array_get(json_object_get(doc, "blocks"), 0), "points");
+    cr_assert_eq(json_array_size(pts), 2, "%s", t);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(pts, 1), "commit")),
+                     "beef0001");
+    json_decref(doc);
+    free(t);
+    /* A block of busy points only is left out whole. */
+    record_others("percpu-ring", "f00d0001", "2024-05-04T10:00:00Z", 1000, 1e6, busy);
+    q.json = false;
+    free(trend(&q, 1));
+    q.skip_busy = false;
+    free(trend(&q, 2));
+    q.strategies = "magazine/percpu-mpsc/xchg";
+    q.csv = true;
+    t = trend(&q, 1);
+    cr_expect(strstr(t, ",2024-05-02T10:00:00Z,abcd5678,,500000.5,2,0,1,40.75,1\r\n") != NULL,
+              "%s", t);
+    cr_expect(strstr(t, ",2024-05-03T10:00:00Z,beef0001,,1000000.5,2,0,1,,0\r\n") != NULL,
+              "not known: empty:\n%s", t);
+    free(t);
+}
+
+/* A throughput drop made by busy invocations: --changes finds it and says
+ * the points after it ran on a busy machine; --skip-busy leaves them out,
+ * and with them the change the gate would have failed on. */
+BOTH(changes_on_busy_points)
+{
+    static const double wobble[12] = { 1.3, -0.8, 0.4, -1.6, 0.9, -0.2, 1.1, -1.2, 0.6, -0.4,
+                                       1.5, -0.9 };
+    static const double quiet[REPS] = { 1, 2 }, busy[REPS] = { 60, 70 };
+    for (unsigned i = 0; i < 12; i++) {
+        char commit[16], date[32];
+        snprintf(commit, sizeof commit, "c%02u0beef", i);
+        snprintf(date, sizeof date, "2024-05-%02uT10:00:00Z", i + 1);
+        bool slow = i == 3 || i >= 7;
+        record_others("percpu-mpsc", commit, date, 1000, (slow ? 0.7e6 : 1e6) * (1 + wobble[i] / 100),
+                      slow ? busy : quiet);
+    }
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT, .json = true };
+    unsigned regressions = 99;
+    char *t = changes(&q, 1, &regressions);
+    cr_expect_eq(regressions, 1);
+    json_t *doc = json_loads(t, 0, NULL);
+    cr_assert_not_null(doc, "%s", t);
+    json_t *chs = json_object_get(json_array_get(json_object_get(doc, "blocks"), 0), "changes");
+    cr_assert_eq(json_array_size(chs), 1, "%s", t);
+    json_t *ch = json_array_get(chs, 0);
+    cr_expect_str_eq(json_string_value(json_object_get(ch, "commit")), "c070beef");
+    cr_expect_eq(json_integer_value(json_object_get(ch, "invocations_before")), 7);
+    cr_expect_eq(json_integer_value(json_object_get(ch, "busy_before")), 1);
+    cr_expect_eq(json_integer_value(json_object_get(ch, "invocations_after")), 5);
+    cr_expect_eq(json_integer_value(json_object_get(ch, "busy_after")), 5);
+    json_decref(doc);
+    free(t);
+    q.json = false;
+    t = changes(&q, 1, &regressions);
+    cr_expect(strstr(t, "change at c070beef") && strstr(t, "on a busy machine (others took 25% or "
+                                                           "more of a repetition's CPU time): 1 "
+                                                           "of 7 invocations before it, 5 of 5 "
+                                                           "after"), "%s", t);
+    free(t);
+    q.skip_busy = true;
+    t = changes(&q, 1, &regressions);
+    cr_expect_eq(regressions, 0, "%s", t);
+    cr_expect(strstr(t, "no change in 6 invocations") != NULL, "%s", t);
+    free(t);
+}
+
+/* Layout 3 (no others_pct): read as it is, nothing marked; the next
+ * record upgrades it and fills the old rows in from their documents. */
+BOTH(layout_3_is_read_and_upgraded_with_others)
+{
+    static const double busy[REPS] = { 30, 10 };
+    record_others("percpu-mpsc", "abcd1234", "2024-05-01T10:00:00Z", 1000, 1e6, busy);
+    db_exec(strncmp(db, "postgresql:", 11) == 0
+                ? "ALTER TABLE runs DROP COLUMN others_pct; UPDATE pendbench_schema SET version = 3"
+                : "ALTER TABLE runs DROP COLUMN others_pct; PRAGMA user_version = 3");
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT, .json = true };
+    char *t = trend(&q, 1);
+    json_t *doc = json_loads(t, 0, NULL);
+    cr_assert_not_null(doc, "%s", t);
+    cr_expect(json_is_null(json_object_get(point(doc, 0, 0), "others_pct_max")), "%s", t);
+    json_decref(doc);
+    free(t);
+    static const double quiet[REPS] = { 0, 5 };
+    record_others("percpu-mpsc", "abcd5678", "2024-05-02T10:00:00Z", 1000, 1e6, quiet);
+    t = trend(&q, 1);
+    doc = json_loads(t, 0, NULL);
+    cr_assert_not_null(doc, "%s", t);
+    cr_expect_eq(json_real_value(json_object_get(point(doc, 0, 0), "others_pct_max")), 30, "%s", t);
+    cr_expect_eq(json_integer_value(json_object_get(point(doc, 0, 0), "busy_repetitions")), 1);
+    cr_expect_eq(json_real_value(json_object_get(point(doc, 0, 1), "others_pct_max")), 5);
+    json_decref(doc);
+    free(t);
+    expect_find("last", "abcd5678", 1000);
+}
+
 Test(history, metric_names)
 {
     enum pb_trend_metric m;
@@ -532,9 +714,9 @@ Test(history, newer_layout_refused)
     record_three();
     sqlite3 *h;
     cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(h, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
-    record_fails_keeping_result("history layout version 4 is newer than this pendbench reads (3)");
+    record_fails_keeping_result("history layout version 5 is newer than this pendbench reads (4)");
     expect_find_error("last", "newer than this pendbench reads");
 }
 
@@ -626,6 +808,7 @@ Test(history, version_1_is_read_and_upgraded)
                                  "ALTER TABLE invocations DROP COLUMN machine;"
                                  "ALTER TABLE invocations DROP COLUMN topology_summary;"
                                  "ALTER TABLE runs DROP COLUMN workload;"
+                                 "ALTER TABLE runs DROP COLUMN others_pct;"
                                  "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK,
                  "%s", sqlite3_errmsg(h));
     sqlite3_close(h);
@@ -656,6 +839,7 @@ Test(history, version_2_falls_back_to_thread_counts)
     cr_assert_eq(sqlite3_exec(h, "ALTER TABLE invocations DROP COLUMN machine;"
                                  "ALTER TABLE invocations DROP COLUMN topology_summary;"
                                  "ALTER TABLE runs DROP COLUMN workload;"
+                                 "ALTER TABLE runs DROP COLUMN others_pct;"
                                  "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK,
                  "%s", sqlite3_errmsg(h));
     sqlite3_close(h);
@@ -918,9 +1102,11 @@ BOTH(export_csv)
     record_three();
     struct pb_trend_query q = { .metric = PB_TREND_P99, .csv = true };
     char *t = trend(&q, 1);
-    cr_expect(strncmp(t, "machine,host,scenario,pool,queue,handoff,workload,requesters,workers,"
-                         "metric,unit,invocation,date,git_commit,kernel,value,repetitions,partial,"
-                         "invariants_ok\r\n", 150) == 0, "%s", t);
+    static const char header[] =
+        "machine,host,scenario,pool,queue,handoff,workload,requesters,workers,metric,unit,"
+        "invocation,date,git_commit,kernel,value,repetitions,partial,invariants_ok,"
+        "others_pct_max,busy_repetitions\r\n";
+    cr_expect(strncmp(t, header, strlen(header)) == 0, "%s", t);
     unsigned lines = 0;
     for (const char *c = t; (c = strstr(c, "\r\n")); c += 2)
         lines++;
@@ -1038,21 +1224,11 @@ Test(history_pg, login_refused_and_password_hidden)
     cr_expect(strstr(err, "postgresql://me:***@127.0.0.1:1/x") != NULL, "%s", err);
 }
 
-static void pg_exec(const char *sql)
-{
-    PGconn *c = PQconnectdb(db);
-    cr_assert(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
-    PGresult *r = PQexec(c, sql);
-    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-}
-
 Test(history_pg, newer_layout_refused)
 {
     record_three();
-    pg_exec("UPDATE pendbench_schema SET version = 4");
-    record_fails_keeping_result("history layout version 4 is newer than this pendbench reads (3)");
+    pg_exec("UPDATE pendbench_schema SET version = 5");
+    record_fails_keeping_result("history layout version 5 is newer than this pendbench reads (4)");
     expect_find_error("last", "newer than this pendbench reads");
 }
 

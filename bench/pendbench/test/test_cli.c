@@ -340,6 +340,21 @@ Test(cli, baseline_last_is_the_run_before, .timeout = 180)
     cr_expect_str_neq(run_n, run_a);
     json_decref(first_doc);
     json_decref(root);
+    /* The history holds how busy the machine was in each run (others_pct:
+     * known, never null, for a run recorded now); --skip-busy is a filter
+     * of the trend like the others (what it leaves depends on the machine:
+     * a test running beside this one is one of the "other processes"). */
+    rc = RUN("history", "--history-db", db, "--json");
+    cr_assert_eq(rc, 0, "%s", out);
+    root = json_loads(strchr(out, '{'), 0, &e);
+    cr_assert_not_null(root, "%s: %s", e.text, out);
+    json_t *pts = json_object_get(json_array_get(json_object_get(root, "blocks"), 0), "points");
+    cr_assert_eq(json_array_size(pts), 2, "%s", out);
+    for (size_t k = 0; k < 2; k++)
+        cr_expect(json_is_number(json_object_get(json_array_get(pts, k), "others_pct_max")), "%s",
+                  out);
+    json_decref(root);
+    cr_expect_eq(RUN("history", "--history-db", db, "--skip-busy"), 0, "%s", out);
     unlink(first);
     unlink(second);
     unlink(db);
