@@ -196,6 +196,14 @@ int pb_compare_option(const char *key, const char *value, struct pb_compare_opts
 {
     static const char *const keys[] = { "threshold", "alpha", "metric", "correction",
                                         "noise-k", "max-cv", "floor-factor" };
+    if (key && strcmp(key, "strict") == 0) {
+        if (value) {
+            snprintf(err, errlen, "--strict: takes no value");
+            return -1;
+        }
+        o->strict = true;
+        return 1;
+    }
     bool mine = false;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         mine |= key && strcmp(key, keys[i]) == 0;
@@ -1240,6 +1248,8 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
         row->reps_new = gn->n;
         memcpy(row->base_runs, gb->idx, gb->n * sizeof gb->idx[0]);
         memcpy(row->new_runs, gn->idx, gn->n * sizeof gn->idx[0]);
+        row->screened_out = (ex_b && gb->n == 0) || (ex_n && gn->n == 0);
+        out->screened_out += row->screened_out;
         if (gb->fuzzy) {
             char diff[180];
             pb_runkey_workload_same(gb->key.workload, gn->key.workload, diff, sizeof diff);
@@ -1313,6 +1323,13 @@ void pb_comparison_free(struct pb_comparison *c)
     memset(c, 0, sizeof *c);
 }
 
+int pb_comparison_exit_status(const struct pb_comparison *c)
+{
+    if (c->regressed)
+        return 1;
+    return c->opts.strict && (c->inconclusive || c->screened_out) ? PB_COMPARE_EXIT_UNJUDGED : 0;
+}
+
 void pb_comparison_summary(const struct pb_comparison *c, char *buf, size_t size)
 {
     if (!size)
@@ -1357,6 +1374,16 @@ void pb_comparison_summary(const struct pb_comparison *c, char *buf, size_t size
                  c->floor_ref_ns);
         append(buf, size, "", line);
     }
+    if (c->screened_out) {
+        snprintf(line, sizeof line,
+                 "%u run%s compared nothing: the screen left a side with no repetition (the "
+                 "machine kept changing state)\n", c->screened_out,
+                 c->screened_out == 1 ? "" : "s");
+        append(buf, size, "", line);
+    }
+    if (pb_comparison_exit_status(c) == PB_COMPARE_EXIT_UNJUDGED)
+        append(buf, size, "", "--strict: nothing regressed, but not everything could be judged: "
+                              "exit status 3\n");
 }
 
 /* ---- output --------------------------------------------------------------------- */
@@ -1646,9 +1673,11 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
     json_object_set_new(sum, "not_available", json_integer(c->not_available));
     json_object_set_new(sum, "untested", json_integer(c->untested));
     json_object_set_new(sum, "excluded_repetitions", json_integer(c->excluded));
+    json_object_set_new(sum, "screened_out_runs", json_integer(c->screened_out));
     json_object_set_new(sum, "floor_reference_ns", jnum(c->floor_ref_ns));
     json_object_set_new(root, "summary", sum);
-    json_object_set_new(root, "exit_status", json_integer(c->regressed ? 1 : 0));
+    json_object_set_new(root, "strict", json_boolean(c->opts.strict));
+    json_object_set_new(root, "exit_status", json_integer(pb_comparison_exit_status(c)));
     int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     if (rc == 0)
         fputc('\n', out);

@@ -767,7 +767,7 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
             pb_compare_print_json(stdout, &c, paths[0], &base.ctx, paths[1], &new_doc.ctx);
         else
             pb_compare_print(stdout, &c, paths[0], &base.ctx, paths[1], &new_doc.ctx);
-        cs = c.regressed ? PB_EXIT_FAILED : PB_EXIT_OK;
+        cs = pb_comparison_exit_status(&c);
         if (!c.regressed && !c.improved && !c.unchanged && !c.inconclusive && !c.excluded) {
             /* A gate that compared nothing must not pass: a build whose
              * result file lacks the runs asked for left every metric n/a
@@ -831,7 +831,8 @@ int pb_cmd_ab(int argc, char **argv)
         .usage = "pendbench ab OLD_PENDBENCH NEW_PENDBENCH [JOBFILE] [OPTIONS]\n",
         .about = ab_about,
         .epilog = "Exit status: 0 nothing regressed, 1 something did, 2 bad input (an executable\n"
-                  "missing, a run that could not start: its message is shown), 130 interrupted\n"
+                  "missing, a run that could not start: its message is shown), 3 with --strict:\n"
+                  "nothing regressed, but something could not be judged, 130 interrupted\n"
                   "(Ctrl-C: the whole pairs measured so far are merged and compared first).\n",
         .groups = groups,
         .ngroups = sizeof groups / sizeof groups[0],

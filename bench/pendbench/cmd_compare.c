@@ -27,6 +27,9 @@ const struct pb_opt pb_compare_stat_opts[] = {
     { "metric", 0, "M", "throughput, p50, p99, p999, cancel, or the presets gate "
       "(throughput,p50,p99: stable enough for a CI gate), latency (p50,p99,p999), all "
       "(default); repeat or comma-separate", 0 },
+    { "strict", 0, NULL, "exit 3 when nothing regressed but something could not be judged (a "
+      "metric inconclusive, a run the screen left with no repetition on a side): for a CI gate "
+      "that must tell 'no regression' from 'could not measure'", 0 },
     { NULL, 0, NULL, NULL, 0 },
 };
 
@@ -182,7 +185,8 @@ int pb_cmd_compare(int argc, char **argv)
         .about = compare_about,
         .epilog = "Exit status: 0 nothing regressed, 1 something did (inconclusive does not\n"
                   "count), 2 bad input (a missing file, not a pendbench result, a schema version\n"
-                  "this build cannot read, no runs in common, bad options).\n",
+                  "this build cannot read, no runs in common, bad options), 3 with --strict:\n"
+                  "nothing regressed, but something could not be judged.\n",
         .groups = groups,
         .ngroups = sizeof groups / sizeof groups[0],
         .positional = compare_file,
@@ -238,7 +242,7 @@ int pb_cmd_compare(int argc, char **argv)
         pb_compare_print(stdout, &c, base_name, &base.ctx, new_name, &new_doc.ctx);
         fflush(stdout);
     }
-    status = c.regressed ? PB_EXIT_FAILED : PB_EXIT_OK;
+    status = pb_comparison_exit_status(&c);
     pb_comparison_free(&c);
 done:
     pb_result_doc_free(&base);

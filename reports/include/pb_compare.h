@@ -136,6 +136,8 @@ struct pb_compare_opts {
     bool paired;               /* repetition i of BASE with repetition i of NEW (pendbench ab) */
     bool metrics_chosen;       /* set by pb_compare_option("metric"): a second --metric adds to
                                 * the first instead of replacing the default */
+    bool strict;               /* --strict: what could not be judged is exit status 3, not 0
+                                * (pb_comparison_exit_status) */
 };
 /* threshold 5, alpha 0.05, all metrics, Holm, noise_k 3, max_cv_pct 15, floor_factor 1.5,
  * unpaired. */
@@ -211,8 +213,9 @@ int pb_floor_wait(const struct pb_floor_wait *w, double reference_ns, double *la
                   double *waited_ms);
 
 /* One option of compare's (and ab's) command line: key without dashes
- * ("threshold", "alpha", "metric", "correction", "noise-k", "max-cv"),
- * value as given. 1 handled, 0 not one of these, -1 bad value (message in
+ * ("threshold", "alpha", "metric", "correction", "noise-k", "max-cv",
+ * "floor-factor"; and the flag "strict", value NULL), value as given.
+ * 1 handled, 0 not one of these, -1 bad value (message in
  * err). "metric" takes a comma-separated list of names and the presets
  * "gate" (throughput, p50, p99), "latency" (p50, p99, p999) and "all";
  * the first replaces the default set, later ones add to it. */
@@ -284,6 +287,7 @@ struct pb_compare_row {
     unsigned nmetrics;
     struct pb_compare_metric metrics[PB_METRIC_COUNT];
     enum pb_verdict verdict;   /* the worst of its metrics */
+    bool screened_out;         /* the screen left out every repetition of a side: n/a */
     unsigned nwarnings;
     char warnings[6][200];     /* partial, busy, invariants failed, workload differs, ... */
     /* The repetitions' indices in each document's runs, in repetition order
@@ -302,6 +306,7 @@ struct pb_comparison {
     unsigned untested;         /* available metrics whose test could not run (counted above too) */
     unsigned family;           /* p-values adjusted together */
     unsigned excluded;         /* repetitions left out by the floor screen (both sides) */
+    unsigned screened_out;     /* rows the screen left with no repetition on a side */
     double floor_ref_ns;       /* the comparison's median c2c floor; 0 when none measured */
     unsigned nwarnings;
     char warnings[4][240];     /* document-wide: different hosts, partial session */
@@ -313,6 +318,14 @@ int pb_compare_docs(const struct pb_result_doc *base, const struct pb_result_doc
                     const struct pb_compare_opts *opts, struct pb_comparison *out, char *err,
                     size_t errlen);
 void pb_comparison_free(struct pb_comparison *c);
+
+/* The exit status of compare and ab: 1 when a metric regressed; else, with
+ * opts.strict, 3 when something could not be judged (a metric inconclusive,
+ * a row the screen left with no repetition on a side: the machine kept
+ * changing state), so that a CI gate tells "no regression" from "could
+ * not measure"; else 0. */
+#define PB_COMPARE_EXIT_UNJUDGED 3
+int pb_comparison_exit_status(const struct pb_comparison *c);
 
 /* A metric's verdict in words, as the table, the JSON and the HTML report
  * show it: "regressed", "improved", "no significant change", "below

@@ -1018,6 +1018,80 @@ Test(compare, too_noisy_is_inconclusive_and_does_not_fail)
     free(r.out);
 }
 
+/* --strict: what could not be judged (a metric inconclusive, a run the
+ * screen left with no repetition on a side) is exit status 3 instead of
+ * 0; a regression is still 1; without --strict nothing changes. */
+Test(compare, strict_tells_could_not_judge_from_no_regression)
+{
+    struct spec b = base_spec(84), n = base_spec(85);
+    b.reps = n.reps = 12;
+    b.samples = n.samples = 2000;
+    b.tput_noise = 0.02;
+    n.tput_noise = 0.25;
+    n.tput = 0.6e6;
+    struct pb_compare_opts o;
+    pb_compare_opts_default(&o);
+    o.metrics = 1u << PB_METRIC_THROUGHPUT;
+    struct pb_comparison c;
+    compare_specs(&b, &n, &o, &c);
+    cr_assert_eq(c.inconclusive, 1);
+    cr_expect_eq(pb_comparison_exit_status(&c), 0);
+    pb_comparison_free(&c);
+    char err[256];
+    cr_assert_eq(pb_compare_option("strict", NULL, &o, err, sizeof err), 1, "%s", err);
+    cr_assert(o.strict);
+    compare_specs(&b, &n, &o, &c);
+    cr_expect_eq(pb_comparison_exit_status(&c), PB_COMPARE_EXIT_UNJUDGED);
+    char sum[2048];
+    pb_comparison_summary(&c, sum, sizeof sum);
+    cr_expect(strstr(sum, "--strict: nothing regressed, but not everything could be judged: "
+                          "exit status 3") != NULL, "%s", sum);
+    pb_comparison_free(&c);
+    /* A regression beside it: 1. */
+    struct spec b2[2] = { b, base_spec(86) }, n2[2] = { n, base_spec(87) };
+    b2[1].queue = n2[1].queue = "percpu-ring";
+    n2[1].tput = 0.5e6;
+    struct pb_result_doc db, dn;
+    compare_groups(b2, 2, n2, 2, &o, &c, &db, &dn);
+    cr_expect_eq(c.regressed, 1);
+    cr_expect_eq(pb_comparison_exit_status(&c), 1);
+    pb_comparison_free(&c);
+    pb_result_doc_free(&db);
+    pb_result_doc_free(&dn);
+
+    /* Paired: a run whose NEW ran in another machine state throughout
+     * (floor 400 ns against the comparison's 70) compares nothing. */
+    struct spec p[2] = { base_spec(88), base_spec(89) }, q[2] = { base_spec(90), base_spec(91) };
+    p[1].queue = q[1].queue = "percpu-ring";
+    for (int i = 0; i < 2; i++) {
+        p[i].reps = q[i].reps = 6;
+        for (int k = 0; k < 6; k++)
+            p[i].floor[k] = q[i].floor[k] = i == 1 ? 400 : 70;
+    }
+    for (int k = 0; k < 6; k++)
+        p[1].floor[k] = 70;
+    pb_compare_opts_default(&o);
+    o.metrics = 1u << PB_METRIC_THROUGHPUT;
+    o.paired = true;
+    compare_groups(p, 2, q, 2, &o, &c, &db, &dn);
+    cr_assert_eq(c.nrows, 2);
+    cr_expect_eq(c.screened_out, 1, "%u", c.screened_out);
+    cr_expect(c.rows[1].screened_out);
+    cr_expect_not(c.rows[0].screened_out);
+    cr_expect_eq(c.inconclusive, 0);
+    cr_expect_eq(pb_comparison_exit_status(&c), 0);
+    pb_comparison_summary(&c, sum, sizeof sum);
+    cr_expect(strstr(sum, "1 run compared nothing: the screen left a side with no repetition") !=
+              NULL, "%s", sum);
+    c.opts.strict = true;
+    cr_expect_eq(pb_comparison_exit_status(&c), PB_COMPARE_EXIT_UNJUDGED);
+    pb_comparison_free(&c);
+    pb_result_doc_free(&db);
+    pb_result_doc_free(&dn);
+    cr_expect_eq(pb_compare_option("strict", "yes", &o, err, sizeof err), -1);
+    cr_expect(strstr(err, "takes no value") != NULL, "%s", err);
+}
+
 Test(compare, paired_runs_see_through_drift)
 {
     /* The machine drifts by +-30 % from one pair to the next; NEW is 7 %

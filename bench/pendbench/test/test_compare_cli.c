@@ -170,6 +170,43 @@ Test(compare_cli, exit_status_1_on_a_regression_0_without_2_on_bad_input)
     cli_free(&r);
 }
 
+/* --strict: a comparison that could not judge (NEW too noisy) exits 3,
+ * and its JSON says so; without it, 0. */
+Test(compare_cli, strict_exits_3_when_nothing_could_be_judged)
+{
+    struct spec b = base_spec(54), n = base_spec(55);
+    b.reps = n.reps = 12;
+    b.samples = n.samples = 2000;
+    b.tput_noise = 0.02;
+    n.tput_noise = 0.25;
+    n.tput = 0.6e6;
+    write_doc(path_in("b.json"), &b, 1);
+    write_doc(path_in("n.json"), &n, 1);
+    struct cli_result r = CLI("compare", path_in("b.json"), path_in("n.json"), "--metric",
+                              "throughput");
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "1 inconclusive"), "%s", r.out);
+    cli_free(&r);
+    r = CLI("compare", path_in("b.json"), path_in("n.json"), "--metric", "throughput",
+            "--strict");
+    cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "--strict: nothing regressed, but not everything could be judged"),
+              "%s", r.out);
+    cli_free(&r);
+    r = CLI("compare", path_in("b.json"), path_in("n.json"), "--metric", "throughput",
+            "--strict", "--json");
+    cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+    json_t *root = json_loads(r.out, 0, NULL);
+    cr_assert_not_null(root, "%s", r.out);
+    cr_expect(json_is_true(json_object_get(root, "strict")));
+    cr_expect_eq(json_integer_value(json_object_get(root, "exit_status")), 3);
+    json_decref(root);
+    cli_free(&r);
+    r = CLI("compare", path_in("b.json"), path_in("n.json"), "--strict=1");
+    cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+    cli_free(&r);
+}
+
 /* Every statistics option (the group `ab` shares) and --paired reach the
  * comparison: the JSON output says what it was made with. */
 Test(compare_cli, statistics_options_reach_the_comparison)
