@@ -715,11 +715,13 @@ struct block {
     char label[512];                   /* what tells it from its siblings */
     struct point *points;
     unsigned n, cap;
+    unsigned busy_left_out;            /* points --skip-busy left out */
 };
 
 struct series {
     struct block *blocks;
     unsigned n, cap;
+    unsigned busy_blocks;              /* blocks --skip-busy left out whole */
 };
 
 static void series_free(struct series *s)
@@ -896,11 +898,14 @@ static void leave_out_busy(struct series *s)
             else
                 b->points[n++] = b->points[k];
         }
+        b->busy_left_out = b->n - n;
         b->n = n;
-        if (n)
+        if (n) {
             s->blocks[nb++] = *b;
-        else
+        } else {
             free(b->points);
+            s->busy_blocks++;
+        }
     }
     s->n = nb;
 }
@@ -1115,8 +1120,10 @@ static void print_block_text(FILE *out, const struct block *b, unsigned first,
     char a[32], c[32];
     fmt_value(m, lo, a, sizeof a);
     fmt_value(m, hi, c, sizeof c);
-    fprintf(out, "  %u invocation%s, %s to %s\n\n", b->n - first, b->n - first == 1 ? "" : "s", a,
-            c);
+    fprintf(out, "  %u invocation%s, %s to %s", b->n - first, b->n - first == 1 ? "" : "s", a, c);
+    if (b->busy_left_out)
+        fprintf(out, "; %u on a busy machine left out", b->busy_left_out);
+    fputs("\n\n", out);
 }
 
 static json_t *block_key_json(const struct block *b)
@@ -1150,6 +1157,7 @@ static json_t *block_json(const struct block *b, unsigned first, enum pb_trend_m
                               "busy_repetitions", (int)p->busy));
     }
     json_t *o = block_key_json(b);
+    json_object_set_new(o, "busy_left_out", json_integer(b->busy_left_out));
     json_object_set_new(o, "points", points);
     return o;
 }
@@ -1185,6 +1193,14 @@ static void print_block_csv(FILE *out, const struct block *b, unsigned first,
     }
 }
 
+/* The text's last word on --skip-busy: the series it left out whole. */
+static void print_busy_blocks(FILE *out, const struct series *s)
+{
+    if (s->busy_blocks)
+        fprintf(out, "%u series left out whole (--skip-busy): every invocation ran on a busy "
+                "machine\n", s->busy_blocks);
+}
+
 int pb_export_trend(FILE *out, const char *db_path, const struct pb_trend_query *q, char *err,
                     size_t errlen)
 {
@@ -1212,6 +1228,10 @@ int pb_export_trend(FILE *out, const char *db_path, const struct pb_trend_query 
         else
             print_block_text(out, b, first, q->metric);
     }
+    if (q->json)
+        json_object_set_new(doc, "busy_series_left_out", json_integer(s.busy_blocks));
+    else if (!q->csv)
+        print_busy_blocks(out, &s);
     if (q->json) {
         if (!doc || json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
             snprintf(err, errlen, "cannot write the trend (out of memory?)");
@@ -1337,15 +1357,23 @@ int pb_export_trend_changes(FILE *out, const char *db_path, const struct pb_tren
         if (q->json) {
             json_t *o2 = block_key_json(b);
             json_object_set_new(o2, "invocations", json_integer(b->n));
+            json_object_set_new(o2, "busy_left_out", json_integer(b->busy_left_out));
             json_object_set_new(o2, "changes", jchanges);
             json_array_append_new(list, o2);
         } else if (nc == 0) {
-            fprintf(out, "  no change in %u invocation%s%s\n", b->n, b->n == 1 ? "" : "s",
+            fprintf(out, "  no change in %u invocation%s%s", b->n, b->n == 1 ? "" : "s",
                     b->n < 2 * (o.min_size ? o.min_size : 3) ? " (too few to tell)" : "");
+            if (b->busy_left_out)
+                fprintf(out, "; %u on a busy machine left out", b->busy_left_out);
+            fputc('\n', out);
         }
         if (!q->json)
             fputc('\n', out);
     }
+    if (q->json)
+        json_object_set_new(doc, "busy_series_left_out", json_integer(s.busy_blocks));
+    else
+        print_busy_blocks(out, &s);
     if (q->json) {
         if (!doc || json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
             snprintf(err, errlen, "cannot write the changes (out of memory?)");

@@ -506,14 +506,23 @@ BOTH(busy_points_marked_and_skipped)
     cr_assert_eq(json_array_size(pts), 2, "%s", t);
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(pts, 1), "commit")),
                      "beef0001");
+    cr_expect_eq(json_integer_value(json_object_get(json_array_get(json_object_get(doc, "blocks"),
+                                                                   0), "busy_left_out")), 1);
     json_decref(doc);
     free(t);
-    /* A block of busy points only is left out whole. */
+    /* A block of busy points only is left out whole, and the text says so. */
     record_others("percpu-ring", "f00d0001", "2024-05-04T10:00:00Z", 1000, 1e6, busy);
     q.json = false;
-    free(trend(&q, 1));
+    t = trend(&q, 1);
+    cr_expect(strstr(t, "2 invocations, 1000000 ops/s to 1000000 ops/s; 1 on a busy machine left "
+                        "out") != NULL, "%s", t);
+    cr_expect(strstr(t, "1 series left out whole (--skip-busy): every invocation ran on a busy "
+                        "machine") != NULL, "%s", t);
+    free(t);
     q.skip_busy = false;
-    free(trend(&q, 2));
+    t = trend(&q, 2);
+    cr_expect(strstr(t, "left out") == NULL, "%s", t);
+    free(t);
     q.strategies = "magazine/percpu-mpsc/xchg";
     q.csv = true;
     t = trend(&q, 1);
@@ -566,7 +575,8 @@ BOTH(changes_on_busy_points)
     q.skip_busy = true;
     t = changes(&q, 1, &regressions);
     cr_expect_eq(regressions, 0, "%s", t);
-    cr_expect(strstr(t, "no change in 6 invocations") != NULL, "%s", t);
+    cr_expect(strstr(t, "no change in 6 invocations; 6 on a busy machine left out") != NULL, "%s",
+              t);
     free(t);
 }
 
