@@ -1002,8 +1002,8 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
             goto oom;
         p->partial |= hdb_int(&res, r, 11) != 0;
         p->failed |= hdb_int(&res, r, 12) == 0;
-        if (!hdb_null(&res, r, 16)) {
-            double others = hdb_real(&res, r, 16);
+        double others = hdb_null(&res, r, 16) ? -1 : hdb_real(&res, r, 16);
+        if (isfinite(others) && others >= 0) {   /* a hand-edited row's nonsense: not known */
             p->busy += others >= PB_OTHERS_BUSY_PCT;
             p->others_max = others > p->others_max ? others : p->others_max;
         }
