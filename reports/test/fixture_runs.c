@@ -127,6 +127,17 @@ void write_doc(const char *path, const struct spec *specs, unsigned nspecs)
 }
 
 /* A default group: 5 repetitions, latency N(1000, 50), 1 M ops/s +- 1 %. */
+void too_noisy_pair(struct spec *b, struct spec *n, uint64_t seed)
+{
+    *b = base_spec(seed);
+    *n = base_spec(seed + 1);
+    b->reps = n->reps = 12;
+    b->samples = n->samples = 2000;
+    b->tput_noise = 0.02;
+    n->tput_noise = 0.25;
+    n->tput = 0.6e6;
+}
+
 struct spec base_spec(uint64_t seed)
 {
     return (struct spec){ .reps = 5, .lat_mean = 1000, .lat_sd = 50, .tput = 1e6,

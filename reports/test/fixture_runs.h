@@ -42,6 +42,10 @@ struct spec {
 
 /* A default group: 5 repetitions, latency N(1000, 50), 1 M ops/s +- 1 %. */
 struct spec base_spec(uint64_t seed);
+/* A BASE and a NEW of 12 repetitions (2000 samples each) where NEW is 40 %
+ * slower in throughput but its repetitions spread 25 % (BASE's 2 %): a
+ * significant drop on a machine too noisy to judge it (inconclusive). */
+void too_noisy_pair(struct spec *base, struct spec *new_spec, uint64_t seed);
 /* Repetition rep of the group, drawn from sp's distributions (seeded by
  * sp->seed and rep). Free with pb_run_result_free. */
 void fill_run(struct pb_run_result *r, const struct spec *sp, unsigned rep);

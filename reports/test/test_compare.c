@@ -985,12 +985,8 @@ Test(compare, too_noisy_is_inconclusive_and_does_not_fail)
 {
     /* NEW's repetitions spread 25 %: a 40 % drop is significant and far
      * beyond the base's floor, but the machine was too noisy to trust. */
-    struct spec b = base_spec(82), n = base_spec(83);
-    b.reps = n.reps = 12;
-    b.samples = n.samples = 2000;
-    b.tput_noise = 0.02;
-    n.tput_noise = 0.25;
-    n.tput = 0.6e6;
+    struct spec b, n;
+    too_noisy_pair(&b, &n, 82);
     struct pb_compare_opts o;
     pb_compare_opts_default(&o);
     o.metrics = 1u << PB_METRIC_THROUGHPUT;
@@ -1023,12 +1019,8 @@ Test(compare, too_noisy_is_inconclusive_and_does_not_fail)
  * 0; a regression is still 1; without --strict nothing changes. */
 Test(compare, strict_tells_could_not_judge_from_no_regression)
 {
-    struct spec b = base_spec(84), n = base_spec(85);
-    b.reps = n.reps = 12;
-    b.samples = n.samples = 2000;
-    b.tput_noise = 0.02;
-    n.tput_noise = 0.25;
-    n.tput = 0.6e6;
+    struct spec b, n;
+    too_noisy_pair(&b, &n, 84);
     struct pb_compare_opts o;
     pb_compare_opts_default(&o);
     o.metrics = 1u << PB_METRIC_THROUGHPUT;

@@ -174,12 +174,8 @@ Test(compare_cli, exit_status_1_on_a_regression_0_without_2_on_bad_input)
  * and its JSON says so; without it, 0. */
 Test(compare_cli, strict_exits_3_when_nothing_could_be_judged)
 {
-    struct spec b = base_spec(54), n = base_spec(55);
-    b.reps = n.reps = 12;
-    b.samples = n.samples = 2000;
-    b.tput_noise = 0.02;
-    n.tput_noise = 0.25;
-    n.tput = 0.6e6;
+    struct spec b, n;
+    too_noisy_pair(&b, &n, 54);
     write_doc(path_in("b.json"), &b, 1);
     write_doc(path_in("n.json"), &n, 1);
     struct cli_result r = CLI("compare", path_in("b.json"), path_in("n.json"), "--metric",
