@@ -20,6 +20,8 @@
  *                (how much of the machine's CPU time other processes took
  *                in the run's window: the trend marks, and --skip-busy
  *                leaves out, the points measured beside busy processes).
+ *   pendbench_compat  (from layout 4) the oldest layouts whose builds may
+ *                read and write the database (history_db.h).
  * A record is one transaction that holds the writer's lock from its start.
  * Nothing here touches the result file: a damaged, locked or unreachable
  * database costs the record, never the results.

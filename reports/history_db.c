@@ -40,6 +40,22 @@ int hdb_open(struct hdb *db, const char *spec, bool create, char *err, size_t er
     return db->ops->open(db, spec, create, err, errlen);
 }
 
+int hdb_newer_layout(struct hdb *db, int64_t version, int64_t min_reader, int64_t min_writer,
+                     bool create, const char *another, char *err, size_t errlen)
+{
+    int64_t need = create ? min_writer : min_reader;
+    if (need >= 1 && need <= HDB_VERSION) {
+        db->version = HDB_VERSION;
+        db->newer = (int)version;
+        return 0;
+    }
+    snprintf(err, errlen,
+             "%s: history layout version %lld is newer than this pendbench %s (%d); "
+             "use a newer pendbench, or --history-db %s",
+             db->name, (long long)version, create ? "writes" : "reads", HDB_VERSION, another);
+    return -1;
+}
+
 void hdb_close(struct hdb *db)
 {
     if (db->ops && db->conn)

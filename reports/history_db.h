@@ -18,6 +18,16 @@
  * run's others_pct (the CPU time other processes took in its window). */
 #define HDB_VERSION 4
 
+/* Since layout 4 a history also says which builds may use it: table
+ * pendbench_compat, one row (min_reader, min_writer), the oldest layout
+ * whose builds may read it and write into it. A layout that only adds
+ * columns keeps min_writer where it was, so an older build on a fleet's
+ * shared history goes on recording (its rows leave the new columns NULL)
+ * instead of being refused by the first machine that upgraded. Layouts
+ * before 4 do not look; this build writes (4, 4). */
+#define HDB_MIN_READER 4
+#define HDB_MIN_WRITER 4
+
 enum hdb_type { HDB_NULL, HDB_INT, HDB_REAL, HDB_TEXT };
 
 struct hdb_cell {
@@ -65,6 +75,9 @@ struct hdb {
     char name[512];                    /* for messages: the path, or the URI without password */
     int version;                       /* set by ops->schema */
     int upgraded_from;                 /* set by ops->schema */
+    int newer;                         /* the layout, when newer than this build's and
+                                        * compatible with it (version is then HDB_VERSION:
+                                        * every column this build knows is there); else 0 */
 };
 
 extern const struct hdb_ops hdb_sqlite_ops;
@@ -74,6 +87,13 @@ extern const struct hdb_ops hdb_pg_ops;
  * "postgres://...", or "postgresql:" alone (libpq's environment: PGHOST,
  * PGDATABASE, ...). Anything else is a SQLite path. */
 bool hdb_is_server(const char *spec);
+
+/* The backends' judgement of a layout newer than this build's: version,
+ * and the compat row (min_reader, min_writer; -1 when the database has
+ * none). 0 with db->version and db->newer set when this build may use it
+ * (create: write into it), else -1 with the message. */
+int hdb_newer_layout(struct hdb *db, int64_t version, int64_t min_reader, int64_t min_writer,
+                     bool create, const char *another, char *err, size_t errlen);
 
 /* Picks the backend and opens (ops->open's returns). */
 int hdb_open(struct hdb *db, const char *spec, bool create, char *err, size_t errlen);

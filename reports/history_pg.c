@@ -69,6 +69,8 @@ static void pq_load(void)
 static const char schema_sql[] =
     "CREATE TABLE pendbench_schema (version INTEGER NOT NULL);"
     "INSERT INTO pendbench_schema VALUES (4);"
+    "CREATE TABLE pendbench_compat (min_reader INTEGER NOT NULL, min_writer INTEGER NOT NULL);"
+    "INSERT INTO pendbench_compat VALUES (4, 4);"
     "CREATE TABLE invocations ("
     " id BIGSERIAL PRIMARY KEY,"
     " date TEXT NOT NULL,"
@@ -98,9 +100,12 @@ static const char schema_sql[] =
  * stored documents). */
 static const char upgrade_3_sql[] =
     "ALTER TABLE runs ADD COLUMN others_pct DOUBLE PRECISION;"
+    "CREATE TABLE pendbench_compat (min_reader INTEGER NOT NULL, min_writer INTEGER NOT NULL);"
+    "INSERT INTO pendbench_compat VALUES (4, 4);"
     "UPDATE pendbench_schema SET version = 4;";
 
-_Static_assert(HDB_VERSION == 4, "schema_sql and the upgrade write version 4");
+_Static_assert(HDB_VERSION == 4 && HDB_MIN_READER == 4 && HDB_MIN_WRITER == 4,
+               "schema_sql and the upgrade write version 4, compat (4, 4)");
 
 /* libpq's message on one line ("connection to server ... failed: ..."). */
 static void one_line(const char *msg, char *out, size_t size)
@@ -299,11 +304,24 @@ static int pg_schema(struct hdb *h, bool create, char *err, size_t errlen)
     int64_t version = hdb_int(&res, 0, 0);
     hdb_res_free(&res);
     if (version > HDB_VERSION) {
-        snprintf(err, errlen,
-                 "%s: history layout version %lld is newer than this pendbench reads (%d); "
-                 "use a newer pendbench, or --history-db another database",
-                 h->name, (long long)version, HDB_VERSION);
-        return -1;
+        int64_t min_reader = -1, min_writer = -1;
+        if (pg_query(h, "SELECT to_regclass('pendbench_compat') IS NOT NULL", NULL, 0, &res, err,
+                     errlen) != 0)
+            return -1;
+        bool has_compat = res.nrows && hdb_text(&res, 0, 0)[0] == 't';
+        hdb_res_free(&res);
+        if (has_compat) {
+            if (pg_query(h, "SELECT min_reader, min_writer FROM pendbench_compat", NULL, 0, &res,
+                         err, errlen) != 0)
+                return -1;
+            if (res.nrows) {
+                min_reader = hdb_int(&res, 0, 0);
+                min_writer = hdb_int(&res, 0, 1);
+            }
+            hdb_res_free(&res);
+        }
+        return hdb_newer_layout(h, version, min_reader, min_writer, create, "another database",
+                                err, errlen);
     }
     if (version < 3) {
         /* No older layout was ever written to a server. */

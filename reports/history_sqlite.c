@@ -41,6 +41,9 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS runs_by_invocation ON runs (invocation_id);"
     "CREATE INDEX IF NOT EXISTS invocations_by_commit ON invocations (git_commit);"
     "CREATE INDEX IF NOT EXISTS invocations_by_run_id ON invocations (run_id);"
+    "CREATE TABLE IF NOT EXISTS pendbench_compat (min_reader INTEGER NOT NULL,"
+    " min_writer INTEGER NOT NULL);"
+    "INSERT INTO pendbench_compat VALUES (4, 4);"
     "PRAGMA application_id = 1346521171;"      /* HISTORY_APP_ID */
     "PRAGMA user_version = 4;";
 
@@ -60,10 +63,13 @@ static const char upgrade_2_sql[] =
  * fills it in for the old rows from their stored documents). */
 static const char upgrade_3_sql[] =
     "ALTER TABLE runs ADD COLUMN others_pct REAL;"
+    "CREATE TABLE pendbench_compat (min_reader INTEGER NOT NULL, min_writer INTEGER NOT NULL);"
+    "INSERT INTO pendbench_compat VALUES (4, 4);"
     "PRAGMA user_version = 4;";
 
 _Static_assert(HISTORY_APP_ID == 1346521171, "schema_sql spells the application id out");
-_Static_assert(HDB_VERSION == 4, "schema_sql and the upgrades write version 4");
+_Static_assert(HDB_VERSION == 4 && HDB_MIN_READER == 4 && HDB_MIN_WRITER == 4,
+               "schema_sql and the upgrades write version 4, compat (4, 4)");
 
 /* One message per kind of failure, naming the database. */
 static int db_fail(sqlite3 *db, int rc, const char *path, char *err, size_t errlen)
@@ -260,11 +266,18 @@ static int lite_schema(struct hdb *h, bool create, char *err, size_t errlen)
         return -1;
     }
     if (version > HDB_VERSION) {
-        snprintf(err, errlen,
-                 "%s: history layout version %lld is newer than this pendbench reads (%d); "
-                 "use a newer pendbench, or --history-db another file",
-                 h->name, (long long)version, HDB_VERSION);
-        return -1;
+        int64_t has_compat, min_reader = -1, min_writer = -1;
+        rc = query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'pendbench_compat'",
+                       &has_compat);
+        if (rc == SQLITE_OK && has_compat) {
+            rc = query_int(db, "SELECT min_reader FROM pendbench_compat", &min_reader);
+            if (rc == SQLITE_OK)
+                rc = query_int(db, "SELECT min_writer FROM pendbench_compat", &min_writer);
+        }
+        if (rc != SQLITE_OK)
+            return fail(h, rc, err, errlen);
+        return hdb_newer_layout(h, version, min_reader, min_writer, create, "another file", err,
+                                errlen);
     }
     if (ntables > 0 && (version < 1 || version > HDB_VERSION)) {
         snprintf(err, errlen, "%s: history layout version %lld is not one this pendbench reads",

@@ -587,8 +587,10 @@ BOTH(layout_3_is_read_and_upgraded_with_others)
     static const double busy[REPS] = { 30, 10 };
     record_others("percpu-mpsc", "abcd1234", "2024-05-01T10:00:00Z", 1000, 1e6, busy);
     db_exec(strncmp(db, "postgresql:", 11) == 0
-                ? "ALTER TABLE runs DROP COLUMN others_pct; UPDATE pendbench_schema SET version = 3"
-                : "ALTER TABLE runs DROP COLUMN others_pct; PRAGMA user_version = 3");
+                ? "ALTER TABLE runs DROP COLUMN others_pct; DROP TABLE pendbench_compat;"
+                  " UPDATE pendbench_schema SET version = 3"
+                : "ALTER TABLE runs DROP COLUMN others_pct; DROP TABLE pendbench_compat;"
+                  " PRAGMA user_version = 3");
     struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT, .json = true };
     char *t = trend(&q, 1);
     json_t *doc = json_loads(t, 0, NULL);
@@ -719,15 +721,75 @@ Test(history, foreign_database)
     record_fails_keeping_result("not a pendbench history database");
 }
 
-Test(history, newer_layout_refused)
+/* The layout a later build would leave: version, and the oldest layouts
+ * whose builds may read and write it (NULL compat: a database without the
+ * compat table). */
+static void set_layout(int version, const int *compat)
+{
+    char sql[400];
+    bool pg = strncmp(db, "postgresql:", 11) == 0;
+    int n = pg ? snprintf(sql, sizeof sql, "UPDATE pendbench_schema SET version = %d;", version)
+               : snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", version);
+    if (compat)
+        snprintf(sql + n, sizeof sql - (size_t)n,
+                 "UPDATE pendbench_compat SET min_reader = %d, min_writer = %d", compat[0],
+                 compat[1]);
+    else
+        snprintf(sql + n, sizeof sql - (size_t)n, "DROP TABLE pendbench_compat");
+    db_exec(sql);
+}
+
+static int layout_version(void)
+{
+    int v = -1;
+    if (strncmp(db, "postgresql:", 11) == 0) {
+        PGconn *c = PQconnectdb(db);
+        PGresult *r = PQexec(c, "SELECT max(version) FROM pendbench_schema");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            v = atoi(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        PQfinish(c);
+        return v;
+    }
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* A newer layout is refused unless it says builds of this one may use it:
+ * one that only added columns keeps a fleet's older builds recording. */
+BOTH(newer_layouts)
 {
     record_three();
-    sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(h, "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-    record_fails_keeping_result("history layout version 5 is newer than this pendbench reads (4)");
-    expect_find_error("last", "newer than this pendbench reads");
+    static const int no_one[2] = { 5, 5 }, readers[2] = { 4, 5 }, everyone[2] = { 4, 4 };
+    set_layout(5, no_one);
+    record_fails_keeping_result("history layout version 5 is newer than this pendbench writes (4)");
+    expect_find_error("last", "history layout version 5 is newer than this pendbench reads (4)");
+    /* Readable, not writable: the trend and the lookups work, the record
+     * is refused. */
+    set_layout(5, readers);
+    record_fails_keeping_result("newer than this pendbench writes (4)");
+    expect_find("last", "beef0001", 3000);
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT };
+    free(trend(&q, 1));
+    /* Both: recorded into as it is (not downgraded, not upgraded). */
+    set_layout(5, everyone);
+    record("f00d0001", "2024-05-04T10:00:00Z", 4000, 8e6);
+    expect_find("last", "f00d0001", 4000);
+    q.json = true;
+    char *t = trend(&q, 1);
+    cr_expect(strstr(t, "f00d0001") != NULL, "%s", t);
+    free(t);
+    cr_expect_eq(layout_version(), 5);
+    /* No compat table (not a layout any build writes): refused. */
+    set_layout(6, NULL);
+    record_fails_keeping_result("history layout version 6 is newer than this pendbench writes");
 }
 
 Test(history, missing_directory)
@@ -819,6 +881,7 @@ Test(history, version_1_is_read_and_upgraded)
                                  "ALTER TABLE invocations DROP COLUMN topology_summary;"
                                  "ALTER TABLE runs DROP COLUMN workload;"
                                  "ALTER TABLE runs DROP COLUMN others_pct;"
+                                 "DROP TABLE pendbench_compat;"
                                  "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK,
                  "%s", sqlite3_errmsg(h));
     sqlite3_close(h);
@@ -850,6 +913,7 @@ Test(history, version_2_falls_back_to_thread_counts)
                                  "ALTER TABLE invocations DROP COLUMN topology_summary;"
                                  "ALTER TABLE runs DROP COLUMN workload;"
                                  "ALTER TABLE runs DROP COLUMN others_pct;"
+                                 "DROP TABLE pendbench_compat;"
                                  "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK,
                  "%s", sqlite3_errmsg(h));
     sqlite3_close(h);
@@ -1232,14 +1296,6 @@ Test(history_pg, login_refused_and_password_hidden)
                                    err, sizeof err), -1);
     cr_expect(strstr(err, "cannot connect") != NULL && strstr(err, "s3cret") == NULL, "%s", err);
     cr_expect(strstr(err, "postgresql://me:***@127.0.0.1:1/x") != NULL, "%s", err);
-}
-
-Test(history_pg, newer_layout_refused)
-{
-    record_three();
-    pg_exec("UPDATE pendbench_schema SET version = 5");
-    record_fails_keeping_result("history layout version 5 is newer than this pendbench reads (4)");
-    expect_find_error("last", "newer than this pendbench reads");
 }
 
 Test(history_pg, foreign_tables_refused)
