@@ -49,6 +49,7 @@
 #include "pb_file.h"
 #include "pb_grow.h"
 #include "pb_history.h"
+#include "pb_html.h"
 #include "pb_runkey.h"
 #include "result_internal.h"
 
@@ -1392,6 +1393,121 @@ out:
     json_decref(doc);
     free(x);
     free(ch);
+    series_free(&s);
+    return ret;
+}
+
+/* ---- the trend as a page ---------------------------------------------------------------- */
+
+int pb_export_trend_html(const char *html_path, const char *db_path,
+                         const struct pb_trend_query *q, const struct pb_trend_changes *c,
+                         const struct pb_html_options *opt, struct pb_html_stats *stats,
+                         char *err, size_t errlen)
+{
+    struct pb_change_options co = { .alpha = c ? c->alpha : 0,
+                                    .permutations = c ? c->permutations : 0,
+                                    .seed = c ? c->seed : 0, .min_size = c ? c->min_size : 0 };
+    if (co.alpha != 0 && !(co.alpha > 0 && co.alpha < 1)) {
+        snprintf(err, errlen, "--alpha %g: expected a significance between 0 and 1", co.alpha);
+        return -1;
+    }
+    struct series s;
+    char name[512];
+    int n = load_series(db_path, q, &s, name, sizeof name, err, errlen);
+    if (n < 0)
+        return n;
+    int ret = -1;
+    /* Everything the page shows, laid out per block: its points, their
+     * value texts (32 bytes each), its changes and theirs. */
+    struct pb_html_trend_series *se = calloc(s.n + 1, sizeof *se);
+    struct pb_html_trend_point **pts = calloc(s.n + 1, sizeof *pts);
+    struct pb_html_trend_change **chs = calloc(s.n + 1, sizeof *chs);
+    char (**texts)[32] = calloc(s.n + 1, sizeof *texts);
+    char **titles = calloc(s.n + 1, sizeof *titles);
+    double *x = NULL;
+    struct pb_change *found = NULL;
+    if (!se || !pts || !chs || !texts || !titles)
+        goto oom;
+    for (unsigned i = 0; i < s.n; i++) {
+        const struct block *b = &s.blocks[i];
+        unsigned first = q->limit && b->n > q->limit ? b->n - q->limit : 0, np = b->n - first;
+        free(x);
+        free(found);
+        x = malloc((b->n + 1) * sizeof *x);
+        found = malloc((b->n + 1) * sizeof *found);
+        pts[i] = calloc(np + 1, sizeof *pts[i]);
+        chs[i] = calloc(b->n + 1, sizeof *chs[i]);
+        texts[i] = calloc(np + 2 * b->n + 1, sizeof *texts[i]);
+        size_t tlen = 0;
+        FILE *tf = open_memstream(&titles[i], &tlen);
+        if (!x || !found || !pts[i] || !chs[i] || !texts[i] || !tf) {
+            if (tf)
+                fclose(tf);
+            goto oom;
+        }
+        print_block_head(tf, b, q->metric);
+        if (fclose(tf) != 0 || !titles[i])
+            goto oom;
+        titles[i][strcspn(titles[i], "\n")] = 0;
+        for (unsigned k = 0; k < b->n; k++)
+            x[k] = isfinite(b->points[k].value) ? b->points[k].value : 0;
+        int nc = pb_changes_find(x, b->n, &co, found, b->n);
+        if (nc < 0)
+            goto oom;
+        for (unsigned k = 0; k < np; k++) {
+            const struct point *p = &b->points[first + k];
+            fmt_value(q->metric, p->value, texts[i][k], sizeof texts[i][k]);
+            pts[i][k] = (struct pb_html_trend_point){
+                .date = p->date, .commit = p->commit, .host = p->host, .value = p->value,
+                .value_text = texts[i][k], .reps = p->reps, .busy_reps = p->busy,
+                .others_max = p->others_max, .partial = p->partial, .failed = p->failed };
+        }
+        unsigned m = 0;
+        for (int k = 0; k < nc; k++) {
+            if (found[k].index <= first)
+                continue;              /* before the points shown */
+            char *before = texts[i][np + 2 * m], *after = texts[i][np + 2 * m + 1];
+            fmt_value(q->metric, found[k].median_before, before, 32);
+            fmt_value(q->metric, found[k].median_after, after, 32);
+            chs[i][m++] = (struct pb_html_trend_change){
+                .index = found[k].index - first, .median_before = found[k].median_before,
+                .median_after = found[k].median_after, .shift = found[k].shift,
+                .p_value = found[k].p_value, .before_text = before, .after_text = after,
+                .regression = is_regression(q->metric, found[k].shift, 0) };
+        }
+        se[i] = (struct pb_html_trend_series){ .title = titles[i], .points = pts[i],
+                                               .npoints = np, .changes = chs[i],
+                                               .nchanges = m,
+                                               .busy_left_out = b->busy_left_out };
+    }
+    struct pb_html_trend t = { .database = name, .metric_title = metrics[q->metric].title,
+                               .unit = metrics[q->metric].unit,
+                               .higher_is_better = metrics[q->metric].higher_is_better,
+                               .series = se, .nseries = s.n,
+                               .busy_series_left_out = s.busy_blocks };
+    if (pb_html_trend_write(html_path, &t, opt, stats, err, errlen) == 0)
+        ret = (int)s.n;
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    for (unsigned i = 0; i < s.n; i++) {
+        if (pts)
+            free(pts[i]);
+        if (chs)
+            free(chs[i]);
+        if (texts)
+            free(texts[i]);
+        if (titles)
+            free(titles[i]);
+    }
+    free(se);
+    free(pts);
+    free(chs);
+    free(texts);
+    free(titles);
+    free(x);
+    free(found);
     series_free(&s);
     return ret;
 }

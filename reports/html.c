@@ -1874,6 +1874,33 @@ static void doc_sections(struct render *R, const struct pb_result_doc *d, const 
     }
 }
 
+/* What became of the page's charts, above its body: turned off, gnuplot
+ * missing or out of time, charts that failed. */
+static void chart_notes(FILE *page, const struct pb_html_options *opt,
+                        const struct pb_html_stats *st)
+{
+    if (opt && opt->no_charts) {
+        fprintf(page, "<p class=\"note\">Charts were turned off for this report; the tables "
+                      "hold every number.</p>\n");
+    } else if (st->gnuplot_missing) {
+        fprintf(page, "<p class=\"note\"><b>Charts need gnuplot</b> (Debian: the gnuplot-nox "
+                      "package), and it could not be run: ");
+        esc(page, st->note);
+        fprintf(page, ". The tables below hold every number.</p>\n");
+    } else if (st->gnuplot_timed_out) {
+        fprintf(page, "<p class=\"note\"><b>gnuplot timed out</b>, so %u chart%s %s not drawn: ",
+                st->charts_failed, st->charts_failed == 1 ? "" : "s",
+                st->charts_failed == 1 ? "is" : "are");
+        esc(page, st->note);
+        fprintf(page, ". The tables below hold every number.</p>\n");
+    } else if (st->charts_failed) {
+        fprintf(page, "<p class=\"note\">%u chart%s could not be drawn: ", st->charts_failed,
+                st->charts_failed == 1 ? "" : "s");
+        esc(page, st->note);
+        fprintf(page, ".</p>\n");
+    }
+}
+
 static int render_page(FILE *page, const struct pb_html_input *in, unsigned n,
                        const struct pb_html_options *opt, struct pb_html_stats *st, char *err,
                        size_t errlen)
@@ -1964,26 +1991,7 @@ static int render_page(FILE *page, const struct pb_html_input *in, unsigned n,
         fprintf(page, "<a href=\"#context\">Context</a>");
     }
     fprintf(page, "<a href=\"#howto\">How to read this</a></nav>\n</header>\n");
-    if (opt && opt->no_charts) {
-        fprintf(page, "<p class=\"note\">Charts were turned off for this report; the tables "
-                      "hold every number.</p>\n");
-    } else if (st->gnuplot_missing) {
-        fprintf(page, "<p class=\"note\"><b>Charts need gnuplot</b> (Debian: the gnuplot-nox "
-                      "package), and it could not be run: ");
-        esc(page, st->note);
-        fprintf(page, ". The tables below hold every number.</p>\n");
-    } else if (st->gnuplot_timed_out) {
-        fprintf(page, "<p class=\"note\"><b>gnuplot timed out</b>, so %u chart%s %s not drawn: ",
-                st->charts_failed, st->charts_failed == 1 ? "" : "s",
-                st->charts_failed == 1 ? "is" : "are");
-        esc(page, st->note);
-        fprintf(page, ". The tables below hold every number.</p>\n");
-    } else if (st->charts_failed) {
-        fprintf(page, "<p class=\"note\">%u chart%s could not be drawn: ", st->charts_failed,
-                st->charts_failed == 1 ? "" : "s");
-        esc(page, st->note);
-        fprintf(page, ".</p>\n");
-    }
+    chart_notes(page, opt, st);
     fwrite(body, 1, body_len, page);
     free(body);
     fprintf(page, "<footer>Written by <code>pendbench report</code>. A self-contained page: "
@@ -2056,4 +2064,215 @@ int pb_html_report_file(const char *json_path, const char *html_path,
     int rc = pb_html_write(html_path, &in, 1, opt, stats, err, errlen);
     pb_result_doc_free(&doc);
     return rc;
+}
+
+/* ---- the history's trend page ------------------------------------------------------ */
+
+static void trend_chart(struct render *R, const struct pb_html_trend *t,
+                        const struct pb_html_trend_series *se)
+{
+    struct script s;
+    if (script_open(&s, CHART_W, 420) != 0)
+        return;
+    FILE *g = s.f;
+    bool any_busy = false;
+    fprintf(g, "$d << EOD\n");
+    for (unsigned k = 0; k < se->npoints; k++) {
+        const struct pb_html_trend_point *p = &se->points[k];
+        any_busy |= p->busy_reps > 0;
+        fprintf(g, "%u %.10g %d\n", k + 1, isfinite(p->value) ? p->value : 0,
+                p->busy_reps > 0);
+    }
+    fprintf(g, "EOD\n");
+    /* The medians between changes, one segment each (blank line between). */
+    if (se->nchanges) {
+        fprintf(g, "$m << EOD\n");
+        unsigned from = 0;
+        for (unsigned c = 0; c <= se->nchanges; c++) {
+            unsigned to = c < se->nchanges ? se->changes[c].index : se->npoints;
+            double m = c < se->nchanges ? se->changes[c].median_before
+                                        : se->changes[c - 1].median_after;
+            fprintf(g, "%.3f %.10g\n%.3f %.10g\n\n", from + 0.6, m, to + 0.4, m);
+            from = to;
+        }
+        fprintf(g, "EOD\n");
+        for (unsigned c = 0; c < se->nchanges; c++)
+            fprintf(g, "set arrow from %.1f, graph 0 to %.1f, graph 1 nohead dt 2 lw 1.5 "
+                       "lc rgb '%s'\n", se->changes[c].index + 0.5, se->changes[c].index + 0.5,
+                    se->changes[c].regression ? "#d62728" : "#2ca02c");
+    }
+    fprintf(g, "set xrange [0.5:%u.5]\n", se->npoints);
+    if (se->npoints <= 40) {
+        /* Each invocation's commit under it (7 characters: git's short hash). */
+        fprintf(g, "set xtics rotate by -45 font ',8' (");
+        for (unsigned k = 0; k < se->npoints; k++) {
+            char c[8];
+            snprintf(c, sizeof c, "%.7s", se->points[k].commit[0] ? se->points[k].commit : "?");
+            fprintf(g, "%s", k ? ", " : "");
+            gp_quote(g, c);
+            fprintf(g, " %u", k + 1);
+        }
+        fprintf(g, ")\nset xlabel 'commit, oldest first'\n");
+    } else {
+        fprintf(g, "set xlabel 'invocation, oldest first'\n");
+    }
+    fprintf(g, "set ylabel ");
+    char yl[96];
+    snprintf(yl, sizeof yl, "%s (%s is better)", t->unit, t->higher_is_better ? "higher" : "lower");
+    gp_quote(g, yl);
+    /* SI prefixes (6M ops/s, 150 ns); a fraction keeps its decimals. */
+    fprintf(g, "\nset yrange [0:*]\nset key outside top center horizontal\n%s"
+               "plot $d using 1:2 with linespoints pt 7 ps 0.6 lw 1.5 lc rgb '#1f77b4' title ",
+            strcmp(t->unit, "fraction") == 0 ? "" : "set format y '%.3s%c'\n");
+    gp_quote(g, t->metric_title);
+    if (any_busy)
+        fprintf(g, ", $d using 1:($3 > 0 ? $2 : 1/0) with points pt 6 ps 1.8 lw 1.5 "
+                   "lc rgb '#e6550d' title 'busy machine'");
+    if (se->nchanges)
+        fprintf(g, ", $m using 1:2 with lines dt 2 lw 2 lc rgb '#555555' "
+                   "title 'median between changes'");
+    fprintf(g, "\n");
+    chart_emit(R, &s, se->title, CHART_W,
+               se->nchanges ? "Dashed verticals: change points (red a regression, green an "
+                              "improvement); dashed horizontals: the medians between them."
+                            : NULL);
+}
+
+static void trend_table(FILE *o, const struct pb_html_trend_series *se)
+{
+    fprintf(o, "<table>\n<tr><th>#</th><th>date</th><th>commit</th><th>host</th>"
+               "<th class=\"num\">value</th><th class=\"num\">change</th>"
+               "<th class=\"num\">repetitions</th><th>notes</th></tr>\n");
+    for (unsigned k = 0; k < se->npoints; k++) {
+        const struct pb_html_trend_point *p = &se->points[k];
+        fprintf(o, "<tr><td class=\"num\">%u</td><td>", k + 1);
+        esc(o, p->date);
+        fprintf(o, "</td><td><code>");
+        esc(o, p->commit);
+        fprintf(o, "</code></td><td>");
+        esc(o, p->host);
+        fprintf(o, "</td><td class=\"num\">");
+        esc(o, p->value_text);
+        fprintf(o, "</td><td class=\"num\">");
+        double prev = k ? se->points[k - 1].value : 0;
+        if (k && prev != 0 && isfinite(p->value))
+            fprintf(o, "%+.1f%%", 100 * (p->value - prev) / fabs(prev));
+        fprintf(o, "</td><td class=\"num\">%u</td><td>", p->reps);
+        const char *sep = "";
+        if (p->busy_reps) {
+            fprintf(o, "<b>busy machine</b>: %u of %u repetition%s, others up to %.0f%%",
+                    p->busy_reps, p->reps, p->reps == 1 ? "" : "s", p->others_max);
+            sep = "; ";
+        }
+        if (p->partial) {
+            fprintf(o, "%spartial", sep);
+            sep = "; ";
+        }
+        if (p->failed)
+            fprintf(o, "%s<b>invariants failed</b>", sep);
+        for (unsigned c = 0; c < se->nchanges; c++) {
+            const struct pb_html_trend_change *ch = &se->changes[c];
+            if (ch->index != k)
+                continue;
+            fprintf(o, "%s<b>change</b>: ", p->busy_reps || p->partial || p->failed ? "; " : "");
+            esc(o, ch->before_text);
+            fprintf(o, " &rarr; ");
+            esc(o, ch->after_text);
+            fprintf(o, " (%+.1f%%, p=%.3f, %s)", 100 * ch->shift, ch->p_value,
+                    ch->regression ? "a regression" : "an improvement");
+        }
+        fprintf(o, "</td></tr>\n");
+    }
+    fprintf(o, "</table>\n");
+}
+
+static int render_trend(FILE *page, const struct pb_html_trend *t,
+                        const struct pb_html_options *opt, struct pb_html_stats *st, char *err,
+                        size_t errlen)
+{
+    char *body = NULL;
+    size_t body_len = 0;
+    FILE *o = open_memstream(&body, &body_len);
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    struct render R = { .out = o, .opt = opt, .st = st, .next_chart = 0,
+                        .deadline = mono_s() + total_timeout(opt) };
+    if (!t->nseries)
+        fprintf(o, "<p class=\"dim\">No invocation recorded matches.</p>\n");
+    for (unsigned i = 0; i < t->nseries; i++) {
+        const struct pb_html_trend_series *se = &t->series[i];
+        fprintf(o, "<section id=\"s%u\"><h2>", i + 1);
+        esc(o, se->title);
+        fprintf(o, "</h2>\n<p class=\"sub\">%u invocation%s", se->npoints,
+                se->npoints == 1 ? "" : "s");
+        if (se->busy_left_out)
+            fprintf(o, "; %u on a busy machine left out (--skip-busy)", se->busy_left_out);
+        fprintf(o, "; %u change point%s</p>\n", se->nchanges, se->nchanges == 1 ? "" : "s");
+        trend_chart(&R, t, se);
+        trend_table(o, se);
+        fprintf(o, "</section>\n");
+    }
+    if (t->busy_series_left_out)
+        fprintf(o, "<p class=\"note\">%u series left out whole (--skip-busy): every invocation "
+                   "ran on a busy machine.</p>\n", t->busy_series_left_out);
+    if (fclose(o) != 0 || !body) {
+        free(body);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    fprintf(page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                  "<meta name=\"generator\" content=\"pendbench history\">\n<title>pendbench "
+                  "history: ");
+    esc(page, t->metric_title);
+    fprintf(page, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n"
+                  "<h1>pendbench history</h1>\n<p class=\"sub\">", css);
+    esc(page, t->metric_title);
+    fprintf(page, " &middot; ");
+    esc(page, t->database);
+    fprintf(page, " &middot; %u series</p>\n<nav>", t->nseries);
+    for (unsigned i = 0; i < t->nseries && i < 40; i++)
+        fprintf(page, "<a href=\"#s%u\">%u</a>", i + 1, i + 1);
+    fprintf(page, "</nav>\n</header>\n");
+    chart_notes(page, opt, st);
+    fwrite(body, 1, body_len, page);
+    free(body);
+    fprintf(page, "<p class=\"dim\">A point is one recorded invocation: its repetitions' "
+                  "median (latency: the percentile of their merged histograms), the runs in "
+                  "another machine state left out. <b>Busy machine</b>: a repetition ran while "
+                  "other processes took 25%% or more of the CPU time. Change points: E-divisive "
+                  "means with a permutation test, 3 invocations on each side at least.</p>\n"
+                  "<footer>Written by <code>pendbench history --html</code>. A self-contained "
+                  "page: inline styles and SVG, no script, nothing fetched.</footer>\n"
+                  "</body>\n</html>\n");
+    if (fflush(page) != 0 || ferror(page)) {
+        snprintf(err, errlen, "cannot write the page: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+struct trend_args {
+    const struct pb_html_trend *t;
+    const struct pb_html_options *opt;
+    struct pb_html_stats *stats;
+};
+
+static int trend_to(FILE *out, void *arg, char *err, size_t errlen)
+{
+    const struct trend_args *a = arg;
+    struct pb_html_stats local;
+    struct pb_html_stats *st = a->stats ? a->stats : &local;
+    memset(st, 0, sizeof *st);
+    return render_trend(out, a->t, a->opt, st, err, errlen);
+}
+
+int pb_html_trend_write(const char *path, const struct pb_html_trend *t,
+                        const struct pb_html_options *opt, struct pb_html_stats *stats,
+                        char *err, size_t errlen)
+{
+    struct trend_args a = { t, opt, stats };
+    return pb_file_write(path, trend_to, &a, err, errlen);
 }

@@ -13,9 +13,10 @@
 #include "pb_err.h"
 #include "pb_export.h"
 #include "pb_history.h"
+#include "pb_html.h"
 
 static const char history_usage[] =
-    "pendbench history [FILTERS] [--limit N] [--json] [--history-db DB]\n"
+    "pendbench history [FILTERS] [--limit N] [--json | --html FILE] [--history-db DB]\n"
     "       pendbench history --changes [FILTERS] [--gate] [--threshold PCT]\n"
     "                         [--alpha A] [--seed N] [--json] [--history-db DB]\n"
     "       pendbench history export [FILTERS] [--format csv|json] [--history-db DB]\n"
@@ -36,7 +37,8 @@ static const char history_about[] =
     "seeded permutation test for significance) and lists each change with the\n"
     "first commit after it, the medians before and after, the shift and its\n"
     "p-value, and how many of the invocations on each side ran on a busy\n"
-    "machine; a change needs 3 invocations on each side.\n";
+    "machine; a change needs 3 invocations on each side. --html writes the trend\n"
+    "as a page: a chart per series with the busy points and the changes drawn.\n";
 
 static const char history_epilog[] =
     "`history export` writes the series for dashboards and `history import`\n"
@@ -45,7 +47,7 @@ static const char history_epilog[] =
     "last|COMMIT NEW.json` compares against a recorded invocation.\n";
 
 enum { H_SCENARIO, H_STRATEGIES, H_MACHINE, H_METRIC, H_DB, H_LIMIT, H_JSON, H_CHANGES, H_ALPHA,
-       H_SEED, H_GATE, H_THRESHOLD, H_FORMAT, H_SKIP_BUSY };
+       H_SEED, H_GATE, H_THRESHOLD, H_FORMAT, H_SKIP_BUSY, H_HTML };
 
 static const struct pb_opt filter_opts[] = {
     { "scenario", 0, "S", "only this scenario", H_SCENARIO },
@@ -75,6 +77,9 @@ static const struct pb_opt trend_opts[] = {
       "--changes, which reads the whole series)", H_LIMIT },
     { "json", 0, NULL, "a JSON document instead of the tables", H_JSON },
     { "changes", 0, NULL, "the change points of each series instead of the trend", H_CHANGES },
+    { "html", 0, "FILE", "also write the trend as an HTML page: a chart and a table per series, "
+      "busy points marked, change points drawn (with --changes: its --alpha and --seed); '-' "
+      "for stdout, instead of the tables; charts need gnuplot", H_HTML },
     { NULL, 0, NULL, NULL, 0 },
 };
 
@@ -101,6 +106,7 @@ struct history_args {
     bool changes, gate;
     const char *changes_only;          /* the first option given that needs --changes */
     bool limit_given;
+    const char *html;                  /* --html: the page's path */
     char **files;                      /* import: its result files, room for argc */
     int nfiles;
 };
@@ -143,6 +149,9 @@ static int history_set(void *ctx, const struct pb_opt *o, const char *v, char *e
     case H_SKIP_BUSY:
         a->q.skip_busy = true;
         return 0;
+    case H_HTML:
+        a->html = v;
+        return pb_opt_path(v, err, errlen);
     case H_FORMAT:
         if (strcmp(v, "csv") == 0 || strcmp(v, "json") == 0) {
             a->q.csv = v[0] == 'c';
@@ -307,14 +316,32 @@ int pb_cmd_history(int argc, char **argv)
     if (a.changes && a.limit_given)
         return pb_cli_fail(&cli, "--limit does not go with --changes (changes read the whole "
                            "series)");
+    if (a.html && a.q.json)
+        return pb_cli_fail(&cli, "--html and --json: one or the other");
     const char *db_path = a.db;
     struct pb_trend_query q = a.q;
     struct pb_trend_changes ch = a.ch;
     bool gate = a.gate;
     char err[1024];
     unsigned regressions = 0;
-    int n = a.changes ? pb_export_trend_changes(stdout, db_path, &q, &ch, &regressions, err,
-                                                sizeof err)
+    bool page_only = a.html && strcmp(a.html, "-") == 0;   /* stdout is the page's */
+    int n = 0;
+    if (a.html) {
+        struct pb_trend_query hq = q;
+        if (a.changes)
+            hq.limit = 0;              /* the page shows what the changes read */
+        struct pb_html_stats st;
+        n = pb_export_trend_html(a.html, db_path, &hq, &ch, NULL, &st, err, sizeof err);
+        if (n >= 0 && st.gnuplot_missing)
+            fprintf(stderr, "pendbench history: warning: %s: no chart drawn (charts need "
+                    "gnuplot): %s\n", a.html, st.note);
+        else if (n >= 0 && st.charts_failed)
+            fprintf(stderr, "pendbench history: warning: %s: %u chart%s not drawn: %s\n", a.html,
+                    st.charts_failed, st.charts_failed == 1 ? "" : "s", st.note);
+    }
+    if (n >= 0 && !(page_only && !a.changes))
+        n = a.changes ? pb_export_trend_changes(page_only ? stderr : stdout, db_path, &q, &ch,
+                                                &regressions, err, sizeof err)
                       : pb_export_trend(stdout, db_path, &q, err, sizeof err);
     if (n < 0) {
         fprintf(stderr, "pendbench history: %s\n", err);

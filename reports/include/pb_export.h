@@ -164,4 +164,15 @@ int pb_export_trend_changes(FILE *out, const char *db_path, const struct pb_tren
                             const struct pb_trend_changes *c, unsigned *regressions, char *err,
                             size_t errlen);
 
+struct pb_html_options;
+struct pb_html_stats;
+/* The trend as an HTML page written to html_path (pb_html.h: a chart and a
+ * table per block, busy points marked, change points drawn; q->limit: the
+ * last N points of each block, its changes found over the whole series).
+ * Returns the number of blocks; -2 no history at db_path, -1 + message. */
+int pb_export_trend_html(const char *html_path, const char *db_path,
+                         const struct pb_trend_query *q, const struct pb_trend_changes *c,
+                         const struct pb_html_options *opt, struct pb_html_stats *stats,
+                         char *err, size_t errlen);
+
 #endif

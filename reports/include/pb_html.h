@@ -60,6 +60,55 @@ int pb_html_report_file(const char *json_path, const char *html_path,
                         const struct pb_html_options *opt, struct pb_html_stats *stats,
                         char *err, size_t errlen);
 
+/* ---- the history's trend page (`pendbench history --html`) ----------------------- */
+
+/* One invocation of a series: the value the trend shows, and the texts of
+ * its table row (formatted by the caller, in the metric's unit). */
+struct pb_html_trend_point {
+    const char *date, *commit, *host;
+    double value;
+    const char *value_text;
+    unsigned reps, busy_reps;  /* repetitions, and those beside busy processes */
+    double others_max;         /* %; -1 not known */
+    bool partial, failed;
+};
+
+/* A change point of the series (pb_changes.h), between points index-1 and
+ * index. */
+struct pb_html_trend_change {
+    unsigned index;
+    double median_before, median_after, shift, p_value;
+    const char *before_text, *after_text;
+    bool regression;
+};
+
+struct pb_html_trend_series {
+    const char *title;         /* the block's head line (scenario, strategies, machine) */
+    const struct pb_html_trend_point *points;
+    unsigned npoints;
+    const struct pb_html_trend_change *changes;
+    unsigned nchanges;
+    unsigned busy_left_out;    /* points --skip-busy left out */
+};
+
+struct pb_html_trend {
+    const char *database;      /* its name, for the header */
+    const char *metric_title;  /* "throughput (ops/s, median of repetitions)" */
+    const char *unit;          /* the chart's axis: "ops/s", "ns", "fraction" */
+    bool higher_is_better;
+    const struct pb_html_trend_series *series;
+    unsigned nseries;
+    unsigned busy_series_left_out;
+};
+
+/* Writes the trend page to `path` (as pb_html_write: atomically, "-" for
+ * stdout): per series a chart of its values, oldest first (busy points
+ * marked, change points and the medians between them drawn), and its table.
+ * 0, or -1 with a message. */
+int pb_html_trend_write(const char *path, const struct pb_html_trend *t,
+                        const struct pb_html_options *opt, struct pb_html_stats *stats,
+                        char *err, size_t errlen);
+
 /* Runs gnuplot (`program`, NULL: "gnuplot") on `script` with stdout
  * captured: the script must draw with the svg terminal to stdout. On
  * success *svg is a malloc'd, NUL-terminated <svg> element: the XML prolog

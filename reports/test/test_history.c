@@ -27,6 +27,7 @@
 
 #include "pb_export.h"
 #include "pb_history.h"
+#include "pb_html.h"
 #include "pb_result.h"
 #include "pg_cluster.h"
 
@@ -578,6 +579,63 @@ BOTH(changes_on_busy_points)
     cr_expect(strstr(t, "no change in 6 invocations; 6 on a busy machine left out") != NULL, "%s",
               t);
     free(t);
+}
+
+static char *slurp(const char *path, size_t *len);
+
+/* The trend as a page: a chart and a table per series, the busy points
+ * and the change marked; --skip-busy and charts turned off say so. */
+BOTH(trend_page)
+{
+    static const double quiet[REPS] = { 1, 2 }, busy[REPS] = { 60, 70 };
+    for (unsigned i = 0; i < 12; i++) {
+        char commit[16], date[32];
+        snprintf(commit, sizeof commit, "c%02u0beef", i);
+        snprintf(date, sizeof date, "2024-05-%02uT10:00:00Z", i + 1);
+        record_others("percpu-mpsc", commit, date, 1000, (i >= 7 ? 0.7e6 : 1e6) * (1 + i % 3 / 100.0),
+                      i == 3 ? busy : quiet);
+    }
+    char path[300], err[512] = "";
+    snprintf(path, sizeof path, "%s/trend.html", dir);
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT };
+    struct pb_trend_changes c = { .alpha = 0.05, .seed = 1 };
+    struct pb_html_stats st;
+    cr_assert_eq(pb_export_trend_html(path, db, &q, &c, NULL, &st, err, sizeof err), 1, "%s", err);
+    size_t len;
+    char *page = slurp(path, &len);
+    static const char *const want[] = {
+        "<title>pendbench history: throughput (ops/s, median of repetitions)</title>",
+        "steady  magazine/percpu-mpsc/xchg", "12 invocations; 1 change point",
+        "<b>busy machine</b>: 2 of 2 repetitions, others up to 70%",
+        "<b>change</b>: ", "a regression</td>", "<code>c070beef</code>", "</html>\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect(strstr(page, want[i]) != NULL, "missing '%s'", want[i]);
+    /* The change sits on the first point after it (#8, c070beef). */
+    const char *row8 = strstr(page, "<td class=\"num\">8</td>");
+    cr_expect(row8 && strstr(row8, "<b>change</b>") < strstr(row8, "</tr>"), "%s", page);
+    /* gnuplot is installed by scripts/setup: one chart. */
+    cr_expect_eq(st.charts, 1, "%s", st.note);
+    cr_expect(strstr(page, "<svg") != NULL);
+    free(page);
+    /* Charts off, busy points left out, the last 6 shown. */
+    struct pb_html_options o = { .no_charts = true };
+    q.skip_busy = true;
+    q.limit = 6;
+    cr_assert_eq(pb_export_trend_html(path, db, &q, &c, &o, &st, err, sizeof err), 1, "%s", err);
+    page = slurp(path, &len);
+    cr_expect(strstr(page, "<svg") == NULL);
+    cr_expect(strstr(page, "Charts were turned off") != NULL);
+    cr_expect(strstr(page, "6 invocations; 1 on a busy machine left out (--skip-busy); 1 change "
+                           "point") != NULL, "%s", page);
+    cr_expect(strstr(page, "c030beef") == NULL, "the busy one and the older ones: %s", page);
+    free(page);
+    /* Nothing matches: a page that says so. */
+    q.scenario = "nothing";
+    cr_assert_eq(pb_export_trend_html(path, db, &q, &c, &o, &st, err, sizeof err), 0, "%s", err);
+    page = slurp(path, &len);
+    cr_expect(strstr(page, "No invocation recorded matches.") != NULL);
+    free(page);
 }
 
 /* Layout 3 (no others_pct): read as it is, nothing marked; the next

@@ -355,6 +355,16 @@ Test(cli, baseline_last_is_the_run_before, .timeout = 180)
                   out);
     json_decref(root);
     cr_expect_eq(RUN("history", "--history-db", db, "--skip-busy"), 0, "%s", out);
+    /* The trend as a page, beside the tables; not with --json. */
+    char page[PATH_MAX];
+    snprintf(page, sizeof page, "%s/trend.html", dir);
+    cr_expect_eq(RUN("history", "--history-db", db, "--html", page), 0, "%s", out);
+    cr_expect(strstr(out, "2 invocations") != NULL, "the tables still: %s", out);
+    struct stat sb;
+    cr_expect(stat(page, &sb) == 0 && sb.st_size > 1000, "no page at %s", page);
+    expect_usage_error(RUN("history", "--history-db", db, "--html", page, "--json"),
+                       "--html and --json: one or the other");
+    unlink(page);
     unlink(first);
     unlink(second);
     unlink(db);
