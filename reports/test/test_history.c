@@ -607,7 +607,7 @@ BOTH(trend_page)
         "<title>pendbench history: throughput (ops/s, median of repetitions)</title>",
         "steady  magazine/percpu-mpsc/xchg", "12 invocations; 1 change point",
         "<b>busy machine</b>: 2 of 2 repetitions, others up to 70%",
-        "<b>change</b>: ", "a regression</td>", "<code>c070beef</code>", "</html>\n",
+        "<b>change</b>: ", "a regression)</td>", "<code>c070beef</code>", "</html>\n",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         cr_expect(strstr(page, want[i]) != NULL, "missing '%s'", want[i]);
