@@ -1263,21 +1263,34 @@ static bool is_regression(enum pb_trend_metric m, double shift, double threshold
     return worse * 100 > threshold_pct;
 }
 
+/* pb_changes.h's options from c (NULL: the defaults). 0, or -1 + message. */
+static int change_options(const struct pb_trend_changes *c, struct pb_change_options *o,
+                          char *err, size_t errlen)
+{
+    static const struct pb_trend_changes defaults;
+    if (!c)
+        c = &defaults;
+    *o = (struct pb_change_options){ .alpha = c->alpha, .permutations = c->permutations,
+                                     .seed = c->seed, .min_size = c->min_size };
+    if (o->alpha != 0 && !(o->alpha > 0 && o->alpha < 1)) {
+        snprintf(err, errlen, "--alpha %g: expected a significance between 0 and 1", o->alpha);
+        return -1;
+    }
+    if (o->min_size == 1) {
+        snprintf(err, errlen, "a change needs at least 2 invocations on each side");
+        return -1;
+    }
+    return 0;
+}
+
 int pb_export_trend_changes(FILE *out, const char *db_path, const struct pb_trend_query *q,
                             const struct pb_trend_changes *c, unsigned *regressions, char *err,
                             size_t errlen)
 {
     *regressions = 0;
-    struct pb_change_options o = { .alpha = c->alpha, .permutations = c->permutations,
-                                   .seed = c->seed, .min_size = c->min_size };
-    if (o.alpha != 0 && !(o.alpha > 0 && o.alpha < 1)) {
-        snprintf(err, errlen, "--alpha %g: expected a significance between 0 and 1", o.alpha);
+    struct pb_change_options o;
+    if (change_options(c, &o, err, errlen) != 0)
         return -1;
-    }
-    if (o.min_size == 1) {
-        snprintf(err, errlen, "a change needs at least 2 invocations on each side");
-        return -1;
-    }
     struct series s;
     char name[512];
     int n = load_series(db_path, q, &s, name, sizeof name, err, errlen);
@@ -1404,13 +1417,9 @@ int pb_export_trend_html(const char *html_path, const char *db_path,
                          const struct pb_html_options *opt, struct pb_html_stats *stats,
                          char *err, size_t errlen)
 {
-    struct pb_change_options co = { .alpha = c ? c->alpha : 0,
-                                    .permutations = c ? c->permutations : 0,
-                                    .seed = c ? c->seed : 0, .min_size = c ? c->min_size : 0 };
-    if (co.alpha != 0 && !(co.alpha > 0 && co.alpha < 1)) {
-        snprintf(err, errlen, "--alpha %g: expected a significance between 0 and 1", co.alpha);
+    struct pb_change_options co;
+    if (change_options(c, &co, err, errlen) != 0)
         return -1;
-    }
     struct series s;
     char name[512];
     int n = load_series(db_path, q, &s, name, sizeof name, err, errlen);

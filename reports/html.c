@@ -1901,19 +1901,32 @@ static void chart_notes(FILE *page, const struct pb_html_options *opt,
     }
 }
 
+/* A page's body is written in memory first (the notes on its charts go
+ * above it); R renders into it, its charts' time starting now. */
+static FILE *body_open(struct render *R, char **body, size_t *len,
+                       const struct pb_html_options *opt, struct pb_html_stats *st, char *err,
+                       size_t errlen)
+{
+    FILE *o = open_memstream(body, len);
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    *R = (struct render){ .out = o, .opt = opt, .st = st, .next_chart = 0,
+                          .deadline = mono_s() + total_timeout(opt) };
+    return o;
+}
+
 static int render_page(FILE *page, const struct pb_html_input *in, unsigned n,
                        const struct pb_html_options *opt, struct pb_html_stats *st, char *err,
                        size_t errlen)
 {
     char *body = NULL;
     size_t body_len = 0;
-    FILE *o = open_memstream(&body, &body_len);
-    if (!o) {
-        snprintf(err, errlen, "out of memory");
+    struct render R;
+    FILE *o = body_open(&R, &body, &body_len, opt, st, err, errlen);
+    if (!o)
         return -1;
-    }
-    struct render R = { .out = o, .opt = opt, .st = st, .next_chart = 0,
-                        .deadline = mono_s() + total_timeout(opt) };
     if (n >= 2) {
         fprintf(o, "<section id=\"comparison\"><h2>Comparison</h2>\n");
         comparison(&R, in, n);
@@ -2192,13 +2205,10 @@ static int render_trend(FILE *page, const struct pb_html_trend *t,
 {
     char *body = NULL;
     size_t body_len = 0;
-    FILE *o = open_memstream(&body, &body_len);
-    if (!o) {
-        snprintf(err, errlen, "out of memory");
+    struct render R;
+    FILE *o = body_open(&R, &body, &body_len, opt, st, err, errlen);
+    if (!o)
         return -1;
-    }
-    struct render R = { .out = o, .opt = opt, .st = st, .next_chart = 0,
-                        .deadline = mono_s() + total_timeout(opt) };
     if (!t->nseries)
         fprintf(o, "<p class=\"dim\">No invocation recorded matches.</p>\n");
     for (unsigned i = 0; i < t->nseries; i++) {
