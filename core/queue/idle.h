@@ -31,6 +31,7 @@
  * wake wakes one of them, and an extra wake only costs a system call.
  *
  * Fast path: P2 plus one relaxed load of sleepers; no write, no syscall.
+ * Under PB_IDLE_SPIN no consumer ever parks, so notify skips even P2.
  * pb_idle_notify_sc drops the fence for strategies whose publication is a
  * seq_cst read-modify-write (an exchange or CAS of the queue's tail/claim
  * word) that the consumer's poll reads after C3 (and P3 is then a
@@ -113,6 +114,10 @@ static inline void pb_idle_fence(void)
 /* Call after publishing an item (P2, P3). */
 static inline void pb_idle_notify(struct pb_idle_waiter *w)
 {
+    /* A waiter whose consumers never park has no sleeper to wake: the
+     * fence only orders the publication against a consumer's C2. */
+    if (w->policy == PB_IDLE_SPIN)
+        return;
     pb_idle_fence();
     /* relaxed: ordered by the fence above (see the protocol). */
     if (atomic_load_explicit(&w->sleepers, memory_order_relaxed) != 0)

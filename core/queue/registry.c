@@ -10,6 +10,7 @@ extern const struct pb_queue_ops pb_queue_global_spin;
 extern const struct pb_queue_ops pb_queue_percpu_mutex;
 extern const struct pb_queue_ops pb_queue_percpu_mpsc;
 extern const struct pb_queue_ops pb_queue_percpu_ring;
+extern const struct pb_queue_ops pb_queue_percpu_lanes;
 extern const struct pb_queue_ops pb_queue_percpu_steal;
 extern const struct pb_queue_ops pb_queue_ck_ring;
 extern const struct pb_queue_ops pb_queue_urcu_wfcq;
@@ -20,6 +21,7 @@ const struct pb_queue_ops *const pb_queues[] = {
     &pb_queue_percpu_mutex,
     &pb_queue_percpu_mpsc,
     &pb_queue_percpu_ring,
+    &pb_queue_percpu_lanes,
     &pb_queue_percpu_steal,
     &pb_queue_ck_ring,
     &pb_queue_urcu_wfcq,

@@ -596,6 +596,124 @@ ParameterizedTest(struct mp_param *param, queue_mp, exactly_once)
     mp_run_one(pb_queues[param->queue], param->idle, MP_SECONDS);
 }
 
+/* More producer threads alive at once than a queue may keep state for per
+ * producer (percpu-lanes has 63 lanes: the rest use its overflow), and as
+ * many again once those exited (their lanes given back and taken over,
+ * each new owner going on from where the old one stopped). Small bounded
+ * queues, so producers also wait for room. Every item comes out once, in
+ * order per producer where the strategy promises it. */
+#define MANY_PRODUCERS 80
+#define MANY_WAVES 2
+#define MANY_ITEMS 40
+
+struct many_run {
+    const struct pb_queue_ops *ops;
+    struct pb_queue *q;
+    struct sq_item items[MANY_WAVES * MANY_PRODUCERS][MANY_ITEMS];
+    _Atomic unsigned ready;
+    _Atomic int go;
+    int failed;                     /* an enqueue said neither 0 nor -EAGAIN */
+};
+
+struct many_producer {
+    struct many_run *run;
+    unsigned id;
+};
+
+static void *many_produce(void *arg)
+{
+    struct many_producer *p = arg;
+    struct many_run *run = p->run;
+    atomic_fetch_add_explicit(&run->ready, 1, memory_order_relaxed);
+    while (!atomic_load_explicit(&run->go, memory_order_acquire))
+        sched_yield();
+    for (unsigned n = 0; n < MANY_ITEMS; n++) {
+        struct sq_item *it = &run->items[p->id][n];
+        it->producer = p->id;
+        it->seq = n;
+        int rc;
+        while ((rc = run->ops->enqueue(run->q, 0, &it->work)) == -EAGAIN)
+            sched_yield();
+        if (rc != 0) {
+            run->failed = rc;
+            break;
+        }
+    }
+    return NULL;
+}
+
+struct many_consumer {
+    struct many_run *run;
+    uint64_t count;
+    uint64_t last_seq[MANY_WAVES * MANY_PRODUCERS];
+    char error[160];
+};
+
+static void *many_consume(void *arg)
+{
+    struct many_consumer *c = arg;
+    bool fifo = (c->run->ops->flags & PB_FIFO_PER_PRODUCER) != 0;
+    struct pb_work *w;
+    while ((w = c->run->ops->dequeue(c->run->q, 0, true)) != NULL) {
+        struct sq_item *it = sq_of(w);
+        atomic_fetch_add_explicit(&it->taken, 1, memory_order_relaxed);
+        c->count++;
+        if (c->error[0])
+            continue;
+        if (fifo && c->last_seq[it->producer] != it->seq)
+            snprintf(c->error, sizeof c->error, "producer %u: seq %llu after seq %llu",
+                     it->producer, (unsigned long long)it->seq,
+                     (unsigned long long)c->last_seq[it->producer] - 1);
+        c->last_seq[it->producer] = it->seq + 1;
+    }
+    return NULL;
+}
+
+Test(queue_mp, many_short_lived_producers, .timeout = 60)
+{
+    for (size_t s = 0; pb_queues[s]; s++) {
+        const struct pb_queue_ops *ops = pb_queues[s];
+        struct many_run *run = calloc(1, sizeof *run);
+        cr_assert_not_null(run);
+        run->ops = ops;
+        run->q = sq_make(ops, PB_IDLE_SPIN_PARK, 16);
+        struct many_consumer *cons = calloc(1, sizeof *cons);
+        cr_assert_not_null(cons);
+        cons->run = run;
+        pthread_t ct;
+        cr_assert_eq(pthread_create(&ct, NULL, many_consume, cons), 0);
+        for (unsigned wave = 0; wave < MANY_WAVES; wave++) {
+            struct many_producer prods[MANY_PRODUCERS];
+            pthread_t pt[MANY_PRODUCERS];
+            atomic_store_explicit(&run->ready, 0, memory_order_relaxed);
+            atomic_store_explicit(&run->go, 0, memory_order_relaxed);
+            for (unsigned p = 0; p < MANY_PRODUCERS; p++) {
+                prods[p] = (struct many_producer){ run, wave * MANY_PRODUCERS + p };
+                cr_assert_eq(pthread_create(&pt[p], NULL, many_produce, &prods[p]), 0);
+            }
+            /* Every producer of the wave alive before any enqueues. */
+            while (atomic_load_explicit(&run->ready, memory_order_relaxed) < MANY_PRODUCERS)
+                sched_yield();
+            atomic_store_explicit(&run->go, 1, memory_order_release);
+            for (unsigned p = 0; p < MANY_PRODUCERS; p++)
+                pthread_join(pt[p], NULL);
+        }
+        ops->shutdown(run->q);
+        cr_assert(sq_join_within(ct, 5.0), "%s: the worker did not finish", ops->name);
+        cr_assert_eq(run->failed, 0, "%s: enqueue failed: %d", ops->name, run->failed);
+        cr_assert_eq(cons->error[0], 0, "%s: %s", ops->name, cons->error);
+        cr_assert_eq(cons->count, (uint64_t)MANY_WAVES * MANY_PRODUCERS * MANY_ITEMS,
+                     "%s: %llu items came out", ops->name, (unsigned long long)cons->count);
+        for (unsigned p = 0; p < MANY_WAVES * MANY_PRODUCERS; p++)
+            for (unsigned i = 0; i < MANY_ITEMS; i++)
+                cr_assert_eq(atomic_load_explicit(&run->items[p][i].taken, memory_order_relaxed),
+                             1, "%s: producer %u item %u", ops->name, p, i);
+        ops->fini(run->q);
+        free(cons);
+        free(run);
+    }
+}
+
 /* ---- under other locks ------------------------------------------------------ */
 
 static struct lock_param sq_lock_params[SQ_MAX_QUEUES * 16];
