@@ -1880,7 +1880,7 @@ static void chart_notes(FILE *page, const struct pb_html_options *opt,
                         const struct pb_html_stats *st)
 {
     if (opt && opt->no_charts) {
-        fprintf(page, "<p class=\"note\">Charts were turned off for this report; the tables "
+        fprintf(page, "<p class=\"note\">Charts were turned off for this page; the tables "
                       "hold every number.</p>\n");
     } else if (st->gnuplot_missing) {
         fprintf(page, "<p class=\"note\"><b>Charts need gnuplot</b> (Debian: the gnuplot-nox "

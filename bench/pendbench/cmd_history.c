@@ -16,7 +16,8 @@
 #include "pb_html.h"
 
 static const char history_usage[] =
-    "pendbench history [FILTERS] [--limit N] [--json | --html FILE] [--history-db DB]\n"
+    "pendbench history [FILTERS] [--limit N] [--json | --html FILE [--no-charts]\n"
+    "                  [--gnuplot PROGRAM]] [--history-db DB]\n"
     "       pendbench history --changes [FILTERS] [--gate] [--threshold PCT]\n"
     "                         [--alpha A] [--seed N] [--json] [--history-db DB]\n"
     "       pendbench history export [FILTERS] [--format csv|json] [--history-db DB]\n"
@@ -38,7 +39,8 @@ static const char history_about[] =
     "first commit after it, the medians before and after, the shift and its\n"
     "p-value, and how many of the invocations on each side ran on a busy\n"
     "machine; a change needs 3 invocations on each side. --html writes the trend\n"
-    "as a page: a chart per series with the busy points and the changes drawn.\n";
+    "as a page: a chart per series with the busy points and the changes drawn\n"
+    "(by gnuplot, as `report` draws them, within the same time limit).\n";
 
 static const char history_epilog[] =
     "`history export` writes the series for dashboards and `history import`\n"
@@ -107,6 +109,7 @@ struct history_args {
     const char *changes_only;          /* the first option given that needs --changes */
     bool limit_given;
     const char *html;                  /* --html: the page's path */
+    struct pb_html_options page;       /* --no-charts, --gnuplot: the page's charts */
     char **files;                      /* import: its result files, room for argc */
     int nfiles;
 };
@@ -256,6 +259,7 @@ int pb_cmd_history(int argc, char **argv)
         filters,
         { "the trend", trend_opts, history_set, &a },
         { "with --changes", changes_opts, history_set, &a },
+        { "the page's charts (with --html)", pb_chart_opts, pb_chart_set, &a.page },
         db,
     };
     const struct pb_opt_group exp[] = {
@@ -318,11 +322,16 @@ int pb_cmd_history(int argc, char **argv)
                            "series)");
     if (a.html && a.q.json)
         return pb_cli_fail(&cli, "--html and --json: one or the other");
+    if (!a.html && (a.page.no_charts || a.page.gnuplot))
+        return pb_cli_fail(&cli, "--%s goes with --html",
+                           a.page.no_charts ? "no-charts" : "gnuplot");
+    char err[1024];
+    if (a.html && pb_chart_env(&a.page, err, sizeof err) != 0)
+        return pb_cli_fail(&cli, "%s", err);
     const char *db_path = a.db;
     struct pb_trend_query q = a.q;
     struct pb_trend_changes ch = a.ch;
     bool gate = a.gate;
-    char err[1024];
     unsigned regressions = 0;
     bool page_only = a.html && strcmp(a.html, "-") == 0;   /* stdout is the page's */
     int n = 0;
@@ -331,13 +340,9 @@ int pb_cmd_history(int argc, char **argv)
         if (a.changes)
             hq.limit = 0;              /* the page shows what the changes read */
         struct pb_html_stats st;
-        n = pb_export_trend_html(a.html, db_path, &hq, &ch, NULL, &st, err, sizeof err);
-        if (n >= 0 && st.gnuplot_missing)
-            fprintf(stderr, "pendbench history: warning: %s: no chart drawn (charts need "
-                    "gnuplot): %s\n", a.html, st.note);
-        else if (n >= 0 && st.charts_failed)
-            fprintf(stderr, "pendbench history: warning: %s: %u chart%s not drawn: %s\n", a.html,
-                    st.charts_failed, st.charts_failed == 1 ? "" : "s", st.note);
+        n = pb_export_trend_html(a.html, db_path, &hq, &ch, &a.page, &st, err, sizeof err);
+        if (n >= 0)
+            pb_chart_warn("history", a.html, &st);
     }
     if (n >= 0 && !(page_only && !a.changes))
         n = a.changes ? pb_export_trend_changes(page_only ? stderr : stdout, db_path, &q, &ch,

@@ -16,14 +16,11 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-enum { REPORT_OUTPUT, REPORT_NO_CHARTS, REPORT_GNUPLOT };
+enum { REPORT_OUTPUT };
 
 static const struct pb_opt report_opts[] = {
     { "output", 'o', "FILE", "where to write (default report.html; '-' for stdout); written "
       "atomically", REPORT_OUTPUT },
-    { "no-charts", 0, NULL, "tables only", REPORT_NO_CHARTS },
-    { "gnuplot", 0, "PROGRAM", "the gnuplot to run (default: gnuplot on PATH); one that does "
-      "not exist or cannot be run is bad input", REPORT_GNUPLOT },
     { NULL, 0, NULL, NULL, 0 },
 };
 
@@ -34,67 +31,12 @@ struct report_args {
     struct pb_html_options opt;
 };
 
-/* A program named for --gnuplot must be one: a file that exists, is no
- * directory and may be executed, found as posix_spawnp would (a name with
- * no '/' on PATH). One that is not is bad input, caught before the work;
- * gnuplot merely missing from PATH, unasked, stays a warning. */
-static int check_program(const char *prog, char *err, size_t errlen)
-{
-    char path[4096];
-    const char *found = NULL;
-    if (strchr(prog, '/')) {
-        found = prog;
-    } else {
-        const char *dirs = getenv("PATH");
-        if (!dirs)
-            dirs = "/bin:/usr/bin";
-        for (const char *d = dirs;; d++) {
-            const char *e = strchr(d, ':');
-            size_t n = e ? (size_t)(e - d) : strlen(d);
-            if ((size_t)snprintf(path, sizeof path, "%.*s%s%s", (int)n, d, n ? "/" : "", prog) <
-                sizeof path) {
-                struct stat st;
-                if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0) {
-                    found = path;
-                    break;
-                }
-            }
-            if (!e)
-                break;
-            d = e;
-        }
-        if (!found)
-            return pb_fail(err, errlen, "%s: not found on PATH", prog);
-    }
-    struct stat st;
-    if (stat(found, &st) != 0)
-        return pb_fail(err, errlen, "%s: %s", prog, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return pb_fail(err, errlen, "%s: is a directory, not a program", prog);
-    if (!S_ISREG(st.st_mode))
-        return pb_fail(err, errlen, "%s: not a regular file, not a program", prog);
-    if (access(found, X_OK) != 0)
-        return pb_fail(err, errlen, "%s: not executable (%s)", prog, strerror(errno));
-    return 0;
-}
-
 static int report_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
 {
     struct report_args *a = ctx;
-    switch (o->id) {
-    case REPORT_OUTPUT:
-        a->out = v;
-        return pb_opt_path(v, err, errlen);
-    case REPORT_NO_CHARTS:
-        a->opt.no_charts = true;
-        return 0;
-    case REPORT_GNUPLOT:
-        a->opt.gnuplot = v;
-        if (pb_opt_path(v, err, errlen) != 0)
-            return -1;
-        return check_program(v, err, errlen);
-    }
-    return -1;
+    (void)o;                           /* REPORT_OUTPUT, its one option */
+    a->out = v;
+    return pb_opt_path(v, err, errlen);
 }
 
 static int report_input(void *ctx, const char *arg, char *err, size_t errlen)
@@ -113,7 +55,10 @@ static int report_input(void *ctx, const char *arg, char *err, size_t errlen)
 int pb_cmd_report(int argc, char **argv)
 {
     struct report_args a = { .out = "report.html" };
-    const struct pb_opt_group groups[] = { { "options", report_opts, report_set, &a } };
+    const struct pb_opt_group groups[] = {
+        { "options", report_opts, report_set, &a },
+        { "charts", pb_chart_opts, pb_chart_set, &a.opt },
+    };
     const struct pb_cli cli = {
         .verb = "report",
         .usage = "pendbench report RESULT.json [MORE.json ...] [-o OUT.html] [--no-charts]\n"
@@ -133,7 +78,7 @@ int pb_cmd_report(int argc, char **argv)
                   "then are a note in the page and a warning. Exit status: 0 written, 2 bad\n"
                   "input or a page that could not be written.\n",
         .groups = groups,
-        .ngroups = 1,
+        .ngroups = sizeof groups / sizeof groups[0],
         .positional = report_input,
         .ctx = &a,
     };
@@ -142,16 +87,9 @@ int pb_cmd_report(int argc, char **argv)
         return pb_cli_exit(pr);
     if (!a.n)
         return pb_cli_fail(&cli, "which result file?");
-    const char *limit = getenv("PENDBENCH_GNUPLOT_TIMEOUT_MS");
-    if (limit && *limit) {
-        char *end;
-        errno = 0;
-        unsigned long long ms = strtoull(limit, &end, 10);
-        if (*limit < '0' || *limit > '9' || *end || errno || ms < 1 || ms > 86400000)
-            return pb_cli_fail(&cli, "PENDBENCH_GNUPLOT_TIMEOUT_MS=%s: not a number of "
-                               "milliseconds from 1 to 86400000", limit);
-        a.opt.total_timeout_s = (double)ms / 1000.0;
-    }
+    char err[512];
+    if (pb_chart_env(&a.opt, err, sizeof err) != 0)
+        return pb_cli_fail(&cli, "%s", err);
     const char *out = a.out;
     const char **inputs = a.inputs;
     unsigned n = a.n;
@@ -166,7 +104,6 @@ int pb_cmd_report(int argc, char **argv)
     struct pb_html_input in[REPORT_MAX_FILES];
     unsigned loaded = 0;
     int status = PB_EXIT_OK;
-    char err[512];
     for (; loaded < n; loaded++) {
         if (pb_result_read(inputs[loaded], &docs[loaded], err, sizeof err) != 0) {
             fprintf(stderr, "pendbench report: %s\n", err);
@@ -183,16 +120,7 @@ int pb_cmd_report(int argc, char **argv)
             fprintf(stderr, "pendbench report: %s\n", err);
             status = PB_EXIT_USAGE;
         } else {
-            if (st.gnuplot_missing)
-                fprintf(stderr, "pendbench report: warning: charts need gnuplot (the gnuplot-nox "
-                                "package): %s; the page has the tables only\n", st.note);
-            else if (st.gnuplot_timed_out)
-                fprintf(stderr, "pendbench report: warning: %s; %u chart%s not drawn (the page "
-                                "has their tables)\n", st.note, st.charts_failed,
-                        st.charts_failed == 1 ? "" : "s");
-            else if (st.charts_failed)
-                fprintf(stderr, "pendbench report: warning: %u chart%s could not be drawn: %s\n",
-                        st.charts_failed, st.charts_failed == 1 ? "" : "s", st.note);
+            pb_chart_warn("report", out, &st);
             if (strcmp(out, "-") != 0)
                 printf("report: %s (%u chart%s)\n", out, st.charts, st.charts == 1 ? "" : "s");
         }

@@ -1,13 +1,17 @@
 /* The one option parser and help printer of every verb (options.h). */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "options.h"
 #include "pb_err.h"
+#include "pb_html.h"
 
 #define HELP_WIDTH 79     /* the help fits an 80-column terminal */
 #define HELP_COLUMN 24    /* where an option's help starts */
@@ -341,6 +345,46 @@ int pb_opt_path(const char *v, char *err, size_t errlen)
     return *v ? 0 : pb_fail(err, errlen, "an empty file name");
 }
 
+int pb_opt_program(const char *prog, char *err, size_t errlen)
+{
+    char path[4096];
+    const char *found = NULL;
+    if (strchr(prog, '/')) {
+        found = prog;
+    } else {
+        const char *dirs = getenv("PATH");
+        if (!dirs)
+            dirs = "/bin:/usr/bin";
+        for (const char *d = dirs;; d++) {
+            const char *e = strchr(d, ':');
+            size_t n = e ? (size_t)(e - d) : strlen(d);
+            if ((size_t)snprintf(path, sizeof path, "%.*s%s%s", (int)n, d, n ? "/" : "", prog) <
+                sizeof path) {
+                struct stat st;
+                if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0) {
+                    found = path;
+                    break;
+                }
+            }
+            if (!e)
+                break;
+            d = e;
+        }
+        if (!found)
+            return pb_fail(err, errlen, "%s: not found on PATH", prog);
+    }
+    struct stat st;
+    if (stat(found, &st) != 0)
+        return pb_fail(err, errlen, "%s: %s", prog, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return pb_fail(err, errlen, "%s: is a directory, not a program", prog);
+    if (!S_ISREG(st.st_mode))
+        return pb_fail(err, errlen, "%s: not a regular file, not a program", prog);
+    if (access(found, X_OK) != 0)
+        return pb_fail(err, errlen, "%s: not executable (%s)", prog, strerror(errno));
+    return 0;
+}
+
 int pb_opt_input(const char *v, const char *const *given, size_t n, char *err, size_t errlen)
 {
     if (pb_opt_path(v, err, errlen) != 0)
@@ -420,4 +464,60 @@ int pb_opt_set_flag(void *ctx, const struct pb_opt *o, const char *value, char *
     (void)errlen;
     *(bool *)ctx = true;
     return 0;
+}
+
+/* ---- a page's charts ------------------------------------------------------------------- */
+
+enum { CHART_NO_CHARTS = 1, CHART_GNUPLOT };
+
+const struct pb_opt pb_chart_opts[] = {
+    { "no-charts", 0, NULL, "tables only", CHART_NO_CHARTS },
+    { "gnuplot", 0, "PROGRAM", "the gnuplot to run (default: gnuplot on PATH); one that does "
+      "not exist or cannot be run is bad input", CHART_GNUPLOT },
+    { NULL, 0, NULL, NULL, 0 },
+};
+
+int pb_chart_set(void *ctx, const struct pb_opt *o, const char *v, char *err, size_t errlen)
+{
+    struct pb_html_options *opt = ctx;
+    switch (o->id) {
+    case CHART_NO_CHARTS:
+        opt->no_charts = true;
+        return 0;
+    case CHART_GNUPLOT:
+        opt->gnuplot = v;
+        if (pb_opt_path(v, err, errlen) != 0)
+            return -1;
+        return pb_opt_program(v, err, errlen);
+    }
+    return pb_fail(err, errlen, "not a chart option");
+}
+
+int pb_chart_env(struct pb_html_options *opt, char *err, size_t errlen)
+{
+    const char *limit = getenv("PENDBENCH_GNUPLOT_TIMEOUT_MS");
+    if (!limit || !*limit)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long ms = strtoull(limit, &end, 10);
+    if (*limit < '0' || *limit > '9' || *end || errno || ms < 1 || ms > 86400000)
+        return pb_fail(err, errlen, "PENDBENCH_GNUPLOT_TIMEOUT_MS=%s: not a number of "
+                       "milliseconds from 1 to 86400000", limit);
+    opt->total_timeout_s = (double)ms / 1000.0;
+    return 0;
+}
+
+void pb_chart_warn(const char *verb, const char *page, const struct pb_html_stats *st)
+{
+    if (st->gnuplot_missing)
+        fprintf(stderr, "pendbench %s: warning: %s: charts need gnuplot (the gnuplot-nox "
+                "package): %s; the page has the tables only\n", verb, page, st->note);
+    else if (st->gnuplot_timed_out)
+        fprintf(stderr, "pendbench %s: warning: %s: %s; %u chart%s not drawn (the page has "
+                "their tables)\n", verb, page, st->note, st->charts_failed,
+                st->charts_failed == 1 ? "" : "s");
+    else if (st->charts_failed)
+        fprintf(stderr, "pendbench %s: warning: %s: %u chart%s could not be drawn: %s\n", verb,
+                page, st->charts_failed, st->charts_failed == 1 ? "" : "s", st->note);
 }

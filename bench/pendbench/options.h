@@ -103,6 +103,11 @@ int pb_opt_percent(const char *v, double lo, int lo_open, double hi, double *out
                    size_t errlen);
 /* A file name: not empty. */
 int pb_opt_path(const char *v, char *err, size_t errlen);
+/* A program named for an option (--gnuplot) must be one: a file that
+ * exists, is no directory and may be executed, found as posix_spawnp would
+ * (a name with no '/' on PATH). One that is not is bad input, caught before
+ * the work; gnuplot merely missing from PATH, unasked, stays a warning. */
+int pb_opt_program(const char *prog, char *err, size_t errlen);
 /* An input file argument after the n given before it: not empty, and '-'
  * (standard input, which can be read once) not twice. */
 int pb_opt_input(const char *v, const char *const *given, size_t n, char *err, size_t errlen);
@@ -127,5 +132,19 @@ int pb_scenario_opt_apply(struct pb_scenario *sc, const struct pb_opt *o, const 
 extern const struct pb_opt pb_topology_opts[];
 int pb_topology_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
                     size_t errlen);
+
+/* --no-charts, --gnuplot PROGRAM: the verbs that write an HTML page
+ * (report, history --html). pb_chart_set's ctx is a struct
+ * pb_html_options (pb_html.h). */
+extern const struct pb_opt pb_chart_opts[];
+int pb_chart_set(void *ctx, const struct pb_opt *o, const char *value, char *err,
+                 size_t errlen);
+/* PENDBENCH_GNUPLOT_TIMEOUT_MS, when set, as opt's limit for all the
+ * charts together. 0, or -1 with what is wrong in err. */
+struct pb_html_options;
+int pb_chart_env(struct pb_html_options *opt, char *err, size_t errlen);
+/* The warnings of a page written with some charts missing, on stderr. */
+struct pb_html_stats;
+void pb_chart_warn(const char *verb, const char *page, const struct pb_html_stats *st);
 
 #endif

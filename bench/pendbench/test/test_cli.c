@@ -71,6 +71,32 @@ Test(cli, every_verb_has_help)
     cr_expect(strstr(out, "default suite") != NULL, "%s", out);
 }
 
+/* A whole file, NUL-terminated (malloc'd), or NULL. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *grown = realloc(buf, cap);
+            if (!grown)
+                break;
+            buf = grown;
+        }
+        memcpy(buf + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
 static void expect_usage_error(int rc, const char *must_mention)
 {
     cr_expect_eq(rc, 2, "exit %d: %s", rc, out);
@@ -381,7 +407,28 @@ Test(cli, baseline_last_is_the_run_before, .timeout = 180)
     cr_expect(stat(page, &sb) == 0 && sb.st_size > 1000, "no page at %s", page);
     expect_usage_error(RUN("history", "--history-db", db, "--html", page, "--json"),
                        "--html and --json: one or the other");
+    /* The page's charts take report's options, and only with a page. */
     unlink(page);
+    cr_expect_eq(RUN("history", "--history-db", db, "--html", page, "--no-charts"), 0, "%s",
+                 out);
+    char *html = slurp(page);
+    cr_assert_not_null(html, "no page at %s", page);
+    cr_expect(strstr(html, "Charts were turned off") && !strstr(html, "<svg"), "charts drawn");
+    free(html);
+    cr_expect(strstr(out, "warning") == NULL, "%s", out);
+    unlink(page);
+    expect_usage_error(RUN("history", "--history-db", db, "--html", page, "--gnuplot",
+                           "/nonexistent/gnuplot"), "/nonexistent/gnuplot");
+    cr_expect_neq(access(page, F_OK), 0, "a page was written");
+    expect_usage_error(RUN("history", "--history-db", db, "--no-charts"),
+                       "--no-charts goes with --html");
+    expect_usage_error(RUN("history", "--history-db", db, "--gnuplot", "/bin/sh"),
+                       "--gnuplot goes with --html");
+    setenv("PENDBENCH_GNUPLOT_TIMEOUT_MS", "soon", 1);
+    expect_usage_error(RUN("history", "--history-db", db, "--html", page),
+                       "PENDBENCH_GNUPLOT_TIMEOUT_MS=soon");
+    unsetenv("PENDBENCH_GNUPLOT_TIMEOUT_MS");
+    cr_expect_neq(access(page, F_OK), 0, "a page was written");
     unlink(first);
     unlink(second);
     unlink(db);

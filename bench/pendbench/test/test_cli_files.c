@@ -324,7 +324,8 @@ Test(cli_files, report_refuses_a_gnuplot_that_is_no_program)
     /* gnuplot merely absent from PATH, not asked for: the tables and a warning. */
     cr_assert_eq(setenv("PATH", "/nonexistent", 1), 0);
     cr_expect_eq(RUN("report", result, "-o", page), 0, "%s", out);
-    cr_expect(strstr(out, "warning: charts need gnuplot"), "%s", out);
+    cr_expect(strstr(out, "pendbench report: warning: ") && strstr(out, ": charts need gnuplot"),
+              "%s", out);
 }
 
 /* An XML topology on which hwloc 2.9 itself segfaults (`lstopo -i` does):
