@@ -102,6 +102,7 @@ struct lanes_queue {
     /* The worker's: the overflow's head, and which lane it serves next. */
     _Alignas(PB_CACHE_LINE) struct pb_work *of_head;
     unsigned next_lane;
+    unsigned spin_lane;             /* the lane the spinning poll reads next */
     struct pb_idle_waiter waiter;
 };
 
@@ -236,6 +237,7 @@ static int lanes_init(struct pb_queue **qp, const struct pb_queue_config *cfg)
             atomic_init(&lq->lanes[k], NULL);
         pb_mpsc_init(&lq->of_tail, &lq->of_head, &lq->of_stub);
         lq->next_lane = 0;
+        lq->spin_lane = 0;
         pb_idle_init(&lq->waiter, cfg);
     }
     *qp = q;
@@ -358,10 +360,31 @@ static struct pb_work *lanes_poll(void *ctx)
     return NULL;
 }
 
+/* While spinning: one active lane per poll, in turn, so an idle worker
+ * reads one slot's line per poll however many lanes are active. */
+static struct pb_work *lanes_spin_poll(void *ctx)
+{
+    struct lanes_poll_ctx *c = ctx;
+    struct lanes_queue *lq = c->lq;
+    /* acquire: pairs with a producer's fetch_or: its lane is set up. */
+    uint64_t act = atomic_load_explicit(&lq->active, memory_order_acquire);
+    if (!act)
+        return NULL;
+    unsigned last = lq->spin_lane;
+    uint64_t later = act & (~(uint64_t)0 << last);   /* last < 64 */
+    unsigned k = (unsigned)__builtin_ctzll(later ? later : act);
+    struct pb_work *w = lane_take(c->q, lq, k);
+    /* The next active lane next time, item or not: a producer that keeps
+     * its lane full cannot hold the others back. */
+    lq->spin_lane = k + 1 > LANE_OVERFLOW ? 0 : k + 1;
+    return w;
+}
+
 static struct pb_work *lanes_dequeue(struct pb_queue *q, unsigned qi, bool wait)
 {
     struct lanes_poll_ctx c = { q, q->qs[qi] };
-    return wait ? pb_idle_wait(&c.lq->waiter, lanes_poll, &c) : lanes_poll(&c);
+    return wait ? pb_idle_wait_spin(&c.lq->waiter, lanes_spin_poll, lanes_poll, &c)
+                : lanes_poll(&c);
 }
 
 static void lanes_shutdown(struct pb_queue *q)
