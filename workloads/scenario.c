@@ -1073,7 +1073,8 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
     X("pool-capacity", "N", "most callback data out at once (default 0 = unlimited)",           \
       set_pool_capacity)                                                                        \
     X("queue-capacity", "N",                                                                    \
-      "per-queue capacity of bounded queues, at most 1M (default 0 = the strategy's default)", \
+      "capacity of bounded queues, per queue (percpu-lanes: per producer lane, at most "     \
+      "64k), at most 1M (default 0 = the strategy's default)",                                \
       set_queue_capacity)                                                                       \
     X("verifier-checks", "on|off", "the verifier's hot-path checks (default off)",              \
       set_verifier_checks)                                                                      \

@@ -26,8 +26,8 @@
  * queue's overflow, an intrusive MPSC list (the one body in pb_spin.h),
  * for its whole life: its items keep their order either way.
  *
- * Capacity: cfg->capacity (default 256) per lane, rounded up to a power
- * of two of at least 8. A full lane makes enqueue return -EAGAIN without
+ * Capacity: cfg->capacity (default 256, at most 65536) per lane, rounded
+ * up to a power of two of at least 8. A full lane makes enqueue return -EAGAIN without
  * taking the item. A slot is a whole line: while items queue up, the
  * worker reads slots the producer has left, never the line it fills next
  * (with eight slots to a line, the two fought over it for every item).
@@ -68,8 +68,8 @@
 #define LANE_OVERFLOW PB_LANES
 #define LANE_DEFAULT_CAPACITY 256u
 #define LANE_MIN_CAPACITY 8u          /* one line of slots */
-/* Beyond it a run would allocate gigabytes per queue for nothing. */
-#define LANE_MAX_CAPACITY ((size_t)1 << 20)
+/* A slot is a line: 65536 of them are 4 MiB per producer and queue. */
+#define LANE_MAX_CAPACITY ((size_t)1 << 16)
 
 struct lane_slot {
     _Alignas(PB_CACHE_LINE) _Atomic uintptr_t v;
@@ -396,7 +396,7 @@ static void lanes_shutdown(struct pb_queue *q)
 const struct pb_queue_ops pb_queue_percpu_lanes = {
     .name = "percpu-lanes",
     .description = "per CPU, a bounded single-producer lane per producer thread "
-                   "(FastForward: no locked RMW per item), futex idle",
+                   "(lap-tagged slots: no locked RMW per item), futex idle",
     .flags = PB_BOUNDED | PB_FIFO_PER_PRODUCER | PB_IN_SUITE,
     .init = lanes_init,
     .fini = lanes_fini,
