@@ -224,8 +224,8 @@ size_t flt_model_drain_work(struct flt_model *model)
 
 /* ---- locks ------------------------------------------------------------------- */
 
-/* The refusal of a lock that does not fit a strategy: kept per thread,
- * so *error can point at it. */
+/* The refusal of a lock that does not fit a strategy, or of a queue's
+ * capacity: kept per thread, so *error can point at it. */
 static _Thread_local char lock_error[320];
 
 /* The lock a strategy of `kind` takes (NULL: it takes none), checked
@@ -476,6 +476,14 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
     if (rc != 0) {
         m->queue = NULL;
         NTSTATUS st = init_failed(rc, "queue", error);
+        if (rc == -ERANGE) {
+            /* Which queue, and what it refused (each bounded queue has its
+             * own most: its file says). */
+            snprintf(lock_error, sizeof lock_error,
+                     "the queue strategy '%s' refused capacity %zu (too large for it)",
+                     queue_ops->name, cfg->queue_capacity);
+            *error = lock_error;
+        }
         model_free_parts(m);
         model_give_back(m);
         return st;

@@ -67,7 +67,7 @@
 #define PB_LANES 63u                  /* lanes per queue; bit PB_LANES of active: the overflow */
 #define LANE_OVERFLOW PB_LANES
 #define LANE_DEFAULT_CAPACITY 256u
-#define LANE_MIN_CAPACITY 8u          /* one line of slots */
+#define LANE_MIN_CAPACITY 8u          /* a floor, so a lane takes a small burst */
 /* A slot is a line: 65536 of them are 4 MiB per producer and queue. */
 #define LANE_MAX_CAPACITY ((size_t)1 << 16)
 

@@ -2,7 +2,7 @@
  * corrupt it: draining the work queues beside running workers (their
  * single consumers), and queueing a work item of one model against an
  * operation of another (the item would run and be freed in a pool that
- * is not its own). */
+ * is not its own); and a capacity its bounded queue cannot hold. */
 #include <string.h>
 
 #include "test_support.h"
@@ -67,4 +67,21 @@ Test(model_guards, work_item_of_another_model_is_refused)
     flt_thread_attach(T.model, 0);
     flt_model_destroy(other);
     tenv_teardown();
+}
+
+/* A capacity a bounded queue cannot hold is refused at creation, the
+ * message naming the queue and what it refused (each has its own most). */
+Test(model_guards, queue_capacity_too_large_names_the_queue)
+{
+    struct flt_model *m = NULL;
+    const char *err = NULL;
+    struct flt_model_config cfg = { .pool = "malloc", .queue = "percpu-lanes",
+                                    .handoff = "xchg", .queue_capacity = (size_t)1 << 20 };
+    cr_assert_eq(flt_model_create(&cfg, &m, &err), STATUS_INVALID_PARAMETER);
+    cr_assert_null(m);
+    cr_assert_not_null(err);
+    cr_expect(strstr(err, "'percpu-lanes'") && strstr(err, "1048576"), "%s", err);
+    cfg.queue_capacity = 1024;
+    cr_assert_eq(flt_model_create(&cfg, &m, &err), STATUS_SUCCESS, "%s", err ? err : "-");
+    flt_model_destroy(m);
 }
