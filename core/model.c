@@ -226,7 +226,7 @@ size_t flt_model_drain_work(struct flt_model *model)
 
 /* The refusal of a lock that does not fit a strategy, or of a queue's
  * capacity: kept per thread, so *error can point at it. */
-static _Thread_local char lock_error[320];
+static _Thread_local char model_error[320];
 
 /* The lock a strategy of `kind` takes (NULL: it takes none), checked
  * against what it needs. false with *error set when it does not fit. */
@@ -237,18 +237,18 @@ static bool lock_fits(const char *kind, const char *sname, const char *dflt, uns
         return true;
     const struct pb_lock_ops *lock = pb_lock_choose(chosen, dflt);
     if (!lock) {
-        snprintf(lock_error, sizeof lock_error,
+        snprintf(model_error, sizeof model_error,
                  "the %s strategy '%s' takes the lock '%s' by default, which is not in this build",
                  kind, sname, dflt);
-        *error = lock_error;
+        *error = model_error;
         return false;
     }
     if (pb_lock_fits(lock, needs))
         return true;
     char why[200];
-    snprintf(lock_error, sizeof lock_error, "lock '%s' does not fit the %s strategy '%s': %s",
+    snprintf(model_error, sizeof model_error, "lock '%s' does not fit the %s strategy '%s': %s",
              lock->name, kind, sname, pb_lock_unfit_why(lock, needs, why, sizeof why));
-    *error = lock_error;
+    *error = model_error;
     return false;
 }
 
@@ -261,8 +261,11 @@ static unsigned count_nodes(const struct pb_mem_hooks *mem, unsigned ncpus)
     return n;
 }
 
-/* A strategy's init failed: the message and the status. */
-static NTSTATUS init_failed(int rc, const char *kind, const char **error)
+/* A strategy's init failed: the message and the status. -ERANGE: the
+ * capacity it was given is more than it can hold (each bounded strategy
+ * has its own most: its file says). */
+static NTSTATUS init_failed(int rc, const char *kind, const char *name, size_t capacity,
+                            const char **error)
 {
     static const char *const unavailable[] = {
         "the pool strategy is not available in this build",
@@ -289,7 +292,10 @@ static NTSTATUS init_failed(int rc, const char *kind, const char **error)
         return STATUS_INVALID_PARAMETER;
     }
     if (rc == -ERANGE) {
-        *error = "the queue strategy refused its capacity (too large)";
+        snprintf(model_error, sizeof model_error,
+                 "the %s strategy '%s' refused capacity %zu (too large for it)", kind, name,
+                 capacity);
+        *error = model_error;
         return STATUS_INVALID_PARAMETER;
     }
     *error = failed[k];
@@ -457,7 +463,7 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
     if (rc != 0) {
         m->pool = m->pool ? (pool_ops->fini(m->pool), NULL) : NULL;
         m->item_pool = NULL;
-        NTSTATUS st = init_failed(rc, "pool", error);
+        NTSTATUS st = init_failed(rc, "pool", pool_ops->name, cfg->pool_capacity, error);
         model_free_parts(m);
         model_give_back(m);
         return st;
@@ -475,15 +481,7 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
     rc = queue_ops->init(&m->queue, &qc);
     if (rc != 0) {
         m->queue = NULL;
-        NTSTATUS st = init_failed(rc, "queue", error);
-        if (rc == -ERANGE) {
-            /* Which queue, and what it refused (each bounded queue has its
-             * own most: its file says). */
-            snprintf(lock_error, sizeof lock_error,
-                     "the queue strategy '%s' refused capacity %zu (too large for it)",
-                     queue_ops->name, cfg->queue_capacity);
-            *error = lock_error;
-        }
+        NTSTATUS st = init_failed(rc, "queue", queue_ops->name, cfg->queue_capacity, error);
         model_free_parts(m);
         model_give_back(m);
         return st;
@@ -497,7 +495,7 @@ NTSTATUS flt_model_create(const struct flt_model_config *cfg, struct flt_model *
     rc = ho_ops->init(&m->ho, &hc);
     if (rc != 0) {
         m->ho = NULL;
-        NTSTATUS st = init_failed(rc, "handoff", error);
+        NTSTATUS st = init_failed(rc, "handoff", ho_ops->name, 0, error);
         model_free_parts(m);
         model_give_back(m);
         return st;
