@@ -141,6 +141,9 @@ static void lane_id_give_back(void *v)
     /* release: the next owner of the id (its acquire in lane_id_take)
      * sees this thread's last lane positions. */
     atomic_fetch_and_explicit(&lane_ids_taken, ~((uint64_t)1 << id), memory_order_release);
+    /* Runs in the exiting thread: should a later destructor of it enqueue
+     * again, it takes an id anew instead of writing a lane it gave back. */
+    lane_id_plus1 = 0;
 }
 
 static void lane_id_key_create(void)
