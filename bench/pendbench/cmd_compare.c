@@ -24,7 +24,7 @@ const struct pb_opt pb_compare_stat_opts[] = {
       "judge: inconclusive (default 15)", 0 },
     { "floor-factor", 0, "F", "leave out repetitions whose c2c floor exceeds F x the "
       "comparison's median floor (default 1.5; 0: keep all)", 0 },
-    { "metric", 0, "M", "throughput, p50, p99, p999, cancel, or the presets gate "
+    { "metric", 0, "M...", "throughput, p50, p99, p999, cancel, or the presets gate "
       "(throughput,p50,p99: stable enough for a CI gate), latency (p50,p99,p999), all "
       "(default); repeat or comma-separate", 0 },
     { "strict", 0, NULL, "exit 3 when nothing regressed but something could not be judged (a "

@@ -70,8 +70,9 @@ static void usage(FILE *f)
             "`pendbench --version` prints the version, git commit and build variant.\n"
             "`pendbench VERB --help` describes each verb. Every verb reads its options\n"
             "the same way: --name VALUE or --name=VALUE, flags without a value, -h or\n"
-            "--help, -- before arguments that start with a dash; durations take a unit\n"
-            "(500ms, 2s, 1min), counts a suffix (1k, 2M), percentages an optional %%.\n"
+            "--help, -- before arguments that start with a dash; an option once (one\n"
+            "whose value reads M... may repeat); durations take a unit (500ms, 2s,\n"
+            "1min), counts a suffix (1k, 2M), percentages an optional %%.\n"
             "Exit status: 0 ok, 1 a run's invariants failed, 2 bad input.\n");
 }
 

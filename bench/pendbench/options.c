@@ -187,10 +187,52 @@ static bool names_a_file(const char *metavar)
     return false;
 }
 
+/* The options with a value given so far, and their values: an option
+ * given twice with two values is refused (which one was meant?), unless its
+ * placeholder says it accumulates ("M..."). The same value again, or a
+ * flag again, changes nothing and passes. */
+struct given {
+    const struct pb_opt_group *g;
+    const struct pb_opt *o;
+    const char *value;
+};
+
+/* Two names of one option (history's --db and --history-db): one table,
+ * one id. */
+static bool same_option(const struct given *a, const struct pb_opt_group *g,
+                        const struct pb_opt *o)
+{
+    return a->o == o || (a->g == g && o->id != 0 && a->o->id == o->id);
+}
+
+/* 0, or -1 after printing the error. */
+static int check_given_once(const struct pb_cli *cli, struct given *seen, size_t *nseen,
+                            size_t cap, const struct pb_opt_group *g, const struct pb_opt *o,
+                            const char *value)
+{
+    size_t len = o->metavar ? strlen(o->metavar) : 0;
+    if (!o->metavar || (len >= 3 && strcmp(o->metavar + len - 3, "...") == 0))
+        return 0;
+    for (size_t k = 0; k < *nseen; k++) {
+        if (!same_option(&seen[k], g, o))
+            continue;
+        if (strcmp(seen[k].value, value) == 0)
+            return 0;
+        pb_cli_fail(cli, "--%s given twice, as '%s' and as '%s': give it once", seen[k].o->name,
+                    seen[k].value, value);
+        return -1;
+    }
+    if (*nseen < cap)
+        seen[(*nseen)++] = (struct given){ g, o, value };
+    return 0;
+}
+
 enum pb_cli_result pb_cli_parse(const struct pb_cli *cli, int argc, char **argv)
 {
     bool only_positional = false;
     char err[1024];
+    struct given seen[128];
+    size_t nseen = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_positional || a[0] != '-' || a[1] == 0) {
@@ -269,6 +311,8 @@ enum pb_cli_result pb_cli_parse(const struct pb_cli *cli, int argc, char **argv)
             }
             value = argv[++i];
         }
+        if (check_given_once(cli, seen, &nseen, sizeof seen / sizeof seen[0], g, o, value))
+            return PB_CLI_ERROR;
         err[0] = 0;
         if (g->set(g->ctx, o, value, err, sizeof err) != 0) {
             pb_cli_fail(cli, "%s: %s", shown, err[0] ? err : "refused");

@@ -18,6 +18,9 @@
  *   -o VALUE                    a one-letter alias, where a table gives one
  *   -h, --help                  the verb's help on stdout, exit 0
  *   --                          every later argument is positional
+ *   --name A ... --name B       an error (which one was meant?), unless the
+ *                               option's placeholder ends in "...": its
+ *                               function takes each value in turn
  *   anything else (and "-" alone, stdin or stdout): a positional argument
  * Every error (an unknown option, with the closest one the verb takes; a
  * missing value; a value given to a flag; a value the option refuses; an
@@ -34,7 +37,8 @@
 struct pb_opt {
     const char *name;          /* without the dashes; NULL ends a table */
     char alias;                /* 'o' for -o; 0: none */
-    const char *metavar;       /* the value's placeholder in --help (N, FILE, TIME); NULL: a flag */
+    const char *metavar;       /* the value's placeholder in --help (N, FILE, TIME); NULL: a flag;
+                                * ending in "..." (M...): the option may be given again */
     const char *help;          /* one line, wrapped by the help printer; with the default */
     int id;                    /* the verb's own number for it: group functions switch on it */
 };

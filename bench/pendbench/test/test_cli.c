@@ -1430,3 +1430,33 @@ Test(cli, flags_values_and_help_are_the_same_in_every_verb, .timeout = 120)
     cr_expect_eq(nt + 1, ns, "pendbench --help lists %u options, --suite-help %u", nt, ns);
     cr_expect_eq(both, nt);
 }
+
+/* An option given twice with two values is an error in every verb (which
+ * one was meant?); the same value twice is harmless, and an option whose
+ * placeholder ends in "..." (compare's --metric M...) accumulates. */
+Test(cli, an_option_given_twice_with_two_values_is_refused, .timeout = 60)
+{
+    static const char *const twice[][8] = {
+        { "export", "--format", "csv", "--format", "gbench", "x.json", NULL },
+        { "run", "--queue", "global-mutex", "--queue=percpu-mpsc", NULL },
+        { "sweep", "--queues", "global-mutex", "--duration", "1s", "--queues", "percpu-mpsc" },
+        { "--repeat", "2", "--repeat", "3", NULL },
+        { "history", "--db", "a.db", "--db", "b.db", NULL },
+        { "history", "--db", "a.db", "--history-db", "b.db", NULL },     /* one option, two names */
+    };
+    for (size_t i = 0; i < sizeof twice / sizeof twice[0]; i++) {
+        cr_expect_eq(run(NULL, twice[i]), 2, "%s: %s", twice[i][0], out);
+        cr_expect(strstr(out, "given twice") != NULL && strstr(out, "give it once") != NULL,
+                  "%s: %s", twice[i][0], out);
+    }
+    /* The same value twice passes the parser: the error is the missing file. */
+    cr_expect_eq(RUN("export", "--format", "csv", "--format=csv", "/nonexistent/x.json"), 2);
+    cr_expect(strstr(out, "given twice") == NULL && strstr(out, "/nonexistent/x.json") != NULL,
+              "%s", out);
+    /* A flag twice changes nothing; a repeatable option takes both values. */
+    cr_expect_eq(RUN("compare", "--metric", "p50", "--metric", "bogus", "a.json", "b.json"), 2);
+    cr_expect(strstr(out, "given twice") == NULL && strstr(out, "bogus") != NULL, "%s", out);
+    cr_expect_eq(RUN("export", "--aggregates-only", "--aggregates-only", "--format", "csv",
+                     "/nonexistent/x.json"), 2);
+    cr_expect(strstr(out, "given twice") == NULL, "%s", out);
+}
