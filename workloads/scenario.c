@@ -290,6 +290,15 @@ int pb_dist_parse(const char *text, struct pb_dist *out, char *err, size_t errle
         return pb_fail(err, errlen, "'%s': unknown distribution '%s'; expected " DIST_SYNTAX, text,
                     f[0]);
     }
+    /* A lognormal's mean is MEDIAN x e^(SIGMA^2 / 2): lognormal:1000:10
+     * means 5e24 ns per draw, and a run that draws it never ends. */
+    if (pb_dist_mean(&d) > MAX_DIST_NS) {
+        double most = d.a > 0 ? sqrt(2.0 * log(MAX_DIST_NS / d.a)) : MAX_SIGMA;
+        return pb_fail(err, errlen,
+                    "'%s' has a mean of %.3g ns (MEDIAN x e^(SIGMA^2/2)), beyond the 1000 s a "
+                    "time may be; with this median SIGMA may be at most %.2f",
+                    text, pb_dist_mean(&d), floor(most * 100) / 100);
+    }
     *out = d;
     return 0;
 }
@@ -322,15 +331,17 @@ double pb_dist_draw(const struct pb_dist *d, struct pb_rng *r)
     case PB_DIST_UNIFORM:
         return d->a + (d->b - d->a) * pb_rng_unit(r);
     case PB_DIST_EXP:
-        /* 1 - u is in (0, 1]: the log is finite. */
-        return -d->a * log(1.0 - pb_rng_unit(r));
+        /* 1 - u is in (0, 1]: the log is finite. At most 1000 s, as every
+         * time: callers convert a draw to an integer count of ns. */
+        return fmin(-d->a * log(1.0 - pb_rng_unit(r)), MAX_DIST_NS);
     case PB_DIST_LOGNORMAL: {
         /* Box-Muller, one of the pair: both uniforms are drawn every time so
-         * a draw always consumes the same amount of the stream. */
+         * a draw always consumes the same amount of the stream. The tail is
+         * cut at 1000 s, as above (e^(10 z) passes 2^64 ns). */
         double u1 = 1.0 - pb_rng_unit(r);
         double u2 = pb_rng_unit(r);
         double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-        return d->a * exp(d->b * z);
+        return fmin(d->a * exp(d->b * z), MAX_DIST_NS);
     }
     case PB_DIST_FIXED:
     default:
@@ -364,7 +375,7 @@ static int dist_check(const struct pb_dist *d)
     case PB_DIST_UNIFORM:
         return d->b >= d->a && d->b <= MAX_DIST_NS ? 0 : -1;
     case PB_DIST_LOGNORMAL:
-        return d->b >= 0 && d->b <= MAX_SIGMA ? 0 : -1;
+        return d->b >= 0 && d->b <= MAX_SIGMA && pb_dist_mean(d) <= MAX_DIST_NS ? 0 : -1;
     }
     return -1;
 }

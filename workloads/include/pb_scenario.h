@@ -204,7 +204,9 @@ void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size);
 int pb_dist_parse(const char *text, struct pb_dist *out, char *err, size_t errlen);
 void pb_dist_format(const struct pb_dist *d, char *buf, size_t size);
 struct pb_rng;
-/* A draw in ns (>= 0). */
+/* A draw in ns, from 0 to 1e12 (1000 s, the most a time may be: the tails
+ * of exp and lognormal are cut there). A distribution whose mean is beyond
+ * it is refused by pb_dist_parse. */
 double pb_dist_draw(const struct pb_dist *d, struct pb_rng *r);
 double pb_dist_mean(const struct pb_dist *d);
 

@@ -835,6 +835,39 @@ Test(scenario_dist, draws_are_in_bounds_with_the_right_mean)
     cr_expect(fabs((double)below / n - 0.5) < 0.01, "%d of %d below the median", below, n);
 }
 
+/* A distribution whose mean is beyond 1000 s is refused with the SIGMA it
+ * could have; the tails of those accepted are cut at 1000 s, so a draw
+ * always converts to a count of ns (e^(10 z) passes 2^64). */
+Test(scenario_dist, means_beyond_a_time_are_refused_and_tails_are_cut)
+{
+    struct pb_dist d;
+    char err[256];
+    cr_expect_eq(pb_dist_parse("lognormal:1000:10", &d, err, sizeof err), -1);
+    cr_expect(strstr(err, "mean of 5.18e+24 ns") && strstr(err, "at most 6.43"), "%s", err);
+    cr_expect_eq(pb_dist_parse("lognormal:1000:6.43", &d, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(pb_dist_parse("lognormal:1000:6.44", &d, err, sizeof err), -1);
+    cr_expect_eq(pb_dist_parse("lognormal:0:10", &d, err, sizeof err), 0, "%s", err);
+    struct pb_scenario s;
+    pb_scenario_defaults(&s);
+    cr_expect_neq(pb_scenario_set(&s, "service", "lognormal:1s:7", err, sizeof err), 0);
+    s.service = (struct pb_dist){ PB_DIST_LOGNORMAL, 1000, 10 };   /* set as a struct */
+    cr_expect_neq(pb_scenario_validate(&s, err, sizeof err), 0);
+
+    const char *heavy[] = { "lognormal:1s:3.5", "exp:1000s" };
+    for (size_t k = 0; k < 2; k++) {
+        cr_assert_eq(pb_dist_parse(heavy[k], &d, err, sizeof err), 0, "%s", err);
+        struct pb_rng r;
+        pb_rng_seed(&r, 7, 1);
+        int cut = 0;
+        for (int i = 0; i < 100000; i++) {
+            double x = pb_dist_draw(&d, &r);
+            cr_assert(x >= 0 && x <= 1e12, "%s: draw %g", heavy[k], x);
+            cut += x == 1e12;
+        }
+        cr_expect_gt(cut, 0, "%s: no draw reached the cut", heavy[k]);
+    }
+}
+
 Test(scenario_dist, same_seed_same_draws)
 {
     const char *texts[] = {"uniform:0:1000", "exp:1000", "lognormal:1000:0.5"};
