@@ -82,6 +82,10 @@ struct loader {
     struct job_info *info;
     size_t njobs, cap;
 
+    /* Every section header in file order, [global] ones included. */
+    struct pb_job_section *sections;
+    size_t nsections, sectioncap;
+
     int cur;                /* SEC_NONE, SEC_GLOBAL or a job index */
     /* The keys of the section being read (this [global] or this job), to
      * refuse one given twice: the second would win without a word. */
@@ -119,6 +123,21 @@ static const char *find_chars_or_comment(const char *s, const char *chars)
     return s;
 }
 
+static void note_section(struct loader *L, bool global)
+{
+    if (L->nsections == L->sectioncap) {
+        size_t cap = L->sectioncap ? 2 * L->sectioncap : 8;
+        struct pb_job_section *s = realloc(L->sections, cap * sizeof *s);
+        if (!s) {
+            failf(L, L->line, "%s:%u: out of memory", L->path, L->line);
+            return;
+        }
+        L->sections = s;
+        L->sectioncap = cap;
+    }
+    L->sections[L->nsections++] = (struct pb_job_section){ L->line, global };
+}
+
 static void open_section(struct loader *L, const char *name, size_t len)
 {
     char section[INI_MAX_LINE];
@@ -126,6 +145,7 @@ static void open_section(struct loader *L, const char *name, size_t len)
     section[len] = '\0';
     L->section_has_key = false;
     L->nseen = 0;
+    note_section(L, strcmp(section, "global") == 0);
     if (strcmp(section, "global") == 0) {
         L->cur = SEC_GLOBAL;
         L->seen_global = true;
@@ -406,7 +426,16 @@ static int on_key(void *user, const char *section, const char *key, const char *
 int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_scenario **jobs,
                     char *err, size_t errlen)
 {
+    return pb_jobfile_load_sections(path, base, jobs, NULL, NULL, err, errlen);
+}
+
+int pb_jobfile_load_sections(const char *path, const struct pb_scenario *base,
+                             struct pb_scenario **jobs, struct pb_job_section **sections,
+                             size_t *nsections, char *err, size_t errlen)
+{
     *jobs = NULL;
+    if (sections)
+        *sections = NULL;
     struct pb_scenario defaults;
     if (!base) {
         pb_scenario_defaults(&defaults);
@@ -467,8 +496,14 @@ int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_
     if (result >= 0) {
         *jobs = L->jobs;
         L->jobs = NULL;
+        if (sections) {
+            *sections = L->sections;
+            *nsections = L->nsections;
+            L->sections = NULL;
+        }
     }
     free(L->jobs);
+    free(L->sections);
     free(L->info);
     free(L->gkeys);
     free(L->seen);

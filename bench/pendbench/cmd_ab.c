@@ -56,19 +56,21 @@ static const char ab_about[] =
     "Measures two builds of pendbench alternately on this machine: for every\n"
     "configuration, N pairs of runs, OLD and NEW back to back in ABBA order\n"
     "(A B, B A, ...), so that drift hits both alike. A job file with several\n"
-    "sections is run one section at a time, so the two runs of a pair are about a\n"
-    "second apart. Writes DIR/base.json (OLD) and DIR/new.json (NEW), then prints\n"
-    "compare's table with paired statistics: attempt i of OLD against attempt i\n"
-    "of NEW (the paired t test on the log of each pair's ratio, with the Wilcoxon\n"
-    "signed-rank test beside it when the pairs can reach alpha), corrected for\n"
-    "multiple comparisons and judged against the noise floor as `pendbench\n"
-    "compare --help` describes. A pair in which a run saw another machine state\n"
-    "(its c2c floor moved, or lay beyond --floor-factor of the median; or, with 4\n"
-    "pairs or more, its throughput ratio lay beyond --floor-factor of theirs) is\n"
-    "left out and measured again, at most 3N attempts per configuration, each after\n"
-    "waiting for the floor between its CPUs to come back (probed every 250 ms; at\n"
-    "most a quarter of the time ab has run, 30 s in all); a job still short of N\n"
-    "clean pairs after them says so above the table.\n"
+    "jobs is run one job at a time, so the two runs of a pair are about a second\n"
+    "apart: each from DIR/jobs/NN-NAME.ini, the job with the [global] sections\n"
+    "before it, as run reads the file. Writes DIR/base.json (OLD) and\n"
+    "DIR/new.json (NEW), then prints compare's table with paired statistics:\n"
+    "attempt i of OLD against attempt i of NEW (the paired t test on the log of\n"
+    "each pair's ratio, with the Wilcoxon signed-rank test beside it when the\n"
+    "pairs can reach alpha), corrected for multiple comparisons and judged\n"
+    "against the noise floor as `pendbench compare --help` describes. A pair in\n"
+    "which a run saw another machine state (its c2c floor moved, or lay beyond\n"
+    "--floor-factor of the median; or, with 4 pairs or more, its throughput ratio\n"
+    "lay beyond --floor-factor of theirs) is left out and measured again, at most\n"
+    "3N attempts per configuration, each after waiting for the floor between its\n"
+    "CPUs to come back (probed every 250 ms; at most a quarter of the time ab has\n"
+    "run, 30 s in all); a job still short of N clean pairs after them says so\n"
+    "above the table.\n"
     "\n"
     "This is the CI gate: build the old revision in a second work tree and run\n"
     "  pendbench ab /tmp/old/build/pendbench ./build/pendbench JOB.ini --repeat 6\n"
@@ -231,105 +233,99 @@ static void show_log_tail(const char *path)
 /* ---- splitting a job file into one file per section ---------------------------- */
 
 /* A section header "[name]" (leading blanks allowed): its name in out. */
-static bool section_header(const char *line, char *out, size_t size)
+/* Writes one job file per job of `path` into dir/jobs, each meaning what
+ * that job means in the whole file: the text before the first section,
+ * then the [global] sections that come before the job (a [global] after
+ * a job changes only the jobs after it, as the loader reads it), then the
+ * job's own section. `sec` is the loader's list of section headers
+ * (pb_jobfile_load_sections), so the split sees sections, comments and
+ * continuation lines exactly as the loader does. Returns the number
+ * written (0: fewer than two jobs, run it whole), or -1 with a message. */
+static int split_jobfile(const char *path, const struct pb_job_section *sec, size_t nsec,
+                         const struct pb_scenario *jobs, const char *dir,
+                         char files[][PATH_MAX_AB], char *err, size_t errlen)
 {
-    while (*line == ' ' || *line == '\t')
-        line++;
-    if (*line != '[')
-        return false;
-    const char *end = strchr(line, ']');
-    if (!end || (size_t)(end - line - 1) >= size)
-        return false;
-    memcpy(out, line + 1, (size_t)(end - line - 1));
-    out[end - line - 1] = 0;
-    return true;
-}
-
-/* Writes one job file per section of `path` other than [global] into dir
- * (the text before the first section and the [global] section go into
- * each). Returns the number written (0: fewer than two sections, run it
- * whole), or -1 with a message. */
-static int split_jobfile(const char *path, const char *dir, char files[][PATH_MAX_AB], char *err,
-                         size_t errlen)
-{
+    size_t njobs = 0;
+    for (size_t i = 0; i < nsec; i++)
+        njobs += !sec[i].global;
+    if (njobs < 2)
+        return 0;
+    if (njobs > AB_MAX_UNITS) {
+        snprintf(err, errlen, "%s: %zu jobs; ab takes at most %d", path, njobs, AB_MAX_UNITS);
+        return -1;
+    }
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    /* Two passes: the common text, then each section. */
-    char *common = NULL, *line = NULL;
-    size_t common_size = 0, cap = 0;
-    FILE *c = open_memstream(&common, &common_size);
-    char name[128];
-    bool in_common = true;
-    unsigned nsections = 0;
-    while (c && getline(&line, &cap, f) > 0) {
-        if (section_header(line, name, sizeof name)) {
-            in_common = strcasecmp(name, "global") == 0;
-            nsections += !in_common;
-        }
-        if (in_common)
-            fputs(line, c);
-    }
-    if (c)
-        fclose(c);
+    /* The file's lines, numbered from 1 as the loader numbers them. */
+    char **lines = NULL, *line = NULL;
+    size_t nlines = 0, linecap = 0, cap = 0;
+    ssize_t len;
     int n = -1;
-    if (!common) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    if (nsections < 2) {
-        n = 0;
-        goto out;
-    }
-    if (nsections > AB_MAX_UNITS) {
-        snprintf(err, errlen, "%s: %u jobs; ab takes at most %d", path, nsections, AB_MAX_UNITS);
-        goto out;
-    }
-    char jobs[PATH_MAX_AB];
-    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
-    if (mkdir(jobs, 0777) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %.900s: %s", jobs, strerror(errno));
-        goto out;
-    }
-    rewind(f);
-    FILE *part = NULL;
-    n = 0;
-    in_common = true;
-    while (getline(&line, &cap, f) > 0) {
-        if (section_header(line, name, sizeof name)) {
-            if (part)
-                fclose(part);
-            part = NULL;
-            in_common = strcasecmp(name, "global") == 0;
-            if (!in_common) {
-                char safe[128];
-                size_t k = 0;
-                for (const char *p = name; *p && k < sizeof safe - 1; p++)
-                    safe[k++] = isalnum((unsigned char)*p) || *p == '-' ? *p : '_';
-                safe[k] = 0;
-                snprintf(files[n], PATH_MAX_AB, "%.900s/%02d-%.100s.ini", jobs, n, safe);
-                part = fopen(files[n], "w");
-                if (!part) {
-                    snprintf(err, errlen, "cannot write %s: %s", files[n], strerror(errno));
-                    n = -1;
-                    break;
-                }
-                fputs(common, part);
-                n++;
-            }
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (nlines == linecap) {
+            size_t c = linecap ? 2 * linecap : 256;
+            char **l = realloc(lines, c * sizeof *l);
+            if (!l)
+                goto nomem;
+            lines = l;
+            linecap = c;
         }
-        if (part)
-            fputs(line, part);
+        if (!(lines[nlines] = strdup(line)))
+            goto nomem;
+        nlines++;
     }
-    if (part && fclose(part) != 0 && n >= 0) {
-        snprintf(err, errlen, "cannot write the split job files in %.900s", jobs);
-        n = -1;
+    char jobdir[PATH_MAX_AB];
+    snprintf(jobdir, sizeof jobdir, "%s/jobs", dir);
+    if (mkdir(jobdir, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %.900s: %s", jobdir, strerror(errno));
+        goto out;
     }
+    n = 0;
+    for (size_t k = 0, job = 0; k < nsec && n >= 0; k++) {
+        if (sec[k].global)
+            continue;
+        char safe[PB_NAME_MAX];
+        size_t m = 0;
+        for (const char *p = jobs[job].name; *p && m < sizeof safe - 1; p++)
+            safe[m++] = isalnum((unsigned char)*p) || *p == '-' ? *p : '_';
+        safe[m] = 0;
+        job++;
+        snprintf(files[n], PATH_MAX_AB, "%.900s/%02d-%.100s.ini", jobdir, n, safe);
+        FILE *part = fopen(files[n], "w");
+        if (!part) {
+            snprintf(err, errlen, "cannot write %s: %s", files[n], strerror(errno));
+            n = -1;
+            break;
+        }
+        /* Lines [from, to) of the file, 1-based. */
+#define COPY_LINES(from, to)                                                    \
+        for (size_t ln = (from); ln < (to) && ln <= nlines; ln++)               \
+            fputs(lines[ln - 1], part)
+        COPY_LINES(1, sec[0].line);
+        for (size_t g = 0; g < k; g++)
+            if (sec[g].global)
+                COPY_LINES(sec[g].line, sec[g + 1].line);
+        COPY_LINES(sec[k].line, k + 1 < nsec ? sec[k + 1].line : nlines + 1);
+#undef COPY_LINES
+        if (ferror(part) | (fclose(part) != 0)) {
+            snprintf(err, errlen, "cannot write %s", files[n]);
+            n = -1;
+            break;
+        }
+        n++;
+    }
+    goto out;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    n = -1;
 out:
+    for (size_t i = 0; i < nlines; i++)
+        free(lines[i]);
+    free(lines);
     free(line);
-    free(common);
     fclose(f);
     return n;
 }
@@ -552,24 +548,32 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
             return fail_usage("'%s' is not an executable (build it: ninja build/pendbench)", exe[k]);
     /* The job file as this build reads it, before anything is made or run
      * (OLD may read it differently, and says so when it runs). */
+    struct pb_scenario *jobs = NULL;
+    struct pb_job_section *sections = NULL;
+    size_t nsections = 0;
     if (jf >= 0) {
         char jerr[1024];
-        struct pb_scenario *jobs = NULL;
-        if (pb_jobfile_load(pass[jf], &ab->check, &jobs, jerr, sizeof jerr) < 0) {
+        if (pb_jobfile_load_sections(pass[jf], &ab->check, &jobs, &sections, &nsections, jerr,
+                                     sizeof jerr) < 0) {
             fprintf(stderr, "pendbench ab: %s\n", jerr);
             return PB_EXIT_USAGE;
         }
-        free(jobs);
     }
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "pendbench ab: cannot create %s: %s\n", outdir, strerror(errno));
+        free(jobs);
+        free(sections);
         return PB_EXIT_USAGE;
     }
 
-    /* The units: one per section of a job file, or the arguments whole. */
+    /* The units: one per job of a job file, or the arguments whole. */
     static char unit_file[AB_MAX_UNITS][PATH_MAX_AB];
     char err[1024];
-    int nunits = jf >= 0 ? split_jobfile(pass[jf], outdir, unit_file, err, sizeof err) : 0;
+    int nunits = jf >= 0 ? split_jobfile(pass[jf], sections, nsections, jobs, outdir, unit_file,
+                                         err, sizeof err)
+                         : 0;
+    free(jobs);
+    free(sections);
     if (nunits < 0) {
         fprintf(stderr, "pendbench ab: %s\n", err);
         return PB_EXIT_USAGE;

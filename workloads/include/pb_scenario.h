@@ -187,6 +187,21 @@ int pb_scenario_apply_options(struct pb_scenario *s, const char *options, char *
 int pb_jobfile_load(const char *path, const struct pb_scenario *base, struct pb_scenario **jobs,
                     char *err, size_t errlen);
 
+/* A section header of a job file, as the loader read it. */
+struct pb_job_section {
+    unsigned line;             /* its header's line, from 1 */
+    bool global;               /* [global] (exactly that name); else a job, in jobs' order */
+};
+
+/* pb_jobfile_load, also giving every section header in file order (a
+ * malloc'd array, *sections, for the caller to free): what a tool needs to
+ * split the file into one file per job that means the same (pendbench ab:
+ * the text before the first section, the [global] sections before the
+ * job, the job). */
+int pb_jobfile_load_sections(const char *path, const struct pb_scenario *base,
+                             struct pb_scenario **jobs, struct pb_job_section **sections,
+                             size_t *nsections, char *err, size_t errlen);
+
 /* The same configuration: every field equal (name, strategies, threads,
  * stack, mix, distributions, load, length, seed, capacities), the
  * description aside. A session measures such a pair once and shows it

@@ -228,6 +228,35 @@ Test(jobfile, global_after_jobs_applies_to_later_jobs)
     free(jobs);
 }
 
+/* The section headers as the loader read them, for a tool that splits the
+ * file (ab): lines from 1, a BOM and comments as inih reads them, only
+ * [global] exactly is global. */
+Test(jobfile, sections_are_listed_as_the_loader_reads_them)
+{
+    const char *path = write_file("jobs.ini", "\xef\xbb\xbf; [not] a section\n"
+                                              "[global]\nseed = 1\n"
+                                              "[a] ; a comment\n"
+                                              "# [nor] this\n"
+                                              "  [global]\n"
+                                              "[GLOBAL]\n");
+    struct pb_scenario *jobs;
+    struct pb_job_section *sec;
+    size_t n;
+    char err[512];
+    cr_assert_eq(pb_jobfile_load_sections(path, NULL, &jobs, &sec, &n, err, sizeof err), 2, "%s",
+                 err);
+    cr_assert_eq(n, 4);
+    static const struct pb_job_section want[] = { { 2, true }, { 4, false }, { 6, true },
+                                                  { 7, false } };
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_eq(sec[i].line, want[i].line, "section %zu", i);
+        cr_expect_eq(sec[i].global, want[i].global, "section %zu", i);
+    }
+    cr_expect_str_eq(jobs[1].name, "GLOBAL");
+    free(jobs);
+    free(sec);
+}
+
 Test(jobfile, unknown_key_names_file_line_and_key)
 {
     expect_error("[global]\n"

@@ -514,6 +514,54 @@ Test(cli, ab_bad_input_and_an_aa_check, .timeout = 240)
     rmdir(dir);
 }
 
+/* ab runs a job file one job at a time, each in a file of its own that
+ * means what the job means in the whole file: a [global] after a job
+ * changes only the jobs after it, and [GLOBAL] is a job (names are
+ * case-sensitive), as run reads the file. */
+Test(cli, ab_splits_a_job_file_as_run_reads_it, .timeout = 180)
+{
+    char dir[] = "/tmp/pb-cli-absplit-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char job[PATH_MAX], o[PATH_MAX], path[PATH_MAX + 32];
+    snprintf(job, sizeof job, "%s/g.ini", dir);
+    snprintf(o, sizeof o, "%s/out", dir);
+    FILE *jf = fopen(job, "w");
+    cr_assert_not_null(jf);
+    fputs("; shared\n[global]\nops = 300\nwarmup = 0\n[a]\n[global]\nqueue = global-mutex\n"
+          "[b]\n[GLOBAL]\npool = lifo\n",
+          jf);
+    cr_assert_eq(fclose(jf), 0);
+    int rc = RUN("ab", prog, prog, job, "--repeat", "1", "--floor-factor", "0", "-o", o);
+    cr_expect(rc == 0 || rc == 1, "%s", out);
+    snprintf(path, sizeof path, "%s/base.json", o);
+    json_error_t e;
+    json_t *doc = json_load_file(path, 0, &e);
+    cr_assert_not_null(doc, "%s: %s", path, e.text);
+    static const char *const want[][3] = { { "a", "magazine", "percpu-mpsc" },
+                                           { "b", "magazine", "global-mutex" },
+                                           { "GLOBAL", "lifo", "global-mutex" } };
+    json_t *runs = json_object_get(doc, "runs");
+    cr_expect_eq(json_array_size(runs), 3);
+    for (size_t k = 0; k < 3; k++) {
+        bool found = false;
+        for (size_t i = 0; i < json_array_size(runs); i++) {
+            json_t *r = json_array_get(runs, i);
+            if (strcmp(json_string_value(json_object_get(r, "scenario")), want[k][0]) != 0)
+                continue;
+            found = true;
+            json_t *st = json_object_get(r, "strategies");
+            cr_expect_str_eq(json_string_value(json_object_get(st, "pool")), want[k][1],
+                             "job %s", want[k][0]);
+            cr_expect_str_eq(json_string_value(json_object_get(st, "queue")), want[k][2],
+                             "job %s", want[k][0]);
+        }
+        cr_expect(found, "no run of job %s", want[k][0]);
+    }
+    json_decref(doc);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    cr_expect_eq(system(path), 0);
+}
+
 /* Issue #10 items 6 and 8. A sweep over a strategy this build does not
  * have (jemalloc under the sanitizers) skips it with a note and exits 0,
  * never 1 (the status of failed invariants); where the build has it, it
