@@ -241,6 +241,14 @@ struct sweep_args {
     unsigned threads[THREADS_MAX], nthreads;
 };
 
+/* Two plugin paths (a name with a '/') that are one file. */
+static bool same_plugin_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return strchr(a, '/') && strchr(b, '/') && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static int split_list(const char *value, char out[][LIST_ITEM_MAX], unsigned max,
                       const struct sweep_kind *kind, char *err, size_t errlen)
 {
@@ -263,12 +271,19 @@ static int split_list(const char *value, char out[][LIST_ITEM_MAX], unsigned max
         }
         memcpy(out[n], p, len);
         out[n][len] = 0;
-        /* The same item twice ran once but showed as two rows. */
-        for (unsigned k = 0; k < n; k++)
+        /* The same item twice ran once but showed as two rows; so did one
+         * plugin named by two paths (./x.so, .//x.so, $PWD/x.so). */
+        for (unsigned k = 0; k < n; k++) {
             if (strcmp(out[k], out[n]) == 0) {
                 snprintf(err, errlen, "'%s' twice in the list '%s'", out[n], value);
                 return -1;
             }
+            if (same_plugin_file(out[k], out[n])) {
+                snprintf(err, errlen, "'%s' and '%s' are one plugin file (in the list '%s')",
+                         out[k], out[n], value);
+                return -1;
+            }
+        }
         n++;
         /* A trailing comma is an item left out ('a,' was taken as 'a'
          * while ',a' and 'a,,b' were refused). */

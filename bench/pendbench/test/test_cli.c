@@ -753,6 +753,13 @@ Test(cli, run_sweep_and_job_files_take_plugins, .timeout = 180)
     rc = RUN("run", job, "--no-history");
     cr_expect_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "again") != NULL, "%s", out);
+    /* In a sweep's list, one file named twice would be measured once and
+     * shown twice, as any item twice: refused. */
+    char twice[2 * PATH_MAX + 8];
+    snprintf(twice, sizeof twice, "%s,%s", queue, other);
+    rc = RUN("sweep", "--queues", twice, "--ops", "1000", "--warmup", "0", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "are one plugin file") != NULL, "%s", out);
     unlink(job);
     rmdir(dir);
 }
