@@ -124,11 +124,9 @@ int pb_cmd_export(int argc, char **argv)
     if (!a.input)
         return pb_cli_fail(&cli, "which result file? (RESULT.json)");
     const char *input = a.input, *output = a.output;
-    if (pb_same_file(output, input)) {
-        fprintf(stderr, "pendbench export: -o %s is the input: the export would replace it\n",
-                output);
+    const struct pb_input in = { "the input", input };
+    if (pb_output_is_input("export", "-o", output, "the export", &in, 1))
         return PB_EXIT_USAGE;
-    }
     enum pb_export_format format = a.format;
     struct pb_export_options opts = a.opts;
     unsigned left_out = 0;

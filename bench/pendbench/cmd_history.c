@@ -220,6 +220,13 @@ static int import_files(const char *db, int nfiles, char **files)
                 strerror(errno));
         return PB_EXIT_USAGE;
     }
+    /* The history is written: a result file named as the history too is
+     * refused once, not reported as a damaged database file by file. */
+    for (int i = 0; i < nfiles; i++) {
+        const struct pb_input in = { "a result file it imports", files[i] };
+        if (pb_output_is_input("history import", "--history-db", db, "the history", &in, 1))
+            return PB_EXIT_USAGE;
+    }
     unsigned added = 0, known = 0, failed = 0;
     for (int i = 0; i < nfiles; i++) {
         char err[1024];
@@ -328,6 +335,17 @@ int pb_cmd_history(int argc, char **argv)
     char err[1024];
     if (a.html && pb_chart_env(&a.page, err, sizeof err) != 0)
         return pb_cli_fail(&cli, "%s", err);
+    /* The page is checked before the history is read: one that cannot be
+     * written, or that would replace the database it shows (written
+     * first, the page left the history an HTML file and the trend then
+     * found it "damaged"). */
+    if (a.html && pb_check_output_path(a.html, err, sizeof err) != 0) {
+        fprintf(stderr, "pendbench history: --html: %s\n", err);
+        return PB_EXIT_USAGE;
+    }
+    const struct pb_input db_in = { "the history database", a.db };
+    if (pb_output_is_input("history", "--html", a.html, "the page", &db_in, 1))
+        return PB_EXIT_USAGE;
     const char *db_path = a.db;
     struct pb_trend_query q = a.q;
     struct pb_trend_changes ch = a.ch;

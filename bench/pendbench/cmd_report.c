@@ -93,12 +93,11 @@ int pb_cmd_report(int argc, char **argv)
     const char *out = a.out;
     const char **inputs = a.inputs;
     unsigned n = a.n;
+    struct pb_input in_files[REPORT_MAX_FILES];
     for (unsigned i = 0; i < n; i++)
-        if (pb_same_file(out, inputs[i])) {
-            fprintf(stderr, "pendbench report: -o %s is an input: the page would replace it\n",
-                    out);
-            return PB_EXIT_USAGE;
-        }
+        in_files[i] = (struct pb_input){ "an input", inputs[i] };
+    if (pb_output_is_input("report", "-o", out, "the page", in_files, n))
+        return PB_EXIT_USAGE;
     struct pb_html_options opt = a.opt;
     struct pb_result_doc docs[REPORT_MAX_FILES];
     struct pb_html_input in[REPORT_MAX_FILES];

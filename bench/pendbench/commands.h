@@ -62,6 +62,20 @@ int pb_check_output_path(const char *path, char *why, size_t n);
  * job file or the history database). */
 bool pb_same_file(const char *out, const char *in);
 
+/* A file a verb reads: what it is, for the message ("the job file", "the
+ * history database"), and its path (NULL or "-": none). */
+struct pb_input {
+    const char *what, *path;
+};
+/* Whether the output out (the value of the option opt; NULL or "-":
+ * never) names one of the n files the verb reads (pb_same_file): the
+ * output would replace it. True after one message on stderr, "pendbench
+ * VERB: OPT OUT is WHAT (PATH): NOUN would replace it", for the verb to
+ * exit 2 before anything runs; every check of an output against the
+ * inputs goes through here. */
+bool pb_output_is_input(const char *verb, const char *opt, const char *out, const char *noun,
+                        const struct pb_input *in, size_t n);
+
 /* Before a run in another machine state (its c2c floor) is measured
  * again, the session and ab wait for the state to come back: a VM's
  * placement lasts tens of seconds, so a run measured again at once lands

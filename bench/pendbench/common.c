@@ -156,6 +156,24 @@ bool pb_same_file(const char *out, const char *in)
            so.st_dev == si.st_dev && so.st_ino == si.st_ino;
 }
 
+bool pb_output_is_input(const char *verb, const char *opt, const char *out, const char *noun,
+                        const struct pb_input *in, size_t n)
+{
+    if (!out || strcmp(out, "-") == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!in[i].path || strcmp(in[i].path, "-") == 0 || !pb_same_file(out, in[i].path))
+            continue;
+        /* The input's own spelling, when it differs: which file it is. */
+        bool spelled = strcmp(out, in[i].path) != 0;
+        fprintf(stderr, "pendbench %s: %s %s is %s%s%s%s: %s would replace it\n", verb, opt, out,
+                in[i].what, spelled ? " (" : "", spelled ? in[i].path : "", spelled ? ")" : "",
+                noun);
+        return true;
+    }
+    return false;
+}
+
 int pb_check_output_path(const char *path, char *why, size_t n)
 {
     if (strcmp(path, "-") == 0)

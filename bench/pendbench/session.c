@@ -626,11 +626,10 @@ int pb_session_run(struct pb_session *s)
         fprintf(stderr, "pendbench %s: --json: %s\n", verb, why);
         return PB_EXIT_USAGE;
     }
-    if (s->json_path && !s->no_history && pb_same_file(s->json_path, history_path(s))) {
-        fprintf(stderr, "pendbench %s: --json %s is the history database: the result would "
-                "replace it\n", verb, s->json_path);
+    const struct pb_input db_in = { "the history database",
+                                    s->no_history ? NULL : history_path(s) };
+    if (pb_output_is_input(verb, "--json", s->json_path, "the result", &db_in, 1))
         return PB_EXIT_USAGE;
-    }
     /* A lock without mutual exclusion corrupts the structures it guards
      * and can crash the process: stress runs it in a child process and
      * reports what it broke; a session has no such shield. */

@@ -1124,6 +1124,40 @@ Test(cli, an_output_that_is_an_input_is_refused, .timeout = 120)
     rmdir(dir);
 }
 
+/* history --html over the history database it shows: the page was written
+ * first and the trend then found the database "damaged" (exit 2, the
+ * history gone). Refused before anything is read or written, as `run
+ * --json` over it is; and `history import` into one of its own result
+ * files is one message, not a failure per file. */
+Test(cli, the_history_page_never_replaces_the_history, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-hpage-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char res[PATH_MAX], db[PATH_MAX], page[PATH_MAX];
+    snprintf(res, sizeof res, "%s/r.json", dir);
+    snprintf(db, sizeof db, "%s/h.db", dir);
+    snprintf(page, sizeof page, "%s/missing/p.html", dir);
+    int rc = RUN("run", "--ops", "300", "--warmup", "0", "--json", res, "--history-db", db);
+    cr_assert_eq(rc, 0, "%s", out);
+    struct stat before, after;
+    cr_assert_eq(stat(db, &before), 0);
+    rc = RUN("history", "--history-db", db, "--html", db, "--no-charts");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "--html") && strstr(out, "is the history database"), "%s", out);
+    cr_assert_eq(stat(db, &after), 0);
+    cr_expect_eq(after.st_size, before.st_size, "the database was rewritten");
+    cr_expect_eq(RUN("history", "--history-db", db), 0, "the history is gone: %s", out);
+    rc = RUN("history", "--history-db", db, "--html", page, "--no-charts");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "--html: cannot write") != NULL, "%s", out);
+    rc = RUN("history", "import", "--history-db", res, res);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "is a result file it imports") != NULL, "%s", out);
+    unlink(res);
+    unlink(db);
+    rmdir(dir);
+}
+
 /* Standard input can be read once; the second '-' read nothing and was
  * reported as a file that is not JSON. A history sub-verb after an option
  * was an "unexpected argument". Both are refused while parsing, before
