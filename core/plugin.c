@@ -263,6 +263,16 @@ const char *pb_plugin_name_of(const char *path)
     return name;
 }
 
+const char *pb_plugin_path_at(unsigned i)
+{
+    const char *path = NULL;
+    pthread_mutex_lock(&plugins_lock);
+    if (i < nplugins)
+        path = plugins[i].path;        /* never freed: entries stay to the end */
+    pthread_mutex_unlock(&plugins_lock);
+    return path;
+}
+
 const void *pb_plugin_find_name(const char *name, enum pb_plugin_kind kind)
 {
     const void *ops = NULL;

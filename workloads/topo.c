@@ -851,6 +851,10 @@ void pb_topo_free(struct pb_topo *t)
 
 bool pb_topo_simulated(const struct pb_topo *t) { return t->src != PB_TOPO_MACHINE; }
 const char *pb_topo_description(const struct pb_topo *t) { return t->description; }
+const char *pb_topo_xml_file(const struct pb_topo *t)
+{
+    return t->src == PB_TOPO_XML ? t->description : NULL;
+}
 unsigned pb_topo_npus(const struct pb_topo *t) { return t->npus; }
 unsigned pb_topo_nnodes(const struct pb_topo *t) { return t->nnodes; }
 

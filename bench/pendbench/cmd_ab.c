@@ -559,6 +559,23 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
             return PB_EXIT_USAGE;
         }
     }
+    /* What ab writes in DIR may not replace what it reads: the builds, the
+     * job file, the topology XML and the plugins (pb_output_is_input's
+     * own) every run reads. */
+    const struct pb_input inputs[] = {
+        { "OLD", exe[0] },
+        { "NEW", exe[1] },
+        { "the job file", jf >= 0 ? pass[jf] : NULL },
+        { "the topology XML", ab->topo ? pb_topo_xml_file(ab->topo) : NULL },
+    };
+    static const char *const written[] = { "base.json", "new.json", "ab.log" };
+    for (size_t k = 0; k < sizeof written / sizeof written[0]; k++) {
+        char path[PATH_MAX_AB];
+        snprintf(path, sizeof path, "%s/%s", outdir, written[k]);
+        if (pb_output_is_input("ab", "output", path, "ab's output", inputs,
+                               sizeof inputs / sizeof inputs[0]))
+            return PB_EXIT_USAGE;
+    }
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "pendbench ab: cannot create %s: %s\n", outdir, strerror(errno));
         free(jobs);

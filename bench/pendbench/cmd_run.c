@@ -145,14 +145,8 @@ int pb_cmd_run(int argc, char **argv)
     ss.n = (unsigned)njobs;
     ss.baseline_of = first;
     ss.topo = topo;
-    int st;
-    if (args.jobfile && pb_same_file(ss.json_path, args.jobfile)) {
-        fprintf(stderr, "pendbench run: --json %s is the job file: the result would replace it\n",
-                ss.json_path);
-        st = PB_EXIT_USAGE;
-    } else {
-        st = pb_session_run(&ss);
-    }
+    ss.jobfile = args.jobfile;
+    int st = pb_session_run(&ss);
     free(first);
     free(jobs);
     pb_topo_free(topo);

@@ -68,11 +68,13 @@ struct pb_input {
     const char *what, *path;
 };
 /* Whether the output out (the value of the option opt; NULL or "-":
- * never) names one of the n files the verb reads (pb_same_file): the
- * output would replace it. True after one message on stderr, "pendbench
- * VERB: OPT OUT is WHAT (PATH): NOUN would replace it", for the verb to
- * exit 2 before anything runs; every check of an output against the
- * inputs goes through here. */
+ * never) names one of the n files the verb reads (pb_same_file), or a
+ * plugin it loaded (pb_plugin_path_at: --pool ./x.so, a sweep's list, a
+ * job file's key; the runs read their strategies from it): the output
+ * would replace it. True after one message on stderr, "pendbench VERB:
+ * OPT OUT is WHAT (PATH): NOUN would replace it", for the verb to exit 2
+ * before anything runs; every check of an output against the inputs goes
+ * through here. */
 bool pb_output_is_input(const char *verb, const char *opt, const char *out, const char *noun,
                         const struct pb_input *in, size_t n);
 
@@ -135,6 +137,7 @@ struct pb_session {
     bool quiet;
     bool no_history;
     const char *history_db;              /* NULL: $PENDBENCH_HISTORY_DB, else PB_HISTORY_DEFAULT */
+    const char *jobfile;                 /* the job file read (run), or NULL: --json may not be it */
     char command[512];
 };
 

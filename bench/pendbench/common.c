@@ -161,17 +161,26 @@ bool pb_output_is_input(const char *verb, const char *opt, const char *out, cons
 {
     if (!out || strcmp(out, "-") == 0)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        if (!in[i].path || strcmp(in[i].path, "-") == 0 || !pb_same_file(out, in[i].path))
-            continue;
-        /* The input's own spelling, when it differs: which file it is. */
-        bool spelled = strcmp(out, in[i].path) != 0;
-        fprintf(stderr, "pendbench %s: %s %s is %s%s%s%s: %s would replace it\n", verb, opt, out,
-                in[i].what, spelled ? " (" : "", spelled ? in[i].path : "", spelled ? ")" : "",
-                noun);
-        return true;
-    }
-    return false;
+    const char *what = NULL, *path = NULL;
+    for (size_t i = 0; i < n && !what; i++)
+        if (in[i].path && strcmp(in[i].path, "-") != 0 && pb_same_file(out, in[i].path)) {
+            what = in[i].what;
+            path = in[i].path;
+        }
+    /* The plugins: every verb's, however each was named. */
+    const char *plugin;
+    for (unsigned i = 0; !what && (plugin = pb_plugin_path_at(i)) != NULL; i++)
+        if (pb_same_file(out, plugin)) {
+            what = "a plugin it loads";
+            path = plugin;
+        }
+    if (!what)
+        return false;
+    /* The input's own spelling, when it differs: which file it is. */
+    bool spelled = strcmp(out, path) != 0;
+    fprintf(stderr, "pendbench %s: %s %s is %s%s%s%s: %s would replace it\n", verb, opt, out, what,
+            spelled ? " (" : "", spelled ? path : "", spelled ? ")" : "", noun);
+    return true;
 }
 
 int pb_check_output_path(const char *path, char *why, size_t n)

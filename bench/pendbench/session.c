@@ -626,9 +626,16 @@ int pb_session_run(struct pb_session *s)
         fprintf(stderr, "pendbench %s: --json: %s\n", verb, why);
         return PB_EXIT_USAGE;
     }
-    const struct pb_input db_in = { "the history database",
-                                    s->no_history ? NULL : history_path(s) };
-    if (pb_output_is_input(verb, "--json", s->json_path, "the result", &db_in, 1))
+    /* Nor may it replace a file the session reads (the plugins are
+     * pb_output_is_input's own; topo_of, the suite's simulated topology,
+     * is no file). */
+    const struct pb_input inputs[] = {
+        { "the history database", s->no_history ? NULL : history_path(s) },
+        { "the job file", s->jobfile },
+        { "the topology XML", s->topo ? pb_topo_xml_file(s->topo) : NULL },
+    };
+    if (pb_output_is_input(verb, "--json", s->json_path, "the result", inputs,
+                           sizeof inputs / sizeof inputs[0]))
         return PB_EXIT_USAGE;
     /* A lock without mutual exclusion corrupts the structures it guards
      * and can crash the process: stress runs it in a child process and

@@ -84,6 +84,10 @@ const void *pb_plugin_load(const char *path, enum pb_plugin_kind kind, char *err
 enum pb_plugin_kind pb_plugin_kind_of(const char *path);
 /* The name of the plugin loaded from path (NULL: none). */
 const char *pb_plugin_name_of(const char *path);
+/* The path, as given, of the i-th plugin loaded (from 0, in load order;
+ * each spelling of one file counts), NULL past the last: the files a
+ * command has read its strategies from, which no output may replace. */
+const char *pb_plugin_path_at(unsigned i);
 /* A loaded plugin of that kind, by its name (the registries' pb_*_find
  * use it after their built-ins). */
 const void *pb_plugin_find_name(const char *name, enum pb_plugin_kind kind);

@@ -44,6 +44,7 @@ void pb_topo_free(struct pb_topo *t);
 
 bool pb_topo_simulated(const struct pb_topo *t);       /* not this machine */
 const char *pb_topo_description(const struct pb_topo *t); /* "machine", the synthetic string, the XML path */
+const char *pb_topo_xml_file(const struct pb_topo *t);    /* the XML file it was read from; NULL: none */
 unsigned pb_topo_npus(const struct pb_topo *t);
 unsigned pb_topo_nnodes(const struct pb_topo *t);       /* NUMA nodes, memory-only ones included; >= 1 */
 const struct pb_pu_info *pb_topo_pu(const struct pb_topo *t, unsigned i);

@@ -1158,6 +1158,107 @@ Test(cli, the_history_page_never_replaces_the_history, .timeout = 120)
     rmdir(dir);
 }
 
+/* A whole file's bytes (malloc'd; its size in *len), or NULL. */
+static char *read_bytes(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    do {
+        if (n == cap) {
+            char *b = realloc(buf, cap = cap ? 2 * cap : 65536);
+            cr_assert_not_null(b);
+            buf = b;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* Writes bytes to path. */
+static void write_bytes(const char *path, const char *bytes, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fwrite(bytes, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* --json over a file the runs read (the topology XML, a plugin named by an
+ * option, a sweep list or a job file's key) replaced it silently, after
+ * the runs; ab's files over its own inputs likewise. Each is refused
+ * before anything runs, naming the input, and the file is left as it
+ * was. The inputs are copies: the checkout's own are never at stake. */
+Test(cli, an_output_over_a_file_the_runs_read_is_refused, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-inputs-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char so[PATH_MAX], xml[PATH_MAX], job[PATH_MAX], plugin[PATH_MAX], ab_job[PATH_MAX];
+    plugin_path(so, sizeof so, "plugins", "example_pool");
+    snprintf(plugin, sizeof plugin, "%s/pp.so", dir);
+    snprintf(xml, sizeof xml, "%s/t.xml", dir);
+    snprintf(job, sizeof job, "%s/j.ini", dir);
+    snprintf(ab_job, sizeof ab_job, "%s/base.json", dir);
+    size_t so_len, xml_len, len;
+    char *so_bytes = read_bytes(so, &so_len);
+    char *xml_bytes = read_bytes("workloads/test/data/magny-cours-2x2.xml", &xml_len);
+    cr_assert_not_null(so_bytes);
+    cr_assert_not_null(xml_bytes, "run the tests from the checkout");
+    write_bytes(plugin, so_bytes, so_len);
+    write_bytes(xml, xml_bytes, xml_len);
+    char text[PATH_MAX + 64];
+    int n = snprintf(text, sizeof text, "[a]\nops = 300\nwarmup = 0\npool = %s\n", plugin);
+    write_bytes(job, text, (size_t)n);
+    write_bytes(ab_job, text, (size_t)n);
+    const struct {
+        const char *args[12];
+        const char *says;
+    } cases[] = {
+        { { "run", "--topology-xml", xml, "--json", xml }, "is the topology XML" },
+        { { "run", "--pool", plugin, "--json", plugin }, "is a plugin it loads" },
+        { { "sweep", "--pools", "magazine,./pp.so", "--json", plugin }, "is a plugin it loads" },
+        { { "run", job, "--json", plugin }, "is a plugin it loads" },
+        { { "ab", prog, prog, ab_job, "--repeat", "1", "-o", dir }, "is the job file" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const *a = cases[i].args;
+        const char *args[16];
+        size_t k = 0;
+        for (; a[k]; k++)
+            args[k] = a[k];
+        if (strcmp(a[0], "ab") != 0) {
+            args[k++] = "--ops";
+            args[k++] = "300";
+            args[k++] = "--warmup";
+            args[k++] = "0";
+            args[k++] = "--no-history";
+        }
+        args[k] = NULL;
+        int rc = run(dir, args);
+        cr_expect_eq(rc, 2, "%s %s: %s", a[0], a[1], out);
+        cr_expect(strstr(out, cases[i].says) != NULL, "%s %s: %s", a[0], a[1], out);
+        cr_expect(strstr(out, "ops/s") == NULL, "%s %s: it ran: %s", a[0], a[1], out);
+    }
+    char *now = read_bytes(plugin, &len);
+    cr_expect(now && len == so_len && memcmp(now, so_bytes, len) == 0, "the plugin was replaced");
+    free(now);
+    now = read_bytes(xml, &len);
+    cr_expect(now && len == xml_len && memcmp(now, xml_bytes, len) == 0,
+              "the topology XML was replaced");
+    free(now);
+    now = read_bytes(ab_job, &len);
+    cr_expect(now && len == (size_t)n && memcmp(now, text, len) == 0, "ab's job file was replaced");
+    free(now);
+    free(so_bytes);
+    free(xml_bytes);
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Standard input can be read once; the second '-' read nothing and was
  * reported as a file that is not JSON. A history sub-verb after an option
  * was an "unexpected argument". Both are refused while parsing, before
