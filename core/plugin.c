@@ -143,7 +143,12 @@ static const void *load_locked(const char *path, enum pb_plugin_kind kind, char 
     }
     /* dlopen searches the library path for a bare name: a plugin is a file. */
     char file[4096];
-    snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path);
+    if ((size_t)snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path) >=
+        sizeof file) {
+        /* Cut short, it would name (and load) another file. */
+        fail(err, n, "plugin %.100s...: a path of %zu characters, too long", path, strlen(path));
+        return NULL;
+    }
     /* The same file under another spelling (./x.so, x.so, /abs/x.so, a
      * link): dlopen would hand back the loaded object, whose name is
      * taken; it is the same plugin. */

@@ -7,6 +7,7 @@
  * it started, and reaped. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -46,10 +47,13 @@ static void kill_and_reap(pid_t pid, int *status)
 static int anon_tmp(void)
 {
     const char *d = getenv("TMPDIR");
-    char path[512];
-    snprintf(path, sizeof path, "%s/pb-gnuplot.XXXXXX", d && *d ? d : "/tmp");
-    int fd = mkostemp(path, O_CLOEXEC);
-    if (fd < 0 && d && *d) {
+    char path[PATH_MAX];
+    int fd = -1;
+    /* A $TMPDIR too long for the buffer is passed over, never cut (a cut
+     * template names another place). */
+    if (d && *d && (size_t)snprintf(path, sizeof path, "%s/pb-gnuplot.XXXXXX", d) < sizeof path)
+        fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0) {
         snprintf(path, sizeof path, "/tmp/pb-gnuplot.XXXXXX");
         fd = mkostemp(path, O_CLOEXEC);
     }

@@ -51,6 +51,10 @@
 #define AB_MAX_REPEAT 200
 #define AB_MAX_UNITS 64
 #define PATH_MAX_AB 1024
+/* The longest name ab writes below DIR, "/jobs/NN-<100 characters>.ini"
+ * (113) with room to spare: -o DIR is refused when its files would not
+ * fit PATH_MAX_AB, rather than written under names cut short. */
+#define AB_NAME_ROOM 128
 
 static const char ab_about[] =
     "Measures two builds of pendbench alternately on this machine: for every\n"
@@ -118,6 +122,12 @@ static int ab_set(void *ctx, const struct pb_opt *o, const char *v, char *err, s
         return 0;
     case AB_OUTPUT:
         a->outdir = v;
+        if (strlen(v) > PATH_MAX_AB - AB_NAME_ROOM) {
+            snprintf(err, errlen, "a directory name of %zu characters: at most %d (ab writes "
+                     "names of up to %d more in it)", strlen(v), PATH_MAX_AB - AB_NAME_ROOM,
+                     AB_NAME_ROOM - 1);
+            return -1;
+        }
         return pb_opt_path(v, err, errlen);
     case AB_JSON:
         a->json = true;
@@ -293,7 +303,15 @@ static int split_jobfile(const char *path, const struct pb_job_section *sec, siz
             safe[m++] = isalnum((unsigned char)*p) || *p == '-' ? *p : '_';
         safe[m] = 0;
         job++;
-        snprintf(files[n], PATH_MAX_AB, "%.900s/%02d-%.100s.ini", jobdir, n, safe);
+        /* The job's name is cut to 100 (the number keeps two apart); the
+         * path fits, DIR leaving AB_NAME_ROOM (-o), and is never cut: a
+         * cut one is another file. */
+        if ((size_t)snprintf(files[n], PATH_MAX_AB, "%s/%02d-%.100s.ini", jobdir, n, safe) >=
+            PATH_MAX_AB) {
+            snprintf(err, errlen, "%.900s...: a job file name too long", jobdir);
+            n = -1;
+            break;
+        }
         FILE *part = fopen(files[n], "w");
         if (!part) {
             snprintf(err, errlen, "cannot write %s: %s", files[n], strerror(errno));

@@ -204,7 +204,10 @@ int pb_cmd_compare(int argc, char **argv)
     struct pb_result_doc base, new_doc;
     memset(&base, 0, sizeof base);
     memset(&new_doc, 0, sizeof new_doc);
-    char base_name[300], msg[1024];
+    /* BASE's name as the table and the JSON show it: the file's own, whole
+     * (a copy into a fixed buffer cut a long one short). */
+    const char *base_name = NULL;
+    char *history_name = NULL, msg[1024];
     int status = PB_EXIT_USAGE;
     /* NEW first: a baseline from the history is chosen relative to it. */
     const char *new_name = a.files[a.nfiles - 1];
@@ -213,7 +216,12 @@ int pb_cmd_compare(int argc, char **argv)
         goto done;
     }
     if (a.baseline) {
-        snprintf(base_name, sizeof base_name, "history:%s (%s)", a.baseline, a.db);
+        if (asprintf(&history_name, "history:%s (%s)", a.baseline, a.db) < 0) {
+            history_name = NULL;
+            fprintf(stderr, "pendbench compare: out of memory\n");
+            goto done;
+        }
+        base_name = history_name;
         /* A missing, damaged or locked database is the history's message;
          * NEW's own record (every run records itself) is never its baseline. */
         if (pb_history_find_before(a.db, a.baseline, &new_doc.ctx, &base, msg, sizeof msg) != 0) {
@@ -221,7 +229,7 @@ int pb_cmd_compare(int argc, char **argv)
             goto done;
         }
     } else {
-        snprintf(base_name, sizeof base_name, "%s", a.files[0]);
+        base_name = a.files[0];
         if (pb_result_read(a.files[0], &base, msg, sizeof msg) != 0) {
             fprintf(stderr, "pendbench compare: %s\n", msg);
             goto done;
@@ -245,6 +253,7 @@ int pb_cmd_compare(int argc, char **argv)
     status = pb_comparison_exit_status(&c);
     pb_comparison_free(&c);
 done:
+    free(history_name);
     pb_result_doc_free(&base);
     pb_result_doc_free(&new_doc);
     return status;

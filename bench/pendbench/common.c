@@ -1,6 +1,7 @@
 /* What the verbs share: the progress line, formatting, saving results
  * (their options: options.c). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,8 +89,11 @@ void pb_progress_clear(struct pb_progress *p)
 
 static int mkdir_p(const char *path)
 {
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s", path);
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s", path) >= sizeof tmp) {
+        errno = ENAMETOOLONG;           /* a cut name would be another folder */
+        return -1;
+    }
     for (char *p = tmp + 1; *p; p++) {
         if (*p == '/') {
             *p = 0;
@@ -105,7 +109,10 @@ int pb_save_results(const char *json_path, bool suite_dir, const struct pb_conte
                     const struct pb_run_result *runs, unsigned n, char *written,
                     size_t written_size)
 {
-    char path[512], dir[256] = "";
+    /* The file is json_path itself, never a copy: a copy into a fixed
+     * buffer cut a long name short and wrote the results elsewhere. */
+    const char *path = json_path;
+    char dir[256] = "", suite_path[PATH_MAX];
     if (suite_dir) {
         time_t now = time(NULL);
         struct tm tm;
@@ -120,13 +127,21 @@ int pb_save_results(const char *json_path, bool suite_dir, const struct pb_conte
             pb_result_write_stream(stdout, ctx, runs, n, e, sizeof e);
             return -1;
         }
-        snprintf(path, sizeof path, "%s/result.json", dir);
-    } else {
-        snprintf(path, sizeof path, "%s", json_path);
+        snprintf(suite_path, sizeof suite_path, "%s/result.json", dir);   /* 40 characters */
+        path = suite_path;
     }
-    char err[256];
+    char err[2 * PATH_MAX];
     if (strcmp(path, "-") == 0)
         return pb_result_write_stream(stdout, ctx, runs, n, err, sizeof err);
+    /* The caller is told the name written (its message, the history's
+     * record): one that does not fit is refused, not cut. The check before
+     * the runs (pb_check_output_path) refuses such names already. */
+    if (written && strlen(path) >= written_size) {
+        fprintf(stderr, "pendbench: a result file name of %zu characters, more than %zu; the "
+                "results follow on stdout\n", strlen(path), written_size - 1);
+        pb_result_write_stream(stdout, ctx, runs, n, err, sizeof err);
+        return -1;
+    }
     if (pb_result_write(path, ctx, runs, n, err, sizeof err) != 0) {
         fprintf(stderr, "pendbench: %s; the results follow on stdout\n", err);
         pb_result_write_stream(stdout, ctx, runs, n, err, sizeof err);
@@ -191,8 +206,22 @@ int pb_check_output_path(const char *path, char *why, size_t n)
         snprintf(why, n, "an empty file name");
         return -1;
     }
+    /* No file of this system has such a name: writing it would fail after
+     * the work, and a buffer that cut it wrote another file. */
+    if (strlen(path) >= PATH_MAX) {
+        snprintf(why, n, "a file name of %zu characters: at most %d", strlen(path),
+                 PATH_MAX - 1);
+        return -1;
+    }
     struct stat st;
-    if (stat(path, &st) == 0) {
+    int missing = stat(path, &st) == 0 ? 0 : errno;
+    if (missing && missing != ENOENT && missing != ENOTDIR) {
+        /* A part of the name too long (NAME_MAX), a loop, no permission:
+         * it cannot be created either. ENOTDIR is said below, better. */
+        snprintf(why, n, "cannot write %s: %s", path, strerror(missing));
+        return -1;
+    }
+    if (!missing) {
         if (S_ISDIR(st.st_mode)) {
             snprintf(why, n, "%s is a directory: give a file name", path);
             return -1;
@@ -204,7 +233,7 @@ int pb_check_output_path(const char *path, char *why, size_t n)
         return 0;
     }
     /* A new file: its directory must exist and take files. */
-    char dir[4096];
+    char dir[PATH_MAX];                 /* shorter than path, which fits */
     const char *slash = strrchr(path, '/');
     if (!slash)
         snprintf(dir, sizeof dir, ".");

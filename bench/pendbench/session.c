@@ -31,6 +31,7 @@
  * - The environment is sampled at the start and the end; what threatens
  *   the figures is printed as warnings and recorded in the context. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -524,10 +525,16 @@ static void print_floors(FILE *out, const struct config *cfg, unsigned ncfg, uns
 
 static void write_suite_report(FILE *out, const char *verb, const char *result_path)
 {
-    char html[600], err[512];
+    char html[PATH_MAX], err[512];
     const char *slash = strrchr(result_path, '/');
     int dirlen = slash ? (int)(slash - result_path) + 1 : 0;
-    snprintf(html, sizeof html, "%.*sreport.html", dirlen, result_path);
+    /* A cut name would be a page written elsewhere. */
+    if ((size_t)snprintf(html, sizeof html, "%.*sreport.html", dirlen, result_path) >=
+        sizeof html) {
+        fprintf(stderr, "pendbench %s: warning: no report.html: the name beside %s is too long\n",
+                verb, result_path);
+        return;
+    }
     struct pb_html_stats st;
     if (pb_html_report_file(result_path, html, NULL, &st, err, sizeof err) != 0) {
         fprintf(stderr, "pendbench %s: warning: no report.html: %s\n", verb, err);
@@ -859,7 +866,7 @@ int pb_session_run(struct pb_session *s)
     if (pb_interrupted)
         fprintf(stderr, "pendbench %s: interrupted: %u of %u runs measured, saved as partial\n",
                 verb, done, total);
-    char written[512] = "";
+    char written[PATH_MAX] = "";       /* the whole name (pb_check_output_path: it fits) */
     if ((s->json_path || s->suite_dir) && nruns) {
         /* An output that fails once written to (a full disk, /dev/full) is
          * bad input like one refused before the run: exit 2; the document

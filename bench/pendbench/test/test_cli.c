@@ -1259,6 +1259,49 @@ Test(cli, an_output_over_a_file_the_runs_read_is_refused, .timeout = 120)
     nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A --json name of 512 characters or more was cut short when saved (the
+ * check before the run had passed the whole name) and the result written
+ * in another folder. The whole name is written; one no file can have is
+ * refused before the run, as is an ab -o whose files would not fit. */
+Test(cli, a_long_output_name_is_written_whole_or_refused, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-long-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char a[251], b[251], deep[PATH_MAX], res[PATH_MAX], cut[PATH_MAX];
+    memset(a, 'a', 250);
+    memset(b, 'b', 250);
+    a[250] = b[250] = '\0';
+    snprintf(deep, sizeof deep, "%s/%s", dir, a);
+    cr_assert_eq(mkdir(deep, 0777), 0);
+    snprintf(deep, sizeof deep, "%s/%s/%s", dir, a, b);
+    cr_assert_eq(mkdir(deep, 0777), 0);
+    int n = snprintf(res, sizeof res, "%s/result.json", deep);
+    cr_assert_gt(n, 512);
+    snprintf(cut, sizeof cut, "%.511s", res);             /* where it went */
+    int rc = RUN("run", "--ops", "300", "--warmup", "0", "--no-history", "--json", res);
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect_eq(access(res, R_OK), 0, "no result at the whole name: %s", out);
+    cr_expect_neq(access(cut, F_OK), 0, "the result went to the name cut short");
+    /* Longer than PATH_MAX: refused before the run. */
+    static char huge[PATH_MAX + 600];
+    size_t len = (size_t)snprintf(huge, sizeof huge, "%s", dir);
+    while (len + 251 < sizeof huge - 16)
+        len += (size_t)snprintf(huge + len, sizeof huge - len, "/%s", a);
+    snprintf(huge + len, sizeof huge - len, "/r.json");
+    rc = RUN("run", "--ops", "300", "--warmup", "0", "--no-history", "--json", huge);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "--json: a file name of") != NULL, "%s", out);
+    cr_expect(strstr(out, "ops/s") == NULL, "it ran: %s", out);
+    /* ab writes DIR/jobs/NN-NAME.ini and the like: a DIR that leaves them
+     * no room is refused. */
+    char outdir[PATH_MAX];
+    snprintf(outdir, sizeof outdir, "%s/%s/%s/%s/%s", dir, a, b, a, b);   /* 1000+ */
+    rc = RUN("ab", prog, prog, "--repeat", "1", "--ops", "300", "--warmup", "0", "-o", outdir);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "-o: a directory name of") != NULL, "%s", out);
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Standard input can be read once; the second '-' read nothing and was
  * reported as a file that is not JSON. A history sub-verb after an option
  * was an "unexpected argument". Both are refused while parsing, before
