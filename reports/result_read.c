@@ -29,6 +29,9 @@ struct rd {
     char *err;
     size_t errlen;
     bool failed;
+    /* What the reports sum over a document's runs (see add_count). */
+    uint64_t hist_values;      /* every histogram's count */
+    uint64_t counts;           /* every run's operation and cancel counts */
 };
 
 #if defined(__GNUC__)
@@ -319,6 +322,23 @@ static void get_triple(struct rd *rd, json_t *obj, const char *path, const char 
     }
 }
 
+/* *sum += v, or false (and *sum unchanged) when that passes 2^64 - 1.
+ * The reports sum a document's counts in uint64_t: compare, export, the
+ * page and the history merge the repetitions' histograms, export and the
+ * page add up their operations and cancels. A total that wrapped read as
+ * a few values (three runs of 2^63 - 1 merged), and the percentiles came
+ * from those. So the reader checks each histogram's bins and each
+ * document's totals: what fits in them fits in any sum of some of them.
+ * No run comes near (2^64 ns is 585 years): past it, the file is damaged
+ * or edited. */
+static bool add_count(uint64_t *sum, uint64_t v)
+{
+    if (v > UINT64_MAX - *sum)
+        return false;
+    *sum += v;
+    return true;
+}
+
 /* ---- histograms ------------------------------------------------------------ */
 
 static void read_hist(struct rd *rd, json_t *parent, const char *path, const char *key,
@@ -362,11 +382,24 @@ static void read_hist(struct rd *rd, json_t *parent, const char *path, const cha
                     vlo);
             return;
         }
+        /* A bin holds at most what all of them hold: held not wrapping
+         * keeps the bin from wrapping too. */
+        if (!add_count(&held, (uint64_t)json_integer_value(n))) {
+            fail_at(rd, pb, "the bins hold more than 2^64 - 1 values (a damaged or edited file)");
+            return;
+        }
         h->bins[bin] += (uint64_t)json_integer_value(n);
-        held += (uint64_t)json_integer_value(n);
     }
     if (held != count) {
         fail_at(rd, pb, "the bins hold %" PRIu64 " values but count is %" PRIu64, held, count);
+        return;
+    }
+    if (!add_count(&rd->hist_values, count)) {
+        char pc[PATH_MAX_];
+        join(pc, sizeof pc, p, "count");
+        fail_at(rd, pc,
+                "the document's histograms hold more than 2^64 - 1 values together (a damaged "
+                "or edited file: merged, they would wrap)");
         return;
     }
     if (count && min > max) {
@@ -622,6 +655,14 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         get_u64(rd, c, p, "not_cancelable", true, &r->cancel.not_cancelable);
         get_ranged(rd, c, p, "success_rate", true, &FRACTION, &r->cancel.success_rate);
     }
+    const uint64_t counts[] = {r->issued, r->completed, r->completed_cancelled, r->failed,
+                               r->cancel.attempted, r->cancel.won, r->cancel.lost,
+                               r->cancel.early, r->cancel.late, r->cancel.not_cancelable};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0] && !rd->failed; i++)
+        if (!add_count(&rd->counts, counts[i]))
+            fail_at(rd, path,
+                    "the document's ops and cancel counts add up past 2^64 - 1 here (a "
+                    "damaged or edited file: summed, they would wrap)");
 
     json_t *inv = get_object(rd, o, path, "invariants", true);
     if (inv) {

@@ -1170,6 +1170,52 @@ Test(result, error_bad_fields)
     pb_result_doc_free(&doc);
 }
 
+/* Counts that wrap 64 bits, each a valid integer: bins of 2^63 - 1 and 7
+ * and 2^63 - 1 with count 5 summed to 5, and every percentile came from
+ * the first bin; two runs' histograms or ops of 2^63 - 1 wrapped the
+ * merges and sums of compare, export, the page and the history. */
+Test(result, error_counts_that_wrap)
+{
+    char good[256], bad[256], want[512];
+    write_good("good.json", good, sizeof good);
+    path_in(bad, sizeof bad, "bad.json");
+
+    write_altered(bad, good, 1, "latency_ns", "total", "bins",
+                  json_pack("[[i, i, I], [i, i, i], [i, i, I]]", 189, 189, (json_int_t)INT64_MAX,
+                            199, 199, 7, 75776, 76287, (json_int_t)INT64_MAX));
+    write_altered(bad, bad, 1, "latency_ns", "total", "count", json_integer(5));
+    snprintf(want, sizeof want,
+             "%s: runs[1].latency_ns.total.bins: the bins hold more than 2^64 - 1 values (a "
+             "damaged or edited file)", bad);
+    expect_read_error(bad, want);
+
+    /* Each histogram right, together past 2^64 - 1. */
+    write_altered(bad, good, 0, "latency_ns", "total", "bins",
+                  json_pack("[[i, i, I]]", 189, 189, (json_int_t)INT64_MAX));
+    write_altered(bad, bad, 0, "latency_ns", "total", "count", json_integer(INT64_MAX));
+    write_altered(bad, bad, 1, "latency_ns", "total", "bins",
+                  json_pack("[[i, i, I]]", 189, 189, (json_int_t)INT64_MAX));
+    write_altered(bad, bad, 1, "latency_ns", "total", "count", json_integer(INT64_MAX));
+    snprintf(want, sizeof want,
+             "%s: runs[1].latency_ns.total.count: the document's histograms hold more than "
+             "2^64 - 1 values together (a damaged or edited file: merged, they would wrap)", bad);
+    expect_read_error(bad, want);
+
+    write_altered(bad, good, 0, "ops", "issued", NULL, json_integer(INT64_MAX));
+    write_altered(bad, bad, 1, "ops", "issued", NULL, json_integer(INT64_MAX));
+    snprintf(want, sizeof want,
+             "%s: runs[1]: the document's ops and cancel counts add up past 2^64 - 1 here (a "
+             "damaged or edited file: summed, they would wrap)", bad);
+    expect_read_error(bad, want);
+
+    /* One run of 2^63 - 1 issued is a count, not damage. */
+    write_altered(bad, good, 0, "ops", "issued", NULL, json_integer(INT64_MAX));
+    struct pb_result_doc doc;
+    char err[512];
+    cr_expect_eq(pb_result_read(bad, &doc, err, sizeof err), 0, "%s", err);
+    pb_result_doc_free(&doc);
+}
+
 /* A file from before the environment and floor fields: it reads, with
  * defaults that claim nothing (steal unknown, order as they ran, the
  * scenario's thread count, the round trip as the start floor). */
