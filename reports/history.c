@@ -34,6 +34,7 @@
  * have it (fill_others_pct). */
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -676,13 +677,14 @@ static const struct {
     const char *name, *column, *title, *unit;
     double percentile;                 /* latency: merge the repetitions' histograms */
     bool higher_is_better;
+    const struct pb_range *range;      /* what the column may hold (check_row) */
 } metrics[] = {
-    [PB_TREND_THROUGHPUT] = { "throughput", "throughput_ops_s", "throughput (ops/s, median of repetitions)", "ops/s", 0, true },
-    [PB_TREND_P50] = { "p50", "p50_ns", "p50 latency (repetitions merged)", "ns", 50, false },
-    [PB_TREND_P90] = { "p90", "p90_ns", "p90 latency (repetitions merged)", "ns", 90, false },
-    [PB_TREND_P99] = { "p99", "p99_ns", "p99 latency (repetitions merged)", "ns", 99, false },
-    [PB_TREND_P999] = { "p999", "p999_ns", "p99.9 latency (repetitions merged)", "ns", 99.9, false },
-    [PB_TREND_CANCEL] = { "cancel", "cancel_success_rate", "cancel success rate (median of repetitions)", "fraction", 0, true },
+    [PB_TREND_THROUGHPUT] = { "throughput", "throughput_ops_s", "throughput (ops/s, median of repetitions)", "ops/s", 0, true, &PB_RANGE_THROUGHPUT },
+    [PB_TREND_P50] = { "p50", "p50_ns", "p50 latency (repetitions merged)", "ns", 50, false, &PB_RANGE_NANOSECONDS },
+    [PB_TREND_P90] = { "p90", "p90_ns", "p90 latency (repetitions merged)", "ns", 90, false, &PB_RANGE_NANOSECONDS },
+    [PB_TREND_P99] = { "p99", "p99_ns", "p99 latency (repetitions merged)", "ns", 99, false, &PB_RANGE_NANOSECONDS },
+    [PB_TREND_P999] = { "p999", "p999_ns", "p99.9 latency (repetitions merged)", "ns", 99.9, false, &PB_RANGE_NANOSECONDS },
+    [PB_TREND_CANCEL] = { "cancel", "cancel_success_rate", "cancel success rate (median of repetitions)", "fraction", 0, true, &PB_RANGE_FRACTION },
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
@@ -766,53 +768,78 @@ static bool run_in_block(const struct pb_result_run *run, const struct block *b,
  * measured in another machine state than the invocation's other runs
  * (pb_floor_screen: a session measures those again and keeps both) left
  * out; latency from their merged histograms, the rest their median.
- * -1 when the document cannot be read (a newer layout). */
-static double doc_value(struct hdb *db, int64_t invocation, const struct block *b, unsigned metric)
+ * 0 with *out (-1: none of them has the figure), 1 when the document is
+ * of a newer schema_version than this build reads (a newer pendbench on a
+ * shared history recorded it: the rows' median stands in), -1 with a
+ * message naming the database and the invocation when it cannot be read
+ * or is damaged (it used to stand in silently then too). */
+static int doc_value(struct hdb *db, const struct point *pt, const struct block *b,
+                     unsigned metric, double *out, char *err, size_t errlen)
 {
     struct params p = { .n = 0 };
-    p_int(&p, invocation);
+    p_int(&p, pt->invocation);
     struct hdb_res res = { 0 };
-    char err[512];
-    double v = -1;
+    *out = -1;
     if (hdb_query(db, "SELECT result_json FROM invocations WHERE id = CAST($1 AS BIGINT)", p.v,
-                  p.n, &res, err, sizeof err) != 0)
+                  p.n, &res, err, errlen) != 0)
         return -1;
+    /* Named as pb_history_find names the document it reads. */
+    char docname[700];
+    snprintf(docname, sizeof docname, "%s (invocation %lld at %s)", db->name,
+             (long long)pt->invocation, pt->commit[0] ? pt->commit : "an unknown commit");
+    if (res.nrows == 0 || hdb_null(&res, 0, 0)) {
+        snprintf(err, errlen, "%s: no result document", docname);
+        hdb_res_free(&res);
+        return -1;
+    }
     struct pb_result_doc doc;
     struct pb_hist *h = malloc(sizeof *h);
     struct pb_runkey *k = malloc(sizeof *k);
-    if (h && k && res.nrows && !hdb_null(&res, 0, 0) &&
-        pb_result_read_string(hdb_text(&res, 0, 0), "history", &doc, err, sizeof err) == 0) {
-        const struct pb_run_result **runs = malloc((doc.nruns ? doc.nruns : 1) * sizeof *runs);
-        bool *keep = malloc((doc.nruns ? doc.nruns : 1) * sizeof *keep);
-        double *vals = malloc((doc.nruns ? doc.nruns : 1) * sizeof *vals);
-        unsigned n = 0, m = 0;
-        for (unsigned i = 0; runs && keep && vals && i < doc.nruns; i++)
-            if (run_in_block(&doc.runs[i], b, k))
-                runs[n++] = &doc.runs[i].r;
-        if (n) {
-            pb_floor_screen_in_doc(&doc, runs, n, keep);
-            pb_hist_init(h);
-            for (unsigned i = 0; i < n; i++) {
-                if (!keep[i] || (metric == PB_TREND_CANCEL && !runs[i]->cancel.attempted))
-                    continue;
-                pb_hist_merge(h, &runs[i]->total);
-                vals[m++] = metric == PB_TREND_CANCEL ? runs[i]->cancel.success_rate
-                                                      : runs[i]->throughput_ops_s;
-            }
-            if (metrics[metric].percentile > 0)
-                v = h->count ? (double)pb_hist_percentile(h, metrics[metric].percentile) : -1;
-            else
-                v = m ? median(vals, m) : -1;
-        }
-        free(runs);
-        free(keep);
-        free(vals);
-        pb_result_doc_free(&doc);
+    int ret = -1;
+    if (!h || !k) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
     }
+    ret = pb_result_read_string(hdb_text(&res, 0, 0), docname, &doc, err, errlen);
+    if (ret == -2)
+        ret = 1;
+    if (ret != 0)
+        goto out;
+    const struct pb_run_result **runs = malloc((doc.nruns ? doc.nruns : 1) * sizeof *runs);
+    bool *keep = malloc((doc.nruns ? doc.nruns : 1) * sizeof *keep);
+    double *vals = malloc((doc.nruns ? doc.nruns : 1) * sizeof *vals);
+    if (!runs || !keep || !vals) {
+        snprintf(err, errlen, "out of memory");
+        ret = -1;
+    }
+    unsigned n = 0, m = 0;
+    for (unsigned i = 0; ret == 0 && i < doc.nruns; i++)
+        if (run_in_block(&doc.runs[i], b, k))
+            runs[n++] = &doc.runs[i].r;
+    if (n) {
+        pb_floor_screen_in_doc(&doc, runs, n, keep);
+        pb_hist_init(h);
+        for (unsigned i = 0; i < n; i++) {
+            if (!keep[i] || (metric == PB_TREND_CANCEL && !runs[i]->cancel.attempted))
+                continue;
+            pb_hist_merge(h, &runs[i]->total);
+            vals[m++] = metric == PB_TREND_CANCEL ? runs[i]->cancel.success_rate
+                                                  : runs[i]->throughput_ops_s;
+        }
+        if (metrics[metric].percentile > 0)
+            *out = h->count ? (double)pb_hist_percentile(h, metrics[metric].percentile) : -1;
+        else
+            *out = m ? median(vals, m) : -1;
+    }
+    free(runs);
+    free(keep);
+    free(vals);
+    pb_result_doc_free(&doc);
+out:
     free(k);
     free(h);
     hdb_res_free(&res);
-    return v;
+    return ret;
 }
 
 /* "POOL/QUEUE/HANDOFF" into three filters (NULL: any). */
@@ -913,6 +940,58 @@ static void leave_out_busy(struct series *s)
     s->n = nb;
 }
 
+/* A row of the trend's query (load_series: its columns by number), checked
+ * as the result reader checks a file's figures: the history holds what
+ * was measured or read from a file, so a value past those ranges is a row
+ * a hand or a bad disk edited. The figure must be a number within its
+ * range (result_internal.h), others_pct one or NULL (not known), the
+ * thread counts and the flags whole numbers of theirs. An inf throughput
+ * was drawn as "inf ops/s +inf%" and a -5 as "-nan%"; --json left such a
+ * point out and took the next one's change against it. NULL elsewhere
+ * reads as before (0). 0, or -1 with "<db>: a damaged history: invocation
+ * 3, runs row 17: throughput_ops_s: inf is not a valid throughput (...)". */
+static int check_row(const char *db, const struct hdb_res *res, unsigned r,
+                     enum pb_trend_metric m, char *err, size_t errlen)
+{
+    static const struct pb_range threads = { "thread count", 0, UINT_MAX, false,
+                                             "0 to 4294967295" };
+    static const struct pb_range flag = { "flag", 0, 1, false, "0 or 1" };
+    const struct {
+        unsigned col;
+        const char *column;
+        const struct pb_range *range;
+        bool whole;
+    } cols[] = {
+        { 10, metrics[m].column, metrics[m].range, false },
+        { 16, "others_pct", &PB_RANGE_PERCENTAGE, false },
+        { 8, "requesters", &threads, true },
+        { 9, "workers", &threads, true },
+        { 11, "partial", &flag, true },
+        { 12, "invariants_ok", &flag, true },
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        unsigned c = cols[i].col;
+        if (hdb_null(res, r, c))
+            continue;
+        char why[160];
+        double x;
+        if (!hdb_number(res, r, c, &x))
+            snprintf(why, sizeof why, "'%.40s' is not a number", hdb_text(res, r, c));
+        else if (pb_range_check(cols[i].range, x, why, sizeof why) != 0)
+            ;
+        else if (cols[i].whole && x != floor(x))
+            snprintf(why, sizeof why, "%g is not a valid %s (%s)", x, cols[i].range->what,
+                     cols[i].range->text);
+        else
+            continue;
+        snprintf(err, errlen, "%s: a damaged history: invocation %lld, runs row %lld: %s: %s", db,
+                 (long long)hdb_int(res, r, 0), (long long)hdb_int(res, r, 17), cols[i].column,
+                 why);
+        return -1;
+    }
+    return 0;
+}
+
 /* The blocks of the query, each with its points (one per invocation,
  * oldest first) and their values. The name the database goes by is
  * left in name. >= 0 blocks, -2 no database, -1 + message. */
@@ -955,7 +1034,7 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
     snprintf(sql, sizeof sql,
              "SELECT r.invocation_id, i.date, i.git_commit, i.host, r.scenario, r.pool,"
              " r.queue, r.handoff, r.requesters, r.workers, r.%s, r.partial, r.invariants_ok,"
-             " %s, %s, i.kernel, %s"
+             " %s, %s, i.kernel, %s, r.id"
              " FROM runs r JOIN invocations i ON i.id = r.invocation_id"
              " WHERE (CAST($1 AS TEXT) IS NULL OR r.scenario = CAST($1 AS TEXT))"
              " AND (CAST($2 AS TEXT) IS NULL OR r.pool = CAST($2 AS TEXT))"
@@ -971,6 +1050,8 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
     if (hdb_query(&db, sql, params, 5, &res, err, errlen) != 0)
         goto end;
     for (unsigned r = 0; r < res.nrows; r++) {
+        if (check_row(db.name, &res, r, q->metric, err, errlen) != 0)
+            goto end;
         memset(key, 0, sizeof *key);
         snprintf(key->machine, sizeof key->machine, "%s", hdb_text(&res, r, 14));
         key->requesters = (unsigned)hdb_int(&res, r, 8);
@@ -1006,7 +1087,7 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
         p->partial |= hdb_int(&res, r, 11) != 0;
         p->failed |= hdb_int(&res, r, 12) == 0;
         double others = hdb_null(&res, r, 16) ? -1 : hdb_real(&res, r, 16);
-        if (isfinite(others) && others >= 0) {   /* a hand-edited row's nonsense: not known */
+        if (others >= 0) {             /* -1: not known (check_row) */
             p->busy += others >= PB_OTHERS_BUSY_PCT;
             p->others_max = others > p->others_max ? others : p->others_max;
         }
@@ -1019,8 +1100,11 @@ static int load_series(const char *db_path, const struct pb_trend_query *q, stru
         for (unsigned k = 0; k < s->blocks[i].n; k++) {
             struct point *p = &s->blocks[i].points[k];
             if (p->reps > 1) {
-                double v = doc_value(&db, p->invocation, &s->blocks[i], (unsigned)q->metric);
-                if (v >= 0) {
+                double v;
+                int rc = doc_value(&db, p, &s->blocks[i], (unsigned)q->metric, &v, err, errlen);
+                if (rc < 0)
+                    goto end;
+                if (rc == 0 && v >= 0) {
                     p->value = v;
                     continue;
                 }

@@ -123,6 +123,10 @@ int64_t hdb_int(const struct hdb_res *res, unsigned row, unsigned col)
     case HDB_INT:
         return c->i;
     case HDB_REAL:
+        /* A real out of int64_t's range (an edited row's inf) does not
+         * convert: undefined behaviour, not a number to check. */
+        if (!(c->d > -9223372036854775808.0 && c->d < 9223372036854775808.0))
+            return c->d > 0 ? INT64_MAX : c->d < 0 ? INT64_MIN : 0;
         return (int64_t)c->d;
     case HDB_TEXT:
         return c->text ? strtoll(c->text, NULL, 10) : 0;
@@ -143,5 +147,32 @@ double hdb_real(const struct hdb_res *res, unsigned row, unsigned col)
         return c->text ? strtod(c->text, NULL) : 0;
     default:
         return 0;
+    }
+}
+
+bool hdb_number(const struct hdb_res *res, unsigned row, unsigned col, double *out)
+{
+    const struct hdb_cell *c = cell(res, row, col);
+    switch (c->type) {
+    case HDB_INT:
+        *out = (double)c->i;
+        return true;
+    case HDB_REAL:
+        *out = c->d;
+        return true;
+    case HDB_TEXT: {
+        /* strtod would skip leading blanks; "1e999" reads as inf, which
+         * the range check names. */
+        if (!c->text || !c->text[0] || c->text[0] == ' ' || c->text[0] == '\t')
+            return false;
+        char *end;
+        double x = strtod(c->text, &end);
+        if (*end)
+            return false;
+        *out = x;
+        return true;
+    }
+    default:
+        return false;
     }
 }

@@ -111,6 +111,12 @@ bool hdb_null(const struct hdb_res *res, unsigned row, unsigned col);
 const char *hdb_text(const struct hdb_res *res, unsigned row, unsigned col);
 int64_t hdb_int(const struct hdb_res *res, unsigned row, unsigned col);
 double hdb_real(const struct hdb_res *res, unsigned row, unsigned col);
+/* The cell as a number, strictly: an integer or a real, or text that is
+ * wholly a decimal number (PostgreSQL gives every value as text, its
+ * "Infinity" and "NaN" included: the caller's range check refuses them).
+ * False for NULL and for anything else, where hdb_real reads 0: SQLite
+ * keeps the text a hand wrote into a REAL column as text. */
+bool hdb_number(const struct hdb_res *res, unsigned row, unsigned col, double *out);
 
 /* Stores a cell (the backends' helper): text is copied. -1 out of memory. */
 int hdb_res_init(struct hdb_res *res, unsigned ncols);

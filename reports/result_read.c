@@ -172,31 +172,35 @@ static bool get_real(struct rd *rd, json_t *obj, const char *path, const char *k
     return true;
 }
 
-/* What a run's real may hold (SCHEMA.md "Reading"): [lo, hi], and -1 too
- * where -1 stands for "unknown". The writer writes null only for a value
+/* The ranges (result_internal.h). The writer writes null only for a value
  * that was not finite, and none of these can be: null, a negative count or
  * a throughput of 1e308 is a damaged or edited file, and a compare, a table
  * or the history would take it as a figure. */
-struct range {
-    const char *what;          /* "... is not a valid <what>" */
-    double lo, hi;
-    bool unknown;              /* -1 is allowed too */
-    const char *text;          /* the range in words, for the message */
-};
 
 /* 2^64 ns (585 years): the range of the nanosecond counts the histograms
  * hold; nothing a run measured in ns comes near it. */
 #define NS_MAX_ 18446744073709551616.0
 
-static const struct range THROUGHPUT = {"throughput", 0, 1e12, false, "0 to 1e12 ops/s"};
-static const struct range DURATION = {"duration", 0, 1e7, false, "0 to 1e7 s"};
-static const struct range NANOSECONDS = {"time", 0, NS_MAX_, false, "0 to 2^64 ns"};
-static const struct range FRACTION = {"fraction", 0, 1, false, "0 to 1"};
-static const struct range PERCENTAGE = {"percentage", 0, 100, true, "0 to 100, or -1: unknown"};
+const struct pb_range PB_RANGE_THROUGHPUT = {"throughput", 0, 1e12, false, "0 to 1e12 ops/s"};
+const struct pb_range PB_RANGE_DURATION = {"duration", 0, 1e7, false, "0 to 1e7 s"};
+const struct pb_range PB_RANGE_NANOSECONDS = {"time", 0, NS_MAX_, false, "0 to 2^64 ns"};
+const struct pb_range PB_RANGE_FRACTION = {"fraction", 0, 1, false, "0 to 1"};
+const struct pb_range PB_RANGE_PERCENTAGE = {"percentage", 0, 100, true,
+                                             "0 to 100, or -1: unknown"};
+
+int pb_range_check(const struct pb_range *range, double x, char *why, size_t size)
+{
+    if (isfinite(x) && ((x >= range->lo && x <= range->hi) || (range->unknown && x == -1)))
+        return 0;
+    char text[40];
+    pb_result_format_double(x, text, sizeof text);
+    snprintf(why, size, "%s is not a valid %s (%s)", text, range->what, range->text);
+    return -1;
+}
 
 /* A real of a run: a JSON number (not null), finite, within *range. */
 static bool get_ranged(struct rd *rd, json_t *obj, const char *path, const char *key,
-                       bool required, const struct range *range, double *out)
+                       bool required, const struct pb_range *range, double *out)
 {
     json_t *v = member(rd, obj, path, key, required);
     if (!v)
@@ -212,10 +216,9 @@ static bool get_ranged(struct rd *rd, json_t *obj, const char *path, const char 
         return false;
     }
     double x = json_number_value(v);
-    if (!isfinite(x) || !((x >= range->lo && x <= range->hi) || (range->unknown && x == -1))) {
-        char text[40];
-        pb_result_format_double(x, text, sizeof text);
-        fail_at(rd, p, "%s is not a valid %s (%s)", text, range->what, range->text);
+    char why[128];
+    if (pb_range_check(range, x, why, sizeof why) != 0) {
+        fail_at(rd, p, "%s", why);
         return false;
     }
     *out = x;
@@ -355,7 +358,7 @@ static void read_hist(struct rd *rd, json_t *parent, const char *path, const cha
     get_u64(rd, o, p, "count", true, &count);
     get_u64(rd, o, p, "min", true, &min);
     get_u64(rd, o, p, "max", true, &max);
-    get_ranged(rd, o, p, "mean", true, &NANOSECONDS, &mean);
+    get_ranged(rd, o, p, "mean", true, &PB_RANGE_NANOSECONDS, &mean);
     json_t *bins = get_array(rd, o, p, "bins", true);
     if (rd->failed)
         return;
@@ -515,9 +518,9 @@ static void read_floor(struct rd *rd, json_t *parent, const char *path, const ch
         return;
     char p[PATH_MAX_];
     join(p, sizeof p, path, key);
-    get_ranged(rd, o, p, "median_ns", true, &NANOSECONDS, &f->median_ns);
-    get_ranged(rd, o, p, "p10_ns", true, &NANOSECONDS, &f->p10_ns);
-    get_ranged(rd, o, p, "p90_ns", true, &NANOSECONDS, &f->p90_ns);
+    get_ranged(rd, o, p, "median_ns", true, &PB_RANGE_NANOSECONDS, &f->median_ns);
+    get_ranged(rd, o, p, "p10_ns", true, &PB_RANGE_NANOSECONDS, &f->p10_ns);
+    get_ranged(rd, o, p, "p90_ns", true, &PB_RANGE_NANOSECONDS, &f->p90_ns);
     get_uint(rd, o, p, "samples", true, &f->samples);
 }
 
@@ -574,7 +577,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
             snprintf(s->lock, sizeof s->lock, "%s", strcmp(lock, "default") ? lock : "");
         get_str(rd, st, p, "locks_taken", false, r->locks, sizeof r->locks);
     }
-    get_ranged(rd, o, path, "seconds", true, &DURATION, &r->seconds);
+    get_ranged(rd, o, path, "seconds", true, &PB_RANGE_DURATION, &r->seconds);
     json_t *ops = get_object(rd, o, path, "ops", true);
     if (ops) {
         join(p, sizeof p, path, "ops");
@@ -583,7 +586,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         get_u64(rd, ops, p, "completed_cancelled", true, &r->completed_cancelled);
         get_u64(rd, ops, p, "failed", true, &r->failed);
     }
-    get_ranged(rd, o, path, "throughput_ops_s", true, &THROUGHPUT, &r->throughput_ops_s);
+    get_ranged(rd, o, path, "throughput_ops_s", true, &PB_RANGE_THROUGHPUT, &r->throughput_ops_s);
     /* What threatened the figures: optional (older files lack it). The
      * defaults say "not known to be threatened": the order they ran in
      * (runs[] is in running order), the scenario's thread count, no steal
@@ -592,10 +595,10 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
     r->nthreads = s->requesters + s->workers + s->cancellers;
     r->steal_pct = -1;
     r->others_pct = -1;
-    get_ranged(rd, o, path, "warmup_throughput_ops_s", false, &THROUGHPUT,
+    get_ranged(rd, o, path, "warmup_throughput_ops_s", false, &PB_RANGE_THROUGHPUT,
                &r->warmup_throughput_ops_s);
     get_bool(rd, o, path, "stalled", false, &r->stalled);
-    get_ranged(rd, o, path, "failed_fraction", false, &FRACTION, &r->failed_fraction);
+    get_ranged(rd, o, path, "failed_fraction", false, &PB_RANGE_FRACTION, &r->failed_fraction);
     uint64_t failure = 0;
     if (get_u64(rd, o, path, "failure_status", false, &failure))
         r->failure_status = (uint32_t)failure;
@@ -603,8 +606,8 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
     get_uint(rd, o, path, "order", false, &r->order);
     get_uint(rd, o, path, "nthreads", false, &r->nthreads);
     get_bool(rd, o, path, "oversubscribed", false, &r->oversubscribed);
-    get_ranged(rd, o, path, "steal_pct", false, &PERCENTAGE, &r->steal_pct);
-    get_ranged(rd, o, path, "others_pct", false, &PERCENTAGE, &r->others_pct);
+    get_ranged(rd, o, path, "steal_pct", false, &PB_RANGE_PERCENTAGE, &r->steal_pct);
+    get_ranged(rd, o, path, "others_pct", false, &PB_RANGE_PERCENTAGE, &r->others_pct);
     get_u64(rd, o, path, "involuntary_switches", false, &r->involuntary_switches);
     get_u64(rd, o, path, "migrations", false, &r->migrations);
     json_t *lat = get_object(rd, o, path, "latency_ns", true);
@@ -653,7 +656,7 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         get_u64(rd, c, p, "early", true, &r->cancel.early);
         get_u64(rd, c, p, "late", true, &r->cancel.late);
         get_u64(rd, c, p, "not_cancelable", true, &r->cancel.not_cancelable);
-        get_ranged(rd, c, p, "success_rate", true, &FRACTION, &r->cancel.success_rate);
+        get_ranged(rd, c, p, "success_rate", true, &PB_RANGE_FRACTION, &r->cancel.success_rate);
     }
     const uint64_t counts[] = {r->issued, r->completed, r->completed_cancelled, r->failed,
                                r->cancel.attempted, r->cancel.won, r->cancel.lost,
@@ -686,17 +689,17 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         join(p, sizeof p, path, "fairness");
         get_u64(rd, fair, p, "per_requester_min", true, &r->per_requester_min);
         get_u64(rd, fair, p, "per_requester_max", true, &r->per_requester_max);
-        get_ranged(rd, fair, p, "jain_index", true, &FRACTION, &r->jain_index);
+        get_ranged(rd, fair, p, "jain_index", true, &PB_RANGE_FRACTION, &r->jain_index);
     }
 
     json_t *fl = get_object(rd, o, path, "floors", true);
     if (fl) {
         join(p, sizeof p, path, "floors");
-        get_ranged(rd, fl, p, "c2c_round_trip_ns", true, &NANOSECONDS, &r->c2c_round_trip_ns);
-        get_ranged(rd, fl, p, "timestamp_overhead_ns", true, &NANOSECONDS,
+        get_ranged(rd, fl, p, "c2c_round_trip_ns", true, &PB_RANGE_NANOSECONDS, &r->c2c_round_trip_ns);
+        get_ranged(rd, fl, p, "timestamp_overhead_ns", true, &PB_RANGE_NANOSECONDS,
                    &r->timestamp_overhead_ns);
-        get_ranged(rd, fl, p, "futex_wake_ns", true, &NANOSECONDS, &r->futex_wake_ns);
-        get_ranged(rd, fl, p, "instrumentation_ns_per_op", false, &NANOSECONDS,
+        get_ranged(rd, fl, p, "futex_wake_ns", true, &PB_RANGE_NANOSECONDS, &r->futex_wake_ns);
+        get_ranged(rd, fl, p, "instrumentation_ns_per_op", false, &PB_RANGE_NANOSECONDS,
                    &r->instrumentation_ns_per_op);
         /* The N the run used (latency-every auto resolves it); older
          * files had none to resolve: their params' N. */
@@ -735,13 +738,13 @@ static void read_run(struct rd *rd, json_t *o, unsigned index, struct pb_result_
         join(p, sizeof p, path, "locks");
         get_u64(rd, lk, p, "acquisitions", true, &r->lock_acquisitions);
         get_u64(rd, lk, p, "contended", true, &r->lock_contended);
-        get_ranged(rd, lk, p, "wait_ns", true, &NANOSECONDS, &r->lock_wait_ns);
+        get_ranged(rd, lk, p, "wait_ns", true, &PB_RANGE_NANOSECONDS, &r->lock_wait_ns);
         get_u64(rd, lk, p, "acq_min", true, &r->lock_acq_min);
         get_u64(rd, lk, p, "acq_max", true, &r->lock_acq_max);
-        get_ranged(rd, lk, p, "fairness_jain", true, &FRACTION, &r->lock_fairness_jain);
+        get_ranged(rd, lk, p, "fairness_jain", true, &PB_RANGE_FRACTION, &r->lock_fairness_jain);
         get_u64(rd, lk, p, "worker_acq_min", true, &r->lock_worker_acq_min);
         get_u64(rd, lk, p, "worker_acq_max", true, &r->lock_worker_acq_max);
-        get_ranged(rd, lk, p, "worker_fairness_jain", true, &FRACTION,
+        get_ranged(rd, lk, p, "worker_fairness_jain", true, &PB_RANGE_FRACTION,
                    &r->lock_worker_fairness_jain);
     }
 
@@ -862,7 +865,7 @@ static int read_root(struct rd *rd, json_t *root, struct pb_result_doc *out)
     if (v > PB_RESULT_SCHEMA_VERSION) {
         fail_at(rd, NULL, "schema_version %lld is newer than this pendbench reads (%d)",
                 (long long)v, PB_RESULT_SCHEMA_VERSION);
-        return -1;
+        return -2;             /* not damage: the history tells the two apart */
     }
     if (v < 1) {
         fail_at(rd, NULL, "schema_version %lld is not one this pendbench reads (1 to %d)",

@@ -101,7 +101,9 @@ struct pb_result_doc {
 
 /* Loads and checks a result file: a regular file, or "-" for standard
  * input (pb_file_read_text: a FIFO or device is refused, a NUL byte is an
- * error naming its line). 0, or -1 with one message in err:
+ * error naming its line). 0, or -1 with one message in err (-2 for a
+ * schema_version newer than this build reads: a newer pendbench wrote it,
+ * where -1 is a damaged file or no result at all):
  *   "results.json: cannot open: No such file or directory"
  *   "fifo: not a regular file but a FIFO (a result file is a JSON text file, ...)"
  *   "x.json:3: a NUL byte (a result file is a JSON text file)"

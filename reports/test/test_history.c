@@ -767,6 +767,102 @@ Test(history, damaged_database)
     free(after);
 }
 
+/* The trend, its JSON, its changes and its export all fail with one
+ * message holding part. */
+static void expect_trend_error(enum pb_trend_metric metric, const char *part)
+{
+    struct pb_trend_query q = { .metric = metric };
+    char err[512] = "";
+    cr_expect_eq(pb_export_trend(stdout, db, &q, err, sizeof err), -1, "metric %d", (int)metric);
+    cr_expect(strstr(err, part) != NULL, "'%s' lacks '%s'", err, part);
+    q.json = true;
+    err[0] = 0;
+    cr_expect_eq(pb_export_trend(stdout, db, &q, err, sizeof err), -1);
+    cr_expect(strstr(err, part) != NULL, "--json: '%s' lacks '%s'", err, part);
+    q.json = false;
+    q.csv = true;
+    err[0] = 0;
+    cr_expect_eq(pb_export_trend(stdout, db, &q, err, sizeof err), -1);
+    cr_expect(strstr(err, part) != NULL, "export: '%s' lacks '%s'", err, part);
+    q.csv = false;
+    struct pb_trend_changes c = { .alpha = 0.05, .seed = 1, .threshold_pct = 5 };
+    unsigned regressions = 0;
+    err[0] = 0;
+    cr_expect_eq(pb_export_trend_changes(stdout, db, &q, &c, &regressions, err, sizeof err), -1);
+    cr_expect(strstr(err, part) != NULL, "--changes: '%s' lacks '%s'", err, part);
+}
+
+/* A row whose figure is past the result reader's ranges is a damaged
+ * history, named with its invocation and row: an inf throughput was drawn
+ * as "inf ops/s +inf%", a -5 as "-5 ops/s -nan%", and --json left both
+ * out, taking the next point's change against the -5. */
+BOTH(trend_refuses_a_damaged_row)
+{
+    record_three();
+    bool pg = strncmp(db, "postgresql:", 11) == 0;
+    char want[512];
+    /* Invocation 2's rows are 3 and 4 (REPS 2), in repetition order. */
+    db_exec("UPDATE runs SET throughput_ops_s = -5 WHERE invocation_id = 2");
+    snprintf(want, sizeof want, "%s: a damaged history: invocation 2, runs row 3: "
+             "throughput_ops_s: -5 is not a valid throughput (0 to 1e12 ops/s)", db);
+    expect_trend_error(PB_TREND_THROUGHPUT, want);
+    db_exec(pg ? "UPDATE runs SET throughput_ops_s = 'Infinity' WHERE invocation_id = 2"
+               : "UPDATE runs SET throughput_ops_s = 9e999 WHERE invocation_id = 2");
+    expect_trend_error(PB_TREND_THROUGHPUT, "runs row 3: throughput_ops_s: inf is not a valid "
+                       "throughput (0 to 1e12 ops/s)");
+    db_exec("UPDATE runs SET throughput_ops_s = 2e6 WHERE invocation_id = 2");
+    free(trend(&(struct pb_trend_query){ .metric = PB_TREND_THROUGHPUT }, 1));
+
+    db_exec("UPDATE runs SET p99_ns = -1 WHERE id = 6");
+    expect_trend_error(PB_TREND_P99, "invocation 3, runs row 6: p99_ns: -1 is not a valid time "
+                       "(0 to 2^64 ns)");
+    db_exec("UPDATE runs SET p99_ns = 1000 WHERE id = 6");
+    db_exec("UPDATE runs SET cancel_success_rate = 1.5 WHERE id = 1");
+    expect_trend_error(PB_TREND_CANCEL, "invocation 1, runs row 1: cancel_success_rate: 1.5 is "
+                       "not a valid fraction (0 to 1)");
+    db_exec("UPDATE runs SET cancel_success_rate = 0.5 WHERE id = 1");
+    db_exec("UPDATE runs SET others_pct = 250 WHERE id = 2");
+    expect_trend_error(PB_TREND_THROUGHPUT, "invocation 1, runs row 2: others_pct: 250 is not a "
+                       "valid percentage (0 to 100, or -1: unknown)");
+    db_exec("UPDATE runs SET others_pct = NULL WHERE id = 2");
+    db_exec("UPDATE runs SET requesters = -3 WHERE id = 2");
+    expect_trend_error(PB_TREND_THROUGHPUT, "invocation 1, runs row 2: requesters: -3 is not a "
+                       "valid thread count");
+    db_exec("UPDATE runs SET requesters = 1 WHERE id = 2");
+    db_exec("UPDATE runs SET partial = 2 WHERE id = 2");
+    expect_trend_error(PB_TREND_THROUGHPUT, "runs row 2: partial: 2 is not a valid flag (0 or 1)");
+    db_exec("UPDATE runs SET partial = 0 WHERE id = 2");
+    if (!pg) {
+        /* SQLite keeps text in a REAL column as text: it read as 0. */
+        db_exec("UPDATE runs SET throughput_ops_s = 'fast' WHERE id = 5");
+        expect_trend_error(PB_TREND_THROUGHPUT, "invocation 3, runs row 5: throughput_ops_s: "
+                           "'fast' is not a number");
+        db_exec("UPDATE runs SET throughput_ops_s = 4e6 WHERE id = 5");
+    }
+    free(trend(&(struct pb_trend_query){ .metric = PB_TREND_THROUGHPUT }, 1));
+}
+
+/* A point of several repetitions is read from its stored document: one
+ * that is damaged is an error naming the invocation (the rows' median
+ * stood in, silently); one of a newer schema_version, which a newer
+ * pendbench on a shared history writes, is not damage: the median stands
+ * in, marked. */
+BOTH(trend_refuses_a_damaged_document)
+{
+    record_three();
+    db_exec("UPDATE invocations SET result_json = '{}' WHERE id = 2");
+    char want[512];
+    snprintf(want, sizeof want, "%s (invocation 2 at abcd5678): not a pendbench result (no "
+             "schema_version, no generator)", db);
+    expect_trend_error(PB_TREND_P50, want);
+    expect_trend_error(PB_TREND_THROUGHPUT, want);
+    db_exec("UPDATE invocations SET result_json = '{\"schema_version\": 99, \"generator\": "
+            "\"pendbench\", \"runs\": []}' WHERE id = 2");
+    char *t = trend(&(struct pb_trend_query){ .metric = PB_TREND_P50 }, 1);
+    cr_expect(strstr(t, "(median of repetitions)") != NULL, "%s", t);
+    free(t);
+}
+
 /* Another program's SQLite database is not written to. */
 Test(history, foreign_database)
 {
