@@ -60,9 +60,43 @@ static int fail(char *err, size_t n, const char *fmt, ...)
     return -1;
 }
 
-/* Every operation present, a name that is not a built-in's. */
+/* A plugin's name is made of what the built-ins' are made of: ASCII
+ * letters, digits, '-' and '_'. The name reaches the terminal in the run
+ * table, result files, the history and pages: a control character in it
+ * ("a\x1b[31mred") was printed raw, a byte outside ASCII was written as
+ * '?' into the result (so the file named another strategy); ',' splits a
+ * sweep's list, '+' locks_taken's, ' ' and '=' the run key's workload,
+ * and a name ending in ".so" reads as a plugin path. The message names the
+ * first bad byte by its value and place: the name itself is not printed,
+ * since it is what must not reach the terminal. */
+static int check_name(const char *path, uint32_t kind, const char *name, char *err, size_t n)
+{
+    size_t len = strnlen(name, PB_PLUGIN_NAME_MAX);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return fail(err, n, "plugin %s: its %s's name has byte 0x%02x at %zu: a name is 1 to "
+                        "%d ASCII letters, digits, '-' and '_'", path, kind_name(kind), c, i,
+                        PB_PLUGIN_NAME_MAX - 1);
+    }
+    if (len == 0 || len >= PB_PLUGIN_NAME_MAX)
+        return fail(err, n, "plugin %s: its %s's name is %zu characters long: a name is 1 to %d "
+                    "ASCII letters, digits, '-' and '_'", path, kind_name(kind), len,
+                    PB_PLUGIN_NAME_MAX - 1);
+    return 0;
+}
+
+/* Every operation present, a name of its own (check_name, and not a
+ * built-in's). The name is checked first: the messages after it print it. */
 static int check_ops(const char *path, uint32_t kind, const void *ops, char *err, size_t n)
 {
+    /* Every ops table starts with its name (the _Static_assert above). */
+    const char *own = *(const char *const *)ops;
+    if (!own)
+        return fail(err, n, "plugin %s: its %s has no name", path, kind_name(kind));
+    if (check_name(path, kind, own, err, n) != 0)
+        return -1;
 #define NEED(field)                                                                              \
     if (!o->field)                                                                               \
         return fail(err, n, "plugin %s: %s '%s': operation '%s' is NULL (every operation of "    \
@@ -71,24 +105,18 @@ static int check_ops(const char *path, uint32_t kind, const void *ops, char *err
     int builtin = 0;
     if (kind == PB_PLUGIN_POOL) {
         const struct pb_pool_ops *o = ops;
-        if (!o->name)
-            return fail(err, n, "plugin %s: its pool has no name", path);
         NEED(init); NEED(fini); NEED(get); NEED(put);
         name = o->name;
         for (size_t i = 0; pb_pools[i]; i++)
             builtin |= strcmp(pb_pools[i]->name, name) == 0;
     } else if (kind == PB_PLUGIN_QUEUE) {
         const struct pb_queue_ops *o = ops;
-        if (!o->name)
-            return fail(err, n, "plugin %s: its queue has no name", path);
         NEED(init); NEED(fini); NEED(enqueue); NEED(dequeue); NEED(shutdown);
         name = o->name;
         for (size_t i = 0; pb_queues[i]; i++)
             builtin |= strcmp(pb_queues[i]->name, name) == 0;
     } else if (kind == PB_PLUGIN_LOCK) {
         const struct pb_lock_ops *o = ops;
-        if (!o->name)
-            return fail(err, n, "plugin %s: its lock has no name", path);
         NEED(init); NEED(fini); NEED(lock); NEED(unlock);
         /* trylock is the one optional operation: present exactly when the
          * flags promise it (pb_lock_acquire tries it first). */
@@ -104,8 +132,6 @@ static int check_ops(const char *path, uint32_t kind, const void *ops, char *err
             builtin |= strcmp(pb_locks[i]->name, name) == 0;
     } else {
         const struct pb_handoff_ops *o = ops;
-        if (!o->name)
-            return fail(err, n, "plugin %s: its handoff has no name", path);
         NEED(init); NEED(fini); NEED(reset); NEED(arm); NEED(disarm); NEED(cancel);
         NEED(is_cancelled); NEED(is_armed);
         name = o->name;
@@ -116,9 +142,6 @@ static int check_ops(const char *path, uint32_t kind, const void *ops, char *err
     if (builtin)
         return fail(err, n, "plugin %s: its %s is named '%s', as a built-in one: give it a name "
                     "of its own", path, kind_name(kind), name);
-    if (!*name || strlen(name) >= PB_PLUGIN_NAME_MAX || strchr(name, '/'))
-        return fail(err, n, "plugin %s: its %s's name '%s' must be 1 to %d characters, "
-                    "without '/'", path, kind_name(kind), name, PB_PLUGIN_NAME_MAX - 1);
     for (unsigned i = 0; i < nplugins; i++)
         if (strcmp(plugins[i].name, name) == 0)
             return fail(err, n, "plugin %s: a plugin named '%s' is already loaded (from %s)",

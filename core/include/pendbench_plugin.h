@@ -18,10 +18,11 @@
  *
  * At load pendbench checks the ABI version and the size of the ops table
  * (a plugin built against another pendbench is refused, never run), the
- * kind, the name (not a built-in's), and that no operation is NULL; each
- * failure is a clear message and exit status 2. A plugin then gets what a
- * built-in gets: `pendbench stress` runs its exactly-once, FIFO (when its
- * flags promise it) and leak checks, run and sweep measure it. */
+ * kind, the name (its own, of ASCII letters, digits, '-' and '_'), and
+ * that no operation is NULL; each failure is a clear message and exit
+ * status 2. A plugin then gets what a built-in gets: `pendbench stress`
+ * runs its exactly-once, FIFO (when its flags promise it) and leak checks,
+ * run and sweep measure it. */
 #ifndef PENDBENCH_PLUGIN_H
 #define PENDBENCH_PLUGIN_H
 
@@ -35,9 +36,10 @@
  * handoff init takes a config, locks are a kind. */
 #define PB_PLUGIN_ABI_VERSION 2u
 
-/* A plugin's name (its ops table's) is shorter than this, has no '/', and
- * is neither a built-in's nor another loaded plugin's: runs, tables and
- * result files name it so. */
+/* A plugin's name (its ops table's) is shorter than this, made of ASCII
+ * letters, digits, '-' and '_' (as the built-ins' names are: it reaches
+ * terminals, lists and result files), and is neither a built-in's nor
+ * another loaded plugin's: runs, tables and result files name it so. */
 #define PB_PLUGIN_NAME_MAX 48
 
 /* The symbol pendbench looks up. */

@@ -695,6 +695,9 @@ Test(cli, bad_plugins_are_refused_with_status_2)
         { "bad_abi", "ABI version 43" },   /* PB_PLUGIN_ABI_VERSION + 41 */
         { "no_symbol", "no symbol 'pendbench_plugin'" },
         { "null_op", "operation 'dequeue' is NULL" },
+        /* Its name was "\xff\xfe": raw on the terminal, "??" in the result. */
+        { "byte_name", "its queue's name has byte 0xff at 0: a name is 1 to 47 ASCII letters, "
+                       "digits, '-' and '_'" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[PATH_MAX];
@@ -706,9 +709,17 @@ Test(cli, bad_plugins_are_refused_with_status_2)
         cr_expect_eq(rc, 2, "%s: %s", cases[i].name, out);
         cr_expect(strstr(out, cases[i].expect) != NULL, "%s: %s", cases[i].name, out);
     }
+    /* "a\x1b[31mred": the run table turned the terminal red. The message
+     * names the byte, never prints the name. */
+    char escape[PATH_MAX];
+    plugin_path(escape, sizeof escape, "test/plugins", "escape_name");
+    int rc = RUN("run", "--pool", escape, "--ops", "100", "--no-history");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "its pool's name has byte 0x1b at 1") != NULL, "%s", out);
+    cr_expect(strchr(out, '\x1b') == NULL, "the escape reached the output: %s", out);
     char pool_as_queue[PATH_MAX];
     plugin_path(pool_as_queue, sizeof pool_as_queue, "plugins", "example_pool");
-    int rc = RUN("run", "--queue", pool_as_queue, "--ops", "100", "--no-history");
+    rc = RUN("run", "--queue", pool_as_queue, "--ops", "100", "--no-history");
     cr_expect_eq(rc, 2, "%s", out);
     cr_expect(strstr(out, "is a pool strategy, not a queue") != NULL, "%s", out);
     rc = RUN("run", "--queue", "./no-such-plugin.so", "--ops", "100", "--no-history");
