@@ -46,6 +46,7 @@
 #include "pb_changes.h"
 #include "pb_compare.h"
 #include "pb_env.h"
+#include "pb_err.h"
 #include "pb_export.h"
 #include "pb_file.h"
 #include "pb_grow.h"
@@ -96,6 +97,39 @@ static void p_real(struct params *p, double x)
 static int64_t clamp_i64(uint64_t v)
 {
     return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* ---- a damaged history ------------------------------------------------------------- */
+
+/* The one message of a value the history holds that its writer never
+ * writes (a hand or a bad disk edited it): "<db>: a damaged history:
+ * invocation 3[, runs row 17]: <column>: <why>". -1. */
+static int damaged(char *err, size_t errlen, const char *db, int64_t invocation, int64_t row,
+                   const char *column, const char *why)
+{
+    char at[48] = "";
+    if (row >= 0)
+        snprintf(at, sizeof at, ", runs row %lld", (long long)row);
+    snprintf(err, errlen, "%s: a damaged history: invocation %lld%s: %s: %s", db,
+             (long long)invocation, at, column, why);
+    return -1;
+}
+
+/* A text cell the history prints, checked as the result reader checks a
+ * file's strings (pb_text_ok): the record writes its text through
+ * pb_text_clean, so a control character is damage; printed, "\x1b[2J"
+ * cleared the terminal. 0, or -1 with damaged()'s message. */
+static int check_text_cell(const char *db, const struct hdb_res *res, unsigned r, unsigned col,
+                           const char *column, int64_t invocation, int64_t row, char *err,
+                           size_t errlen)
+{
+    const char *t = hdb_text(res, r, col);
+    if (pb_text_ok(t))
+        return 0;
+    char shown[96], why[160];
+    snprintf(why, sizeof why, "\"%s\" holds a control character",
+             pb_text_escape(t, shown, sizeof shown));
+    return damaged(err, errlen, db, invocation, row, column, why);
 }
 
 /* ---- the machine identity ----------------------------------------------------------- */
@@ -176,9 +210,9 @@ struct record_in {
     const char *identity;              /* the run_id column; NULL: none */
 };
 
-static int insert_rows(struct hdb *db, const struct record_in *in, char *err, size_t errlen)
+static int insert_clean(struct hdb *db, const struct record_in *in, const struct pb_context *ctx,
+                        char *err, size_t errlen)
 {
-    const struct pb_context *ctx = in->ctx;
     char date[32];
     if (ctx->date[0]) {
         snprintf(date, sizeof date, "%s", ctx->date);
@@ -201,7 +235,8 @@ static int insert_rows(struct hdb *db, const struct record_in *in, char *err, si
     p_text(&p, ctx->cflags);
     p_text(&p, ctx->topology);
     p_text(&p, ctx->command);
-    p_text(&p, in->result_path);
+    char path[4096];
+    p_text(&p, in->result_path ? pb_text_clean(in->result_path, path, sizeof path) : NULL);
     p_text(&p, in->json);
     p_text(&p, in->identity);
     p_text(&p, machine);
@@ -255,6 +290,39 @@ static int insert_rows(struct hdb *db, const struct record_in *in, char *err, si
             return -1;
     }
     return 0;
+}
+
+/* f through pb_text_clean, in place (f holds at most 512 bytes). */
+static void clean_field(char *f, size_t size)
+{
+    char buf[512];
+    const char *t = pb_text_clean(f, buf, size < sizeof buf ? size : sizeof buf);
+    if (t != f)
+        snprintf(f, size, "%s", t);
+}
+
+static int insert_rows(struct hdb *db, const struct record_in *in, char *err, size_t errlen)
+{
+    /* The context's text as the result document has it (pb_text_clean, the
+     * writer's rule): a host name or a path with a control character is
+     * recorded with '?' there, and the trend refuses anything else as a
+     * damaged history (check_row). A file's context is clean already. */
+    struct pb_context *ctx = malloc(sizeof *ctx);
+    if (!ctx) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *ctx = *in->ctx;
+    char *const fields[] = { ctx->date, ctx->git_commit, ctx->host, ctx->cpu_model, ctx->kernel,
+                             ctx->compiler, ctx->cflags, ctx->topology, ctx->command };
+    const size_t sizes[] = { sizeof ctx->date, sizeof ctx->git_commit, sizeof ctx->host,
+                             sizeof ctx->cpu_model, sizeof ctx->kernel, sizeof ctx->compiler,
+                             sizeof ctx->cflags, sizeof ctx->topology, sizeof ctx->command };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        clean_field(fields[i], sizes[i]);
+    int ret = insert_clean(db, in, ctx, err, errlen);
+    free(ctx);
+    return ret;
 }
 
 /* The others_pct of one invocation's rows, from its stored document: its
@@ -587,6 +655,8 @@ static int find(const char *db_path, const char *spec, const struct pb_context *
             goto end;
         }
         id = hdb_int(&res, 0, 0);
+        if (check_text_cell(name, &res, 0, 1, "git_commit", id, -1, err, errlen) != 0)
+            goto end;
         snprintf(commit, sizeof commit, "%s", hdb_text(&res, 0, 1));
     } else {
         char lower[128];
@@ -615,6 +685,9 @@ static int find(const char *db_path, const char *spec, const struct pb_context *
         unsigned nothers = 0;
         for (unsigned r = 0; r < res.nrows; r++) {
             const char *c = hdb_text(&res, r, 1);
+            if (check_text_cell(name, &res, r, 1, "git_commit", hdb_int(&res, r, 0), -1, err,
+                                errlen) != 0)
+                goto end;
             if (!c[0])
                 continue;
             if (id < 0) {
@@ -973,10 +1046,11 @@ static int check_row(const char *db, const struct hdb_res *res, unsigned r,
         unsigned c = cols[i].col;
         if (hdb_null(res, r, c))
             continue;
-        char why[160];
+        char why[160], shown[48];
         double x;
         if (!hdb_number(res, r, c, &x))
-            snprintf(why, sizeof why, "'%.40s' is not a number", hdb_text(res, r, c));
+            snprintf(why, sizeof why, "'%s' is not a number",
+                     pb_text_escape(hdb_text(res, r, c), shown, sizeof shown));
         else if (pb_range_check(cols[i].range, x, why, sizeof why) != 0)
             ;
         else if (cols[i].whole && x != floor(x))
@@ -984,11 +1058,21 @@ static int check_row(const char *db, const struct hdb_res *res, unsigned r,
                      cols[i].range->text);
         else
             continue;
-        snprintf(err, errlen, "%s: a damaged history: invocation %lld, runs row %lld: %s: %s", db,
-                 (long long)hdb_int(res, r, 0), (long long)hdb_int(res, r, 17), cols[i].column,
-                 why);
-        return -1;
+        return damaged(err, errlen, db, hdb_int(res, r, 0), hdb_int(res, r, 17), cols[i].column,
+                       why);
     }
+    static const struct {
+        unsigned col;
+        const char *column;
+    } texts[] = {
+        { 1, "date" },     { 2, "git_commit" }, { 3, "host" },      { 4, "scenario" },
+        { 5, "pool" },     { 6, "queue" },      { 7, "handoff" },   { 13, "workload" },
+        { 14, "machine" }, { 15, "kernel" },
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (check_text_cell(db, res, r, texts[i].col, texts[i].column, hdb_int(res, r, 0),
+                            hdb_int(res, r, 17), err, errlen) != 0)
+            return -1;
     return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "pb_file.h"
 #include "nt_status.h"
+#include "pb_err.h"
 #include "pb_result.h"
 #include "result_internal.h"
 
@@ -38,23 +39,22 @@ static json_t *jreal(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-/* A fixed-size char array (maybe not NUL-terminated) as a JSON string;
- * bytes that are not valid UTF-8 become '?' (jansson refuses them). */
+/* A fixed-size char array (maybe not NUL-terminated) as a JSON string,
+ * through pb_text_clean: text that is not printable UTF-8 (a control
+ * character in a host name or a path on the command line, bytes that are
+ * not UTF-8, which jansson refuses) has those bytes as '?'. The reader
+ * refuses anything else as a damaged file (SCHEMA.md "Reading"). */
 static json_t *jstrn(const char *s, size_t size)
 {
     if (!s)
         return json_string("");
     size_t n = strnlen(s, size);
-    json_t *v = json_stringn(s, n);
-    if (v)
-        return v;
-    char *copy = malloc(n + 1);
+    char *copy = malloc(2 * n + 2);
     if (!copy)
         return NULL;
-    for (size_t i = 0; i < n; i++)
-        copy[i] = (unsigned char)s[i] < 0x80 && s[i] != '\0' ? s[i] : '?';
+    memcpy(copy, s, n);
     copy[n] = '\0';
-    v = json_stringn(copy, n);
+    json_t *v = json_string(pb_text_clean(copy, copy + n + 1, n + 1));
     free(copy);
     return v;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_err.h"
 #include "pb_file.h"
 #include "pb_result.h"
 #include "result_internal.h"
@@ -340,6 +341,53 @@ static bool add_count(uint64_t *sum, uint64_t v)
         return false;
     *sum += v;
     return true;
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+/* Every string of the document, and every key, is text as the writer
+ * writes it (pb_text_clean: printable UTF-8; jansson has already refused
+ * bytes that are not UTF-8). A control character is a damaged or edited
+ * file: a scenario "x\u001b[2J" or a host "h\u001b[31m" reached the
+ * terminal through compare's table, the run keys, the history and the
+ * export as it was, and cleared the screen or retitled the window. One
+ * pass over the whole document, before anything is read from it, so no
+ * table, page or export has to escape what it prints. */
+static void check_text(struct rd *rd, json_t *v, const char *path)
+{
+    char p[PATH_MAX_], shown[96];
+    if (json_is_string(v)) {
+        if (!pb_text_ok(json_string_value(v)))
+            fail_at(rd, path, "\"%s\" holds a control character (a damaged or edited file)",
+                    pb_text_escape(json_string_value(v), shown, sizeof shown));
+        return;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            if (rd->failed)
+                return;
+            if (!json_is_string(e) && !json_is_array(e) && !json_is_object(e))
+                continue;      /* a number: nothing to print, no path to build */
+            snprintf(p, sizeof p, "%s[%zu]", path, i);
+            check_text(rd, e, p);
+        }
+        return;
+    }
+    const char *key;
+    json_t *e;
+    json_object_foreach(v, key, e) {
+        if (rd->failed)
+            return;
+        if (!pb_text_ok(key)) {
+            fail_at(rd, path, "the key \"%s\" holds a control character (a damaged or edited "
+                    "file)", pb_text_escape(key, shown, sizeof shown));
+            return;
+        }
+        join(p, sizeof p, path, key);
+        check_text(rd, e, p);
+    }
 }
 
 /* ---- histograms ------------------------------------------------------------ */
@@ -873,6 +921,9 @@ static int read_root(struct rd *rd, json_t *root, struct pb_result_doc *out)
         return -1;
     }
     out->schema_version = (unsigned)v;
+    check_text(rd, root, "");
+    if (rd->failed)
+        return -1;
 
     json_t *ctx = get_object(rd, root, "", "context", true);
     if (ctx)

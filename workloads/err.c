@@ -66,3 +66,16 @@ const char *pb_text_escape(const char *s, char *buf, size_t size)
     buf[k] = '\0';
     return buf;
 }
+
+const char *pb_text_clean(const char *s, char *buf, size_t size)
+{
+    if (pb_text_ok(s))
+        return s;
+    size_t k = 0;
+    if (!size)
+        return "";
+    for (const unsigned char *p = (const unsigned char *)s; *p && k + 1 < size; p++)
+        buf[k++] = *p >= 0x20 && *p < 0x7f ? (char)*p : '?';
+    buf[k] = '\0';
+    return buf;
+}

@@ -842,6 +842,43 @@ BOTH(trend_refuses_a_damaged_row)
     free(trend(&(struct pb_trend_query){ .metric = PB_TREND_THROUGHPUT }, 1));
 }
 
+/* Text the trend prints holding a control character is a damaged history
+ * ("\x1b[31m" in a host turned the terminal red); a record writes such
+ * text as the result file has it, '?' for the control character. */
+BOTH(control_characters_in_the_history)
+{
+    bool pg = strncmp(db, "postgresql:", 11) == 0;
+    struct pb_context ctx;
+    make_ctx(&ctx, "cafe0001", "2024-05-01T10:00:00Z");
+    snprintf(ctx.host, sizeof ctx.host, "h\x1b[31m");
+    struct pb_run_result *runs = make_runs("percpu-mpsc", 1000, 1e6);
+    char err[512] = "";
+    cr_assert_eq(pb_history_record(db, &ctx, runs, REPS, NULL, err, sizeof err), 0, "%s", err);
+    free(runs);
+    char *t = trend(&(struct pb_trend_query){ .metric = PB_TREND_THROUGHPUT }, 1);
+    cr_expect(strstr(t, "h?[31m") != NULL && !strchr(t, '\x1b'), "%s", t);
+    free(t);
+    struct pb_result_doc doc;
+    cr_assert_eq(pb_history_find(db, "last", &doc, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(doc.ctx.host, "h?[31m");
+    pb_result_doc_free(&doc);
+
+    record("cafe0002", "2024-05-02T10:00:00Z", 2000, 2e6);
+    db_exec(pg ? "UPDATE invocations SET host = 'h' || chr(27) || '[31m' WHERE id = 2"
+               : "UPDATE invocations SET host = 'h' || char(27) || '[31m' WHERE id = 2");
+    expect_trend_error(PB_TREND_THROUGHPUT, "a damaged history: invocation 2, runs row 3: host: "
+                       "\"h\\x1b[31m\" holds a control character");
+    db_exec(pg ? "UPDATE invocations SET host = 'h', git_commit = 'cafe0002' || chr(27) || '[2J'"
+                 " WHERE id = 2"
+               : "UPDATE invocations SET host = 'h', git_commit = 'cafe0002' || char(27) || '[2J'"
+                 " WHERE id = 2");
+    expect_trend_error(PB_TREND_P50, "runs row 3: git_commit: \"cafe0002\\x1b[2J\" holds a "
+                       "control character");
+    expect_find_error("last", "a damaged history: invocation 2: git_commit: "
+                      "\"cafe0002\\x1b[2J\" holds a control character");
+    expect_find_error("cafe", "invocation 2: git_commit");
+}
+
 /* A point of several repetitions is read from its stored document: one
  * that is damaged is an error naming the invocation (the rows' median
  * stood in, silently); one of a newer schema_version, which a newer

@@ -1223,6 +1223,79 @@ Test(result, error_counts_that_wrap)
     pb_result_doc_free(&doc);
 }
 
+/* A string or key with a control character, anywhere in the document,
+ * is a damaged file: printed, it reached the terminal as it was (compare's
+ * table, the run keys, the history). The message shows it escaped. */
+Test(result, error_control_characters)
+{
+    char good[256], bad[256], want[512];
+    write_good("good.json", good, sizeof good);
+    path_in(bad, sizeof bad, "bad.json");
+
+    write_altered(bad, good, 1, "scenario", NULL, NULL, json_string("x\x1b[2J\x1b]0;pwned\x07y"));
+    snprintf(want, sizeof want, "%s: runs[1].scenario: \"x\\x1b[2J\\x1b]0;pwned\\x07y\" holds "
+             "a control character (a damaged or edited file)", bad);
+    expect_read_error(bad, want);
+
+    /* Strings the reader does not keep (params), keys, a C1 control. */
+    write_altered(bad, good, 0, "params", "service", NULL, json_string("exp:1000\n"));
+    snprintf(want, sizeof want, "%s: runs[0].params.service: \"exp:1000\\x0a\" holds a control "
+             "character (a damaged or edited file)", bad);
+    expect_read_error(bad, want);
+    write_altered(bad, good, 2, "params", "mix", "read\x1b", json_integer(1));
+    snprintf(want, sizeof want, "%s: runs[2].params.mix: the key \"read\\x1b\" holds a control "
+             "character (a damaged or edited file)", bad);
+    expect_read_error(bad, want);
+    write_altered(bad, good, 0, "strategies", "queue", NULL, json_string("q\xc2\x9b"));
+    snprintf(want, sizeof want, "%s: runs[0].strategies.queue: \"q\\xc2\\x9b\" holds a "
+             "control character (a damaged or edited file)", bad);
+    expect_read_error(bad, want);
+
+    json_t *root = json_load_file(good, 0, NULL);
+    cr_assert_not_null(root);
+    json_t *ctx = json_object_get(root, "context");
+    cr_assert_eq(json_object_set_new(ctx, "host", json_string("h\x1b[31m")), 0);
+    cr_assert_eq(json_dump_file(root, bad, 0), 0);
+    snprintf(want, sizeof want, "%s: context.host: \"h\\x1b[31m\" holds a control character (a "
+             "damaged or edited file)", bad);
+    expect_read_error(bad, want);
+    json_object_set_new(ctx, "host", json_string("h"));
+    json_t *warnings = json_array();
+    json_array_append_new(warnings, json_string("fine"));
+    json_array_append_new(warnings, json_string("\x07" "bell"));
+    json_object_set_new(json_object_get(ctx, "env"), "warnings", warnings);
+    cr_assert_eq(json_dump_file(root, bad, 0), 0);
+    snprintf(want, sizeof want, "%s: context.env.warnings[1]: \"\\x07bell\" holds a control "
+             "character (a damaged or edited file)", bad);
+    expect_read_error(bad, want);
+    json_decref(root);
+}
+
+/* The writer writes text a reader accepts: a control character from the
+ * system or the command line (a host name, a path in the command) is
+ * written as '?', as bytes that are not UTF-8 were; UTF-8 text stays. */
+Test(result, writer_cleans_text)
+{
+    struct pb_context ctx;
+    make_context(&ctx);
+    snprintf(ctx.host, sizeof ctx.host, "h\x1b[31m");
+    snprintf(ctx.command, sizeof ctx.command, "pendbench run --json 'a\tb.json'");
+    snprintf(ctx.cpu_model, sizeof ctx.cpu_model, "\xff\xfe cpu");
+    struct pb_run_result *runs = make_runs();
+    char path[256], err[512] = "";
+    path_in(path, sizeof path, "clean.json");
+    cr_assert_eq(pb_result_write(path, &ctx, runs, NRUNS, err, sizeof err), 0, "%s", err);
+    struct pb_result_doc doc;
+    cr_assert_eq(pb_result_read(path, &doc, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(doc.ctx.host, "h?[31m");
+    cr_expect_str_eq(doc.ctx.command, "pendbench run --json 'a?b.json'");
+    cr_expect_str_eq(doc.ctx.cpu_model, "?? cpu");
+    cr_expect_str_eq(doc.runs[0].r.scenario.description,
+                     "a \"quoted\" [1,  2] description, with UTF-8: µs");
+    pb_result_doc_free(&doc);
+    free_runs(runs);
+}
+
 /* A file from before the environment and floor fields: it reads, with
  * defaults that claim nothing (steal unknown, order as they ran, the
  * scenario's thread count, the round trip as the start floor). */

@@ -19,5 +19,11 @@ bool pb_text_ok(const char *s);
 /* s for a message: ASCII that prints as itself, anything else (control
  * characters, bytes outside ASCII) as \xNN; at most size - 1 bytes. */
 const char *pb_text_escape(const char *s, char *buf, size_t size);
+/* s made text pb_text_ok accepts, for what pendbench writes: s itself when
+ * it is, else a copy into buf (at most size - 1 bytes) with every byte
+ * that is a control character or outside ASCII as '?'. What a writer takes
+ * from the system or the command line (a host name, a path) is written
+ * through it, so a reader can refuse anything else as damage. */
+const char *pb_text_clean(const char *s, char *buf, size_t size);
 
 #endif

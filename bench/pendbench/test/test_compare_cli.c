@@ -283,6 +283,34 @@ Test(compare_cli, bad_input_exit_2)
     expect_bad(CLI("compare", ok, path_in("empty.json")), "NEW: no runs");
 }
 
+/* Text from a file reaches the terminal in the table's header and rows: a
+ * scenario "x\u001b[2J\u001b]0;pwned\u0007y" cleared the screen and
+ * retitled the window, a host "h\u001b[31m" turned it red. A control
+ * character is a damaged file: exit 2, the message shows it escaped. */
+Test(compare_cli, control_characters_in_a_file_are_refused)
+{
+    struct spec b = base_spec(63);
+    char ok[128];
+    snprintf(ok, sizeof ok, "%s", path_in("ok.json"));
+    write_doc(ok, &b, 1);
+    json_t *root = json_load_file(ok, 0, NULL);
+    cr_assert_not_null(root);
+    json_t *run = json_array_get(json_object_get(root, "runs"), 0);
+    cr_assert_eq(json_object_set_new(run, "scenario", json_string("x\x1b[2J\x1b]0;pwned\x07y")), 0);
+    cr_assert_eq(json_dump_file(root, path_in("scenario.json"), 0), 0);
+    json_object_set_new(run, "scenario", json_string("steady"));
+    cr_assert_eq(json_object_set_new(json_object_get(root, "context"), "host",
+                                     json_string("h\x1b[31m")), 0);
+    cr_assert_eq(json_dump_file(root, path_in("host.json"), 0), 0);
+    json_decref(root);
+    struct cli_result r = CLI("compare", path_in("scenario.json"), path_in("scenario.json"));
+    cr_expect(!strchr(r.err, '\x1b') && !strchr(r.out, '\x1b'), "raw: %s", r.err);
+    expect_bad(r, "scenario.json: runs[0].scenario: \"x\\x1b[2J\\x1b]0;pwned\\x07y\" holds a "
+               "control character (a damaged or edited file)");
+    expect_bad(CLI("compare", ok, path_in("host.json")),
+               "host.json: context.host: \"h\\x1b[31m\" holds a control character");
+}
+
 Test(compare_cli, bad_usage_exit_2)
 {
     struct spec b = base_spec(62);
