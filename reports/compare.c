@@ -75,6 +75,7 @@
 
 #include "pb_compare.h"
 #include "pb_env.h"
+#include "pb_scenario.h"
 
 #define MIN_REPS 3             /* per side (or pairs) for the t test */
 
@@ -141,14 +142,13 @@ void pb_compare_opts_default(struct pb_compare_opts *o)
 
 /* ---- options ------------------------------------------------------------------------ */
 
+/* The options' one strict number (pb_number_prefix: strtod took " 1",
+ * "+1" and "0x0.1"), and a '%' after it. */
 static bool parse_double(const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    /* ERANGE with a finite result is an underflow (1e-320): a number all
-     * the same, as near 0 as a double gets; an overflow is inf. */
-    if (end == s || (errno && errno != ERANGE) || !isfinite(v))
+    const char *end;
+    double v;
+    if (pb_number_prefix(s, &v, &end) != 0)
         return false;
     if (*end == '%' && end[1] == 0)
         end++;

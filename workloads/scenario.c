@@ -115,9 +115,12 @@ static void join_names(const char *const *names, size_t n, char *buf, size_t siz
 
 /* ---- strict numbers ------------------------------------------------------------ */
 
-/* A non-negative finite decimal number at the start of text. Refuses a
- * sign, "nan", "inf", hexadecimal and overflow; *end is past the number. */
-static int number_prefix(const char *text, double *out, const char **end)
+/* pb_scenario.h. strtod alone takes a sign, leading blanks, "nan",
+ * "inf" and hexadecimal ("0x0.1"): the options that parse their numbers
+ * here refuse them all alike. ERANGE with a finite result is an underflow
+ * (1e-320): a number all the same, as near 0 as a double gets; an
+ * overflow is inf. */
+int pb_number_prefix(const char *text, double *out, const char **end)
 {
     if (!(isdigit((unsigned char)text[0]) || (text[0] == '.' && isdigit((unsigned char)text[1]))))
         return -1;
@@ -126,7 +129,7 @@ static int number_prefix(const char *text, double *out, const char **end)
     errno = 0;
     char *e;
     double v = strtod(text, &e);
-    if (e == text || errno == ERANGE || !isfinite(v) || v < 0)
+    if (e == text || !isfinite(v) || v < 0)
         return -1;
     *out = v;
     *end = e;
@@ -136,7 +139,7 @@ static int number_prefix(const char *text, double *out, const char **end)
 static int parse_number(const char *text, double *out)
 {
     const char *end;
-    if (number_prefix(text, out, &end) != 0 || *end != '\0')
+    if (pb_number_prefix(text, out, &end) != 0 || *end != '\0')
         return -1;
     return 0;
 }
@@ -171,7 +174,7 @@ static int parse_seconds(const char *text, double *out)
 {
     const char *end;
     double v;
-    if (number_prefix(text, &v, &end) != 0)
+    if (pb_number_prefix(text, &v, &end) != 0)
         return -1;
     if (*end == '\0' || strcmp(end, "s") == 0)
         ;
@@ -194,7 +197,7 @@ static int parse_ns(const char *text, double *out)
 {
     const char *end;
     double v;
-    if (number_prefix(text, &v, &end) != 0)
+    if (pb_number_prefix(text, &v, &end) != 0)
         return -1;
     if (*end == '\0' || strcmp(end, "ns") == 0)
         ;
@@ -770,7 +773,7 @@ static int set_rate(struct pb_scenario *s, const char *key, const char *v, char 
 {
     const char *end;
     double r;
-    if (number_prefix(v, &r, &end) == 0) {
+    if (pb_number_prefix(v, &r, &end) == 0) {
         if (strcmp(end, "k") == 0)
             r *= 1e3, end++;
         else if (strcmp(end, "M") == 0)
@@ -926,10 +929,9 @@ static int set_memory_node(struct pb_scenario *s, const char *key, const char *v
         s->memory_node = -1;
         return 0;
     }
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || errno || n < 0 || n > 4095)
+    /* parse_count, as every count here: strtol took " 0" and "+0". */
+    uint64_t n;
+    if (parse_count(v, &n) != 0 || n > 4095)
         return pb_fail(err, errlen,
                     "key '%s': '%s' is not a node (local, or a node index 0-4095 of the topology: "
                     "see `pendbench topo`)", key, v);

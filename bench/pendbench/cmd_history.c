@@ -14,6 +14,7 @@
 #include "pb_export.h"
 #include "pb_history.h"
 #include "pb_html.h"
+#include "pb_scenario.h"
 
 static const char history_usage[] =
     "pendbench history [FILTERS] [--limit N] [--json | --html FILE [--no-charts]\n"
@@ -169,9 +170,10 @@ static int history_set(void *ctx, const struct pb_opt *o, const char *v, char *e
         a->changes_only = o->name;
     switch (o->id) {
     case H_ALPHA: {
-        char *end;
-        double x = strtod(v, &end);
-        if (end == v || *end || !(x > 0 && x < 1)) {
+        /* The options' one strict number: strtod took " 0.1" and "0x0.1". */
+        const char *end = v;
+        double x = 0;
+        if (pb_number_prefix(v, &x, &end) != 0 || *end || !(x > 0 && x < 1)) {
             snprintf(err, errlen, "'%s' is not a significance between 0 and 1 (e.g. 0.05)", v);
             return -1;
         }

@@ -12,6 +12,7 @@
 #include "options.h"
 #include "pb_err.h"
 #include "pb_html.h"
+#include "pb_scenario.h"
 
 #define HELP_WIDTH 79     /* the help fits an 80-column terminal */
 #define HELP_COLUMN 24    /* where an option's help starts */
@@ -369,9 +370,10 @@ int pb_opt_seed(const char *v, uint64_t *out, char *err, size_t errlen)
 int pb_opt_percent(const char *v, double lo, int lo_open, double hi, double *out, char *err,
                    size_t errlen)
 {
-    char *end;
-    double x = strtod(v, &end);
-    if (end != v && *end == '%')
+    /* The options' one strict number: strtod took " 1", "+1" and "0x10". */
+    const char *end = v;
+    double x = NAN;
+    if (pb_number_prefix(v, &x, &end) == 0 && *end == '%')
         end++;
     if (end == v || *end || !isfinite(x) || x < lo || (lo_open && x == lo) || x > hi) {
         if (hi < HUGE_VAL)

@@ -1222,6 +1222,11 @@ Test(compare, presets_and_compare_option)
         { "max-cv", "lots", "--max-cv: 'lots'" },
         { "max-cv", "", "--max-cv: needs a value" },
         { "alpha", NULL, "--alpha: needs a value" },
+        /* strtod took these: a hexadecimal float, a blank, a sign. */
+        { "alpha", "0x0.1", "--alpha: '0x0.1' is not a level between 0 and 1" },
+        { "alpha", " 0.1", "--alpha: ' 0.1'" },
+        { "threshold", "+5", "--threshold: '+5'" },
+        { "max-cv", "0x10", "--max-cv: '0x10'" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct pb_compare_opts before;

@@ -215,6 +215,13 @@ const char *pb_closest(const char *word, const char *const *names, size_t n);
 /* One line naming the strategies and the main parameters. */
 void pb_scenario_summary(const struct pb_scenario *s, char *buf, size_t size);
 
+/* The strict number of the options, job files and result params: a
+ * non-negative finite decimal number at the start of text ("2", "0.5",
+ * ".5", "1e-3"). A sign, a leading blank, "nan", "inf", hexadecimal and
+ * overflow are refused; an underflow reads as the number near 0 it is.
+ * 0 with *out, and *end past the number; -1. */
+int pb_number_prefix(const char *text, double *out, const char **end);
+
 /* Distribution helpers. */
 int pb_dist_parse(const char *text, struct pb_dist *out, char *err, size_t errlen);
 void pb_dist_format(const struct pb_dist *d, char *buf, size_t size);

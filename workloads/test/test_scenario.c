@@ -349,6 +349,9 @@ static const struct bad bad_values[] = {
     {"memory-node", "-1", "local"},
     {"memory-node", "two", "pendbench topo"},
     {"memory-node", "9999", "0-4095"},
+    {"memory-node", " 0", "0-4095"},        /* strtol took a blank, a sign */
+    {"memory-node", "+0", "0-4095"},
+    {"memory-node", "0x1", "0-4095"},
     {"split-every", "0", "1 to 1000000"},
     {"split-every", "2M", "1 to 1000000"},
     {"split-every", "often", NULL},

@@ -139,6 +139,16 @@ Test(cli, bad_input_is_a_clear_error_with_status_2)
     expect_usage_error(RUN("run", "--cancel-fraction", "1.5"), "cancel-fraction");
     expect_usage_error(RUN("run", "--inflight"), "inflight");
     expect_usage_error(RUN("run", "--repeat", "0"), "repeat");
+    /* strtod and strtol took a hexadecimal float, a blank and a sign (the
+     * --repeat 0 after them: never a run, should the first be taken). */
+    expect_usage_error(RUN("run", "--max-cv", "0x10", "--repeat", "0"),
+                       "--max-cv: '0x10' is not a percentage");
+    expect_usage_error(RUN("run", "--max-cv", " 10", "--repeat", "0"), "--max-cv: ' 10'");
+    expect_usage_error(RUN("run", "--memory-node", " 0", "--repeat", "0"), "' 0' is not a node");
+    expect_usage_error(RUN("run", "--memory-node", "+0", "--repeat", "0"), "'+0' is not a node");
+    expect_usage_error(RUN("history", "--changes", "--alpha", "0x0.1"),
+                       "--alpha: '0x0.1' is not a significance");
+    expect_usage_error(RUN("history", "--changes", "--alpha", " 0.1"), "--alpha: ' 0.1'");
     expect_usage_error(RUN("run", "/nonexistent/jobs.ini"), "jobs.ini");
     expect_usage_error(RUN("run", "--topology", "pack:banana"), "topology");
     expect_usage_error(RUN("topo", "--topology", "numa:-1 pu:1"),

@@ -326,6 +326,7 @@ Test(compare_cli, bad_usage_exit_2)
     expect_bad(CLI("compare", ok, ok, "--threshold", "lots"), "--threshold: 'lots'");
     expect_bad(CLI("compare", ok, ok, "--alpha", "1"), "--alpha: '1'");
     expect_bad(CLI("compare", ok, ok, "--alpha=0"), "--alpha: '0'");
+    expect_bad(CLI("compare", ok, ok, "--alpha", "0x0.1"), "--alpha: '0x0.1'");  /* strtod's */
     expect_bad(CLI("compare", ok, ok, "--alpha"), "--alpha needs a value (A)");
     expect_bad(CLI("compare", ok, ok, "--metric", "p42"), "--metric: 'p42'");
     expect_bad(CLI("compare", ok, ok, "--frobnicate"), "unknown option '--frobnicate'");
