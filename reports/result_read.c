@@ -23,6 +23,7 @@
 #include "pb_err.h"
 #include "pb_file.h"
 #include "pb_result.h"
+#include "pendbench_plugin.h"
 #include "result_internal.h"
 
 struct rd {
@@ -550,7 +551,17 @@ static void read_params(json_t *p, struct pb_scenario *s, bool *complete)
         json_t *v = json_object_get(p, o->name);
         if (!v)
             continue;
-        if (pb_result_param_text(v, text, sizeof text) != 0 ||
+        if (pb_result_param_text(v, text, sizeof text) != 0) {
+            *complete = false;
+            continue;
+        }
+        /* A strategy given as a plugin's path is loaded by the setter: a
+         * file naming "./x.so" made compare or the history run that
+         * library's code. The writer writes a plugin's name, never its
+         * path; a path is kept in params, and not loaded. */
+        bool strategy = !strcmp(o->name, "pool") || !strcmp(o->name, "queue") ||
+                        !strcmp(o->name, "handoff") || !strcmp(o->name, "lock");
+        if ((strategy && pb_plugin_is_path(text)) ||
             pb_scenario_set(s, o->name, text, why, sizeof why) != 0)
             *complete = false;
     }

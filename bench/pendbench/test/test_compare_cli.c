@@ -311,6 +311,43 @@ Test(compare_cli, control_characters_in_a_file_are_refused)
                "host.json: context.host: \"h\\x1b[31m\" holds a control character");
 }
 
+/* A strategy in params given as a plugin's path: reading the file loaded
+ * that library and ran its code (compare, report, export, the history).
+ * A file names strategies; it never loads one. The test library marks
+ * its loading; run --queue PATH, which loads it on purpose, shows that
+ * the mark works. */
+Test(compare_cli, a_file_never_loads_a_plugin)
+{
+    const char *prog = pb_test_program();
+    char lib[PATH_MAX], marker[128], evil[128];
+    snprintf(lib, sizeof lib, "%.*s/test/plugins/load_marker.so",
+             (int)(strrchr(prog, '/') - prog), prog);
+    cr_assert_eq(access(lib, R_OK), 0, "no library at %s (built by ninja)", lib);
+    snprintf(marker, sizeof marker, "%s", path_in("loaded"));
+    setenv("PB_TEST_LOAD_MARKER", marker, 1);
+    struct spec b = base_spec(64);
+    write_doc(path_in("ok.json"), &b, 1);
+    snprintf(evil, sizeof evil, "%s", path_in("evil.json"));
+    static const char *const keys[] = { "queue", "pool", "handoff", "lock" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *root = json_load_file(path_in("ok.json"), 0, NULL);
+        cr_assert_not_null(root);
+        json_t *params = json_object_get(json_array_get(json_object_get(root, "runs"), 0), "params");
+        cr_assert_eq(json_object_set_new(params, keys[i], json_string(lib)), 0);
+        cr_assert_eq(json_dump_file(root, evil, 0), 0);
+        json_decref(root);
+        struct cli_result r = CLI("compare", evil, evil);
+        cr_expect_eq(r.status, 0, "%s: %s", keys[i], r.err);
+        cli_free(&r);
+        cr_expect_neq(access(marker, F_OK), 0, "params.%s: reading the file loaded %s", keys[i],
+                      lib);
+    }
+    struct cli_result r = CLI("run", "--queue", lib, "--repeat", "0");
+    cli_free(&r);
+    cr_expect_eq(access(marker, F_OK), 0, "the library marks no load");
+    unsetenv("PB_TEST_LOAD_MARKER");
+}
+
 Test(compare_cli, bad_usage_exit_2)
 {
     struct spec b = base_spec(62);
