@@ -591,8 +591,11 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
         char path[PATH_MAX_AB];
         snprintf(path, sizeof path, "%s/%s", outdir, written[k]);
         if (pb_output_is_input("ab", "output", path, "ab's output", inputs,
-                               sizeof inputs / sizeof inputs[0]))
+                               sizeof inputs / sizeof inputs[0])) {
+            free(jobs);
+            free(sections);
             return PB_EXIT_USAGE;
+        }
     }
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "pendbench ab: cannot create %s: %s\n", outdir, strerror(errno));
