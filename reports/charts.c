@@ -239,7 +239,8 @@ static char *inline_svg(const char *doc, const char *prefix, const char *title)
 }
 
 int pb_gnuplot_svg(const char *program, const char *script, size_t script_len, double timeout_s,
-                   const char *id_prefix, const char *title, char **svg, char *err, size_t errlen)
+                   const volatile sig_atomic_t *stop, const char *id_prefix, const char *title,
+                   char **svg, char *err, size_t errlen)
 {
     *svg = NULL;
     if (!program || !*program)
@@ -274,7 +275,13 @@ int pb_gnuplot_svg(const char *program, const char *script, size_t script_len, d
         snprintf(err, errlen, "cannot start %s: out of memory", program);
         goto done;
     }
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    /* SIGPIPE back to its default: pendbench ignores it, and an ignored
+     * signal outlives exec. */
+    sigset_t def;
+    sigemptyset(&def);
+    sigaddset(&def, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &def);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setpgroup(&attr, 0);
     char *argv[] = { (char *)program, NULL };
     pid_t pid;
@@ -287,7 +294,7 @@ int pb_gnuplot_svg(const char *program, const char *script, size_t script_len, d
     }
     int status = 0;
     double deadline = now_s() + timeout_s;
-    bool timed_out = false, too_much = false;
+    bool timed_out = false, too_much = false, stopped = false;
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid)
@@ -307,8 +314,20 @@ int pb_gnuplot_svg(const char *program, const char *script, size_t script_len, d
             timed_out = true;
             break;
         }
+        /* Interrupted: the group would outlive us (it is not in ours, so
+         * neither Ctrl-C nor timeout's signal reaches it). */
+        if (stop && *stop) {
+            kill_and_reap(pid, &status);
+            stopped = true;
+            break;
+        }
         struct timespec ts = { 0, 2000000 };
         nanosleep(&ts, NULL);
+    }
+    if (stopped) {
+        snprintf(err, errlen, "interrupted (%s killed)", program);
+        rc = -4;
+        goto done;
     }
     if (timed_out) {
         snprintf(err, errlen, "%s timed out: no chart after %.3g s (killed)", program, timeout_s);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,6 +104,7 @@ static int sh_line(const char *script, const char *arg, char *out, size_t size)
             dup2(null, STDERR_FILENO);
         }
         dup2(fds[1], STDOUT_FILENO);
+        signal(SIGPIPE, SIG_DFL);      /* pendbench ignores it; an ignored signal outlives exec */
         execl("/bin/sh", "sh", "-c", script, "sh", arg, (char *)NULL);
         _exit(127);
     }

@@ -234,6 +234,12 @@ static const char *gnuplot_name(const struct pb_html_options *opt)
     return opt && opt->gnuplot && *opt->gnuplot ? opt->gnuplot : "gnuplot";
 }
 
+/* A signal came (opt->stop): no more charts, and no page. */
+static bool stopped(const struct pb_html_options *opt)
+{
+    return opt && opt->stop && *opt->stop;
+}
+
 static double total_timeout(const struct pb_html_options *opt)
 {
     return opt && opt->total_timeout_s > 0 ? opt->total_timeout_s : 60;
@@ -253,6 +259,9 @@ static void chart_emit(struct render *R, struct script *s, const char *title, in
     int rc = -2;
     if (R->opt && R->opt->no_charts) {
         snprintf(err, sizeof err, "charts were turned off");
+    } else if (stopped(R->opt)) {
+        snprintf(err, sizeof err, "interrupted");
+        rc = -1;
     } else if (R->st->gnuplot_missing) {
         snprintf(err, sizeof err, "%s", R->st->note);
     } else if (R->st->gnuplot_timed_out || mono_s() >= R->deadline) {
@@ -273,8 +282,8 @@ static void chart_emit(struct render *R, struct script *s, const char *title, in
             left = 0.001;
         double per_chart = R->opt && R->opt->chart_timeout_s > 0 ? R->opt->chart_timeout_s : 30;
         rc = pb_gnuplot_svg(R->opt ? R->opt->gnuplot : NULL, s->text, s->len,
-                            left < per_chart ? left : per_chart, prefix, title, &svg, err,
-                            sizeof err);
+                            left < per_chart ? left : per_chart, R->opt ? R->opt->stop : NULL,
+                            prefix, title, &svg, err, sizeof err);
         if (rc == -2) {
             R->st->gnuplot_missing = true;
             snprintf(R->st->note, sizeof R->st->note, "%s", err);
@@ -2036,6 +2045,10 @@ int pb_html_render(FILE *out, const struct pb_html_input *in, unsigned n,
         }
     if (render_page(out, in, n, opt, stats, err, errlen) != 0)
         return -1;
+    if (stopped(opt)) {
+        snprintf(err, errlen, "interrupted: no page written");
+        return -1;
+    }
     if (fflush(out) != 0 || ferror(out)) {
         snprintf(err, errlen, "cannot write the page: %s", strerror(errno));
         return -1;
@@ -2230,6 +2243,11 @@ static int render_trend(FILE *page, const struct pb_html_trend *t,
     if (fclose(o) != 0 || !body) {
         free(body);
         snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (stopped(opt)) {
+        free(body);
+        snprintf(err, errlen, "interrupted: no page written");
         return -1;
     }
     fprintf(page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -213,14 +213,24 @@ static int spawn(char *const *argv, int log_fd)
             dup2(null, 0);
         dup2(log_fd, 1);
         dup2(log_fd, 2);
+        signal(SIGPIPE, SIG_DFL);      /* ignored by main(): an ignored signal outlives exec */
         execv(argv[0], argv);
         fprintf(stderr, "pendbench ab: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     int st;
-    while (waitpid(pid, &st, 0) < 0)
+    bool passed_on = false;
+    while (waitpid(pid, &st, 0) < 0) {
         if (errno != EINTR)
             return -1;
+        /* A signal sent to ab alone (kill, a CI's SIGTERM) is passed on
+         * once: the run saves what it has and ends, rather than running on
+         * without its parent. Ctrl-C reaches the whole group anyway. */
+        if (pb_interrupted && !passed_on) {
+            kill(pid, (int)pb_interrupted);
+            passed_on = true;
+        }
+    }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -644,7 +654,7 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
         status = PB_EXIT_USAGE;
         goto out;
     }
-    pb_install_sigint();
+    pb_install_interrupt();
     FILE *msg = json ? stderr : stdout;
     fprintf(msg, "ab: %u clean pairs of %d configuration%s%s in ABBA order (at most %u attempts "
                  "each): OLD %s, NEW %s; log in %s\n",
@@ -709,11 +719,11 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
                     fflush(stdout);
                 }
                 int rc = spawn(args, log_fd);
-                if (rc == 128 + SIGINT && pb_interrupted) {
-                    /* A Ctrl-C reaches the run as well: its attempt is not
-                     * whole, and the pairs done before it are compared
-                     * below (this took it for OLD's failure and dropped
-                     * them all). */
+                if (rc >= 128 && pb_interrupted) {
+                    /* The interruption reaches the run as well (spawn
+                     * passes it on): its attempt is not whole, and the
+                     * pairs done before it are compared below (this took
+                     * it for OLD's failure and dropped them all). */
                     unlink(path);
                     break;
                 }
@@ -725,7 +735,7 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
                     show_log_tail(log);
                     /* 1: invariants failed, still measured; anything else: stop. */
                     if (rc != 1 || access(path, R_OK) != 0) {
-                        status = pb_interrupted ? 130 : PB_EXIT_USAGE;
+                        status = pb_interrupted ? pb_interrupted_status() : PB_EXIT_USAGE;
                         goto out;
                     }
                     status = PB_EXIT_FAILED;
@@ -771,7 +781,7 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
         }
     if (nfiles[0] == 0) {
         fprintf(stderr, "pendbench ab: interrupted before a pair was complete\n");
-        status = 130;
+        status = pb_interrupted_status();
         goto out;
     }
     char paths[2][PATH_MAX_AB];
@@ -830,7 +840,7 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
          * the status says it is not the whole of what was asked (a gate
          * must not pass on it). */
         fprintf(stderr, "pendbench ab: interrupted: %u pairs compared\n", nfiles[0]);
-        status = 130;
+        status = pb_interrupted_status();
     }
 out:
     close(log_fd);

@@ -360,6 +360,9 @@ int pb_cmd_history(int argc, char **argv)
         if (a.changes)
             hq.limit = 0;              /* the page shows what the changes read */
         struct pb_html_stats st;
+        /* As report: an interruption kills gnuplot and writes no page. */
+        pb_install_interrupt();
+        a.page.stop = &pb_interrupted;
         n = pb_export_trend_html(a.html, db_path, &hq, &ch, &a.page, &st, err, sizeof err);
         if (n >= 0)
             pb_chart_warn("history", a.html, &st);
@@ -370,7 +373,7 @@ int pb_cmd_history(int argc, char **argv)
                       : pb_export_trend(stdout, db_path, &q, err, sizeof err);
     if (n < 0) {
         fprintf(stderr, "pendbench history: %s\n", err);
-        return PB_EXIT_USAGE;
+        return pb_interrupted ? pb_interrupted_status() : PB_EXIT_USAGE;
     }
     if (n == 0 && !q.json && !q.csv)
         fprintf(stderr, "pendbench history: no recorded run in %s matches%s%s%s%s%s%s\n", db_path,

@@ -99,6 +99,10 @@ int pb_cmd_report(int argc, char **argv)
     if (pb_output_is_input("report", "-o", out, "the page", in_files, n))
         return PB_EXIT_USAGE;
     struct pb_html_options opt = a.opt;
+    /* Ctrl-C or SIGTERM kills gnuplot (in a group of its own, it would
+     * run on) and leaves no page, old or half-written, replaced. */
+    pb_install_interrupt();
+    opt.stop = &pb_interrupted;
     struct pb_result_doc docs[REPORT_MAX_FILES];
     struct pb_html_input in[REPORT_MAX_FILES];
     unsigned loaded = 0;
@@ -117,7 +121,7 @@ int pb_cmd_report(int argc, char **argv)
         struct pb_html_stats st;
         if (pb_html_write(out, in, n, &opt, &st, err, sizeof err) != 0) {
             fprintf(stderr, "pendbench report: %s\n", err);
-            status = PB_EXIT_USAGE;
+            status = pb_interrupted ? pb_interrupted_status() : PB_EXIT_USAGE;
         } else {
             pb_chart_warn("report", out, &st);
             if (strcmp(out, "-") != 0)

@@ -169,7 +169,7 @@ int pb_cmd_stress(int argc, char **argv)
                 "than the %.3g s asked%s\n", n, n == 1 ? "" : "s", each, n * each, duration,
                 n > 1 ? " (name a strategy to run fewer)" : "");
     }
-    pb_install_sigint();
+    pb_install_interrupt();
     unsigned ran = 0;
     for (unsigned k = 0; k < n && !pb_interrupted; k++) {
         struct pb_stress_config c = {
@@ -223,5 +223,5 @@ int pb_cmd_stress(int argc, char **argv)
         }
     }
     printf("stress: %u runs, no violation%s\n", ran, pb_interrupted ? " (interrupted)" : "");
-    return pb_interrupted ? 130 : PB_EXIT_OK;
+    return pb_interrupted ? pb_interrupted_status() : PB_EXIT_OK;
 }

@@ -49,9 +49,20 @@ void pb_suite_print_options(FILE *f);
 #define PB_EXIT_FAILED 1
 #define PB_EXIT_USAGE 2
 
-/* Set by SIGINT: runs stop and keep what they measured (marked partial). */
+/* The signal that interrupted the verb (SIGINT, or SIGTERM: what timeout,
+ * CI cancellation and systemd send), 0 none: runs stop and keep what they
+ * measured (marked partial). The verb then exits pb_interrupted_status(). */
 extern volatile sig_atomic_t pb_interrupted;
-void pb_install_sigint(void);
+void pb_install_interrupt(void);
+/* 128 + the signal: 130 for SIGINT, 143 for SIGTERM (as a shell reports a
+ * process the signal killed). */
+int pb_interrupted_status(void);
+/* What the verb wrote on stdout could not all be written (a reader that
+ * closed the pipe early: `| head`; a full disk): one line on stderr, and
+ * exit 2 where the verb would have exited 0. main() calls it last; SIGPIPE
+ * is ignored, so such a reader costs EPIPE, never the work in hand (the
+ * history record after `run --json -`, the rest of an import). */
+int pb_finish_stdout(const char *verb, int status);
 
 /* Whether an output file can be written, checked before the work that
  * produces it: "-" (stdout), an existing writable file, or a new file in

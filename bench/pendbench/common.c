@@ -18,9 +18,9 @@
 
 volatile sig_atomic_t pb_interrupted;
 
-/* When the first SIGINT came (CLOCK_MONOTONIC, ns; 0 none): written only
- * by the handler, which signals do not interrupt (SIGINT is blocked while
- * it runs). */
+/* When the first SIGINT or SIGTERM came (CLOCK_MONOTONIC, ns; 0 none):
+ * written only by the handler, which signals do not interrupt (both are
+ * blocked while it runs). */
 static volatile long long first_sigint_ns;
 
 /* A second SIGINT this soon after the first is the same interruption sent
@@ -29,29 +29,51 @@ static volatile long long first_sigint_ns;
  * it saved its partial result (5 of 11 tries). */
 #define SIGINT_SAME_NS 500000000LL
 
-static void on_sigint(int sig)
+static void on_interrupt(int sig)
 {
-    (void)sig;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);           /* async-signal-safe */
     long long now = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
     if (pb_interrupted) {
         if (now - first_sigint_ns < SIGINT_SAME_NS)
             return;
-        /* Second Ctrl-C: the default action. */
-        signal(SIGINT, SIG_DFL);
-        raise(SIGINT);
+        /* A second one: the default action (of the signal that came). */
+        signal(sig, SIG_DFL);
+        raise(sig);
     }
     first_sigint_ns = now;
-    pb_interrupted = 1;
+    pb_interrupted = sig;
 }
 
-void pb_install_sigint(void)
+/* SIGTERM is an interruption like SIGINT: it lost every run measured
+ * (timeout, CI cancellation and systemd send it), where Ctrl-C kept them. */
+void pb_install_interrupt(void)
 {
     struct sigaction sa = { 0 };
-    sa.sa_handler = on_sigint;
+    sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int pb_interrupted_status(void)
+{
+    return 128 + (pb_interrupted ? (int)pb_interrupted : SIGINT);
+}
+
+int pb_finish_stdout(const char *verb, int status)
+{
+    errno = 0;
+    bool flushed = fflush(stdout) == 0;
+    if (flushed && !ferror(stdout))
+        return status;
+    int e = errno;
+    fprintf(stderr, "pendbench%s%s: standard output: %s: what was written there is cut short\n",
+            verb && *verb ? " " : "", verb ? verb : "",
+            !flushed && e ? strerror(e) : "a write failed (the reader closed it early?)");
+    return status == PB_EXIT_OK ? PB_EXIT_USAGE : status;
 }
 
 const char *pb_fmt_ns(double ns, char *buf, size_t size)

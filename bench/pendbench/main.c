@@ -1,5 +1,6 @@
 /* pendbench: the suite's command. `pendbench` alone runs the default
  * suite; the verbs are run, sweep, stress, topo, list, demo. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,7 +127,7 @@ static int version(int argc, char **argv)
     return PB_EXIT_OK;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -158,4 +159,16 @@ int main(int argc, char **argv)
         return fn(2, help);
     }
     return unknown_verb(argv[1]);
+}
+
+int main(int argc, char **argv)
+{
+    /* A reader that closes our stdout early (`| head`) costs EPIPE on a
+     * write, not a SIGPIPE that kills the verb between its output and the
+     * rest of its work (the history record after `run --json -`, the rest
+     * of a `history import`); pb_finish_stdout says what was cut short. */
+    signal(SIGPIPE, SIG_IGN);
+    int status = dispatch(argc, argv);
+    const char *verb = argc >= 2 && argv[1][0] != '-' && verb_fn(argv[1]) ? argv[1] : "";
+    return pb_finish_stdout(verb, status);
 }

@@ -661,12 +661,17 @@ int pb_session_run(struct pb_session *s)
             return PB_EXIT_USAGE;
         }
     }
-    /* A history named on the command line is checked as well (a path in
-     * a missing folder, a device, a file that is not a history, a server
-     * that cannot be reached); the default one, or one from the
-     * environment, costs a warning at the end if it cannot be written. */
-    if (s->history_db && !s->no_history && pb_history_check(s->history_db, why, sizeof why) != 0) {
-        fprintf(stderr, "pendbench %s: --history-db: %s (or --no-history)\n", verb, why);
+    /* A history named on the command line or in the environment is
+     * checked as well (a path in a missing folder, a device, a file that is
+     * not a history, a server that cannot be reached): both were asked for
+     * (the environment's cost a warning after the runs, exit 0). The
+     * default one, whose folder the record makes, costs a warning at the
+     * end if it cannot be written. */
+    const char *env_db = getenv("PENDBENCH_HISTORY_DB");
+    if (!s->no_history && (s->history_db || (env_db && *env_db)) &&
+        pb_history_check(history_path(s), why, sizeof why) != 0) {
+        fprintf(stderr, "pendbench %s: %s: %s (or --no-history)\n", verb,
+                s->history_db ? "--history-db" : "$PENDBENCH_HISTORY_DB", why);
         return PB_EXIT_USAGE;
     }
     bool json_stdout = s->json_path && strcmp(s->json_path, "-") == 0;
@@ -769,7 +774,7 @@ int pb_session_run(struct pb_session *s)
     pb_context_collect(&ctx, s->topo ? pb_topo_description(s->topo) : "machine");
     pb_env_begin(&ctx.env);
 
-    pb_install_sigint();
+    pb_install_interrupt();
     struct pb_progress prog = { .enabled = !s->quiet && isatty(2), .total = total };
     struct pb_run_env env = { .stop = &pb_interrupted, .progress = pb_progress_cb,
                               .progress_arg = &prog };
@@ -882,7 +887,7 @@ int pb_session_run(struct pb_session *s)
     record_history(s, &ctx, runs, nruns, written[0] ? written : NULL);
     free(runs);
     if (pb_interrupted && status == PB_EXIT_OK)
-        status = 130;
+        status = pb_interrupted_status();
     goto out_order;
 
 oom_order:

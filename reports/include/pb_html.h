@@ -6,6 +6,7 @@
 #ifndef PB_HTML_H
 #define PB_HTML_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@ struct pb_html_options {
     double total_timeout_s;    /* all the charts of a page together; 0: 60 s. Once
                                 * gnuplot runs out of time (killed), no further chart
                                 * is tried */
+    /* Non-zero (a signal came: the verb's pb_interrupted): gnuplot's group
+     * is killed, and the page is not written (an error). NULL: never. */
+    const volatile sig_atomic_t *stop;
 };
 
 /* What a rendering did, for the caller's warnings. */
@@ -117,12 +121,13 @@ int pb_html_trend_write(const char *path, const struct pb_html_trend *t,
  * The program runs in a process group of its own; after timeout_s (0:
  * 30 s), or once it has written more than 64 MiB, the group is killed
  * (SIGKILL) and the program reaped.
+ * When *stop (stop may be NULL) turns non-zero the group is killed at once.
  * Returns 0; -1 with err (gnuplot's first error line, too much output,
  * ...); -2 when the program could not be started at all (not installed);
- * -3 when it ran out of time. */
+ * -3 when it ran out of time; -4 when stopped. */
 int pb_gnuplot_svg(const char *program, const char *script, size_t script_len,
-                   double timeout_s, const char *id_prefix, const char *title,
-                   char **svg, char *err, size_t errlen);
+                   double timeout_s, const volatile sig_atomic_t *stop, const char *id_prefix,
+                   const char *title, char **svg, char *err, size_t errlen);
 
 /* HTML-escapes s (& < > " ') to the stream. */
 void pb_html_escape(FILE *out, const char *s);

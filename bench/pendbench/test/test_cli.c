@@ -127,6 +127,12 @@ Test(cli, a_history_db_that_cannot_be_recorded_is_refused_before_the_runs, .time
     /* --no-history: the target is not used, so not checked. */
     cr_expect_eq(RUN("run", "--ops", "100", "--no-history", "--history-db", "/dev/null"), 0, "%s",
                  out);
+    /* One from the environment was asked for as well: refused before the
+     * runs (it was a warning after them, and exit 0). */
+    cr_assert_eq(setenv("PENDBENCH_HISTORY_DB", missing, 1), 0);
+    expect_usage_error(RUN("run", "--ops", "100"), "$PENDBENCH_HISTORY_DB");
+    cr_expect(strstr(out, "ops/s") == NULL, "measured before refusing: %s", out);
+    unsetenv("PENDBENCH_HISTORY_DB");
     unlink(garbage);
     rmdir(dir);
 }
@@ -1713,4 +1719,101 @@ Test(cli, an_option_given_twice_with_two_values_is_refused, .timeout = 60)
     cr_expect_eq(RUN("export", "--aggregates-only", "--aggregates-only", "--format", "csv",
                      "/nonexistent/x.json"), 2);
     cr_expect(strstr(out, "given twice") == NULL, "%s", out);
+}
+
+/* A reader that closes stdout early (`| head`; here `| true`, gone before
+ * the run writes, so that the write fails every time) costs the output,
+ * not the work after it: the run is still recorded in the history, and
+ * the verb says what was cut and exits 2 (SIGPIPE killed it between the
+ * two). */
+Test(cli, a_stdout_closed_early_still_records_the_run, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-pipe-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[3 * PATH_MAX], path[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && bash -c '\"%s\" run --ops 3000 --warmup 0 --quiet --history-db h.db "
+             "--json - 2>err.txt | true; echo ${PIPESTATUS[0]} >rc.txt'",
+             dir, prog);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/rc.txt", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    int rc = -1;
+    cr_expect_eq(fscanf(f, "%d", &rc), 1);
+    fclose(f);
+    cr_expect_eq(rc, 2, "exit %d (141: killed by SIGPIPE)", rc);
+    snprintf(path, sizeof path, "%s/err.txt", dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char err[4096] = "";
+    size_t n = fread(err, 1, sizeof err - 1, f);
+    err[n] = 0;
+    fclose(f);
+    cr_expect(strstr(err, "standard output") && strstr(err, "cut short"), "%s", err);
+    snprintf(path, sizeof path, "%s/h.db", dir);
+    cr_expect_eq(RUN("history", "--history-db", path, "--json"), 0, "%s", out);
+    cr_expect(strstr(out, "\"points\"") != NULL && strstr(out, "throughput") != NULL,
+              "the run is not in the history: %s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* SIGTERM (timeout, a CI's cancel, systemd) is an interruption like
+ * Ctrl-C: what was measured is saved, marked partial, exit 143 (it lost
+ * everything). And report, interrupted while gnuplot draws, kills it (in
+ * a process group of its own, nothing else would) and leaves the old page
+ * as it was. */
+Test(cli, sigterm_saves_the_partial_run_and_an_interrupted_page_kills_gnuplot, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-term-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char json[PATH_MAX], cmd[5 * PATH_MAX], gp[PATH_MAX], pidf[PATH_MAX], page[PATH_MAX];
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(gp, sizeof gp, "%s/slow-gnuplot", dir);
+    snprintf(pidf, sizeof pidf, "%s/gp.pid", dir);
+    snprintf(page, sizeof page, "%s/page.html", dir);
+    snprintf(cmd, sizeof cmd,
+             "timeout --preserve-status -s TERM 1.5 \"%s\" run --duration 300ms --warmup 0 "
+             "--repeat 20 --quiet --no-history --json %s >/dev/null 2>&1",
+             prog, json);
+    int st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 143, "status %#x", st);
+    json_error_t e;
+    json_t *doc = json_load_file(json, 0, &e);
+    cr_assert_not_null(doc, "no partial result: %s", e.text);
+    cr_expect(json_is_true(json_object_get(json_object_get(doc, "context"), "partial")));
+    json_decref(doc);
+
+    FILE *f = fopen(gp, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\necho $$ > %s\nexec sleep 30\n", pidf);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(chmod(gp, 0755), 0);
+    f = fopen(page, "w");
+    cr_assert_not_null(f);
+    fputs("the old page\n", f);
+    cr_assert_eq(fclose(f), 0);
+    snprintf(cmd, sizeof cmd,
+             "timeout --preserve-status -s INT 1.5 \"%s\" report %s -o %s --gnuplot %s "
+             ">/dev/null 2>&1",
+             prog, json, page, gp);
+    st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %#x", st);
+    f = fopen(pidf, "r");
+    cr_assert_not_null(f, "the fake gnuplot never ran");
+    int gpid = 0;
+    cr_expect_eq(fscanf(f, "%d", &gpid), 1);
+    fclose(f);
+    cr_expect(gpid > 0 && kill(gpid, 0) != 0, "gnuplot %d outlived report", gpid);
+    if (gpid > 0)
+        kill(gpid, SIGKILL);
+    f = fopen(page, "r");
+    cr_assert_not_null(f);
+    char text[64] = "";
+    cr_expect_not_null(fgets(text, sizeof text, f));
+    fclose(f);
+    cr_expect_str_eq(text, "the old page\n");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
 }
