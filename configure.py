@@ -49,6 +49,8 @@ TEST_DIRS = [
     # Runs the pendbench program of the same variant; builds its input files
     # with the reports fixtures (TEST_SHARED_SOURCES).
     ("cli", "bench/pendbench/test", ["reports", "workloads", "core"], None),
+    # Runs the pendbench-micro program of the same variant.
+    ("micro", "bench/micro/test", [], None),
 ]
 
 # Test sources a program takes from another test folder: fixtures kept once
@@ -362,7 +364,11 @@ def main():
             w(f"  cc = {v['cc']}\n  cxx = {v['cxx']}\n  ldflags = {v['ldflags']}\n  libs = {blibs}")
             tests.append(b)
             stamp = f"{vname}/test/{tname}.passed"
-            needs = (f" | {vname}/pendbench " + " ".join(plugins)) if tname == "cli" else ""
+            needs = ""
+            if tname == "cli":
+                needs = f" | {vname}/pendbench " + " ".join(plugins)
+            elif tname == "micro":
+                needs = f" | {vname}/pendbench-micro"
             w(f"build {stamp}: run_test {b}{needs}")
             w("  args = --jobs=2 --timeout 600")
             if vname == "build-tsan":

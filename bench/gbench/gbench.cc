@@ -9,14 +9,17 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cctype>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -171,6 +174,113 @@ bool iterations_conflict(gb_benchmark* b, const char* fn) {
     gb_error("%s(%s): not with gb_set_iterations()", fn, bname(b));
     return true;
   }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// The command line, as Google Benchmark 1.7.x will take it
+
+// A flag's value as the library will use it: its last --NAME=VALUE in argv
+// (each one overrides the one before), else the environment variable
+// BENCHMARK_NAME it read at start-up. shown says which, for messages.
+struct flag_value {
+  const char* value = nullptr;  // neither given
+  std::string shown;
+};
+
+flag_value flag_of(int argc, char** argv, const char* name) {
+  flag_value f;
+  const std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; i++) {
+    if (argv[i] != nullptr &&
+        std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
+      f.value = argv[i] + prefix.size();
+      f.shown = argv[i];
+    }
+  }
+  if (f.value == nullptr) {
+    std::string var(name);
+    for (char& c : var)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const char* v = std::getenv(var.c_str());
+    if (v != nullptr) {
+      f.value = v;
+      f.shown = var + "=" + v + " (environment)";
+    }
+  }
+  return f;
+}
+
+// The output file the library opens when a run starts: $BENCHMARK_OUT until
+// a gb_initialize() whose arguments name another.
+std::string& library_out() {
+  static std::string out = [] {
+    const char* v = std::getenv("BENCHMARK_OUT");
+    return std::string(v ? v : "");
+  }();
+  return out;
+}
+
+// The display reporter of a run that ends before its first benchmark:
+// RunSpecifiedBenchmarks with it selects what a run would select (saying why
+// it cannot on the reporter's error stream), then ReportContext's false ends
+// the run: nothing runs, nothing is printed.
+class select_only : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context&) override { return false; }
+  void ReportRuns(const std::vector<Run>&) override {}
+};
+
+// Google Benchmark only says "Failed to match any benchmarks" or "Could not
+// compile benchmark re" and runs nothing, exit status 0: a typo in a filter
+// looks like a finished run. Its own selection, without a run, tells both.
+bool check_filter(const char* prog, int argc, char** argv) {
+  // The selection opens the library's output file first, as a run does:
+  // with one (a BENCHMARK_OUT, perhaps one that argv replaces), the run
+  // itself reports a filter that selects nothing.
+  if (!library_out().empty()) return true;
+  flag_value f = flag_of(argc, argv, "benchmark_filter");
+  select_only r;
+  std::ostringstream out, err;
+  r.SetOutputStream(&out);  // the names, with --benchmark_list_tests
+  r.SetErrorStream(&err);
+  size_t n = 0;
+  try {
+    n = benchmark::RunSpecifiedBenchmarks(&r, f.value ? f.value : "");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: selecting the benchmarks: %s\n", prog,
+                 e.what());
+    return false;
+  }
+  if (n > 0) return true;
+  if (f.value == nullptr) {
+    std::fprintf(stderr, "%s: no benchmark is registered\n", prog);
+    return false;
+  }
+  std::string why = err.str();
+  while (!why.empty() && why.back() == '\n') why.pop_back();
+  const std::string no_match = "Failed to match any benchmarks";
+  const std::string bad_re = "Could not compile benchmark re: ";
+  if (why.empty() || why.compare(0, no_match.size(), no_match) == 0) {
+    std::fprintf(stderr,
+                 "%s: %s selects no benchmark "
+                 "(--benchmark_list_tests=true lists them)\n",
+                 prog, f.shown.c_str());
+  } else {
+    if (why.compare(0, bad_re.size(), bad_re) == 0) why.erase(0, bad_re.size());
+    std::fprintf(stderr,
+                 "%s: %s: not a regular expression Google Benchmark can "
+                 "use: %s\n",
+                 prog, f.shown.c_str(), why.c_str());
+  }
+  return false;
+}
+
+bool asks_for_help(int argc, char** argv) {
+  for (int i = 1; i < argc; i++)  // as the library's IsFlag(.., "help")
+    if (argv[i] != nullptr && (std::strcmp(argv[i], "--help") == 0 ||
+                               std::strncmp(argv[i], "--help=", 7) == 0))
+      return true;
   return false;
 }
 
@@ -672,6 +782,13 @@ void gb_add_custom_context(const char* key, const char* value) {
   }
 }
 
+bool gb_check_flags(int argc, char** argv) {
+  if (argv == nullptr || argc < 1) return true;
+  const char* prog = argv[0] != nullptr ? argv[0] : "gbench";
+  if (asks_for_help(argc, argv)) return true;  // gb_initialize exits with it
+  return check_filter(prog, argc, argv);
+}
+
 void gb_initialize(int* argc, char** argv) {
   static char prog[] = "gbench";
   static char* fallback[] = {prog, nullptr};
@@ -681,6 +798,9 @@ void gb_initialize(int* argc, char** argv) {
     if (argc != nullptr && *argc < 0) *argc = 0;
     return;
   }
+  for (int i = 1; i < *argc; i++)
+    if (argv[i] != nullptr && std::strncmp(argv[i], "--benchmark_out=", 16) == 0)
+      library_out() = argv[i] + 16;
   benchmark::Initialize(argc, argv);
 }
 
@@ -702,6 +822,10 @@ size_t gb_run_benchmarks(const char* filter) {
 void gb_shutdown(void) { benchmark::Shutdown(); }
 
 int gb_main(int argc, char** argv) {
+  if (!gb_check_flags(argc, argv)) {
+    gb_shutdown();
+    return 2;
+  }
   gb_initialize(&argc, argv);
   if (gb_report_unrecognized(argc, argv)) {
     std::fprintf(stderr,
@@ -711,9 +835,9 @@ int gb_main(int argc, char** argv) {
     gb_shutdown();
     return 2;
   }
-  gb_run_benchmarks(nullptr);
+  size_t ran = gb_run_benchmarks(nullptr);
   gb_shutdown();
-  return 0;
+  return ran > 0 ? 0 : 2;  // what stopped it was said on stderr
 }
 
 }  // extern "C"

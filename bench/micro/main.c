@@ -14,8 +14,12 @@
  *               fast paths under the same names as a built-in's
  *               (kind/its-name/operation...); may be given more than once.
  *
- * Exit status: 0 after a run, 2 for an unknown flag (as gb_main), 1 when the
- * summary cannot read the results. */
+ * Every argument is checked before anything runs (check_args).
+ *
+ * Exit status: 0 after a run; 2 for a bad command line (an unknown flag, as
+ * gb_main; a flag's value Google Benchmark would misuse: gb_check_flags; a
+ * plugin that does not load) or when no benchmark ran; 1 when the summary
+ * cannot read the results. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +54,22 @@ static void usage_extra(void)
     fflush(stdout);
 }
 
+/* Every check of the command line that needs no benchmark to run, in one
+ * place, after the registrations (the filter selects among them) and before
+ * anything runs: 0, or -1 after one line on stderr. */
+static int check_args(int argc, char **argv, bool summary, const char *out,
+                      const char *out_format)
+{
+    if (summary && out && out_format && out_format[0] && strcmp(out_format, "json") != 0) {
+        fprintf(stderr, "%s: --summary reads the results as JSON: use --benchmark_out_format=json "
+                        "with --benchmark_out (or no --benchmark_out)\n", argv[0]);
+        return -1;
+    }
+    if (!gb_check_flags(argc, argv))
+        return -1;
+    return 0;
+}
+
 /* Loads a plugin and registers its benchmarks; 0, or -1 after saying why. */
 static int add_plugin(const char *prog, const char *path)
 {
@@ -70,7 +90,7 @@ static int add_plugin(const char *prog, const char *path)
 
 int main(int argc, char **argv)
 {
-    bool summary = false;
+    bool summary = false, help = false;
     const char *out = getenv("BENCHMARK_OUT");          /* Google Benchmark's defaults */
     const char *out_format = getenv("BENCHMARK_OUT_FORMAT");
     const char *console_format = getenv("BENCHMARK_FORMAT");
@@ -79,7 +99,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--summary") == 0)
             summary = true;
         else if (strcmp(argv[i], "--help") == 0)
-            usage_extra();
+            help = true;
         else if ((v = flag_value(argv[i], "--benchmark_out")))
             out = v;
         else if ((v = flag_value(argv[i], "--benchmark_out_format")))
@@ -89,11 +109,8 @@ int main(int argc, char **argv)
     }
     if (out && !out[0])
         out = NULL;
-    if (summary && out && out_format && out_format[0] && strcmp(out_format, "json") != 0) {
-        fprintf(stderr, "%s: --summary reads the results as JSON: use --benchmark_out_format=json "
-                        "with --benchmark_out (or no --benchmark_out)\n", argv[0]);
-        return 2;
-    }
+    if (help)
+        usage_extra(); /* then Google Benchmark's, from gb_initialize, which exits */
 
     /* argv plus, for --summary without an output file, our own. */
     char **args = calloc((size_t)argc + 3, sizeof *args);
@@ -103,27 +120,7 @@ int main(int argc, char **argv)
     }
     int nargs = argc;
     memcpy(args, argv, (size_t)argc * sizeof *args);
-    static char out_flag[96];
-    static char out_format_flag[] = "--benchmark_out_format=json";
-    if (summary && !out) {
-        const char *dir = getenv("TMPDIR");
-        snprintf(tmp_path, sizeof tmp_path, "%s/pendbench-micro-XXXXXX.json",
-                 dir && dir[0] && strlen(dir) < 32 ? dir : "/tmp");
-        int fd = mkstemps(tmp_path, 5);
-        if (fd < 0) {
-            perror("pendbench-micro: mkstemps");
-            tmp_path[0] = '\0';
-            free(args);
-            return 1;
-        }
-        close(fd);
-        atexit(remove_tmp); /* also on --help, whose exit() comes from Google Benchmark */
-        snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", tmp_path);
-        args[nargs++] = out_flag;
-        args[nargs++] = out_format_flag;
-        out = tmp_path;
-    }
-    args[nargs] = NULL;
+    int rc = 2;
 
     micro_affinity_init();
     micro_register_floors();
@@ -139,16 +136,39 @@ int main(int argc, char **argv)
         const char *path = flag_value(argv[i], "--plugin");
         if (!path && strcmp(argv[i], "--plugin") == 0)
             path = i + 1 < argc ? argv[++i] : "";
-        if (path && add_plugin(argv[0], path) != 0) {
-            free(args);
-            return 2;
-        }
+        if (path && add_plugin(argv[0], path) != 0)
+            goto done;
     }
     char buf[32];
     snprintf(buf, sizeof buf, "%u", micro_cpus_allowed());
     gb_add_custom_context("pendbench_cpus_allowed", buf);
     snprintf(buf, sizeof buf, "%u", (unsigned)MICRO_OBJECT_SIZE);
     gb_add_custom_context("pendbench_object_size", buf);
+
+    if (!help && check_args(argc, argv, summary, out, out_format) != 0)
+        goto done;
+
+    static char out_flag[96];
+    static char out_format_flag[] = "--benchmark_out_format=json";
+    if (summary && !out && !help) {
+        const char *dir = getenv("TMPDIR");
+        snprintf(tmp_path, sizeof tmp_path, "%s/pendbench-micro-XXXXXX.json",
+                 dir && dir[0] && strlen(dir) < 32 ? dir : "/tmp");
+        int fd = mkstemps(tmp_path, 5);
+        if (fd < 0) {
+            perror("pendbench-micro: mkstemps");
+            tmp_path[0] = '\0';
+            rc = 1;
+            goto done;
+        }
+        close(fd);
+        atexit(remove_tmp);
+        snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", tmp_path);
+        args[nargs++] = out_flag;
+        args[nargs++] = out_format_flag;
+        out = tmp_path;
+    }
+    args[nargs] = NULL;
 
     gb_initialize(&nargs, args);
     /* What is left is ours, or unknown. */
@@ -166,18 +186,20 @@ int main(int argc, char **argv)
     if (gb_report_unrecognized(nargs, args)) {
         fprintf(stderr, "%s: Google Benchmark's flags look like --benchmark_filter=REGEX; "
                         "ours are --summary and --plugin PATH; see --help\n", argv[0]);
-        gb_shutdown();
-        micro_ctx_free_all();
-        free(args);
-        return 2;
+        goto done;
     }
     size_t ran = gb_run_benchmarks(NULL);
     gb_shutdown();
     micro_ctx_free_all();
     free(args);
-
-    int rc = 0;
-    if (summary && ran > 0) { /* none ran: Google Benchmark has said why */
+    if (ran == 0) {
+        /* Google Benchmark or gb_run_benchmarks has said why (e.g. a filter
+         * that gb_check_flags leaves to the run, with BENCHMARK_OUT set). */
+        fprintf(stderr, "%s: no benchmark ran\n", argv[0]);
+        return 2;
+    }
+    rc = 0;
+    if (summary) {
         /* Keep a machine-readable console output clean. */
         bool console = !console_format || !console_format[0] ||
                        strcmp(console_format, "console") == 0;
@@ -185,5 +207,10 @@ int main(int argc, char **argv)
         if (micro_summary(out, console ? stdout : stderr) != 0)
             rc = 1;
     }
+    return rc;
+done:
+    gb_shutdown();
+    micro_ctx_free_all();
+    free(args);
     return rc;
 }

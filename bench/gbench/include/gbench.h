@@ -285,23 +285,35 @@ gb_benchmark *gb_set_batch_uniform(gb_benchmark *b, uint64_t n);
 /* Adds key/value (copied) to the "context" of the output. Before running. */
 void gb_add_custom_context(const char *key, const char *value);
 
-/* Whole main: gb_initialize, then 2 (with a message naming the flag and
- * pointing at --help) if any argument is left that Google Benchmark does not
- * know, else gb_run_benchmarks(NULL), gb_shutdown, and 0. argv is modified
- * (Google Benchmark removes the flags it consumed). --help prints the flags
- * and exits the process with 0. */
+/* Whole main: 2 if gb_check_flags refuses the command line; then
+ * gb_initialize, and 2 (with a message naming the flag and pointing at
+ * --help) if any argument is left that Google Benchmark does not know; else
+ * gb_run_benchmarks(NULL), gb_shutdown, and 0, or 2 if no benchmark ran (the
+ * reason is on stderr). argv is modified (Google Benchmark removes the flags
+ * it consumed). --help prints the flags and exits the process with 0. */
 int gb_main(int argc, char **argv);
 
-/* The pieces of gb_main, for a main with flags of its own: gb_initialize
- * parses and removes Google Benchmark's flags from argc/argv (argv[0] is
- * kept); what is left is the caller's. */
+/* The pieces of gb_main, for a main with flags of its own. gb_check_flags,
+ * after the registrations and before gb_initialize, checks what Google
+ * Benchmark would take from argv (or its BENCHMARK_* environment variables)
+ * and then misuse without saying so by its exit status: a
+ * --benchmark_filter that is not a regular expression, or that selects no
+ * registered benchmark. It runs nothing and opens no file (so with an output
+ * file already set in BENCHMARK_OUT, the filter is left to the run). Returns
+ * true, or false after one line on stderr that starts with argv[0] and
+ * names the flag. With --help among the arguments it checks nothing (the
+ * help wins). */
+bool gb_check_flags(int argc, char **argv);
+/* gb_initialize parses and removes Google Benchmark's flags from argc/argv
+ * (argv[0] is kept); what is left is the caller's. */
 void gb_initialize(int *argc, char **argv);
 /* Reports every argv[1..argc-1] as unrecognized on stderr; returns true if
  * there was any. */
 bool gb_report_unrecognized(int argc, char **argv);
 /* Runs the registered benchmarks matching filter (a regex; NULL: the
  * --benchmark_filter flag, by default all) with the reporters the flags ask
- * for. Returns how many benchmark instances ran. */
+ * for. Returns how many benchmark instances ran (or were listed, with
+ * --benchmark_list_tests); 0, after a message on stderr, when none did. */
 size_t gb_run_benchmarks(const char *filter);
 void gb_shutdown(void);
 

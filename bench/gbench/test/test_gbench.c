@@ -628,6 +628,33 @@ Test(gbench, unknown_flag_returns_2)
     cr_expect_eq(gb_main(2, argv2), 2);
 }
 
+static int selected_runs;
+
+static void bm_count_calls(gb_state *st)
+{
+    selected_runs++;
+    while (gb_keep_running(st))
+        ;
+}
+
+/* Google Benchmark runs nothing and its caller saw a finished run (0): a
+ * filter that selects nothing, or is no regular expression, is refused. */
+Test(gbench, filter_that_selects_nothing_returns_2)
+{
+    gb_register("filter/counted", bm_count_calls);
+    char a0[] = "gbench-test", a1[] = "--benchmark_filter=^filter/nothing$";
+    char a2[] = "--benchmark_min_time=0.01";
+    char *argv[] = {a0, a1, a2, NULL};
+    cr_expect_eq(gb_main(3, argv), 2);
+    char b1[] = "--benchmark_filter=(";
+    char *argv2[] = {a0, b1, a2, NULL};
+    cr_expect_eq(gb_main(3, argv2), 2);
+    char c1[] = "--benchmark_filter=^filter/", c2[] = "--benchmark_list_tests=true";
+    char *argv3[] = {a0, c1, c2, NULL};
+    cr_expect(gb_check_flags(3, argv3));
+    cr_expect_eq(selected_runs, 0);
+}
+
 Test(gbench, initialize_leaves_own_flags)
 {
     char a0[] = "prog", a1[] = "--benchmark_min_time=0.01";

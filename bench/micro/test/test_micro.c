@@ -1,0 +1,141 @@
+/* pendbench-micro's command line as a user meets it: a bad argument gets
+ * one clear message and exit status 2 before anything runs, good input
+ * works. Runs the pendbench-micro program built beside this test; the runs
+ * that do measure are one tiny benchmark (floor/rdtsc, 0.01 s). */
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char out[65536];
+static char err[16384];
+
+/* <variant>/pendbench-micro beside <variant>/test/micro-test. */
+static const char *micro_program(void)
+{
+    static char prog[PATH_MAX];
+    if (prog[0])
+        return prog;
+    char self[PATH_MAX - 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert_gt(n, 0);
+    self[n] = 0;
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(self, '/');
+        cr_assert_not_null(slash);
+        *slash = 0;
+    }
+    snprintf(prog, sizeof prog, "%s/pendbench-micro", self);
+    cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
+    return prog;
+}
+
+static int output_fd(void)
+{
+    char tmpl[] = "/tmp/pb-micro-out-XXXXXX";
+    int fd = mkstemp(tmpl);
+    cr_assert_geq(fd, 0);
+    unlink(tmpl);
+    return fd;
+}
+
+static void read_back(int fd, char *buf, size_t size)
+{
+    size_t used = 0;
+    lseek(fd, 0, SEEK_SET);
+    while (used + 1 < size) {
+        ssize_t n = read(fd, buf + used, size - 1 - used);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+    }
+    buf[used] = 0;
+    close(fd);
+}
+
+/* Runs pendbench-micro with args (NULL-terminated) and env ("NAME=VALUE"
+ * entries set for it; NULL: none), with none of Google Benchmark's
+ * BENCHMARK_* variables from the test's own environment. stdout goes to
+ * out, stderr to err. Returns the exit status, or 128 + the signal. */
+static int run_env(const char *const *env, const char *const *args)
+{
+    const char *prog = micro_program();
+    int fd_out = output_fd(), fd_err = output_fd();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        static const char *const gb_vars[] = {
+            "BENCHMARK_FILTER", "BENCHMARK_OUT", "BENCHMARK_OUT_FORMAT",
+            "BENCHMARK_FORMAT", "BENCHMARK_LIST_TESTS", "BENCHMARK_MIN_TIME",
+            "BENCHMARK_REPETITIONS", "BENCHMARK_TIME_UNIT", NULL,
+        };
+        for (int i = 0; gb_vars[i]; i++)
+            unsetenv(gb_vars[i]);
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        if (dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0)
+            _exit(99);
+        const char *argv[32] = { prog };
+        for (int i = 0; args[i] && i < 30; i++)
+            argv[i + 1] = args[i];
+        alarm(120); /* a hang is a failure, not a stuck test run */
+        execv(prog, (char *const *)argv);
+        _exit(98);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    read_back(fd_out, out, sizeof out);
+    read_back(fd_err, err, sizeof err);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int run(const char *const *args)
+{
+    return run_env(NULL, args);
+}
+
+/* Exit status 2, one line on stderr that holds want, nothing measured. */
+static void expect_refused(int st, const char *want)
+{
+    cr_expect_eq(st, 2, "exit %d, stderr: %s", st, err);
+    cr_expect(strstr(err, want) != NULL, "no \"%s\" in: %s", want, err);
+    const char *nl = strchr(err, '\n');
+    cr_expect(nl && nl[1] == '\0', "not one line: %s", err);
+    cr_expect_str_eq(out, "", "something ran: %s", out);
+}
+
+Test(micro, a_filter_that_selects_nothing_is_refused)
+{
+    expect_refused(run((const char *[]){ "--benchmark_filter=nomatchxyz", NULL }),
+                   "--benchmark_filter=nomatchxyz selects no benchmark");
+    cr_expect(strstr(err, "--benchmark_list_tests") != NULL, "%s", err);
+    expect_refused(run((const char *[]){ "--benchmark_filter=nomatchxyz", "--summary", NULL }),
+                   "--benchmark_filter=nomatchxyz selects no benchmark");
+    expect_refused(run_env((const char *[]){ "BENCHMARK_FILTER=nomatchxyz", NULL },
+                           (const char *[]){ NULL }),
+                   "BENCHMARK_FILTER=nomatchxyz");
+    expect_refused(run((const char *[]){ "--benchmark_filter=nomatchxyz",
+                                         "--benchmark_list_tests=true", NULL }),
+                   "--benchmark_filter=nomatchxyz selects no benchmark");
+}
+
+Test(micro, a_filter_that_is_no_regular_expression_is_refused)
+{
+    expect_refused(run((const char *[]){ "--benchmark_filter=(", NULL }),
+                   "--benchmark_filter=(: not a regular expression");
+    expect_refused(run((const char *[]){ "--benchmark_filter=[", "--summary", NULL }),
+                   "--benchmark_filter=[: not a regular expression");
+}
+
+Test(micro, a_filter_that_selects_lists_and_runs)
+{
+    cr_expect_eq(run((const char *[]){ "--benchmark_filter=^floor/rdtsc$",
+                                       "--benchmark_list_tests=true", NULL }), 0, "%s", err);
+    cr_expect_str_eq(out, "floor/rdtsc\n");
+    cr_expect_eq(run((const char *[]){ "--benchmark_filter=^floor/rdtsc$",
+                                       "--benchmark_min_time=0.01", NULL }), 0, "%s", err);
+    cr_expect(strstr(out, "floor/rdtsc") != NULL, "%s", out);
+}
