@@ -10,7 +10,9 @@
 #include <benchmark/benchmark.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cinttypes>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -230,6 +232,44 @@ class select_only : public benchmark::BenchmarkReporter {
   bool ReportContext(const Context&) override { return false; }
   void ReportRuns(const std::vector<Run>&) override {}
 };
+
+// --benchmark_repetitions: the library takes any 32-bit number; 0 then
+// measures nothing and a negative count throws from vector::reserve.
+bool check_repetitions(const char* prog, int argc, char** argv) {
+  flag_value f = flag_of(argc, argv, "benchmark_repetitions");
+  if (f.value == nullptr) return true;
+  char* end = nullptr;
+  errno = 0;
+  long n = std::strtol(f.value, &end, 10);
+  if (end != f.value && *end == '\0' && errno == 0 && n >= 1 &&
+      n <= std::numeric_limits<int32_t>::max())
+    return true;
+  std::fprintf(stderr,
+               "%s: %s: --benchmark_repetitions must be a whole number, 1 or "
+               "more (at most %" PRId32 ")\n",
+               prog, f.shown.c_str(), std::numeric_limits<int32_t>::max());
+  return false;
+}
+
+// --benchmark_min_time: the library takes any double, "nan" (a run of a
+// billion iterations), 0 and negative seconds included; and it refuses
+// "0.5s" (a later version's syntax) as an unknown flag, which misleads.
+bool check_min_time(const char* prog, int argc, char** argv) {
+  flag_value f = flag_of(argc, argv, "benchmark_min_time");
+  if (f.value == nullptr) return true;
+  char* end = nullptr;
+  errno = 0;
+  double t = std::strtod(f.value, &end);
+  if (end != f.value && *end == '\0' && errno == 0 && std::isfinite(t) &&
+      t > 0)
+    return true;
+  std::fprintf(stderr,
+               "%s: %s: --benchmark_min_time must be a number of seconds "
+               "greater than 0, written as a plain number such as 0.5 (this "
+               "Google Benchmark takes no 's' or 'x' suffix)\n",
+               prog, f.shown.c_str());
+  return false;
+}
 
 // Google Benchmark only says "Failed to match any benchmarks" or "Could not
 // compile benchmark re" and runs nothing, exit status 0: a typo in a filter
@@ -786,7 +826,8 @@ bool gb_check_flags(int argc, char** argv) {
   if (argv == nullptr || argc < 1) return true;
   const char* prog = argv[0] != nullptr ? argv[0] : "gbench";
   if (asks_for_help(argc, argv)) return true;  // gb_initialize exits with it
-  return check_filter(prog, argc, argv);
+  return check_repetitions(prog, argc, argv) &&
+         check_min_time(prog, argc, argv) && check_filter(prog, argc, argv);
 }
 
 void gb_initialize(int* argc, char** argv) {

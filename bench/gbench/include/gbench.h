@@ -297,8 +297,10 @@ int gb_main(int argc, char **argv);
  * after the registrations and before gb_initialize, checks what Google
  * Benchmark would take from argv (or its BENCHMARK_* environment variables)
  * and then misuse without saying so by its exit status: a
- * --benchmark_filter that is not a regular expression, or that selects no
- * registered benchmark. It runs nothing and opens no file (so with an output
+ * --benchmark_repetitions below 1, a --benchmark_min_time that is not a
+ * finite number of seconds above 0 (1.7.x takes a plain number: no "s" or
+ * "x" suffix), a --benchmark_filter that is not a regular expression or
+ * that selects no registered benchmark. It runs nothing and opens no file (so with an output
  * file already set in BENCHMARK_OUT, the filter is left to the run). Returns
  * true, or false after one line on stderr that starts with argv[0] and
  * names the flag. With --help among the arguments it checks nothing (the

@@ -655,6 +655,28 @@ Test(gbench, filter_that_selects_nothing_returns_2)
     cr_expect_eq(selected_runs, 0);
 }
 
+/* Values Google Benchmark takes, then measures nothing with (0
+ * repetitions), throws on (-1) or runs a billion iterations for (nan). */
+Test(gbench, bad_repetitions_and_min_time_return_2)
+{
+    gb_register("values/counted", bm_count_calls);
+    static const char *const bad[] = {
+        "--benchmark_repetitions=0", "--benchmark_repetitions=-1",
+        "--benchmark_repetitions=2x", "--benchmark_repetitions=4294967297",
+        "--benchmark_min_time=nan", "--benchmark_min_time=0",
+        "--benchmark_min_time=-1", "--benchmark_min_time=inf",
+        "--benchmark_min_time=0.01s", "--benchmark_min_time=",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char a0[] = "gbench-test", a1[] = "--benchmark_filter=^values/";
+        char a2[] = "--benchmark_min_time=0.01", a3[64];
+        snprintf(a3, sizeof a3, "%s", bad[i]);
+        char *argv[] = {a0, a1, a2, a3, NULL};
+        cr_expect_eq(gb_main(4, argv), 2, "%s", bad[i]);
+    }
+    cr_expect_eq(selected_runs, 0);
+}
+
 Test(gbench, initialize_leaves_own_flags)
 {
     char a0[] = "prog", a1[] = "--benchmark_min_time=0.01";

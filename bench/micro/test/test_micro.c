@@ -139,3 +139,35 @@ Test(micro, a_filter_that_selects_lists_and_runs)
                                        "--benchmark_min_time=0.01", NULL }), 0, "%s", err);
     cr_expect(strstr(out, "floor/rdtsc") != NULL, "%s", out);
 }
+
+Test(micro, repetitions_below_1_are_refused)
+{
+    expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_min_time=0.01",
+                                         "--benchmark_repetitions=-1", NULL }),
+                   "--benchmark_repetitions=-1: --benchmark_repetitions must be a whole number, 1 or more");
+    expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_min_time=0.01",
+                                         "--benchmark_repetitions=0", "--summary", NULL }),
+                   "--benchmark_repetitions=0: --benchmark_repetitions must be");
+    expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_repetitions=abc",
+                                         NULL }),
+                   "--benchmark_repetitions=abc: --benchmark_repetitions must be");
+    expect_refused(run_env((const char *[]){ "BENCHMARK_REPETITIONS=0", NULL },
+                           (const char *[]){ "--benchmark_filter=floor/rdtsc",
+                                             "--benchmark_min_time=0.01", NULL }),
+                   "BENCHMARK_REPETITIONS=0 (environment): --benchmark_repetitions must be");
+}
+
+Test(micro, min_time_must_be_a_plain_number_of_seconds_above_0)
+{
+    static const char *const bad[] = {
+        "--benchmark_min_time=nan", "--benchmark_min_time=-1", "--benchmark_min_time=0",
+        "--benchmark_min_time=0.01s", "--benchmark_min_time=abc", "--benchmark_min_time=1x",
+        NULL,
+    };
+    for (int i = 0; bad[i]; i++) {
+        expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", bad[i], NULL }),
+                       bad[i]);
+        cr_expect(strstr(err, "must be a number of seconds greater than 0") != NULL, "%s", err);
+        cr_expect(strstr(err, "unrecognized") == NULL, "%s", err);
+    }
+}
