@@ -8,6 +8,9 @@
 #include "gbench.h"
 
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
@@ -268,6 +271,48 @@ bool check_min_time(const char* prog, int argc, char** argv) {
                "greater than 0, written as a plain number such as 0.5 (this "
                "Google Benchmark takes no 's' or 'x' suffix)\n",
                prog, f.shown.c_str());
+  return false;
+}
+
+// --benchmark_out: the library opens it only as the run starts and, if it
+// cannot, says "invalid file name" and exits with 1, the status of a run
+// that failed. Opened here the way the run will, writing nothing: a regular
+// file is not emptied, a missing one is created then removed, and anything
+// else (a terminal, /dev/stdout, a FIFO) is only checked for permission:
+// opening a FIFO would wait for a reader, or end its reader's input.
+bool check_out(const char* prog, int argc, char** argv) {
+  flag_value f = flag_of(argc, argv, "benchmark_out");
+  if (f.value == nullptr || f.value[0] == '\0') return true;  // no file
+  const char* path = f.value;
+  int e = 0;
+  struct stat sb;
+  if (::stat(path, &sb) == 0) {
+    if (S_ISDIR(sb.st_mode)) {
+      e = EISDIR;
+    } else if (!S_ISREG(sb.st_mode)) {
+      if (::access(path, W_OK) != 0) e = errno;
+    } else {
+      int fd = ::open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+      if (fd >= 0)
+        ::close(fd);
+      else
+        e = errno;
+    }
+  } else if (errno == ENOENT) {
+    int fd = ::open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC,
+                    0666);
+    if (fd >= 0) {
+      ::close(fd);
+      ::unlink(path);
+    } else if (errno != EEXIST) {  // EEXIST: a dangling link, left to the run
+      e = errno;
+    }
+  } else {
+    e = errno;
+  }
+  if (e == 0) return true;
+  std::fprintf(stderr, "%s: %s: cannot write the results there: %s\n", prog,
+               f.shown.c_str(), std::strerror(e));
   return false;
 }
 
@@ -827,7 +872,8 @@ bool gb_check_flags(int argc, char** argv) {
   const char* prog = argv[0] != nullptr ? argv[0] : "gbench";
   if (asks_for_help(argc, argv)) return true;  // gb_initialize exits with it
   return check_repetitions(prog, argc, argv) &&
-         check_min_time(prog, argc, argv) && check_filter(prog, argc, argv);
+         check_min_time(prog, argc, argv) && check_out(prog, argc, argv) &&
+         check_filter(prog, argc, argv);
 }
 
 void gb_initialize(int* argc, char** argv) {

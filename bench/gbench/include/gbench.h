@@ -299,9 +299,12 @@ int gb_main(int argc, char **argv);
  * and then misuse without saying so by its exit status: a
  * --benchmark_repetitions below 1, a --benchmark_min_time that is not a
  * finite number of seconds above 0 (1.7.x takes a plain number: no "s" or
- * "x" suffix), a --benchmark_filter that is not a regular expression or
- * that selects no registered benchmark. It runs nothing and opens no file (so with an output
- * file already set in BENCHMARK_OUT, the filter is left to the run). Returns
+ * "x" suffix), a --benchmark_out file that cannot be written (the library
+ * would exit with 1 as the run starts), a --benchmark_filter that is not a
+ * regular expression or that selects no registered benchmark. It runs
+ * nothing and writes nothing (a missing output file is created, then
+ * removed; the filter's check opens no file, so with an output file already
+ * set in BENCHMARK_OUT the filter is left to the run). Returns
  * true, or false after one line on stderr that starts with argv[0] and
  * names the flag. With --help among the arguments it checks nothing (the
  * help wins). */

@@ -677,6 +677,21 @@ Test(gbench, bad_repetitions_and_min_time_return_2)
     cr_expect_eq(selected_runs, 0);
 }
 
+/* The library would open it as the run starts, then exit with 1. */
+Test(gbench, unwritable_output_file_returns_2)
+{
+    gb_register("out/counted", bm_count_calls);
+    char a0[] = "gbench-test", a1[] = "--benchmark_filter=^out/";
+    char a2[] = "--benchmark_min_time=0.01";
+    char a3[] = "--benchmark_out=/nonexistent-pendbench-dir/x.json";
+    char *argv[] = {a0, a1, a2, a3, NULL};
+    cr_expect_eq(gb_main(4, argv), 2);
+    char b3[] = "--benchmark_out=/";
+    char *argv2[] = {a0, a1, a2, b3, NULL};
+    cr_expect_eq(gb_main(4, argv2), 2);
+    cr_expect_eq(selected_runs, 0);
+}
+
 Test(gbench, initialize_leaves_own_flags)
 {
     char a0[] = "prog", a1[] = "--benchmark_min_time=0.01";

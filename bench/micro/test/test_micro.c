@@ -171,3 +171,43 @@ Test(micro, min_time_must_be_a_plain_number_of_seconds_above_0)
         cr_expect(strstr(err, "unrecognized") == NULL, "%s", err);
     }
 }
+
+Test(micro, an_output_file_that_cannot_be_written_is_refused_first)
+{
+    expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_min_time=0.01",
+                                         "--benchmark_out=/nonexistent-pendbench-dir/x.json", NULL }),
+                   "--benchmark_out=/nonexistent-pendbench-dir/x.json: cannot write the results there: "
+                   "No such file or directory");
+    expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_min_time=0.01",
+                                         "--benchmark_out=/nonexistent-pendbench-dir/x.json",
+                                         "--summary", NULL }),
+                   "--benchmark_out=/nonexistent-pendbench-dir/x.json: cannot write");
+    expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_out=/tmp", NULL }),
+                   "--benchmark_out=/tmp: cannot write the results there: Is a directory");
+}
+
+Test(micro, an_output_file_is_checked_without_leaving_one_behind)
+{
+    char dir[] = "/tmp/pb-micro-out-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[PATH_MAX], flag[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    snprintf(flag, sizeof flag, "--benchmark_out=%s", path);
+    /* Refused for another reason: the file the check created is gone. */
+    expect_refused(run((const char *[]){ "--benchmark_filter=nomatchxyz", flag, NULL }),
+                   "selects no benchmark");
+    cr_expect_neq(access(path, F_OK), 0, "%s was left behind", path);
+    /* Accepted: the run writes it. */
+    cr_expect_eq(run((const char *[]){ "--benchmark_filter=^floor/rdtsc$", "--benchmark_min_time=0.01",
+                                       flag, "--summary", NULL }), 0, "%s", err);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    static char head[65536];
+    size_t n = fread(head, 1, sizeof head - 1, f);
+    head[n] = 0;
+    fclose(f);
+    cr_expect(strstr(head, "\"floor/rdtsc\"") != NULL, "%s", head);
+    cr_expect(strstr(out, "pendbench-micro summary") != NULL, "%s", out);
+    unlink(path);
+    rmdir(dir);
+}
