@@ -18,8 +18,10 @@
  *
  * Exit status: 0 after a run; 2 for a bad command line (an unknown flag, as
  * gb_main; a flag's value Google Benchmark would misuse: gb_check_flags; a
- * plugin that does not load) or when no benchmark ran; 1 when the summary
- * cannot read the results. */
+ * plugin that does not load; a $TMPDIR where --summary cannot make its
+ * file) or when no benchmark ran; 1 when the summary cannot read the
+ * results. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +30,46 @@
 #include "micro.h"
 #include "pendbench_plugin.h"
 
-static char tmp_path[64];
+static char *tmp_path; /* --summary's file when no --benchmark_out is given */
 
 static void remove_tmp(void)
 {
-    if (tmp_path[0])
+    if (tmp_path) {
         unlink(tmp_path);
+        free(tmp_path);
+        tmp_path = NULL;
+    }
+}
+
+/* Creates tmp_path, in $TMPDIR (/tmp when it is unset or empty), whatever
+ * its length: a TMPDIR that cannot hold the file is the user's to fix, not
+ * one to replace silently by /tmp. 0, or -1 after saying why. */
+static int make_tmp_out(const char *prog)
+{
+    const char *dir = getenv("TMPDIR");
+    bool from_env = dir && dir[0];
+    if (!from_env)
+        dir = "/tmp";
+    size_t size = strlen(dir) + sizeof "/pendbench-micro-XXXXXX.json";
+    tmp_path = malloc(size);
+    if (!tmp_path) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return -1;
+    }
+    snprintf(tmp_path, size, "%s/pendbench-micro-XXXXXX.json", dir);
+    int fd = mkstemps(tmp_path, 5);
+    if (fd < 0) {
+        int e = errno;
+        fprintf(stderr, "%s: --summary: cannot create its temporary file in %s%s: %s "
+                        "(set TMPDIR to a writable directory, or give --benchmark_out=FILE)\n",
+                prog, from_env ? "$TMPDIR=" : "", dir, strerror(e));
+        free(tmp_path);
+        tmp_path = NULL;
+        return -1;
+    }
+    close(fd);
+    atexit(remove_tmp);
+    return 0;
 }
 
 static const char *flag_value(const char *arg, const char *flag)
@@ -56,7 +92,8 @@ static void usage_extra(void)
 
 /* Every check of the command line that needs no benchmark to run, in one
  * place, after the registrations (the filter selects among them) and before
- * anything runs: 0, or -1 after one line on stderr. */
+ * anything runs; for --summary without an output file, it makes tmp_path,
+ * which checks $TMPDIR. 0, or -1 after one line on stderr. */
 static int check_args(int argc, char **argv, bool summary, const char *out,
                       const char *out_format)
 {
@@ -66,6 +103,8 @@ static int check_args(int argc, char **argv, bool summary, const char *out,
         return -1;
     }
     if (!gb_check_flags(argc, argv))
+        return -1;
+    if (summary && !out && make_tmp_out(argv[0]) != 0)
         return -1;
     return 0;
 }
@@ -148,22 +187,17 @@ int main(int argc, char **argv)
     if (!help && check_args(argc, argv, summary, out, out_format) != 0)
         goto done;
 
-    static char out_flag[96];
     static char out_format_flag[] = "--benchmark_out_format=json";
-    if (summary && !out && !help) {
-        const char *dir = getenv("TMPDIR");
-        snprintf(tmp_path, sizeof tmp_path, "%s/pendbench-micro-XXXXXX.json",
-                 dir && dir[0] && strlen(dir) < 32 ? dir : "/tmp");
-        int fd = mkstemps(tmp_path, 5);
-        if (fd < 0) {
-            perror("pendbench-micro: mkstemps");
-            tmp_path[0] = '\0';
+    char *out_flag = NULL;
+    if (tmp_path) {
+        size_t size = strlen(tmp_path) + sizeof "--benchmark_out=";
+        out_flag = malloc(size);
+        if (!out_flag) {
+            fprintf(stderr, "%s: out of memory\n", argv[0]);
             rc = 1;
             goto done;
         }
-        close(fd);
-        atexit(remove_tmp);
-        snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", tmp_path);
+        snprintf(out_flag, size, "--benchmark_out=%s", tmp_path);
         args[nargs++] = out_flag;
         args[nargs++] = out_format_flag;
         out = tmp_path;
@@ -171,6 +205,7 @@ int main(int argc, char **argv)
     args[nargs] = NULL;
 
     gb_initialize(&nargs, args);
+    free(out_flag); /* the library keeps its own copy */
     /* What is left is ours, or unknown. */
     int kept = 1;
     for (int i = 1; i < nargs; i++) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -210,4 +211,33 @@ Test(micro, an_output_file_is_checked_without_leaving_one_behind)
     cr_expect(strstr(out, "pendbench-micro summary") != NULL, "%s", out);
     unlink(path);
     rmdir(dir);
+}
+
+/* --summary's temporary file goes where TMPDIR says, whatever its length;
+ * one it cannot be made in is named, never replaced by /tmp. */
+Test(micro, summary_uses_tmpdir_or_says_why_not)
+{
+    char base[] = "/tmp/pb-micro-tmpdir-XXXXXX";
+    cr_assert_not_null(mkdtemp(base));
+    char dir[PATH_MAX], env[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/%s", base,
+             "a-directory-name-long-enough-that-no-small-fixed-buffer-would-hold-it-"
+             "with-the-file-name-after-it");
+    cr_assert_eq(mkdir(dir, 0700), 0);
+
+    snprintf(env, sizeof env, "TMPDIR=%s/missing", dir);
+    expect_refused(run_env((const char *[]){ env, NULL },
+                           (const char *[]){ "--benchmark_filter=^floor/rdtsc$",
+                                             "--benchmark_min_time=0.01", "--summary", NULL }),
+                   "$TMPDIR=");
+    cr_expect(strstr(err, "/missing: No such file or directory") != NULL, "%s", err);
+
+    snprintf(env, sizeof env, "TMPDIR=%s", dir);
+    cr_expect_eq(run_env((const char *[]){ env, NULL },
+                         (const char *[]){ "--benchmark_filter=^floor/rdtsc$",
+                                           "--benchmark_min_time=0.01", "--summary", NULL }),
+                 0, "%s", err);
+    cr_expect(strstr(out, "pendbench-micro summary") != NULL, "%s", out);
+    cr_expect_eq(rmdir(dir), 0, "the temporary file was left in %s", dir);
+    rmdir(base);
 }
