@@ -274,6 +274,30 @@ bool check_min_time(const char* prog, int argc, char** argv) {
   return false;
 }
 
+// --benchmark_format, --benchmark_out_format, --benchmark_time_unit: the
+// library answers a value it does not know (a typo, "JSON") with its help
+// text and exit status 0, as if the help had been asked for.
+bool check_choice(const char* prog, int argc, char** argv, const char* name,
+                  const std::vector<std::string>& choices, const char* said) {
+  flag_value f = flag_of(argc, argv, name);
+  if (f.value == nullptr) return true;
+  for (const std::string& c : choices)
+    if (c == f.value) return true;
+  std::fprintf(stderr, "%s: %s: --%s must be %s\n", prog, f.shown.c_str(),
+               name, said);
+  return false;
+}
+
+bool check_choices(const char* prog, int argc, char** argv) {
+  const std::vector<std::string> formats = {"console", "json", "csv"};
+  return check_choice(prog, argc, argv, "benchmark_format", formats,
+                      "console, json or csv") &&
+         check_choice(prog, argc, argv, "benchmark_out_format", formats,
+                      "json, console or csv") &&
+         check_choice(prog, argc, argv, "benchmark_time_unit",
+                      {"ns", "us", "ms", "s", ""}, "ns, us, ms or s");
+}
+
 // --benchmark_out: the library opens it only as the run starts and, if it
 // cannot, says "invalid file name" and exits with 1, the status of a run
 // that failed. Opened here the way the run will, writing nothing: a regular
@@ -872,8 +896,8 @@ bool gb_check_flags(int argc, char** argv) {
   const char* prog = argv[0] != nullptr ? argv[0] : "gbench";
   if (asks_for_help(argc, argv)) return true;  // gb_initialize exits with it
   return check_repetitions(prog, argc, argv) &&
-         check_min_time(prog, argc, argv) && check_out(prog, argc, argv) &&
-         check_filter(prog, argc, argv);
+         check_min_time(prog, argc, argv) && check_choices(prog, argc, argv) &&
+         check_out(prog, argc, argv) && check_filter(prog, argc, argv);
 }
 
 void gb_initialize(int* argc, char** argv) {

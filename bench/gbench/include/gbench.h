@@ -299,7 +299,9 @@ int gb_main(int argc, char **argv);
  * and then misuse without saying so by its exit status: a
  * --benchmark_repetitions below 1, a --benchmark_min_time that is not a
  * finite number of seconds above 0 (1.7.x takes a plain number: no "s" or
- * "x" suffix), a --benchmark_out file that cannot be written (the library
+ * "x" suffix), a --benchmark_format, --benchmark_out_format or
+ * --benchmark_time_unit it does not know (the library would print its help
+ * and exit with 0), a --benchmark_out file that cannot be written (the library
  * would exit with 1 as the run starts), a --benchmark_filter that is not a
  * regular expression or that selects no registered benchmark. It runs
  * nothing and writes nothing (a missing output file is created, then

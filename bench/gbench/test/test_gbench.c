@@ -677,6 +677,29 @@ Test(gbench, bad_repetitions_and_min_time_return_2)
     cr_expect_eq(selected_runs, 0);
 }
 
+/* The library would print its help and exit with 0 (from gb_initialize:
+ * so gb_check_flags itself is asked, which comes before it). */
+Test(gbench, unknown_format_or_time_unit_is_refused)
+{
+    gb_register("choice/counted", bm_count_calls);
+    static const char *const bad[] = {
+        "--benchmark_format=xml", "--benchmark_format=JSON",
+        "--benchmark_format=", "--benchmark_out_format=yaml",
+        "--benchmark_time_unit=sec",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char a0[] = "gbench-test", a1[] = "--benchmark_filter=^choice/";
+        char a2[] = "--benchmark_min_time=0.01", a3[64];
+        snprintf(a3, sizeof a3, "%s", bad[i]);
+        char *argv[] = {a0, a1, a2, a3, NULL};
+        cr_expect_not(gb_check_flags(4, argv), "%s", bad[i]);
+    }
+    char a0[] = "gbench-test", a1[] = "--benchmark_format=json";
+    char a2[] = "--benchmark_out_format=csv", a3[] = "--benchmark_time_unit=us";
+    char *good[] = {a0, a1, a2, a3, NULL};
+    cr_expect(gb_check_flags(4, good));
+}
+
 /* The library would open it as the run starts, then exit with 1. */
 Test(gbench, unwritable_output_file_returns_2)
 {

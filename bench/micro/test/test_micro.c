@@ -241,3 +241,16 @@ Test(micro, summary_uses_tmpdir_or_says_why_not)
     cr_expect_eq(rmdir(dir), 0, "the temporary file was left in %s", dir);
     rmdir(base);
 }
+
+/* Google Benchmark answers these with its help text and exit status 0. */
+Test(micro, an_unknown_format_or_time_unit_is_refused)
+{
+    expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_format=JSON", NULL }),
+                   "--benchmark_format=JSON: --benchmark_format must be console, json or csv");
+    expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_out_format=xml",
+                                         NULL }),
+                   "--benchmark_out_format=xml: --benchmark_out_format must be");
+    expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_time_unit=sec",
+                                         NULL }),
+                   "--benchmark_time_unit=sec: --benchmark_time_unit must be ns, us, ms or s");
+}
