@@ -83,10 +83,11 @@ static void usage_extra(void)
     printf("pendbench-micro: microbenchmarks of pendbench's strategies and floors.\n"
            "Names: kind/strategy/operation[/direct|/ops][/threads:N]; list them with\n"
            "--benchmark_list_tests=true, pick with --benchmark_filter=REGEX.\n"
-           "Own flag:\n"
+           "Own flags:\n"
            "  --summary   print the tracked ratios of this run after it (see README)\n"
            "  --plugin PATH  also time a plugin strategy's fast paths (./x.so)\n"
-           "Google Benchmark's flags:\n");
+           "Google Benchmark's flags (its version 1.7 takes --benchmark_min_time in\n"
+           "plain seconds: 0.5, not 0.5s):\n");
     fflush(stdout);
 }
 
