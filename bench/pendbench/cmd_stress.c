@@ -222,6 +222,7 @@ int pb_cmd_stress(int argc, char **argv)
             return PB_EXIT_FAILED;
         }
     }
-    printf("stress: %u runs, no violation%s\n", ran, pb_interrupted ? " (interrupted)" : "");
+    printf("stress: %u run%s, no violation%s\n", ran, ran == 1 ? "" : "s",
+           pb_interrupted ? " (interrupted)" : "");
     return pb_interrupted ? pb_interrupted_status() : PB_EXIT_OK;
 }

@@ -516,9 +516,9 @@ static void print_floors(FILE *out, const struct config *cfg, unsigned ncfg, uns
         fprintf(out, " (latency timed on ~1 op in %u to %u)", every_lo, every_hi);
     fputc('\n', out);
     if (unstable)
-        fprintf(out, "floors: the c2c floor was unstable in %u of %u runs (moved between before "
+        fprintf(out, "floors: the c2c floor was unstable in %u of %u run%s (moved between before "
                      "and after the window, or spread wide): their ratios are withheld\n",
-                unstable, total);
+                unstable, total, total == 1 ? "" : "s");
 }
 
 /* ---- saving and recording ------------------------------------------------------------ */
@@ -869,8 +869,8 @@ int pb_session_run(struct pb_session *s)
             fprintf(out, "warning: %s\n", ctx.env.warnings[w]);
     }
     if (pb_interrupted)
-        fprintf(stderr, "pendbench %s: interrupted: %u of %u runs measured, saved as partial\n",
-                verb, done, total);
+        fprintf(stderr, "pendbench %s: interrupted: %u of %u run%s measured, saved as partial\n",
+                verb, done, total, total == 1 ? "" : "s");
     char written[PATH_MAX] = "";       /* the whole name (pb_check_output_path: it fits) */
     if ((s->json_path || s->suite_dir) && nruns) {
         /* An output that fails once written to (a full disk, /dev/full) is

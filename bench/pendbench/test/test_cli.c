@@ -626,7 +626,7 @@ Test(cli, example_plugins_pass_stress_and_the_broken_one_is_caught, .timeout = 1
     cr_expect_eq(rc, 0, "%s", out);
     rc = RUN("stress", "--queue", queue, "--duration", "0.3");
     cr_expect_eq(rc, 0, "%s", out);
-    cr_expect(strstr(out, "no violation") != NULL, "%s", out);
+    cr_expect(strstr(out, "stress: 1 run, no violation") != NULL, "%s", out);
     rc = RUN("stress", "--queue", queue, "--handoff", handoff, "--duration", "0.3");
     cr_expect_eq(rc, 0, "%s", out);
     rc = RUN("stress", "--queue", broken, "--duration", "2");
