@@ -1349,20 +1349,24 @@ void pb_comparison_summary(const struct pb_comparison *c, char *buf, size_t size
              pb_correction_name(c->opts.correction), c->opts.alpha, c->opts.threshold_pct,
              c->opts.noise_k, c->opts.paired ? "pairs'" : "base's");
     append(buf, size, "", line);
+    /* Paired files come from `pendbench ab`, which prints this summary
+     * itself: its advice is ab's own --repeat, not ab. */
     if (c->untested) {
         snprintf(line, sizeof line,
-                 "%u metric%s untested (fewer than %u %s): judged by the threshold alone; "
-                 "run each side with --repeat 5, or use `pendbench ab`\n",
+                 "%u metric%s untested (fewer than %u %s): judged by the threshold alone; %s\n",
                  c->untested, c->untested == 1 ? "" : "s", MIN_REPS,
-                 c->opts.paired ? "pairs" : "repetitions a side");
+                 c->opts.paired ? "pairs" : "repetitions a side",
+                 c->opts.paired ? "rerun with 5 clean pairs or more (ab's --repeat 5)"
+                                : "run each side with --repeat 5, or use `pendbench ab`");
         append(buf, size, "", line);
     }
     if (c->inconclusive) {
         snprintf(line, sizeof line,
                  "%u metric%s inconclusive: the machine was too noisy (robust CV over %g%%, or "
-                 "too few repetitions left in one machine state): rerun on a quiet machine or "
-                 "use `pendbench ab`\n",
-                 c->inconclusive, c->inconclusive == 1 ? "" : "s", c->opts.max_cv_pct);
+                 "too few %s left in one machine state): rerun on a quiet machine%s\n",
+                 c->inconclusive, c->inconclusive == 1 ? "" : "s", c->opts.max_cv_pct,
+                 c->opts.paired ? "pairs" : "repetitions",
+                 c->opts.paired ? "" : " or use `pendbench ab`");
         append(buf, size, "", line);
     }
     if (c->excluded) {

@@ -1084,6 +1084,30 @@ Test(compare, strict_tells_could_not_judge_from_no_regression)
     cr_expect(strstr(err, "takes no value") != NULL, "%s", err);
 }
 
+/* `pendbench ab` compares paired files and prints this summary itself:
+ * its advice names ab's own --repeat, never "use `pendbench ab`". */
+Test(compare, paired_summary_does_not_advise_ab)
+{
+    struct pb_comparison c;
+    memset(&c, 0, sizeof c);
+    pb_compare_opts_default(&c.opts);
+    c.untested = 2;
+    c.inconclusive = 1;
+    char sum[2048];
+    pb_comparison_summary(&c, sum, sizeof sum);
+    cr_expect(strstr(sum, "run each side with --repeat 5, or use `pendbench ab`") != NULL, "%s",
+              sum);
+    cr_expect(strstr(sum, "rerun on a quiet machine or use `pendbench ab`") != NULL, "%s", sum);
+    c.opts.paired = true;
+    pb_comparison_summary(&c, sum, sizeof sum);
+    cr_expect(strstr(sum, "pendbench ab") == NULL, "%s", sum);
+    cr_expect(strstr(sum, "2 metrics untested (fewer than 3 pairs): judged by the threshold "
+                          "alone; rerun with 5 clean pairs or more (ab's --repeat 5)") != NULL,
+              "%s", sum);
+    cr_expect(strstr(sum, "too few pairs left in one machine state): rerun on a quiet machine\n")
+              != NULL, "%s", sum);
+}
+
 Test(compare, paired_runs_see_through_drift)
 {
     /* The machine drifts by +-30 % from one pair to the next; NEW is 7 %
