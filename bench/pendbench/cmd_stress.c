@@ -36,7 +36,7 @@ enum { ST_DURATION, ST_SEED, ST_POOL, ST_QUEUE, ST_HANDOFF, ST_LOCK, ST_REQUESTE
 
 static const struct pb_opt stress_opts[] = {
     { "duration", 0, "TIME", "the whole stress, shared by its runs: 2, 2s, 500ms, 1min (default "
-      "10 s; up to 1 day)", ST_DURATION },
+      "10 s; up to 86400 s, a day: 1440min)", ST_DURATION },
     { "seed", 0, "N", "the first run's seed; run k has N + k (default 1)", ST_SEED },
     { "pool", 0, "NAME|./x.so", "only this pool (with the default queue and handoff)", ST_POOL },
     { "queue", 0, "NAME|./x.so", "only this queue", ST_QUEUE },

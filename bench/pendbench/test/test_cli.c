@@ -103,6 +103,17 @@ static void expect_usage_error(int rc, const char *must_mention)
     cr_expect(strstr(out, must_mention) != NULL, "message lacks '%s': %s", must_mention, out);
 }
 
+/* stress's --duration help names its limit in the units the parser takes
+ * (it said "up to 1 day", and "1day" is refused). */
+Test(cli, stress_duration_help_says_what_the_parser_takes)
+{
+    cr_expect_eq(RUN("stress", "--help"), 0, "%s", out);
+    cr_expect(strstr(out, "up to 86400 s, a day: 1440min") != NULL, "%s", out);
+    cr_expect(strstr(out, "1 day") == NULL, "%s", out);
+    expect_usage_error(RUN("stress", "--duration", "1day"), "1us to 86400 s");
+    expect_usage_error(RUN("stress", "--duration", "1441min"), "1us to 86400 s");
+}
+
 /* A history named on the command line that cannot be recorded is found
  * before the runs (it used to cost a warning after them, exit 0; /dev/null
  * as root got a journal written beside it in /dev). */
