@@ -59,6 +59,8 @@ TEST_DIRS = [
 # may use (bench -> reports -> workloads -> core).
 TEST_SHARED_SOURCES = {
     "cli": ["reports/test/fixture_runs.c"],
+    # How the CLI tests run a program of their variant, for the micro's.
+    "micro": ["bench/pendbench/test/program.c"],
 }
 
 

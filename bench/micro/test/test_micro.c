@@ -8,54 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "../../pendbench/test/program.h"
 
 static char out[65536];
 static char err[16384];
-
-/* <variant>/pendbench-micro beside <variant>/test/micro-test. */
-static const char *micro_program(void)
-{
-    static char prog[PATH_MAX];
-    if (prog[0])
-        return prog;
-    char self[PATH_MAX - 32];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    cr_assert_gt(n, 0);
-    self[n] = 0;
-    for (int up = 0; up < 2; up++) {
-        char *slash = strrchr(self, '/');
-        cr_assert_not_null(slash);
-        *slash = 0;
-    }
-    snprintf(prog, sizeof prog, "%s/pendbench-micro", self);
-    cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
-    return prog;
-}
-
-static int output_fd(void)
-{
-    char tmpl[] = "/tmp/pb-micro-out-XXXXXX";
-    int fd = mkstemp(tmpl);
-    cr_assert_geq(fd, 0);
-    unlink(tmpl);
-    return fd;
-}
-
-static void read_back(int fd, char *buf, size_t size)
-{
-    size_t used = 0;
-    lseek(fd, 0, SEEK_SET);
-    while (used + 1 < size) {
-        ssize_t n = read(fd, buf + used, size - 1 - used);
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-    }
-    buf[used] = 0;
-    close(fd);
-}
 
 /* Runs pendbench-micro with args (NULL-terminated) and env ("NAME=VALUE"
  * entries set for it; NULL: none), with none of Google Benchmark's
@@ -63,34 +21,23 @@ static void read_back(int fd, char *buf, size_t size)
  * out, stderr to err. Returns the exit status, or 128 + the signal. */
 static int run_env(const char *const *env, const char *const *args)
 {
-    const char *prog = micro_program();
-    int fd_out = output_fd(), fd_err = output_fd();
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        static const char *const gb_vars[] = {
-            "BENCHMARK_FILTER", "BENCHMARK_OUT", "BENCHMARK_OUT_FORMAT",
-            "BENCHMARK_FORMAT", "BENCHMARK_LIST_TESTS", "BENCHMARK_MIN_TIME",
-            "BENCHMARK_REPETITIONS", "BENCHMARK_TIME_UNIT", NULL,
-        };
-        for (int i = 0; gb_vars[i]; i++)
-            unsetenv(gb_vars[i]);
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        if (dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0)
-            _exit(99);
-        const char *argv[32] = { prog };
-        for (int i = 0; args[i] && i < 30; i++)
-            argv[i + 1] = args[i];
-        alarm(120); /* a hang is a failure, not a stuck test run */
-        execv(prog, (char *const *)argv);
-        _exit(98);
-    }
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    read_back(fd_out, out, sizeof out);
-    read_back(fd_err, err, sizeof err);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    /* Google Benchmark's variables from the test's own environment out,
+     * then the test's. */
+    const char *all[48] = {
+        "BENCHMARK_FILTER", "BENCHMARK_OUT", "BENCHMARK_OUT_FORMAT",
+        "BENCHMARK_FORMAT", "BENCHMARK_LIST_TESTS", "BENCHMARK_MIN_TIME",
+        "BENCHMARK_REPETITIONS", "BENCHMARK_TIME_UNIT",
+    };
+    size_t n = 8;
+    for (size_t i = 0; env && env[i] && n < 47; i++)
+        all[n++] = env[i];
+    int fd_out = pb_test_output_fd(), fd_err = pb_test_output_fd();
+    /* 120 s: a hang is a failure, not a stuck test run. */
+    int st = pb_test_exec_program(pb_test_program_named("pendbench-micro"), NULL, NULL, all, args,
+                                  fd_out, fd_err, 120);
+    pb_test_read_output(fd_out, out, sizeof out);
+    pb_test_read_output(fd_err, err, sizeof err);
+    return st;
 }
 
 static int run(const char *const *args)

@@ -11,30 +11,36 @@
 
 #include "program.h"
 
-const char *pb_test_program(void)
+const char *pb_test_program_named(const char *name)
 {
     static char prog[PATH_MAX];
     if (prog[0])
         return prog;
-    char self[PATH_MAX - 16];
+    char self[PATH_MAX - 64];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     cr_assert_gt(n, 0);
     self[n] = 0;
-    /* <variant>/test/cli-test -> <variant>/pendbench */
+    /* <variant>/test/X-test -> <variant>/NAME */
     for (int up = 0; up < 2; up++) {
         char *slash = strrchr(self, '/');
         cr_assert_not_null(slash);
         *slash = 0;
     }
-    snprintf(prog, sizeof prog, "%s/pendbench", self);
+    cr_assert_lt(strlen(name), 48);
+    snprintf(prog, sizeof prog, "%s/%s", self, name);
     cr_assert_eq(access(prog, X_OK), 0, "no program at %s", prog);
     return prog;
 }
 
-int pb_test_exec(const char *dir, const char *stdin_path, const char *history,
-                 const char *const *args, int fd_out, int fd_err, unsigned timeout_s)
+const char *pb_test_program(void)
 {
-    const char *prog = pb_test_program();
+    return pb_test_program_named("pendbench");
+}
+
+int pb_test_exec_program(const char *prog, const char *dir, const char *stdin_path,
+                         const char *const *env, const char *const *args, int fd_out,
+                         int fd_err, unsigned timeout_s)
+{
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
@@ -42,8 +48,16 @@ int pb_test_exec(const char *dir, const char *stdin_path, const char *history,
         if (in < 0 || dup2(in, 0) < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0 ||
             (dir && chdir(dir) != 0))
             _exit(99);
-        if (history)
-            setenv("PENDBENCH_HISTORY_DB", history, 1);
+        for (int i = 0; env && env[i]; i++) {
+            const char *eq = strchr(env[i], '=');
+            if (!eq) {
+                unsetenv(env[i]);
+            } else {
+                char name[128];
+                snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
+                setenv(name, eq + 1, 1);
+            }
+        }
         const char *argv[32] = { prog };
         for (int i = 0; args[i] && i < 30; i++)
             argv[i + 1] = args[i];
@@ -54,6 +68,17 @@ int pb_test_exec(const char *dir, const char *stdin_path, const char *history,
     int st;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int pb_test_exec(const char *dir, const char *stdin_path, const char *history,
+                 const char *const *args, int fd_out, int fd_err, unsigned timeout_s)
+{
+    char var[PATH_MAX + 32];
+    if (history)
+        snprintf(var, sizeof var, "PENDBENCH_HISTORY_DB=%s", history);
+    const char *const env[] = { history ? var : NULL, NULL };
+    return pb_test_exec_program(pb_test_program(), dir, stdin_path, env, args, fd_out, fd_err,
+                                timeout_s);
 }
 
 int pb_test_output_fd(void)

@@ -1,5 +1,5 @@
-/* The pendbench program under test, run as a child by the CLI tests (one
- * way of doing it for every test file). */
+/* The program under test (pendbench, pendbench-micro), run as a child by
+ * the CLI tests of both (one way of doing it for every test file). */
 #ifndef PB_TEST_PROGRAM_H
 #define PB_TEST_PROGRAM_H
 
@@ -7,6 +7,9 @@
 
 /* <variant>/pendbench beside <variant>/test/cli-test (asserts it exists). */
 const char *pb_test_program(void);
+/* <variant>/NAME beside the running <variant>/test/X-test (asserts it
+ * exists). The path is kept for the process: one name per test program. */
+const char *pb_test_program_named(const char *name);
 
 /* Runs the program with args (NULL-terminated; args[0] is the verb) in
  * dir, standard input from stdin_path (NULL: /dev/null), stdout to fd_out
@@ -15,6 +18,11 @@ const char *pb_test_program(void);
  * Returns the exit status, or 128 + the signal. */
 int pb_test_exec(const char *dir, const char *stdin_path, const char *history,
                  const char *const *args, int fd_out, int fd_err, unsigned timeout_s);
+/* The same for any program: env's entries set for it ("NAME=VALUE") or
+ * taken out of its environment ("NAME"); env may be NULL. */
+int pb_test_exec_program(const char *prog, const char *dir, const char *stdin_path,
+                         const char *const *env, const char *const *args, int fd_out,
+                         int fd_err, unsigned timeout_s);
 
 /* A temporary file for a child's output: its fd (the name is unlinked). */
 int pb_test_output_fd(void);
