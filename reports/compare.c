@@ -56,12 +56,17 @@
  * the differences): drift the two builds shared is what pairing removes,
  * so it must neither raise the floor nor make the run "too noisy".
  *
- * Untested (fewer than 3 figures a side, or 3 pairs): the threshold alone
- * judges, for CI jobs that run once; the pooled test (the percentiles'
- * confidence intervals in the merged histograms, the proportion test for
- * cancel) can only veto: when even it sees nothing, the change is no
- * significant change. The summary says once what to do. When the t test
- * runs, the pooled latency test and the Mann-Whitney U test are
+ * Untested (fewer than 3 figures a side, or 3 pairs): no verdict. A
+ * verdict needs significance, and one run a side has none: two runs of one
+ * build on a shared machine differ by 5-20% in throughput and tail, and
+ * the pooled tests (the percentiles' confidence intervals in the merged
+ * histograms, the proportion test for cancel) treat correlated operations
+ * as independent samples and call nearly every such difference disjoint.
+ * So a change beyond the threshold is inconclusive (untested), counted as
+ * inconclusive (`--strict` makes it exit 3), never regressed or improved;
+ * a change within it is below threshold; the pooled test can still say
+ * there is no significant change. The summary says once what to do. When
+ * the t test runs, the pooled latency test and the Mann-Whitney U test are
  * information (note, JSON).
  *
  * A run's verdict is its worst metric's; the exit status counts only
@@ -649,10 +654,9 @@ static void decide(struct pb_compare_metric *m, const struct pb_compare_opts *o)
         return;
     }
     double mag = fabs(m->change);
-    bool better = metric_info[m->metric].higher_better ? m->change > 0 : m->change < 0;
-    enum pb_verdict moved = better ? PB_VERDICT_IMPROVED : PB_VERDICT_REGRESSED;
     m->verdict = PB_VERDICT_UNCHANGED;
     if (m->tested) {
+        bool better = metric_info[m->metric].higher_better ? m->change > 0 : m->change < 0;
         m->significant = m->p_adj <= o->alpha;
         if (!m->significant)
             m->reason = PB_REASON_NOT_SIGNIFICANT;
@@ -666,26 +670,26 @@ static void decide(struct pb_compare_metric *m, const struct pb_compare_opts *o)
             m->reason = PB_REASON_WITHIN_NOISE;
         else {
             m->reason = PB_REASON_CHANGED;
-            m->verdict = moved;
+            m->verdict = better ? PB_VERDICT_IMPROVED : PB_VERDICT_REGRESSED;
         }
         return;
     }
     bool veto = m->pooled && (m->metric == PB_METRIC_CANCEL ? !(m->proportion_p <= o->alpha)
                                                             : !m->ci_disjoint);
-    /* The threshold alone is for runs made once on purpose; repetitions
-     * the screen left out say the machine changed under them, and what is
-     * left cannot carry a verdict. */
-    if (m->screened && mag > o->threshold_pct) {
-        m->reason = PB_REASON_SCREENED;
-        m->verdict = PB_VERDICT_INCONCLUSIVE;
-    } else if (!(mag > o->threshold_pct))
+    /* No test, no verdict (the rule at the top of the file): a change
+     * beyond the threshold is inconclusive. Repetitions the screen left
+     * out say the machine changed under them; too few to test for another
+     * reason (runs made once) say nothing about the machine. */
+    if (!(mag > o->threshold_pct))
         m->reason = PB_REASON_BELOW_THRESHOLD;
+    else if (m->screened)
+        m->reason = PB_REASON_SCREENED;
     else if (veto)
         m->reason = PB_REASON_NOT_SIGNIFICANT;
-    else {
-        m->reason = PB_REASON_CHANGED;
-        m->verdict = moved;
-    }
+    else
+        m->reason = PB_REASON_UNTESTED;
+    if (m->reason == PB_REASON_SCREENED || m->reason == PB_REASON_UNTESTED)
+        m->verdict = PB_VERDICT_INCONCLUSIVE;
 }
 
 const char *pb_compare_verdict_words(const struct pb_compare_metric *m, char *buf, size_t size)
@@ -697,6 +701,7 @@ const char *pb_compare_verdict_words(const struct pb_compare_metric *m, char *bu
     case PB_REASON_TOO_NOISY: w = "inconclusive (too noisy)"; break;
     case PB_REASON_WITHIN_NOISE: w = "within noise"; break;
     case PB_REASON_SCREENED: w = "inconclusive (machine state changed)"; break;
+    case PB_REASON_UNTESTED: w = "inconclusive"; break;
     case PB_REASON_CHANGED: w = pb_verdict_name(m->verdict); break;
     default: w = "n/a"; break;
     }
@@ -836,6 +841,7 @@ static int adjust_and_decide(struct pb_comparison *c)
             default: c->not_available++; break;
             }
             c->untested += m->available && !m->tested && !m->screened;
+            c->untested_changed += m->reason == PB_REASON_UNTESTED;
             /* n/a < unchanged < inconclusive < improved < regressed */
             if (m->verdict > row->verdict)
                 row->verdict = m->verdict;
@@ -1352,19 +1358,24 @@ void pb_comparison_summary(const struct pb_comparison *c, char *buf, size_t size
     /* Paired files come from `pendbench ab`, which prints this summary
      * itself: its advice is ab's own --repeat, not ab. */
     if (c->untested) {
+        char changed[96] = "";
+        if (c->untested_changed)
+            snprintf(changed, sizeof changed, ", so the %u beyond the threshold %s inconclusive",
+                     c->untested_changed, c->untested_changed == 1 ? "is" : "are");
         snprintf(line, sizeof line,
-                 "%u metric%s untested (fewer than %u %s): judged by the threshold alone; %s\n",
+                 "%u metric%s untested (fewer than %u %s): no verdict without a test%s; %s\n",
                  c->untested, c->untested == 1 ? "" : "s", MIN_REPS,
-                 c->opts.paired ? "pairs" : "repetitions a side",
+                 c->opts.paired ? "pairs" : "repetitions a side", changed,
                  c->opts.paired ? "rerun with 5 clean pairs or more (ab's --repeat 5)"
                                 : "run each side with --repeat 5, or use `pendbench ab`");
         append(buf, size, "", line);
     }
-    if (c->inconclusive) {
+    unsigned noisy = c->inconclusive - c->untested_changed;
+    if (noisy) {
         snprintf(line, sizeof line,
                  "%u metric%s inconclusive: the machine was too noisy (robust CV over %g%%, or "
                  "too few %s left in one machine state): rerun on a quiet machine%s\n",
-                 c->inconclusive, c->inconclusive == 1 ? "" : "s", c->opts.max_cv_pct,
+                 noisy, noisy == 1 ? "" : "s", c->opts.max_cv_pct,
                  c->opts.paired ? "pairs" : "repetitions",
                  c->opts.paired ? "" : " or use `pendbench ab`");
         append(buf, size, "", line);
@@ -1540,6 +1551,7 @@ static const char *reason_name(enum pb_compare_reason r)
     case PB_REASON_WITHIN_NOISE: return "within_noise";
     case PB_REASON_CHANGED: return "changed";
     case PB_REASON_SCREENED: return "screened";
+    case PB_REASON_UNTESTED: return "untested";
     default: return "no_data";
     }
 }
@@ -1676,6 +1688,7 @@ int pb_compare_print_json(FILE *out, const struct pb_comparison *c, const char *
     json_object_set_new(sum, "inconclusive", json_integer(c->inconclusive));
     json_object_set_new(sum, "not_available", json_integer(c->not_available));
     json_object_set_new(sum, "untested", json_integer(c->untested));
+    json_object_set_new(sum, "untested_changed", json_integer(c->untested_changed));
     json_object_set_new(sum, "excluded_repetitions", json_integer(c->excluded));
     json_object_set_new(sum, "screened_out_runs", json_integer(c->screened_out));
     json_object_set_new(sum, "floor_reference_ns", jnum(c->floor_ref_ns));

@@ -28,7 +28,8 @@ const struct pb_opt pb_compare_stat_opts[] = {
       "(throughput,p50,p99: stable enough for a CI gate), latency (p50,p99,p999), all "
       "(default); repeat or comma-separate", 0 },
     { "strict", 0, NULL, "exit 3 when nothing regressed but something could not be judged (a "
-      "metric inconclusive, a run the screen left with no repetition on a side): for a CI gate "
+      "metric inconclusive or untested beyond the threshold, a run the screen left with no "
+      "repetition on a side): for a CI gate "
       "that must tell 'no regression' from 'could not measure'", 0 },
     { NULL, 0, NULL, NULL, 0 },
 };
@@ -92,14 +93,16 @@ static const char compare_about[] =
     "below threshold; within noise; inconclusive (too noisy): the change would\n"
     "count but a side's robust CV exceeds --max-cv, so the machine was too noisy to\n"
     "tell (rerun on a quiet machine, or use `pendbench ab`); n/a (no data). With\n"
-    "fewer than 3 repetitions a side a metric is untested and judged by the\n"
-    "threshold alone (a latency change the histograms' confidence intervals cannot\n"
-    "tell apart excepted); the summary says so once.\n"
+    "fewer than 3 repetitions a side a metric is untested and gets no verdict: a\n"
+    "change beyond the threshold is inconclusive (untested), never regressed or\n"
+    "improved (one run a side has no noise to judge it against; runs of one build\n"
+    "on a shared machine differ by 5-20%), and --strict makes it exit 3; the\n"
+    "summary says so once.\n"
     "\n"
     "False alarms: with Holm at alpha 0.05, at most 5% of comparisons of a build\n"
     "against itself (A/A) raise any alarm at all, whatever the number of runs and\n"
-    "metrics; the threshold and the noise floor make it fewer. Untested metrics have\n"
-    "no such bound.\n"
+    "metrics; the threshold and the noise floor make it fewer. Untested metrics never\n"
+    "raise one.\n"
     "\n"
     "Recommended CI gate: `pendbench ab OLD NEW JOB --repeat 6` (the two builds\n"
     "alternate, ABBA, so drift cancels), or `pendbench compare --metric gate` on two\n"

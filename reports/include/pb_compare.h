@@ -233,6 +233,7 @@ enum pb_compare_reason {
     PB_REASON_WITHIN_NOISE,      /* |change| <= noise floor */
     PB_REASON_CHANGED,           /* improved or regressed */
     PB_REASON_SCREENED,          /* inconclusive: the floor screen left too few to test */
+    PB_REASON_UNTESTED,          /* inconclusive: beyond the threshold, but too few to test */
 };
 
 struct pb_compare_metric {
@@ -304,6 +305,7 @@ struct pb_comparison {
     unsigned regressed, improved, unchanged, not_available;   /* metrics */
     unsigned inconclusive;     /* metrics */
     unsigned untested;         /* available metrics whose test could not run (counted above too) */
+    unsigned untested_changed; /* of those, beyond the threshold: inconclusive (PB_REASON_UNTESTED) */
     unsigned family;           /* p-values adjusted together */
     unsigned excluded;         /* repetitions left out by the floor screen (both sides) */
     unsigned screened_out;     /* rows the screen left with no repetition on a side */
@@ -329,8 +331,10 @@ int pb_comparison_exit_status(const struct pb_comparison *c);
 
 /* A metric's verdict in words, as the table, the JSON and the HTML report
  * show it: "regressed", "improved", "no significant change", "below
- * threshold", "within noise", "inconclusive (too noisy)", "n/a"; an
- * untested metric's words end in " (untested)". */
+ * threshold", "within noise", "inconclusive (too noisy)", "inconclusive
+ * (machine state changed)", "n/a"; an untested metric's words end in
+ * " (untested)" ("inconclusive (untested)": a change beyond the threshold
+ * that no test could judge). */
 const char *pb_compare_verdict_words(const struct pb_compare_metric *m, char *buf, size_t size);
 
 /* The summary for a person: the counts per verdict, the family, its

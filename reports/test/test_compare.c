@@ -433,8 +433,9 @@ Test(compare, change_below_threshold_unchanged)
 
 Test(compare, one_repetition)
 {
-    /* No t test: every metric is untested and judged by the threshold;
-     * the histogram CIs of latency can only veto (here they are disjoint). */
+    /* No t test: every metric is untested, and a change beyond the
+     * threshold is inconclusive, never a verdict, even where the histogram
+     * CIs of latency are disjoint (they are, for any two runs). */
     struct spec b = base_spec(9), n = base_spec(10);
     b.reps = n.reps = 1;
     n.lat_mean = 1200;
@@ -446,15 +447,23 @@ Test(compare, one_repetition)
     cr_assert(isnan(p50->p_raw) && isnan(p50->p_adj));
     cr_assert(p50->ci_disjoint);
     cr_assert(strstr(p50->note, "untested 1/1, CI disjoint"), "%s", p50->note);
-    assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_REGRESSED);
+    assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_INCONCLUSIVE);
+    cr_assert_eq(p50->reason, PB_REASON_UNTESTED);
     char words[64];
-    cr_assert_str_eq(pb_compare_verdict_words(p50, words, sizeof words), "regressed (untested)");
+    cr_assert_str_eq(pb_compare_verdict_words(p50, words, sizeof words),
+                     "inconclusive (untested)");
     cr_assert_eq(c.family, 0);
     cr_assert_eq(c.untested, 4);
     const struct pb_compare_metric *t = metric(&c, 0, PB_METRIC_THROUGHPUT);
     cr_assert_not(t->tested);
     cr_assert(strstr(t->note, "untested"), "%s", t->note);
-    assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_REGRESSED);
+    assert_verdict(&c, 0, PB_METRIC_THROUGHPUT, PB_VERDICT_INCONCLUSIVE);
+    cr_assert_eq(c.regressed, 0);
+    cr_assert_eq(c.untested_changed, c.inconclusive);
+    cr_assert_geq(c.untested_changed, 2);
+    cr_assert_eq(pb_comparison_exit_status(&c), 0);
+    c.opts.strict = true;
+    cr_assert_eq(pb_comparison_exit_status(&c), PB_COMPARE_EXIT_UNJUDGED);
     pb_comparison_free(&c);
 
     /* A small throughput change with one repetition: within the threshold. */
@@ -493,12 +502,12 @@ Test(compare, three_repetitions_are_enough_for_the_t_test)
     assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_REGRESSED);
     cr_assert_eq(c.untested, 0);
     pb_comparison_free(&c);
-    /* Two a side: untested, the threshold decides. */
+    /* Two a side: untested, so no verdict however large the change. */
     b.reps = n.reps = 2;
     compare_specs(&b, &n, NULL, &c);
     p50 = metric(&c, 0, PB_METRIC_P50);
     cr_assert_not(p50->tested);
-    assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_REGRESSED);
+    assert_verdict(&c, 0, PB_METRIC_P50, PB_VERDICT_INCONCLUSIVE);
     cr_assert_eq(c.untested, 4);
     pb_comparison_free(&c);
 }
@@ -1092,7 +1101,8 @@ Test(compare, paired_summary_does_not_advise_ab)
     memset(&c, 0, sizeof c);
     pb_compare_opts_default(&c.opts);
     c.untested = 2;
-    c.inconclusive = 1;
+    c.untested_changed = 1;
+    c.inconclusive = 2;     /* the untested change, and one too noisy */
     char sum[2048];
     pb_comparison_summary(&c, sum, sizeof sum);
     cr_expect(strstr(sum, "run each side with --repeat 5, or use `pendbench ab`") != NULL, "%s",
@@ -1101,9 +1111,13 @@ Test(compare, paired_summary_does_not_advise_ab)
     c.opts.paired = true;
     pb_comparison_summary(&c, sum, sizeof sum);
     cr_expect(strstr(sum, "pendbench ab") == NULL, "%s", sum);
-    cr_expect(strstr(sum, "2 metrics untested (fewer than 3 pairs): judged by the threshold "
-                          "alone; rerun with 5 clean pairs or more (ab's --repeat 5)") != NULL,
-              "%s", sum);
+    cr_expect(strstr(sum, "2 metrics untested (fewer than 3 pairs): no verdict without a test, "
+                          "so the 1 beyond the threshold is inconclusive; rerun with 5 clean "
+                          "pairs or more (ab's --repeat 5)")
+              != NULL, "%s", sum);
+    /* The untested change is not the machine's noise: one metric too noisy. */
+    cr_expect(strstr(sum, "\n1 metric inconclusive: the machine was too noisy") != NULL, "%s",
+              sum);
     cr_expect(strstr(sum, "too few pairs left in one machine state): rerun on a quiet machine\n")
               != NULL, "%s", sum);
 }
@@ -1180,9 +1194,10 @@ Test(compare, too_few_repetitions_said_once)
     struct printed r = print_compare(path_in("a.json"), path_in("b.json"), NULL);
     cr_assert_eq(r.regressed, 0, "%s", r.out);
     cr_assert_eq(count_in(r.out, "--repeat 5"), 1, "%s", r.out);
-    cr_assert(strstr(r.out, "12 metrics untested (fewer than 3 repetitions a side): judged by "
-                            "the threshold alone; run each side with --repeat 5, or use "
-                            "`pendbench ab`\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "12 metrics untested (fewer than 3 repetitions a side): no verdict "
+                            "without a test"), "%s", r.out);
+    cr_assert(strstr(r.out, "; run each side with --repeat 5, or use `pendbench ab`\n"), "%s",
+              r.out);
     cr_assert_geq(count_in(r.out, "(untested)"), 12, "%s", r.out);
     cr_assert(strstr(r.out, "0 tests in the family"), "%s", r.out);
     free(r.out);
