@@ -713,6 +713,29 @@ static void check_still_pinned(struct harness *h, const struct pb_thread_plan *t
         atomic_fetch_add_explicit(&h->migrations, 1, memory_order_relaxed);
 }
 
+/* The run's threads wait here, bound and counted ready, until every one
+ * of them exists: a thread that starts working while the others are being
+ * created takes the CPU from their creation (1500 threads on 2 CPUs took
+ * seconds to start, where they take milliseconds when they wait), and
+ * none gets a head start on the others. */
+static void pass_start_gate(struct harness *h)
+{
+    pthread_mutex_lock(&h->start_gate);
+    pthread_mutex_unlock(&h->start_gate);
+}
+
+/* A canceller with nothing left to fire once the window is over sleeps
+ * until the last requester has stopped (and can issue no more cancels):
+ * napping instead, a thousand cancellers on 2 CPUs woke a million times a
+ * second and kept the requesters from ever running to their end. */
+static void wait_requesters_done(struct harness *h)
+{
+    pthread_mutex_lock(&h->done_lock);
+    while (!atomic_load_explicit(&h->requesters_done, memory_order_acquire))
+        pthread_cond_wait(&h->done_cond, &h->done_lock);
+    pthread_mutex_unlock(&h->done_lock);
+}
+
 static void *requester_main(void *p)
 {
     struct hrequester *rq = p;
@@ -723,6 +746,7 @@ static void *requester_main(void *p)
     tls_rec = &rq->rec;
     seed_thread_rng(h, STREAM_REQUESTER + rq->index);
     atomic_fetch_add_explicit(&h->ready, 1, memory_order_release);
+    pass_start_gate(h);
     struct pb_rng rng;
     pb_rng_seed(&rng, sc->seed, rq->index + 1);     /* same seed, same decisions */
     unsigned cursor = 0;
@@ -787,6 +811,7 @@ static void *canceller_main(void *p)
     tls_rec = &c->rec;
     seed_thread_rng(h, STREAM_CANCELLER + c->index);
     atomic_fetch_add_explicit(&h->ready, 1, memory_order_release);
+    pass_start_gate(h);
     unsigned nreq = h->sc->requesters, ncan = h->ncancellers;
     const uint64_t soon = pb_ns_to_tsc(50000);
     for (;;) {
@@ -817,6 +842,8 @@ static void *canceller_main(void *p)
          * running (an always-runnable thread delays its issues). */
         if (pending && next - now < soon)
             pb_cpu_relax();
+        else if (!pending && stopping(h))
+            wait_requesters_done(h);
         else
             nap_us(pending && next != UINT64_MAX ? (unsigned)(pb_tsc_to_ns(next - now) / 1000) : 100);
     }
@@ -1020,6 +1047,22 @@ struct harness *harness_new(const struct pb_scenario *sc, const struct harness_o
         return NULL;
     }
     h->fallback_ready = true;
+    bool gate = pthread_mutex_init(&h->start_gate, NULL) == 0;
+    bool lock = pthread_mutex_init(&h->done_lock, NULL) == 0;
+    bool cond = pthread_cond_init(&h->done_cond, NULL) == 0;
+    if (!gate || !lock || !cond) {
+        if (gate)
+            pthread_mutex_destroy(&h->start_gate);
+        if (lock)
+            pthread_mutex_destroy(&h->done_lock);
+        if (cond)
+            pthread_cond_destroy(&h->done_cond);
+        pthread_mutex_destroy(&h->fallback_lock);
+        free(h->user);
+        free(h);
+        return NULL;
+    }
+    h->sync_ready = true;
     for (unsigned l = 0; l < sc->nfilters; l++)
         h->has_async |= sc->filters[l] == PB_FILTER_ASYNC;
     /* Nothing to cancel: no canceller threads (they would only take CPU). */
@@ -1287,6 +1330,7 @@ int harness_build_traffic(struct harness *h)
 int harness_start(struct harness *h)
 {
     int rc = 0;
+    pthread_mutex_lock(&h->start_gate);
     for (unsigned i = 0; i < h->nreq && rc == 0; i++) {
         rc = pthread_create(&h->req[i].thread, NULL, requester_main, &h->req[i]);
         h->req[i].started = rc == 0;
@@ -1295,6 +1339,7 @@ int harness_start(struct harness *h)
         rc = pthread_create(&h->can[c].thread, NULL, canceller_main, &h->can[c]);
         h->can[c].started = rc == 0;
     }
+    pthread_mutex_unlock(&h->start_gate);
     if (rc != 0) {
         harness_stop(h);
         return fail(h, "could not start the run's threads: %s", strerror(rc));
@@ -1310,7 +1355,10 @@ void harness_stop(struct harness *h)
             pthread_join(h->req[i].thread, NULL);
             h->req[i].started = false;
         }
+    pthread_mutex_lock(&h->done_lock);
     atomic_store_explicit(&h->requesters_done, true, memory_order_release);
+    pthread_cond_broadcast(&h->done_cond);
+    pthread_mutex_unlock(&h->done_lock);
     for (unsigned c = 0; c < h->ncancellers; c++)
         if (h->can && h->can[c].started) {
             pthread_join(h->can[c].thread, NULL);
@@ -1463,6 +1511,11 @@ void harness_free(struct harness *h)
     free(h->fallback_rec.pairs);
     if (h->fallback_ready)
         pthread_mutex_destroy(&h->fallback_lock);
+    if (h->sync_ready) {
+        pthread_mutex_destroy(&h->start_gate);
+        pthread_mutex_destroy(&h->done_lock);
+        pthread_cond_destroy(&h->done_cond);
+    }
     free(h->node_of_pu);
     free(h->slot_of_node);
     free(h->node_of_slot);

@@ -183,6 +183,10 @@ struct harness {
     unsigned latency_every;
     _Atomic bool measuring;
     _Atomic unsigned ready;                  /* threads bound and attached */
+    pthread_mutex_t start_gate;              /* held while harness_start creates the threads */
+    pthread_mutex_t done_lock;               /* requesters_done's sleepers: with done_cond */
+    pthread_cond_t done_cond;
+    bool sync_ready;                         /* the three above initialised */
     _Atomic bool stop;
     _Atomic bool requesters_done;
     _Atomic uint64_t migrations;             /* threads found off their planned CPU */
