@@ -203,6 +203,33 @@ Test(compare_cli, strict_exits_3_when_nothing_could_be_judged)
     cli_free(&r);
 }
 
+/* One run a side: a throughput halved is no verdict (no test, no noise
+ * to judge it by), so exit 0, and 3 with --strict; the table says
+ * "inconclusive (untested)" and the summary what to do. */
+Test(compare_cli, one_run_a_side_is_never_a_regression)
+{
+    struct spec b = base_spec(56), n = base_spec(57);
+    b.reps = n.reps = 1;
+    n.tput = 0.5e6;
+    write_doc(path_in("b.json"), &b, 1);
+    write_doc(path_in("n.json"), &n, 1);
+    struct cli_result r = CLI("compare", path_in("b.json"), path_in("n.json"), "--metric",
+                              "throughput");
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "-49.4%  untested 1/1"), "%s", r.out);   /* the seed's noise */
+    cr_assert(strstr(r.out, "inconclusive (untested)"), "%s", r.out);
+    cr_assert(strstr(r.out, "0 regressed, 0 improved, 0 unchanged, 1 inconclusive"), "%s", r.out);
+    cr_assert(strstr(r.out, "1 metric untested (fewer than 3 repetitions a side): no verdict "
+                            "without a test, so the 1 beyond the threshold is inconclusive; run "
+                            "each side with --repeat 5"), "%s", r.out);
+    cr_assert(!strstr(r.out, "too noisy"), "%s", r.out);
+    cli_free(&r);
+    r = CLI("compare", path_in("b.json"), path_in("n.json"), "--metric", "throughput",
+            "--strict");
+    cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+    cli_free(&r);
+}
+
 /* Every statistics option (the group `ab` shares) and --paired reach the
  * comparison: the JSON output says what it was made with. */
 Test(compare_cli, statistics_options_reach_the_comparison)
