@@ -127,6 +127,33 @@ static int mkdir_p(const char *path)
     return (mkdir(tmp, 0777) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
+/* results/<timestamp>, made here and new: a suite that ends in the same
+ * second as another one in this folder (two sessions side by side) takes
+ * <timestamp>-2, -3, ..., never the other's folder, whose result and
+ * report it would replace. */
+static int new_results_dir(char *dir, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(dir, size, "results");
+    if (mkdir_p(dir) != 0)
+        return -1;
+    for (unsigned k = 1; k <= 1000; k++) {
+        if (k == 1)
+            snprintf(dir, size, "results/%s", stamp);
+        else
+            snprintf(dir, size, "results/%s-%u", stamp, k);
+        if (mkdir(dir, 0777) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1;     /* errno EEXIST: a thousand suites in one second */
+}
+
 int pb_save_results(const char *json_path, bool suite_dir, const struct pb_context *ctx,
                     const struct pb_run_result *runs, unsigned n, char *written,
                     size_t written_size)
@@ -136,13 +163,7 @@ int pb_save_results(const char *json_path, bool suite_dir, const struct pb_conte
     const char *path = json_path;
     char dir[256] = "", suite_path[PATH_MAX];
     if (suite_dir) {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-        snprintf(dir, sizeof dir, "results/%s", stamp);
-        if (mkdir_p(dir) != 0) {
+        if (new_results_dir(dir, sizeof dir) != 0) {
             fprintf(stderr, "pendbench: cannot create %s: %s; the results follow on stdout\n", dir,
                     strerror(errno));
             char e[256];
