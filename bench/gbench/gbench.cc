@@ -29,6 +29,13 @@
 #include <utility>
 #include <vector>
 
+// Library flags read here as the library holds them: 1.7.x declares them in
+// its commandlineflags.h (BM_DECLARE_*), which it does not install, and
+// exports them.
+namespace benchmark {
+extern bool FLAGS_benchmark_list_tests;
+}  // namespace benchmark
+
 namespace {
 
 void gb_error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -931,6 +938,8 @@ size_t gb_run_benchmarks(const char* filter) {
 }
 
 void gb_shutdown(void) { benchmark::Shutdown(); }
+
+bool gb_listing_only(void) { return benchmark::FLAGS_benchmark_list_tests; }
 
 int gb_main(int argc, char** argv) {
   if (!gb_check_flags(argc, argv)) {

@@ -16,15 +16,26 @@
  *
  * Every argument is checked before anything runs (check_args).
  *
- * Exit status: 0 after a run; 2 for a bad command line (an unknown flag, as
- * gb_main; a flag's value Google Benchmark would misuse: gb_check_flags; a
- * plugin that does not load; a $TMPDIR where --summary cannot make its
- * file) or when no benchmark ran; 1 when the summary cannot read the
- * results. */
+ * Exit status:
+ *   0  after a run. A benchmark that failed says so in the run's output
+ *      and, with --summary, as "failed"; the summary's targets are
+ *      reports, not assertions (summary.c).
+ *   2  bad input: a command line refused before anything runs (an unknown
+ *      flag, as gb_main; a flag's value Google Benchmark would misuse:
+ *      gb_check_flags; a plugin that does not load; a $TMPDIR where
+ *      --summary cannot make its file; --summary with a --benchmark_out
+ *      that is not a regular file, which it could not read back), no
+ *      benchmark ran, or --summary cannot read back the results file. The
+ *      run wrote that file itself, so a file that is missing, empty or not
+ *      Google Benchmark's JSON afterwards was changed under the run, or cut
+ *      short (a full disk): the input the summary reads is damaged, and
+ *      ratios from it would be wrong. No benchmark failed.
+ *   1  out of memory. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "micro.h"
@@ -86,6 +97,9 @@ static void usage_extra(void)
            "Own flags:\n"
            "  --summary   print the tracked ratios of this run after it (see README)\n"
            "  --plugin PATH  also time a plugin strategy's fast paths (./x.so)\n"
+           "Exit status: 0 ran (the summary asserts nothing); 2 bad input: refused\n"
+           "before running, no benchmark ran, or --summary could not read back the\n"
+           "results file (changed during the run, or the disk full); 1 out of memory.\n"
            "Google Benchmark's flags (its version 1.7 takes --benchmark_min_time in\n"
            "plain seconds: 0.5, not 0.5s):\n");
     fflush(stdout);
@@ -101,6 +115,16 @@ static int check_args(int argc, char **argv, bool summary, const char *out,
     if (summary && out && out_format && out_format[0] && strcmp(out_format, "json") != 0) {
         fprintf(stderr, "%s: --summary reads the results as JSON: use --benchmark_out_format=json "
                         "with --benchmark_out (or no --benchmark_out)\n", argv[0]);
+        return -1;
+    }
+    /* The summary reads the file back after the run: from a device or a
+     * FIFO that gives nothing (/dev/null), something else (/dev/stdout) or
+     * waits for a writer, never the results. */
+    struct stat sb;
+    if (summary && out && stat(out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "%s: --benchmark_out=%s: --summary reads the results back from that "
+                        "file, and it is not a regular file: give a file (or no "
+                        "--benchmark_out)\n", argv[0], out);
         return -1;
     }
     if (!gb_check_flags(argc, argv))
@@ -225,6 +249,7 @@ int main(int argc, char **argv)
         goto done;
     }
     size_t ran = gb_run_benchmarks(NULL);
+    bool listing = gb_listing_only();
     gb_shutdown();
     micro_ctx_free_all();
     free(args);
@@ -239,9 +264,12 @@ int main(int argc, char **argv)
         /* Keep a machine-readable console output clean. */
         bool console = !console_format || !console_format[0] ||
                        strcmp(console_format, "console") == 0;
+        FILE *to = console ? stdout : stderr;
         fflush(stdout);
-        if (micro_summary(out, console ? stdout : stderr) != 0)
-            rc = 1;
+        if (listing)
+            fprintf(to, "%s: --summary: nothing was measured (--benchmark_list_tests)\n", argv[0]);
+        else if ((rc = micro_summary(out, to)) < 0)
+            rc = 2; /* the results file is damaged: micro_summary said how */
     }
     return rc;
 done:

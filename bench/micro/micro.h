@@ -209,7 +209,9 @@ const char *micro_name(const char *kind, const char *strategy, const char *op);
 /* ---- --summary ---------------------------------------------------------- */
 
 /* Reads Google Benchmark's JSON output at path and prints the ratios the
- * project tracks to out. Returns 0, or -1 when the file cannot be read. */
+ * project tracks to out. Returns 0; -1 after one line on stderr when the
+ * file cannot be read as the run's results (missing, empty, not its JSON);
+ * 1 after one when out of memory. */
 int micro_summary(const char *path, FILE *out);
 
 #endif

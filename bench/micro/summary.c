@@ -7,13 +7,13 @@
  * moves a mean by several times; with --benchmark_enable_random_interleaving
  * the repetitions of every benchmark spread over the same minutes). A
  * benchmark that was filtered out or failed gives "n/a". */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "micro.h"
 #include "pb_calibrate.h"
@@ -149,11 +149,12 @@ static void floor_row(FILE *out, const char *what, double num, double den, enum 
 /* Google Benchmark writes NaN, inf and -inf as bare tokens (the cv of a
  * counter that is 0 in every repetition is 0/0), which are not JSON: read
  * the file and turn them into null, which value() skips. */
-static json_t *load_results(const char *path, json_error_t *err)
+static json_t *load_results(const char *path, json_error_t *err, bool *oom)
 {
+    *oom = false;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err->text, sizeof err->text, "cannot open it");
+        snprintf(err->text, sizeof err->text, "cannot open it: %s", strerror(errno));
         err->line = 0;
         return NULL;
     }
@@ -172,7 +173,12 @@ static json_t *load_results(const char *path, json_error_t *err)
     }
     fclose(f);
     if (!buf) {
-        snprintf(err->text, sizeof err->text, "out of memory");
+        *oom = true;
+        return NULL;
+    }
+    if (len == 0) {
+        free(buf);
+        snprintf(err->text, sizeof err->text, "it is empty");
         err->line = 0;
         return NULL;
     }
@@ -199,8 +205,7 @@ static json_t *load_results(const char *path, json_error_t *err)
     }
     free(buf);
     if (!fixed) {
-        snprintf(err->text, sizeof err->text, "out of memory");
-        err->line = 0;
+        *oom = true;
         return NULL;
     }
     buf = fixed;
@@ -269,23 +274,33 @@ static void lock_table(FILE *out)
     }
 }
 
+/* The run has just written path, so a file that does not read as its
+ * results was changed under it or cut short: said as such, with why. */
+static void unreadable(const char *path, const char *why, int line)
+{
+    char where[32] = "";
+    if (line > 0)
+        snprintf(where, sizeof where, " (line %d)", line);
+    fprintf(stderr, "pendbench-micro: --summary: cannot read the results back from %s: %s%s; "
+                    "was it changed during the run, or the disk full?\n", path, why, where);
+}
+
 int micro_summary(const char *path, FILE *out)
 {
-    struct stat sb;
-    if (stat(path, &sb) == 0 && sb.st_size == 0) {
-        fprintf(out, "pendbench-micro: --summary: no results were written (listing only?)\n");
-        return 0;
-    }
     json_error_t err;
-    json_t *root = load_results(path, &err);
+    bool oom;
+    json_t *root = load_results(path, &err, &oom);
+    if (oom) {
+        fprintf(stderr, "pendbench-micro: --summary: out of memory reading %s\n", path);
+        return 1;
+    }
     if (!root) {
-        fprintf(stderr, "pendbench-micro: --summary: cannot read %s: %s (line %d)\n", path,
-                err.text, err.line);
+        unreadable(path, err.text, err.line);
         return -1;
     }
     benchmarks = json_object_get(root, "benchmarks");
     if (!json_is_array(benchmarks)) {
-        fprintf(stderr, "pendbench-micro: --summary: %s has no \"benchmarks\" array\n", path);
+        unreadable(path, "no \"benchmarks\" array", 0);
         json_decref(root);
         return -1;
     }

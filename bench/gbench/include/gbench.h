@@ -323,6 +323,10 @@ bool gb_report_unrecognized(int argc, char **argv);
  * --benchmark_list_tests); 0, after a message on stderr, when none did. */
 size_t gb_run_benchmarks(const char *filter);
 void gb_shutdown(void);
+/* After gb_initialize: true when --benchmark_list_tests (or its variable)
+ * asks the run to list the benchmarks, which then measures nothing and
+ * leaves an output file empty. */
+bool gb_listing_only(void);
 
 /* ---------------------------------------------------------------------------
  * Keeping the compiler honest (the C forms of benchmark::DoNotOptimize and

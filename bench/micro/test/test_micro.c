@@ -3,6 +3,7 @@
  * works. Runs the pendbench-micro program built beside this test; the runs
  * that do measure are one tiny benchmark (floor/rdtsc, 0.01 s). */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,22 +16,33 @@
 static char out[65536];
 static char err[16384];
 
+/* Google Benchmark's variables from the test's own environment out, then
+ * env's entries ("NAME=VALUE"; env may be NULL): into all, NULL-ended. */
+static void child_env(const char **all, size_t size, const char *const *env)
+{
+    static const char *const ours[] = {
+        "BENCHMARK_FILTER", "BENCHMARK_OUT", "BENCHMARK_OUT_FORMAT",
+        "BENCHMARK_FORMAT", "BENCHMARK_LIST_TESTS", "BENCHMARK_MIN_TIME",
+        "BENCHMARK_REPETITIONS", "BENCHMARK_TIME_UNIT",
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+        all[n++] = ours[i];
+    for (size_t i = 0; env && env[i]; i++) {
+        cr_assert_lt(n + 1, size);
+        all[n++] = env[i];
+    }
+    all[n] = NULL;
+}
+
 /* Runs pendbench-micro with args (NULL-terminated) and env ("NAME=VALUE"
  * entries set for it; NULL: none), with none of Google Benchmark's
  * BENCHMARK_* variables from the test's own environment. stdout goes to
  * out, stderr to err. Returns the exit status, or 128 + the signal. */
 static int run_env(const char *const *env, const char *const *args)
 {
-    /* Google Benchmark's variables from the test's own environment out,
-     * then the test's. */
-    const char *all[48] = {
-        "BENCHMARK_FILTER", "BENCHMARK_OUT", "BENCHMARK_OUT_FORMAT",
-        "BENCHMARK_FORMAT", "BENCHMARK_LIST_TESTS", "BENCHMARK_MIN_TIME",
-        "BENCHMARK_REPETITIONS", "BENCHMARK_TIME_UNIT",
-    };
-    size_t n = 8;
-    for (size_t i = 0; env && env[i] && n < 47; i++)
-        all[n++] = env[i];
+    const char *all[48];
+    child_env(all, sizeof all / sizeof all[0], env);
     int fd_out = pb_test_output_fd(), fd_err = pb_test_output_fd();
     /* 120 s: a hang is a failure, not a stuck test run. */
     int st = pb_test_exec_program(pb_test_program_named("pendbench-micro"), NULL, NULL, all, args,
@@ -200,4 +212,110 @@ Test(micro, an_unknown_format_or_time_unit_is_refused)
     expect_refused(run((const char *[]){ "--benchmark_filter=floor/rdtsc", "--benchmark_time_unit=sec",
                                          NULL }),
                    "--benchmark_time_unit=sec: --benchmark_time_unit must be ns, us, ms or s");
+}
+
+/* --summary reads back what the run wrote: from a device or a FIFO it
+ * would get nothing (/dev/null: the summary said "no results", exit 0) or
+ * wait for ever (a FIFO): refused before anything runs. */
+Test(micro, summary_needs_an_output_it_can_read_back)
+{
+    expect_refused(run((const char *[]){ "--benchmark_filter=^floor/rdtsc$", "--benchmark_min_time=0.01",
+                                         "--benchmark_out=/dev/null", "--summary", NULL }),
+                   "--benchmark_out=/dev/null: --summary reads the results back from that file, "
+                   "and it is not a regular file");
+    char dir[] = "/tmp/pb-micro-fifo-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char fifo[PATH_MAX], flag[PATH_MAX + 32];
+    snprintf(fifo, sizeof fifo, "%s/results.json", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    snprintf(flag, sizeof flag, "--benchmark_out=%s", fifo);
+    expect_refused(run((const char *[]){ "--benchmark_filter=^floor/rdtsc$", "--benchmark_min_time=0.01",
+                                         flag, "--summary", NULL }),
+                   "is not a regular file");
+    unlink(fifo);
+    rmdir(dir);
+    /* Without --summary, nothing is read back: the run writes there. */
+    cr_expect_eq(run((const char *[]){ "--benchmark_filter=^floor/rdtsc$", "--benchmark_min_time=0.01",
+                                       "--benchmark_out=/dev/null", NULL }), 0, "%s", err);
+}
+
+/* Runs pendbench-micro with args where it may write at most 512 * blocks
+ * bytes into a file (as on a full disk; SIGXFSZ ignored, so a write past
+ * it fails instead of killing the process). stdout is dropped, stderr goes
+ * to err (through a pipe: the limit would cut a file short). Returns the
+ * exit status, or 128 + the signal. */
+static int run_file_limited(unsigned blocks, const char *const *args)
+{
+    char script[96];
+    snprintf(script, sizeof script, "ulimit -f %u; trap '' XFSZ; exec \"$@\"", blocks);
+    const char *argv[32] = { "-c", script, "sh", pb_test_program_named("pendbench-micro") };
+    size_t n = 4;
+    for (size_t i = 0; args[i]; i++) {
+        cr_assert_lt(n + 1, sizeof argv / sizeof argv[0]);
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    const char *env[16];
+    child_env(env, sizeof env / sizeof env[0], NULL);
+    int pipe_err[2];
+    cr_assert_eq(pipe(pipe_err), 0);
+    int null = open("/dev/null", O_WRONLY);
+    cr_assert_geq(null, 0);
+    int st = pb_test_exec_program("/bin/sh", NULL, NULL, env, argv, null, pipe_err[1], 120);
+    close(null);
+    close(pipe_err[1]);
+    size_t used = 0;
+    for (ssize_t got; used + 1 < sizeof err &&
+                      (got = read(pipe_err[0], err + used, sizeof err - 1 - used)) > 0;)
+        used += (size_t)got;
+    err[used] = 0;
+    close(pipe_err[0]);
+    return st;
+}
+
+/* The results file the summary reads back was cut short under the run
+ * (here by a file size limit, as by a full disk): bad input, named, exit 2
+ * (it was exit 1, as for a failure; an empty file was "no results were
+ * written (listing only?)" and exit 0). */
+Test(micro, summary_of_results_cut_short_is_bad_input)
+{
+    char dir[] = "/tmp/pb-micro-cut-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[PATH_MAX], flag[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    snprintf(flag, sizeof flag, "--benchmark_out=%s", path);
+    const char *const args[] = { "--benchmark_filter=^floor/rdtsc$", "--benchmark_min_time=0.01",
+                                 flag, "--summary", NULL };
+    static const struct {
+        unsigned blocks;
+        const char *why;
+    } cases[] = { { 1, "line " }, { 0, "it is empty" } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int st = run_file_limited(cases[i].blocks, args);
+        cr_expect_eq(st, 2, "%u blocks: exit %d, stderr: %s", cases[i].blocks, st, err);
+        char want[PATH_MAX + 96];
+        snprintf(want, sizeof want, "pendbench-micro: --summary: cannot read the results back "
+                                    "from %s: ", path);
+        const char *line = strstr(err, want);
+        cr_expect(line != NULL, "no \"%s\" in: %s", want, err);
+        if (line) {
+            const char *nl = strchr(line, '\n');
+            cr_expect(nl && nl[1] == '\0', "not the last line, or not one: %s", line);
+            cr_expect(strstr(line, cases[i].why) != NULL, "no \"%s\" in: %s", cases[i].why, line);
+            cr_expect(strstr(line, "was it changed during the run, or the disk full?") != NULL,
+                      "%s", line);
+        }
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* Listing measures nothing and leaves the output file empty: not an error. */
+Test(micro, summary_after_a_listing_says_nothing_was_measured)
+{
+    cr_expect_eq(run((const char *[]){ "--benchmark_filter=^floor/rdtsc$", "--benchmark_list_tests=true",
+                                       "--summary", NULL }), 0, "%s", err);
+    cr_expect(strncmp(out, "floor/rdtsc\n", 12) == 0, "%s", out);
+    cr_expect(strstr(out, "pendbench-micro: --summary: nothing was measured "
+                          "(--benchmark_list_tests)\n") != NULL, "%s", out);
 }
