@@ -8,7 +8,9 @@
 #include "gbench.h"
 
 #include <benchmark/benchmark.h>
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -261,22 +263,125 @@ bool check_repetitions(const char* prog, int argc, char** argv) {
   return false;
 }
 
-// --benchmark_min_time: the library takes any double, "nan" (a run of a
-// billion iterations), 0 and negative seconds included; and it refuses
-// "0.5s" (a later version's syntax) as an unknown flag, which misleads.
-bool check_min_time(const char* prog, int argc, char** argv) {
-  flag_value f = flag_of(argc, argv, "benchmark_min_time");
+// --benchmark_min_time, --benchmark_min_warmup_time: the library takes any
+// double, "nan" (a run of a billion iterations), inf, 0 and negative seconds
+// included (a negative warm-up is none, without a word); from the
+// environment, a value it cannot read is the default after a warning; and
+// on the command line it refuses "0.5s" (a later version's syntax) as an
+// unknown flag, which misleads. A warm-up may be 0 (none, the default); a
+// measuring time may not.
+bool check_seconds(const char* prog, int argc, char** argv, const char* name,
+                   bool zero_ok) {
+  flag_value f = flag_of(argc, argv, name);
   if (f.value == nullptr) return true;
   char* end = nullptr;
   errno = 0;
   double t = std::strtod(f.value, &end);
   if (end != f.value && *end == '\0' && errno == 0 && std::isfinite(t) &&
-      t > 0)
+      (t > 0 || (zero_ok && t == 0)))
     return true;
   std::fprintf(stderr,
-               "%s: %s: --benchmark_min_time must be a number of seconds "
-               "greater than 0, written as a plain number such as 0.5 (this "
-               "Google Benchmark takes no 's' or 'x' suffix)\n",
+               "%s: %s: --%s must be a number of seconds %s, written as a "
+               "plain number such as 0.5 (this Google Benchmark takes no 's' "
+               "or 'x' suffix)\n",
+               prog, f.shown.c_str(), name,
+               zero_ok ? "0 or more" : "greater than 0");
+  return false;
+}
+
+bool check_min_times(const char* prog, int argc, char** argv) {
+  return check_seconds(prog, argc, argv, "benchmark_min_time", false) &&
+         check_seconds(prog, argc, argv, "benchmark_min_warmup_time", true);
+}
+
+// The words the library reads as a yes or a no, in any case. It reads every
+// other value, an empty one and a typo included, as a yes (IsTruthyFlagValue:
+// --benchmark_list_tests=nope lists instead of running).
+bool is_yes_or_no(const char* v) {
+  static const char* const words[] = {"true", "false", "yes", "no",
+                                      "on",   "off",   "1",   "0"};
+  for (const char* w : words)
+    if (strcasecmp(v, w) == 0) return true;
+  return false;
+}
+
+// The library's yes/no flags, and --benchmark_color, which is "auto" or one
+// of those (an empty one prints the help and exits with 0; "AUTO" or a typo
+// forces colours).
+bool check_yes_no(const char* prog, int argc, char** argv) {
+  static const char* const names[] = {
+      "benchmark_list_tests", "benchmark_enable_random_interleaving",
+      "benchmark_report_aggregates_only", "benchmark_display_aggregates_only",
+      "benchmark_counters_tabular"};
+  for (const char* name : names) {
+    flag_value f = flag_of(argc, argv, name);
+    if (f.value == nullptr || is_yes_or_no(f.value)) continue;
+    std::fprintf(stderr,
+                 "%s: %s: --%s must be true or false (or yes/no, on/off, "
+                 "1/0)\n",
+                 prog, f.shown.c_str(), name);
+    return false;
+  }
+  flag_value f = flag_of(argc, argv, "benchmark_color");
+  if (f.value == nullptr || std::strcmp(f.value, "auto") == 0 ||
+      is_yes_or_no(f.value))
+    return true;
+  std::fprintf(stderr,
+               "%s: %s: --benchmark_color must be auto, true or false (or "
+               "yes/no, on/off, 1/0)\n",
+               prog, f.shown.c_str());
+  return false;
+}
+
+// --benchmark_context: comma-separated KEY=VALUE pairs, each key once. The
+// library refuses anything else on the command line as an unknown flag,
+// which misleads, and from the environment drops the whole context after a
+// warning.
+bool check_context(const char* prog, int argc, char** argv) {
+  flag_value f = flag_of(argc, argv, "benchmark_context");
+  if (f.value == nullptr || f.value[0] == '\0') return true;
+  std::vector<std::string> keys;
+  std::string pairs(f.value);
+  size_t start = 0;
+  for (;;) {
+    size_t comma = pairs.find(',', start);
+    std::string pair = pairs.substr(start, comma == std::string::npos
+                                               ? std::string::npos
+                                               : comma - start);
+    size_t eq = pair.find('=');
+    if (eq == std::string::npos ||
+        pair.find('=', eq + 1) != std::string::npos) {
+      std::fprintf(stderr,
+                   "%s: %s: --benchmark_context must be comma-separated "
+                   "KEY=VALUE pairs\n",
+                   prog, f.shown.c_str());
+      return false;
+    }
+    std::string key = pair.substr(0, eq);
+    for (const std::string& k : keys) {
+      if (k != key) continue;
+      std::fprintf(stderr,
+                   "%s: %s: --benchmark_context names the key \"%s\" twice\n",
+                   prog, f.shown.c_str(), key.c_str());
+      return false;
+    }
+    keys.push_back(key);
+    if (comma == std::string::npos) return true;
+    start = comma + 1;
+  }
+}
+
+// --benchmark_perf_counters: a library built without libpfm (Debian's)
+// measures without the counters asked for, after a line that does not end
+// its run. libpfm, linked in or loaded with it, is found by its entry point.
+bool check_perf_counters(const char* prog, int argc, char** argv) {
+  flag_value f = flag_of(argc, argv, "benchmark_perf_counters");
+  if (f.value == nullptr || f.value[0] == '\0' ||
+      dlsym(RTLD_DEFAULT, "pfm_initialize") != nullptr)
+    return true;
+  std::fprintf(stderr,
+               "%s: %s: this Google Benchmark was built without performance "
+               "counters (libpfm): it would measure without them\n",
                prog, f.shown.c_str());
   return false;
 }
@@ -903,7 +1008,9 @@ bool gb_check_flags(int argc, char** argv) {
   const char* prog = argv[0] != nullptr ? argv[0] : "gbench";
   if (asks_for_help(argc, argv)) return true;  // gb_initialize exits with it
   return check_repetitions(prog, argc, argv) &&
-         check_min_time(prog, argc, argv) && check_choices(prog, argc, argv) &&
+         check_min_times(prog, argc, argv) && check_choices(prog, argc, argv) &&
+         check_yes_no(prog, argc, argv) && check_context(prog, argc, argv) &&
+         check_perf_counters(prog, argc, argv) &&
          check_out(prog, argc, argv) && check_filter(prog, argc, argv);
 }
 

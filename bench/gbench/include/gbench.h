@@ -298,10 +298,18 @@ int gb_main(int argc, char **argv);
  * Benchmark would take from argv (or its BENCHMARK_* environment variables)
  * and then misuse without saying so by its exit status: a
  * --benchmark_repetitions below 1, a --benchmark_min_time that is not a
- * finite number of seconds above 0 (1.7.x takes a plain number: no "s" or
- * "x" suffix), a --benchmark_format, --benchmark_out_format or
- * --benchmark_time_unit it does not know (the library would print its help
- * and exit with 0), a --benchmark_out file that cannot be written (the library
+ * finite number of seconds above 0 or a --benchmark_min_warmup_time that is
+ * not one of 0 or more (1.7.x takes a plain number: no "s" or "x" suffix), a
+ * --benchmark_format, --benchmark_out_format or --benchmark_time_unit it
+ * does not know (the library would print its help and exit with 0), a
+ * yes/no flag (--benchmark_list_tests, _enable_random_interleaving,
+ * _report_aggregates_only, _display_aggregates_only, _counters_tabular)
+ * that is not true/false, yes/no, on/off or 1/0 (the library reads any other
+ * value as a yes), a --benchmark_color that is neither auto nor one of those
+ * (empty: the help and exit 0), a --benchmark_context that is not
+ * comma-separated KEY=VALUE pairs with distinct keys, a
+ * --benchmark_perf_counters when the library has no performance counters
+ * (it would measure without them), a --benchmark_out file that cannot be written (the library
  * would exit with 1 as the run starts), a --benchmark_filter that is not a
  * regular expression or that selects no registered benchmark. It runs
  * nothing and writes nothing (a missing output file is created, then

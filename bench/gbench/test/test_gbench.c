@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -675,6 +676,62 @@ Test(gbench, bad_repetitions_and_min_time_return_2)
         cr_expect_eq(gb_main(4, argv), 2, "%s", bad[i]);
     }
     cr_expect_eq(selected_runs, 0);
+}
+
+/* Values the library takes without a word and then misuses: a NaN,
+ * infinite or negative warm-up, a yes/no flag that is neither (read as a
+ * yes: "nope" lists instead of running), a colour that is not auto or a
+ * yes/no (empty: the help and exit 0), a context that is not KEY=VALUE
+ * pairs, performance counters this library cannot read. Refused by
+ * gb_main before anything runs (gb_initialize would exit for the colour,
+ * so gb_check_flags is asked for that one). */
+Test(gbench, values_the_library_would_misuse_are_refused)
+{
+    gb_register("misuse/counted", bm_count_calls);
+    static const char *const bad[] = {
+        "--benchmark_min_warmup_time=nan", "--benchmark_min_warmup_time=-1",
+        "--benchmark_min_warmup_time=inf", "--benchmark_min_warmup_time=abc",
+        "--benchmark_min_warmup_time=0.1s", "--benchmark_min_warmup_time=",
+        "--benchmark_list_tests=nope", "--benchmark_list_tests=",
+        "--benchmark_counters_tabular=ture",
+        "--benchmark_enable_random_interleaving=x",
+        "--benchmark_report_aggregates_only=2",
+        "--benchmark_display_aggregates_only=maybe",
+        "--benchmark_color=bogus", "--benchmark_color=AUTO",
+        "--benchmark_context=a", "--benchmark_context=a=b,", "--benchmark_context=a=1,a=2",
+        "--benchmark_context=a=b=c", "--benchmark_perf_counters=CYCLES",
+    };
+    /* The counters' case only where the library has none (Debian's: it is
+     * built without libpfm, the library that reads them). */
+    bool counters = dlsym(RTLD_DEFAULT, "pfm_initialize") != NULL;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (counters && strncmp(bad[i], "--benchmark_perf_counters=", 26) == 0)
+            continue;
+        char a0[] = "gbench-test", a1[] = "--benchmark_filter=^misuse/";
+        char a2[] = "--benchmark_min_time=0.01", a3[64];
+        snprintf(a3, sizeof a3, "%s", bad[i]);
+        char *argv[] = {a0, a1, a2, a3, NULL};
+        cr_expect_eq(gb_main(4, argv), 2, "%s", bad[i]);
+    }
+    char a0[] = "gbench-test", a1[] = "--benchmark_color=";
+    char *argv[] = {a0, a1, NULL};
+    cr_expect_not(gb_check_flags(2, argv), "--benchmark_color=");
+    cr_expect_eq(selected_runs, 0);
+
+    static const char *const good[] = {
+        "--benchmark_min_warmup_time=0", "--benchmark_min_warmup_time=0.001",
+        "--benchmark_list_tests=false", "--benchmark_counters_tabular=TRUE",
+        "--benchmark_enable_random_interleaving=yes",
+        "--benchmark_report_aggregates_only=off", "--benchmark_display_aggregates_only=0",
+        "--benchmark_color=auto", "--benchmark_color=no", "--benchmark_context=",
+        "--benchmark_context=a=1,b=", "--benchmark_perf_counters=",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char b0[] = "gbench-test", b1[] = "--benchmark_filter=^misuse/", b2[64];
+        snprintf(b2, sizeof b2, "%s", good[i]);
+        char *gargv[] = {b0, b1, b2, NULL};
+        cr_expect(gb_check_flags(3, gargv), "%s", good[i]);
+    }
 }
 
 /* The library would print its help and exit with 0 (from gb_initialize:

@@ -23,9 +23,13 @@ static void child_env(const char **all, size_t size, const char *const *env)
     static const char *const ours[] = {
         "BENCHMARK_FILTER", "BENCHMARK_OUT", "BENCHMARK_OUT_FORMAT",
         "BENCHMARK_FORMAT", "BENCHMARK_LIST_TESTS", "BENCHMARK_MIN_TIME",
-        "BENCHMARK_REPETITIONS", "BENCHMARK_TIME_UNIT",
+        "BENCHMARK_REPETITIONS", "BENCHMARK_TIME_UNIT", "BENCHMARK_MIN_WARMUP_TIME",
+        "BENCHMARK_COLOR", "BENCHMARK_COUNTERS_TABULAR", "BENCHMARK_CONTEXT",
+        "BENCHMARK_PERF_COUNTERS", "BENCHMARK_ENABLE_RANDOM_INTERLEAVING",
+        "BENCHMARK_REPORT_AGGREGATES_ONLY", "BENCHMARK_DISPLAY_AGGREGATES_ONLY",
     };
     size_t n = 0;
+    cr_assert_lt(sizeof ours / sizeof ours[0], size);
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
         all[n++] = ours[i];
     for (size_t i = 0; env && env[i]; i++) {
@@ -201,6 +205,40 @@ Test(micro, summary_uses_tmpdir_or_says_why_not)
     rmdir(base);
 }
 
+/* Values Google Benchmark would take without a word and misuse: one clear
+ * line each, exit 2, nothing run; from the environment too. */
+Test(micro, values_google_benchmark_would_misuse_are_refused)
+{
+    static const struct {
+        const char *arg, *want;
+    } bad[] = {
+        { "--benchmark_min_warmup_time=nan", "must be a number of seconds 0 or more" },
+        { "--benchmark_min_warmup_time=-1", "must be a number of seconds 0 or more" },
+        { "--benchmark_min_warmup_time=abc", "must be a number of seconds 0 or more" },
+        { "--benchmark_color=", "--benchmark_color must be auto, true or false" },
+        { "--benchmark_color=bogus", "--benchmark_color must be auto, true or false" },
+        { "--benchmark_list_tests=maybe", "--benchmark_list_tests must be true or false" },
+        { "--benchmark_counters_tabular=nope", "--benchmark_counters_tabular must be true or false" },
+        { "--benchmark_context=a", "--benchmark_context must be comma-separated KEY=VALUE pairs" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_refused(run((const char *[]){ "--benchmark_filter=^floor/rdtsc$",
+                                             "--benchmark_min_time=0.01", bad[i].arg, NULL }),
+                       bad[i].want);
+        cr_expect(strstr(err, bad[i].arg) != NULL, "%s not named: %s", bad[i].arg, err);
+    }
+    expect_refused(run_env((const char *[]){ "BENCHMARK_MIN_WARMUP_TIME=nan", NULL },
+                           (const char *[]){ "--benchmark_filter=^floor/rdtsc$",
+                                             "--benchmark_min_time=0.01", "--summary", NULL }),
+                   "BENCHMARK_MIN_WARMUP_TIME=nan (environment): --benchmark_min_warmup_time must be");
+    expect_refused(run_env((const char *[]){ "BENCHMARK_COLOR=", NULL },
+                           (const char *[]){ "--benchmark_filter=^floor/rdtsc$", NULL }),
+                   "BENCHMARK_COLOR= (environment): --benchmark_color must be");
+    cr_expect_eq(run((const char *[]){ "--benchmark_filter=^floor/rdtsc$", "--benchmark_min_time=0.01",
+                                       "--benchmark_min_warmup_time=0.001", "--benchmark_color=false",
+                                       NULL }), 0, "%s", err);
+}
+
 /* Google Benchmark answers these with its help text and exit status 0. */
 Test(micro, an_unknown_format_or_time_unit_is_refused)
 {
@@ -255,7 +293,7 @@ static int run_file_limited(unsigned blocks, const char *const *args)
         argv[n++] = args[i];
     }
     argv[n] = NULL;
-    const char *env[16];
+    const char *env[32];
     child_env(env, sizeof env / sizeof env[0], NULL);
     int pipe_err[2];
     cr_assert_eq(pipe(pipe_err), 0);
