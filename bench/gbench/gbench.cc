@@ -31,11 +31,12 @@
 #include <utility>
 #include <vector>
 
-// Library flags read here as the library holds them: 1.7.x declares them in
+// Library flags used here as the library holds them: 1.7.x declares them in
 // its commandlineflags.h (BM_DECLARE_*), which it does not install, and
 // exports them.
 namespace benchmark {
 extern bool FLAGS_benchmark_list_tests;
+extern std::string FLAGS_benchmark_out;
 }  // namespace benchmark
 
 namespace {
@@ -223,16 +224,6 @@ flag_value flag_of(int argc, char** argv, const char* name) {
     }
   }
   return f;
-}
-
-// The output file the library opens when a run starts: $BENCHMARK_OUT until
-// a gb_initialize() whose arguments name another.
-std::string& library_out() {
-  static std::string out = [] {
-    const char* v = std::getenv("BENCHMARK_OUT");
-    return std::string(v ? v : "");
-  }();
-  return out;
 }
 
 // The display reporter of a run that ends before its first benchmark:
@@ -456,21 +447,31 @@ bool check_out(const char* prog, int argc, char** argv) {
 // compile benchmark re" and runs nothing, exit status 0: a typo in a filter
 // looks like a finished run. Its own selection, without a run, tells both.
 bool check_filter(const char* prog, int argc, char** argv) {
-  // The selection opens the library's output file first, as a run does:
-  // with one (a BENCHMARK_OUT, perhaps one that argv replaces), the run
-  // itself reports a filter that selects nothing.
-  if (!library_out().empty()) return true;
   flag_value f = flag_of(argc, argv, "benchmark_filter");
   select_only r;
   std::ostringstream out, err;
   r.SetOutputStream(&out);  // the names, with --benchmark_list_tests
   r.SetErrorStream(&err);
+  // The selection opens the library's output file first, as a run does
+  // (from BENCHMARK_OUT, read when the library loaded, or an earlier
+  // gb_initialize): that would empty it and write the selection's
+  // complaint there instead of on stderr. So it selects with none, and the
+  // file is put back for the run.
+  std::string out_file;
+  out_file.swap(benchmark::FLAGS_benchmark_out);
   size_t n = 0;
+  bool threw = false;
+  std::string what;
   try {
     n = benchmark::RunSpecifiedBenchmarks(&r, f.value ? f.value : "");
   } catch (const std::exception& e) {
+    threw = true;
+    what = e.what();
+  }
+  out_file.swap(benchmark::FLAGS_benchmark_out);
+  if (threw) {
     std::fprintf(stderr, "%s: selecting the benchmarks: %s\n", prog,
-                 e.what());
+                 what.c_str());
     return false;
   }
   if (n > 0) return true;
@@ -1023,9 +1024,6 @@ void gb_initialize(int* argc, char** argv) {
     if (argc != nullptr && *argc < 0) *argc = 0;
     return;
   }
-  for (int i = 1; i < *argc; i++)
-    if (argv[i] != nullptr && std::strncmp(argv[i], "--benchmark_out=", 16) == 0)
-      library_out() = argv[i] + 16;
   benchmark::Initialize(argc, argv);
 }
 

@@ -254,8 +254,7 @@ int main(int argc, char **argv)
     micro_ctx_free_all();
     free(args);
     if (ran == 0) {
-        /* Google Benchmark or gb_run_benchmarks has said why (e.g. a filter
-         * that gb_check_flags leaves to the run, with BENCHMARK_OUT set). */
+        /* Google Benchmark or gb_run_benchmarks has said why. */
         fprintf(stderr, "%s: no benchmark ran\n", argv[0]);
         return 2;
     }

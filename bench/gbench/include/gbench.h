@@ -313,8 +313,8 @@ int gb_main(int argc, char **argv);
  * would exit with 1 as the run starts), a --benchmark_filter that is not a
  * regular expression or that selects no registered benchmark. It runs
  * nothing and writes nothing (a missing output file is created, then
- * removed; the filter's check opens no file, so with an output file already
- * set in BENCHMARK_OUT the filter is left to the run). Returns
+ * removed; the filter's check opens no file, not even one set in
+ * BENCHMARK_OUT, which a selection by the library opens first). Returns
  * true, or false after one line on stderr that starts with argv[0] and
  * names the flag. With --help among the arguments it checks nothing (the
  * help wins). */

@@ -656,6 +656,49 @@ Test(gbench, filter_that_selects_nothing_returns_2)
     cr_expect_eq(selected_runs, 0);
 }
 
+/* An output file the library already holds (from BENCHMARK_OUT, or here an
+ * earlier gb_initialize) is what its selection opens first: the check of a
+ * filter leaves it alone (it was emptied, and got the complaint), and the
+ * run then writes it. */
+Test(gbench, filter_check_leaves_an_output_file_set_before_alone)
+{
+    gb_register("held/counted", bm_count_calls);
+    char path[] = "/tmp/gbench-test-held-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "keep", 4), 4);
+    close(fd);
+    char a0[] = "gbench-test", a1[300];
+    snprintf(a1, sizeof a1, "--benchmark_out=%s", path);
+    char *init[] = {a0, a1, NULL};
+    int n = 2;
+    gb_initialize(&n, init);
+
+    char b1[] = "--benchmark_filter=^held/nothing$", b2[] = "--benchmark_filter=(";
+    char *nothing[] = {a0, b1, NULL}, *not_re[] = {a0, b2, NULL};
+    cr_expect_not(gb_check_flags(2, nothing));
+    cr_expect_not(gb_check_flags(2, not_re));
+    char got[16] = "";
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t len = fread(got, 1, sizeof got - 1, f);
+    got[len] = 0;
+    fclose(f);
+    cr_expect_str_eq(got, "keep", "the check wrote %s: %s", path, got);
+
+    char c1[] = "--benchmark_filter=^held/", c2[] = "--benchmark_min_time=0.01";
+    char *good[] = {a0, c1, c2, NULL};
+    cr_expect(gb_check_flags(3, good));
+    cr_expect_eq(gb_run_benchmarks("^held/"), 1);
+    gb_shutdown();
+    json_error_t err;
+    json_t *root = json_load_file(path, 0, &err);
+    unlink(path);
+    cr_assert_not_null(root, "the run did not write its results: %s", err.text);
+    find_bench(root, "held/counted");
+    json_decref(root);
+}
+
 /* Values Google Benchmark takes, then measures nothing with (0
  * repetitions), throws on (-1) or runs a billion iterations for (nan). */
 Test(gbench, bad_repetitions_and_min_time_return_2)

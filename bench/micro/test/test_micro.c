@@ -86,6 +86,52 @@ Test(micro, a_filter_that_selects_nothing_is_refused)
                    "--benchmark_filter=nomatchxyz selects no benchmark");
 }
 
+/* With BENCHMARK_OUT set, the filter is still checked before anything runs
+ * (it was left to the run, which emptied the file, wrote its complaint
+ * there and said "no benchmark ran"): one line, the file as it was. */
+Test(micro, a_bad_filter_is_refused_first_with_benchmark_out_set)
+{
+    char dir[] = "/tmp/pb-micro-envout-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[PATH_MAX], var[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/kept.json", dir);
+    snprintf(var, sizeof var, "BENCHMARK_OUT=%s", path);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("an earlier run's results\n", f);
+    fclose(f);
+
+    expect_refused(run_env((const char *[]){ var, NULL },
+                           (const char *[]){ "--benchmark_filter=nomatchxyz", NULL }),
+                   "--benchmark_filter=nomatchxyz selects no benchmark");
+    expect_refused(run_env((const char *[]){ var, "BENCHMARK_FILTER=(", NULL },
+                           (const char *[]){ "--summary", NULL }),
+                   "BENCHMARK_FILTER=( (environment): not a regular expression");
+    char got[256] = "";
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    got[n] = 0;
+    fclose(f);
+    cr_expect_str_eq(got, "an earlier run's results\n", "%s was changed", path);
+
+    /* A filter that selects: the run writes BENCHMARK_OUT's file, and the
+     * summary reads it back. */
+    cr_expect_eq(run_env((const char *[]){ var, NULL },
+                         (const char *[]){ "--benchmark_filter=^floor/rdtsc$",
+                                           "--benchmark_min_time=0.01", "--summary", NULL }),
+                 0, "%s", err);
+    cr_expect(strstr(out, "pendbench-micro summary") != NULL, "%s", out);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    n = fread(got, 1, sizeof got - 1, f);
+    got[n] = 0;
+    fclose(f);
+    cr_expect(got[0] == '{', "not the run's JSON: %s", got);
+    unlink(path);
+    rmdir(dir);
+}
+
 Test(micro, a_filter_that_is_no_regular_expression_is_refused)
 {
     expect_refused(run((const char *[]){ "--benchmark_filter=(", NULL }),
