@@ -132,6 +132,36 @@ static int check_text_cell(const char *db, const struct hdb_res *res, unsigned r
     return damaged(err, errlen, db, invocation, row, column, why);
 }
 
+/* Invocation's stored result document, read as pb_history_find reads it
+ * and named as every reader names it (name: the database's; commit: the
+ * invocation's git_commit, checked): "<db> (invocation 3 at abcd1234)".
+ * 0; -2 when it is of a newer schema_version than this build reads (a
+ * newer pendbench on a shared history wrote it: not damage); -1 with a
+ * message naming it when there is none or it does not read. On failure
+ * *out is empty. */
+static int read_stored_result(struct hdb *db, const char *name, int64_t invocation,
+                              const char *commit, struct pb_result_doc *out, char *err,
+                              size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    struct params p = { .n = 0 };
+    p_int(&p, invocation);
+    struct hdb_res res = { 0 };
+    if (hdb_query(db, "SELECT result_json FROM invocations WHERE id = CAST($1 AS BIGINT)", p.v,
+                  p.n, &res, err, errlen) != 0)
+        return -1;
+    char docname[700];
+    snprintf(docname, sizeof docname, "%s (invocation %lld at %s)", name, (long long)invocation,
+             commit && commit[0] ? commit : "an unknown commit");
+    int ret = -1;
+    if (res.nrows == 0 || hdb_null(&res, 0, 0))
+        snprintf(err, errlen, "%s: no result document", docname);
+    else
+        ret = pb_result_read_string(hdb_text(&res, 0, 0), docname, out, err, errlen);
+    hdb_res_free(&res);
+    return ret;
+}
+
 /* ---- the machine identity ----------------------------------------------------------- */
 
 /* "2 PUs, SMT off, L3 32 MiB" from what the context knows; "" for a context
@@ -325,11 +355,17 @@ static int insert_rows(struct hdb *db, const struct record_in *in, char *err, si
     return ret;
 }
 
-/* The others_pct of one invocation's rows, from its stored document: its
- * rows were inserted in the document's order (insert_rows), and each row's
- * strategies and repetition must match its run, else the invocation is
- * left as it is (NULL: not known). 0, or -1 + message (the database). */
-static int fill_others_pct_of(struct hdb *db, int64_t invocation, const char *json, char *err,
+/* The others_pct of one invocation's rows, from its stored document (read
+ * and named as the trend reads it: read_stored_result). The record wrote
+ * the rows in the document's order, one per run (insert_rows, in every
+ * layout), so a row whose strategies or repetition are not its run's, or a
+ * count that differs, is a damaged history, as is a document that does
+ * not read: refused with damaged()'s message or the document's, so that
+ * the upgrade is taken back whole rather than left with holes no one sees.
+ * A document of a newer schema_version is not damage: its rows stay NULL
+ * (not known), as the trend lets their own figures stand in. 0, or -1 +
+ * message. */
+static int fill_others_pct_of(struct hdb *db, int64_t invocation, const char *commit, char *err,
                               size_t errlen)
 {
     struct params p = { .n = 0 };
@@ -340,22 +376,44 @@ static int fill_others_pct_of(struct hdb *db, int64_t invocation, const char *js
                   " WHERE invocation_id = CAST($1 AS BIGINT) ORDER BY id",
                   p.v, p.n, &rows, err, errlen) != 0)
         return -1;
-    int ret = 0;
     struct pb_result_doc doc;
-    char e[256];
-    /* A document this build cannot read is left unfilled, not an error:
-     * the record that upgraded the layout goes on. */
-    if (pb_result_read_string(json, "history", &doc, e, sizeof e) != 0)
-        goto out;
-    bool match = doc.nruns == rows.nrows;
-    for (unsigned i = 0; match && i < rows.nrows; i++) {
-        const struct pb_run_result *r = &doc.runs[i].r;
-        match = strcmp(hdb_text(&rows, i, 1), r->scenario.pool) == 0 &&
-                strcmp(hdb_text(&rows, i, 2), r->scenario.queue) == 0 &&
-                strcmp(hdb_text(&rows, i, 3), r->scenario.handoff) == 0 &&
-                hdb_int(&rows, i, 4) == (int64_t)r->repetition;
+    int ret = read_stored_result(db, db->name, invocation, commit, &doc, err, errlen);
+    if (ret == -2)
+        ret = 0;
+    else if (ret == 0 && doc.nruns != rows.nrows) {
+        char why[96];
+        snprintf(why, sizeof why, "%u row%s, but its stored result has %u run%s", rows.nrows,
+                 rows.nrows == 1 ? "" : "s", doc.nruns, doc.nruns == 1 ? "" : "s");
+        ret = damaged(err, errlen, db->name, invocation, -1, "runs", why);
     }
-    for (unsigned i = 0; match && i < rows.nrows && ret == 0; i++) {
+    for (unsigned i = 0; ret == 0 && i < doc.nruns; i++) {
+        const struct pb_run_result *r = &doc.runs[i].r;
+        static const char *const columns[] = { "pool", "queue", "handoff" };
+        const char *const names[] = { r->scenario.pool, r->scenario.queue, r->scenario.handoff };
+        char why[256], shown[48];
+        for (unsigned c = 0; ret == 0 && c < 3; c++) {
+            if (strcmp(hdb_text(&rows, i, 1 + c), names[c]) == 0)
+                continue;
+            snprintf(why, sizeof why, "'%s' where its stored result has '%s'",
+                     pb_text_escape(hdb_text(&rows, i, 1 + c), shown, sizeof shown), names[c]);
+            ret = damaged(err, errlen, db->name, invocation, hdb_int(&rows, i, 0), columns[c],
+                          why);
+        }
+        double rep;
+        bool number = hdb_number(&rows, i, 4, &rep);
+        if (ret == 0 && (!number || rep != (double)r->repetition)) {
+            if (number)
+                snprintf(why, sizeof why, "%g where its stored result has %u", rep,
+                         r->repetition);
+            else
+                snprintf(why, sizeof why, "'%s' where its stored result has %u",
+                         pb_text_escape(hdb_text(&rows, i, 4), shown, sizeof shown),
+                         r->repetition);
+            ret = damaged(err, errlen, db->name, invocation, hdb_int(&rows, i, 0), "repetition",
+                          why);
+        }
+    }
+    for (unsigned i = 0; ret == 0 && i < doc.nruns; i++) {
         if (doc.runs[i].r.others_pct < 0)
             continue;                  /* a file older than the figure */
         p.n = 0;
@@ -367,29 +425,28 @@ static int fill_others_pct_of(struct hdb *db, int64_t invocation, const char *js
                         p.v, p.n, NULL, err, errlen);
     }
     pb_result_doc_free(&doc);
-out:
     hdb_res_free(&rows);
     return ret;
 }
 
 /* After an upgrade to layout 4: others_pct of every row recorded before
  * it, from the stored documents (one at a time: a long history's
- * documents are never all in memory). 0, or -1 + message. */
+ * documents are never all in memory). 0, or -1 + message: the record is
+ * then refused and its transaction, the upgrade with it, rolled back. */
 static int fill_others_pct(struct hdb *db, char *err, size_t errlen)
 {
     struct hdb_res ids = { 0 };
-    if (hdb_query(db, "SELECT id FROM invocations ORDER BY id", NULL, 0, &ids, err, errlen) != 0)
+    if (hdb_query(db, "SELECT id, git_commit FROM invocations ORDER BY id", NULL, 0, &ids, err,
+                  errlen) != 0)
         return -1;
     int ret = 0;
     for (unsigned i = 0; i < ids.nrows && ret == 0; i++) {
-        struct params p = { .n = 0 };
-        p_int(&p, hdb_int(&ids, i, 0));
-        struct hdb_res doc = { 0 };
-        ret = hdb_query(db, "SELECT result_json FROM invocations WHERE id = CAST($1 AS BIGINT)",
-                        p.v, p.n, &doc, err, errlen);
-        if (ret == 0 && doc.nrows && !hdb_null(&doc, 0, 0))
-            ret = fill_others_pct_of(db, hdb_int(&ids, i, 0), hdb_text(&doc, 0, 0), err, errlen);
-        hdb_res_free(&doc);
+        int64_t id = hdb_int(&ids, i, 0);
+        /* The commit names the document in a message: checked as the
+         * lookups check it. */
+        ret = check_text_cell(db->name, &ids, i, 1, "git_commit", id, -1, err, errlen);
+        if (ret == 0)
+            ret = fill_others_pct_of(db, id, hdb_text(&ids, i, 1), err, errlen);
     }
     hdb_res_free(&ids);
     return ret;
@@ -710,19 +767,7 @@ static int find(const char *db_path, const char *spec, const struct pb_context *
             goto end;
         }
     }
-    p.n = 0;
-    p_int(&p, id);
-    if (hdb_query(&db, "SELECT result_json FROM invocations WHERE id = CAST($1 AS BIGINT)", p.v,
-                  p.n, &res, err, errlen) != 0)
-        goto end;
-    char docname[700];
-    snprintf(docname, sizeof docname, "%s (invocation %lld at %s)", name, (long long)id,
-             commit[0] ? commit : "an unknown commit");
-    if (res.nrows == 0 || hdb_null(&res, 0, 0)) {
-        snprintf(err, errlen, "%s: no result document", docname);
-        goto end;
-    }
-    ret = pb_result_read_string(hdb_text(&res, 0, 0), docname, out, err, errlen);
+    ret = read_stored_result(&db, name, id, commit, out, err, errlen);
 end:
     db.ops->rollback(&db);             /* read only: nothing to keep */
 out:
@@ -849,22 +894,7 @@ static bool run_in_block(const struct pb_result_run *run, const struct block *b,
 static int doc_value(struct hdb *db, const struct point *pt, const struct block *b,
                      unsigned metric, double *out, char *err, size_t errlen)
 {
-    struct params p = { .n = 0 };
-    p_int(&p, pt->invocation);
-    struct hdb_res res = { 0 };
     *out = -1;
-    if (hdb_query(db, "SELECT result_json FROM invocations WHERE id = CAST($1 AS BIGINT)", p.v,
-                  p.n, &res, err, errlen) != 0)
-        return -1;
-    /* Named as pb_history_find names the document it reads. */
-    char docname[700];
-    snprintf(docname, sizeof docname, "%s (invocation %lld at %s)", db->name,
-             (long long)pt->invocation, pt->commit[0] ? pt->commit : "an unknown commit");
-    if (res.nrows == 0 || hdb_null(&res, 0, 0)) {
-        snprintf(err, errlen, "%s: no result document", docname);
-        hdb_res_free(&res);
-        return -1;
-    }
     struct pb_result_doc doc;
     struct pb_hist *h = malloc(sizeof *h);
     struct pb_runkey *k = malloc(sizeof *k);
@@ -873,7 +903,7 @@ static int doc_value(struct hdb *db, const struct point *pt, const struct block 
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    ret = pb_result_read_string(hdb_text(&res, 0, 0), docname, &doc, err, errlen);
+    ret = read_stored_result(db, db->name, pt->invocation, pt->commit, &doc, err, errlen);
     if (ret == -2)
         ret = 1;
     if (ret != 0)
@@ -911,7 +941,6 @@ static int doc_value(struct hdb *db, const struct point *pt, const struct block 
 out:
     free(k);
     free(h);
-    hdb_res_free(&res);
     return ret;
 }
 

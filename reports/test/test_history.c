@@ -953,6 +953,113 @@ static int layout_version(void)
     return v;
 }
 
+/* One number from the test's database: sqlite_sql on SQLite, pg_sql on
+ * PostgreSQL. */
+static long db_number(const char *sqlite_sql, const char *pg_sql)
+{
+    long v = -1;
+    if (strncmp(db, "postgresql:", 11) == 0) {
+        PGconn *c = PQconnectdb(db);
+        PGresult *r = PQexec(c, pg_sql);
+        cr_assert(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", pg_sql,
+                  PQerrorMessage(c));
+        v = atol(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        PQfinish(c);
+        return v;
+    }
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(h, sqlite_sql, -1, &st, NULL), SQLITE_OK, "%s: %s",
+                 sqlite_sql, sqlite3_errmsg(h));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    v = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* A record into a layout-3 history refused with part, and the history as
+ * it was: layout 3, no others_pct column, its one invocation and its rows. */
+static void expect_layout_3_as_it_was_with(long rows, const char *part)
+{
+    record_fails_keeping_result(part);
+    cr_expect_eq(layout_version(), 3, "the upgrade was kept");
+    cr_expect_eq(db_number("SELECT count(*) FROM pragma_table_info('runs')"
+                           " WHERE name = 'others_pct'",
+                           "SELECT count(*) FROM information_schema.columns"
+                           " WHERE table_name = 'runs' AND column_name = 'others_pct'"),
+                 0, "the others_pct column was kept");
+    cr_expect_eq(db_number("SELECT count(*) FROM invocations", "SELECT count(*) FROM invocations"),
+                 1);
+    cr_expect_eq(db_number("SELECT count(*) FROM runs", "SELECT count(*) FROM runs"), rows);
+}
+
+static void expect_layout_3_as_it_was(const char *part)
+{
+    expect_layout_3_as_it_was_with(REPS, part);
+}
+
+/* The upgrade fills others_pct in from the stored documents: one that does
+ * not read, or rows that are not its runs, are a damaged history, refused
+ * as the trend refuses them, naming the database, the invocation and the
+ * row or the document, and the upgrade is taken back (they were skipped,
+ * leaving those rows NULL without a word). A newer pendbench's document is
+ * not damage: its rows stay NULL and the upgrade goes on. */
+BOTH(layout_3_upgrade_refuses_a_damaged_history)
+{
+    bool pg = strncmp(db, "postgresql:", 11) == 0;
+    static const double busy[REPS] = { 30, 10 };
+    record_others("percpu-mpsc", "abcd1234", "2024-05-01T10:00:00Z", 1000, 1e6, busy);
+    db_exec(pg ? "ALTER TABLE runs DROP COLUMN others_pct; DROP TABLE pendbench_compat;"
+                 " UPDATE pendbench_schema SET version = 3"
+               : "ALTER TABLE runs DROP COLUMN others_pct; DROP TABLE pendbench_compat;"
+                 " PRAGMA user_version = 3");
+    char want[512];
+
+    db_exec("UPDATE runs SET queue = 'global-mutex' WHERE id = 2");
+    snprintf(want, sizeof want, "%s: a damaged history: invocation 1, runs row 2: queue: "
+             "'global-mutex' where its stored result has 'percpu-mpsc'", db);
+    expect_layout_3_as_it_was(want);
+    db_exec("UPDATE runs SET queue = 'percpu-mpsc' WHERE id = 2");
+
+    db_exec("UPDATE runs SET repetition = 7 WHERE id = 1");
+    expect_layout_3_as_it_was("a damaged history: invocation 1, runs row 1: repetition: 7 where "
+                              "its stored result has 0");
+    if (!pg) {
+        /* SQLite keeps text in an INTEGER column as text. */
+        db_exec("UPDATE runs SET repetition = 'one' WHERE id = 1");
+        expect_layout_3_as_it_was("invocation 1, runs row 1: repetition: 'one' where its stored "
+                                  "result has 0");
+    }
+    db_exec("UPDATE runs SET repetition = 0 WHERE id = 1");
+
+    db_exec("DELETE FROM runs WHERE id = 2");
+    expect_layout_3_as_it_was_with(REPS - 1, "a damaged history: invocation 1: runs: 1 row, but "
+                                   "its stored result has 2 runs");
+
+    db_exec("UPDATE invocations SET result_json = '{}' WHERE id = 1");
+    snprintf(want, sizeof want, "%s (invocation 1 at abcd1234): not a pendbench result (no "
+             "schema_version, no generator)", db);
+    expect_layout_3_as_it_was_with(REPS - 1, want);
+
+    /* A newer pendbench's document: not damage; the upgrade goes on. */
+    db_exec("UPDATE invocations SET result_json = '{\"schema_version\": 99, \"generator\": "
+            "\"pendbench\", \"runs\": []}' WHERE id = 1");
+    static const double quiet[REPS] = { 0, 5 };
+    record_others("percpu-mpsc", "abcd5678", "2024-05-02T10:00:00Z", 1000, 1e6, quiet);
+    cr_expect_eq(layout_version(), 4);
+    struct pb_trend_query q = { .metric = PB_TREND_THROUGHPUT, .json = true };
+    char *t = trend(&q, 1);
+    json_t *doc = json_loads(t, 0, NULL);
+    cr_assert_not_null(doc, "%s", t);
+    cr_expect(json_is_null(json_object_get(point(doc, 0, 0), "others_pct_max")), "%s", t);
+    cr_expect_eq(json_real_value(json_object_get(point(doc, 0, 1), "others_pct_max")), 5, "%s", t);
+    json_decref(doc);
+    free(t);
+}
+
 /* A newer layout is refused unless it says builds of this one may use it:
  * one that only added columns keeps a fleet's older builds recording. */
 BOTH(newer_layouts)
