@@ -250,6 +250,87 @@ static void show_log_tail(const char *path)
     fprintf(stderr, "---- the end of %s ----\n%s", path, buf);
 }
 
+/* ---- the files ab writes in DIR --------------------------------------------------- */
+
+/* A configuration is measured at most this many times its clean pairs:
+ * the pairs a changing machine state spoils are measured again. */
+static unsigned max_attempts_of(unsigned repeat)
+{
+    return 3 * repeat;
+}
+
+/* The jobs of a job file (its non-global sections): split into one unit
+ * each when there are two or more (split_jobfile), else run whole. */
+static size_t count_jobs(const struct pb_job_section *sec, size_t nsec)
+{
+    size_t njobs = 0;
+    for (size_t i = 0; i < nsec; i++)
+        njobs += !sec[i].global;
+    return njobs;
+}
+
+/* Unit n's job file, for the job named job_name: "DIR/jobs/NN-NAME.ini",
+ * the name with anything but letters, digits and '-' as '_', cut to 100
+ * (the number keeps two apart). 0, or -1 when it would not fit (DIR
+ * leaves AB_NAME_ROOM, -o; a cut name is another file). */
+static int unit_file_name(char out[PATH_MAX_AB], const char *dir, int n, const char *job_name)
+{
+    char safe[PB_NAME_MAX];
+    size_t m = 0;
+    for (const char *p = job_name; *p && m < sizeof safe - 1; p++)
+        safe[m++] = isalnum((unsigned char)*p) || *p == '-' ? *p : '_';
+    safe[m] = 0;
+    return (size_t)snprintf(out, PATH_MAX_AB, "%s/jobs/%02d-%.100s.ini", dir, n, safe) >=
+                   PATH_MAX_AB
+               ? -1
+               : 0;
+}
+
+/* The result file of one run: "DIR/base.u03.a01.json" (side 0, OLD) or
+ * "DIR/new.u03.a01.json", merged into DIR/base.json or DIR/new.json at the
+ * end and then removed. */
+static void attempt_file_name(char out[PATH_MAX_AB], const char *dir, int side, int unit,
+                              unsigned attempt)
+{
+    snprintf(out, PATH_MAX_AB, "%s/%s.u%02d.a%02u.json", dir, side ? "new" : "base", unit,
+             attempt);
+}
+
+/* Whether a file ab would write in dir, or remove there, is one it reads
+ * (inputs: the builds, the job file, the topology XML; the plugins are
+ * pb_output_is_input's own): base.json, new.json, ab.log, the job file's
+ * units (jobs: the loader's, in the order of the non-global sections) and
+ * every run's result file, for every attempt each unit may take. Said
+ * by pb_output_is_input, naming the input. */
+static bool ab_output_is_input(const char *dir, const struct pb_input *inputs, size_t ninputs,
+                               const struct pb_job_section *sections, size_t nsections,
+                               const struct pb_scenario *jobs, unsigned repeat)
+{
+    char path[PATH_MAX_AB];
+    static const char *const merged[] = { "base.json", "new.json", "ab.log" };
+    for (size_t k = 0; k < sizeof merged / sizeof merged[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, merged[k]);
+        if (pb_output_is_input("ab", "output", path, "ab's output", inputs, ninputs))
+            return true;
+    }
+    /* More jobs than AB_MAX_UNITS: refused by split_jobfile before it
+     * writes anything. */
+    size_t njobs = count_jobs(sections, nsections);
+    int nunits = njobs >= 2 && njobs <= AB_MAX_UNITS ? (int)njobs : 1;
+    for (int u = 0; njobs >= 2 && u < nunits; u++)
+        if (unit_file_name(path, dir, u, jobs[u].name) == 0 &&
+            pb_output_is_input("ab", "output", path, "ab's output", inputs, ninputs))
+            return true;
+    for (int u = 0; u < nunits; u++)
+        for (unsigned a = 0; a < max_attempts_of(repeat); a++)
+            for (int side = 0; side < 2; side++) {
+                attempt_file_name(path, dir, side, u, a);
+                if (pb_output_is_input("ab", "output", path, "ab's output", inputs, ninputs))
+                    return true;
+            }
+    return false;
+}
+
 /* ---- splitting a job file into one file per section ---------------------------- */
 
 /* A section header "[name]" (leading blanks allowed): its name in out. */
@@ -265,9 +346,7 @@ static int split_jobfile(const char *path, const struct pb_job_section *sec, siz
                          const struct pb_scenario *jobs, const char *dir,
                          char files[][PATH_MAX_AB], char *err, size_t errlen)
 {
-    size_t njobs = 0;
-    for (size_t i = 0; i < nsec; i++)
-        njobs += !sec[i].global;
+    size_t njobs = count_jobs(sec, nsec);
     if (njobs < 2)
         return 0;
     if (njobs > AB_MAX_UNITS) {
@@ -307,17 +386,7 @@ static int split_jobfile(const char *path, const struct pb_job_section *sec, siz
     for (size_t k = 0, job = 0; k < nsec && n >= 0; k++) {
         if (sec[k].global)
             continue;
-        char safe[PB_NAME_MAX];
-        size_t m = 0;
-        for (const char *p = jobs[job].name; *p && m < sizeof safe - 1; p++)
-            safe[m++] = isalnum((unsigned char)*p) || *p == '-' ? *p : '_';
-        safe[m] = 0;
-        job++;
-        /* The job's name is cut to 100 (the number keeps two apart); the
-         * path fits, DIR leaving AB_NAME_ROOM (-o), and is never cut: a
-         * cut one is another file. */
-        if ((size_t)snprintf(files[n], PATH_MAX_AB, "%s/%02d-%.100s.ini", jobdir, n, safe) >=
-            PATH_MAX_AB) {
+        if (unit_file_name(files[n], dir, n, jobs[job++].name) != 0) {
             snprintf(err, errlen, "%.900s...: a job file name too long", jobdir);
             n = -1;
             break;
@@ -587,25 +656,20 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
             return PB_EXIT_USAGE;
         }
     }
-    /* What ab writes in DIR may not replace what it reads: the builds, the
-     * job file, the topology XML and the plugins (pb_output_is_input's
-     * own) every run reads. */
+    /* Nothing ab writes in DIR, or removes there, may be what it reads:
+     * the builds, the job file, the topology XML and the plugins
+     * (pb_output_is_input's own) every run reads. */
     const struct pb_input inputs[] = {
         { "OLD", exe[0] },
         { "NEW", exe[1] },
         { "the job file", jf >= 0 ? pass[jf] : NULL },
         { "the topology XML", ab->topo ? pb_topo_xml_file(ab->topo) : NULL },
     };
-    static const char *const written[] = { "base.json", "new.json", "ab.log" };
-    for (size_t k = 0; k < sizeof written / sizeof written[0]; k++) {
-        char path[PATH_MAX_AB];
-        snprintf(path, sizeof path, "%s/%s", outdir, written[k]);
-        if (pb_output_is_input("ab", "output", path, "ab's output", inputs,
-                               sizeof inputs / sizeof inputs[0])) {
-            free(jobs);
-            free(sections);
-            return PB_EXIT_USAGE;
-        }
+    if (ab_output_is_input(outdir, inputs, sizeof inputs / sizeof inputs[0], sections, nsections,
+                           jobs, repeat)) {
+        free(jobs);
+        free(sections);
+        return PB_EXIT_USAGE;
     }
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "pendbench ab: cannot create %s: %s\n", outdir, strerror(errno));
@@ -638,7 +702,7 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
         return PB_EXIT_USAGE;
     }
 
-    unsigned max_attempts = 3 * repeat;
+    unsigned max_attempts = max_attempts_of(repeat);
     unsigned nfiles_max = (unsigned)nunits * max_attempts;
     char (*files[2])[PATH_MAX_AB];
     unsigned *attempt_of[2];
@@ -696,8 +760,7 @@ static int ab_run(const struct ab_args *ab, struct pb_compare_opts *opts_in)
             for (int half = 0; half < 2 && !pb_interrupted; half++) {
                 int side = step % 2 == 0 ? half : 1 - half;        /* ABBA */
                 char *path = files[side][nfiles[side]];
-                snprintf(path, PATH_MAX_AB, "%s/%s.u%02d.a%02u.json", outdir,
-                         side ? "new" : "base", u, attempt);
+                attempt_file_name(path, outdir, side, u, attempt);
                 char *args[AB_MAX_ARGS + 16];
                 int a = 0;
                 args[a++] = (char *)exe[side];

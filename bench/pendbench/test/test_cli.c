@@ -1382,6 +1382,69 @@ Test(cli, a_long_output_name_is_written_whole_or_refused, .timeout = 120)
     nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Every file ab writes in DIR, not only base.json, new.json and ab.log,
+ * is checked against what it reads: a job file where ab writes a job's own
+ * file (DIR/jobs/NN-NAME.ini) was cut to its first job, one where a run
+ * writes its result (DIR/base.uNN.aNN.json) replaced, and a build there
+ * replaced by a run's result, then removed with it. Each is refused before
+ * anything runs, naming the input, and the file is left as it was. */
+Test(cli, ab_files_in_its_dir_over_its_inputs_are_refused, .timeout = 120)
+{
+    char dir[] = "/tmp/pb-cli-ab-inputs-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char jobs[PATH_MAX], unit_job[PATH_MAX], attempt_job[PATH_MAX], old[PATH_MAX];
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    cr_assert_eq(mkdir(jobs, 0777), 0);
+    snprintf(unit_job, sizeof unit_job, "%s/jobs/00-a.ini", dir);
+    snprintf(attempt_job, sizeof attempt_job, "%s/base.u01.a02.json", dir);
+    snprintf(old, sizeof old, "%s/new.u00.a00.json", dir);
+    static const char two_jobs[] = "[a]\nops = 300\nwarmup = 0\n[b]\nops = 300\nwarmup = 0\n";
+    write_bytes(unit_job, two_jobs, sizeof two_jobs - 1);
+    write_bytes(attempt_job, two_jobs, sizeof two_jobs - 1);
+    size_t exe_len, len;
+    char *exe = read_bytes(prog, &exe_len);
+    cr_assert_not_null(exe);
+    write_bytes(old, exe, exe_len);
+    cr_assert_eq(chmod(old, 0755), 0);
+    char unit_says[PATH_MAX + 64], attempt_says[PATH_MAX + 64], old_says[PATH_MAX + 64];
+    snprintf(unit_says, sizeof unit_says, "output %s is the job file", unit_job);
+    snprintf(attempt_says, sizeof attempt_says, "output %s is the job file", attempt_job);
+    snprintf(old_says, sizeof old_says, "output %s is OLD", old);
+    const struct {
+        const char *args[14];
+        const char *says;
+    } cases[] = {
+        { { "ab", prog, prog, unit_job, "--repeat", "1", "-o", dir }, unit_says },
+        { { "ab", prog, prog, attempt_job, "--repeat", "1", "-o", dir }, attempt_says },
+        { { "ab", old, prog, "--ops", "300", "--warmup", "0", "--repeat", "1", "-o", dir },
+          old_says },
+    };
+    char log[PATH_MAX];
+    snprintf(log, sizeof log, "%s/ab.log", dir);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = run(dir, cases[i].args);
+        cr_expect_eq(rc, 2, "case %zu: %s", i, out);
+        cr_expect(strstr(out, cases[i].says) != NULL, "case %zu: no '%s' in: %s", i,
+                  cases[i].says, out);
+        cr_expect(strstr(out, "ab's output would replace it") != NULL, "case %zu: %s", i, out);
+        cr_expect_neq(access(log, F_OK), 0, "case %zu: it ran: %s", i, out);
+        unlink(log);
+    }
+    char *now = read_bytes(unit_job, &len);
+    cr_expect(now && len == sizeof two_jobs - 1 && memcmp(now, two_jobs, len) == 0,
+              "the job file at a job's own file was replaced");
+    free(now);
+    now = read_bytes(attempt_job, &len);
+    cr_expect(now && len == sizeof two_jobs - 1 && memcmp(now, two_jobs, len) == 0,
+              "the job file at a run's result file was replaced");
+    free(now);
+    now = read_bytes(old, &len);
+    cr_expect(now && len == exe_len && memcmp(now, exe, len) == 0, "OLD was replaced");
+    free(now);
+    free(exe);
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Standard input can be read once; the second '-' read nothing and was
  * reported as a file that is not JSON. A history sub-verb after an option
  * was an "unexpected argument". Both are refused while parsing, before
