@@ -370,7 +370,7 @@ def main():
             if tname == "cli":
                 needs = f" | {vname}/pendbench " + " ".join(plugins)
             elif tname == "micro":
-                needs = f" | {vname}/pendbench-micro"
+                needs = f" | {vname}/pendbench-micro " + " ".join(plugins)
             w(f"build {stamp}: run_test {b}{needs}")
             w("  args = --jobs=2 --timeout 600")
             if vname == "build-tsan":

@@ -355,3 +355,10 @@ int pb_file_write(const char *path, pb_file_writer write, void *arg, char *err, 
     free(real);
     return rc;
 }
+
+bool pb_same_file(const char *out, const char *in)
+{
+    struct stat so, si;
+    return out && in && stat(out, &so) == 0 && S_ISREG(so.st_mode) && stat(in, &si) == 0 &&
+           so.st_dev == si.st_dev && so.st_ino == si.st_ino;
+}

@@ -22,9 +22,10 @@
  *      reports, not assertions (summary.c).
  *   2  bad input: a command line refused before anything runs (an unknown
  *      flag, as gb_main; a flag's value Google Benchmark would misuse:
- *      gb_check_flags; a plugin that does not load; a $TMPDIR where
- *      --summary cannot make its file; --summary with a --benchmark_out
- *      that is not a regular file, which it could not read back), no
+ *      gb_check_flags; a plugin that does not load; a --benchmark_out
+ *      that is a plugin it loads; a $TMPDIR where --summary cannot make
+ *      its file; --summary with a --benchmark_out that is not a regular
+ *      file, which it could not read back), no
  *      benchmark ran, or --summary cannot read back the results file. The
  *      run wrote that file itself, so a file that is missing, empty or not
  *      Google Benchmark's JSON afterwards was changed under the run, or cut
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "micro.h"
+#include "pb_file.h"
 #include "pendbench_plugin.h"
 
 static char *tmp_path; /* --summary's file when no --benchmark_out is given */
@@ -105,11 +107,20 @@ static void usage_extra(void)
     fflush(stdout);
 }
 
+/* "PROG: --benchmark_out=FILE: " or, from the environment,
+ * "PROG: BENCHMARK_OUT=FILE (environment): ", as gb_check_flags names it. */
+static void say_out(const char *prog, const char *out, bool out_from_env)
+{
+    fprintf(stderr, out_from_env ? "%s: BENCHMARK_OUT=%s (environment): " : "%s: --benchmark_out=%s: ",
+            prog, out);
+}
+
 /* Every check of the command line that needs no benchmark to run, in one
- * place, after the registrations (the filter selects among them) and before
- * anything runs; for --summary without an output file, it makes tmp_path,
- * which checks $TMPDIR. 0, or -1 after one line on stderr. */
-static int check_args(int argc, char **argv, bool summary, const char *out,
+ * place, after the registrations (the filter selects among them) and the
+ * plugins' loading, before anything runs; for --summary without an output
+ * file, it makes tmp_path, which checks $TMPDIR. 0, or -1 after one line
+ * on stderr. */
+static int check_args(int argc, char **argv, bool summary, const char *out, bool out_from_env,
                       const char *out_format)
 {
     if (summary && out && out_format && out_format[0] && strcmp(out_format, "json") != 0) {
@@ -122,11 +133,23 @@ static int check_args(int argc, char **argv, bool summary, const char *out,
      * waits for a writer, never the results. */
     struct stat sb;
     if (summary && out && stat(out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        fprintf(stderr, "%s: --benchmark_out=%s: --summary reads the results back from that "
-                        "file, and it is not a regular file: give a file (or no "
-                        "--benchmark_out)\n", argv[0], out);
+        say_out(argv[0], out, out_from_env);
+        fprintf(stderr, "--summary reads the results back from that file, and it is not a "
+                        "regular file: give a file (or no --benchmark_out)\n");
         return -1;
     }
+    /* The library empties the file as the run starts: a plugin loaded
+     * from it is then gone, and its mapped code a SIGBUS. */
+    const char *plugin;
+    for (unsigned i = 0; out && (plugin = pb_plugin_path_at(i)) != NULL; i++)
+        if (pb_same_file(out, plugin)) {
+            /* The plugin's own spelling, when it differs: which file it is. */
+            bool spelled = strcmp(out, plugin) != 0;
+            say_out(argv[0], out, out_from_env);
+            fprintf(stderr, "that is a plugin it loads%s%s%s: the results would replace it\n",
+                    spelled ? " (" : "", spelled ? plugin : "", spelled ? ")" : "");
+            return -1;
+        }
     if (!gb_check_flags(argc, argv))
         return -1;
     if (summary && !out && make_tmp_out(argv[0]) != 0)
@@ -156,6 +179,7 @@ int main(int argc, char **argv)
 {
     bool summary = false, help = false;
     const char *out = getenv("BENCHMARK_OUT");          /* Google Benchmark's defaults */
+    bool out_from_env = out != NULL;
     const char *out_format = getenv("BENCHMARK_OUT_FORMAT");
     const char *console_format = getenv("BENCHMARK_FORMAT");
     for (int i = 1; i < argc; i++) {
@@ -164,8 +188,10 @@ int main(int argc, char **argv)
             summary = true;
         else if (strcmp(argv[i], "--help") == 0)
             help = true;
-        else if ((v = flag_value(argv[i], "--benchmark_out")))
+        else if ((v = flag_value(argv[i], "--benchmark_out"))) {
             out = v;
+            out_from_env = false;
+        }
         else if ((v = flag_value(argv[i], "--benchmark_out_format")))
             out_format = v;
         else if ((v = flag_value(argv[i], "--benchmark_format")))
@@ -209,7 +235,7 @@ int main(int argc, char **argv)
     snprintf(buf, sizeof buf, "%u", (unsigned)MICRO_OBJECT_SIZE);
     gb_add_custom_context("pendbench_object_size", buf);
 
-    if (!help && check_args(argc, argv, summary, out, out_format) != 0)
+    if (!help && check_args(argc, argv, summary, out, out_from_env, out_format) != 0)
         goto done;
 
     static char out_format_flag[] = "--benchmark_out_format=json";

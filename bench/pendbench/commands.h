@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pb_file.h"
 #include "pb_run.h"
 #include "pb_scenario.h"
 #include "pb_topo.h"
@@ -68,10 +69,6 @@ int pb_finish_stdout(const char *verb, int status);
  * produces it: "-" (stdout), an existing writable file, or a new file in
  * an existing writable directory. 0, or -1 with why. */
 int pb_check_output_path(const char *path, char *why, size_t n);
-/* Whether out and in name one existing regular file: writing the output
- * would destroy the input (`export R.json -o R.json`, `--json` over the
- * job file or the history database). */
-bool pb_same_file(const char *out, const char *in);
 
 /* A file a verb reads: what it is, for the message ("the job file", "the
  * history database"), and its path (NULL or "-": none). */

@@ -207,13 +207,6 @@ int pb_save_results(const char *json_path, bool suite_dir, const struct pb_conte
     return 0;
 }
 
-bool pb_same_file(const char *out, const char *in)
-{
-    struct stat so, si;
-    return out && in && stat(out, &so) == 0 && S_ISREG(so.st_mode) && stat(in, &si) == 0 &&
-           so.st_dev == si.st_dev && so.st_ino == si.st_ino;
-}
-
 bool pb_output_is_input(const char *verb, const char *opt, const char *out, const char *noun,
                         const struct pb_input *in, size_t n)
 {

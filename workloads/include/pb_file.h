@@ -15,6 +15,7 @@
 #ifndef PB_FILE_H
 #define PB_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -47,5 +48,11 @@ typedef int (*pb_file_writer)(FILE *out, void *arg, char *err, size_t errlen);
  * exist (a killed run) are removed. 0, or -1 with "PATH: ..." in err; on
  * failure a regular target is left as it was. */
 int pb_file_write(const char *path, pb_file_writer write, void *arg, char *err, size_t errlen);
+
+/* Whether out and in name one existing regular file: writing the output
+ * would destroy the input (`export R.json -o R.json`, `--json` over the
+ * job file or the history database, pendbench-micro's --benchmark_out over
+ * a plugin it loaded). */
+bool pb_same_file(const char *out, const char *in);
 
 #endif

@@ -403,3 +403,51 @@ Test(micro, summary_after_a_listing_says_nothing_was_measured)
     cr_expect(strstr(out, "pendbench-micro: --summary: nothing was measured "
                           "(--benchmark_list_tests)\n") != NULL, "%s", out);
 }
+
+/* A --benchmark_out over a plugin it loads: the library empties the file
+ * as the run starts, under the plugin's mapped code (a SIGBUS, and the
+ * plugin lost). Refused before anything runs, from the environment too. */
+Test(micro, an_output_file_over_a_loaded_plugin_is_refused)
+{
+    const char *micro = pb_test_program_named("pendbench-micro");
+    char src[PATH_MAX];
+    snprintf(src, sizeof src, "%.*s/plugins/example_pool.so",
+             (int)(strrchr(micro, '/') - micro), micro);
+    FILE *f = fopen(src, "rb");
+    cr_assert_not_null(f, "no plugin at %s (built by ninja)", src);
+    static char bytes[1 << 22];
+    size_t len = fread(bytes, 1, sizeof bytes, f);
+    cr_assert(len > 0 && len < sizeof bytes && feof(f), "%s: %zu bytes", src, len);
+    fclose(f);
+    char dir[] = "/tmp/pb-micro-plugin-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char plugin[PATH_MAX], flag[PATH_MAX + 32], var[PATH_MAX + 32];
+    snprintf(plugin, sizeof plugin, "%s/pp.so", dir);
+    f = fopen(plugin, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(bytes, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+
+    snprintf(flag, sizeof flag, "--benchmark_out=%s", plugin);
+    char want[PATH_MAX * 3];
+    snprintf(want, sizeof want, "%s: that is a plugin it loads: the results would replace it",
+             flag);
+    expect_refused(run((const char *[]){ "--plugin", plugin, "--benchmark_filter=^floor/rdtsc$",
+                                         "--benchmark_min_time=0.01", flag, NULL }),
+                   want);
+    snprintf(var, sizeof var, "BENCHMARK_OUT=%s", plugin);
+    expect_refused(run_env((const char *[]){ var, NULL },
+                           (const char *[]){ "--plugin", plugin, "--benchmark_filter=^floor/rdtsc$",
+                                             "--benchmark_min_time=0.01", "--summary", NULL }),
+                   "BENCHMARK_OUT=");
+    cr_expect(strstr(err, "(environment): that is a plugin it loads") != NULL, "%s", err);
+
+    static char now[1 << 22];
+    f = fopen(plugin, "rb");
+    cr_assert_not_null(f);
+    size_t now_len = fread(now, 1, sizeof now, f);
+    fclose(f);
+    cr_expect(now_len == len && memcmp(now, bytes, len) == 0, "the plugin was replaced");
+    unlink(plugin);
+    rmdir(dir);
+}
