@@ -930,29 +930,6 @@ static void set_layout(int version, const int *compat)
     db_exec(sql);
 }
 
-static int layout_version(void)
-{
-    int v = -1;
-    if (strncmp(db, "postgresql:", 11) == 0) {
-        PGconn *c = PQconnectdb(db);
-        PGresult *r = PQexec(c, "SELECT max(version) FROM pendbench_schema");
-        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-            v = atoi(PQgetvalue(r, 0, 0));
-        PQclear(r);
-        PQfinish(c);
-        return v;
-    }
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
-}
-
 /* One number from the test's database: sqlite_sql on SQLite, pg_sql on
  * PostgreSQL. */
 static long db_number(const char *sqlite_sql, const char *pg_sql)
@@ -978,6 +955,11 @@ static long db_number(const char *sqlite_sql, const char *pg_sql)
     sqlite3_finalize(st);
     sqlite3_close(h);
     return v;
+}
+
+static int layout_version(void)
+{
+    return (int)db_number("PRAGMA user_version", "SELECT max(version) FROM pendbench_schema");
 }
 
 /* A record into a layout-3 history refused with part, and the history as

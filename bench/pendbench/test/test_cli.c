@@ -311,6 +311,14 @@ Test(cli, repetitions_interleave_and_aggregate, .timeout = 180)
  * timestamp the run can end at is taken already (another session in the
  * same folder): it takes <timestamp>-2 and leaves the others' files as
  * they were. */
+/* The suite's folder name for a time: results/<stamp>. */
+static void stamp_at(time_t t, char *stamp, size_t size)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(stamp, size, "%Y%m%dT%H%M%SZ", &tm);
+}
+
 Test(cli, the_suite_measures_a_shared_configuration_once, .timeout = 240)
 {
     char dir[] = "/tmp/pb-cli-suite-XXXXXX";
@@ -321,10 +329,8 @@ Test(cli, the_suite_measures_a_shared_configuration_once, .timeout = 240)
     time_t t0 = time(NULL);
     enum { TAKEN = 240 };      /* seconds: the test's timeout */
     for (time_t t = t0; t < t0 + TAKEN; t++) {
-        struct tm tm;
         char stamp[32];
-        gmtime_r(&t, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        stamp_at(t, stamp, sizeof stamp);
         snprintf(path, sizeof path, "%s/results/%s", dir, stamp);
         cr_assert_eq(mkdir(path, 0777), 0, "%s", path);
         snprintf(path, sizeof path, "%s/results/%s/result.json", dir, stamp);
@@ -343,10 +349,8 @@ Test(cli, the_suite_measures_a_shared_configuration_once, .timeout = 240)
     snprintf(path, sizeof path, "%s/results/%s/report.html", dir, target);
     cr_assert_eq(access(path, R_OK), 0, "%s", path);
     for (time_t t = t0; t < t0 + TAKEN; t++) {
-        struct tm tm;
         char stamp[32];
-        gmtime_r(&t, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        stamp_at(t, stamp, sizeof stamp);
         snprintf(path, sizeof path, "%s/results/%s/result.json", dir, stamp);
         char *text = slurp(path);
         cr_assert_str_eq(text ? text : "(gone)", "another session's\n", "%s", path);
