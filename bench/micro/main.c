@@ -26,11 +26,14 @@
  *      that is a plugin it loads; a $TMPDIR where --summary cannot make
  *      its file; --summary with a --benchmark_out that is not a regular
  *      file, which it could not read back), no
- *      benchmark ran, or --summary cannot read back the results file. The
- *      run wrote that file itself, so a file that is missing, empty or not
- *      Google Benchmark's JSON afterwards was changed under the run, or cut
- *      short (a full disk): the input the summary reads is damaged, and
- *      ratios from it would be wrong. No benchmark failed.
+ *      benchmark ran, or the results file cannot be read back whole (--summary
+ *      reads it; without it, a --benchmark_out file is read back too: JSON
+ *      must parse, console and CSV end in a whole line). The run wrote that
+ *      file itself, so a file that is missing, empty or not Google
+ *      Benchmark's output afterwards was changed under the run, or cut
+ *      short (a full disk: the library does not check its writes): the
+ *      results are lost or damaged, and ratios from them would be wrong. No
+ *      benchmark failed.
  *   1  out of memory. */
 #include <errno.h>
 #include <stdio.h>
@@ -100,8 +103,9 @@ static void usage_extra(void)
            "  --summary   print the tracked ratios of this run after it (see README)\n"
            "  --plugin PATH  also time a plugin strategy's fast paths (./x.so)\n"
            "Exit status: 0 ran (the summary asserts nothing); 2 bad input: refused\n"
-           "before running, no benchmark ran, or --summary could not read back the\n"
-           "results file (changed during the run, or the disk full); 1 out of memory.\n"
+           "before running, no benchmark ran, or the results file (--summary's, or a\n"
+           "--benchmark_out) could not be read back whole (changed during the run, or\n"
+           "the disk full); 1 out of memory.\n"
            "Google Benchmark's flags (its version 1.7 takes --benchmark_min_time in\n"
            "plain seconds: 0.5, not 0.5s):\n");
     fflush(stdout);
@@ -285,6 +289,13 @@ int main(int argc, char **argv)
         return 2;
     }
     rc = 0;
+    if (!summary && out && !listing) {
+        /* The library does not check its writes: a full disk left the
+         * file cut short (or empty) and the run said nothing. */
+        int check = micro_results_check(out, out_format);
+        if (check != 0)
+            return check > 0 ? 1 : 2;
+    }
     if (summary) {
         /* Keep a machine-readable console output clean. */
         bool console = !console_format || !console_format[0] ||

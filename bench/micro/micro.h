@@ -213,5 +213,12 @@ const char *micro_name(const char *kind, const char *strategy, const char *op);
  * file cannot be read as the run's results (missing, empty, not its JSON);
  * 1 after one when out of memory. */
 int micro_summary(const char *path, FILE *out);
+/* The --benchmark_out file after the run, read back as the summary reads
+ * it (format: --benchmark_out_format, NULL or "" for JSON; console and
+ * CSV must end with a whole line; a device such as /dev/null is not read
+ * back): 0 whole; -1 cut short or changed, said
+ * on stderr; 1 out of memory. The library does not check its writes, so a
+ * full disk lost results with exit 0. */
+int micro_results_check(const char *path, const char *format);
 
 #endif

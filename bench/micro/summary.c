@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "micro.h"
 #include "pb_calibrate.h"
@@ -276,34 +277,74 @@ static void lock_table(FILE *out)
 
 /* The run has just written path, so a file that does not read as its
  * results was changed under it or cut short: said as such, with why. */
-static void unreadable(const char *path, const char *why, int line)
+static void unreadable(const char *who, const char *path, const char *why, int line)
 {
     char where[32] = "";
     if (line > 0)
         snprintf(where, sizeof where, " (line %d)", line);
-    fprintf(stderr, "pendbench-micro: --summary: cannot read the results back from %s: %s%s; "
-                    "was it changed during the run, or the disk full?\n", path, why, where);
+    fprintf(stderr, "pendbench-micro: %s: cannot read the results back from %s: %s%s; "
+                    "was it changed during the run, or the disk full?\n", who, path, why, where);
+}
+
+/* The run's JSON results, whole: *root, and 0; -1 (said: damaged, cut
+ * short) or 1 (out of memory, said). who names the reader in messages. */
+static int open_results(const char *who, const char *path, json_t **root)
+{
+    json_error_t err;
+    bool oom;
+    *root = load_results(path, &err, &oom);
+    if (oom) {
+        fprintf(stderr, "pendbench-micro: %s: out of memory reading %s\n", who, path);
+        return 1;
+    }
+    if (!*root) {
+        unreadable(who, path, err.text, err.line);
+        return -1;
+    }
+    if (!json_is_array(json_object_get(*root, "benchmarks"))) {
+        unreadable(who, path, "no \"benchmarks\" array", 0);
+        json_decref(*root);
+        *root = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int micro_results_check(const char *path, const char *format)
+{
+    /* A device or a FIFO (/dev/null: results thrown away on purpose) is
+     * not read back. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return 0;
+    if (!format || !format[0] || strcmp(format, "json") == 0) {
+        json_t *root;
+        int rc = open_results("--benchmark_out", path, &root);
+        json_decref(root);
+        return rc;
+    }
+    /* console, csv: lines, each ended by the library; a file that does
+     * not end in one was cut short. */
+    FILE *f = fopen(path, "rb");
+    int last = EOF;
+    if (f && fseek(f, -1, SEEK_END) == 0)
+        last = fgetc(f);
+    const char *why = !f ? strerror(errno) : last == EOF ? "it is empty" : "its last line is cut";
+    if (f)
+        fclose(f);
+    if (last == '\n')
+        return 0;
+    unreadable("--benchmark_out", path, why, 0);
+    return -1;
 }
 
 int micro_summary(const char *path, FILE *out)
 {
-    json_error_t err;
-    bool oom;
-    json_t *root = load_results(path, &err, &oom);
-    if (oom) {
-        fprintf(stderr, "pendbench-micro: --summary: out of memory reading %s\n", path);
-        return 1;
-    }
-    if (!root) {
-        unreadable(path, err.text, err.line);
-        return -1;
-    }
+    json_t *root;
+    int rc = open_results("--summary", path, &root);
+    if (rc != 0)
+        return rc > 0 ? 1 : -1;
     benchmarks = json_object_get(root, "benchmarks");
-    if (!json_is_array(benchmarks)) {
-        unreadable(path, "no \"benchmarks\" array", 0);
-        json_decref(root);
-        return -1;
-    }
     char a[160], b[160], what[160];
 
     fprintf(out, "\npendbench-micro summary (this run; ratios > 1 favour the first named)\n");
