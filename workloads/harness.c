@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "flt_kernel.h"
@@ -1073,10 +1074,37 @@ struct harness *harness_new(const struct pb_scenario *sc, const struct harness_o
     return h;
 }
 
+/* Every thread's stack is address space. Past the process's limit
+ * (RLIMIT_AS, `ulimit -v`, set on some clusters) the run's threads cannot
+ * all start, and jemalloc crashes (it does not fail) when a new thread's
+ * first allocation finds no room: seen as a SIGSEGV for 96 threads under
+ * 200 MB. When the stacks alone do not fit, refused before any starts. */
+static int check_address_space(struct harness *h)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    size_t stack = 0;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return 0;
+    int rc = pthread_attr_getstacksize(&attr, &stack);
+    pthread_attr_destroy(&attr);
+    unsigned n = harness_nthreads(h);
+    if (rc != 0 || (uint64_t)n * stack < (uint64_t)rl.rlim_cur)
+        return 0;
+    return fail(h, "%u threads need %llu MiB of address space for their stacks alone (%zu KiB "
+                "each), more than the process may have (ulimit -v: %llu MiB): raise the limit, "
+                "or run fewer threads", n, (unsigned long long)((uint64_t)n * stack >> 20),
+                stack >> 10, (unsigned long long)(rl.rlim_cur >> 20));
+}
+
 int harness_plan(struct harness *h)
 {
     const struct pb_scenario *sc = h->sc;
     char err[200];
+    if (check_address_space(h) != 0)
+        return -1;
     h->topo = h->o.topo;
     if (!h->topo) {
         if (pb_topo_load(&h->own_topo, PB_TOPO_MACHINE, NULL, err, sizeof err) != 0)
