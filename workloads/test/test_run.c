@@ -228,8 +228,12 @@ Test(run, a_topology_of_many_nodes_costs_only_the_nodes_in_use, .timeout = 120)
 
 /* A closed loop has no intended issue time: a cancel delay counts from
  * the issue. Counted from 0 (the bug), every cancel fired at once and won
- * against a 200 us service; 50 ms after the issue, the operation is long
- * done (a stalled worker may let a rare one win on a loaded machine). The
+ * against a 200 us service (266 of 752); 50 ms after the issue, the
+ * operation is long done, but a worker the scheduler keeps off its CPU for
+ * 50 ms lets some win on a loaded machine: 0-4 of ~610 beside two busy
+ * loops, 37 of 680 under `ninja check`'s parallel builds, so the bound is
+ * a tenth, well below both the bug's share and the quarter fired at once
+ * must exceed. The
  * service is long enough for a canceller woken from its sleep to land in
  * it: with 20 us, 2-10% of the cancels fired at once won in some machine
  * states of this project's VM (the canceller shares the requester's CPU),
@@ -261,7 +265,7 @@ Test(run, closed_loop_cancel_delay_counts_from_the_issue, .timeout = 60)
                  (unsigned long long)now.won, (unsigned long long)now.attempted);
     struct pb_cancel_outcomes later = closed_loop_cancels("fixed:50000000");
     cr_expect_gt(later.attempted, 0);
-    cr_expect_leq(later.won * 50, later.attempted, "won %llu of %llu 50 ms after the issue",
+    cr_expect_leq(later.won * 10, later.attempted, "won %llu of %llu 50 ms after the issue",
                   (unsigned long long)later.won, (unsigned long long)later.attempted);
 }
 
