@@ -325,8 +325,12 @@ static void cancel_outcomes(const struct pb_counters *c0, const struct pb_counte
 {
     /* Each attempt counts once, in the window where its outcome became
      * known (early and lost are known at completion, maybe after the
-     * window opened for an attempt made in the warm-up): attempted is the
-     * sum of the outcomes. The whole run's counts are checked exactly by
+     * window opened for an attempt made in the warm-up, or after it closed
+     * for one made at its end): attempted is the sum of the outcomes. c1
+     * is read when the window closes, before the stop: the cancels still
+     * pending then are fired at once to release their handles, long before
+     * their planned time, and one that hit an operation still in flight
+     * would count as won. The whole run's counts are checked exactly by
      * flt_model_check. */
     o->won = c1->cancel_won - c0->cancel_won;
     o->lost = c1->cancel_lost - c0->cancel_lost;
@@ -369,10 +373,11 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
         harness_build_traffic(h) != 0 || harness_start(h) != 0)
         goto done;
 
-    struct pb_counters c0, c1;
+    struct pb_counters c0, c_window, c1;
     double warmup_s = 0;
     uint64_t warmup_ops = warm_up(h, env, &warmup_s, &c0);
     measure(h, env, out);
+    flt_model_counters(h->model, &c_window);
     harness_stop(h);
     /* Drain: every operation in flight completes (bounded). */
     uint64_t busy = harness_drain(h, 5.0);
@@ -405,7 +410,7 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     out->throughput_ops_s = out->seconds > 0
         ? (double)(out->completed + out->completed_cancelled) / out->seconds : 0;
     judge_failures(h, out);
-    cancel_outcomes(&c0, &c1, &out->cancel);
+    cancel_outcomes(&c0, &c_window, &out->cancel);
     pb_run__judge_stall(sc, warmup_ops, warmup_s, out);
     out->migrations = atomic_load_explicit(&h->migrations, memory_order_relaxed);
     out->smt_siblings_used = !pb_topo_simulated(h->topo) && pb_plan_uses_smt_siblings(&h->plan, h->topo);

@@ -269,6 +269,35 @@ Test(run, closed_loop_cancel_delay_counts_from_the_issue, .timeout = 60)
                   (unsigned long long)later.won, (unsigned long long)later.attempted);
 }
 
+/* The cancels still pending when the window closes are fired at once by
+ * the stop (to release their handles), long before their planned time: an
+ * operation still in flight then counted as a cancel won (7 of 262
+ * "attempts" here, none of them planned within the run). The window's
+ * outcomes end where it does; the whole run's counters keep them. */
+Test(run, cancels_fired_by_the_stop_are_not_the_windows, .timeout = 60)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    short_run(&s);
+    s.ops = 100;
+    cr_assert_eq(pb_scenario_set(&s, "service", "fixed:1000000", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "inflight", "8", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-fraction", "1", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-when", "delay", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-delay", "fixed:10000000000", err, sizeof err), 0, "%s", err);
+    struct pb_run_env env = { .skip_floors = true };
+    struct pb_run_result r;
+    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+    check_consistent(&r, "cancels 10 s after the issue");
+    cr_expect_eq(r.cancel.attempted, 0, "%llu attempts (%llu won) in a window that planned none",
+                 (unsigned long long)r.cancel.attempted, (unsigned long long)r.cancel.won);
+    uint64_t fired = r.counters.cancel_won + r.counters.cancel_lost + r.counters.cancel_early +
+                     r.counters.cancel_late + r.counters.cancel_not_cancelable;
+    cr_expect_gt(fired, 0, "the stop fired the pending cancels (the run's counters)");
+    pb_run_result_free(&r);
+}
+
 Test(run, impossible_placement_is_a_clear_error)
 {
     struct pb_scenario s;
