@@ -1690,12 +1690,15 @@ Test(result, context_commit_of_the_program)
     cr_assert_not_null(slash);
     *slash = '\0';
     char cmd[8400], head[64], status[256], diff[64];
-    snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse --short HEAD 2>/dev/null", exe);
+    /* Each in braces whose stderr goes away: without git, the shell's own
+     * "git: not found" would land in the test's output. */
+    snprintf(cmd, sizeof cmd, "{ git -C '%s' rev-parse --short HEAD; } 2>/dev/null", exe);
     shell_line(cmd, head, sizeof head);
-    snprintf(cmd, sizeof cmd, "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null",
-             exe);
+    snprintf(cmd, sizeof cmd,
+             "{ git -C '%s' status --porcelain --untracked-files=no; } 2>/dev/null", exe);
     shell_line(cmd, status, sizeof status);
-    snprintf(cmd, sizeof cmd, "git -C '%s' diff HEAD | git hash-object --stdin 2>/dev/null", exe);
+    snprintf(cmd, sizeof cmd, "{ git -C '%s' diff HEAD | git hash-object --stdin; } 2>/dev/null",
+             exe);
     shell_line(cmd, diff, sizeof diff);
 
     /* From a directory that is no checkout. */
