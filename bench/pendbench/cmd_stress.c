@@ -222,6 +222,13 @@ int pb_cmd_stress(int argc, char **argv)
             return PB_EXIT_FAILED;
         }
     }
+    /* Every run skipped (its strategy not available in this build, or
+     * the lock unfit for each strategy tried): nothing was checked, and
+     * "0 runs, no violation" with exit 0 would read as a pass. */
+    if (!ran && !pb_interrupted) {
+        fprintf(stderr, "pendbench stress: nothing ran: every run was skipped (see above)\n");
+        return PB_EXIT_USAGE;
+    }
     printf("stress: %u run%s, no violation%s\n", ran, ran == 1 ? "" : "s",
            pb_interrupted ? " (interrupted)" : "");
     return pb_interrupted ? pb_interrupted_status() : PB_EXIT_OK;

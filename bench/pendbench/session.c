@@ -868,6 +868,17 @@ int pb_session_run(struct pb_session *s)
         for (unsigned w = 0; w < ctx.env.nwarnings; w++)
             fprintf(out, "warning: %s\n", ctx.env.warnings[w]);
     }
+    /* Every configuration was skipped as not available in this build
+     * (one refused for another reason has already set exit 2): nothing
+     * was measured and there is no result file to write. Exit 0 would
+     * read as a pass, with the --json file a script expects missing;
+     * asking only for what this build lacks is bad input. The skip stays
+     * a note when something else in the session ran (a sweep over all). */
+    if (!nruns && !pb_interrupted && status == PB_EXIT_OK) {
+        fprintf(stderr, "pendbench %s: nothing measured: every configuration was skipped "
+                        "(its strategy is not available in this build)\n", verb);
+        status = PB_EXIT_USAGE;
+    }
     if (pb_interrupted)
         fprintf(stderr, "pendbench %s: interrupted: %u of %u run%s measured, saved as partial\n",
                 verb, done, total, total == 1 ? "" : "s");
