@@ -242,6 +242,43 @@ static void could_not_run(const char *verb, const char *label, const struct pb_s
 
 static void config_label(const struct pb_scenario *s, char *buf, size_t size);
 
+/* The longest a run may last: --duration's limit (pb_scenario_validate). */
+#define MAX_RUN_S 1e6
+/* An --ops run its own settings keep longer than this gets a note. */
+#define OPS_NOTE_S 60.0
+
+/* The least time an open loop's arrivals (its rate, and its bursts)
+ * need to bring its --ops operations: the smallest window w with
+ * pb_scenario_allows(sc, w) >= ops with the service times left out, found
+ * by bisection (the arrivals never fall as w grows; with bursts they are
+ * a step function). The service times are left out because allows' bound
+ * from them is the workers' alone, and an operation that is not pended
+ * (pend-fraction 0, fast I/O) is served in its requester: no lower bound
+ * on the time. 0 in a closed loop; more than MAX_RUN_S when not even
+ * that window brings them. */
+static double least_time_for_ops(const struct pb_scenario *sc)
+{
+    if (!sc->ops || !(sc->rate > 0))
+        return 0;
+    struct pb_scenario arrivals = *sc;
+    char err[200];
+    if (pb_scenario_set(&arrivals, "service", "0", err, sizeof err) != 0 ||
+        pb_scenario_set(&arrivals, "fs-service", "0", err, sizeof err) != 0)
+        return 0;
+    double ops = (double)sc->ops;
+    if (pb_scenario_allows(&arrivals, MAX_RUN_S) < ops)
+        return 2 * MAX_RUN_S;
+    double lo = 0, hi = MAX_RUN_S;
+    for (int i = 0; i < 64 && hi - lo > 1e-6; i++) {
+        double mid = (lo + hi) / 2;
+        if (pb_scenario_allows(&arrivals, mid) >= ops)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
 /* Measures repetition r of configuration c into its slot: pb_run, then the
  * bookkeeping every measured repetition gets. false when it could not run. */
 static bool measure_one(const struct pb_session *s, struct config *c, unsigned r,
@@ -725,13 +762,33 @@ int pb_session_run(struct pb_session *s)
     }
     /* A window its own settings leave empty (a 5 s service time in a
      * 0.2 s window) measures nothing; said before the runs, not read off
-     * a row of dashes after them. */
-    for (unsigned u = 0; u < ncfg && !s->quiet; u++) {
+     * a row of dashes after them. With --ops the window is not the
+     * duration (ops replaces it, and the default 2 s stays in the
+     * scenario; the note named it): it lasts until the ops are done,
+     * which an open loop's rate may make take hours (--rate 10 --ops
+     * 10k: 1000 s) with nothing said. Beyond the longest a run may last
+     * (MAX_RUN_S, --duration's limit) that is a hang, refused; beyond a
+     * minute, a note. */
+    for (unsigned u = 0; u < ncfg; u++) {
         const struct pb_scenario *sc = &s->sc[cfg[u].display];
-        if (sc->duration_s > 0 && pb_scenario_allows(sc, sc->duration_s) < 1)
-            fprintf(out, "note: %s: its service time or arrival rate allows fewer than one "
-                    "completion in its %g s window: it may measure nothing (lengthen "
-                    "--duration)\n", sc->name, sc->duration_s);
+        if (!sc->ops) {
+            if (!s->quiet && sc->duration_s > 0 && pb_scenario_allows(sc, sc->duration_s) < 1)
+                fprintf(out, "note: %s: its service time or arrival rate allows fewer than one "
+                        "completion in its %g s window: it may measure nothing (lengthen "
+                        "--duration)\n", sc->name, sc->duration_s);
+            continue;
+        }
+        double least = least_time_for_ops(sc);
+        if (least > MAX_RUN_S) {
+            fprintf(stderr, "pendbench %s: %s: its arrival rate brings its %llu operations "
+                    "(--ops) in more than %g s, the longest a run may last: lower --ops or "
+                    "raise --rate\n", verb, sc->name, (unsigned long long)sc->ops, MAX_RUN_S);
+            status = PB_EXIT_USAGE;
+            goto out;
+        }
+        if (!s->quiet && least > OPS_NOTE_S)
+            fprintf(out, "note: %s: its arrival rate brings its %llu operations (--ops) in "
+                    "no less than %.0f s\n", sc->name, (unsigned long long)sc->ops, least);
     }
     for (unsigned u = 0; u < ncfg; u++) {
         cfg[u].reps = calloc(slots, sizeof *cfg[u].reps);

@@ -1531,6 +1531,35 @@ Test(cli, a_window_that_allows_nothing_is_noted, .timeout = 60)
     cr_expect(strstr(out, "allows fewer than one") == NULL, "%s", out);
 }
 
+/* With --ops the window lasts until the operations are done, not the
+ * duration (which stays at its default in the scenario): the note spoke
+ * of a "2 s window" and said "lengthen --duration" for an open loop
+ * whose bursts would bring 1000 operations in ~100000 s, and then ran
+ * that long; one that no run may last (1e6 s, --duration's limit) ran
+ * "forever". The note now names the time the arrivals need; beyond the
+ * limit the job is refused. One file: the first job noted, the second
+ * refused before anything runs. */
+Test(cli, ops_an_open_loop_cannot_bring_is_noted_or_refused, .timeout = 60)
+{
+    char dir[] = "/tmp/pb-cli-ops-XXXXXX", job[PATH_MAX];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(job, sizeof job, "%s/ops.ini", dir);
+    FILE *jf = fopen(job, "w");
+    cr_assert_not_null(jf);
+    fputs("[global]\nwarmup = 0\n"
+          "[bursty]\nrate = 1k\nburst = 1:100000\nops = 1k\n"
+          "[never]\nrate = 1\nops = 1G\n", jf);
+    cr_assert_eq(fclose(jf), 0);
+    expect_usage_error(RUN("run", job, "--no-history"),
+                       "never: its arrival rate brings its 1000000000 operations (--ops) in "
+                       "more than 1e+06 s");
+    cr_expect(strstr(out, "bursty: its arrival rate brings its 1000 operations (--ops) in no "
+                          "less than 100001 s") != NULL, "%s", out);
+    cr_expect(strstr(out, "lengthen --duration") == NULL, "%s", out);
+    unlink(job);
+    rmdir(dir);
+}
+
 /* Options on the command line win over a job file's [global] and its
  * sections, before or after the file, and a note names each override. */
 Test(cli, command_line_wins_over_the_job_file, .timeout = 120)
