@@ -428,9 +428,22 @@ static FLT_PREOP_CALLBACK_STATUS cbdq_pre(struct flt_callback_data *data,
     }
     if (flt_queue_deferred_io_work_item(item, data, DelayedWorkQueue, cbdq_work, lv) !=
         STATUS_SUCCESS) {
+        /* The queue is full (a bounded one): no work item for this entry.
+         * A work item takes the list's next entry, not its own op's
+         * (cbdq_work), so each entry needs one work item, whichever. Taking
+         * ours back out was not enough: between our insert and the take,
+         * the work item of an op inserted after ours may have taken ours,
+         * leaving that op in the list with no work item left to take it,
+         * pended for ever (with a SYNCHRONIZE above, its requester waited
+         * for ever). Do here what the missing work item would have done:
+         * take the next entry (ours or an earlier one) and resume it. An
+         * empty list means a cancel took ours (and completes it). Ours,
+         * resumed before this returns PENDING, is resumed once after it
+         * (PEND3). */
         flt_free_deferred_io_work_item(item);
-        if (flt_cbdq_remove_io(&lv->cbdq, &op->cbdq_ctx))
-            return FLT_PREOP_SUCCESS_NO_CALLBACK;   /* took it back out */
+        struct flt_callback_data *d = flt_cbdq_remove_next_io(&lv->cbdq, NULL);
+        if (d)
+            flt_complete_pended_preop(d, FLT_PREOP_SUCCESS_NO_CALLBACK, NULL);
     }
     return FLT_PREOP_PENDING;
 }

@@ -298,6 +298,41 @@ Test(run, cancels_fired_by_the_stop_are_not_the_windows, .timeout = 60)
     pb_run_result_free(&r);
 }
 
+/* The cbdq filter with a bounded queue that fills: a work item takes the
+ * list's next entry, not its own op's, and an op whose work item could
+ * not be queued took its own entry back, if still there. When a later
+ * op's work item had taken it first, that later op stayed in the list with
+ * no work item left: "1 in flight" at the end (a SYNCHRONIZE filter above
+ * it waited for it for ever). Three requesters into two workers' queues
+ * of two items each fill them all the time; each of three runs lost one
+ * or two operations before the fix. */
+Test(run, cbdq_with_a_full_bounded_queue_loses_nothing, .timeout = 120)
+{
+    const char *queues[] = { "percpu-lanes", "percpu-ring" };
+    for (unsigned i = 0; i < 3; i++) {
+        struct pb_scenario s;
+        char err[256];
+        pb_scenario_defaults(&s);
+        short_run(&s);
+        s.ops = 20000;
+        s.seed = i + 1;
+        cr_assert_eq(pb_scenario_set(&s, "filters", "cbdq", err, sizeof err), 0, "%s", err);
+        cr_assert_eq(pb_scenario_set(&s, "queue", queues[i % 2], err, sizeof err), 0, "%s", err);
+        cr_assert_eq(pb_scenario_set(&s, "queue-capacity", "2", err, sizeof err), 0, "%s", err);
+        cr_assert_eq(pb_scenario_set(&s, "requesters", "3", err, sizeof err), 0, "%s", err);
+        cr_assert_eq(pb_scenario_set(&s, "workers", "2", err, sizeof err), 0, "%s", err);
+        cr_assert_eq(pb_scenario_set(&s, "inflight", "64", err, sizeof err), 0, "%s", err);
+        cr_assert_eq(pb_scenario_set(&s, "cancel-fraction", "0", err, sizeof err), 0, "%s", err);
+        struct pb_run_env env = { .skip_floors = true };
+        struct pb_run_result r;
+        cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
+        check_consistent(&r, queues[i % 2]);
+        cr_expect_eq(r.invariants.in_flight, 0, "%s: %lld operations never completed",
+                     queues[i % 2], (long long)r.invariants.in_flight);
+        pb_run_result_free(&r);
+    }
+}
+
 Test(run, impossible_placement_is_a_clear_error)
 {
     struct pb_scenario s;
