@@ -1078,8 +1078,9 @@ static int set_scenario(struct pb_scenario *s, const char *key, const char *v, c
       set_burst)                                                                                \
     X("duration", "TIME", "measured time: 2, 2s, 500ms, 1min (default 2 s; 0 = use ops)",       \
       set_duration)                                                                             \
-    X("ops", "N", "measured operations, k/M/G allowed; set, it replaces the duration "          \
-      "(default 0 = use duration)", set_ops)                                                    \
+    X("ops", "N", "measured operations, k/M/G allowed; set, it replaces the duration; the "     \
+      "window closes at the first check (every 5 ms) that finds N done, so it holds at least "   \
+      "N (default 0 = use duration)", set_ops)                                                  \
     X("warmup", "TIME", "unmeasured time before measuring (default 0.2 s)", set_warmup)         \
     X("seed", "N", "seed of every random decision; same seed, same decisions (default 1)",      \
       set_seed)                                                                                 \
