@@ -1388,23 +1388,15 @@ int harness_start(struct harness *h)
     return 0;
 }
 
-void harness_stop(struct harness *h)
+/* How long the operations still in flight may take to complete: timeout_s
+ * plus three times the mean service time they need, shared by the
+ * workers (a 2 s service with 4 in flight on one worker is 8 s of work,
+ * which a fixed limit would call lost). */
+static double work_deadline_s(struct harness *h, uint64_t busy, double timeout_s)
 {
-    atomic_store_explicit(&h->stop, true, memory_order_release);
-    for (unsigned i = 0; i < h->nreq; i++)
-        if (h->req[i].started) {
-            pthread_join(h->req[i].thread, NULL);
-            h->req[i].started = false;
-        }
-    pthread_mutex_lock(&h->done_lock);
-    atomic_store_explicit(&h->requesters_done, true, memory_order_release);
-    pthread_cond_broadcast(&h->done_cond);
-    pthread_mutex_unlock(&h->done_lock);
-    for (unsigned c = 0; c < h->ncancellers; c++)
-        if (h->can && h->can[c].started) {
-            pthread_join(h->can[c].thread, NULL);
-            h->can[c].started = false;
-        }
+    double svc_s = (pb_dist_mean(&h->sc->service) + pb_dist_mean(&h->sc->fs_service)) / 1e9;
+    unsigned workers = h->sc->workers ? h->sc->workers : 1;
+    return harness_mono_s() + timeout_s + 3.0 * (double)busy * svc_s / workers;
 }
 
 static uint64_t ops_busy(struct harness *h)
@@ -1416,16 +1408,52 @@ static uint64_t ops_busy(struct harness *h)
     return busy;
 }
 
+#define STOP_TIMEOUT_S 5.0
+
+void harness_stop(struct harness *h)
+{
+    atomic_store_explicit(&h->stop, true, memory_order_release);
+    /* A requester ends once its current issue returns; a synchronous one
+     * waits inside the model for its operation, which may never complete
+     * (a strategy that loses work): joined without a bound, the run hung
+     * for ever, deaf to SIGINT and SIGTERM. Waited for as long as the
+     * drain would wait for the operations in flight, then left. */
+    double end = work_deadline_s(h, ops_busy(h), STOP_TIMEOUT_S);
+    for (unsigned i = 0; i < h->nreq; i++) {
+        if (!h->req[i].started)
+            continue;
+        double left = end - harness_mono_s();
+        struct timespec abs;
+        clock_gettime(CLOCK_REALTIME, &abs);       /* pthread_timedjoin_np's clock */
+        double whole = left > 0 ? (double)(time_t)left : 0;
+        abs.tv_sec += (time_t)whole;
+        abs.tv_nsec += left > 0 ? (long)((left - whole) * 1e9) : 0;
+        if (abs.tv_nsec >= 1000000000L) {
+            abs.tv_sec++;
+            abs.tv_nsec -= 1000000000L;
+        }
+        if (pthread_timedjoin_np(h->req[i].thread, NULL, &abs) == 0) {
+            h->req[i].started = false;
+        } else {
+            h->req[i].stuck = true;
+            h->nstuck++;
+        }
+    }
+    pthread_mutex_lock(&h->done_lock);
+    atomic_store_explicit(&h->requesters_done, true, memory_order_release);
+    pthread_cond_broadcast(&h->done_cond);
+    pthread_mutex_unlock(&h->done_lock);
+    for (unsigned c = 0; c < h->ncancellers; c++)
+        if (h->can && h->can[c].started) {
+            pthread_join(h->can[c].thread, NULL);
+            h->can[c].started = false;
+        }
+}
+
 uint64_t harness_drain(struct harness *h, double timeout_s)
 {
-    /* The operations in flight still need their service times, shared by
-     * the workers: a 2 s service with 4 in flight on one worker is 8 s of
-     * work, which a fixed limit called operations lost. Three times the
-     * mean's worth, on top of the limit. */
     uint64_t busy = ops_busy(h);
-    double svc_s = (pb_dist_mean(&h->sc->service) + pb_dist_mean(&h->sc->fs_service)) / 1e9;
-    unsigned workers = h->sc->workers ? h->sc->workers : 1;
-    double end = harness_mono_s() + timeout_s + 3.0 * (double)busy * svc_s / workers;
+    double end = work_deadline_s(h, busy, timeout_s);
     while (busy && harness_mono_s() < end) {
         harness_nap_ms(1);
         busy = ops_busy(h);
@@ -1449,7 +1477,8 @@ int harness_merge(struct harness *h, struct pb_run_result *out)
     if (!out->pairs)
         return fail(h, "out of memory for the node pairs");
     for (unsigned i = 0; i < h->nreq; i++)
-        merge_recorder(out, h, &h->req[i].rec);
+        if (!h->req[i].stuck)      /* never joined: what it wrote is not ordered before this */
+            merge_recorder(out, h, &h->req[i].rec);
     for (unsigned w = 0; w < h->nworker_rec; w++)
         merge_recorder(out, h, &h->worker_rec[w]);
     for (unsigned c = 0; c < h->ncancellers; c++)

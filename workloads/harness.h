@@ -99,6 +99,7 @@ struct hrequester {
     struct pb_lock_stats lock_stats;         /* its thread's, kept as it ends */
     pthread_t thread;
     bool started;
+    bool stuck;                              /* not ended by harness_stop's bound: never joined */
 };
 
 struct hcanceller {
@@ -198,6 +199,7 @@ struct harness {
     unsigned mix_total;
     bool not_available;                      /* the model refused a strategy as not in this build */
     bool lost;                               /* operations never completed: keep, do not free */
+    unsigned nstuck;                         /* requesters harness_stop could not join */
     char error[240];
 };
 
@@ -215,7 +217,12 @@ int harness_build_traffic(struct harness *h);   /* requesters and their routes, 
 /* Starts requesters and cancellers; on a failed pthread_create stops and
  * joins the ones already running. */
 int harness_start(struct harness *h);
-/* Stops the requesters, then the cancellers (they fire what is left). */
+/* Stops the requesters, then the cancellers (they fire what is left). A
+ * requester that has not ended within harness_drain's bound (waiting in
+ * the model for an operation that never completes: a synchronous one
+ * whose work a broken strategy lost) is left as it is, marked stuck and
+ * counted in nstuck; its operation is then one harness_drain finds busy,
+ * so the run is lost (h->lost) and never freed under it. */
 void harness_stop(struct harness *h);
 /* Waits until no operation is in flight: at most timeout_s plus three
  * times the service time the operations in flight still need (their mean,

@@ -310,7 +310,7 @@ static int fairness(struct harness *h, struct pb_run_result *out)
     }
     out->per_requester_min = UINT64_MAX;
     for (unsigned i = 0; i < h->nreq; i++) {
-        per[i] = h->req[i].issued_in_window;
+        per[i] = h->req[i].stuck ? 0 : h->req[i].issued_in_window;   /* never joined: not read */
         out->issued += per[i];
         out->per_requester_min = per[i] < out->per_requester_min ? per[i] : out->per_requester_min;
         out->per_requester_max = per[i] > out->per_requester_max ? per[i] : out->per_requester_max;
@@ -392,7 +392,9 @@ int pb_run(const struct pb_scenario *sc, const struct pb_run_env *env, struct pb
     if (busy && out->invariants.ok) {
         out->invariants.ok = false;
         snprintf(out->invariants.why, sizeof out->invariants.why,
-                 "%llu operations never completed", (unsigned long long)busy);
+                 "%llu operations never completed%s", (unsigned long long)busy,
+                 h->nstuck ? " (a requester still waits in the model for one it issued "
+                             "synchronously)" : "");
     } else if (!quiet && out->invariants.ok) {
         out->invariants.ok = false;
         snprintf(out->invariants.why, sizeof out->invariants.why,

@@ -208,7 +208,8 @@ static void verdict(struct harness *h, struct checks *k, uint64_t busy,
                     struct pb_stress_result *res)
 {
     for (unsigned r = 0; r < h->nreq; r++)
-        res->issued += h->req[r].seq - h->req[r].refused;
+        if (!h->req[r].stuck)      /* never joined (harness_stop): its counts are not read */
+            res->issued += h->req[r].seq - h->req[r].refused;
     res->completed_once = atomic_load(&k->completed_once);
     res->completed_twice = atomic_load(&k->completed_twice);
     res->lost = busy;

@@ -693,7 +693,8 @@ Test(cli, example_plugins_pass_stress_and_the_broken_one_is_caught, .timeout = 1
 }
 
 /* Work that never runs (a queue that loses items) kept run's teardown
- * waiting for it forever; the run now ends and says what it lost. A lock
+ * waiting for it forever; the run now ends and says what it lost, also
+ * when a requester waits for it synchronously. A lock
  * without exclusion, which can corrupt memory and crash the process, is
  * refused by the sessions and left to stress (a child process). */
 Test(cli, run_ends_when_work_is_lost_and_refuses_a_broken_lock, .timeout = 120)
@@ -702,6 +703,13 @@ Test(cli, run_ends_when_work_is_lost_and_refuses_a_broken_lock, .timeout = 120)
     plugin_path(losing, sizeof losing, "test/plugins", "losing_queue");
     int rc = RUN("run", "--queue", losing, "--duration", "300ms", "--warmup", "0",
                  "--no-history");
+    cr_expect_eq(rc, 1, "rc %d: %s", rc, out);
+    cr_expect(strstr(out, "invariants FAILED") != NULL, "%s", out);
+    /* Below a SYNCHRONIZE filter (mix) the requester waits inside the
+     * model for the operation it issued: the stop joined it without a
+     * bound, and the run hung for ever, deaf to SIGINT and SIGTERM. */
+    rc = RUN("run", "--queue", losing, "--filters", "mix,pend", "--duration", "300ms",
+             "--warmup", "0", "--no-history");
     cr_expect_eq(rc, 1, "rc %d: %s", rc, out);
     cr_expect(strstr(out, "invariants FAILED") != NULL, "%s", out);
     expect_usage_error(RUN("run", "--lock", "broken-lock", "--queue", "global-mutex", "--ops",
