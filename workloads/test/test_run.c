@@ -226,6 +226,27 @@ Test(run, a_topology_of_many_nodes_costs_only_the_nodes_in_use, .timeout = 120)
     pb_topo_free(topo);
 }
 
+/* A closed loop of ops operations whose every one is cancelled delay
+ * after its issue (inflight: NULL for the default), checked consistent. */
+static void run_delayed_cancels(struct pb_run_result *r, uint64_t ops, const char *service,
+                                const char *inflight, const char *delay)
+{
+    struct pb_scenario s;
+    char err[256];
+    pb_scenario_defaults(&s);
+    short_run(&s);
+    s.ops = ops;
+    cr_assert_eq(pb_scenario_set(&s, "service", service, err, sizeof err), 0, "%s", err);
+    if (inflight)
+        cr_assert_eq(pb_scenario_set(&s, "inflight", inflight, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-fraction", "1", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-when", "delay", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(pb_scenario_set(&s, "cancel-delay", delay, err, sizeof err), 0, "%s", err);
+    struct pb_run_env env = { .skip_floors = true };
+    cr_assert_eq(pb_run(&s, &env, r), 0, "%s", r->error);
+    check_consistent(r, delay);
+}
+
 /* A closed loop has no intended issue time: a cancel delay counts from
  * the issue. Counted from 0 (the bug), every cancel fired at once and won
  * against a 200 us service (266 of 752); 50 ms after the issue, the
@@ -240,19 +261,8 @@ Test(run, a_topology_of_many_nodes_costs_only_the_nodes_in_use, .timeout = 120)
  * too few to tell from the bound on the late ones. */
 static struct pb_cancel_outcomes closed_loop_cancels(const char *delay)
 {
-    struct pb_scenario s;
-    char err[256];
-    pb_scenario_defaults(&s);
-    short_run(&s);
-    s.ops = 600;
-    cr_assert_eq(pb_scenario_set(&s, "service", "fixed:200000", err, sizeof err), 0, "%s", err);
-    cr_assert_eq(pb_scenario_set(&s, "cancel-fraction", "1", err, sizeof err), 0, "%s", err);
-    cr_assert_eq(pb_scenario_set(&s, "cancel-when", "delay", err, sizeof err), 0, "%s", err);
-    cr_assert_eq(pb_scenario_set(&s, "cancel-delay", delay, err, sizeof err), 0, "%s", err);
-    struct pb_run_env env = { .skip_floors = true };
     struct pb_run_result r;
-    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
-    check_consistent(&r, delay);
+    run_delayed_cancels(&r, 600, "fixed:200000", NULL, delay);
     struct pb_cancel_outcomes c = r.cancel;
     pb_run_result_free(&r);
     return c;
@@ -276,20 +286,8 @@ Test(run, closed_loop_cancel_delay_counts_from_the_issue, .timeout = 60)
  * outcomes end where it does; the whole run's counters keep them. */
 Test(run, cancels_fired_by_the_stop_are_not_the_windows, .timeout = 60)
 {
-    struct pb_scenario s;
-    char err[256];
-    pb_scenario_defaults(&s);
-    short_run(&s);
-    s.ops = 100;
-    cr_assert_eq(pb_scenario_set(&s, "service", "fixed:1000000", err, sizeof err), 0, "%s", err);
-    cr_assert_eq(pb_scenario_set(&s, "inflight", "8", err, sizeof err), 0, "%s", err);
-    cr_assert_eq(pb_scenario_set(&s, "cancel-fraction", "1", err, sizeof err), 0, "%s", err);
-    cr_assert_eq(pb_scenario_set(&s, "cancel-when", "delay", err, sizeof err), 0, "%s", err);
-    cr_assert_eq(pb_scenario_set(&s, "cancel-delay", "fixed:10000000000", err, sizeof err), 0, "%s", err);
-    struct pb_run_env env = { .skip_floors = true };
     struct pb_run_result r;
-    cr_assert_eq(pb_run(&s, &env, &r), 0, "%s", r.error);
-    check_consistent(&r, "cancels 10 s after the issue");
+    run_delayed_cancels(&r, 100, "fixed:1000000", "8", "fixed:10000000000");
     cr_expect_eq(r.cancel.attempted, 0, "%llu attempts (%llu won) in a window that planned none",
                  (unsigned long long)r.cancel.attempted, (unsigned long long)r.cancel.won);
     uint64_t fired = r.counters.cancel_won + r.counters.cancel_lost + r.counters.cancel_early +
